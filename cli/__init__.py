@@ -1,0 +1,1 @@
+"""genval's command line, installed as ``genval.cli`` (console script ``genval``)."""

@@ -1,0 +1,31 @@
+"""The ``genval`` command group; each command lives in a module of its own."""
+
+from __future__ import annotations
+
+import click
+
+from genval import __version__
+
+from .datasets import show
+from .train import train
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="genval")
+def cli():
+    """genval: is what an autoencoder generates a valid member of the set it learned?
+
+    Train small autoencoders on bitmap sets (a 5x7 font, 5x7 emojis, your own
+    C headers or text files), embed each item in a 2-D latent space and look
+    at what the decoder makes of it.
+
+    Run `genval COMMAND --help` for each command's options.
+    """
+
+
+cli.add_command(train)
+cli.add_command(show)
+
+
+def main() -> None:
+    cli(prog_name="genval")

@@ -1,0 +1,93 @@
+"""``genval train``: fit an autoencoder to a bitmap set and report its reconstructions."""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+from ._common import IntListType, Progress, dataset_option, emit_json, json_option, library_errors, note, seed_option
+from genval.activations import ACTIVATIONS
+from genval.autoencoder import Autoencoder, reconstruction_report
+from genval.bitmaps import load_dataset
+from genval.optimizers import OPTIMIZERS
+
+
+def model_metadata(bitmaps) -> dict:
+    """What a saved model remembers of the set it learned."""
+    return {"dataset": bitmaps.title, "shape": list(bitmaps.shape), "names": list(bitmaps.names)}
+
+
+@click.command()
+@dataset_option()
+@click.option("--hidden", type=IntListType(), default="25,15", show_default=True,
+              help="Encoder layer widths; the decoder mirrors them.")
+@click.option("--latent", type=click.IntRange(min=1), default=2, show_default=True, help="Latent dimensions.")
+@click.option("--activation", type=click.Choice(list(ACTIVATIONS)), default="tanh", show_default=True)
+@click.option("--activation-param", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="tanh/sigmoid beta, leaky ReLU slope or ELU alpha.")
+@click.option("--loss", type=click.Choice(["bce", "mse"]), default="bce", show_default=True)
+@click.option("--optimizer", type=click.Choice(list(OPTIMIZERS)), default="adam", show_default=True)
+@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=0.005, show_default=True,
+              help="Learning rate.")
+@click.option("--epochs", type=click.IntRange(min=1), default=10_000, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=None,
+              help="Mini-batch size (1 = online); default: the full set each epoch.")
+@click.option("--stop-wrong", type=click.IntRange(min=0), default=None, metavar="N",
+              help="Stop once every item is reconstructed with at most N wrong pixels.")
+@seed_option()
+@click.option("--out", "-o", type=click.Path(dir_okay=False), default=None,
+              help="Save the trained model here (.npz arrays + JSON config, no pickle).")
+@json_option
+@library_errors
+def train(dataset, hidden, latent, activation, activation_param, loss, optimizer, lr, epochs,
+          batch_size, stop_wrong, seed, out, as_json):
+    """Train an autoencoder on a bitmap set and report its reconstructions.
+
+    For each item it prints the wrong pixels of its reconstruction (output
+    thresholded at 0.5), then how many items are perfect and within one pixel.
+
+    \b
+    Examples:
+      genval train                                  # the emoji set, defaults
+      genval train --dataset font --stop-wrong 0 --out font.npz
+      genval train --dataset path/to/font.h:Font2 --hidden 30,20 --json
+    """
+    bitmaps = load_dataset(dataset)
+    model = Autoencoder(
+        hidden=hidden, n_latent=latent, activation=activation, activation_param=activation_param,
+        loss=loss, optimizer=optimizer, learning_rate=lr, epochs=epochs, batch_size=batch_size,
+        stop_wrong_pixels=stop_wrong, random_state=seed,
+    )
+    start = time.perf_counter()
+    with Progress(epochs, f"training on {bitmaps.title}") as progress:
+        model.fit(bitmaps.X, progress=progress)
+    seconds = time.perf_counter() - start
+    report = reconstruction_report(model, bitmaps)
+    if out is not None:
+        model.save(out, metadata=model_metadata(bitmaps))
+
+    if as_json:
+        emit_json({
+            "dataset": bitmaps.title,
+            "layer_sizes": model.layer_sizes_,
+            "epochs_run": model.n_epochs_,
+            "stopped_early": model.stopped_early_,
+            "final_loss": model.loss_curve_[-1],
+            "seconds": round(seconds, 4),
+            **report.to_dict(),
+            "model": out,
+        })
+        return
+    sizes = "-".join(map(str, model.layer_sizes_))
+    stopped = f", stopped early at <= {stop_wrong} wrong pixels" if model.stopped_early_ else ""
+    click.echo(f"{bitmaps.title}: {len(bitmaps)} items, network {sizes}, "
+               f"{model.n_epochs_} epochs in {seconds:.2f} s{stopped}, final loss {model.loss_curve_[-1]:.4g}")
+    width = max(4, *(len(n) for n in bitmaps.names))
+    click.echo(f"{'item':<{width}}  wrong pixels")
+    for name, wrong in zip(report.names, report.wrong_pixels):
+        click.echo(f"{name:<{width}}  {wrong}")
+    n = len(bitmaps)
+    click.echo(f"perfect {report.perfect}/{n}, within one pixel {report.within_one}/{n}")
+    if out is not None:
+        note(f"saved {out}")

@@ -1,0 +1,85 @@
+"""The scikit-learn estimator protocol without importing scikit-learn.
+
+scikit-learn takes most of a second to import, and genval's commands should
+start fast, so estimators get ``get_params``/``set_params`` from this mixin:
+enough for ``sklearn.base.clone``, grid searches and pipelines.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from genval.errors import GenvalError
+
+
+class ParamsMixin:
+    """``get_params``/``set_params``/``repr`` from the ``__init__`` signature."""
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [p.name for p in sig.parameters.values() if p.name != "self" and p.kind != p.VAR_KEYWORD]
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The constructor's parameters, as a dict."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params):
+        """Set constructor parameters; unknown names raise ``ValueError``."""
+        valid = self._param_names()
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(f"invalid parameter {name!r} for {type(self).__name__}; valid: {', '.join(valid)}")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        defaults = {
+            p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()
+        }
+        changed = [
+            f"{k}={v!r}" for k, v in self.get_params().items()
+            if not (isinstance(defaults.get(k), type(v)) and defaults.get(k) == v)
+        ]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+
+def resolve_rng(random_state) -> np.random.Generator:
+    """One Generator from an int seed, a Generator (used as is) or None."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if random_state is None or isinstance(random_state, (int, np.integer)):
+        return np.random.default_rng(random_state)
+    raise TypeError(f"random_state must be an int, a numpy Generator or None, got {type(random_state).__name__}")
+
+
+@contextmanager
+def atomic_write(path, mode: str = "wb"):
+    """Open a temporary file beside ``path``; rename it over ``path`` on success.
+
+    A crash or an exception leaves ``path`` untouched and no temporary behind.
+
+    Raises
+    ------
+    GenvalError
+        When the folder of ``path`` does not exist.
+    """
+    path = Path(path)
+    folder = path.parent
+    if not folder.is_dir():
+        raise GenvalError(f"cannot write {path}: the folder {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, mode) as handle:
+            yield handle
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
