@@ -370,10 +370,10 @@ def parse_header(
     if not rows:
         raise BitmapFormatError(f"{source}: array {name} holds no items")
     height = len(rows[0][0])
-    for values, label, line in rows:
+    for i, (values, label, line) in enumerate(rows):
         if len(values) != height:
             raise parser.error(
-                line, f"item {label or len(values)!r} has {len(values)} rows, expected {height} like the first item"
+                line, f"item {label or str(i)!r} has {len(values)} rows, expected {height} like the first item"
             )
     if len(dims) == 2 and dims[0] > 0 and dims[0] != len(rows):
         raise parser.error(rows[-1][2], f"array {name} declares {dims[0]} items, found {len(rows)}")

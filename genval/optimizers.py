@@ -1,7 +1,8 @@
 """The course's optimizers, each a few lines over one flat parameter vector.
 
-Every optimizer is built for one training run with :func:`make_optimizer`,
-then ``step(theta, grad, loss)`` updates ``theta`` in place. The network keeps
+Every optimizer is built for one training run with :func:`make_optimizer`
+(its state takes the parameter vector's size and dtype), then
+``step(theta, grad, loss)`` updates ``theta`` in place. The network keeps
 all weights and biases in one contiguous vector, so an update is a handful of
 NumPy calls whatever the number of layers.
 """
@@ -18,9 +19,9 @@ __all__ = ["OPTIMIZERS", "make_optimizer"]
 class GradientDescent:
     """``theta -= learning_rate * grad``."""
 
-    def __init__(self, size: int, learning_rate: float):
+    def __init__(self, theta: np.ndarray, learning_rate: float):
         self.learning_rate = learning_rate
-        self._tmp = np.empty(size)
+        self._tmp = np.empty_like(theta)
 
     def step(self, theta, grad, loss):
         np.multiply(grad, self.learning_rate, out=self._tmp)
@@ -30,13 +31,13 @@ class GradientDescent:
 class Momentum:
     """Classical momentum: ``v = momentum * v - learning_rate * grad; theta += v``."""
 
-    def __init__(self, size: int, learning_rate: float, momentum: float = 0.9):
+    def __init__(self, theta: np.ndarray, learning_rate: float, momentum: float = 0.9):
         if not 0 <= momentum < 1:
             raise ValueError(f"momentum must be in [0, 1), got {momentum}")
         self.learning_rate = learning_rate
         self.momentum = momentum
-        self._v = np.zeros(size)
-        self._tmp = np.empty(size)
+        self._v = np.zeros_like(theta)
+        self._tmp = np.empty_like(theta)
 
     def step(self, theta, grad, loss):
         self._v *= self.momentum
@@ -53,9 +54,9 @@ class AdaptiveLearningRate(GradientDescent):
     ``decrease`` (``lr -= decrease * lr``).
     """
 
-    def __init__(self, size: int, learning_rate: float, increase: float | None = None,
+    def __init__(self, theta: np.ndarray, learning_rate: float, increase: float | None = None,
                  decrease: float = 0.1, patience: int = 5):
-        super().__init__(size, learning_rate)
+        super().__init__(theta, learning_rate)
         if not 0 < decrease < 1:
             raise ValueError(f"decrease must be in (0, 1), got {decrease}")
         if patience < 1:
@@ -94,17 +95,17 @@ class Adam:
     multiplications per step into the scalar step size.
     """
 
-    def __init__(self, size: int, learning_rate: float, beta_1: float = 0.9,
+    def __init__(self, theta: np.ndarray, learning_rate: float, beta_1: float = 0.9,
                  beta_2: float = 0.999, epsilon: float = 1e-8, amsgrad: bool = True):
         for name, b in (("beta_1", beta_1), ("beta_2", beta_2)):
             if not 0 <= b < 1:
                 raise ValueError(f"{name} must be in [0, 1), got {b}")
         self.learning_rate = learning_rate
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
-        self._m = np.zeros(size)
-        self._v = np.zeros(size)
-        self._tmp = np.empty(size)
-        self._vmax = np.zeros(size) if amsgrad else self._v
+        self._m = np.zeros_like(theta)
+        self._v = np.zeros_like(theta)
+        self._tmp = np.empty_like(theta)
+        self._vmax = np.zeros_like(theta) if amsgrad else self._v
         self.amsgrad = amsgrad
         self._t = 0
 
@@ -137,13 +138,13 @@ OPTIMIZERS = {
 }
 
 
-def make_optimizer(name: str, size: int, learning_rate: float, options: dict | None = None):
-    """Build an optimizer for a parameter vector of ``size`` entries.
+def make_optimizer(name: str, theta: np.ndarray, learning_rate: float, options: dict | None = None):
+    """Build an optimizer for the flat parameter vector ``theta``.
 
     Parameters
     ----------
     name : {"gd", "momentum", "adaptive", "adam"}
-    size : int
+    theta : ndarray of shape (n_params,)
     learning_rate : float
     options : dict, optional
         Extra settings: ``momentum`` for momentum; ``increase``, ``decrease``,
@@ -159,11 +160,11 @@ def make_optimizer(name: str, size: int, learning_rate: float, options: dict | N
     except KeyError:
         raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}") from None
     options = dict(options or {})
-    allowed = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "size", "learning_rate")]
+    allowed = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "theta", "learning_rate")]
     unknown = sorted(set(options) - set(allowed))
     if unknown:
         raise ValueError(
             f"unknown option(s) {', '.join(unknown)} for optimizer {name!r}; "
             f"it takes {', '.join(allowed) or 'none'}"
         )
-    return cls(size, learning_rate, **options)
+    return cls(theta, learning_rate, **options)
