@@ -7,6 +7,7 @@ import click
 from genval import __version__
 
 from .datasets import show
+from .maps import decode, grid, interpolate, sample, som
 from .train import train
 
 
@@ -16,15 +17,21 @@ def cli():
     """genval: is what an autoencoder generates a valid member of the set it learned?
 
     Train small autoencoders on bitmap sets (a 5x7 font, 5x7 emojis, your own
-    C headers or text files), embed each item in a 2-D latent space and look
-    at what the decoder makes of it.
+    C headers or text files), embed each item in a 2-D latent space, cluster
+    the codes with a Kohonen map and look at what the decoder makes of the
+    space between items.
+
+    \b
+    Start here:
+      genval som --grid 3x3            which emojis share a neuron
+      genval interpolate ':]' ';D'     decode the line between two of them
 
     Run `genval COMMAND --help` for each command's options.
     """
 
 
-cli.add_command(train)
-cli.add_command(show)
+for command in (som, interpolate, decode, sample, grid, train, show):
+    cli.add_command(command)
 
 
 def main() -> None:

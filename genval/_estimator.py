@@ -8,14 +8,16 @@ enough for ``sklearn.base.clone``, grid searches and pipelines.
 from __future__ import annotations
 
 import inspect
+import json
 import os
+import zipfile
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-from genval.errors import GenvalError
+from genval.errors import GenvalError, ModelFileError
 
 
 class ParamsMixin:
@@ -83,3 +85,34 @@ def atomic_write(path, mode: str = "wb"):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def read_npz(path, keys: tuple[str, ...], fmt: str, version: int, what: str) -> tuple[dict, dict]:
+    """Read a genval ``.npz`` (a JSON ``config`` plus arrays) without pickle.
+
+    Raises
+    ------
+    ModelFileError
+        Naming the file, for a missing, truncated, foreign or damaged one.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such {what} file")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if "config" not in data.files:
+                raise ModelFileError(f"{path}: not a genval {what} (no config inside)")
+            config = json.loads(str(data["config"]))
+            arrays = {k: data[k] for k in keys if k in data.files}
+    except ModelFileError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise ModelFileError(f"{path}: not a readable genval {what} ({exc.__class__.__name__}: {exc})") from None
+    if not isinstance(config, dict) or config.get("format") != fmt:
+        raise ModelFileError(f"{path}: not a genval {what} file")
+    if config.get("version") != version:
+        raise ModelFileError(f"{path}: genval {what} version {config.get('version')}, this genval reads {version}")
+    missing = [k for k in keys if k not in arrays]
+    if missing:
+        raise ModelFileError(f"{path}: damaged genval {what} (missing {', '.join(missing)})")
+    return config, arrays

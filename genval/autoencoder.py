@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import json
 import math
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from genval._estimator import ParamsMixin, atomic_write, resolve_rng
+from genval._estimator import ParamsMixin, atomic_write, read_npz, resolve_rng
 from genval.activations import Identity, Sigmoid, BinaryCrossEntropy, make_activation, make_loss
 from genval.bitmaps import BitmapSet
 from genval.errors import ModelFileError, TrainingDivergedError
@@ -494,7 +493,7 @@ class Autoencoder(ParamsMixin):
         ModelFileError
             When the file is missing, truncated, not a genval model, or damaged.
         """
-        config, arrays = _read_model_file(path, ("params", "loss_curve"))
+        config, arrays = read_npz(path, ("params", "loss_curve"), MODEL_FORMAT, MODEL_VERSION, "model")
         params = dict(config["params"])
         params["hidden"] = tuple(params.get("hidden", ()))
         try:
@@ -510,30 +509,6 @@ class Autoencoder(ParamsMixin):
         model.n_epochs_ = int(config.get("n_epochs", len(model.loss_curve_)))
         model.metadata_ = dict(config.get("metadata", {}))
         return model
-
-
-def _read_model_file(path, keys: tuple[str, ...]) -> tuple[dict, dict]:
-    path = Path(path)
-    if not path.is_file():
-        raise ModelFileError(f"{path}: no such model file")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            if "config" not in data.files:
-                raise ModelFileError(f"{path}: not a genval model (no config inside)")
-            config = json.loads(str(data["config"]))
-            arrays = {k: data[k] for k in keys if k in data.files}
-    except ModelFileError:
-        raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"{path}: not a readable genval model ({exc.__class__.__name__}: {exc})") from None
-    if not isinstance(config, dict) or config.get("format") != MODEL_FORMAT:
-        raise ModelFileError(f"{path}: not a genval model file")
-    if config.get("version") != MODEL_VERSION:
-        raise ModelFileError(f"{path}: genval model version {config.get('version')}, this genval reads {MODEL_VERSION}")
-    missing = [k for k in keys if k not in arrays]
-    if missing:
-        raise ModelFileError(f"{path}: damaged genval model (missing {', '.join(missing)})")
-    return config, arrays
 
 
 def load_model(path) -> Autoencoder:

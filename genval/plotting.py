@@ -10,7 +10,8 @@ import numpy as np
 
 from genval._estimator import atomic_write
 
-__all__ = ["plot_bitmaps", "plot_latent", "plot_loss_curve", "save_figure"]
+__all__ = ["plot_bitmaps", "plot_latent", "plot_latent_grid", "plot_loss_curve", "plot_som", "plot_walk",
+           "save_figure"]
 
 
 def _axes(ax, figsize=(6, 4)):
@@ -108,7 +109,10 @@ def plot_bitmaps(X: np.ndarray, shape: tuple[int, int], labels=None, ax=None, co
     for spine in ax.spines.values():
         spine.set_visible(False)
     if title:
-        ax.set_title(title)
+        import textwrap
+
+        chars = max(24, int(ax.figure.get_figwidth() * 11))
+        ax.set_title("\n".join(textwrap.wrap(title, chars)), fontsize=9)
     return ax
 
 
@@ -118,3 +122,126 @@ def _ink_cmap():
     cmap = matplotlib.colormaps["Greys"].copy()
     cmap.set_bad("#dfe6ee")  # the gaps between tiles
     return cmap
+
+
+def _cell_raster(space, resolution: int, margin: float = 0.08):
+    """The winning neuron of every pixel of a raster over the codes' box (row 0 at the top)."""
+    lo, hi = space.box()
+    pad = (hi - lo) * margin + 1e-9
+    x0, x1, y0, y1 = lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1]
+    gx, gy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y1, y0, resolution))
+    cells = space.som.winners(np.column_stack([gx.ravel(), gy.ravel()])).reshape(resolution, resolution)
+    return cells, (x0, x1, y0, y1)
+
+
+def plot_som(space, ax=None, background: str = "umatrix", resolution: int = 300):
+    """The latent plane: item codes, neuron weights joined along the grid, neuron cells.
+
+    Parameters
+    ----------
+    space : LatentSpace
+        With a 2-D latent space.
+    background : {"umatrix", "cells"}
+        Shade each neuron's cell (the points it wins) by the U-matrix value of
+        that neuron (dark = far from its neighbours, a cluster border), or
+        give each cell its own light colour.
+    """
+    import matplotlib.pyplot as plt
+
+    if background not in ("umatrix", "cells"):
+        raise ValueError(f"unknown background {background!r}; choose umatrix or cells")
+    ax = _axes(ax, figsize=(7.5, 6.5))
+    som = space.som
+    rows, cols = som.grid_
+    cells, extent = _cell_raster(space, resolution)
+    if background == "umatrix":
+        values = som.umatrix().ravel()[cells]
+        image = ax.imshow(values, extent=extent, origin="upper", cmap="Blues", vmin=0, vmax=1,
+                          alpha=0.75, interpolation="nearest", aspect="auto")
+        plt.colorbar(image, ax=ax, shrink=0.8, label="U-matrix (distance to neighbour weights, scaled)")
+    else:
+        ax.imshow(cells % 20, extent=extent, origin="upper", cmap="tab20", vmin=0, vmax=19, alpha=0.35,
+                  interpolation="nearest", aspect="auto")
+    W = som.weights_.reshape(rows * cols, -1)
+    for k, neighbours in enumerate(som.neighbours()):
+        for m in neighbours:
+            if m > k:
+                ax.plot(W[[k, m], 0], W[[k, m], 1], color="0.35", lw=1, zorder=2)
+    ax.scatter(W[:, 0], W[:, 1], marker="s", s=28, color="black", zorder=3, label="neuron weights")
+    for k, (x, y) in enumerate(W):
+        ax.annotate(str(k + 1), (x, y), xytext=(-4, -11), textcoords="offset points", fontsize=7, color="0.25")
+    Z = space.codes
+    ax.scatter(Z[:, 0], Z[:, 1], s=22, color="tab:red", zorder=4, label="items")
+    for (x, y), name in zip(Z, space.bitmaps.names):
+        ax.annotate(name, (x, y), xytext=(4, 3), textcoords="offset points", fontsize=9, zorder=5,
+                    bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.7))
+    ax.set_xlim(extent[0], extent[1])
+    ax.set_ylim(extent[2], extent[3])
+    ax.set_xlabel("z1")
+    ax.set_ylabel("z2")
+    ax.legend(loc="best", fontsize=8, framealpha=0.9)
+    ax.set_title(f"{rows}x{cols} {som.topology} map over {len(Z)} {space.bitmaps.title} codes "
+                 "(neurons numbered from 1, row-major)", fontsize=10)
+    return ax
+
+
+def plot_walk(walk, shape: tuple[int, int], names, ax=None):
+    """A walk's decoded samples side by side, each labelled with t, its nearest item and distance.
+
+    Parameters
+    ----------
+    walk : Walk
+    shape : (height, width)
+    names : sequence of str
+        Training item names (to name the nearest item).
+    """
+    loc = walk.located
+    labels = [f"t={t:.2f}\n{names[n]} ({h})" for t, n, h in zip(walk.t, loc.nearest, loc.hamming)]
+    n = len(loc)
+    ax = _axes(ax, figsize=(max(4.0, 0.75 * n + 0.5), 2.2))
+    plot_bitmaps(loc.pixels, shape, None, ax=ax, columns=n)
+    h, w = shape
+    for k, label in enumerate(labels):
+        ax.text(1 + k * (w + 1) + (w - 1) / 2, h + 1.2, label, ha="center", va="top", fontsize=7)
+    ax.set_ylim(h + 4.2, -0.5)
+    how = "straight line" if walk.kind == "line" else "SOM weights"
+    verdict = "same neuron" if walk.same_neuron else "different neurons"
+    ax.set_title(f"{walk.start} to {walk.stop} along the {how} ({verdict}); "
+                 "under each: nearest item (Hamming distance)", fontsize=9)
+    return ax
+
+
+def plot_latent_grid(xs, ys, pixels, shape: tuple[int, int], codes=None, names=None, ax=None):
+    """Decoded bitmaps tiled over the latent plane, with the items' codes overlaid.
+
+    Parameters
+    ----------
+    xs, ys : ndarray (size,)
+        Column and row coordinates as returned by :func:`genval.walks.latent_grid`
+        (``ys`` decreasing: row 0 is the top).
+    pixels : ndarray (size, size, n_features)
+    codes : ndarray (n_items, 2), optional
+    names : sequence of str, optional
+    """
+    size = len(xs)
+    h, w = shape
+    canvas = np.ones((size * (h + 1) + 1, size * (w + 1) + 1))
+    for r in range(size):
+        for c in range(size):
+            canvas[1 + r * (h + 1):1 + r * (h + 1) + h, 1 + c * (w + 1):1 + c * (w + 1) + w] = \
+                1.0 - pixels[r, c].reshape(h, w)
+    dx, dy = (xs[-1] - xs[0]) / (size - 1), (ys[0] - ys[-1]) / (size - 1)
+    extent = (xs[0] - dx / 2, xs[-1] + dx / 2, ys[-1] - dy / 2, ys[0] + dy / 2)
+    ax = _axes(ax, figsize=(8, 8 * h / w * 0.8))
+    ax.imshow(canvas, extent=extent, cmap="gray", vmin=0, vmax=1, interpolation="nearest", aspect="auto")
+    if codes is not None:
+        codes = np.asarray(codes)
+        ax.scatter(codes[:, 0], codes[:, 1], s=30, color="tab:red", edgecolor="white", zorder=3)
+        for (x, y), name in zip(codes, names if names is not None else [""] * len(codes)):
+            ax.annotate(name, (x, y), xytext=(5, 4), textcoords="offset points", fontsize=10, color="tab:red",
+                        fontweight="bold", zorder=4,
+                        bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="tab:red", alpha=0.85))
+    ax.set_xlabel("z1")
+    ax.set_ylabel("z2")
+    ax.set_title(f"decoded latent plane, {size}x{size} points over the codes' box", fontsize=10)
+    return ax

@@ -1,0 +1,93 @@
+"""The default model of a bitmap set, trained on first use and cached.
+
+``genval som`` and friends work with nothing but a dataset: the first time a
+set is used, genval trains ``Autoencoder(**DEFAULT_MODEL)`` on it (fixed seed)
+and saves it in the cache folder; later runs load it. The cache entry's name
+holds a hash of the set's pixels and names, the training settings and the model
+format, so a changed set or a new genval never picks up a stale model, and an
+entry that cannot be read or does not match is trained again, not trusted.
+
+The folder is ``$GENVAL_CACHE`` if set, else ``$XDG_CACHE_HOME/genval``, else
+``~/.cache/genval``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+from pathlib import Path
+from typing import Callable
+
+from genval.autoencoder import MODEL_VERSION, Autoencoder
+from genval.bitmaps import BitmapSet
+from genval.errors import ModelFileError
+
+__all__ = ["DEFAULT_MODEL", "cache_dir", "default_model", "default_model_path"]
+
+log = logging.getLogger(__name__)
+
+# The settings of every cached default model: genval's defaults, seed 0.
+DEFAULT_MODEL = {"random_state": 0}
+
+
+def cache_dir() -> Path:
+    """The cache folder (not created here)."""
+    if os.environ.get("GENVAL_CACHE"):
+        return Path(os.environ["GENVAL_CACHE"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "genval"
+
+
+def _key(bitmaps: BitmapSet) -> str:
+    h = hashlib.sha256()
+    h.update(json.dumps({"names": bitmaps.names, "shape": bitmaps.shape, "model": DEFAULT_MODEL,
+                         "format": MODEL_VERSION}).encode())
+    h.update(bitmaps.X.tobytes())
+    return h.hexdigest()[:16]
+
+
+def default_model_path(bitmaps: BitmapSet) -> Path:
+    """Where the default model of ``bitmaps`` is (or will be) cached."""
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(bitmaps.title or "set").name).strip("-") or "set"
+    return cache_dir() / f"model-{slug}-{_key(bitmaps)}.npz"
+
+
+def default_model(bitmaps: BitmapSet, progress: Callable[[int, float], None] | None = None,
+                  on_train: Callable[[Path], None] | None = None) -> tuple[Autoencoder, bool]:
+    """The cached default model of a set, training and caching it if needed.
+
+    Parameters
+    ----------
+    bitmaps : BitmapSet
+    progress : callable, optional
+        Passed to :meth:`Autoencoder.fit` when training.
+    on_train : callable, optional
+        Called with the cache path just before training starts (the CLI says
+        what it is doing).
+
+    Returns
+    -------
+    model : Autoencoder
+    cached : bool
+        True when it came from the cache.
+    """
+    path = default_model_path(bitmaps)
+    key = _key(bitmaps)
+    if path.exists():
+        try:
+            model = Autoencoder.load(path)
+            if model.metadata_.get("cache_key") == key and model.n_features_in_ == bitmaps.n_features:
+                return model, True
+            log.warning("cached model %s does not match its set; training it again", path)
+        except ModelFileError as exc:
+            log.warning("cached model unreadable (%s); training it again", exc)
+    if on_train is not None:
+        on_train(path)
+    model = Autoencoder(**DEFAULT_MODEL).fit(bitmaps.X, progress=progress)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model.save(path, metadata={"dataset": bitmaps.title, "shape": list(bitmaps.shape),
+                               "names": list(bitmaps.names), "cache_key": key})
+    return model, False

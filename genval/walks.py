@@ -1,0 +1,311 @@
+"""Points in the latent space: where the items are, walks between them, samples.
+
+A :class:`LatentSpace` ties together what every walk needs: the bitmap set,
+the fitted autoencoder, the item codes and a fitted map over them. Its
+:meth:`~LatentSpace.locate` decodes any number of latent points and says, for
+each, what it looks like (thresholded at 0.5), which neuron wins it and which
+training item is nearest in Hamming distance.
+
+Walks:
+
+* :func:`walk` with ``path="line"``: evenly spaced points on the straight
+  segment between two items' codes, endpoints included;
+* ``path="som"``: through the map's weights, along the shortest grid path of
+  neurons from the first item's neuron to the second's:
+  ``z_a -> w(n_0) -> ... -> w(n_k) -> z_b``, sampled evenly by arc length.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from genval._estimator import resolve_rng
+from genval.autoencoder import Autoencoder
+from genval.bitmaps import BitmapSet, bitmap_rows
+from genval.som import LatentSOM
+
+__all__ = ["LatentSpace", "Located", "Walk", "latent_grid", "sample_latent", "walk"]
+
+SAMPLE_METHODS = ("box", "gaussian", "neuron")
+
+
+@dataclass(frozen=True)
+class Located:
+    """Decoded latent points and where they fall.
+
+    Attributes
+    ----------
+    Z : ndarray (n, n_latent)
+        The points.
+    pixels : ndarray (n, n_features)
+        Decoded pixel values in [0, 1].
+    binary : ndarray of bool (n, n_features)
+        ``pixels > 0.5``.
+    neuron : ndarray of int (n,)
+        Flat index of the winning neuron.
+    nearest : ndarray of int (n,)
+        Index of the nearest training item by Hamming distance (the first on ties).
+    hamming : ndarray of int (n,)
+        That distance in pixels.
+    """
+
+    Z: np.ndarray
+    pixels: np.ndarray
+    binary: np.ndarray
+    neuron: np.ndarray
+    nearest: np.ndarray
+    hamming: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.Z)
+
+
+@dataclass(frozen=True, eq=False)
+class LatentSpace:
+    """A bitmap set embedded by an autoencoder and mapped by a SOM.
+
+    Build it with :meth:`build`.
+
+    Attributes
+    ----------
+    bitmaps : BitmapSet
+    model : Autoencoder
+        Fitted on sets of the same bitmap size.
+    som : LatentSOM
+        Fitted on ``codes``.
+    codes : ndarray (n_items, n_latent)
+        ``model.transform(bitmaps.X)``.
+    """
+
+    bitmaps: BitmapSet
+    model: Autoencoder
+    som: LatentSOM
+    codes: np.ndarray
+
+    @classmethod
+    def build(cls, bitmaps: BitmapSet, model: Autoencoder, som: LatentSOM | None = None) -> "LatentSpace":
+        """Encode the items and fit ``som`` (default ``LatentSOM()``) to their codes.
+
+        Raises
+        ------
+        ValueError
+            When the model was trained on bitmaps of another size.
+        """
+        n = getattr(model, "n_features_in_", None)
+        if n != bitmaps.n_features:
+            h, w = bitmaps.shape
+            raise ValueError(f"the model expects {n} pixels per item but {bitmaps.title or 'the set'} has "
+                             f"{bitmaps.n_features} ({h}x{w}); train a model on this set")
+        codes = model.transform(bitmaps.X)
+        som = som if som is not None else LatentSOM()
+        if not hasattr(som, "weights_"):
+            som.fit(codes)
+        return cls(bitmaps, model, som, codes)
+
+    def code(self, item: str | int) -> np.ndarray:
+        """The latent code of one item (by name or index)."""
+        return self.codes[self.bitmaps.index(item)]
+
+    def neuron_of(self, item: str | int) -> int:
+        """Flat index of the neuron that wins an item's code."""
+        return int(self.som.winners(self.code(item)[None, :])[0])
+
+    def locate(self, Z, chunk: int = 65536) -> Located:
+        """Decode latent points and find their neurons and nearest training items.
+
+        Parameters
+        ----------
+        Z : array-like of shape (n, n_latent)
+        chunk : int
+            Points decoded at once; bounds the memory.
+
+        Examples
+        --------
+        >>> loc = space.locate(space.codes)  # doctest: +SKIP
+        >>> loc.hamming.max()                # a perfect model puts every item on itself
+        0
+        """
+        Z = np.asarray(Z, dtype=float)
+        if Z.ndim == 1:
+            Z = Z[None, :]
+        train = self.bitmaps.binary().astype(np.float32)  # (m, p)
+        train_ink = train.sum(axis=1)
+        n, p = len(Z), self.bitmaps.n_features
+        pixels = np.empty((n, p))
+        nearest = np.empty(n, dtype=np.intp)
+        hamming = np.empty(n, dtype=np.int64)
+        for s in range(0, n, chunk):
+            block = self.model.inverse_transform(Z[s:s + chunk])
+            pixels[s:s + chunk] = block
+            ink = (block > 0.5).astype(np.float32)
+            # |a xor b| = |a| + |b| - 2 a.b, exact in float32 for bitmaps this small
+            dist = ink.sum(axis=1, keepdims=True) + train_ink[None, :] - 2.0 * (ink @ train.T)
+            nearest[s:s + chunk] = dist.argmin(axis=1)
+            hamming[s:s + chunk] = np.rint(dist[np.arange(len(dist)), nearest[s:s + chunk]]).astype(np.int64)
+        return Located(Z, pixels, pixels > 0.5, self.som.winners(Z), nearest, hamming)
+
+    def rows(self, pixels: np.ndarray) -> list[str]:
+        """One decoded bitmap as rows of ``#`` and ``.``."""
+        return bitmap_rows(pixels, self.bitmaps.shape)
+
+    def box(self) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper corners of the box spanned by the item codes."""
+        return self.codes.min(axis=0), self.codes.max(axis=0)
+
+
+@dataclass(frozen=True)
+class Walk:
+    """Samples decoded along a path between two items.
+
+    Attributes
+    ----------
+    start, stop : str
+        Item names.
+    kind : {"line", "som"}
+    same_neuron : bool
+        Whether one neuron wins both items (the course's criterion for
+        "these two may be blended").
+    path : list of int
+        For ``som`` the grid path of neurons (flat indices); for ``line`` the
+        neurons the samples pass through, in order.
+    t : ndarray (n,)
+        Position along the path, 0 at ``start`` and 1 at ``stop``.
+    located : Located
+    """
+
+    start: str
+    stop: str
+    kind: str
+    same_neuron: bool
+    path: list[int]
+    t: np.ndarray
+    located: Located
+
+
+def _along(vertices: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """``steps`` points evenly spaced by arc length on a polyline, both ends included."""
+    seg = np.linalg.norm(np.diff(vertices, axis=0), axis=1)
+    total = seg.sum()
+    t = np.linspace(0.0, 1.0, steps)
+    if total == 0:
+        return t, np.repeat(vertices[:1], steps, axis=0)
+    cum = np.concatenate([[0.0], np.cumsum(seg)]) / total
+    points = np.column_stack([np.interp(t, cum, vertices[:, d]) for d in range(vertices.shape[1])])
+    return t, points
+
+
+def walk(space: LatentSpace, start: str, stop: str, steps: int = 10, path: str = "line") -> Walk:
+    """Decode ``steps`` points on a path from item ``start`` to item ``stop``.
+
+    Parameters
+    ----------
+    space : LatentSpace
+    start, stop : str
+        Item names (``":]"``, ``";D"``).
+    steps : int, default 10
+        Samples, both endpoints included (at least 2).
+    path : {"line", "som"}
+        The straight segment between the codes, or the route through the
+        map's weights along the shortest grid path of neurons.
+
+    Returns
+    -------
+    Walk
+
+    Raises
+    ------
+    KeyError
+        For an unknown item name (the message lists the known ones).
+    ValueError
+        For ``steps < 2`` or an unknown ``path``.
+    """
+    if steps < 2:
+        raise ValueError(f"steps must be at least 2 (both endpoints), got {steps}")
+    if path not in ("line", "som"):
+        raise ValueError(f"unknown path {path!r}; choose line or som")
+    za, zb = space.code(start), space.code(stop)
+    na, nb = space.neuron_of(start), space.neuron_of(stop)
+    if path == "line":
+        t = np.linspace(0.0, 1.0, steps)
+        Z = za[None, :] + t[:, None] * (zb - za)[None, :]
+        located = space.locate(Z)
+        neurons = [int(k) for i, k in enumerate(located.neuron) if i == 0 or k != located.neuron[i - 1]]
+    else:
+        neurons = space.som.grid_path(na, nb)
+        W = space.som.weights_.reshape(space.som.n_neurons, -1)
+        t, Z = _along(np.vstack([za, W[neurons], zb]), steps)
+        located = space.locate(Z)
+    return Walk(space.bitmaps.names[space.bitmaps.index(start)], space.bitmaps.names[space.bitmaps.index(stop)],
+                path, na == nb, neurons, t, located)
+
+
+def sample_latent(space: LatentSpace, n: int, method: str = "box", neuron: int | None = None,
+                  random_state=None) -> np.ndarray:
+    """Random latent points, ``(n, n_latent)``.
+
+    Parameters
+    ----------
+    method : {"box", "gaussian", "neuron"}
+        Uniform in the box spanned by the item codes; from a Gaussian fitted
+        to the codes (their mean and covariance); or uniform inside one
+        neuron's cell (the part of the box that neuron wins).
+    neuron : int, optional
+        Flat index of the neuron, for ``method="neuron"``.
+    random_state : int, numpy Generator or None
+
+    Raises
+    ------
+    ValueError
+        For an unknown method, a missing or out-of-range neuron, or a neuron
+        whose cell does not meet the box.
+    """
+    if method not in SAMPLE_METHODS:
+        raise ValueError(f"unknown sampling method {method!r}; choose one of {', '.join(SAMPLE_METHODS)}")
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    rng = resolve_rng(random_state)
+    lo, hi = space.box()
+    if method == "box":
+        return rng.uniform(lo, hi, size=(n, len(lo)))
+    if method == "gaussian":
+        return rng.multivariate_normal(space.codes.mean(axis=0), np.cov(space.codes, rowvar=False), size=n)
+    if neuron is None or not 0 <= neuron < space.som.n_neurons:
+        raise ValueError(f"method 'neuron' needs a neuron between 0 and {space.som.n_neurons - 1}, got {neuron}")
+    found: list[np.ndarray] = []
+    have = 0
+    for _ in range(200):  # rejection sampling: keep the points the neuron wins
+        batch = rng.uniform(lo, hi, size=(max(1024, 4 * n), len(lo)))
+        keep = batch[space.som.winners(batch) == neuron]
+        found.append(keep)
+        have += len(keep)
+        if have >= n:
+            return np.concatenate(found)[:n]
+    rows, cols = space.som.grid_
+    raise ValueError(f"neuron {neuron} (row {neuron // cols}, col {neuron % cols}) wins almost none of the "
+                     "box spanned by the codes; pick another neuron")
+
+
+def latent_grid(space: LatentSpace, size: int = 20, margin: float = 0.05) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Decode a regular ``size x size`` grid over the codes' bounding box.
+
+    Returns
+    -------
+    xs : ndarray (size,)
+        First latent coordinate of each column, increasing.
+    ys : ndarray (size,)
+        Second latent coordinate of each row, decreasing (row 0 is the top).
+    pixels : ndarray (size, size, n_features)
+    """
+    if size < 2:
+        raise ValueError(f"size must be at least 2, got {size}")
+    lo, hi = space.box()
+    pad = (hi - lo) * margin
+    xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], size)
+    ys = np.linspace(hi[1] + pad[1], lo[1] - pad[1], size)
+    gx, gy = np.meshgrid(xs, ys)
+    Z = np.column_stack([gx.ravel(), gy.ravel()])
+    if space.codes.shape[1] != 2:
+        raise ValueError("a latent grid needs a 2-D latent space")
+    return xs, ys, space.model.inverse_transform(Z).reshape(size, size, -1)
