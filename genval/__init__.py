@@ -3,6 +3,7 @@
 The public API, upstream to downstream::
 
     bitmaps -> Autoencoder (fit, transform, inverse_transform) -> latent codes
+      -> LatentSOM (neurons over the codes) -> walks (points in the latent space) -> decode
 """
 
 from genval.autoencoder import (
@@ -23,6 +24,8 @@ from genval.bitmaps import (
     parse_text,
 )
 from genval.errors import BitmapFormatError, GenvalError, ModelFileError, TrainingDivergedError
+from genval.som import LatentSOM, Neuron, load_som
+from genval.walks import LatentSpace, Located, Walk, latent_grid, sample_latent, walk
 
 __version__ = "0.1.0"
 
@@ -31,6 +34,11 @@ __all__ = [
     "BUNDLED_DATASETS",
     "BitmapFormatError",
     "BitmapSet",
+    "LatentSOM",
+    "LatentSpace",
+    "Located",
+    "Neuron",
+    "Walk",
     "GenvalError",
     "ModelFileError",
     "ReconstructionReport",
@@ -38,10 +46,14 @@ __all__ = [
     "bitmap_rows",
     "format_header",
     "format_text",
+    "latent_grid",
     "load_dataset",
     "load_model",
+    "load_som",
     "parse_header",
     "parse_text",
     "reconstruction_report",
+    "sample_latent",
+    "walk",
     "wrong_pixels",
 ]

@@ -126,6 +126,8 @@ class Autoencoder(ParamsMixin):
     n_epochs_ : int
         Epochs trained (fewer than ``epochs`` when stopped early).
     n_features_in_ : int
+    metadata_ : dict
+        Facts saved with the model (see :meth:`save`); empty after ``fit``.
 
     Examples
     --------
@@ -372,6 +374,7 @@ class Autoencoder(ParamsMixin):
             else:
                 epoch = self.epochs
         self.params_ = theta.astype(np.float64)
+        self.metadata_ = {}
         self.loss_curve_ = curve
         self.n_epochs_ = epoch
         if progress is not None:
@@ -483,6 +486,7 @@ class Autoencoder(ParamsMixin):
         with atomic_write(path) as fh:
             np.savez(fh, config=np.array(json.dumps(config)), params=self.params_,
                      loss_curve=np.asarray(self.loss_curve_, dtype=float))
+        self.metadata_ = dict(config["metadata"])
 
     @classmethod
     def load(cls, path) -> "Autoencoder":

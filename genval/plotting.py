@@ -119,9 +119,7 @@ def plot_bitmaps(X: np.ndarray, shape: tuple[int, int], labels=None, ax=None, co
 def _ink_cmap():
     import matplotlib
 
-    cmap = matplotlib.colormaps["Greys"].copy()
-    cmap.set_bad("#dfe6ee")  # the gaps between tiles
-    return cmap
+    return matplotlib.colormaps["Greys"].with_extremes(bad="#dfe6ee")  # bad = the gaps between tiles
 
 
 def _cell_raster(space, resolution: int, margin: float = 0.08):

@@ -22,7 +22,7 @@ def test_every_command_has_help(runner):
     for name, command in cli.commands.items():
         sub = run(runner, name, "--help")
         assert sub.exit_code == 0, name
-        assert command.help and command.help.split("\n")[0] in sub.output
+        assert command.help and command.help.split("\n")[0][:40] in sub.output
 
 
 def test_train_json_report(runner, tmp_path):
@@ -84,3 +84,116 @@ def test_show(runner):
     text = run(runner, "show", "font", "--limit", "3").stdout.splitlines()
     assert text[1].split() == ["`", "a", "b"]
     assert text[2].split() == ["..#..", ".....", "#...."]
+
+
+EMOJIS = [":)", ":D", ":(", "D:", ":|", ":I", ":P", ":O", ";)", ":B", "c:", ":c", ":3", "3:", ":]", ":[", ";D"]
+
+
+def test_som_text_lists_every_neuron_and_is_reproducible(runner):
+    first = run(runner, "som", "--grid", "3x3")
+    assert first.exit_code == 0, first.output
+    assert "training its default model" in first.stderr
+    lines = first.stdout.splitlines()
+    assert lines[0].startswith("3x3 rectangular map of 17 emojis codes")
+    neuron_lines = lines[1:10]
+    assert [line.split(":")[0] for line in neuron_lines] == [f"Neuron {k}" for k in range(1, 10)]
+    items = [name for line in neuron_lines for name in line.split(": ", 1)[1:] for name in name.split()]
+    assert sorted(items) == sorted(EMOJIS)
+    assert lines[10].startswith("quantization error ") and lines[11].startswith("topographic error ")
+    second = run(runner, "som", "--grid", "3x3")
+    assert second.stdout == first.stdout
+    assert "training" not in second.stderr
+
+
+def test_som_json_schema(runner):
+    doc = json.loads(run(runner, "som", "--grid", "2x3", "--topology", "hexagonal", "--json").stdout)
+    assert doc["grid"] == [2, 3] and doc["topology"] == "hexagonal"
+    assert [(n["row"], n["col"]) for n in doc["neurons"]] == [(r, c) for r in range(2) for c in range(3)]
+    assert all(set(n) == {"row", "col", "items", "weight"} and len(n["weight"]) == 2 for n in doc["neurons"])
+    assert sorted(i for n in doc["neurons"] for i in n["items"]) == sorted(EMOJIS)
+    assert doc["quantization_error"] > 0 and 0 <= doc["topographic_error"] <= 1
+
+
+def test_interpolate_json_schema_and_endpoints(runner):
+    result = run(runner, "interpolate", ":]", ";D", "--steps", "10", "--grid", "3x3", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["from"] == ":]" and doc["to"] == ";D" and isinstance(doc["same_neuron"], bool)
+    samples = doc["samples"]
+    assert len(samples) == 10 and samples[0]["t"] == 0 and samples[-1]["t"] == 1
+    assert set(samples[0]) == {"t", "z", "neuron", "rows", "nearest", "hamming"}
+    # The default model reconstructs every emoji, so the ends are the items themselves.
+    assert samples[0]["nearest"] == ":]" and samples[0]["hamming"] == 0
+    assert samples[-1]["rows"] == [".....", ".#...", ".#.##", ".....", "#####", "#...#", ".###."]
+    assert doc["path"][0] == samples[0]["neuron"]["index"] and doc["path"][-1] == samples[-1]["neuron"]["index"]
+
+
+def test_interpolate_text_and_som_path(runner):
+    result = run(runner, "interpolate", ":)", ":(", "--path", "som", "--steps", "6", "--grid", "3x3")
+    assert result.exit_code == 0, result.output
+    out = result.stdout.splitlines()
+    assert out[0].startswith(":) -> :( along the SOM weights, 6 samples")
+    assert out[1].startswith("same neuron: ")
+    assert out[2].startswith("neuron path: ")
+    table = out[out.index(next(line for line in out if line.strip().startswith("sample"))) + 1:]
+    assert len(table) == 6 and table[0].split()[-2:] == [":)", "0"]
+
+
+def test_decode_takes_negative_coordinates(runner):
+    doc = json.loads(run(runner, "decode", "-1.5", "0.5", "--json").stdout)
+    assert doc["z"] == [-1.5, 0.5] and len(doc["rows"]) == 7
+    text = run(runner, "decode", "0", "0.5").stdout.splitlines()
+    assert text[0].startswith("z = (0, 0.5): Neuron ") and len(text) == 8
+
+
+def test_sample_json(runner):
+    doc = json.loads(run(runner, "sample", "--n", "5", "--method", "gaussian", "--seed", "2", "--json").stdout)
+    assert doc["method"] == "gaussian" and len(doc["samples"]) == 5
+    again = json.loads(run(runner, "sample", "--n", "5", "--method", "gaussian", "--seed", "2", "--json").stdout)
+    assert again == doc
+    cell = json.loads(run(runner, "sample", "--grid", "3x3", "--method", "neuron", "--neuron", "2", "--json").stdout)
+    assert {s["neuron"]["index"] for s in cell["samples"]} == {2}
+
+
+@pytest.mark.parametrize("args", [
+    ["som", "--grid", "3y3"], ["som", "--grid", "0x3"], ["interpolate", ":)", ":(", "--steps", "1"],
+    ["sample", "--method", "neuron"], ["grid"], ["som", "--topology", "round"],
+])
+def test_map_usage_errors(runner, args):
+    result = run(runner, *args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+
+
+def test_unknown_item_lists_the_known_ones(runner):
+    result = run(runner, "interpolate", ":-)", ";D")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: unknown item ':-)'; known items: :) :D :(")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_pictures_are_written(runner, tmp_path):
+    for args in (["som", "--grid", "3x3", "--plot"], ["interpolate", ":)", ";D", "--plot"],
+                 ["sample", "--n", "4", "--plot"], ["grid", "--size", "6", "--plot"]):
+        path = tmp_path / f"{args[0]}.png"
+        result = run(runner, *args, str(path))
+        assert result.exit_code == 0, result.output
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    result = run(runner, "som", "--plot", str(tmp_path / "missing" / "x.png"))
+    assert result.exit_code == 1 and "does not exist" in result.stderr
+
+
+def test_model_option_and_size_mismatch(runner, tmp_path):
+    from genval import Autoencoder, load_dataset
+
+    path = tmp_path / "font.npz"
+    assert run(runner, "train", "--dataset", "font", "--epochs", "50", "--out", str(path)).exit_code == 0
+    doc = json.loads(run(runner, "som", "--model", str(path), "--dataset", "font", "--grid", "2x2", "--json").stdout)
+    assert sum(len(n["items"]) for n in doc["neurons"]) == 32
+    digits_model = tmp_path / "digits.npz"
+    Autoencoder(epochs=2).fit(load_dataset("digits").X[:20]).save(digits_model)
+    result = run(runner, "som", "--model", str(digits_model))
+    assert result.exit_code == 1
+    assert "the model expects 64 pixels per item but emojis has 35" in result.stderr
+    result = run(runner, "som", "--model", str(tmp_path / "nope.npz"))
+    assert result.exit_code == 1 and "no such model file" in result.stderr
