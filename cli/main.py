@@ -6,6 +6,7 @@ import click
 
 from genval import __version__
 
+from .audit import audit_command
 from .datasets import show
 from .maps import decode, grid, interpolate, sample, som
 from .train import train
@@ -25,6 +26,7 @@ def cli():
     Start here:
       genval som --grid 3x3            which emojis share a neuron
       genval interpolate ':]' ';D'     decode the line between two of them
+      genval audit --compare           how often what it decodes is a valid emoji
 
     Run `genval COMMAND --help` for each command's options.
     """
@@ -32,6 +34,7 @@ def cli():
 
 for command in (som, interpolate, decode, sample, grid, train, show):
     cli.add_command(command)
+cli.add_command(audit_command, name="audit")
 
 
 def main() -> None:

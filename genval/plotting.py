@@ -6,11 +6,14 @@ Each function takes ``ax=None`` (a new figure when None) and returns the axes;
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from genval._estimator import atomic_write
 
-__all__ = ["plot_bitmaps", "plot_latent", "plot_latent_grid", "plot_loss_curve", "plot_som", "plot_walk",
+__all__ = ["plot_audit_plane", "plot_audit_sheet", "plot_bitmaps", "plot_latent", "plot_latent_grid",
+           "plot_loss_curve", "plot_som", "plot_walk",
            "save_figure"]
 
 
@@ -242,4 +245,80 @@ def plot_latent_grid(xs, ys, pixels, shape: tuple[int, int], codes=None, names=N
     ax.set_xlabel("z1")
     ax.set_ylabel("z2")
     ax.set_title(f"decoded latent plane, {size}x{size} points over the codes' box", fontsize=10)
+    return ax
+
+
+def plot_audit_sheet(report, shape: tuple[int, int], per_panel: int = 24, axes=None):
+    """A contact sheet: the most frequent valid and invalid bitmaps of an audit.
+
+    Each tile is labelled with how many samples decoded to it (and, for
+    invalid ones, the first failed check).
+
+    Parameters
+    ----------
+    report : AuditReport
+    axes : pair of Axes, optional
+        Where to draw the valid and the invalid panel.
+
+    Returns
+    -------
+    ndarray of two Axes
+    """
+    import matplotlib.pyplot as plt
+
+    counts = np.bincount(report.bitmap_index, minlength=len(report.bitmaps))
+    valid = report.passes.all(axis=1)
+    columns = 12
+    if axes is None:
+        rows = max(1, math.ceil(per_panel / columns))
+        _, axes = plt.subplots(2, 1, figsize=(11, 2 * (1.35 * rows + 0.7)), layout="constrained")
+    names = report.check_names
+    for ax, want, label in zip(axes, (True, False), ("valid", "invalid")):
+        idx = np.flatnonzero((valid == want) & (counts > 0))
+        idx = idx[np.argsort(-counts[idx], kind="stable")][:per_panel]
+        total = int(counts[valid == want].sum())
+        title = f"{label}: {total} of {report.n_total} samples, {int(((valid == want) & (counts > 0)).sum())} distinct"
+        if len(idx) == 0:
+            ax.set_axis_off()
+            ax.set_title(f"{title} (none)", fontsize=9)
+            continue
+        labels = []
+        for k in idx:
+            failed = [n for n, ok in zip(names, report.passes[k]) if not ok]
+            labels.append(f"x{counts[k]}" + (f" {failed[0]}" if failed else ""))
+        plot_bitmaps(report.bitmaps[idx].astype(float), shape, labels, ax=ax, columns=columns)
+        ax.set_title(f"{title} (most frequent first; label: samples, first failed check)", fontsize=9)
+    return np.asarray(axes)
+
+
+def plot_audit_plane(report, space, ax=None, max_points: int = 20_000, resolution: int = 300):
+    """The audited points on the latent plane, coloured by verdict, over the map's neuron cells.
+
+    Occupied neurons' cells (those winning a training item) are shaded
+    darker than empty ones.
+    """
+    ax = _axes(ax, figsize=(7.5, 6.5))
+    cells, extent = _cell_raster(space, resolution)
+    occupied = report.occupied[cells]
+    ax.imshow(np.where(occupied, 0.82, 0.95), extent=extent, origin="upper", cmap="gray", vmin=0, vmax=1,
+              interpolation="nearest", aspect="auto")
+    step = max(1, report.n_total // max_points)
+    Z = report.Z[::step]
+    valid = report.valid[::step]
+    ax.scatter(Z[valid, 0], Z[valid, 1], s=4, color="tab:green", alpha=0.6, lw=0, label="valid")
+    ax.scatter(Z[~valid, 0], Z[~valid, 1], s=4, color="tab:red", alpha=0.6, lw=0, label="invalid")
+    W = space.som.weights_.reshape(space.som.n_neurons, -1)
+    ax.scatter(W[:, 0], W[:, 1], marker="s", s=24, color="black", label="neuron weights", zorder=3)
+    for (x, y), name in zip(space.codes, space.bitmaps.names):
+        ax.annotate(name, (x, y), xytext=(4, 3), textcoords="offset points", fontsize=9, zorder=4,
+                    bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8))
+    ax.scatter(space.codes[:, 0], space.codes[:, 1], s=18, color="tab:blue", zorder=4, label="items")
+    ax.set_xlim(min(extent[0], Z[:, 0].min()), max(extent[1], Z[:, 0].max()))
+    ax.set_ylim(min(extent[2], Z[:, 1].min()), max(extent[3], Z[:, 1].max()))
+    ax.set_xlabel("z1")
+    ax.set_ylabel("z2")
+    ax.legend(loc="best", fontsize=8, markerscale=2, framealpha=0.9)
+    validity = report.ratios()["validity"]["value"]
+    ax.set_title(f"audit '{report.strategy}': {report.n_total} points, validity {validity:.3f} "
+                 "(darker cells: neurons holding training items)", fontsize=9)
     return ax

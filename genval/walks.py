@@ -184,7 +184,7 @@ class Walk:
     located: Located
 
 
-def _along(vertices: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray]:
+def points_along(vertices: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray]:
     """``steps`` points evenly spaced by arc length on a polyline, both ends included."""
     seg = np.linalg.norm(np.diff(vertices, axis=0), axis=1)
     total = seg.sum()
@@ -235,7 +235,7 @@ def walk(space: LatentSpace, start: str, stop: str, steps: int = 10, path: str =
     else:
         neurons = space.som.grid_path(na, nb)
         W = space.som.weights_.reshape(space.som.n_neurons, -1)
-        t, Z = _along(np.vstack([za, W[neurons], zb]), steps)
+        t, Z = points_along(np.vstack([za, W[neurons], zb]), steps)
         located = space.locate(Z)
     return Walk(space.bitmaps.names[space.bitmaps.index(start)], space.bitmaps.names[space.bitmaps.index(stop)],
                 path, na == nb, neurons, t, located)

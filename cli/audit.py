@@ -1,0 +1,145 @@
+"""``genval audit``: scripted membership audits with honest metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ._common import Progress, emit_json, json_option, library_errors, note
+from .maps import build_space, save_plot, space_options
+from genval.audit import STRATEGIES, audit, compare
+from genval.errors import GenvalError
+from genval.rules import default_checks, load_rules
+
+BELOW_MIN_VALIDITY = 3
+
+
+def _fmt(ratio: dict) -> str:
+    return "n/a" if ratio["value"] is None else f"{ratio['value']:.3f}"
+
+
+def _print_report(doc: dict) -> None:
+    c, r = doc["counts"], doc["ratios"]
+    click.echo(f"audit '{doc['strategy']}' of {doc['dataset']}, checks: {doc['checks']['title']}, "
+               f"map {doc['grid'][0]}x{doc['grid'][1]}, seed {doc['seed']}")
+    click.echo(f"  total               {c['total']:>9}")
+    click.echo(f"  valid               {c['valid']:>9}   validity   {_fmt(r['validity'])} = valid / total")
+    click.echo(f"  unique valid        {c['unique_valid']:>9}   uniqueness {_fmt(r['uniqueness'])} "
+               "= unique valid / valid")
+    click.echo(f"  novel unique valid  {c['novel_unique_valid']:>9}   novelty    {_fmt(r['novelty'])} "
+               "= novel unique valid / unique valid")
+    click.echo("failures per check (samples):")
+    for name, count in doc["failures"].items():
+        click.echo(f"  {name:<18}  {count:>9}")
+    s = doc["som_agreement"]
+    t = s["table"]
+    click.echo("SOM agreement (is the sample's neuron occupied by a training item?):")
+    click.echo(f"  {'':<16}{'valid':>10}{'invalid':>10}")
+    click.echo(f"  {'occupied neuron':<16}{t['occupied_valid']:>10}{t['occupied_invalid']:>10}")
+    click.echo(f"  {'empty neuron':<16}{t['empty_valid']:>10}{t['empty_invalid']:>10}")
+    click.echo(f"  precision {_fmt(s['precision'])} (valid among occupied), "
+               f"recall {_fmt(s['recall'])} (occupied among valid)")
+    click.echo(f"ambiguity {doc['ambiguity']['value']:.4f} (mean |pixel - 0.5|; 0.5 = every pixel crisp)")
+
+
+def _print_comparison(docs: list[dict], skipped: list[str]) -> None:
+    head = (f"{'strategy':<10}{'total':>8}{'valid':>8}{'validity':>10}{'unique':>8}{'uniqueness':>11}"
+            f"{'novel':>7}{'novelty':>9}{'SOM prec':>10}{'SOM recall':>11}{'ambiguity':>11}")
+    click.echo(head)
+    for d in docs:
+        c, r, s = d["counts"], d["ratios"], d["som_agreement"]
+        click.echo(f"{d['strategy']:<10}{c['total']:>8}{c['valid']:>8}{_fmt(r['validity']):>10}"
+                   f"{c['unique_valid']:>8}{_fmt(r['uniqueness']):>11}{c['novel_unique_valid']:>7}"
+                   f"{_fmt(r['novelty']):>9}{_fmt(s['precision']):>10}{_fmt(s['recall']):>11}"
+                   f"{d['ambiguity']['value']:>11.4f}")
+    for name in skipped:
+        click.echo(f"{name:<10}  skipped: no two items share a neuron on this map")
+
+
+@click.command(epilog=f"Exit codes: 0 done; 1 bad input; 2 bad usage; {BELOW_MIN_VALIDITY} validity below "
+                      "--min-validity (for --compare: in any strategy).")
+@click.option("--strategy", type=click.Choice(STRATEGIES), default="random", show_default=True,
+              help="How latent points are chosen.")
+@click.option("--n", "n_points", type=click.IntRange(min=1), default=10_000, show_default=True,
+              help="Points to audit (lines/som-path split them over the pairs sharing a neuron).")
+@click.option("--compare", "compare_all", is_flag=True, help="Run every strategy and print one table side by side.")
+@click.option("--rules", type=click.Path(dir_okay=False), default=None, metavar="FILE.toml",
+              help="Checks from a rule file; default: the emoji rules for emojis, generic checks otherwise.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None, metavar="FILE.csv",
+              help="One row per sample: point, neuron, bitmap as 0/1, verdict, failed checks.")
+@click.option("--sheet", type=click.Path(dir_okay=False), default=None, metavar="FILE.png",
+              help="Contact sheet of the most frequent valid and invalid bitmaps.")
+@click.option("--plot", type=click.Path(dir_okay=False), default=None, metavar="FILE.png",
+              help="The audited points on the latent plane, coloured by verdict, over the map's cells.")
+@click.option("--min-validity", type=click.FloatRange(0, 1), default=None,
+              help=f"Exit with code {BELOW_MIN_VALIDITY} when validity falls below this.")
+@space_options
+@json_option
+@library_errors
+def audit_command(strategy, n_points, compare_all, rules, csv_path, sheet, plot, min_validity, space_args, seed,
+                  as_json):
+    """Decode many latent points, check each, and report validity, uniqueness, novelty.
+
+    Ratios come with their denominators: validity = valid / total,
+    uniqueness = unique valid / valid, novelty = novel unique valid / unique
+    valid (novel: identical to no training item). Also: failures per check,
+    whether the Kohonen map's verdict (the sample's neuron holds training
+    items) agrees with the structural one, and how undecided the decoded
+    pixels are.
+
+    \b
+    Examples:
+      genval audit --strategy random --n 10000 --seed 0
+      genval audit --compare --grid 3x3
+      genval audit --strategy lines --grid 3x3 --csv samples.csv --sheet sheet.png --plot plane.png
+      genval audit --rules my.rules.toml --min-validity 0.8 --json
+    """
+    outputs = [p for p in (csv_path, sheet, plot) if p]
+    for path in outputs:
+        folder = Path(path).parent
+        if not folder.is_dir():
+            raise GenvalError(f"cannot write {path}: the folder {folder} does not exist")
+    if compare_all and outputs:
+        raise click.UsageError("--csv, --sheet and --plot describe one audit; leave out --compare")
+    space = build_space(**space_args)
+    checks = load_rules(rules, space.bitmaps) if rules else default_checks(space.bitmaps)
+
+    if compare_all:
+        reports = compare(space, STRATEGIES, n_points, checks, random_state=seed)
+        docs = [r.to_dict() for r in reports]
+        skipped = [s for s in STRATEGIES if s not in {r.strategy for r in reports}]
+        if as_json:
+            emit_json({"dataset": space.bitmaps.title, "seed": seed, "strategies": docs, "skipped": skipped})
+        else:
+            click.echo(f"{space.bitmaps.title}, checks: {checks.title}, map {space.som.grid_[0]}x{space.som.grid_[1]}, "
+                       f"seed {seed}, n {n_points}")
+            _print_comparison(docs, skipped)
+        worst = min((d["ratios"]["validity"]["value"] or 0.0 for d in docs), default=0.0)
+    else:
+        with Progress(1, f"auditing ({strategy})") as bar:
+            def progress(done, total):
+                bar.bar.length = total
+                bar(done, 0.0)
+
+            report = audit(space, strategy, n_points, checks, random_state=seed, progress=progress)
+        doc = report.to_dict()
+        if csv_path:
+            report.write_csv(csv_path, space.bitmaps.shape)
+            note(f"wrote {csv_path}")
+        if sheet:
+            from genval.plotting import plot_audit_sheet
+
+            save_plot(plot_audit_sheet(report, space.bitmaps.shape), sheet)
+        if plot:
+            from genval.plotting import plot_audit_plane
+
+            save_plot(plot_audit_plane(report, space), plot)
+        if as_json:
+            emit_json(doc)
+        else:
+            _print_report(doc)
+        worst = doc["ratios"]["validity"]["value"] or 0.0
+    if min_validity is not None and worst < min_validity:
+        note(f"validity {worst:.3f} is below --min-validity {min_validity:g}")
+        raise SystemExit(BELOW_MIN_VALIDITY)

@@ -1,0 +1,465 @@
+"""Structural checks: is a decoded bitmap a plausible member of the set?
+
+A check looks at a binary bitmap (decoded output thresholded at 0.5) and
+passes or fails with a reason a person can read
+(``eyes: found 3 components in rows 1-4, expected 2``). A :class:`Verdict`
+holds every check's result for one bitmap.
+
+Checks are data where they can be. A :class:`Rule` names a region of the grid
+and what must hold there: how many ink components (exactly, or a range), with
+4- or 8-connectivity; column ranges that distinct components must reach; the
+narrowest span a component may have; how much ink. Generic checks fit any
+set and take their ranges from the training items: not empty, ink count and
+component count within the training range, no isolated pixels unless the
+training items have some, and optionally a maximum Hamming distance to the
+nearest training item. A :class:`CheckSet` bundles rules and generic checks
+for one bitmap shape and evaluates thousands of bitmaps at once (one
+connected-component labelling for the whole batch).
+
+:func:`check_emoji` is the course's emoji criterion written out by hand; the
+bundled ``emojis.rules.toml`` says the same as data, and the tests hold the
+two to identical verdicts.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import ndimage
+
+from genval.bitmaps import BitmapSet
+
+__all__ = ["CheckResult", "CheckSet", "GENERIC_CHECKS", "Rule", "Verdict", "check_emoji"]
+
+GENERIC_CHECKS = ("not_empty", "ink_range", "component_range", "isolated_pixels")
+_STRUCTURE = {4: ndimage.generate_binary_structure(2, 1), 8: np.ones((3, 3), dtype=bool)}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check's outcome: its name, pass or fail, and a readable reason when it fails."""
+
+    name: str
+    passed: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Every check's result for one bitmap.
+
+    Examples
+    --------
+    >>> v = check_emoji(np.zeros((7, 5), dtype=bool))
+    >>> v.valid, v.failed
+    (False, ('eyes', 'mouth'))
+    """
+
+    results: tuple[CheckResult, ...]
+
+    @property
+    def valid(self) -> bool:
+        return all(r.passed for r in self.results)
+
+    @property
+    def failed(self) -> tuple[str, ...]:
+        return tuple(r.name for r in self.results if not r.passed)
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return tuple(r.reason for r in self.results if not r.passed)
+
+    def __str__(self) -> str:
+        return "valid" if self.valid else "invalid: " + "; ".join(self.reasons)
+
+
+def _span_text(lo: int, hi: int) -> str:
+    return f"{lo}" if lo == hi else f"{lo}-{hi}"
+
+
+def _count_text(lo: int, hi: int | None) -> str:
+    if hi is None:
+        return f"at least {lo}"
+    return f"{lo}" if lo == hi else f"{lo} to {hi}"
+
+
+# --------------------------------------------------------------------------- the hand-written emoji check
+
+def _components(img: np.ndarray) -> list[list[tuple[int, int]]]:
+    """8-connected ink components of a small boolean image, by flood fill."""
+    seen = np.zeros_like(img, dtype=bool)
+    comps = []
+    h, w = img.shape
+    for r0 in range(h):
+        for c0 in range(w):
+            if img[r0, c0] and not seen[r0, c0]:
+                stack, comp = [(r0, c0)], []
+                seen[r0, c0] = True
+                while stack:
+                    r, c = stack.pop()
+                    comp.append((r, c))
+                    for dr in (-1, 0, 1):
+                        for dc in (-1, 0, 1):
+                            rr, cc = r + dr, c + dc
+                            if 0 <= rr < h and 0 <= cc < w and img[rr, cc] and not seen[rr, cc]:
+                                seen[rr, cc] = True
+                                stack.append((rr, cc))
+                comps.append(comp)
+    return comps
+
+
+def check_emoji(bitmap) -> Verdict:
+    """The course's emoji criterion, made precise: two eyes and a mouth.
+
+    * eyes: exactly two 8-connected ink components inside rows 1-4 (1-based,
+      top first), one reaching the left half (columns 1-2) and another the
+      right half (columns 4-5);
+    * mouth: exactly one 8-connected ink component inside rows 5-7, spanning
+      at least 3 columns.
+
+    Ink outside a region does not count for it.
+
+    Parameters
+    ----------
+    bitmap : array-like of bool, shape (7, 5) or (35,)
+
+    Examples
+    --------
+    >>> from genval import load_dataset
+    >>> check_emoji(load_dataset("emojis").image(":)") > 0.5).valid
+    True
+    """
+    img = np.asarray(bitmap, dtype=bool).reshape(7, 5)
+    results = []
+    eyes = _components(img[0:4])
+    cols = [{c for _, c in comp} for comp in eyes]
+    if len(eyes) != 2:
+        results.append(CheckResult("eyes", False, f"eyes: found {len(eyes)} components in rows 1-4, expected 2"))
+    elif not any(cols[i] & {0, 1} and cols[1 - i] & {3, 4} for i in (0, 1)):
+        results.append(CheckResult("eyes", False, "eyes: expected one component reaching columns 1-2 "
+                                                  "and another reaching columns 4-5"))
+    else:
+        results.append(CheckResult("eyes", True))
+    mouth = _components(img[4:7])
+    if len(mouth) != 1:
+        results.append(CheckResult("mouth", False, f"mouth: found {len(mouth)} components in rows 5-7, expected 1"))
+    else:
+        span = len({c for _, c in mouth[0]})
+        if span < 3:
+            results.append(CheckResult("mouth", False, f"mouth: spans {span} columns, expected at least 3"))
+        else:
+            results.append(CheckResult("mouth", True))
+    return Verdict(tuple(results))
+
+
+# --------------------------------------------------------------------------- rules as data
+
+@dataclass(frozen=True)
+class Rule:
+    """What must hold in one region of the grid.
+
+    Parameters
+    ----------
+    name : str
+    rows, cols : (int, int)
+        1-based inclusive ranges; ``cols`` defaults to every column.
+    components : (int, int or None), optional
+        How many ink components the region holds: ``(2, 2)`` exactly two,
+        ``(1, None)`` at least one.
+    connectivity : {4, 8}
+    reach : tuple of (int, int)
+        Column ranges (1-based, inclusive) that distinct components must each
+        reach, e.g. the two eyes ``((1, 2), (4, 5))``.
+    min_span : int, optional
+        Every component spans at least this many columns.
+    ink : (int, int or None), optional
+        Ink pixels in the region.
+    """
+
+    name: str
+    rows: tuple[int, int]
+    cols: tuple[int, int] | None = None
+    components: tuple[int, int | None] | None = None
+    connectivity: int = 8
+    reach: tuple[tuple[int, int], ...] = ()
+    min_span: int | None = None
+    ink: tuple[int, int | None] | None = None
+
+    def where(self) -> str:
+        text = f"rows {_span_text(*self.rows)}"
+        return text if self.cols is None else f"{text}, columns {_span_text(*self.cols)}"
+
+
+@dataclass(frozen=True)
+class _Stats:
+    """Per-bitmap measurements of one rule's region."""
+
+    n_components: np.ndarray
+    reach_ok: np.ndarray
+    min_span: np.ndarray  # narrowest component span (0 when none)
+    ink: np.ndarray
+
+
+def _region_stats(B: np.ndarray, rule: Rule) -> _Stats:
+    """Measure a rule's region on a batch ``B`` (n, h, w) with one labelling call."""
+    n = len(B)
+    r0, r1 = rule.rows
+    c0, c1 = rule.cols if rule.cols is not None else (1, B.shape[2])
+    region = B[:, r0 - 1:r1, c0 - 1:c1]
+    rh, cw = region.shape[1:]
+    # Stack the regions with a blank row between: components cannot cross it.
+    canvas = np.zeros((n, rh + 1, cw), dtype=bool)
+    canvas[:, :rh] = region
+    labels, count = ndimage.label(canvas.reshape(n * (rh + 1), cw), _STRUCTURE[rule.connectivity])
+    ink = region.reshape(n, -1).sum(axis=1)
+    if count == 0:
+        zeros = np.zeros(n, dtype=np.int64)
+        return _Stats(zeros, np.full(n, not rule.reach), zeros, ink)
+    index = np.arange(1, count + 1)
+    rows_img = np.broadcast_to(np.arange(n * (rh + 1))[:, None], labels.shape)
+    cols_img = np.broadcast_to(np.arange(cw)[None, :], labels.shape)
+    owner = (np.asarray(ndimage.minimum(rows_img, labels, index)) // (rh + 1)).astype(np.int64)
+    lo = np.asarray(ndimage.minimum(cols_img, labels, index)).astype(np.int64) + c0  # 1-based
+    hi = np.asarray(ndimage.maximum(cols_img, labels, index)).astype(np.int64) + c0
+    n_components = np.bincount(owner, minlength=n)
+    span = np.full(n, np.iinfo(np.int64).max)
+    np.minimum.at(span, owner, hi - lo + 1)
+    span[n_components == 0] = 0
+    reach_ok = np.ones(n, dtype=bool)
+    if rule.reach:
+        # An 8- or 4-connected component covers every column between its ends, so it
+        # reaches [a, b] when it overlaps it. Distinct components must serve the
+        # ranges: Hall's condition, checked on every subset of ranges.
+        masks = np.zeros(count, dtype=np.int64)
+        for k, (a, b) in enumerate(rule.reach):
+            masks |= ((lo <= b) & (hi >= a)).astype(np.int64) << k
+        for size in range(1, len(rule.reach) + 1):
+            for subset in itertools.combinations(range(len(rule.reach)), size):
+                bits = sum(1 << k for k in subset)
+                serving = np.bincount(owner[(masks & bits) != 0], minlength=n)
+                reach_ok &= serving >= size
+    return _Stats(n_components, reach_ok, span, ink)
+
+
+def _in_range(values: np.ndarray, bounds: tuple[int, int | None]) -> np.ndarray:
+    lo, hi = bounds
+    ok = values >= lo
+    return ok if hi is None else ok & (values <= hi)
+
+
+def _rule_pass(stats: _Stats, rule: Rule) -> np.ndarray:
+    ok = np.ones(len(stats.ink), dtype=bool)
+    if rule.components is not None:
+        ok &= _in_range(stats.n_components, rule.components)
+    ok &= stats.reach_ok
+    if rule.min_span is not None:
+        ok &= (stats.n_components == 0) | (stats.min_span >= rule.min_span)
+    if rule.ink is not None:
+        ok &= _in_range(stats.ink, rule.ink)
+    return ok
+
+
+def _rule_reason(stats: _Stats, rule: Rule, i: int) -> str:
+    """Why bitmap ``i`` fails ``rule``: the first condition that does not hold."""
+    where = rule.where()
+    if rule.components is not None and not _in_range(stats.n_components[i:i + 1], rule.components)[0]:
+        return (f"{rule.name}: found {stats.n_components[i]} components in {where}, "
+                f"expected {_count_text(*rule.components)}")
+    if not stats.reach_ok[i]:
+        ranges = [f"columns {_span_text(a, b)}" for a, b in rule.reach]
+        if len(ranges) == 2:
+            return f"{rule.name}: expected one component reaching {ranges[0]} and another reaching {ranges[1]}"
+        return f"{rule.name}: expected distinct components reaching {', '.join(ranges)}"
+    if rule.min_span is not None and stats.n_components[i] and stats.min_span[i] < rule.min_span:
+        return f"{rule.name}: spans {stats.min_span[i]} columns, expected at least {rule.min_span}"
+    return f"{rule.name}: {stats.ink[i]} ink pixels in {where}, expected {_count_text(*rule.ink)}"
+
+
+def _neighbour_counts(B: np.ndarray) -> np.ndarray:
+    """For every pixel, how many of its 8 neighbours are ink."""
+    n, h, w = B.shape
+    padded = np.zeros((n, h + 2, w + 2), dtype=np.int8)
+    padded[:, 1:-1, 1:-1] = B
+    total = np.zeros((n, h, w), dtype=np.int8)
+    for dr in (0, 1, 2):
+        for dc in (0, 1, 2):
+            if dr != 1 or dc != 1:
+                total += padded[:, dr:dr + h, dc:dc + w]
+    return total
+
+
+def _whole_components(B: np.ndarray) -> np.ndarray:
+    return _region_stats(B, Rule("all", (1, B.shape[1]))).n_components
+
+
+@dataclass(frozen=True)
+class _Generic:
+    """Generic checks with the ranges taken from the training items."""
+
+    names: tuple[str, ...]
+    ink: tuple[int, int]
+    components: tuple[int, int]
+    isolated_allowed: bool
+    max_hamming: int | None
+    training: np.ndarray | None  # (m, n_pixels) bool, for max_hamming
+
+
+@dataclass(frozen=True, eq=False)
+class CheckSet:
+    """Rules and generic checks for bitmaps of one shape.
+
+    Build one with :meth:`from_rules` (usually through
+    :func:`genval.rules.load_rules`), :meth:`generic` or :meth:`emojis`.
+
+    Attributes
+    ----------
+    shape : (int, int)
+    rules : tuple of Rule
+    title : str
+        Where the checks came from, for reports.
+    """
+
+    shape: tuple[int, int]
+    rules: tuple[Rule, ...]
+    generic_checks: _Generic | None = None
+    title: str = ""
+    _names: tuple[str, ...] = field(default=(), repr=False)
+
+    @classmethod
+    def from_rules(cls, rules, shape, training: BitmapSet | None = None, generic=(), max_hamming=None,
+                   title: str = "") -> "CheckSet":
+        """Bind rules (and named generic checks, fitted on ``training``) to a shape.
+
+        Raises
+        ------
+        ValueError
+            For a region outside the grid, an unknown generic check, or
+            generic checks without training items.
+        """
+        shape = tuple(int(s) for s in shape)
+        for rule in rules:
+            for label, (a, b), limit in (("rows", rule.rows, shape[0]), ("cols", rule.cols or (1, shape[1]), shape[1])):
+                if not 1 <= a <= b <= limit:
+                    raise ValueError(f"rule {rule.name!r}: {label} {a}-{b} outside the {shape[0]}x{shape[1]} grid "
+                                     f"(expected 1 <= first <= last <= {limit})")
+            for a, b in rule.reach:
+                if not 1 <= a <= b <= shape[1]:
+                    raise ValueError(f"rule {rule.name!r}: reach columns {a}-{b} outside 1-{shape[1]}")
+            if rule.connectivity not in _STRUCTURE:
+                raise ValueError(f"rule {rule.name!r}: connectivity must be 4 or 8, got {rule.connectivity}")
+        unknown = [g for g in generic if g not in GENERIC_CHECKS]
+        if unknown:
+            raise ValueError(f"unknown generic check(s) {', '.join(unknown)}; known: {', '.join(GENERIC_CHECKS)}")
+        names = [r.name for r in rules]
+        if len(set(names)) != len(names):
+            raise ValueError(f"rule names must be unique, got {', '.join(names)}")
+        gen = None
+        if generic or max_hamming is not None:
+            if training is None:
+                raise ValueError("generic checks take their ranges from training items; pass training=")
+            if tuple(training.shape) != shape:
+                raise ValueError(f"training items are {training.shape[0]}x{training.shape[1]}, "
+                                 f"the checks are for {shape[0]}x{shape[1]}")
+            T = training.binary().reshape(len(training), *shape)
+            ink = T.reshape(len(T), -1).sum(axis=1)
+            comps = _whole_components(T)
+            isolated = ((_neighbour_counts(T) == 0) & T).any()
+            gen = _Generic(tuple(generic), (int(ink.min()), int(ink.max())), (int(comps.min()), int(comps.max())),
+                           bool(isolated), max_hamming, training.binary().reshape(len(training), -1))
+            names += list(generic) + (["max_hamming"] if max_hamming is not None else [])
+        return cls(shape, tuple(rules), gen, title, tuple(names))
+
+    @classmethod
+    def generic(cls, training: BitmapSet, checks=GENERIC_CHECKS, max_hamming: int | None = None) -> "CheckSet":
+        """The generic checks, with ranges from ``training`` (the default for any set)."""
+        return cls.from_rules((), training.shape, training, checks, max_hamming,
+                              title=f"generic checks fitted on {training.title or 'the training set'}")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Check names in evaluation order (rules first, then generic checks)."""
+        return self._names
+
+    def _as_batch(self, B) -> np.ndarray:
+        B = np.asarray(B, dtype=bool)
+        h, w = self.shape
+        if B.shape in ((h, w), (h * w,)):
+            B = B.reshape(1, h, w)
+        elif B.ndim == 2 and B.shape[1] == h * w:
+            B = B.reshape(len(B), h, w)
+        if B.ndim != 3 or B.shape[1:] != (h, w):
+            raise ValueError(f"bitmaps must be {h}x{w} ({h * w} pixels), got shape {np.shape(B)}")
+        return B
+
+    def passes(self, B) -> np.ndarray:
+        """Pass/fail of every check on a batch: bool array (n, n_checks), columns as :attr:`names`.
+
+        Parameters
+        ----------
+        B : array-like of bool, (n, height, width) or (n, height * width)
+        """
+        B = self._as_batch(B)
+        columns = [_rule_pass(_region_stats(B, rule), rule) for rule in self.rules]
+        g = self.generic_checks
+        if g is not None:
+            flat = B.reshape(len(B), -1)
+            ink = flat.sum(axis=1)
+            for name in g.names:
+                if name == "not_empty":
+                    columns.append(ink > 0)
+                elif name == "ink_range":
+                    columns.append((ink >= g.ink[0]) & (ink <= g.ink[1]))
+                elif name == "component_range":
+                    comps = _whole_components(B)
+                    columns.append((comps >= g.components[0]) & (comps <= g.components[1]))
+                elif name == "isolated_pixels":
+                    isolated = ((_neighbour_counts(B) == 0) & B).reshape(len(B), -1).any(axis=1)
+                    columns.append(~isolated | g.isolated_allowed)
+            if g.max_hamming is not None:
+                columns.append(_nearest_hamming(flat, g.training) <= g.max_hamming)
+        if not columns:
+            return np.ones((len(B), 0), dtype=bool)
+        return np.column_stack(columns)
+
+    def verdict(self, bitmap) -> Verdict:
+        """Every check's result, with reasons, for one bitmap."""
+        B = self._as_batch(bitmap)
+        if len(B) != 1:
+            raise ValueError("verdict takes one bitmap; use passes() for a batch")
+        results = []
+        for rule in self.rules:
+            stats = _region_stats(B, rule)
+            ok = bool(_rule_pass(stats, rule)[0])
+            results.append(CheckResult(rule.name, ok, "" if ok else _rule_reason(stats, rule, 0)))
+        g = self.generic_checks
+        if g is not None:
+            flags = self.passes(B)[0][len(self.rules):]
+            flat = B.reshape(-1)
+            for name, ok in zip(list(g.names) + (["max_hamming"] if g.max_hamming is not None else []), flags):
+                results.append(CheckResult(name, bool(ok), "" if ok else self._generic_reason(name, B[0], flat)))
+        return Verdict(tuple(results))
+
+    def _generic_reason(self, name: str, img: np.ndarray, flat: np.ndarray) -> str:
+        g = self.generic_checks
+        ink = int(flat.sum())
+        if name == "not_empty":
+            return "not_empty: no ink, expected at least 1 pixel"
+        if name == "ink_range":
+            return f"ink_range: {ink} ink pixels, expected {_count_text(*g.ink)} (the training range)"
+        if name == "component_range":
+            comps = int(_whole_components(img[None])[0])
+            return f"component_range: {comps} components, expected {_count_text(*g.components)} (the training range)"
+        if name == "isolated_pixels":
+            count = int(((_neighbour_counts(img[None]) == 0) & img[None]).sum())
+            return f"isolated_pixels: {count} isolated ink pixels, and no training item has any"
+        distance = int(_nearest_hamming(flat[None], g.training)[0])
+        return f"max_hamming: {distance} pixels from the nearest training item, expected at most {g.max_hamming}"
+
+
+def _nearest_hamming(flat: np.ndarray, training: np.ndarray) -> np.ndarray:
+    a = flat.astype(np.float32)
+    t = training.astype(np.float32)
+    dist = a.sum(axis=1, keepdims=True) + t.sum(axis=1)[None, :] - 2.0 * (a @ t.T)
+    return np.rint(dist.min(axis=1)).astype(np.int64)
