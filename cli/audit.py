@@ -102,8 +102,13 @@ def audit_command(strategy, n_points, compare_all, rules, csv_path, sheet, plot,
             raise GenvalError(f"cannot write {path}: the folder {folder} does not exist")
     if compare_all and outputs:
         raise click.UsageError("--csv, --sheet and --plot describe one audit; leave out --compare")
-    space = build_space(**space_args)
-    checks = load_rules(rules, space.bitmaps) if rules else default_checks(space.bitmaps)
+    loaded = {}
+
+    def load_checks(bitmaps):
+        loaded["checks"] = load_rules(rules, bitmaps) if rules else default_checks(bitmaps)
+
+    space = build_space(**space_args, prepare=load_checks)
+    checks = loaded["checks"]
 
     if compare_all:
         reports = compare(space, STRATEGIES, n_points, checks, random_state=seed)

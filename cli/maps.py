@@ -70,14 +70,15 @@ def space_options(command):
 
 
 def build_space(dataset, model_path, grid, sigma, som_lr, iterations, topology, neighborhood, seed,
-                items=()) -> LatentSpace:
+                prepare=None) -> LatentSpace:
     """Load the set and the model (training the default one if needed), fit the map.
 
-    ``items`` are checked against the set first, so a typo fails before any training.
+    ``prepare(bitmaps)`` runs right after the set is loaded, so that a typo in
+    an item name or a rule file fails before any training.
     """
     bitmaps = load_dataset(dataset)
-    for item in items:
-        bitmaps.index(item)
+    if prepare is not None:
+        prepare(bitmaps)
     if model_path is not None:
         model = load_model(model_path)
     else:
@@ -230,7 +231,7 @@ def interpolate(start, stop, steps, path_kind, space_args, seed, plot, as_json):
       genval interpolate ':]' ';D' --grid 3x3
       genval interpolate ':)' ':(' --path som --steps 12 --plot walk.png
     """
-    space = build_space(**space_args, items=(start, stop))
+    space = build_space(**space_args, prepare=lambda bitmaps: [bitmaps.index(i) for i in (start, stop)])
     result = walk(space, start, stop, steps=steps, path=path_kind)
     records = sample_records(space, result.located, result.t)
     if plot:

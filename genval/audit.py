@@ -222,6 +222,7 @@ class AuditReport:
             writer = csv.writer(buffer, lineterminator="\n")
             writer.writerow(["sample", *[f"z{d + 1}" for d in range(dims)], "neuron", "bitmap", "valid", "failed"])
             for start in range(0, self.n_total, 50_000):
+                fh.write(buffer.getvalue())
                 buffer.seek(0)
                 buffer.truncate()
                 stop = min(start + 50_000, self.n_total)
@@ -229,7 +230,7 @@ class AuditReport:
                     b = self.bitmap_index[i]
                     writer.writerow([i, *(f"{v:.6g}" for v in self.Z[i]), int(self.neuron[i]) + 1, strings[b],
                                      int(self.valid[i]), failed[b]])
-                fh.write(buffer.getvalue())
+            fh.write(buffer.getvalue())
 
 
 def audit(space: LatentSpace, strategy: str = "random", n: int = 10_000, checks: CheckSet | None = None,
@@ -272,11 +273,11 @@ def audit(space: LatentSpace, strategy: str = "random", n: int = 10_000, checks:
     distinct: list[np.ndarray] = []
     bitmap_index = np.empty(total, dtype=np.int64)
     neuron = np.empty(total, dtype=np.int64)
-    distance = 0.0
+    row_distance = np.empty(total)
     for start in range(0, total, chunk):
         Zc = Z[start:start + chunk]
         pixels = space.model.inverse_transform(Zc)
-        distance += float(np.abs(pixels - 0.5).sum())
+        row_distance[start:start + chunk] = np.abs(pixels - 0.5).sum(axis=1)
         binary = pixels > 0.5
         packed = np.packbits(binary, axis=1)
         keys = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1]))).ravel()
@@ -303,7 +304,8 @@ def audit(space: LatentSpace, strategy: str = "random", n: int = 10_000, checks:
         strategy=strategy, dataset=space.bitmaps.title, checks_title=checks.title, check_names=checks.names,
         grid=tuple(space.som.grid_), seed=random_state if isinstance(random_state, (int, type(None))) else "generator",
         Z=Z, neuron=neuron, bitmap_index=bitmap_index, bitmaps=bitmaps, passes=passes, in_training=in_training,
-        occupied=occupied, ambiguity=distance / (total * p),
+        # fsum of per-row sums: the same figure whatever the chunk size.
+        occupied=occupied, ambiguity=math.fsum(row_distance) / (total * p),
     )
 
 

@@ -197,3 +197,78 @@ def test_model_option_and_size_mismatch(runner, tmp_path):
     assert "the model expects 64 pixels per item but emojis has 35" in result.stderr
     result = run(runner, "som", "--model", str(tmp_path / "nope.npz"))
     assert result.exit_code == 1 and "no such model file" in result.stderr
+
+
+def test_audit_json_is_reproducible_byte_for_byte(runner):
+    args = ["audit", "--strategy", "random", "--n", "3000", "--seed", "0", "--grid", "3x3", "--json"]
+    first = run(runner, *args)
+    assert first.exit_code == 0, first.output
+    assert run(runner, *args).stdout == first.stdout
+    doc = json.loads(first.stdout)
+    assert doc["counts"]["total"] == 3000
+    assert set(doc) >= {"strategy", "counts", "ratios", "failures", "som_agreement", "ambiguity", "checks"}
+    validity = doc["ratios"]["validity"]
+    assert validity["value"] == validity["numerator"] / validity["denominator"]
+    assert doc["checks"]["names"] == ["eyes", "mouth"]
+    assert run(runner, *args[:-2], "1", "--json").stdout != first.stdout
+
+
+def test_audit_text_outputs_and_min_validity(runner, tmp_path):
+    paths = {k: tmp_path / f"a.{k}" for k in ("csv", "sheet.png", "plot.png")}
+    result = run(runner, "audit", "--n", "800", "--grid", "3x3", "--csv", str(paths["csv"]),
+                 "--sheet", str(paths["sheet.png"]), "--plot", str(paths["plot.png"]), "--min-validity", "0.01")
+    assert result.exit_code == 0, result.output
+    out = result.stdout.splitlines()
+    assert out[0].startswith("audit 'random' of emojis")
+    assert any(line.strip().startswith("valid ") and "= valid / total" in line for line in out)
+    assert len(paths["csv"].read_text().splitlines()) == 801
+    for key in ("sheet.png", "plot.png"):
+        assert paths[key].read_bytes()[:4] == b"\x89PNG"
+    below = run(runner, "audit", "--n", "800", "--grid", "3x3", "--min-validity", "0.999")
+    assert below.exit_code == 3
+    assert "is below --min-validity 0.999" in below.stderr
+
+
+def test_audit_compare_table(runner):
+    result = run(runner, "audit", "--compare", "--n", "1000", "--grid", "3x3")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[1].split()[:4] == ["strategy", "total", "valid", "validity"]
+    assert [line.split()[0] for line in lines[2:7]] == ["random", "prior", "lines", "som-path", "grid"]
+    doc = json.loads(run(runner, "audit", "--compare", "--n", "500", "--grid", "8x8", "--json").stdout)
+    assert [d["strategy"] for d in doc["strategies"]] == ["random", "prior", "grid"]
+    assert doc["skipped"] == ["lines", "som-path"]
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["--n", "0"], 2, "Invalid value for '--n'"),
+    (["--strategy", "spiral"], 2, "Invalid value for '--strategy'"),
+    (["--min-validity", "1.5"], 2, "Invalid value for '--min-validity'"),
+    (["--compare", "--csv", "x.csv"], 2, "leave out --compare"),
+])
+def test_audit_usage_errors(runner, args, code, message):
+    result = run(runner, "audit", *args)
+    assert result.exit_code == code
+    assert message in result.stderr
+
+
+def test_audit_bad_input_is_one_line_and_writes_nothing(runner, tmp_path):
+    rules = tmp_path / "bad.toml"
+    rules.write_text("[[rule]]\nname = 'eyes'\nrows = [1, 9]\n")
+    result = run(runner, "audit", "--rules", str(rules), "--n", "10")
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {rules}: rule 'eyes': rows 1-9 outside the 7x5 grid (expected 1 <= first <= last <= 7)\n"
+    missing = tmp_path / "nowhere" / "out.csv"
+    result = run(runner, "audit", "--n", "10", "--csv", str(missing))
+    assert result.exit_code == 1 and "does not exist" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml"]
+    result = run(runner, "audit", "--strategy", "lines", "--grid", "8x8", "--n", "10")
+    assert result.exit_code == 1
+    assert "no two items share a neuron on the 8x8 map" in result.stderr
+
+
+def test_audit_with_a_rule_file(runner, tmp_path):
+    rules = tmp_path / "ink.toml"
+    rules.write_text('title = "some ink"\n[generic]\nchecks = ["not_empty", "ink_range"]\n')
+    doc = json.loads(run(runner, "audit", "--rules", str(rules), "--n", "300", "--json").stdout)
+    assert doc["checks"] == {"title": "some ink", "names": ["not_empty", "ink_range"]}

@@ -1,0 +1,117 @@
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from genval import Autoencoder, GenvalError, LatentSOM, LatentSpace, load_dataset
+from genval.audit import STRATEGIES, audit, audit_points, compare, sharing_pairs
+from genval.rules import default_checks
+from genval.validity import CheckSet, check_emoji
+
+
+@pytest.fixture(scope="module")
+def space():
+    emojis = load_dataset("emojis")
+    model = Autoencoder(stop_wrong_pixels=0, random_state=0).fit(emojis.X)
+    return LatentSpace.build(emojis, model, LatentSOM(grid=(3, 3), random_state=0))
+
+
+def test_metrics_match_a_brute_force_recount(space):
+    report = audit(space, "random", n=3000, random_state=1)
+    Z = audit_points(space, "random", 3000, random_state=1)
+    np.testing.assert_array_equal(report.Z, Z)
+    pixels = space.model.inverse_transform(Z)
+    binary = pixels > 0.5
+    verdicts = [check_emoji(b) for b in binary]
+    valid = np.array([v.valid for v in verdicts])
+    training = {tuple(row) for row in space.bitmaps.binary()}
+    distinct_valid = {tuple(b) for b, ok in zip(binary, valid) if ok}
+    novel = {b for b in distinct_valid if b not in training}
+    counts = report.counts()
+    assert counts == {"total": 3000, "valid": int(valid.sum()), "unique_valid": len(distinct_valid),
+                      "novel_unique_valid": len(novel)}
+    ratios = report.ratios()
+    assert ratios["validity"]["value"] == valid.sum() / 3000
+    assert ratios["uniqueness"]["value"] == len(distinct_valid) / valid.sum()
+    assert ratios["novelty"]["value"] == len(novel) / len(distinct_valid)
+    assert ratios["novelty"]["definition"] == "novel unique valid / unique valid"
+    assert report.failures() == {"eyes": sum("eyes" in v.failed for v in verdicts),
+                                 "mouth": sum("mouth" in v.failed for v in verdicts)}
+    occupied = np.isin(space.som.winners(Z), space.som.winners(space.codes))
+    table = report.som_agreement()["table"]
+    assert table == {"occupied_valid": int((occupied & valid).sum()), "occupied_invalid": int((occupied & ~valid).sum()),
+                     "empty_valid": int((~occupied & valid).sum()), "empty_invalid": int((~occupied & ~valid).sum())}
+    agreement = report.som_agreement()
+    assert agreement["precision"]["value"] == table["occupied_valid"] / (table["occupied_valid"] + table["occupied_invalid"])
+    assert agreement["recall"]["value"] == table["occupied_valid"] / (table["occupied_valid"] + table["empty_valid"])
+    assert report.ambiguity == pytest.approx(np.abs(pixels - 0.5).mean())
+    np.testing.assert_array_equal(report.valid, valid)
+
+
+def test_chunking_and_seeds(space):
+    whole = audit(space, "prior", n=2000, random_state=3).to_dict()
+    chunked = audit(space, "prior", n=2000, random_state=3, chunk=97).to_dict()
+    assert json.dumps(whole) == json.dumps(chunked)
+    assert audit(space, "prior", n=2000, random_state=4).to_dict() != whole
+
+
+def test_strategies_point_counts(space):
+    pairs = sharing_pairs(space)
+    assert pairs and all(space.neuron_of(i) == space.neuron_of(j) for i, j in pairs)
+    assert len(audit_points(space, "grid", 1000)) == 32 * 32
+    lines = audit_points(space, "lines", 1000)
+    per_pair = 1000 // len(pairs)
+    assert len(lines) == per_pair * len(pairs)
+    i, j = pairs[0]
+    np.testing.assert_allclose(lines[0], space.codes[i])
+    np.testing.assert_allclose(lines[per_pair - 1], space.codes[j])
+    som_path = audit_points(space, "som-path", 1000)
+    assert len(som_path) == len(lines)
+    np.testing.assert_allclose(som_path[per_pair - 1], space.codes[j])
+    # Both ends of every line are training items: they can never be novel.
+    report = audit(space, "lines", 1000)
+    assert report.counts()["novel_unique_valid"] < report.counts()["unique_valid"]
+
+
+def test_a_map_with_no_shared_neuron_cannot_walk_lines(space):
+    lonely = LatentSpace.build(space.bitmaps, space.model, LatentSOM(grid=(8, 8), random_state=0))
+    assert sharing_pairs(lonely) == []
+    with pytest.raises(GenvalError, match="no two items share a neuron on the 8x8 map"):
+        audit(lonely, "lines", 100)
+    assert [r.strategy for r in compare(lonely, n=200)] == ["random", "prior", "grid"]
+
+
+def test_bad_arguments(space):
+    with pytest.raises(ValueError, match="unknown strategy 'spiral'; choose one of random, prior"):
+        audit(space, "spiral", 10)
+    with pytest.raises(ValueError, match="n must be at least 1"):
+        audit(space, "random", 0)
+    with pytest.raises(ValueError, match="checks are for 8x8"):
+        audit(space, "random", 10, checks=CheckSet.generic(load_dataset("digits")))
+
+
+def test_csv_rows(space, tmp_path):
+    report = audit(space, "random", n=500, random_state=0)
+    path = tmp_path / "samples.csv"
+    report.write_csv(path, space.bitmaps.shape)
+    rows = list(csv.DictReader(path.open()))
+    assert len(rows) == 500
+    assert list(rows[0]) == ["sample", "z1", "z2", "neuron", "bitmap", "valid", "failed"]
+    for row, valid in zip(rows, report.valid):
+        assert len(row["bitmap"]) == 35 and set(row["bitmap"]) <= {"0", "1"}
+        img = np.array([c == "1" for c in row["bitmap"]]).reshape(7, 5)
+        verdict = check_emoji(img)
+        assert row["valid"] == str(int(valid)) == str(int(verdict.valid))
+        assert row["failed"] == ";".join(verdict.failed)
+        assert 1 <= int(row["neuron"]) <= 9
+
+
+def test_generic_checks_on_the_font(tmp_path):
+    font = load_dataset("font")
+    model = Autoencoder(stop_wrong_pixels=0, random_state=0).fit(font.X)
+    font_space = LatentSpace.build(font, model, LatentSOM(grid=(3, 3)))
+    report = audit(font_space, "random", n=2000)
+    assert report.check_names == default_checks(font).names
+    assert report.counts()["valid"] <= 2000
+    assert set(report.failures()) == set(report.check_names)
