@@ -44,9 +44,7 @@ def main() -> None:
     audit(space, "random", 1000)  # warm up imports
 
     tracemalloc.start()
-    start = time.perf_counter()
     report = audit(space, "random", args.points, random_state=0)
-    seconds = time.perf_counter() - start
     traced_peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     start = time.perf_counter()

@@ -5,16 +5,9 @@ import numpy as np
 import pytest
 
 from genval import Autoencoder, GenvalError, LatentSOM, LatentSpace, load_dataset
-from genval.audit import STRATEGIES, audit, audit_points, compare, sharing_pairs
+from genval.audit import audit, audit_points, compare, sharing_pairs
 from genval.rules import default_checks
 from genval.validity import CheckSet, check_emoji
-
-
-@pytest.fixture(scope="module")
-def space():
-    emojis = load_dataset("emojis")
-    model = Autoencoder(stop_wrong_pixels=0, random_state=0).fit(emojis.X)
-    return LatentSpace.build(emojis, model, LatentSOM(grid=(3, 3), random_state=0))
 
 
 def test_metrics_match_a_brute_force_recount(space):

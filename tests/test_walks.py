@@ -1,16 +1,8 @@
 import numpy as np
 import pytest
 
-from genval import Autoencoder, load_dataset
-from genval.som import LatentSOM
+from genval import load_dataset
 from genval.walks import LatentSpace, latent_grid, sample_latent, walk
-
-
-@pytest.fixture(scope="module")
-def space():
-    emojis = load_dataset("emojis")
-    model = Autoencoder(stop_wrong_pixels=0, random_state=0).fit(emojis.X)
-    return LatentSpace.build(emojis, model, LatentSOM(grid=(3, 3), random_state=0))
 
 
 def test_items_locate_on_themselves(space):
