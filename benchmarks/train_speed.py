@@ -50,7 +50,7 @@ def numpy_baseline(X):
     params = Ws + bs
     m = [np.zeros_like(p) for p in params]
     v = [np.zeros_like(p) for p in params]
-    lr, b1, b2, eps = 0.005, 0.9, 0.999, 1e-8
+    lr, b1, b2, eps = 0.004, 0.9, 0.999, 1e-8
     n = len(X)
     for t in range(1, EPOCHS + 1):
         acts = [X]
@@ -85,7 +85,7 @@ def sklearn_run(X):
     from sklearn.neural_network import MLPRegressor
 
     mlp = MLPRegressor(hidden_layer_sizes=(25, 15, 2, 15, 25), activation="tanh", solver="adam",
-                       learning_rate_init=0.005, max_iter=EPOCHS, batch_size=len(X), tol=0,
+                       learning_rate_init=0.004, max_iter=EPOCHS, batch_size=len(X), tol=0,
                        n_iter_no_change=EPOCHS + 1, shuffle=False, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -104,7 +104,7 @@ def torch_run(X):
         elif i != 2:
             layers.append(torch.nn.Tanh())
     net = torch.nn.Sequential(*layers)
-    opt = torch.optim.Adam(net.parameters(), lr=0.005)
+    opt = torch.optim.Adam(net.parameters(), lr=0.004)
     Xt = torch.tensor(X)
     loss_fn = torch.nn.BCELoss()
     for _ in range(EPOCHS):

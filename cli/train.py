@@ -28,7 +28,7 @@ def model_metadata(bitmaps) -> dict:
               help="tanh/sigmoid beta, leaky ReLU slope or ELU alpha.")
 @click.option("--loss", type=click.Choice(["bce", "mse"]), default="bce", show_default=True)
 @click.option("--optimizer", type=click.Choice(list(OPTIMIZERS)), default="adam", show_default=True)
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=0.005, show_default=True,
+@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=0.004, show_default=True,
               help="Learning rate.")
 @click.option("--epochs", type=click.IntRange(min=1), default=10_000, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,

@@ -27,7 +27,7 @@ from typing import Callable
 import numpy as np
 
 from genval._estimator import ParamsMixin, atomic_write, read_npz, resolve_rng
-from genval.activations import Identity, Sigmoid, BinaryCrossEntropy, make_activation, make_loss
+from genval.activations import BinaryCrossEntropy, Identity, Sigmoid, Tanh, make_activation, make_loss
 from genval.bitmaps import BitmapSet
 from genval.errors import ModelFileError, TrainingDivergedError
 from genval.optimizers import make_optimizer
@@ -56,21 +56,35 @@ def _check_X(X, n_features: int | None = None, what: str = "X") -> np.ndarray:
 
 
 class _Workspace:
-    """Preallocated feature-major buffers for one batch size ``m``."""
+    """Preallocated feature-major buffers (and their views) for one batch size ``m``.
 
-    def __init__(self, sizes: list[int], m: int, linear: list[bool], dtype):
-        L = len(sizes) - 1
+    ``shapes`` are the layers' ``(n_in + 1, n_out)``; ``alias[i]`` lets a
+    linear layer write its output straight into the next layer's input.
+    """
+
+    def __init__(self, shapes: list[tuple[int, int]], m: int, alias: list[bool], dtype):
+        L = len(shapes)
         # A[i] is layer i's input with a row of ones appended (for the bias).
-        self.A = [np.ones((s + 1, m), dtype) for s in sizes[:-1]]
-        # A linear layer writes its output straight into the next layer's input.
-        self.Z = [self.A[i + 1][:-1] if i < L - 1 and linear[i] else np.empty((s, m), dtype)
-                  for i, s in enumerate(sizes[1:])]
-        self.D = [np.empty((s, m), dtype) for s in sizes[1:]]  # dLoss/dZ
-        self.dA = [None] + [np.empty((s, m), dtype) for s in sizes[1:-1]]  # dLoss/dA[i]
-        self.Y = np.empty((sizes[-1], m), dtype)
-        self.tmp = np.empty((sizes[-1], m), dtype)
-        self.size = sizes[-1] * m
+        self.A = [np.ones((a, m), dtype) for a, _ in shapes]
+        self.A_in = [x[:-1] for x in self.A]
+        self.Z = [self.A_in[i + 1] if i < L - 1 and alias[i] else np.empty((b, m), dtype)
+                  for i, (_, b) in enumerate(shapes)]
+        self.D = [np.empty((b, m), dtype) for _, b in shapes]  # dLoss/dZ
+        self.dA = [None] + [np.empty((a - 1, m), dtype) for a, _ in shapes[1:]]  # dLoss/dA_in[i]
+        self.Y = np.empty((shapes[-1][1], m), dtype)
+        self.tmp = np.empty((shapes[-1][1], m), dtype)
+        self.size = shapes[-1][1] * m
         self.L = L
+
+
+class _Params:
+    """Views of one flat parameter vector and its gradient, made once per fit."""
+
+    def __init__(self, model: "Autoencoder", theta: np.ndarray, grad: np.ndarray):
+        self.W = model._views(theta)
+        self.WT = [w.T for w in self.W]
+        self.Wx = [w[:-1] for w in self.W]  # weights without the bias row
+        self.G = model._views(grad)
 
 
 class Autoencoder(ParamsMixin):
@@ -93,8 +107,8 @@ class Autoencoder(ParamsMixin):
     loss : {"bce", "mse"}, default "bce"
         Binary cross-entropy or squared error, averaged over every pixel.
     optimizer : {"adam", "gd", "momentum", "adaptive"}, default "adam"
-    learning_rate : float, default 0.005
-        The step size. Rule of thumb: 0.005 for Adam on sets of a few dozen
+    learning_rate : float, default 0.004
+        The step size. Rule of thumb: 0.004 for Adam on sets of a few dozen
         bitmaps (0.01 is faster but less reliable); plain gradient descent on
         the per-pixel mean loss wants 1 or more.
     optimizer_options : dict, optional
@@ -108,6 +122,12 @@ class Autoencoder(ParamsMixin):
     stop_wrong_pixels : int, optional
         Stop as soon as every item is reconstructed with at most this many
         wrong pixels (output thresholded at 0.5). Checked every 10 epochs.
+    activity_l1 : float, default 0
+        Weight of an L1 penalty on the code (the latent layer's activations),
+        the sparse autoencoder of the course's lecture.
+    contractive : float, default 0
+        Weight of the contractive penalty, the squared Frobenius norm of the
+        first encoder layer's Jacobian ``dh/dx`` (tanh or sigmoid units).
     dtype : {"float32", "float64"}, default "float32"
         Precision of the training arithmetic (a fifth faster in float32; the
         learned ``params_`` and all inference are float64 either way).
@@ -148,11 +168,13 @@ class Autoencoder(ParamsMixin):
         output_activation: str = "sigmoid",
         loss: str = "bce",
         optimizer: str = "adam",
-        learning_rate: float = 0.005,
+        learning_rate: float = 0.004,
         optimizer_options: dict | None = None,
         epochs: int = 10_000,
         batch_size: int | None = None,
         stop_wrong_pixels: int | None = None,
+        activity_l1: float = 0.0,
+        contractive: float = 0.0,
         dtype: str = "float32",
         random_state=0,
     ):
@@ -168,6 +190,8 @@ class Autoencoder(ParamsMixin):
         self.epochs = epochs
         self.batch_size = batch_size
         self.stop_wrong_pixels = stop_wrong_pixels
+        self.activity_l1 = activity_l1
+        self.contractive = contractive
         self.dtype = dtype
         self.random_state = random_state
 
@@ -191,6 +215,14 @@ class Autoencoder(ParamsMixin):
                 not isinstance(self.stop_wrong_pixels, (int, np.integer)) or self.stop_wrong_pixels < 0):
             raise ValueError(f"stop_wrong_pixels must be None or an integer >= 0, got {self.stop_wrong_pixels!r}")
         make_loss(self.loss)
+        for name in ("activity_l1", "contractive"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+        if self.contractive and self.activation not in ("tanh", "sigmoid"):
+            raise ValueError(f"the contractive penalty needs tanh or sigmoid units, got {self.activation!r}")
+        if self.contractive and not self.hidden:
+            raise ValueError("the contractive penalty needs at least one hidden layer")
         if str(self.dtype) not in ("float32", "float64"):
             raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
 
@@ -209,7 +241,13 @@ class Autoencoder(ParamsMixin):
         self._fused_output = (type(self._out_act) is Sigmoid and self._out_act.beta == 1.0
                               and type(self._loss) is BinaryCrossEntropy)
         self._n_encoder_layers = n_enc
-        self._shapes = [(a + 1, b) for a, b in zip(self.layer_sizes_[:-1], self.layer_sizes_[1:])]
+        self._code_layer = n_enc - 1
+        self._alias = list(self._linear)
+        self._shapes = self._layer_shapes()
+
+    def _layer_shapes(self) -> list[tuple[int, int]]:
+        """``(n_in + 1, n_out)`` of every layer, encoder then decoder."""
+        return [(a + 1, b) for a, b in zip(self.layer_sizes_[:-1], self.layer_sizes_[1:])]
 
     def _views(self, theta: np.ndarray) -> list[np.ndarray]:
         """Per-layer ``(n_in + 1, n_out)`` views into ``theta``; the last row is the bias."""
@@ -242,21 +280,24 @@ class Autoencoder(ParamsMixin):
 
     # ------------------------------------------------------------------ training
 
-    def _gradient(self, ws: _Workspace, W: list[np.ndarray], G: list[np.ndarray], T: np.ndarray) -> float:
+    def _gradient(self, ws: _Workspace, P: _Params, T: np.ndarray) -> float:
         """Forward and backward pass on ``ws.A[0]`` against targets ``T`` (features, m).
 
-        Fills ``G`` (views into the flat gradient) and returns the loss.
+        Fills ``P.G`` (views into the flat gradient) and returns the loss.
         """
-        A, Z, D, dA = ws.A, ws.Z, ws.D, ws.dA
+        A, A_in, Z, D, dA = ws.A, ws.A_in, ws.Z, ws.D, ws.dA
+        WT, Wx, G = P.WT, P.Wx, P.G
         L = ws.L
-        acts = self._acts
-        linear = self._linear
+        acts, alias, code = self._acts, self._alias, self._code_layer
+        extra = 0.0
         for i in range(L - 1):
-            np.dot(W[i].T, A[i], out=Z[i])
-            if not linear[i]:
-                acts[i].forward(Z[i], A[i + 1][:-1])
+            np.dot(WT[i], A[i], out=Z[i])
+            if i == code:
+                extra += self._code_forward(ws)
+            elif not alias[i]:
+                acts[i].forward(Z[i], A_in[i + 1])
         z = Z[L - 1]
-        np.dot(W[L - 1].T, A[L - 1], out=z)
+        np.dot(WT[L - 1], A[L - 1], out=z)
         delta = D[L - 1]
         if self._fused_output:
             # sigmoid + cross-entropy from the logits: loss = softplus(z) - T z,
@@ -276,10 +317,55 @@ class Autoencoder(ParamsMixin):
             self._out_act.backward(z, Y, ws.tmp, out=delta)
         for i in range(L - 1, 0, -1):
             np.dot(A[i], delta.T, out=G[i])
-            np.dot(W[i][:-1], delta, out=dA[i])
-            delta = dA[i] if linear[i - 1] else acts[i - 1].backward(Z[i - 1], A[i][:-1], dA[i], out=D[i - 1])
+            np.dot(Wx[i], delta, out=dA[i])
+            if i - 1 == code:
+                delta = self._code_backward(ws, dA[i])
+            else:
+                delta = acts[i - 1].backward(Z[i - 1], A_in[i], dA[i], out=D[i - 1])
+        if self.contractive:
+            extra += self._contractive(ws, P, delta)
         np.dot(A[0], delta.T, out=G[0])
-        return float(loss)
+        if self.contractive:
+            G[0][:-1] += ws.contractive_w
+        return float(loss) + extra
+
+    # The code layer (the encoder's output) and the penalties. A plain
+    # autoencoder's code is linear and aliased, so by default nothing happens
+    # there unless the L1 activity penalty is on.
+
+    def _code_forward(self, ws: _Workspace) -> float:
+        if not self.activity_l1:
+            return 0.0
+        code = ws.A_in[self._code_layer + 1]
+        return self.activity_l1 * float(np.abs(code).sum()) / ws.size
+
+    def _code_backward(self, ws: _Workspace, d_code: np.ndarray) -> np.ndarray:
+        if self.activity_l1:
+            d_code += np.sign(ws.A_in[self._code_layer + 1]) * (self.activity_l1 / ws.size)
+        return d_code
+
+    def _contractive(self, ws: _Workspace, P: _Params, delta0: np.ndarray) -> float:
+        """Add the contractive penalty of the first encoder layer; return its value.
+
+        ``||dh/dx||_F^2 = sum_j f'(z_j)^2 ||W_:j||^2`` per sample (Rifai et al., 2011),
+        weighted by ``contractive`` and averaged like the loss. ``delta0`` (the
+        first layer's dLoss/dz) gets its gradient in place; the weight gradient
+        is left in ``ws.contractive_w`` for after the weight product.
+        """
+        act = self._acts[0]
+        h = ws.A_in[1]
+        beta = getattr(act, "beta", 1.0)
+        if isinstance(act, Tanh):
+            fp = beta * (1.0 - h * h)                           # f'(z)
+            dfp = -2.0 * beta * beta * h * (1.0 - h * h)        # d f'(z) / dz
+        else:  # sigmoid, checked in _validate_params
+            fp = beta * h * (1.0 - h)
+            dfp = beta * beta * h * (1.0 - h) * (1.0 - 2.0 * h)
+        col = (P.Wx[0] * P.Wx[0]).sum(axis=0)[:, None]          # ||W_:j||^2, (n_hidden, 1)
+        scale = self.contractive / ws.size
+        delta0 += scale * 2.0 * fp * dfp * col
+        ws.contractive_w = scale * 2.0 * P.Wx[0] * (fp * fp).sum(axis=1)[None, :]
+        return scale * float((fp * fp * col).sum())
 
     def fit(self, X, y=None, *, progress: Callable[[int, float], None] | None = None) -> "Autoencoder":
         """Train on ``X`` to reconstruct itself.
@@ -307,18 +393,23 @@ class Autoencoder(ParamsMixin):
         with np.errstate(over="ignore", invalid="ignore"):
             return self._fit(X, X, progress)
 
-    def _fit(self, X_in: np.ndarray, T: np.ndarray, progress) -> "Autoencoder":
+    def _fit(self, X_in: np.ndarray, T: np.ndarray, progress, corrupt=None) -> "Autoencoder":
+        """Train on inputs ``X_in`` against targets ``T``.
+
+        ``corrupt(A)``, when given, overwrites a feature-major batch of inputs
+        in place with a fresh noisy version every time it is used.
+        """
         self._validate_params()
         if T.min() < 0 or T.max() > 1:
             raise ValueError("X must hold pixel values in [0, 1]")
         n, d = X_in.shape
         self._build(d)
         rng = resolve_rng(self.random_state)
-        init_rng, shuffle_rng = rng.spawn(2)
+        init_rng, shuffle_rng, self._noise_rng = rng.spawn(3)
         dtype = np.dtype(str(self.dtype))
         theta = self._init_params(init_rng).astype(dtype)
         grad = np.empty_like(theta)
-        W, G = self._views(theta), self._views(grad)
+        P = _Params(self, theta, grad)
         opt = make_optimizer(self.optimizer, theta, float(self.learning_rate), self.optimizer_options)
 
         XT, TT = np.ascontiguousarray(X_in.T, dtype), np.ascontiguousarray(T.T, dtype)
@@ -331,10 +422,13 @@ class Autoencoder(ParamsMixin):
         epoch = 0
 
         if batch == n:
-            ws = _Workspace(self.layer_sizes_, n, self._linear, dtype)
-            ws.A[0][:-1] = XT
+            ws = _Workspace(self._shapes, n, self._alias, dtype)
+            ws.A_in[0][...] = XT
             for epoch in range(self.epochs):
-                loss = self._gradient(ws, W, G, TT)
+                if corrupt is not None:
+                    np.copyto(ws.A_in[0], XT)
+                    corrupt(ws.A_in[0])
+                loss = self._gradient(ws, P, TT)
                 self._check_finite(loss, epoch, opt)
                 curve.append(loss)
                 if stop is not None and epoch % _CHECK_EVERY == 0 and \
@@ -360,10 +454,12 @@ class Autoencoder(ParamsMixin):
                 for s in starts:
                     idx = order[s:s + batch]
                     ws = spaces.get(len(idx)) or spaces.setdefault(
-                        len(idx), _Workspace(self.layer_sizes_, len(idx), self._linear, dtype))
-                    np.take(XT, idx, axis=1, out=ws.A[0][:-1])
+                        len(idx), _Workspace(self._shapes, len(idx), self._alias, dtype))
+                    np.take(XT, idx, axis=1, out=ws.A_in[0])
+                    if corrupt is not None:
+                        corrupt(ws.A_in[0])
                     target = np.take(TT, idx, axis=1)
-                    loss = self._gradient(ws, W, G, target)
+                    loss = self._gradient(ws, P, target)
                     self._check_finite(loss, epoch, opt)
                     total += loss * len(idx)
                     opt.step(theta, grad, loss)
@@ -380,7 +476,7 @@ class Autoencoder(ParamsMixin):
             progress(self.n_epochs_, curve[-1])
         return self
 
-    def loss_gradient(self, X, T=None) -> tuple[float, np.ndarray]:
+    def loss_gradient(self, X, T=None, random_state=0) -> tuple[float, np.ndarray]:
         """The training loss at ``params_`` and its gradient, in float64.
 
         This is the exact computation a training step runs (the tests check
@@ -392,6 +488,9 @@ class Autoencoder(ParamsMixin):
             Network inputs.
         T : array-like of the same shape, optional
             Targets; default ``X``.
+        random_state : int
+            Seeds the sampling a variational autoencoder does, so that two calls
+            see the same noise.
 
         Returns
         -------
@@ -403,9 +502,10 @@ class Autoencoder(ParamsMixin):
         T = X if T is None else _check_X(T, self.n_features_in_, what="T")
         theta = np.array(self.params_, dtype=np.float64)
         grad = np.empty_like(theta)
-        ws = _Workspace(self.layer_sizes_, len(X), self._linear, np.float64)
-        ws.A[0][:-1] = X.T
-        loss = self._gradient(ws, self._views(theta), self._views(grad), np.ascontiguousarray(T.T))
+        ws = _Workspace(self._shapes, len(X), self._alias, np.float64)
+        ws.A_in[0][...] = X.T
+        self._noise_rng = resolve_rng(random_state)
+        loss = self._gradient(ws, _Params(self, theta, grad), np.ascontiguousarray(T.T))
         return loss, grad
 
     @staticmethod

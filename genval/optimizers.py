@@ -10,6 +10,7 @@ NumPy calls whatever the number of layers.
 from __future__ import annotations
 
 import inspect
+import math
 
 import numpy as np
 
@@ -121,7 +122,8 @@ class Adam:
         if self.amsgrad:
             np.maximum(self._vmax, v, out=self._vmax)
         # m_hat = (1-b1) m / (1-b1^t), sqrt(v_hat) = c * sqrt(v) with c below.
-        c = np.sqrt((1 - b2) / (1 - b2 ** self._t))
+        # Python floats (not NumPy scalars) keep float32 arithmetic in float32.
+        c = math.sqrt((1 - b2) / (1 - b2 ** self._t))
         scale = self.learning_rate * (1 - b1) / (1 - b1 ** self._t) / c
         np.sqrt(self._vmax, out=tmp)
         tmp += self.epsilon / c

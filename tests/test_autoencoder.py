@@ -47,6 +47,9 @@ def numeric_gradient(model, X, h=1e-6):
     dict(activation="leaky_relu", activation_param=0.1),
     dict(activation="elu", output_activation="sigmoid", loss="bce", hidden=(6,)),
     dict(activation="tanh", output_activation="identity", loss="mse", n_latent=3, hidden=(5, 4)),
+    dict(activation="tanh", activity_l1=0.3),                      # sparse code
+    dict(activation="tanh", activation_param=1.3, contractive=0.5),  # contractive first layer
+    dict(activation="sigmoid", activation_param=0.8, contractive=0.7, loss="mse"),
 ])
 def test_network_gradient_matches_finite_differences(settings):
     rng = np.random.default_rng(3)
@@ -57,6 +60,8 @@ def test_network_gradient_matches_finite_differences(settings):
     model.params_ = model.params_ + rng.normal(scale=0.1, size=model.params_.shape)
     loss, grad = model.loss_gradient(X)
     np.testing.assert_allclose(grad, numeric_gradient(model, X), rtol=1e-4, atol=1e-8)
+    if settings.get("activity_l1") or settings.get("contractive"):
+        return  # the loss holds a penalty too; its gradient is checked above
     # The reported loss is the loss of what inverse_transform(transform(X)) produces.
     Y = model.reconstruct(X)
     if params.get("loss", "bce") == "mse":
@@ -153,6 +158,8 @@ def test_divergence_is_reported_with_the_learning_rate(emojis):
     (dict(optimizer_options={"beta": 1}), "unknown option.*beta.*adam.*beta_1"),
     (dict(loss="hinge"), "unknown loss 'hinge'"),
     (dict(dtype="float16"), "dtype must be"),
+    (dict(contractive=0.1, activation="relu"), "contractive penalty needs tanh or sigmoid"),
+    (dict(activity_l1=-1), "activity_l1 must be a number >= 0"),
 ])
 def test_bad_parameters_are_clear_errors(emojis, params, message):
     with pytest.raises(ValueError, match=message):
@@ -222,3 +229,22 @@ def test_save_is_atomic(tmp_path, trained, monkeypatch):
         trained.save(path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
+
+
+def test_penalties_are_what_they_say(emojis):
+    X = emojis.X[:6]
+    base = Autoencoder(hidden=(7, 4), epochs=5, dtype="float64", random_state=2).fit(X)
+    plain, _ = base.loss_gradient(X)
+    n, d = X.shape
+    sparse = Autoencoder(**(base.get_params() | {"activity_l1": 0.4}))
+    sparse.fit(X).params_ = base.params_
+    codes = base.transform(X)
+    assert sparse.loss_gradient(X)[0] - plain == pytest.approx(0.4 * np.abs(codes).sum() / (n * d))
+    contract = Autoencoder(**(base.get_params() | {"contractive": 0.6}))
+    contract.fit(X).params_ = base.params_
+    W, b = base.coefs_[0], base.intercepts_[0]
+    total, h = 0.0, 1e-6
+    for x in X:  # the Jacobian of the first layer, by finite differences
+        J = np.array([(np.tanh((x + h * e) @ W + b) - np.tanh((x - h * e) @ W + b)) / (2 * h) for e in np.eye(d)])
+        total += (J ** 2).sum()
+    assert contract.loss_gradient(X)[0] - plain == pytest.approx(0.6 * total / (n * d), rel=1e-6)
