@@ -30,6 +30,7 @@ from genval._estimator import ParamsMixin, atomic_write, read_npz, resolve_rng
 from genval.activations import BinaryCrossEntropy, Identity, Sigmoid, Tanh, make_activation, make_loss
 from genval.bitmaps import BitmapSet
 from genval.errors import ModelFileError, TrainingDivergedError
+from genval.noise import make_noise
 from genval.optimizers import make_optimizer
 
 __all__ = ["Autoencoder", "ReconstructionReport", "load_model", "reconstruction_report", "wrong_pixels"]
@@ -122,6 +123,16 @@ class Autoencoder(ParamsMixin):
     stop_wrong_pixels : int, optional
         Stop as soon as every item is reconstructed with at most this many
         wrong pixels (output thresholded at 0.5). Checked every 10 epochs.
+    noise : {"flip", "gaussian"}, default "flip"
+        The noise of a denoising autoencoder (see :mod:`genval.noise`): bit
+        flips with probability p, or Gaussian noise of standard deviation p.
+    noise_levels : tuple of float, default ()
+        Train as a denoising autoencoder on every level at once (the course
+        trained on 0, 0.10, 0.15 and 0.20 together): each epoch sees every item
+        once per level (times ``noise_copies``), with fresh noise, and learns to
+        give back the clean item. Empty: a plain autoencoder.
+    noise_copies : int, default 1
+        Noisy copies of every item per level and epoch.
     activity_l1 : float, default 0
         Weight of an L1 penalty on the code (the latent layer's activations),
         the sparse autoencoder of the course's lecture.
@@ -173,6 +184,9 @@ class Autoencoder(ParamsMixin):
         epochs: int = 10_000,
         batch_size: int | None = None,
         stop_wrong_pixels: int | None = None,
+        noise: str = "flip",
+        noise_levels: tuple[float, ...] = (),
+        noise_copies: int = 1,
         activity_l1: float = 0.0,
         contractive: float = 0.0,
         dtype: str = "float32",
@@ -190,6 +204,9 @@ class Autoencoder(ParamsMixin):
         self.epochs = epochs
         self.batch_size = batch_size
         self.stop_wrong_pixels = stop_wrong_pixels
+        self.noise = noise
+        self.noise_levels = noise_levels
+        self.noise_copies = noise_copies
         self.activity_l1 = activity_l1
         self.contractive = contractive
         self.dtype = dtype
@@ -215,6 +232,13 @@ class Autoencoder(ParamsMixin):
                 not isinstance(self.stop_wrong_pixels, (int, np.integer)) or self.stop_wrong_pixels < 0):
             raise ValueError(f"stop_wrong_pixels must be None or an integer >= 0, got {self.stop_wrong_pixels!r}")
         make_loss(self.loss)
+        levels = tuple(self.noise_levels)
+        if not all(isinstance(p, (int, float)) and 0 <= p <= 1 for p in levels):
+            raise ValueError(f"noise_levels must be numbers in [0, 1], got {self.noise_levels!r}")
+        if levels:
+            make_noise(self.noise)
+        if not isinstance(self.noise_copies, (int, np.integer)) or self.noise_copies < 1:
+            raise ValueError(f"noise_copies must be a positive integer, got {self.noise_copies!r}")
         for name in ("activity_l1", "contractive"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
@@ -389,9 +413,21 @@ class Autoencoder(ParamsMixin):
             When the loss becomes NaN or infinite; lower ``learning_rate``.
         """
         X = _check_X(X)
+        corrupt = None
+        levels = tuple(float(p) for p in self.noise_levels)
+        if levels:
+            self._validate_params()
+            copies = len(levels) * int(self.noise_copies)
+            noise = make_noise(self.noise)
+            per_column = np.repeat(levels, len(X) * int(self.noise_copies))[None, :]
+
+            def corrupt(A, idx=None):
+                noise(A, per_column if idx is None else per_column[:, idx], self._noise_rng, out=A)
+
+            X = np.tile(X, (copies, 1))
         # A diverging run overflows on its way to NaN; _check_finite reports it.
         with np.errstate(over="ignore", invalid="ignore"):
-            return self._fit(X, X, progress)
+            return self._fit(X, X, progress, corrupt)
 
     def _fit(self, X_in: np.ndarray, T: np.ndarray, progress, corrupt=None) -> "Autoencoder":
         """Train on inputs ``X_in`` against targets ``T``.
@@ -457,7 +493,7 @@ class Autoencoder(ParamsMixin):
                         len(idx), _Workspace(self._shapes, len(idx), self._alias, dtype))
                     np.take(XT, idx, axis=1, out=ws.A_in[0])
                     if corrupt is not None:
-                        corrupt(ws.A_in[0])
+                        corrupt(ws.A_in[0], idx)
                     target = np.take(TT, idx, axis=1)
                     loss = self._gradient(ws, P, target)
                     self._check_finite(loss, epoch, opt)
@@ -598,7 +634,9 @@ class Autoencoder(ParamsMixin):
         """
         config, arrays = read_npz(path, ("params", "loss_curve"), MODEL_FORMAT, MODEL_VERSION, "model")
         params = dict(config["params"])
-        params["hidden"] = tuple(params.get("hidden", ()))
+        for name in ("hidden", "noise_levels"):  # JSON has lists; the parameters are tuples
+            if isinstance(params.get(name), list):
+                params[name] = tuple(params[name])
         try:
             model = cls(**params)
             model._build(int(config["layer_sizes"][0]))
