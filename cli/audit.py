@@ -44,17 +44,18 @@ def _print_report(doc: dict) -> None:
 
 
 def _print_comparison(docs: list[dict], skipped: list[str]) -> None:
-    head = (f"{'strategy':<10}{'total':>8}{'valid':>8}{'validity':>10}{'unique':>8}{'uniqueness':>11}"
+    head = (f"{'model':<12}{'strategy':<10}{'total':>8}{'valid':>8}{'validity':>10}{'unique':>8}{'uniqueness':>11}"
             f"{'novel':>7}{'novelty':>9}{'SOM prec':>10}{'SOM recall':>11}{'ambiguity':>11}")
     click.echo(head)
     for d in docs:
         c, r, s = d["counts"], d["ratios"], d["som_agreement"]
-        click.echo(f"{d['strategy']:<10}{c['total']:>8}{c['valid']:>8}{_fmt(r['validity']):>10}"
+        click.echo(f"{d['model']:<12}{d['strategy']:<10}{c['total']:>8}{c['valid']:>8}{_fmt(r['validity']):>10}"
                    f"{c['unique_valid']:>8}{_fmt(r['uniqueness']):>11}{c['novel_unique_valid']:>7}"
                    f"{_fmt(r['novelty']):>9}{_fmt(s['precision']):>10}{_fmt(s['recall']):>11}"
                    f"{d['ambiguity']['value']:>11.4f}")
-    for name in skipped:
-        click.echo(f"{name:<10}  skipped: no two items share a neuron on this map")
+    if skipped:
+        click.echo(f"skipped (nothing to sample there: no two items share a neuron, or not a VAE): "
+                   f"{', '.join(skipped)}")
 
 
 @click.command(epilog=f"Exit codes: 0 done; 1 bad input; 2 bad usage; {BELOW_MIN_VALIDITY} validity below "
@@ -64,6 +65,9 @@ def _print_comparison(docs: list[dict], skipped: list[str]) -> None:
 @click.option("--n", "n_points", type=click.IntRange(min=1), default=10_000, show_default=True,
               help="Points to audit (lines/som-path split them over the pairs sharing a neuron).")
 @click.option("--compare", "compare_all", is_flag=True, help="Run every strategy and print one table side by side.")
+@click.option("--vae", "with_vae", is_flag=True,
+              help="With --compare: add the set's default variational autoencoder (trained on first use, cached) "
+                   "under every strategy and its prior, beside the autoencoder.")
 @click.option("--rules", type=click.Path(dir_okay=False), default=None, metavar="FILE.toml",
               help="Checks from a rule file; default: the emoji rules for emojis, generic checks otherwise.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None, metavar="FILE.csv",
@@ -77,8 +81,8 @@ def _print_comparison(docs: list[dict], skipped: list[str]) -> None:
 @space_options
 @json_option
 @library_errors
-def audit_command(strategy, n_points, compare_all, rules, csv_path, sheet, plot, min_validity, space_args, seed,
-                  as_json):
+def audit_command(strategy, n_points, compare_all, with_vae, rules, csv_path, sheet, plot, min_validity, space_args,
+                  seed, as_json):
     """Decode many latent points, check each, and report validity, uniqueness, novelty.
 
     Ratios come with their denominators: validity = valid / total,
@@ -92,6 +96,7 @@ def audit_command(strategy, n_points, compare_all, rules, csv_path, sheet, plot,
     Examples:
       genval audit --strategy random --n 10000 --seed 0
       genval audit --compare --grid 3x3
+      genval audit --compare --vae --grid 3x3       # plain AE beside a VAE
       genval audit --strategy lines --grid 3x3 --csv samples.csv --sheet sheet.png --plot plane.png
       genval audit --rules my.rules.toml --min-validity 0.8 --json
     """
@@ -102,6 +107,8 @@ def audit_command(strategy, n_points, compare_all, rules, csv_path, sheet, plot,
             raise GenvalError(f"cannot write {path}: the folder {folder} does not exist")
     if compare_all and outputs:
         raise click.UsageError("--csv, --sheet and --plot describe one audit; leave out --compare")
+    if with_vae and not compare_all:
+        raise click.UsageError("--vae adds a variational autoencoder to --compare; use both")
     loaded = {}
 
     def load_checks(bitmaps):
@@ -111,9 +118,14 @@ def audit_command(strategy, n_points, compare_all, rules, csv_path, sheet, plot,
     checks = loaded["checks"]
 
     if compare_all:
-        reports = compare(space, STRATEGIES, n_points, checks, random_state=seed)
-        docs = [r.to_dict() for r in reports]
-        skipped = [s for s in STRATEGIES if s not in {r.strategy for r in reports}]
+        spaces = [("autoencoder", space)]
+        if with_vae:
+            spaces.append(("vae", build_space(**space_args, kind="vae")))
+        docs, skipped = [], []
+        for label, each in spaces:
+            reports = compare(each, STRATEGIES, n_points, checks, random_state=seed)
+            docs += [dict(r.to_dict(), model=label) for r in reports]
+            skipped += [f"{label} {s}" for s in STRATEGIES if s not in {r.strategy for r in reports}]
         if as_json:
             emit_json({"dataset": space.bitmaps.title, "seed": seed, "strategies": docs, "skipped": skipped})
         else:

@@ -70,11 +70,12 @@ def space_options(command):
 
 
 def build_space(dataset, model_path, grid, sigma, som_lr, iterations, topology, neighborhood, seed,
-                prepare=None) -> LatentSpace:
+                prepare=None, kind="autoencoder") -> LatentSpace:
     """Load the set and the model (training the default one if needed), fit the map.
 
     ``prepare(bitmaps)`` runs right after the set is loaded, so that a typo in
-    an item name or a rule file fails before any training.
+    an item name or a rule file fails before any training. ``kind`` picks the
+    default model ("autoencoder" or "vae") when no model file is given.
     """
     bitmaps = load_dataset(dataset)
     if prepare is not None:
@@ -82,13 +83,14 @@ def build_space(dataset, model_path, grid, sigma, som_lr, iterations, topology, 
     if model_path is not None:
         model = load_model(model_path)
     else:
-        progress = Progress(10_000, f"training the default {bitmaps.title} model")
+        what = "model" if kind == "autoencoder" else "variational autoencoder"
+        progress = Progress(10_000, f"training the default {bitmaps.title} {what}")
 
         def starting(path):
-            note(f"first use of {bitmaps.title}: training its default model (cached as {path})")
+            note(f"first use of {bitmaps.title}: training its default {what} (cached as {path})")
             progress.__enter__()
 
-        model, cached = default_model(bitmaps, progress=progress, on_train=starting)
+        model, cached = default_model(bitmaps, progress=progress, on_train=starting, kind=kind)
         if not cached:
             progress.__exit__(None, None, None)
     som = LatentSOM(grid=grid, sigma=sigma, learning_rate=som_lr, iterations=iterations, topology=topology,

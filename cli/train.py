@@ -9,8 +9,20 @@ import click
 from ._common import IntListType, Progress, dataset_option, emit_json, json_option, library_errors, note, seed_option
 from genval.activations import ACTIVATIONS
 from genval.autoencoder import Autoencoder, reconstruction_report
+from genval.vae import VariationalAutoencoder
 from genval.bitmaps import load_dataset
 from genval.optimizers import OPTIMIZERS
+
+
+def parse_levels(text: str) -> tuple[float, ...]:
+    """``0,0.1,0.15`` -> (0.0, 0.1, 0.15); a usage error unless every level is in [0, 1]."""
+    try:
+        levels = tuple(float(p) for p in text.split(","))
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a comma-separated list of numbers", param_hint="--noise") from None
+    if not all(0 <= p <= 1 for p in levels):
+        raise click.BadParameter(f"{text!r}: every level must be in [0, 1]", param_hint="--noise")
+    return levels
 
 
 def model_metadata(bitmaps) -> dict:
@@ -35,13 +47,18 @@ def model_metadata(bitmaps) -> dict:
               help="Mini-batch size (1 = online); default: the full set each epoch.")
 @click.option("--stop-wrong", type=click.IntRange(min=0), default=None, metavar="N",
               help="Stop once every item is reconstructed with at most N wrong pixels.")
+@click.option("--vae", is_flag=True, help="Train a variational autoencoder instead.")
+@click.option("--beta", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="With --vae: the weight of the KL term.")
+@click.option("--noise", "noise_levels", type=str, default=None, metavar="P,P,...",
+              help="Train a denoising autoencoder on these bit-flip probabilities at once, e.g. 0,0.1,0.15,0.2.")
 @seed_option()
 @click.option("--out", "-o", type=click.Path(dir_okay=False), default=None,
               help="Save the trained model here (.npz arrays + JSON config, no pickle).")
 @json_option
 @library_errors
 def train(dataset, hidden, latent, activation, activation_param, loss, optimizer, lr, epochs,
-          batch_size, stop_wrong, seed, out, as_json):
+          batch_size, stop_wrong, vae, beta, noise_levels, seed, out, as_json):
     """Train an autoencoder on a bitmap set and report its reconstructions.
 
     For each item it prints the wrong pixels of its reconstruction (output
@@ -52,13 +69,17 @@ def train(dataset, hidden, latent, activation, activation_param, loss, optimizer
       genval train                                  # the emoji set, defaults
       genval train --dataset font --stop-wrong 0 --out font.npz
       genval train --dataset path/to/font.h:Font2 --hidden 30,20 --json
+      genval train --vae --beta 0.1 --out vae.npz
+      genval train --dataset font --noise 0,0.1,0.15,0.2 --hidden 64,32 --latent 8
     """
+    levels = parse_levels(noise_levels) if noise_levels else ()
     bitmaps = load_dataset(dataset)
-    model = Autoencoder(
+    params = dict(
         hidden=hidden, n_latent=latent, activation=activation, activation_param=activation_param,
         loss=loss, optimizer=optimizer, learning_rate=lr, epochs=epochs, batch_size=batch_size,
-        stop_wrong_pixels=stop_wrong, random_state=seed,
+        stop_wrong_pixels=stop_wrong, noise_levels=levels, random_state=seed,
     )
+    model = VariationalAutoencoder(beta=beta, **params) if vae else Autoencoder(**params)
     start = time.perf_counter()
     with Progress(epochs, f"training on {bitmaps.title}") as progress:
         model.fit(bitmaps.X, progress=progress)
@@ -70,6 +91,7 @@ def train(dataset, hidden, latent, activation, activation_param, loss, optimizer
     if as_json:
         emit_json({
             "dataset": bitmaps.title,
+            "model_kind": type(model).__name__,
             "layer_sizes": model.layer_sizes_,
             "epochs_run": model.n_epochs_,
             "stopped_early": model.stopped_early_,

@@ -25,6 +25,7 @@ from genval.bitmaps import (
 )
 from genval.errors import BitmapFormatError, GenvalError, ModelFileError, TrainingDivergedError
 from genval.som import LatentSOM, Neuron, load_som
+from genval.vae import VariationalAutoencoder
 from genval.walks import LatentSpace, Located, Walk, latent_grid, sample_latent, walk
 
 __version__ = "0.1.0"
@@ -43,6 +44,7 @@ __all__ = [
     "ModelFileError",
     "ReconstructionReport",
     "TrainingDivergedError",
+    "VariationalAutoencoder",
     "bitmap_rows",
     "format_header",
     "format_text",

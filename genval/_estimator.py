@@ -24,9 +24,23 @@ class ParamsMixin:
     """``get_params``/``set_params``/``repr`` from the ``__init__`` signature."""
 
     @classmethod
+    def _signature_params(cls) -> list[inspect.Parameter]:
+        """Constructor parameters; a subclass whose ``__init__`` takes ``**params``
+        (passed on to its base) has its own parameters plus its base's."""
+        found: list[inspect.Parameter] = []
+        for klass in cls.__mro__:
+            init = klass.__dict__.get("__init__")
+            if init is None or klass is object:
+                continue
+            params = list(inspect.signature(init).parameters.values())[1:]
+            found += [p for p in params if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+            if not any(p.kind == p.VAR_KEYWORD for p in params):
+                break
+        return found
+
+    @classmethod
     def _param_names(cls) -> list[str]:
-        sig = inspect.signature(cls.__init__)
-        return [p.name for p in sig.parameters.values() if p.name != "self" and p.kind != p.VAR_KEYWORD]
+        return [p.name for p in cls._signature_params()]
 
     def get_params(self, deep: bool = True) -> dict:
         """The constructor's parameters, as a dict."""
@@ -42,9 +56,7 @@ class ParamsMixin:
         return self
 
     def __repr__(self) -> str:
-        defaults = {
-            p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()
-        }
+        defaults = {p.name: p.default for p in self._signature_params()}
         changed = [
             f"{k}={v!r}" for k, v in self.get_params().items()
             if not (isinstance(defaults.get(k), type(v)) and defaults.get(k) == v)

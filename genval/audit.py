@@ -17,7 +17,8 @@ runs every structural check and reports, with denominators stated:
 Strategies: ``random`` (uniform in the codes' box), ``prior`` (a Gaussian
 fitted to the codes), ``lines`` (straight lines between every pair of items
 sharing a neuron), ``som-path`` (paths through the map's weights between those
-pairs), ``grid`` (a regular grid over the box).
+pairs), ``grid`` (a regular grid over the box), ``vae-prior`` (a variational
+autoencoder's prior, N(0, I)).
 
 Audits work in chunks and check each distinct bitmap once, so a million
 points fit in well under a gigabyte.
@@ -42,7 +43,7 @@ from genval.walks import LatentSpace, points_along, sample_latent
 
 __all__ = ["STRATEGIES", "AuditReport", "audit", "audit_points", "compare", "sharing_pairs"]
 
-STRATEGIES = ("random", "prior", "lines", "som-path", "grid")
+STRATEGIES = ("random", "prior", "lines", "som-path", "grid", "vae-prior")
 
 
 def sharing_pairs(space: LatentSpace) -> list[tuple[int, int]]:
@@ -54,7 +55,7 @@ def sharing_pairs(space: LatentSpace) -> list[tuple[int, int]]:
 def audit_points(space: LatentSpace, strategy: str, n: int, random_state=None) -> np.ndarray:
     """The latent points a strategy audits, ``(n_points, n_latent)``.
 
-    ``random`` and ``prior`` give exactly ``n`` points; ``grid`` the smallest
+    ``random``, ``prior`` and ``vae-prior`` give exactly ``n`` points; ``grid`` the smallest
     square grid with at least ``n``; ``lines`` and ``som-path`` split ``n``
     evenly over the sharing pairs (at least 2 points each, both ends
     included).
@@ -75,6 +76,11 @@ def audit_points(space: LatentSpace, strategy: str, n: int, random_state=None) -
         return sample_latent(space, n, "box", random_state=rng)
     if strategy == "prior":
         return sample_latent(space, n, "gaussian", random_state=rng)
+    if strategy == "vae-prior":
+        if not hasattr(space.model, "sample_prior"):
+            raise GenvalError("the 'vae-prior' strategy samples a variational autoencoder's prior, and this model "
+                              f"is a plain {type(space.model).__name__} (train one with genval train --vae)")
+        return space.model.sample_prior(n, random_state=rng)
     if strategy == "grid":
         side = max(2, math.ceil(math.sqrt(n)))
         lo, hi = space.box()
@@ -313,8 +319,9 @@ def compare(space: LatentSpace, strategies=STRATEGIES, n: int = 10_000, checks: 
             random_state=0, skip_impossible: bool = True) -> list[AuditReport]:
     """Run the same audit under several strategies (each with the same seed).
 
-    A strategy that cannot run on this map (``lines`` or ``som-path`` when no
-    two items share a neuron) is left out when ``skip_impossible``.
+    A strategy that cannot run here (``lines`` or ``som-path`` when no two
+    items share a neuron, ``vae-prior`` for a plain autoencoder) is left out
+    when ``skip_impossible``.
     """
     checks = checks if checks is not None else default_checks(space.bitmaps)
     reports = []

@@ -637,8 +637,11 @@ class Autoencoder(ParamsMixin):
         for name in ("hidden", "noise_levels"):  # JSON has lists; the parameters are tuples
             if isinstance(params.get(name), list):
                 params[name] = tuple(params[name])
+        kind = _model_classes().get(config.get("kind"))
+        if kind is None or not issubclass(kind, cls):
+            raise ModelFileError(f"{path}: holds a {config.get('kind')!r}, not a {cls.__name__}")
         try:
-            model = cls(**params)
+            model = kind(**params)
             model._build(int(config["layer_sizes"][0]))
         except (TypeError, ValueError, KeyError, IndexError) as exc:
             raise ModelFileError(f"{path}: damaged genval model config ({exc})") from None
@@ -652,8 +655,14 @@ class Autoencoder(ParamsMixin):
         return model
 
 
+def _model_classes() -> dict:
+    from genval.vae import VariationalAutoencoder  # vae builds on this module
+
+    return {"Autoencoder": Autoencoder, "VariationalAutoencoder": VariationalAutoencoder}
+
+
 def load_model(path) -> Autoencoder:
-    """Load any genval model file (see :meth:`Autoencoder.load`)."""
+    """Load any genval model file, plain or variational (see :meth:`Autoencoder.load`)."""
     return Autoencoder.load(path)
 
 

@@ -24,6 +24,7 @@ from typing import Callable
 from genval.autoencoder import MODEL_VERSION, Autoencoder
 from genval.bitmaps import BitmapSet
 from genval.errors import ModelFileError
+from genval.vae import VariationalAutoencoder
 
 __all__ = ["DEFAULT_MODEL", "cache_dir", "default_model", "default_model_path"]
 
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 
 # The settings of every cached default model: genval's defaults, seed 0.
 DEFAULT_MODEL = {"random_state": 0}
+KINDS = ("autoencoder", "vae")
 
 
 def cache_dir() -> Path:
@@ -41,27 +43,30 @@ def cache_dir() -> Path:
     return Path(base) / "genval"
 
 
-def _key(bitmaps: BitmapSet) -> str:
+def _key(bitmaps: BitmapSet, kind: str = "autoencoder") -> str:
     h = hashlib.sha256()
     h.update(json.dumps({"names": bitmaps.names, "shape": bitmaps.shape, "model": DEFAULT_MODEL,
-                         "format": MODEL_VERSION}).encode())
+                         "kind": kind, "format": MODEL_VERSION}).encode())
     h.update(bitmaps.X.tobytes())
     return h.hexdigest()[:16]
 
 
-def default_model_path(bitmaps: BitmapSet) -> Path:
-    """Where the default model of ``bitmaps`` is (or will be) cached."""
+def default_model_path(bitmaps: BitmapSet, kind: str = "autoencoder") -> Path:
+    """Where the default model (``kind`` "autoencoder" or "vae") of ``bitmaps`` is cached."""
     slug = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(bitmaps.title or "set").name).strip("-") or "set"
-    return cache_dir() / f"model-{slug}-{_key(bitmaps)}.npz"
+    prefix = "model" if kind == "autoencoder" else kind
+    return cache_dir() / f"{prefix}-{slug}-{_key(bitmaps, kind)}.npz"
 
 
 def default_model(bitmaps: BitmapSet, progress: Callable[[int, float], None] | None = None,
-                  on_train: Callable[[Path], None] | None = None) -> tuple[Autoencoder, bool]:
+                  on_train: Callable[[Path], None] | None = None, kind: str = "autoencoder") -> tuple[Autoencoder, bool]:
     """The cached default model of a set, training and caching it if needed.
 
     Parameters
     ----------
     bitmaps : BitmapSet
+    kind : {"autoencoder", "vae"}
+        ``Autoencoder(**DEFAULT_MODEL)`` or ``VariationalAutoencoder(**DEFAULT_MODEL)``.
     progress : callable, optional
         Passed to :meth:`Autoencoder.fit` when training.
     on_train : callable, optional
@@ -74,19 +79,23 @@ def default_model(bitmaps: BitmapSet, progress: Callable[[int, float], None] | N
     cached : bool
         True when it came from the cache.
     """
-    path = default_model_path(bitmaps)
-    key = _key(bitmaps)
+    if kind not in KINDS:
+        raise ValueError(f"unknown model kind {kind!r}; choose one of {', '.join(KINDS)}")
+    path = default_model_path(bitmaps, kind)
+    key = _key(bitmaps, kind)
+    klass = Autoencoder if kind == "autoencoder" else VariationalAutoencoder
     if path.exists():
         try:
             model = Autoencoder.load(path)
-            if model.metadata_.get("cache_key") == key and model.n_features_in_ == bitmaps.n_features:
+            if (model.metadata_.get("cache_key") == key and type(model) is klass
+                    and model.n_features_in_ == bitmaps.n_features):
                 return model, True
             log.warning("cached model %s does not match its set; training it again", path)
         except ModelFileError as exc:
             log.warning("cached model unreadable (%s); training it again", exc)
     if on_train is not None:
         on_train(path)
-    model = Autoencoder(**DEFAULT_MODEL).fit(bitmaps.X, progress=progress)
+    model = klass(**DEFAULT_MODEL).fit(bitmaps.X, progress=progress)
     path.parent.mkdir(parents=True, exist_ok=True)
     model.save(path, metadata={"dataset": bitmaps.title, "shape": list(bitmaps.shape),
                                "names": list(bitmaps.names), "cache_key": key})

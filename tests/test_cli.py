@@ -233,11 +233,12 @@ def test_audit_compare_table(runner):
     result = run(runner, "audit", "--compare", "--n", "1000", "--grid", "3x3")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[1].split()[:4] == ["strategy", "total", "valid", "validity"]
-    assert [line.split()[0] for line in lines[2:7]] == ["random", "prior", "lines", "som-path", "grid"]
+    assert lines[1].split()[:5] == ["model", "strategy", "total", "valid", "validity"]
+    assert [line.split()[1] for line in lines[2:7]] == ["random", "prior", "lines", "som-path", "grid"]
+    assert lines[7].startswith("skipped") and lines[7].endswith("autoencoder vae-prior")
     doc = json.loads(run(runner, "audit", "--compare", "--n", "500", "--grid", "8x8", "--json").stdout)
     assert [d["strategy"] for d in doc["strategies"]] == ["random", "prior", "grid"]
-    assert doc["skipped"] == ["lines", "som-path"]
+    assert doc["skipped"] == ["autoencoder lines", "autoencoder som-path", "autoencoder vae-prior"]
 
 
 @pytest.mark.parametrize("args, code, message", [
@@ -272,3 +273,24 @@ def test_audit_with_a_rule_file(runner, tmp_path):
     rules.write_text('title = "some ink"\n[generic]\nchecks = ["not_empty", "ink_range"]\n')
     doc = json.loads(run(runner, "audit", "--rules", str(rules), "--n", "300", "--json").stdout)
     assert doc["checks"] == {"title": "some ink", "names": ["not_empty", "ink_range"]}
+
+
+def test_train_vae_and_denoiser(runner, tmp_path):
+    path = tmp_path / "vae.npz"
+    doc = json.loads(run(runner, "train", "--vae", "--beta", "0.1", "--out", str(path), "--json").stdout)
+    assert doc["model_kind"] == "VariationalAutoencoder" and doc["perfect"] == 17
+    assert json.loads(run(runner, "som", "--model", str(path), "--grid", "2x2", "--json").stdout)["grid"] == [2, 2]
+    doc = json.loads(run(runner, "train", "--noise", "0,0.1", "--epochs", "50", "--json").stdout)
+    assert doc["epochs_run"] == 50
+    bad = run(runner, "train", "--noise", "0.1,x")
+    assert bad.exit_code == 2 and "Invalid value for --noise" in bad.stderr
+
+
+def test_audit_compare_with_a_vae(runner):
+    result = run(runner, "audit", "--compare", "--vae", "--n", "500", "--grid", "3x3", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    rows = [(d["model"], d["strategy"]) for d in doc["strategies"]]
+    assert ("vae", "vae-prior") in rows and ("autoencoder", "random") in rows
+    assert doc["skipped"] == ["autoencoder vae-prior"]
+    assert run(runner, "audit", "--vae").exit_code == 2
