@@ -8,6 +8,7 @@ from genval import __version__
 
 from .audit import audit_command
 from .datasets import show
+from .denoise import denoise
 from .maps import decode, grid, interpolate, sample, som
 from .train import train
 
@@ -32,7 +33,7 @@ def cli():
     """
 
 
-for command in (som, interpolate, decode, sample, grid, train, show):
+for command in (som, interpolate, decode, sample, grid, train, denoise, show):
     cli.add_command(command)
 cli.add_command(audit_command, name="audit")
 

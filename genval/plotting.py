@@ -13,7 +13,7 @@ import numpy as np
 from genval._estimator import atomic_write
 
 __all__ = ["plot_audit_plane", "plot_audit_sheet", "plot_bitmaps", "plot_latent", "plot_latent_grid",
-           "plot_loss_curve", "plot_som", "plot_walk",
+           "plot_denoising", "plot_loss_curve", "plot_som", "plot_walk",
            "save_figure"]
 
 
@@ -322,3 +322,39 @@ def plot_audit_plane(report, space, ax=None, max_points: int = 20_000, resolutio
     ax.set_title(f"audit '{report.strategy}': {report.n_total} points, validity {validity:.3f} "
                  "(darker cells: neurons holding training items)", fontsize=9)
     return ax
+
+
+def plot_denoising(clean, noisy, restored, shape: tuple[int, int], levels, names=None, axes=None):
+    """Clean, noisy and restored rows of bitmaps for each noise level.
+
+    Parameters
+    ----------
+    clean : ndarray (k, n_pixels)
+    noisy, restored : sequence (one per level) of ndarray (k, n_pixels)
+    levels : sequence of float
+    names : sequence of str, optional
+        Labels under the clean row.
+
+    Returns
+    -------
+    ndarray of Axes, three per level
+    """
+    import matplotlib.pyplot as plt
+
+    k = len(clean)
+    if axes is None:
+        _, axes = plt.subplots(3 * len(levels), 1, figsize=(max(5.0, 0.62 * k + 0.6), 2.55 * len(levels) + 0.3),
+                               layout="constrained")
+    axes = np.atleast_1d(axes)
+    truth = np.asarray(clean) > 0.5
+    for j, level in enumerate(levels):
+        right = ((np.asarray(restored[j]) > 0.5) == truth).all(axis=1)
+        flips = ((np.asarray(noisy[j]) > 0.5) != truth).sum(axis=1)
+        rows = ((clean, names, "clean"),
+                (noisy[j], [f"{f} off" for f in flips], f"noisy, p = {level:g} (label: pixels off)"),
+                (restored[j], ["ok" if r else "wrong" for r in right], "restored"))
+        for i, (pixels, labels, label) in enumerate(rows):
+            ax = axes[3 * j + i]
+            plot_bitmaps(pixels, shape, labels, ax=ax, columns=k)
+            ax.set_title(label, loc="left", fontsize=8)
+    return axes

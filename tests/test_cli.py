@@ -294,3 +294,19 @@ def test_audit_compare_with_a_vae(runner):
     assert ("vae", "vae-prior") in rows and ("autoencoder", "random") in rows
     assert doc["skipped"] == ["autoencoder vae-prior"]
     assert run(runner, "audit", "--vae").exit_code == 2
+
+
+def test_denoise_command(runner, tmp_path):
+    plot = tmp_path / "d.png"
+    result = run(runner, "denoise", "--epochs", "100", "--trials", "5", "--noise", "0.1,0.2", "--json",
+                 "--plot", str(plot))
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["dataset"] == "font" and [lv["level"] for lv in doc["levels"]] == [0.1, 0.2]
+    assert set(doc["levels"][0]) == {"level", "samples", "restored", "within_one", "bound_restored",
+                                     "bound_within_one"}
+    assert doc["levels"][0]["samples"] == 160
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+    text = run(runner, "denoise", "--epochs", "50", "--trials", "2", "--noise", "0.1").stdout.splitlines()
+    assert text[1].split()[:3] == ["level", "restored", "within"]
+    assert run(runner, "denoise", "--noise", "2").exit_code == 2
