@@ -10,6 +10,7 @@ from .audit import audit_command
 from .datasets import show
 from .denoise import denoise
 from .maps import decode, grid, interpolate, sample, som
+from .sweep import sweep
 from .train import train
 
 
@@ -33,7 +34,7 @@ def cli():
     """
 
 
-for command in (som, interpolate, decode, sample, grid, train, denoise, show):
+for command in (som, interpolate, decode, sample, grid, train, denoise, sweep, show):
     cli.add_command(command)
 cli.add_command(audit_command, name="audit")
 

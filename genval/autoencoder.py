@@ -232,6 +232,9 @@ class Autoencoder(ParamsMixin):
                 not isinstance(self.stop_wrong_pixels, (int, np.integer)) or self.stop_wrong_pixels < 0):
             raise ValueError(f"stop_wrong_pixels must be None or an integer >= 0, got {self.stop_wrong_pixels!r}")
         make_loss(self.loss)
+        make_activation(self.activation, self.activation_param)
+        make_activation(self.output_activation)
+        make_optimizer(self.optimizer, np.zeros(1), float(self.learning_rate), self.optimizer_options)
         levels = tuple(self.noise_levels)
         if not all(isinstance(p, (int, float)) and 0 <= p <= 1 for p in levels):
             raise ValueError(f"noise_levels must be numbers in [0, 1], got {self.noise_levels!r}")

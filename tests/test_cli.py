@@ -310,3 +310,21 @@ def test_denoise_command(runner, tmp_path):
     text = run(runner, "denoise", "--epochs", "50", "--trials", "2", "--noise", "0.1").stdout.splitlines()
     assert text[1].split()[:3] == ["level", "restored", "within"]
     assert run(runner, "denoise", "--noise", "2").exit_code == 2
+
+
+def test_sweep_command(runner, tmp_path):
+    config = tmp_path / "tiny.toml"
+    config.write_text('dataset = "emojis"\n[fixed]\nepochs = 40\n[grid]\nlatent = [2, 3]\nseed = [0, 1]\n')
+    out = tmp_path / "tiny.csv"
+    result = run(runner, "sweep", str(config), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("tiny: 4 runs on emojis (4 run now, 0 already in")
+    assert lines[1].split()[:3] == ["latent", "runs", "final"]
+    assert [line.split()[0] for line in lines[2:]] == ["2", "3"]
+    doc = json.loads(run(runner, "sweep", str(config), "--out", str(out), "--json").stdout)
+    assert doc["ran"] == 0 and doc["skipped"] == 4 and len(doc["summary"]) == 2
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[grid]\nepochs = []\n")
+    result = run(runner, "sweep", str(bad))
+    assert result.exit_code == 1 and "'epochs' must be a non-empty list" in result.stderr
