@@ -42,23 +42,26 @@ def genval_run(X):
     Autoencoder(hidden=(25, 15), epochs=EPOCHS, random_state=0).fit(X)
 
 
-def numpy_baseline(X):
-    """The straightforward vectorized loop: per-layer arrays, Adam per array."""
+def numpy_baseline(X, sizes=SIZES, epochs=EPOCHS):
+    """The straightforward vectorized loop: per-layer arrays, Adam per array.
+
+    tanh hidden units, a linear middle (latent) layer, sigmoid output, cross-entropy.
+    """
     rng = np.random.default_rng(0)
-    Ws = [rng.uniform(-1, 1, (a, b)) * np.sqrt(6 / (a + b)) for a, b in zip(SIZES[:-1], SIZES[1:])]
-    bs = [np.zeros(b) for b in SIZES[1:]]
+    Ws = [rng.uniform(-1, 1, (a, b)) * np.sqrt(6 / (a + b)) for a, b in zip(sizes[:-1], sizes[1:])]
+    bs = [np.zeros(b) for b in sizes[1:]]
     params = Ws + bs
     m = [np.zeros_like(p) for p in params]
     v = [np.zeros_like(p) for p in params]
     lr, b1, b2, eps = 0.004, 0.9, 0.999, 1e-8
-    n = len(X)
-    for t in range(1, EPOCHS + 1):
+    latent = len(Ws) // 2 - 1  # index of the layer producing the code
+    for t in range(1, epochs + 1):
         acts = [X]
         for i, (W, b) in enumerate(zip(Ws, bs)):
             z = acts[-1] @ W + b
             if i == len(Ws) - 1:
                 acts.append(1 / (1 + np.exp(-z)))
-            elif i == 2:
+            elif i == latent:
                 acts.append(z)
             else:
                 acts.append(np.tanh(z))
@@ -69,7 +72,7 @@ def numpy_baseline(X):
             gb[i] = delta.sum(axis=0)
             if i:
                 delta = delta @ Ws[i].T
-                if i != 3:
+                if i - 1 != latent:
                     delta = delta * (1 - acts[i] ** 2)
         for p, g, mi, vi in zip(params, gW + gb, m, v):
             mi *= b1
@@ -77,7 +80,6 @@ def numpy_baseline(X):
             vi *= b2
             vi += (1 - b2) * g * g
             p -= lr * (mi / (1 - b1 ** t)) / (np.sqrt(vi / (1 - b2 ** t)) + eps)
-    return n
 
 
 def sklearn_run(X):
