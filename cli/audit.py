@@ -142,7 +142,7 @@ def audit_command(strategy, n_points, compare_all, with_vae, rules, csv_path, sh
             report = audit(space, strategy, n_points, checks, random_state=seed, progress=progress)
         doc = report.to_dict()
         if csv_path:
-            report.write_csv(csv_path, space.bitmaps.shape)
+            report.write_csv(csv_path)
             note(f"wrote {csv_path}")
         if sheet:
             from genval.plotting import plot_audit_sheet

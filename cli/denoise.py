@@ -47,7 +47,6 @@ def denoise(dataset, levels_text, noise, trials, model_path, train_noise, epochs
       genval denoise --type gaussian --noise 0.2,0.4 --plot denoise.png
     """
     levels = parse_levels(levels_text)
-    make_noise(noise)
     bitmaps = load_dataset(dataset)
     start = time.perf_counter()
     if model_path:

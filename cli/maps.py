@@ -86,13 +86,18 @@ def build_space(dataset, model_path, grid, sigma, som_lr, iterations, topology, 
         what = "model" if kind == "autoencoder" else "variational autoencoder"
         progress = Progress(10_000, f"training the default {bitmaps.title} {what}")
 
+        started = []
+
         def starting(path):
             note(f"first use of {bitmaps.title}: training its default {what} (cached as {path})")
             progress.__enter__()
+            started.append(path)
 
-        model, cached = default_model(bitmaps, progress=progress, on_train=starting, kind=kind)
-        if not cached:
-            progress.__exit__(None, None, None)
+        try:
+            model, _ = default_model(bitmaps, progress=progress, on_train=starting, kind=kind)
+        finally:
+            if started:  # close the bar on success and on error alike
+                progress.__exit__(None, None, None)
     som = LatentSOM(grid=grid, sigma=sigma, learning_rate=som_lr, iterations=iterations, topology=topology,
                     neighborhood=neighborhood, init="pca" if grid is None or min(grid) >= 2 else "random",
                     random_state=seed)

@@ -218,7 +218,7 @@ class AuditReport:
             "ambiguity": {"value": self.ambiguity, "definition": "mean |pixel - 0.5| over every decoded pixel"},
         }
 
-    def write_csv(self, path, shape: tuple[int, int]) -> None:
+    def write_csv(self, path) -> None:
         """One row per sample: point, neuron (1-based), bitmap as 0/1 row-major, verdict, failed checks."""
         strings = ["".join("1" if p else "0" for p in row) for row in self.bitmaps]
         failed = [";".join(n for n, ok in zip(self.check_names, row) if not ok) for row in self.passes]

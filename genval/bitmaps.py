@@ -572,10 +572,5 @@ def load_dataset(spec: str | os.PathLike, width: int | None = None) -> BitmapSet
     return parse_header(text, source=str(path), array=array, width=width)
 
 
-def as_bitmap_set(data: "BitmapSet | str | os.PathLike") -> BitmapSet:
-    """Accept a set or anything :func:`load_dataset` takes."""
-    return data if isinstance(data, BitmapSet) else load_dataset(data)
-
-
 def _names_preview(names: Sequence[str], limit: int = 40) -> str:
     return " ".join(names[:limit]) + (" ..." if len(names) > limit else "")

@@ -437,7 +437,7 @@ class CheckSet:
         if g is not None:
             flags = self.passes(B)[0][len(self.rules):]
             flat = B.reshape(-1)
-            for name, ok in zip(list(g.names) + (["max_hamming"] if g.max_hamming is not None else []), flags):
+            for name, ok in zip(self.names[len(self.rules):], flags):
                 results.append(CheckResult(name, bool(ok), "" if ok else self._generic_reason(name, B[0], flat)))
         return Verdict(tuple(results))
 

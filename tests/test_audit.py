@@ -87,7 +87,7 @@ def test_bad_arguments(space):
 def test_csv_rows(space, tmp_path):
     report = audit(space, "random", n=500, random_state=0)
     path = tmp_path / "samples.csv"
-    report.write_csv(path, space.bitmaps.shape)
+    report.write_csv(path)
     rows = list(csv.DictReader(path.open()))
     assert len(rows) == 500
     assert list(rows[0]) == ["sample", "z1", "z2", "neuron", "bitmap", "valid", "failed"]
