@@ -1,9 +1,10 @@
 """A Kohonen self-organizing map over latent codes: a thin estimator around MiniSom.
 
 This is the only module that imports minisom. MiniSom trains the map; genval
-adds what the rest of the toolkit needs from it: vectorized winners for many
-points at once, the neuron table of a labelled set, the grid's adjacency (for
-walks between neurons) and saving without pickle.
+adds what the rest of the toolkit needs from it: the scikit-learn estimator
+protocol, vectorized winners for many points at once, the neuron table of a
+labelled set, the grid's adjacency (for walks between neurons) and saving
+without pickle.
 
 Neurons are addressed as ``(row, col)`` on a ``rows x cols`` grid, or by their
 flat row-major index ``row * cols + col`` (the CLI prints it 1-based, like the
@@ -18,41 +19,102 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from genval._estimator import ParamsMixin, atomic_write, read_npz, resolve_rng
+from genval._estimator import atomic_write, read_npz, resolve_rng
 from genval.errors import ModelFileError
 
-__all__ = ["LatentSOM", "Neuron", "default_grid", "load_som"]
+__all__ = ["LatentSOM", "Neuron", "default_grid", "load_som", "pca_weights"]
 
 SOM_FORMAT = "genval-som"
-SOM_VERSION = 1
+SOM_VERSION = 2  # 2: the training codes' winners (labels) are saved too
 TOPOLOGIES = ("rectangular", "hexagonal")
 NEIGHBORHOODS = ("gaussian", "mexican_hat", "bubble", "triangle")
+INITS = ("pca", "random")
 
 
 def default_grid(Z: np.ndarray) -> tuple[int, int]:
     """The rule of thumb for a map size when none is given.
 
-    About ``5 * sqrt(n)`` neurons (Vesanto's rule, also MiniSom's advice),
-    shaped so that rows / cols follows the ratio of the codes' two principal
-    spreads (the square root of the ratio of the covariance eigenvalues).
+    About ``5 * sqrt(n)`` neurons (Vesanto's rule, also MiniSom's advice), at
+    least 4, shaped so that ``cols / rows`` follows the ratio of the codes' two
+    principal spreads (the square root of the ratio of the two largest
+    covariance eigenvalues), clipped to [1, 4]: ``rows <= cols`` always.
+
+    Parameters
+    ----------
+    Z : array-like of shape (n_points, n_latent)
+
+    Returns
+    -------
+    (int, int)
+        ``(rows, cols)``.
 
     Examples
     --------
-    >>> default_grid(np.random.default_rng(0).normal(size=(17, 2)) * [3, 1])
-    (3, 7)
+    >>> Z = np.random.default_rng(0).normal(size=(100, 2)) * [1, 3]  # 3 times wider along z2
+    >>> default_grid(Z)  # 50 neurons, about 3 times as many columns as rows
+    (4, 13)
+    >>> default_grid(np.zeros((1, 2)))  # the smallest map
+    (2, 3)
     """
     Z = np.asarray(Z, dtype=float)
     n_neurons = max(4, math.ceil(5 * math.sqrt(len(Z))))
+    ratio = 1.0
     if len(Z) > 2 and Z.shape[1] >= 2:
         eig = np.sort(np.linalg.eigvalsh(np.cov(Z, rowvar=False)))[::-1]
-        ratio = math.sqrt(eig[0] / eig[1]) if eig[1] > 0 else 4.0
-    else:
-        ratio = 1.0
+        if eig[1] > 0:
+            ratio = math.sqrt(eig[0] / eig[1])
+        elif eig[0] > 0:  # the codes lie on a line
+            ratio = 4.0
     ratio = min(max(ratio, 1.0), 4.0)
     rows = max(1, round(math.sqrt(n_neurons / ratio)))
     cols = max(1, math.ceil(n_neurons / rows))
     return rows, cols
+
+
+def pca_weights(Z: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
+    """Initial weights spread over the plane of the codes' first two principal components.
+
+    MiniSom's rule (``MiniSom.pca_weights_init``, reproduced exactly for maps
+    at least 2x2 over codes of 2 or more dimensions): neuron ``(i, j)`` sits at
+    ``mean + a_i * pc1 + b_j * pc2``, with unit-length components and ``a``,
+    ``b`` evenly spaced over [-1, 1] along the rows and the columns. It is
+    deterministic, and a map that starts on the codes' plane converges in far
+    fewer steps than one started at random codes. Extended to every input
+    MiniSom refuses: a map one neuron wide lies along ``pc1``, centred on the
+    mean; 1-D codes have no second component; a single code has no spread
+    (the components are then coordinate axes).
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_points, n_latent)
+    grid : (int, int)
+
+    Returns
+    -------
+    ndarray of shape (rows, cols, n_latent)
+
+    Examples
+    --------
+    >>> pca_weights(np.array([[0.0, 0.0], [4.0, 0.0], [8.0, 0.0]]), (1, 3))[0].tolist()
+    [[3.0, 0.0], [4.0, 0.0], [5.0, 0.0]]
+    """
+    Z = np.asarray(Z, dtype=float)
+    n_latent = Z.shape[1]
+    cov = np.cov(Z, rowvar=False).reshape(n_latent, n_latent) if len(Z) > 1 else np.zeros((n_latent, n_latent))
+    eigvals, eigvecs = np.linalg.eigh(cov)
+    order = np.argsort(eigvals)[::-1]
+    pc1 = eigvecs[:, order[0]]
+    pc2 = eigvecs[:, order[1]] if n_latent > 1 else np.zeros(n_latent)
+    rows, cols = grid
+    if rows == 1 < cols:
+        pc1, pc2 = pc2, pc1  # a single row lies along the first component
+    a = np.linspace(-1, 1, rows) if rows > 1 else np.zeros(1)
+    b = np.linspace(-1, 1, cols) if cols > 1 else np.zeros(1)
+    # The same operations in the same order as MiniSom, so the weights agree to the bit.
+    return Z.mean(axis=0) + a[:, None, None] * pc1 + b[None, :, None] * pc2
 
 
 @dataclass(frozen=True)
@@ -69,6 +131,11 @@ class Neuron:
         Names of the items whose codes it wins (empty for an empty neuron).
     weight : tuple of float
         Its weight vector, a point in the latent space.
+
+    Examples
+    --------
+    >>> Neuron(0, 1, 1, ("a",), (0.5, 2.0)).to_dict()
+    {'row': 0, 'col': 1, 'items': ['a'], 'weight': [0.5, 2.0]}
     """
 
     row: int
@@ -78,11 +145,19 @@ class Neuron:
     weight: tuple[float, ...]
 
     def to_dict(self) -> dict:
+        """The neuron as JSON-ready values (without the index, which is its position in a list)."""
         return {"row": self.row, "col": self.col, "items": list(self.items), "weight": list(self.weight)}
 
 
-class LatentSOM(ParamsMixin):
+class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """A self-organizing map fitted to latent codes.
+
+    A scikit-learn estimator: ``fit(Z)`` trains the map, ``predict(Z)`` gives
+    each point's winning neuron, ``transform(Z)`` its distance to every
+    neuron (as k-means does). The neurons are not clusters in scikit-learn's
+    sense: their number is the grid's size and empty neurons are normal (they
+    are where a map interpolates between items), so the class does not claim
+    to be a clusterer, though it has ``fit_predict`` and ``labels_``.
 
     Parameters
     ----------
@@ -100,22 +175,33 @@ class LatentSOM(ParamsMixin):
     neighborhood : {"gaussian", "mexican_hat", "bubble", "triangle"}, default "gaussian"
     init : {"pca", "random"}, default "pca"
         Initial weights on the plane of the codes' principal components
-        (deterministic, converges faster) or at randomly chosen codes.
+        (deterministic, converges faster; see :func:`pca_weights`) or at
+        randomly chosen codes.
     random_state : int, numpy Generator or None, default 0
-        MiniSom gets an int seed drawn from this generator.
+        MiniSom gets an int seed drawn from this generator (it picks the
+        training order, and the codes of a random initialisation).
 
     Attributes
     ----------
-    weights_ : ndarray of shape (rows, cols, n_latent)
+    weights_ : ndarray of shape (rows, cols, n_features_in_)
+        Each neuron's weight, a point in the latent space.
+    labels_ : ndarray of int, shape (n_samples,)
+        The winning neuron (flat index) of each training code.
     grid_ : (int, int)
     n_iterations_ : int
+    seed_ : int
+        The seed MiniSom got.
+    n_features_in_ : int
+        The latent dimension.
 
     Examples
     --------
     >>> Z = np.array([[0.0, 0.0], [0.1, 0.0], [5.0, 5.0]])
-    >>> som = LatentSOM(grid=(1, 2)).fit(Z)
-    >>> som.winners(Z).tolist()
+    >>> som = LatentSOM(grid=(1, 2), iterations=100).fit(Z)
+    >>> som.labels_.tolist()
     [0, 0, 1]
+    >>> som.predict([[4.0, 4.5], [-1.0, 0.0]]).tolist()
+    [1, 0]
     """
 
     def __init__(self, grid: tuple[int, int] | None = None, sigma: float = 1.0, learning_rate: float = 0.5,
@@ -130,64 +216,94 @@ class LatentSOM(ParamsMixin):
         self.init = init
         self.random_state = random_state
 
-    def _validate(self, Z: np.ndarray) -> tuple[int, int]:
+    def _check_params(self, Z: np.ndarray) -> tuple[tuple[int, int], int]:
+        """The grid and the number of iterations, once every parameter is known to be valid."""
         for name, value, valid in (("topology", self.topology, TOPOLOGIES),
                                    ("neighborhood", self.neighborhood, NEIGHBORHOODS),
-                                   ("init", self.init, ("pca", "random"))):
+                                   ("init", self.init, INITS)):
             if value not in valid:
                 raise ValueError(f"unknown {name} {value!r}; choose one of {', '.join(valid)}")
-        grid = default_grid(Z) if self.grid is None else tuple(int(g) for g in self.grid)
+        try:
+            grid = default_grid(Z) if self.grid is None else tuple(int(g) for g in self.grid)
+        except (TypeError, ValueError):
+            grid = ()
         if len(grid) != 2 or min(grid) < 1:
             raise ValueError(f"grid must be (rows, cols) with both >= 1, got {self.grid!r}")
-        if not (math.isfinite(self.sigma) and self.sigma > 0):
-            raise ValueError(f"sigma must be a positive number, got {self.sigma!r}")
-        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
-            raise ValueError(f"learning_rate must be a positive number, got {self.learning_rate!r}")
-        if self.iterations is not None and int(self.iterations) < 1:
+        for name, value in (("sigma", self.sigma), ("learning_rate", self.learning_rate)):
+            if not (isinstance(value, (int, float, np.number)) and math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a positive number, got {value!r}")
+        if self.iterations is None:
+            return grid, 500 * grid[0] * grid[1]
+        if isinstance(self.iterations, bool) or not isinstance(self.iterations, (int, np.integer)) \
+                or self.iterations < 1:
             raise ValueError(f"iterations must be a positive integer, got {self.iterations!r}")
-        if self.init == "pca" and (Z.shape[1] < 2 or min(grid) < 2):
-            raise ValueError("pca initialisation needs 2-D codes and a grid at least 2x2; use init='random'")
-        return grid
+        return grid, int(self.iterations)
 
-    def _minisom(self, grid: tuple[int, int], n_latent: int, seed: int):
+    def _minisom(self, weights: np.ndarray, seed: int = 0):
+        """A MiniSom holding ``weights``: it trains them, and its topology code answers the grid questions."""
         from minisom import MiniSom
 
+        rows, cols, n_latent = weights.shape
         with warnings.catch_warnings():
             # MiniSom warns when sigma exceeds the grid's diagonal; that is the user's call.
             warnings.simplefilter("ignore", UserWarning)
-            return MiniSom(grid[0], grid[1], n_latent, sigma=float(self.sigma),
-                           learning_rate=float(self.learning_rate), neighborhood_function=self.neighborhood,
-                           topology=self.topology, random_seed=seed)
+            som = MiniSom(rows, cols, n_latent, sigma=float(self.sigma), learning_rate=float(self.learning_rate),
+                          neighborhood_function=self.neighborhood, topology=self.topology, random_seed=seed)
+        som._weights = weights.copy()  # MiniSom has no setter for its weights
+        return som
 
     def fit(self, Z, y=None) -> "LatentSOM":
-        """Train the map on latent codes ``Z`` of shape (n_items, n_latent)."""
-        Z = _check_codes(Z)
-        grid = self._validate(Z)
+        """Train the map on latent codes.
+
+        Parameters
+        ----------
+        Z : array-like of shape (n_samples, n_latent)
+            Any finite real values.
+        y : ignored
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError
+            For an invalid parameter (the message lists the valid choices),
+            or codes that are empty, not 2-D or not finite.
+        """
+        Z = validate_data(self, Z, dtype=np.float64)
+        grid, iterations = self._check_params(Z)
         seed = int(resolve_rng(self.random_state).integers(2**31 - 1))
-        som = self._minisom(grid, Z.shape[1], seed)
         if self.init == "pca":
-            som.pca_weights_init(Z)
+            som = self._minisom(pca_weights(Z, grid), seed)
         else:
+            som = self._minisom(np.zeros((*grid, Z.shape[1])), seed)
             som.random_weights_init(Z)
-        iterations = int(self.iterations) if self.iterations is not None else 500 * grid[0] * grid[1]
         som.train(Z, iterations, random_order=True)
-        self._som = som
-        self.seed_ = seed
-        self.grid_ = grid
-        self.n_iterations_ = iterations
         self.weights_ = np.array(som.get_weights(), dtype=float)
+        self.grid_ = grid
+        self.seed_ = seed
+        self.n_iterations_ = iterations
+        self.labels_ = self.winners(Z)
         return self
 
     # ------------------------------------------------------------------ queries
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "weights_"):
-            raise ValueError("this LatentSOM is not fitted yet; call fit(Z) first")
+    def _check_codes(self, Z) -> np.ndarray:
+        """Fitted, and ``Z`` finite (n, n_features_in_) codes: the boundary of every query."""
+        check_is_fitted(self)
+        return validate_data(self, Z, dtype=np.float64, reset=False)
 
     @property
     def n_neurons(self) -> int:
-        self._check_fitted()
+        """``rows * cols`` of the fitted map."""
+        check_is_fitted(self)
         return self.grid_[0] * self.grid_[1]
+
+    @property
+    def _n_features_out(self) -> int:
+        # transform gives one distance per neuron; get_feature_names_out names them.
+        return self.n_neurons
 
     def winners(self, Z, chunk: int = 65536) -> np.ndarray:
         """Flat index of the winning (nearest-weight) neuron of each point.
@@ -195,26 +311,47 @@ class LatentSOM(ParamsMixin):
         Parameters
         ----------
         Z : array-like of shape (n_points, n_latent)
+        chunk : int
+            Points compared with every neuron at once; bounds the memory.
 
         Returns
         -------
         ndarray of int, shape (n_points,)
             ``row * cols + col``; ``np.unravel_index(w, grid_)`` gives rows
             and columns. Agrees with MiniSom's ``winner`` point by point.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before :meth:`fit`.
+        ValueError
+            For codes of another dimension than the map's, or not finite.
         """
-        self._check_fitted()
-        Z = _check_codes(Z, self.weights_.shape[-1])
+        Z = self._check_codes(Z)
         W = self.weights_.reshape(-1, self.weights_.shape[-1])
-        out = np.empty(len(Z), dtype=np.intp)
+        out = np.empty(len(Z), dtype=np.int64)
         for s in range(0, len(Z), chunk):
             diff = Z[s:s + chunk, None, :] - W[None, :, :]
             out[s:s + chunk] = np.einsum("nkd,nkd->nk", diff, diff).argmin(axis=1)
         return out
 
+    def predict(self, Z) -> np.ndarray:
+        """The winning neuron's flat 0-based index for each point (see :meth:`winners`)."""
+        return self.winners(Z)
+
+    def fit_predict(self, Z, y=None) -> np.ndarray:
+        """Fit the map and return :attr:`labels_`, the training codes' winning neurons."""
+        return self.fit(Z).labels_
+
     def transform(self, Z) -> np.ndarray:
-        """Distance from each point to every neuron weight, (n_points, n_neurons)."""
-        self._check_fitted()
-        Z = _check_codes(Z, self.weights_.shape[-1])
+        """Distance from each point to every neuron weight.
+
+        Returns
+        -------
+        ndarray of shape (n_points, n_neurons)
+            Columns in flat (row-major) neuron order.
+        """
+        Z = self._check_codes(Z)
         W = self.weights_.reshape(-1, self.weights_.shape[-1])
         return np.linalg.norm(Z[:, None, :] - W[None, :, :], axis=-1)
 
@@ -225,8 +362,14 @@ class LatentSOM(ParamsMixin):
         ----------
         Z : array-like of shape (n_items, n_latent)
         names : sequence of str, length n_items
+
+        Returns
+        -------
+        list of Neuron, length n_neurons
         """
         win = self.winners(Z)
+        if len(names) != len(win):
+            raise ValueError(f"got {len(names)} names for {len(win)} codes")
         rows, cols = self.grid_
         members: list[list[str]] = [[] for _ in range(rows * cols)]
         for name, w in zip(names, win):
@@ -242,18 +385,31 @@ class LatentSOM(ParamsMixin):
     def topographic_error(self, Z) -> float:
         """Fraction of codes whose best and second-best neurons are not grid neighbours.
 
-        Computed by MiniSom (neighbours include diagonals on a rectangular grid).
-        NaN for a 1x1 map.
+        Computed by MiniSom: on a rectangular grid the 8 neighbours around a
+        neuron (diagonals too) count, on a hexagonal grid the 6 at unit
+        distance. NaN for a 1x1 map, which has no second-best neuron.
         """
-        self._check_fitted()
+        Z = self._check_codes(Z)
         if self.n_neurons == 1:
             return float("nan")
-        return float(self._som.topographic_error(_check_codes(Z, self.weights_.shape[-1])))
+        return float(self._minisom(self.weights_).topographic_error(Z))
 
     def umatrix(self) -> np.ndarray:
-        """The U-matrix, (rows, cols): each neuron's summed distance to its neighbours, scaled to max 1."""
-        self._check_fitted()
-        return np.asarray(self._som.distance_map(), dtype=float)
+        """The U-matrix: each neuron's summed distance to the weights around it, scaled to max 1.
+
+        Computed by MiniSom: on a rectangular grid the 8 neurons around a
+        neuron count (diagonals too), on a hexagonal grid the 6 at unit
+        distance. High values mark cluster borders.
+
+        Returns
+        -------
+        ndarray of shape (rows, cols)
+            Zeros when every weight is the same (a 1x1 map, for one).
+        """
+        check_is_fitted(self)
+        with np.errstate(invalid="ignore"):  # MiniSom divides by the largest sum, 0 when all weights agree
+            u = np.asarray(self._minisom(self.weights_).distance_map(), dtype=float)
+        return np.nan_to_num(u, nan=0.0)
 
     def neighbours(self) -> list[list[int]]:
         """For each neuron (flat index), the flat indices of its grid neighbours.
@@ -261,8 +417,8 @@ class LatentSOM(ParamsMixin):
         Rectangular grids connect the 4 edge neighbours, hexagonal grids the
         6 neighbours at unit distance in MiniSom's hexagonal layout.
         """
-        self._check_fitted()
-        xx, yy = self._som.get_euclidean_coordinates()
+        check_is_fitted(self)
+        xx, yy = self._minisom(self.weights_).get_euclidean_coordinates()
         P = np.stack([np.ravel(xx), np.ravel(yy)], axis=1)
         d = np.linalg.norm(P[:, None, :] - P[None, :, :], axis=-1)
         return [np.flatnonzero(np.isclose(row, 1.0)).tolist() for row in d]
@@ -295,19 +451,19 @@ class LatentSOM(ParamsMixin):
     # ------------------------------------------------------------------ files
 
     def save(self, path) -> None:
-        """Write the fitted map as ``.npz`` (weights + JSON config, no pickle), atomically."""
-        self._check_fitted()
+        """Write the fitted map as ``.npz`` (weights, labels + JSON config, no pickle), atomically."""
+        check_is_fitted(self)
         config = {"format": SOM_FORMAT, "version": SOM_VERSION,
                   "params": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items()
                              if k != "random_state" or isinstance(v, (int, type(None)))},
                   "grid": list(self.grid_), "seed": self.seed_, "n_iterations": self.n_iterations_}
         with atomic_write(path) as fh:
-            np.savez(fh, config=np.array(json.dumps(config)), weights=self.weights_)
+            np.savez(fh, config=np.array(json.dumps(config)), weights=self.weights_, labels=self.labels_)
 
     @classmethod
     def load(cls, path) -> "LatentSOM":
         """Read a map written by :meth:`save`; raises :class:`ModelFileError` when unreadable."""
-        config, arrays = read_npz(path, ("weights",), SOM_FORMAT, SOM_VERSION, "map")
+        config, arrays = read_npz(path, ("weights", "labels"), SOM_FORMAT, SOM_VERSION, "map")
         try:
             params = dict(config["params"])
             if params.get("grid") is not None:
@@ -315,13 +471,14 @@ class LatentSOM(ParamsMixin):
             som = cls(**params)
             grid = tuple(int(g) for g in config["grid"])
             weights = np.asarray(arrays["weights"], dtype=float)
+            labels = np.asarray(arrays["labels"], dtype=np.int64)
             if weights.ndim != 3 or weights.shape[:2] != grid:
                 raise ValueError("weights do not match the grid")
-            som._som = som._minisom(grid, weights.shape[2], int(config["seed"]))
-            som._som._weights = weights.copy()
-            som.grid_, som.seed_ = grid, int(config["seed"])
-            som.n_iterations_ = int(config["n_iterations"])
-            som.weights_ = weights
+            if labels.ndim != 1 or not np.all((labels >= 0) & (labels < grid[0] * grid[1])):
+                raise ValueError("labels are not neurons of the grid")
+            som.weights_, som.labels_, som.grid_ = weights, labels, grid
+            som.seed_, som.n_iterations_ = int(config["seed"]), int(config["n_iterations"])
+            som.n_features_in_ = weights.shape[2]
         except (TypeError, ValueError, KeyError) as exc:
             raise ModelFileError(f"{path}: damaged genval map ({exc})") from None
         return som
@@ -330,14 +487,3 @@ class LatentSOM(ParamsMixin):
 def load_som(path) -> LatentSOM:
     """Load a map saved by :meth:`LatentSOM.save`."""
     return LatentSOM.load(path)
-
-
-def _check_codes(Z, n_latent: int | None = None) -> np.ndarray:
-    Z = np.asarray(Z, dtype=float)
-    if Z.ndim != 2 or Z.shape[0] == 0:
-        raise ValueError(f"latent codes must be a non-empty 2-D array (n_points, n_latent), got shape {Z.shape}")
-    if not np.isfinite(Z).all():
-        raise ValueError("latent codes hold NaN or infinite values")
-    if n_latent is not None and Z.shape[1] != n_latent:
-        raise ValueError(f"latent codes have {Z.shape[1]} dimensions, the map expects {n_latent}")
-    return Z
