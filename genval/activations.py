@@ -1,13 +1,26 @@
 """Activation functions and reconstruction losses.
 
-They share one small interface so the network treats them alike:
+An activation carries everything the network needs of it, so adding one
+touches this file only:
 
-* an activation has ``forward(z, out)`` writing ``f(z)`` into ``out`` and
-  ``backward(z, a, grad, out)`` writing ``grad * f'(z)`` into ``out``, given
-  ``a = f(z)``; both work in place on preallocated arrays because training
-  calls them tens of thousands of times on tiny matrices;
-* a loss has ``value(Y, T)`` (mean over every pixel of every item) and
-  ``gradient(Y, T, out)`` (d value / d Y).
+* ``forward(z, out)`` writes ``f(z)`` into ``out``;
+* ``backward(z, a, grad, out)`` writes ``grad * f'(z)`` into ``out``, given
+  ``a = f(z)``;
+* ``derivatives(z, a)`` returns ``(f'(z), f''(z))``, which the contractive
+  penalty needs;
+* ``init_bound(fan_in, fan_out)`` is the half-width of the uniform
+  distribution its layer's weights start from (Glorot for saturating units,
+  He for rectifiers).
+
+``forward`` and ``backward`` work in place on preallocated arrays because
+training calls them tens of thousands of times on tiny matrices.
+
+A loss is computed from the output layer's pre-activations (the logits), never
+from a probability that float32 has already rounded to exactly 0 or 1:
+``evaluate(z, T, output, Y, delta, tmp, scale)`` writes the outputs into ``Y``
+and ``d loss / d z`` into ``delta``, and returns the loss, each multiplied by
+``scale`` (the network passes one over the number of pixels, so the loss is a
+per-pixel mean).
 
 Shape parameters follow the course: ``tanh(beta * x)``, ``sigmoid(beta * x)``,
 leaky ReLU's negative slope, ELU's alpha.
@@ -15,6 +28,7 @@ leaky ReLU's negative slope, ELU's alpha.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,9 +36,17 @@ import numpy as np
 __all__ = ["ACTIVATIONS", "LOSSES", "make_activation", "make_loss"]
 
 
+def _glorot(fan_in: int, fan_out: int) -> float:
+    return math.sqrt(6.0 / (fan_in + fan_out))
+
+
+def _he(fan_in: int, fan_out: int) -> float:
+    return math.sqrt(6.0 / fan_in)
+
+
 @dataclass(frozen=True)
 class Identity:
-    """``f(x) = x``; the latent layer always uses it."""
+    """``f(x) = x``."""
 
     def forward(self, z, out):
         np.copyto(out, z)
@@ -33,6 +55,12 @@ class Identity:
     def backward(self, z, a, grad, out):
         np.copyto(out, grad)
         return out
+
+    def derivatives(self, z, a):
+        return np.ones_like(z), np.zeros_like(z)
+
+    def init_bound(self, fan_in: int, fan_out: int) -> float:
+        return _glorot(fan_in, fan_out)
 
 
 @dataclass(frozen=True)
@@ -54,6 +82,13 @@ class Tanh:
         if self.beta != 1.0:
             out *= self.beta
         return out
+
+    def derivatives(self, z, a):
+        one_minus = 1.0 - a * a
+        return self.beta * one_minus, -2.0 * self.beta * self.beta * a * one_minus
+
+    def init_bound(self, fan_in: int, fan_out: int) -> float:
+        return _glorot(fan_in, fan_out)
 
 
 @dataclass(frozen=True)
@@ -78,6 +113,13 @@ class Sigmoid:
             out *= self.beta
         return out
 
+    def derivatives(self, z, a):
+        s = a * (1.0 - a)
+        return self.beta * s, self.beta * self.beta * s * (1.0 - 2.0 * a)
+
+    def init_bound(self, fan_in: int, fan_out: int) -> float:
+        return _glorot(fan_in, fan_out)
+
 
 @dataclass(frozen=True)
 class ReLU:
@@ -91,6 +133,12 @@ class ReLU:
         out *= grad
         return out
 
+    def derivatives(self, z, a):
+        return (z > 0).astype(z.dtype), np.zeros_like(z)
+
+    def init_bound(self, fan_in: int, fan_out: int) -> float:
+        return _he(fan_in, fan_out)
+
 
 @dataclass(frozen=True)
 class LeakyReLU:
@@ -103,9 +151,17 @@ class LeakyReLU:
         return np.maximum(z, out, out=out) if self.slope <= 1 else np.minimum(z, out, out=out)
 
     def backward(self, z, a, grad, out):
-        np.copyto(out, np.where(z > 0, 1.0, self.slope))
+        np.greater(z, 0.0, out=out)
+        out *= 1.0 - self.slope
+        out += self.slope
         out *= grad
         return out
+
+    def derivatives(self, z, a):
+        return np.where(z > 0, 1.0, self.slope).astype(z.dtype), np.zeros_like(z)
+
+    def init_bound(self, fan_in: int, fan_out: int) -> float:
+        return _he(fan_in, fan_out)
 
 
 @dataclass(frozen=True)
@@ -126,6 +182,13 @@ class ELU:
         np.copyto(out, 1.0, where=z > 0)
         out *= grad
         return out
+
+    def derivatives(self, z, a):
+        negative = z <= 0
+        return np.where(negative, a + self.alpha, 1.0), np.where(negative, a + self.alpha, 0.0)
+
+    def init_bound(self, fan_in: int, fan_out: int) -> float:
+        return _he(fan_in, fan_out)
 
 
 ACTIVATIONS = {
@@ -148,63 +211,100 @@ def make_activation(name: str, param: float | None = None):
         ``beta`` for tanh and sigmoid, the negative slope for leaky_relu,
         ``alpha`` for elu; ``None`` keeps the usual default (1, 0.01, 1).
 
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists the valid ones) or a parameter
+        the activation does not take.
+
     Examples
     --------
     >>> make_activation("tanh", 0.5)
     Tanh(beta=0.5)
+    >>> make_activation("relu")
+    ReLU()
     """
     try:
         cls, field = ACTIVATIONS[name]
-    except KeyError:
+    except (KeyError, TypeError):
         raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}") from None
     if param is None:
         return cls()
     if field is None:
         raise ValueError(f"activation {name!r} takes no parameter, got {param}")
-    if not np.isfinite(param) or param <= 0:
-        raise ValueError(f"the {field} of {name} must be a positive number, got {param}")
+    if not isinstance(param, (int, float)) or not math.isfinite(param) or param <= 0:
+        raise ValueError(f"the {field} of {name} must be a positive number, got {param!r}")
     return cls(**{field: float(param)})
-
-
-_TINY = 1e-12
 
 
 @dataclass(frozen=True)
 class BinaryCrossEntropy:
-    """``-mean(T log Y + (1 - T) log(1 - Y))``, Y clipped away from 0 and 1."""
+    """Pixel cross-entropy of a sigmoid output, from its logits.
 
-    def value(self, Y, T):
-        Yc = np.clip(Y, _TINY, 1 - _TINY)
-        return float(-(T * np.log(Yc) + (1 - T) * np.log1p(-Yc)).mean())
+    With ``u = beta * z`` (``beta`` of the sigmoid), the loss of a pixel with
+    target ``t`` is ``softplus(u) - t * u`` with ``softplus(u) = max(u, 0) +
+    log1p(exp(-|u|))``, which neither overflows nor takes the log of a
+    saturated probability, in float32 as in float64; its gradient is
+    ``beta * (sigmoid(u) - t)``.
+    """
 
-    def gradient(self, Y, T, out):
-        Yc = np.clip(Y, _TINY, 1 - _TINY)
-        np.subtract(Yc, T, out=out)
-        out /= Yc * (1 - Yc)
-        out /= Y.size
-        return out
+    def check_output(self, output) -> None:
+        if not isinstance(output, Sigmoid):
+            raise ValueError("loss='bce' needs output_activation='sigmoid' (pixels in [0, 1]); "
+                             "use loss='mse' for other outputs")
+
+    def evaluate(self, z, T, output, Y, delta, tmp, scale: float) -> float:
+        beta = output.beta
+        u = z
+        if beta != 1.0:
+            u = np.multiply(z, beta, out=delta)  # delta is written last
+        e = np.abs(u, out=Y)
+        np.negative(e, out=e)
+        np.exp(e, out=e)                         # exp(-|u|), in (0, 1]
+        np.log1p(e, out=tmp)
+        total = np.add.reduce(tmp, axis=None)
+        np.maximum(u, 0.0, out=tmp)
+        total += np.add.reduce(tmp, axis=None) - np.vdot(T, u)
+        # sigmoid(u) = 1 / (1 + e) for u >= 0 and e / (1 + e) below: both keep
+        # small probabilities accurate, and those keep pushing saturated pixels
+        # (a sigmoid through tanh rounds them to 0, and some seeds then end a
+        # pixel short).
+        np.add(e, 1.0, out=tmp)
+        np.copyto(e, 1.0, where=u >= 0)
+        np.divide(e, tmp, out=Y)
+        np.subtract(Y, T, out=delta)
+        delta *= beta * scale
+        return float(total) * scale
 
 
 @dataclass(frozen=True)
 class SquaredError:
-    """``mean((Y - T) ** 2)``."""
+    """``mean((Y - T) ** 2)`` of the outputs ``Y = output(z)``."""
 
-    def value(self, Y, T):
-        d = Y - T
-        return float(np.vdot(d, d) / d.size)
+    def check_output(self, output) -> None:
+        pass
 
-    def gradient(self, Y, T, out):
-        np.subtract(Y, T, out=out)
-        out *= 2.0 / Y.size
-        return out
+    def evaluate(self, z, T, output, Y, delta, tmp, scale: float) -> float:
+        output.forward(z, Y)
+        np.subtract(Y, T, out=tmp)
+        total = float(np.vdot(tmp, tmp))
+        tmp *= 2.0 * scale
+        output.backward(z, Y, tmp, out=delta)
+        return total * scale
 
 
 LOSSES = {"bce": BinaryCrossEntropy, "mse": SquaredError}
 
 
 def make_loss(name: str):
-    """``"bce"`` (binary cross-entropy) or ``"mse"`` (squared error)."""
+    """``"bce"`` (binary cross-entropy, from logits) or ``"mse"`` (squared error).
+
+    Examples
+    --------
+    >>> make_loss("bce")
+    BinaryCrossEntropy()
+    """
     try:
         return LOSSES[name]()
-    except KeyError:
+    except (KeyError, TypeError):
         raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}") from None

@@ -49,7 +49,7 @@ def test_denoising_training_restores_noisy_glyphs_better_than_plain_training():
 
 def test_bad_noise_settings():
     X = load_dataset("emojis").X
-    with pytest.raises(ValueError, match=r"noise_levels must be numbers in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"noise_levels must be a tuple of numbers in \[0, 1\]"):
         Autoencoder(epochs=2, noise_levels=(1.5,)).fit(X)
     with pytest.raises(ValueError, match="unknown noise 'pink'"):
         Autoencoder(epochs=2, noise="pink", noise_levels=(0.1,)).fit(X)

@@ -1,0 +1,165 @@
+"""The network core: every path's gradient against finite differences, and the loss from logits."""
+
+import numpy as np
+import pytest
+
+from genval import Autoencoder, VariationalAutoencoder, load_dataset
+from genval.activations import make_activation, make_loss
+from genval.network import ActivityL1, Contractive, GaussianCode, LinearCode, Network
+
+
+def numeric_gradient(model, X, h=1e-6):
+    theta = model.params_.copy()
+    grad = np.empty_like(theta)
+    for k in range(theta.size):
+        values = []
+        for sign in (1, -1):
+            model.params_ = theta.copy()
+            model.params_[k] += sign * h
+            values.append(model.loss_gradient(X, random_state=5)[0])
+        grad[k] = (values[0] - values[1]) / (2 * h)
+    model.params_ = theta
+    return grad
+
+
+def perturbed(model_class, X, **settings):
+    rng = np.random.default_rng(3)
+    params = dict(hidden=(4, 3), epochs=3, dtype="float64", random_state=1) | settings
+    model = model_class(**params).fit(X)
+    # Move off the initial point so no unit sits at exactly zero.
+    model.params_ = model.params_ + rng.normal(scale=0.1, size=model.params_.shape)
+    return model
+
+
+@pytest.fixture(scope="module")
+def X():
+    return (np.random.default_rng(3).random((5, 6)) < 0.5).astype(float)
+
+
+@pytest.mark.parametrize("settings", [
+    dict(activation="tanh"),  # sigmoid + cross-entropy from the logits
+    dict(activation="tanh", activation_param=0.7, loss="mse"),
+    dict(activation="sigmoid", output_activation="sigmoid", activation_param=1.5),
+    dict(activation="relu", output_activation="tanh", loss="mse"),
+    dict(activation="leaky_relu", activation_param=0.1),
+    dict(activation="elu", loss="bce", hidden=(6,)),
+    dict(activation="tanh", output_activation="identity", loss="mse", n_latent=3, hidden=(5, 4)),
+    dict(activation="tanh", code_activation="relu"),
+    dict(activation="tanh", code_activation="tanh", hidden=()),
+    dict(activation="tanh", activity_l1=0.3),                      # sparse code
+    dict(activation="tanh", activation_param=1.3, contractive=0.5),  # contractive first layer
+    dict(activation="sigmoid", activation_param=0.8, contractive=0.7, loss="mse"),
+    dict(activation="elu", contractive=0.4),                        # any activation carries f''
+    dict(activation="leaky_relu", contractive=0.4, activity_l1=0.2),
+])
+def test_autoencoder_gradient_matches_finite_differences(X, settings):
+    model = perturbed(Autoencoder, X, **settings)
+    loss, grad = model.loss_gradient(X, random_state=5)
+    np.testing.assert_allclose(grad, numeric_gradient(model, X), rtol=1e-4, atol=1e-8)
+
+
+@pytest.mark.parametrize("settings", [
+    dict(beta=0.7),
+    dict(beta=2.0, activation="relu", loss="mse", output_activation="identity"),
+    dict(beta=0.5, contractive=0.3, activity_l1=0.2),  # penalties compose with the Gaussian code
+])
+def test_vae_gradient_matches_finite_differences(X, settings):
+    model = perturbed(VariationalAutoencoder, X, **settings)
+    loss, grad = model.loss_gradient(X, random_state=5)
+    np.testing.assert_allclose(grad, numeric_gradient(model, X), rtol=1e-4, atol=1e-8)
+
+
+@pytest.mark.parametrize("loss_name, output", [("bce", "sigmoid"), ("mse", "sigmoid"), ("mse", "identity")])
+def test_reported_loss_is_the_loss_of_the_reconstruction(X, loss_name, output):
+    model = perturbed(Autoencoder, X, loss=loss_name, output_activation=output)
+    loss, _ = model.loss_gradient(X)
+    Y = model.reconstruct(X)
+    if loss_name == "mse":
+        expected = np.mean((Y - X) ** 2)
+    else:
+        expected = -np.mean(X * np.log(Y) + (1 - X) * np.log(1 - Y))
+    assert loss == pytest.approx(expected, rel=1e-9)
+    assert model.score(X) == pytest.approx(-expected, rel=1e-9)
+
+
+def test_penalties_are_what_they_say(X):
+    emojis = load_dataset("emojis").X[:6]
+    base = Autoencoder(hidden=(7, 4), epochs=5, dtype="float64", random_state=2).fit(emojis)
+    plain, _ = base.loss_gradient(emojis)
+    n, d = emojis.shape
+    sparse = Autoencoder(**(base.get_params() | {"activity_l1": 0.4})).fit(emojis)
+    sparse.params_ = base.params_
+    codes = base.transform(emojis)
+    assert sparse.loss_gradient(emojis)[0] - plain == pytest.approx(0.4 * np.abs(codes).sum() / (n * d))
+    contract = Autoencoder(**(base.get_params() | {"contractive": 0.6})).fit(emojis)
+    contract.params_ = base.params_
+    W, b = base.coefs_[0], base.intercepts_[0]
+    total, h = 0.0, 1e-6
+    for x in emojis:  # the Jacobian of the first layer, by finite differences
+        J = np.array([(np.tanh((x + h * e) @ W + b) - np.tanh((x - h * e) @ W + b)) / (2 * h)
+                      for e in np.eye(d)])
+        total += (J ** 2).sum()
+    assert contract.loss_gradient(emojis)[0] - plain == pytest.approx(0.6 * total / (n * d), rel=1e-6)
+
+
+def test_vae_loss_is_reconstruction_plus_beta_kl():
+    X = load_dataset("emojis").X[:4]
+    vae = VariationalAutoencoder(hidden=(6,), beta=0.0, epochs=2, dtype="float64", random_state=0).fit(X)
+    plain, _ = vae.loss_gradient(X, random_state=1)
+    two = VariationalAutoencoder(**(vae.get_params() | {"beta": 2.0})).fit(X)
+    two.params_ = vae.params_
+    with_kl, _ = two.loss_gradient(X, random_state=1)
+    mu, log_var = vae.encode(X)
+    kl = -0.5 * np.sum(1 + log_var - mu ** 2 - np.exp(log_var))
+    assert with_kl - plain == pytest.approx(2.0 * kl / X.size)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_from_logits_is_finite_where_the_sigmoid_saturates(dtype):
+    # float32 rounds sigmoid(20) to exactly 1: a loss from probabilities takes log(0) there.
+    z = np.array([[-200.0, -30.0, -1.0, 0.0, 2.0, 30.0, 200.0]], dtype=dtype)
+    T = np.array([[1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0]], dtype=dtype)
+    Y, delta, tmp = (np.empty_like(z) for _ in range(3))
+    loss = make_loss("bce").evaluate(z, T, make_activation("sigmoid"), Y, delta, tmp, 1.0)
+    zz, TT = z.astype(np.float64), T.astype(np.float64)
+    exact = np.sum(np.logaddexp(0.0, zz) - TT * zz)  # softplus(z) - t z, the definition
+    assert np.isfinite(loss) and loss == pytest.approx(exact, rel=1e-6)
+    np.testing.assert_allclose(delta, 1 / (1 + np.exp(-zz)) - TT, atol=1e-6)
+    assert Y.dtype == dtype
+
+
+def test_cross_entropy_with_a_sigmoid_beta_matches_finite_differences():
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(3, 4))
+    T = rng.uniform(size=(3, 4))
+    sigmoid = make_activation("sigmoid", 1.7)
+    for name in ("bce", "mse"):
+        loss = make_loss(name)
+
+        def value(zz):
+            return loss.evaluate(zz, T, sigmoid, *(np.empty_like(zz) for _ in range(3)), 0.25)
+
+        delta = np.empty_like(z)
+        value_at = loss.evaluate(z, T, sigmoid, np.empty_like(z), delta, np.empty_like(z), 0.25)
+        numeric = np.empty_like(z)
+        for idx in np.ndindex(z.shape):
+            up, down = z.copy(), z.copy()
+            up[idx] += 1e-6
+            down[idx] -= 1e-6
+            numeric[idx] = (value(up) - value(down)) / 2e-6
+        np.testing.assert_allclose(delta, numeric, rtol=1e-6, atol=1e-10)
+        assert value_at == pytest.approx(value(z))
+
+
+def test_network_layout():
+    net = Network(35, (25, 15), make_activation("tanh"), GaussianCode(2, 1.0), make_activation("sigmoid"),
+                  make_loss("bce"), [ActivityL1(0.1), Contractive(0.2)])
+    assert net.layer_sizes == [35, 25, 15, 2, 15, 25, 35]
+    assert net.shapes == [(36, 25), (26, 15), (16, 4), (3, 15), (16, 25), (26, 35)]
+    assert net.n_params == sum(a * b for a, b in net.shapes)
+    assert [type(p) for p in net.code_penalties] == [ActivityL1]
+    with pytest.raises(ValueError, match="contractive penalty needs at least one hidden layer"):
+        Network(35, (), make_activation("tanh"), LinearCode(2), make_activation("sigmoid"),
+                make_loss("bce"), [Contractive(0.2)])
+    with pytest.raises(ValueError, match="loss='bce' needs output_activation='sigmoid'"):
+        Network(35, (4,), make_activation("tanh"), LinearCode(2), make_activation("tanh"), make_loss("bce"))

@@ -1,0 +1,122 @@
+"""The one training loop: its invariants, its stop check, float32, divergence."""
+
+import numpy as np
+import pytest
+
+from genval import Autoencoder, TrainingDivergedError, VariationalAutoencoder, load_dataset, wrong_pixels
+
+
+@pytest.fixture(scope="module")
+def font():
+    return load_dataset("font")
+
+
+@pytest.fixture(scope="module")
+def emojis():
+    return load_dataset("emojis")
+
+
+@pytest.mark.parametrize("settings", [
+    dict(),                                   # full batch, runs every epoch
+    dict(stop_wrong_pixels=0),                # full batch, stops early
+    dict(batch_size=5, stop_wrong_pixels=1),  # mini-batches, stop early
+    dict(batch_size=1, epochs=40),            # online learning
+    dict(noise_levels=(0.0, 0.1), noise_copies=2, batch_size=8, epochs=30),
+])
+def test_one_loss_value_per_finished_epoch(emojis, settings):
+    model = Autoencoder(**({"epochs": 3000} | settings)).fit(emojis.X)
+    assert len(model.loss_curve_) == model.n_epochs_
+    assert model.stopped_early_ == (model.n_epochs_ < model.epochs)
+    if "stop_wrong_pixels" in settings:
+        assert model.stopped_early_, "these settings reach their tolerance well within the epochs"
+
+
+def test_full_batch_and_one_batch_of_every_item_give_the_same_model(emojis):
+    for extra in ({}, {"noise_levels": (0.1,)}, {"stop_wrong_pixels": 0}):
+        a = Autoencoder(epochs=300, random_state=4, **extra).fit(emojis.X)
+        b = Autoencoder(epochs=300, batch_size=len(emojis), random_state=4, **extra).fit(emojis.X)
+        c = Autoencoder(epochs=300, batch_size=1000, random_state=4, **extra).fit(emojis.X)
+        np.testing.assert_array_equal(a.params_, b.params_)
+        np.testing.assert_array_equal(a.params_, c.params_)
+        assert a.loss_curve_ == b.loss_curve_
+
+
+def test_stopping_early_keeps_its_promise(font, emojis):
+    for bitmaps in (font, emojis):
+        for batch_size, tolerance in ((None, 0), (None, 3), (8, 0), (8, 2)):
+            model = Autoencoder(stop_wrong_pixels=tolerance, batch_size=batch_size).fit(bitmaps.X)
+            assert model.stopped_early_
+            assert wrong_pixels(model, bitmaps.X).max() <= tolerance
+    loose = Autoencoder(stop_wrong_pixels=3).fit(emojis.X)
+    strict = Autoencoder(stop_wrong_pixels=0).fit(emojis.X)
+    assert loose.n_epochs_ < strict.n_epochs_
+
+
+def test_same_seed_same_model(emojis):
+    for settings in (dict(), dict(batch_size=4), dict(noise_levels=(0.1, 0.2), batch_size=6)):
+        a = Autoencoder(epochs=100, random_state=7, **settings).fit(emojis.X)
+        b = Autoencoder(epochs=100, random_state=7, **settings).fit(emojis.X)
+        c = Autoencoder(epochs=100, random_state=8, **settings).fit(emojis.X)
+        np.testing.assert_array_equal(a.params_, b.params_)
+        assert a.loss_curve_ == b.loss_curve_
+        assert not np.array_equal(a.params_, c.params_)
+    v = [VariationalAutoencoder(epochs=50, random_state=rs).fit(emojis.X).params_ for rs in (1, 1, 2)]
+    np.testing.assert_array_equal(v[0], v[1])
+    assert not np.array_equal(v[0], v[2])
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "elu"])
+def test_rectifiers_train_the_font_in_float32(font, activation):
+    # Their logits grow past 88, where exp overflows in float32: the loss is
+    # computed from the logits so that nothing overflows.
+    for seed in (0, 1, 2):
+        model = Autoencoder(activation=activation, random_state=seed).fit(font.X)
+        assert wrong_pixels(model, font.X).max() == 0, f"seed {seed}"
+        assert np.isfinite(model.loss_curve_).all()
+
+
+@pytest.mark.parametrize("name", ["font", "emojis"])
+def test_default_settings_reconstruct_every_item_for_seeds_0_to_9(name):
+    bitmaps = load_dataset(name)
+    for seed in range(10):
+        model = Autoencoder(random_state=seed).fit(bitmaps.X)
+        assert wrong_pixels(model, bitmaps.X).max() == 0, f"seed {seed}"
+        assert model.n_epochs_ == 10_000 and len(model.loss_curve_) == 10_000
+
+
+def test_a_real_divergence_is_reported_with_the_learning_rate(font):
+    for activation in ("relu", "tanh"):
+        with pytest.raises(TrainingDivergedError, match=r"diverged at epoch \d+: the loss rose from 0\.\d+ to "
+                                                        r"[\d.e+]+; try a learning rate below 10$"):
+            Autoencoder(activation=activation, learning_rate=10.0).fit(font.X)
+    with pytest.raises(TrainingDivergedError, match=r"diverged at epoch \d+: the loss became nan"):
+        Autoencoder(activation="relu", optimizer="gd", learning_rate=1e12).fit(font.X)
+
+
+@pytest.mark.parametrize("optimizer, lr, options", [
+    ("gd", 5.0, None),
+    ("momentum", 1.0, {"momentum": 0.9}),
+    ("adaptive", 5.0, {"decrease": 0.5, "patience": 3}),
+    ("adam", 0.005, {"amsgrad": False}),
+])
+def test_every_optimizer_learns(emojis, optimizer, lr, options):
+    model = Autoencoder(optimizer=optimizer, learning_rate=lr, optimizer_options=options,
+                        epochs=600).fit(emojis.X)
+    assert model.loss_curve_[-1] < 0.6 * model.loss_curve_[0]
+
+
+def test_progress_is_reported_about_a_hundred_times(emojis):
+    calls = []
+    Autoencoder(epochs=1000).fit(emojis.X, progress=lambda done, loss: calls.append((done, loss)))
+    assert [done for done, _ in calls] == [*range(1, 1000, 10), 1000]
+    assert all(np.isfinite(loss) for _, loss in calls)
+
+
+def test_blas_threads_setting_is_checked(emojis, monkeypatch):
+    monkeypatch.setenv("GENVAL_BLAS_THREADS", "two")
+    with pytest.raises(ValueError, match="GENVAL_BLAS_THREADS must be a whole number, got 'two'"):
+        Autoencoder(epochs=2).fit(emojis.X)
+    monkeypatch.setenv("GENVAL_BLAS_THREADS", "0")
+    a = Autoencoder(epochs=20).fit(emojis.X)
+    monkeypatch.delenv("GENVAL_BLAS_THREADS")
+    np.testing.assert_array_equal(a.params_, Autoencoder(epochs=20).fit(emojis.X).params_)
