@@ -39,7 +39,13 @@ _STRUCTURE = {4: ndimage.generate_binary_structure(2, 1), 8: np.ones((3, 3), dty
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One check's outcome: its name, pass or fail, and a readable reason when it fails."""
+    """One check's outcome: its name, pass or fail, and a readable reason when it fails.
+
+    Examples
+    --------
+    >>> CheckResult("mouth", False, "mouth: spans 2 columns, expected at least 3").passed
+    False
+    """
 
     name: str
     passed: bool
@@ -75,8 +81,9 @@ class Verdict:
         return "valid" if self.valid else "invalid: " + "; ".join(self.reasons)
 
 
-def _span_text(lo: int, hi: int) -> str:
-    return f"{lo}" if lo == hi else f"{lo}-{hi}"
+def _span_text(word: str, lo: int, hi: int) -> str:
+    """``row 3`` or ``rows 1-4``."""
+    return f"{word} {lo}" if lo == hi else f"{word}s {lo}-{hi}"
 
 
 def _count_text(lo: int, hi: int | None) -> str:
@@ -87,27 +94,10 @@ def _count_text(lo: int, hi: int | None) -> str:
 
 # --------------------------------------------------------------------------- the hand-written emoji check
 
-def _components(img: np.ndarray) -> list[list[tuple[int, int]]]:
-    """8-connected ink components of a small boolean image, by flood fill."""
-    seen = np.zeros_like(img, dtype=bool)
-    comps = []
-    h, w = img.shape
-    for r0 in range(h):
-        for c0 in range(w):
-            if img[r0, c0] and not seen[r0, c0]:
-                stack, comp = [(r0, c0)], []
-                seen[r0, c0] = True
-                while stack:
-                    r, c = stack.pop()
-                    comp.append((r, c))
-                    for dr in (-1, 0, 1):
-                        for dc in (-1, 0, 1):
-                            rr, cc = r + dr, c + dc
-                            if 0 <= rr < h and 0 <= cc < w and img[rr, cc] and not seen[rr, cc]:
-                                seen[rr, cc] = True
-                                stack.append((rr, cc))
-                comps.append(comp)
-    return comps
+def _component_columns(img: np.ndarray) -> list[set[int]]:
+    """The columns each 8-connected ink component of a small boolean image covers."""
+    labels, count = ndimage.label(img, _STRUCTURE[8])
+    return [set(np.nonzero(labels == k)[1].tolist()) for k in range(1, count + 1)]
 
 
 def check_emoji(bitmap) -> Verdict:
@@ -133,20 +123,19 @@ def check_emoji(bitmap) -> Verdict:
     """
     img = np.asarray(bitmap, dtype=bool).reshape(7, 5)
     results = []
-    eyes = _components(img[0:4])
-    cols = [{c for _, c in comp} for comp in eyes]
-    if len(eyes) != 2:
-        results.append(CheckResult("eyes", False, f"eyes: found {len(eyes)} components in rows 1-4, expected 2"))
+    cols = _component_columns(img[0:4])
+    if len(cols) != 2:
+        results.append(CheckResult("eyes", False, f"eyes: found {len(cols)} components in rows 1-4, expected 2"))
     elif not any(cols[i] & {0, 1} and cols[1 - i] & {3, 4} for i in (0, 1)):
         results.append(CheckResult("eyes", False, "eyes: expected one component reaching columns 1-2 "
                                                   "and another reaching columns 4-5"))
     else:
         results.append(CheckResult("eyes", True))
-    mouth = _components(img[4:7])
+    mouth = _component_columns(img[4:7])
     if len(mouth) != 1:
         results.append(CheckResult("mouth", False, f"mouth: found {len(mouth)} components in rows 5-7, expected 1"))
     else:
-        span = len({c for _, c in mouth[0]})
+        span = len(mouth[0])
         if span < 3:
             results.append(CheckResult("mouth", False, f"mouth: spans {span} columns, expected at least 3"))
         else:
@@ -176,6 +165,12 @@ class Rule:
         Every component spans at least this many columns.
     ink : (int, int or None), optional
         Ink pixels in the region.
+
+    Examples
+    --------
+    >>> eyes = Rule("eyes", rows=(1, 4), components=(2, 2), reach=((1, 2), (4, 5)))
+    >>> eyes.where()
+    'rows 1-4'
     """
 
     name: str
@@ -188,8 +183,9 @@ class Rule:
     ink: tuple[int, int | None] | None = None
 
     def where(self) -> str:
-        text = f"rows {_span_text(*self.rows)}"
-        return text if self.cols is None else f"{text}, columns {_span_text(*self.cols)}"
+        """The region in words, 1-based, for reasons."""
+        text = _span_text("row", *self.rows)
+        return text if self.cols is None else f"{text}, {_span_text('column', *self.cols)}"
 
 
 @dataclass(frozen=True)
@@ -268,7 +264,7 @@ def _rule_reason(stats: _Stats, rule: Rule, i: int) -> str:
         return (f"{rule.name}: found {stats.n_components[i]} components in {where}, "
                 f"expected {_count_text(*rule.components)}")
     if not stats.reach_ok[i]:
-        ranges = [f"columns {_span_text(a, b)}" for a, b in rule.reach]
+        ranges = [_span_text("column", a, b) for a, b in rule.reach]
         if len(ranges) == 2:
             return f"{rule.name}: expected one component reaching {ranges[0]} and another reaching {ranges[1]}"
         return f"{rule.name}: expected distinct components reaching {', '.join(ranges)}"
@@ -310,15 +306,26 @@ class _Generic:
 class CheckSet:
     """Rules and generic checks for bitmaps of one shape.
 
-    Build one with :meth:`from_rules` (usually through
-    :func:`genval.rules.load_rules`), :meth:`generic` or :meth:`emojis`.
+    Build one with :meth:`from_rules` (usually through a rule file:
+    :func:`genval.rules.load_rules`, or :func:`genval.rules.bundled_rules`
+    for the emojis' two eyes and a mouth) or with :meth:`generic`.
 
     Attributes
     ----------
     shape : (int, int)
     rules : tuple of Rule
+    generic_checks : optional
+        The generic checks and the ranges they took from the training items.
     title : str
         Where the checks came from, for reports.
+
+    Examples
+    --------
+    >>> checks = CheckSet.from_rules([Rule("top", rows=(1, 1), ink=(1, None))], (2, 2))
+    >>> checks.passes([[1, 0, 0, 0], [0, 0, 1, 1]]).tolist()
+    [[True], [False]]
+    >>> str(checks.verdict([0, 0, 1, 1]))
+    'invalid: top: 0 ink pixels in row 1, expected at least 1'
     """
 
     shape: tuple[int, int]

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from genval import BitmapSet, load_dataset
 from genval.rules import RuleFileError, bundled_rules, default_checks, load_rules, parse_rules
@@ -74,6 +75,66 @@ def random_bitmaps(n, seed):
     return rng.random((n, 7, 5)) < density
 
 
+NEIGHBOURS = {4: ((-1, 0), (1, 0), (0, -1), (0, 1)),
+              8: tuple((dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1) if dr or dc)}
+
+
+def flood_fill(img, connectivity):
+    """Ink components of a small boolean image, each a set of (row, col): the oracle."""
+    h, w = img.shape
+    seen = np.zeros_like(img, dtype=bool)
+    components = []
+    for r0, c0 in zip(*np.nonzero(img)):
+        if seen[r0, c0]:
+            continue
+        seen[r0, c0] = True
+        stack, component = [(r0, c0)], set()
+        while stack:
+            r, c = stack.pop()
+            component.add((int(r), int(c)))
+            for dr, dc in NEIGHBOURS[connectivity]:
+                rr, cc = r + dr, c + dc
+                if 0 <= rr < h and 0 <= cc < w and img[rr, cc] and not seen[rr, cc]:
+                    seen[rr, cc] = True
+                    stack.append((rr, cc))
+        components.append(component)
+    return components
+
+
+@pytest.mark.parametrize("connectivity", [4, 8])
+def test_scipy_labelling_agrees_with_a_flood_fill(connectivity):
+    structure = {4: [[0, 1, 0], [1, 1, 1], [0, 1, 0]], 8: np.ones((3, 3))}[connectivity]
+    rng = np.random.default_rng(connectivity)
+    for _ in range(500):
+        img = rng.random(tuple(rng.integers(1, 9, size=2))) < rng.uniform(0.1, 0.8)
+        labels, count = ndimage.label(img, structure)
+        found = {frozenset(map(tuple, np.argwhere(labels == k).tolist())) for k in range(1, count + 1)}
+        assert found == {frozenset(c) for c in flood_fill(img, connectivity)}
+
+
+@pytest.mark.parametrize("connectivity", [4, 8])
+@pytest.mark.parametrize("rows, cols", [((1, 7), (1, 5)), ((2, 5), (2, 4)), ((7, 7), (1, 5))])
+def test_rule_component_counts_agree_with_a_flood_fill(connectivity, rows, cols):
+    """A rule counts components on a whole batch at once; each bitmap's count is the oracle's."""
+    batch = random_bitmaps(2000, connectivity + rows[0])
+    region = batch[:, rows[0] - 1:rows[1], cols[0] - 1:cols[1]]
+    expected = np.array([len(flood_fill(img, connectivity)) for img in region])
+    counts = range(expected.max() + 2)
+    checks = CheckSet.from_rules([Rule(f"n{k}", rows, cols, components=(k, k), connectivity=connectivity)
+                                  for k in counts], (7, 5))
+    np.testing.assert_array_equal(checks.passes(batch), expected[:, None] == np.array(counts)[None, :])
+
+
+def test_check_emoji_components_agree_with_a_flood_fill():
+    for img in random_bitmaps(1000, 7):
+        eyes, mouth = flood_fill(img[0:4], 8), flood_fill(img[4:7], 8)
+        eyes_ok = len(eyes) == 2 and any({c for _, c in eyes[i]} & {0, 1} and {c for _, c in eyes[1 - i]} & {3, 4}
+                                         for i in (0, 1))
+        mouth_ok = len(mouth) == 1 and len({c for _, c in mouth[0]}) >= 3
+        verdict = check_emoji(img)
+        assert verdict.failed == tuple(name for name, ok in (("eyes", eyes_ok), ("mouth", mouth_ok)) if not ok)
+
+
 def test_rule_file_and_built_in_agree_on_items_flips_and_random_bitmaps(emojis, rules):
     items = emojis.binary().reshape(-1, 7, 5)
     flips = np.array([np.logical_xor(item, np.eye(35, dtype=bool)[k].reshape(7, 5))
@@ -94,21 +155,26 @@ def test_generic_checks_take_ranges_from_training(emojis):
                       (7, 5))
     assert not CheckSet.generic(solid).generic_checks.isolated_allowed
     dotted = bitmap("#...#", ".....", "..#..", ".....", "#...#", ".###.", ".....")
-    v = CheckSet.generic(solid).verdict(dotted)
-    assert "isolated_pixels" in v.failed
-    assert any(r.startswith("isolated_pixels: 3 isolated ink pixels") for r in v.reasons)
+    assert CheckSet.generic(solid).verdict(dotted).reasons == (
+        "ink_range: 8 ink pixels, expected 20 to 21 (the training range)",
+        "component_range: 4 components, expected 1 (the training range)",
+        "isolated_pixels: 3 isolated ink pixels, and no training item has any")
     checks = CheckSet.generic(emojis)
     assert checks.names == ("not_empty", "ink_range", "component_range", "isolated_pixels")
     assert checks.passes(emojis.binary()).all()
     empty = np.zeros((7, 5), dtype=bool)
-    v = checks.verdict(empty)
-    assert "not_empty" in v.failed and "not_empty: no ink, expected at least 1 pixel" in v.reasons
+    assert checks.verdict(empty).reasons == (
+        "not_empty: no ink, expected at least 1 pixel",
+        "ink_range: 0 ink pixels, expected 6 to 14 (the training range)",
+        "component_range: 0 components, expected 3 (the training range)")
     assert checks.verdict(dotted).failed == ("component_range",)
     full = np.ones((7, 5), dtype=bool)
-    assert any(r.startswith("ink_range: 35 ink pixels, expected 6 to 14") for r in checks.verdict(full).reasons)
+    assert checks.verdict(full).failed == ("ink_range", "component_range")
+    assert checks.verdict(full).reasons[0] == "ink_range: 35 ink pixels, expected 6 to 14 (the training range)"
     near = CheckSet.generic(emojis, checks=(), max_hamming=1)
     assert near.passes(emojis.binary()).all()
-    assert near.verdict(full).reasons[0].startswith("max_hamming: ")
+    # every emoji lies inside the full grid: the nearest is the inkiest, 35 - 14 pixels away
+    assert near.verdict(full).reasons == ("max_hamming: 21 pixels from the nearest training item, expected at most 1",)
 
 
 def test_four_connectivity_and_ranges(emojis):
