@@ -3,10 +3,10 @@ import json
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from genval import Autoencoder, GenvalError, LatentSOM, LatentSpace, load_dataset
 from genval.audit import audit, audit_points, compare, sharing_pairs
-from genval.rules import default_checks
 from genval.validity import CheckSet, check_emoji
 
 
@@ -91,20 +91,63 @@ def test_csv_rows(space, tmp_path):
     rows = list(csv.DictReader(path.open()))
     assert len(rows) == 500
     assert list(rows[0]) == ["sample", "z1", "z2", "neuron", "bitmap", "valid", "failed"]
-    for row, valid in zip(rows, report.valid):
-        assert len(row["bitmap"]) == 35 and set(row["bitmap"]) <= {"0", "1"}
-        img = np.array([c == "1" for c in row["bitmap"]]).reshape(7, 5)
-        verdict = check_emoji(img)
+    decoded = space.model.inverse_transform(report.Z) > 0.5
+    neurons = space.som.predict(report.Z)
+    for k, (row, valid) in enumerate(zip(rows, report.valid)):
+        assert int(row["sample"]) == k
+        np.testing.assert_allclose([float(row["z1"]), float(row["z2"])], report.Z[k], rtol=1e-5)
+        assert row["bitmap"] == "".join("1" if p else "0" for p in decoded[k])
+        verdict = check_emoji(decoded[k])
         assert row["valid"] == str(int(valid)) == str(int(verdict.valid))
         assert row["failed"] == ";".join(verdict.failed)
-        assert 1 <= int(row["neuron"]) <= 9
+        assert int(row["neuron"]) == neurons[k] + 1
 
 
-def test_generic_checks_on_the_font(tmp_path):
+def generic_verdicts(binary, training, max_hamming=None):
+    """The generic checks recomputed from their definitions, one bitmap at a time: the oracle."""
+    eight = np.ones((3, 3), dtype=int)
+
+    def measure(img):
+        ink = int(img.sum())
+        components = ndimage.label(img, eight)[1]  # held equal to a flood fill in test_validity
+        lonely = bool((img & (ndimage.convolve(img.astype(int), eight, mode="constant") == 1)).any())
+        return ink, components, lonely
+
+    seen = [measure(img) for img in training]
+    ink_lo, ink_hi = min(m[0] for m in seen), max(m[0] for m in seen)
+    comp_lo, comp_hi = min(m[1] for m in seen), max(m[1] for m in seen)
+    lonely_allowed = any(m[2] for m in seen)
+    rows = []
+    for img in binary:
+        ink, components, lonely = measure(img)
+        row = [ink > 0, ink_lo <= ink <= ink_hi, comp_lo <= components <= comp_hi, lonely_allowed or not lonely]
+        if max_hamming is not None:
+            row.append(min(int((img != t).sum()) for t in training) <= max_hamming)
+        rows.append(row)
+    return np.array(rows)
+
+
+def assert_report_matches(report, model, training, max_hamming=None):
+    binary = model.inverse_transform(report.Z).reshape(len(report.Z), *training.shape) > 0.5
+    expected = generic_verdicts(binary, training.binary().reshape(-1, *training.shape), max_hamming)
+    np.testing.assert_array_equal(report.valid, expected.all(axis=1))
+    assert report.counts()["valid"] == int(expected.all(axis=1).sum())
+    assert report.failures() == dict(zip(report.check_names, (~expected).sum(axis=0).tolist()))
+    assert 0 < report.counts()["valid"] < report.n_total  # the sample mixes valid and invalid bitmaps
+
+
+def test_the_fonts_default_checks_match_their_definitions():
     font = load_dataset("font")
     model = Autoencoder(stop_wrong_pixels=0, random_state=0).fit(font.X)
     font_space = LatentSpace.build(font, model, LatentSOM(grid=(3, 3)))
-    report = audit(font_space, "random", n=2000)
-    assert report.check_names == default_checks(font).names
-    assert report.counts()["valid"] <= 2000
-    assert set(report.failures()) == set(report.check_names)
+    report = audit(font_space, "random", n=2000, random_state=0)
+    assert report.check_names == ("not_empty", "ink_range", "component_range", "isolated_pixels")
+    assert_report_matches(report, model, font)
+
+
+def test_generic_checks_and_max_hamming_match_their_definitions(space):
+    checks = CheckSet.generic(space.bitmaps, max_hamming=2)
+    report = audit(space, "random", n=2000, random_state=0, checks=checks)
+    assert report.check_names == ("not_empty", "ink_range", "component_range", "isolated_pixels", "max_hamming")
+    assert_report_matches(report, space.model, space.bitmaps, max_hamming=2)
+    assert sum(count > 0 for count in report.failures().values()) >= 3  # several checks really fail
