@@ -3,10 +3,15 @@
 :func:`train` runs an optimizer over a :class:`~genval.network.Network`. The
 full batch is simply one batch. Each epoch visits every training row once,
 in shuffled mini-batches (in a fixed order when one batch holds them all, so
-``batch_size=None`` and ``batch_size=n_rows`` give the same model); after the
-epoch's steps comes one stop check, computed from the outputs the forward
-passes already produced, and one entry of the loss curve, so the curve has
-exactly one value per finished epoch.
+``batch_size=None`` and ``batch_size=n_rows`` give the same model), and adds
+one entry to the loss curve, so the curve has exactly one value per epoch.
+
+Early stopping needs no second pass over the data: it counts the wrong pixels
+of the outputs each forward pass produced anyway. When the epoch's counts are
+within the tolerance, training ends before the epoch's last step, so with a
+full batch the model returned is exactly the model checked (and its loss is
+``loss_curve[-1]``); with mini-batches the other batches were checked a few
+steps earlier.
 
 A denoising autoencoder trains on ``len(levels) * copies`` rows per item: row
 ``r`` is item ``r % n`` at noise level ``levels[r // (n * copies)]``, drawn
@@ -120,7 +125,8 @@ def train(network: Network, X: np.ndarray, theta: np.ndarray, optimizer, *, epoc
         Rows per step; None (or at least the number of rows) is the full batch.
     stop_wrong_pixels : int, optional
         Stop after the first epoch in which every row's output, thresholded at
-        0.5, differs from its target in at most this many pixels.
+        0.5, differs from its target in at most this many pixels (that
+        epoch's last step is not taken).
     corruption : Corruption, optional
         Train a denoising autoencoder.
     shuffle_rng, noise_rng : numpy Generator
@@ -186,10 +192,15 @@ def train(network: Network, X: np.ndarray, theta: np.ndarray, optimizer, *, epoc
                     raise TrainingDivergedError(
                         f"training diverged at epoch {epoch + 1}: the loss became {loss}; "
                         f"try a learning rate below {opt.learning_rate:g}")
+                total += loss * len(idx)
                 if stop_wrong_pixels is not None:
                     wrong = np.not_equal(ws.Y > 0.5, T > 0.5).sum(axis=0).max()
                     worst = max(worst, int(wrong))
-                total += loss * len(idx)
+                    # The epoch's last step is not taken when the check passes, so
+                    # a full batch returns exactly the model that was checked.
+                    stopped = s == starts[-1] and worst <= stop_wrong_pixels
+                    if stopped:
+                        break
                 opt.step(theta, grad, loss)
             curve.append(total / n_rows)
             if curve[-1] > _BLOWUP * curve[0]:
@@ -198,8 +209,7 @@ def train(network: Network, X: np.ndarray, theta: np.ndarray, optimizer, *, epoc
                     f"{curve[-1]:.4g}; try a learning rate below {opt.learning_rate:g}")
             if progress is not None and epoch % report_every == 0:
                 progress(epoch + 1, curve[-1])
-            if stop_wrong_pixels is not None and worst <= stop_wrong_pixels:
-                stopped = True
+            if stopped:
                 break
     if progress is not None:
         progress(len(curve), curve[-1])

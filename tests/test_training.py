@@ -41,15 +41,25 @@ def test_full_batch_and_one_batch_of_every_item_give_the_same_model(emojis):
         assert a.loss_curve_ == b.loss_curve_
 
 
-def test_stopping_early_keeps_its_promise(font, emojis):
+def test_stopping_early_with_a_full_batch_returns_the_model_it_checked(font, emojis):
     for bitmaps in (font, emojis):
-        for batch_size, tolerance in ((None, 0), (None, 3), (8, 0), (8, 2)):
-            model = Autoencoder(stop_wrong_pixels=tolerance, batch_size=batch_size).fit(bitmaps.X)
-            assert model.stopped_early_
-            assert wrong_pixels(model, bitmaps.X).max() <= tolerance
+        for tolerance in (0, 3):
+            for seed in range(5):
+                model = Autoencoder(stop_wrong_pixels=tolerance, random_state=seed).fit(bitmaps.X)
+                assert model.stopped_early_
+                assert wrong_pixels(model, bitmaps.X).max() <= tolerance
+                # The last epoch's step was not taken: its loss is the returned model's.
+                assert model.loss_curve_[-1] == pytest.approx(model.loss_gradient(bitmaps.X)[0], rel=1e-4)
     loose = Autoencoder(stop_wrong_pixels=3).fit(emojis.X)
     strict = Autoencoder(stop_wrong_pixels=0).fit(emojis.X)
     assert loose.n_epochs_ < strict.n_epochs_
+
+
+def test_stopping_early_with_mini_batches_counts_what_the_batches_computed(emojis):
+    # A tolerance no epoch can meet trains every epoch; one the first epoch meets stops at once.
+    assert Autoencoder(epochs=30, batch_size=5, stop_wrong_pixels=0).fit(emojis.X).n_epochs_ == 30
+    first = Autoencoder(epochs=30, batch_size=5, stop_wrong_pixels=35).fit(emojis.X)
+    assert (first.n_epochs_, first.stopped_early_, len(first.loss_curve_)) == (1, True, 1)
 
 
 def test_same_seed_same_model(emojis):
