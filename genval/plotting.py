@@ -1,7 +1,10 @@
 """Every picture genval draws. The only module that imports matplotlib.
 
-Each function takes ``ax=None`` (a new figure when None) and returns the axes;
-:func:`save_figure` writes a figure as PNG atomically.
+Each function draws into the axes it is given as ``ax`` (a new figure when
+``ax=None``) and returns them; the two that draw several panels,
+:func:`plot_audit_sheet` and :func:`plot_denoising`, take and return an array
+of axes as ``axes`` instead. :func:`save_figure` writes a figure as PNG,
+atomically, and closes it.
 """
 
 from __future__ import annotations
@@ -26,7 +29,15 @@ def _axes(ax, figsize=(6, 4)):
 
 
 def save_figure(ax_or_fig, path, dpi: int = 150) -> None:
-    """Write the figure holding ``ax_or_fig`` to ``path`` as PNG, then close it."""
+    """Write the figure holding ``ax_or_fig`` to ``path`` as PNG, then close it.
+
+    Parameters
+    ----------
+    ax_or_fig : Axes, array of Axes or Figure
+        What a plotting function returned.
+    path : path
+        Written atomically: a failure leaves no partial file.
+    """
     import matplotlib.pyplot as plt
 
     fig = getattr(ax_or_fig, "figure", ax_or_fig)
@@ -38,15 +49,24 @@ def save_figure(ax_or_fig, path, dpi: int = 150) -> None:
 
 
 def plot_loss_curve(model, ax=None):
-    """The training loss per epoch, on a log scale.
+    """The training loss after each epoch, on a log scale.
+
+    Parameters
+    ----------
+    model : fitted Autoencoder or VariationalAutoencoder
+        Anything with ``loss_curve_``, ``n_epochs_`` and ``loss``.
 
     Examples
     --------
-    >>> ax = plot_loss_curve(Autoencoder(epochs=50).fit(load_dataset("emojis")))  # doctest: +SKIP
+    >>> from genval import Autoencoder
+    >>> model = Autoencoder(hidden=(4,), epochs=20, random_state=0).fit(np.eye(4))
+    >>> ax = plot_loss_curve(model)
+    >>> ax.get_title(), len(ax.get_lines()[0].get_ydata())
+    ('training loss, 20 epochs', 20)
     """
     ax = _axes(ax)
     curve = np.asarray(model.loss_curve_)
-    ax.semilogy(np.arange(len(curve)), curve, color="tab:blue")
+    ax.semilogy(np.arange(1, len(curve) + 1), curve, color="tab:blue")  # the loss after each epoch
     ax.set_xlabel("epoch")
     ax.set_ylabel(f"loss ({model.loss})")
     ax.set_title(f"training loss, {model.n_epochs_} epochs")
@@ -61,6 +81,12 @@ def plot_latent(Z: np.ndarray, names, ax=None, color="tab:blue"):
     ----------
     Z : ndarray of shape (n_items, 2)
     names : sequence of str, length n_items
+
+    Examples
+    --------
+    >>> ax = plot_latent(np.array([[0.0, 1.0], [2.0, -1.0]]), ["a", "b"])
+    >>> [t.get_text() for t in ax.texts]
+    ['a', 'b']
     """
     ax = _axes(ax, figsize=(6, 6))
     Z = np.asarray(Z)
@@ -86,6 +112,14 @@ def plot_bitmaps(X: np.ndarray, shape: tuple[int, int], labels=None, ax=None, co
     labels : sequence of str, optional
     columns : int, optional
         Tiles per row; default close to a square.
+    title : str, optional
+        Wrapped to the figure's width.
+
+    Examples
+    --------
+    >>> ax = plot_bitmaps(np.eye(4), (2, 2), labels=["a", "b", "c", "d"], columns=4)
+    >>> ax.images[0].get_array().shape, len(ax.texts)  # 1 row of 4 tiles of 2x2, 1-pixel gaps
+    ((4, 13), 4)
     """
     X = np.atleast_2d(np.asarray(X, dtype=float))
     n = len(X)
@@ -207,8 +241,9 @@ def plot_walk(walk, shape: tuple[int, int], names, ax=None):
     ax.set_ylim(h + 4.2, -0.5)
     how = "straight line" if walk.kind == "line" else "SOM weights"
     verdict = "same neuron" if walk.same_neuron else "different neurons"
-    ax.set_title(f"{walk.start} to {walk.stop} along the {how} ({verdict}); "
-                 "under each: nearest item (Hamming distance)", fontsize=9)
+    # two short lines: a narrow walk figure would cut one long title at both ends
+    ax.set_title(f"{walk.start} to {walk.stop} along the {how} ({verdict})\n"
+                 "under each: t, nearest item (Hamming distance)", fontsize=9)
     return ax
 
 
@@ -226,15 +261,15 @@ def plot_latent_grid(xs, ys, pixels, shape: tuple[int, int], codes=None, names=N
     """
     size = len(xs)
     h, w = shape
-    canvas = np.ones((size * (h + 1) + 1, size * (w + 1) + 1))
+    canvas = np.full((size * (h + 1) + 1, size * (w + 1) + 1), np.nan)  # NaN: the gaps between tiles
     for r in range(size):
         for c in range(size):
             canvas[1 + r * (h + 1):1 + r * (h + 1) + h, 1 + c * (w + 1):1 + c * (w + 1) + w] = \
-                1.0 - pixels[r, c].reshape(h, w)
+                pixels[r, c].reshape(h, w)
     dx, dy = (xs[-1] - xs[0]) / (size - 1), (ys[0] - ys[-1]) / (size - 1)
     extent = (xs[0] - dx / 2, xs[-1] + dx / 2, ys[-1] - dy / 2, ys[0] + dy / 2)
     ax = _axes(ax, figsize=(8, 8 * h / w * 0.8))
-    ax.imshow(canvas, extent=extent, cmap="gray", vmin=0, vmax=1, interpolation="nearest", aspect="auto")
+    ax.imshow(canvas, extent=extent, cmap=_ink_cmap(), vmin=0, vmax=1, interpolation="nearest", aspect="auto")
     if codes is not None:
         codes = np.asarray(codes)
         ax.scatter(codes[:, 0], codes[:, 1], s=30, color="tab:red", edgecolor="white", zorder=3)
@@ -258,7 +293,7 @@ def plot_audit_sheet(report, shape: tuple[int, int], per_panel: int = 24, axes=N
     ----------
     report : AuditReport
     axes : pair of Axes, optional
-        Where to draw the valid and the invalid panel.
+        Where to draw the valid and the invalid panel; a new figure when None.
 
     Returns
     -------
@@ -334,6 +369,8 @@ def plot_denoising(clean, noisy, restored, shape: tuple[int, int], levels, names
     levels : sequence of float
     names : sequence of str, optional
         Labels under the clean row.
+    axes : sequence of ``3 * len(levels)`` Axes, optional
+        Where to draw the rows; a new figure when None.
 
     Returns
     -------
@@ -343,7 +380,8 @@ def plot_denoising(clean, noisy, restored, shape: tuple[int, int], levels, names
 
     k = len(clean)
     if axes is None:
-        _, axes = plt.subplots(3 * len(levels), 1, figsize=(max(5.0, 0.62 * k + 0.6), 2.55 * len(levels) + 0.3),
+        # about an inch per row: tiles wide enough for the labels under them ("10 off", "wrong")
+        _, axes = plt.subplots(3 * len(levels), 1, figsize=(max(5.0, 0.8 * k + 0.6), 3.4 * len(levels) + 0.3),
                                layout="constrained")
     axes = np.atleast_1d(axes)
     truth = np.asarray(clean) > 0.5

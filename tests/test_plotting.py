@@ -1,0 +1,204 @@
+"""Every plotting function draws into the axes it is given, makes its own when given none,
+and draws what it says: one tile, label, point or line per item.
+
+Each test writes its picture with ``save_figure`` (run with ``--basetemp DIR`` to look at them).
+"""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.image import AxesImage
+
+from genval.audit import audit
+from genval.plotting import (
+    plot_audit_plane,
+    plot_audit_sheet,
+    plot_bitmaps,
+    plot_denoising,
+    plot_latent,
+    plot_latent_grid,
+    plot_loss_curve,
+    plot_som,
+    plot_walk,
+    save_figure,
+)
+from genval.walks import latent_grid, walk
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def report(space):
+    return audit(space, "random", n=600, random_state=0)
+
+
+def saved(ax_or_fig, path):
+    """Write the figure as the CLI does; check it is a PNG and that the figure was closed."""
+    fig = getattr(np.ravel(ax_or_fig)[0], "figure", ax_or_fig)
+    save_figure(ax_or_fig, path)
+    assert path.read_bytes()[:8] == PNG
+    assert not plt.fignum_exists(fig.number)
+
+
+def given_axes():
+    return plt.subplots()[1]
+
+
+def texts(ax):
+    return [t.get_text() for t in ax.texts]
+
+
+def scatter_sizes(ax):
+    return [len(c.get_offsets()) for c in ax.collections if isinstance(c, PathCollection)]
+
+
+@pytest.mark.parametrize("draw", [
+    lambda space, ax: plot_latent(space.codes, space.bitmaps.names, ax=ax),
+    lambda space, ax: plot_bitmaps(space.bitmaps.X, space.bitmaps.shape, ax=ax),
+    lambda space, ax: plot_som(space, ax=ax, resolution=40),
+    lambda space, ax: plot_walk(walk(space, ":)", ":("), space.bitmaps.shape, space.bitmaps.names, ax=ax),
+    lambda space, ax: plot_latent_grid(*latent_grid(space, size=4), space.bitmaps.shape, ax=ax),
+    lambda space, ax: plot_loss_curve(space.model, ax=ax),
+], ids=["latent", "bitmaps", "som", "walk", "latent_grid", "loss_curve"])
+def test_draws_into_the_given_axes_or_a_new_figure(space, draw):
+    ax = given_axes()
+    assert draw(space, ax) is ax
+    before = plt.get_fignums()
+    made = draw(space, None)
+    assert made is not ax and made.figure.number not in before
+
+
+def test_loss_curve(space, tmp_path):
+    ax = plot_loss_curve(space.model)
+    (line,) = ax.get_lines()
+    np.testing.assert_array_equal(line.get_ydata(), space.model.loss_curve_)
+    np.testing.assert_array_equal(line.get_xdata(), np.arange(1, len(space.model.loss_curve_) + 1))
+    assert ax.get_yscale() == "log"
+    assert ax.get_title() == f"training loss, {space.model.n_epochs_} epochs"
+    saved(ax, tmp_path / "loss_curve.png")
+
+
+def test_latent_labels_every_item(space, tmp_path):
+    ax = plot_latent(space.codes, space.bitmaps.names)
+    assert scatter_sizes(ax) == [17]
+    np.testing.assert_array_equal(ax.collections[0].get_offsets(), space.codes)
+    assert texts(ax) == list(space.bitmaps.names)
+    saved(ax, tmp_path / "latent.png")
+
+
+def test_bitmaps_tile_every_item_with_its_label(space, tmp_path):
+    emojis = space.bitmaps
+    ax = plot_bitmaps(emojis.X, emojis.shape, emojis.names, columns=6, title="the emojis")
+    (image,) = ax.images
+    canvas = image.get_array()
+    assert canvas.shape == (3 * 8 + 1, 6 * 6 + 1)  # 3 rows of 6 tiles, 7x5 each, 1-pixel gaps
+    for k in range(len(emojis)):
+        r, c = divmod(k, 6)
+        np.testing.assert_array_equal(canvas[1 + 8 * r:8 + 8 * r, 1 + 6 * c:6 + 6 * c], emojis.image(k))
+    assert np.ma.getmaskarray(canvas)[17:24, 31:36].all()  # the 18th tile is empty (masked NaN)
+    assert texts(ax) == list(emojis.names)
+    assert ax.get_title() == "the emojis"
+    saved(ax, tmp_path / "bitmaps.png")
+
+
+@pytest.mark.parametrize("background", ["umatrix", "cells"])
+def test_som_draws_neurons_edges_items_and_cells(space, tmp_path, background):
+    ax = plot_som(space, background=background, resolution=60)
+    (image,) = ax.images
+    assert image.get_array().shape == (60, 60)
+    assert sorted(scatter_sizes(ax)) == [9, 17]  # neuron weights, items
+    assert len(ax.get_lines()) == 12  # the 3x3 grid's edges
+    assert texts(ax) == [str(k) for k in range(1, 10)] + list(space.bitmaps.names)
+    assert len(ax.figure.axes) == (2 if background == "umatrix" else 1)  # the U-matrix colour bar
+    assert ax.get_title().startswith("3x3 rectangular map over 17 emojis codes")
+    saved(ax, tmp_path / f"som_{background}.png")
+    with pytest.raises(ValueError, match="unknown background 'plain'; choose umatrix or cells"):
+        plot_som(space, background="plain")
+
+
+def test_walk_labels_every_step(space, tmp_path):
+    w = walk(space, ":)", ":(", steps=7)
+    ax = plot_walk(w, space.bitmaps.shape, space.bitmaps.names)
+    labels = texts(ax)
+    assert len(labels) == 7 and labels[0] == "t=0.00\n:) (0)" and labels[-1].startswith("t=1.00\n")
+    assert ax.images[0].get_array().shape == (1 * 8 + 1, 7 * 6 + 1)
+    assert ax.get_title() == (":) to :( along the straight line (different neurons)\n"
+                              "under each: t, nearest item (Hamming distance)")
+    saved(ax, tmp_path / "walk.png")
+
+
+def test_latent_grid_tiles_every_point_and_names_the_items(space, tmp_path):
+    xs, ys, pixels = latent_grid(space, size=6)
+    ax = plot_latent_grid(xs, ys, pixels, space.bitmaps.shape, space.codes, space.bitmaps.names)
+    canvas = ax.images[0].get_array()
+    assert canvas.shape == (6 * 8 + 1, 6 * 6 + 1)
+    np.testing.assert_allclose(canvas[1:8, 1:6], pixels[0, 0].reshape(7, 5))  # the top-left point
+    np.testing.assert_allclose(canvas[-8:-1, -6:-1], pixels[-1, -1].reshape(7, 5))
+    assert np.ma.getmaskarray(canvas)[0].all() and np.ma.getmaskarray(canvas)[:, 6].all()  # gaps
+    assert scatter_sizes(ax) == [17] and texts(ax) == list(space.bitmaps.names)
+    saved(ax, tmp_path / "latent_grid.png")
+
+
+def test_audit_sheet_shows_valid_and_invalid_panels(space, report, tmp_path):
+    axes = plot_audit_sheet(report, space.bitmaps.shape, per_panel=12)
+    assert axes.shape == (2,)
+    counts = report.counts()
+    valid, invalid = axes
+    assert valid.get_title().startswith(f"valid: {counts['valid']} of 600 samples")
+    assert invalid.get_title().startswith(f"invalid: {600 - counts['valid']} of 600 samples")
+    for ax in axes:
+        labels = texts(ax)
+        assert 0 < len(labels) <= 12
+        assert sum(int(label.split()[0][1:]) for label in labels) <= 600
+    assert all(len(label.split()) == 2 for label in texts(invalid))  # samples and the failed check
+    given = plt.subplots(2, 1)[1]
+    assert list(plot_audit_sheet(report, space.bitmaps.shape, axes=given)) == list(given)
+    saved(axes, tmp_path / "audit_sheet.png")
+
+
+def test_audit_plane_plots_every_sampled_point(space, report, tmp_path):
+    ax = plot_audit_plane(report, space, max_points=300, resolution=40)
+    valid, invalid, neurons, items = scatter_sizes(ax)
+    assert valid + invalid == 300  # every second point of 600
+    assert valid == int(report.valid[::2].sum())
+    assert (neurons, items) == (9, 17)
+    assert texts(ax) == list(space.bitmaps.names)
+    ax2 = given_axes()
+    assert plot_audit_plane(report, space, ax=ax2, resolution=20) is ax2
+    saved(ax, tmp_path / "audit_plane.png")
+
+
+def test_denoising_rows_per_level(space, tmp_path):
+    rng = np.random.default_rng(0)
+    clean = space.bitmaps.X[:6]
+    levels = [0.05, 0.2]
+    noisy = [np.where(rng.random(clean.shape) < p, 1 - clean, clean) for p in levels]
+    restored = [space.model.reconstruct(x) for x in noisy]
+    axes = plot_denoising(clean, noisy, restored, space.bitmaps.shape, levels, names=space.bitmaps.names[:6])
+    assert axes.shape == (6,)
+    assert [ax.get_title(loc="left") for ax in axes] == [
+        "clean", "noisy, p = 0.05 (label: pixels off)", "restored",
+        "clean", "noisy, p = 0.2 (label: pixels off)", "restored"]
+    assert texts(axes[0]) == list(space.bitmaps.names[:6])
+    flips = (noisy[1] != clean).sum(axis=1)
+    assert texts(axes[4]) == [f"{f} off" for f in flips]
+    right = ((restored[1] > 0.5) == (clean > 0.5)).all(axis=1)
+    assert texts(axes[5]) == ["ok" if r else "wrong" for r in right]
+    given = plt.subplots(6, 1)[1]
+    assert list(plot_denoising(clean, noisy, restored, space.bitmaps.shape, levels, axes=given)) == list(given)
+    saved(axes, tmp_path / "denoising.png")
+
+
+def test_save_figure_takes_axes_arrays_or_figures(tmp_path):
+    fig, axes = plt.subplots(1, 2)
+    saved(fig, tmp_path / "figure.png")
+    fig, axes = plt.subplots(1, 2)
+    saved(axes, tmp_path / "axes.png")
+    assert not list(tmp_path.glob(".*.tmp"))  # written atomically: no temporary left behind
