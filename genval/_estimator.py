@@ -1,13 +1,12 @@
-"""The scikit-learn estimator protocol without importing scikit-learn.
+"""What genval's estimators share besides scikit-learn's base classes.
 
-scikit-learn takes most of a second to import, and genval's commands should
-start fast, so estimators get ``get_params``/``set_params`` from this mixin:
-enough for ``sklearn.base.clone``, grid searches and pipelines.
+One random Generator from a ``random_state``, and the files: writing
+atomically, and reading a genval ``.npz`` (a JSON config plus arrays) without
+pickle.
 """
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import zipfile
@@ -18,50 +17,6 @@ from pathlib import Path
 import numpy as np
 
 from genval.errors import GenvalError, ModelFileError
-
-
-class ParamsMixin:
-    """``get_params``/``set_params``/``repr`` from the ``__init__`` signature."""
-
-    @classmethod
-    def _signature_params(cls) -> list[inspect.Parameter]:
-        """Constructor parameters; a subclass whose ``__init__`` takes ``**params``
-        (passed on to its base) has its own parameters plus its base's."""
-        found: list[inspect.Parameter] = []
-        for klass in cls.__mro__:
-            init = klass.__dict__.get("__init__")
-            if init is None or klass is object:
-                continue
-            params = list(inspect.signature(init).parameters.values())[1:]
-            found += [p for p in params if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
-            if not any(p.kind == p.VAR_KEYWORD for p in params):
-                break
-        return found
-
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        return [p.name for p in cls._signature_params()]
-
-    def get_params(self, deep: bool = True) -> dict:
-        """The constructor's parameters, as a dict."""
-        return {name: getattr(self, name) for name in self._param_names()}
-
-    def set_params(self, **params):
-        """Set constructor parameters; unknown names raise ``ValueError``."""
-        valid = self._param_names()
-        for name, value in params.items():
-            if name not in valid:
-                raise ValueError(f"invalid parameter {name!r} for {type(self).__name__}; valid: {', '.join(valid)}")
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self) -> str:
-        defaults = {p.name: p.default for p in self._signature_params()}
-        changed = [
-            f"{k}={v!r}" for k, v in self.get_params().items()
-            if not (isinstance(defaults.get(k), type(v)) and defaults.get(k) == v)
-        ]
-        return f"{type(self).__name__}({', '.join(changed)})"
 
 
 def resolve_rng(random_state) -> np.random.Generator:
