@@ -410,6 +410,13 @@ def format_header(bitmaps: BitmapSet, array: str = "Bitmaps") -> str:
     """Write a set as a C header in the course format (the inverse of :func:`parse_header`).
 
     Pixels are thresholded at 0.5. Rows wider than 16 pixels cannot be written.
+
+    Examples
+    --------
+    >>> print(format_header(BitmapSet(["x"], [[1, 0, 0, 1, 1, 0]], (2, 3)), "X"), end="")
+    int const X[1][2] = {
+       {0x04, 0x06}    // x
+    };
     """
     h, w = bitmaps.shape
     if w > MAX_ROW_BITS:
@@ -484,7 +491,15 @@ def parse_text(text: str, source: str = "<string>") -> BitmapSet:
 
 
 def format_text(bitmaps: BitmapSet) -> str:
-    """Write a set in the plain text format (the inverse of :func:`parse_text`)."""
+    """Write a set in the plain text format (the inverse of :func:`parse_text`).
+
+    Examples
+    --------
+    >>> print(format_text(BitmapSet(["x"], [[1, 0, 0, 1, 1, 0]], (2, 3))), end="")
+    x
+    #..
+    ##.
+    """
     blocks = [
         "\n".join([name, *bitmaps.render(i)]) for i, name in enumerate(bitmaps.names)
     ]

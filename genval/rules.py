@@ -116,6 +116,18 @@ def parse_rules(text: str, training: BitmapSet, source: str = "<string>") -> Che
     Raises
     ------
     RuleFileError
+
+    Examples
+    --------
+    >>> from genval import load_dataset
+    >>> text = 'title = "inky top"\\n[[rule]]\\nname = "top"\\nrows = [1, 2]\\nink = {min = 1}\\n'
+    >>> checks = parse_rules(text, load_dataset("emojis"))
+    >>> checks.title, checks.names
+    ('inky top', ('top',))
+    >>> parse_rules("[[rule]]\\nname = 'top'\\nrows = [1, 9]\\n", load_dataset("emojis"), "top.toml")
+    Traceback (most recent call last):
+      ...
+    genval.rules.RuleFileError: top.toml: rule 'top': rows 1-9 outside the 7x5 grid (expected 1 <= first <= last <= 7)
     """
     try:
         doc = tomllib.loads(text)
@@ -161,7 +173,13 @@ def parse_rules(text: str, training: BitmapSet, source: str = "<string>") -> Che
 
 
 def load_rules(path: str | os.PathLike, training: BitmapSet) -> CheckSet:
-    """Read a rule file (see :func:`parse_rules`)."""
+    """Read a rule file (see :func:`parse_rules`).
+
+    Raises
+    ------
+    RuleFileError
+        For a missing file too.
+    """
     path = Path(path)
     if not path.is_file():
         raise RuleFileError(f"{path}: no such rule file")
@@ -169,7 +187,14 @@ def load_rules(path: str | os.PathLike, training: BitmapSet) -> CheckSet:
 
 
 def bundled_rules(name: str, training: BitmapSet) -> CheckSet:
-    """A rule file shipped with genval: ``"emojis"`` (the same verdicts as :func:`check_emoji`)."""
+    """A rule file shipped with genval: ``"emojis"`` (the same verdicts as :func:`check_emoji`).
+
+    Examples
+    --------
+    >>> from genval import load_dataset
+    >>> bundled_rules("emojis", load_dataset("emojis")).title
+    'emojis: two eyes and a mouth'
+    """
     text = resources.files("genval.datasets").joinpath(f"{name}.rules.toml").read_text(encoding="utf-8")
     return parse_rules(text, training, source=f"{name}.rules.toml")
 
@@ -179,6 +204,14 @@ def default_checks(training: BitmapSet) -> CheckSet:
 
     The bundled emoji set gets its rule file (two eyes, a mouth); every other
     set gets the generic checks fitted on its items.
+
+    Examples
+    --------
+    >>> from genval import load_dataset
+    >>> default_checks(load_dataset("emojis")).names
+    ('eyes', 'mouth')
+    >>> default_checks(load_dataset("font")).names
+    ('not_empty', 'ink_range', 'component_range', 'isolated_pixels')
     """
     if training.title == "emojis":
         return bundled_rules("emojis", training)
