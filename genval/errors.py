@@ -1,13 +1,18 @@
 """Exceptions raised by genval.
 
 Every genval error is a :class:`GenvalError`, and each also derives from the
-built-in exception a caller would expect (``ValueError`` for bad input), so
-``except ValueError`` keeps working. The CLI prints them as one line.
+built-in exception a caller would expect (``ValueError`` for bad input,
+``KeyError`` for an unknown name), so ``except ValueError`` keeps working.
+The CLI prints them as one line; any other exception is a bug and keeps its
+traceback.
 """
 
 from __future__ import annotations
 
-__all__ = ["GenvalError", "BitmapFormatError", "ModelFileError", "TrainingDivergedError"]
+__all__ = [
+    "GenvalError", "BitmapFormatError", "ModelFileError", "ParameterError", "ShapeMismatchError",
+    "TrainingDivergedError", "UnknownItemError",
+]
 
 
 class GenvalError(Exception):
@@ -26,5 +31,31 @@ class ModelFileError(GenvalError, ValueError):
     """A saved model or map that is missing, truncated, foreign or mismatched."""
 
 
+class ParameterError(GenvalError, ValueError):
+    """An argument a genval function cannot use: says what it got and what it accepts.
+
+    >>> error = ParameterError("steps must be at least 2 (both endpoints), got 1")
+    >>> isinstance(error, GenvalError), isinstance(error, ValueError)
+    (True, True)
+    """
+
+
+class ShapeMismatchError(GenvalError, ValueError):
+    """A model, map or check set used with bitmaps of another size."""
+
+
 class TrainingDivergedError(GenvalError, ArithmeticError):
     """The training loss became NaN or infinite."""
+
+
+class UnknownItemError(GenvalError, KeyError):
+    """An item name that the bitmap set does not hold; the message lists the known ones.
+
+    Unlike a plain ``KeyError`` it prints its message as written, not quoted:
+
+    >>> str(UnknownItemError("unknown item ':-)'; known items: :) :D"))
+    "unknown item ':-)'; known items: :) :D"
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
