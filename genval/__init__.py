@@ -4,58 +4,73 @@ The public API, upstream to downstream::
 
     bitmaps -> Autoencoder (fit, transform, inverse_transform) -> latent codes
       -> LatentSOM (neurons over the codes) -> walks (points in the latent space) -> decode
+
+Every name below is imported on first use (PEP 562), so ``import genval`` and
+the command line start fast: scikit-learn, scipy, matplotlib and MiniSom load
+only when something needs them.
+
+>>> import genval
+>>> genval.load_dataset("font").shape
+(7, 5)
 """
 
-from genval.autoencoder import (
-    Autoencoder,
-    ReconstructionReport,
-    load_model,
-    reconstruction_report,
-    wrong_pixels,
-)
-from genval.bitmaps import (
-    BUNDLED_DATASETS,
-    BitmapSet,
-    bitmap_rows,
-    format_header,
-    format_text,
-    load_dataset,
-    parse_header,
-    parse_text,
-)
-from genval.errors import BitmapFormatError, GenvalError, ModelFileError, TrainingDivergedError
-from genval.som import LatentSOM, Neuron, load_som
-from genval.vae import VariationalAutoencoder
-from genval.walks import LatentSpace, Located, Walk, latent_grid, sample_latent, walk
+from __future__ import annotations
+
+import importlib
+import importlib.util
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "Autoencoder",
-    "BUNDLED_DATASETS",
-    "BitmapFormatError",
-    "BitmapSet",
-    "LatentSOM",
-    "LatentSpace",
-    "Located",
-    "Neuron",
-    "Walk",
-    "GenvalError",
-    "ModelFileError",
-    "ReconstructionReport",
-    "TrainingDivergedError",
-    "VariationalAutoencoder",
-    "bitmap_rows",
-    "format_header",
-    "format_text",
-    "latent_grid",
-    "load_dataset",
-    "load_model",
-    "load_som",
-    "parse_header",
-    "parse_text",
-    "reconstruction_report",
-    "sample_latent",
-    "walk",
-    "wrong_pixels",
-]
+# Public name -> the module that defines it.
+_EXPORTS = {
+    "Autoencoder": "genval.autoencoder",
+    "ReconstructionReport": "genval.autoencoder",
+    "load_model": "genval.autoencoder",
+    "reconstruction_report": "genval.autoencoder",
+    "wrong_pixels": "genval.autoencoder",
+    "BUNDLED_DATASETS": "genval.bitmaps",
+    "BitmapSet": "genval.bitmaps",
+    "bitmap_rows": "genval.bitmaps",
+    "format_header": "genval.bitmaps",
+    "format_text": "genval.bitmaps",
+    "load_dataset": "genval.bitmaps",
+    "parse_header": "genval.bitmaps",
+    "parse_text": "genval.bitmaps",
+    "BitmapFormatError": "genval.errors",
+    "GenvalError": "genval.errors",
+    "ModelFileError": "genval.errors",
+    "ParameterError": "genval.errors",
+    "ShapeMismatchError": "genval.errors",
+    "TrainingDivergedError": "genval.errors",
+    "UnknownItemError": "genval.errors",
+    "LatentSOM": "genval.som",
+    "Neuron": "genval.som",
+    "load_som": "genval.som",
+    "VariationalAutoencoder": "genval.vae",
+    "LatentSpace": "genval.walks",
+    "Located": "genval.walks",
+    "Walk": "genval.walks",
+    "build_space": "genval.walks",
+    "latent_grid": "genval.walks",
+    "sample_latent": "genval.walks",
+    "walk": "genval.walks",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    """Import a public name's module on first access, then keep the name here."""
+    module = _EXPORTS.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(module), name)
+    elif importlib.util.find_spec(f"{__name__}.{name}") is not None:  # a submodule: genval.audit
+        value = importlib.import_module(f"{__name__}.{name}")
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
