@@ -30,18 +30,21 @@ import csv
 import io
 import itertools
 import math
+import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
 from genval._estimator import atomic_write, resolve_rng
-from genval.errors import GenvalError
-from genval.rules import default_checks
+from genval.bitmaps import BitmapSet
+from genval.errors import GenvalError, ParameterError, ShapeMismatchError
+from genval.rules import default_checks, load_rules
 from genval.validity import CheckSet
 from genval.walks import LatentSpace, points_along, sample_latent
 
-__all__ = ["STRATEGIES", "AuditReport", "audit", "audit_points", "compare", "sharing_pairs"]
+__all__ = ["STRATEGIES", "AuditReport", "ModelComparison", "audit", "audit_points", "compare", "compare_models",
+           "load_checks", "sharing_pairs"]
 
 STRATEGIES = ("random", "prior", "lines", "som-path", "grid", "vae-prior")
 
@@ -62,15 +65,16 @@ def audit_points(space: LatentSpace, strategy: str, n: int, random_state=None) -
 
     Raises
     ------
-    ValueError
+    ParameterError
         For an unknown strategy or ``n < 1``.
     GenvalError
-        When ``lines``/``som-path`` find no two items sharing a neuron.
+        When ``lines``/``som-path`` find no two items sharing a neuron, or
+        ``vae-prior`` meets a model without a prior.
     """
     if strategy not in STRATEGIES:
-        raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+        raise ParameterError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
     if n < 1:
-        raise ValueError(f"n must be at least 1, got {n}")
+        raise ParameterError(f"n must be at least 1, got {n}")
     rng = resolve_rng(random_state)
     if strategy == "random":
         return sample_latent(space, n, "box", random_state=rng)
@@ -141,7 +145,7 @@ class AuditReport:
     checks_title: str
     check_names: tuple[str, ...]
     grid: tuple[int, int]
-    seed: object
+    random_state: object
     Z: np.ndarray
     neuron: np.ndarray
     bitmap_index: np.ndarray
@@ -210,7 +214,7 @@ class AuditReport:
             "dataset": self.dataset,
             "checks": {"title": self.checks_title, "names": list(self.check_names)},
             "grid": list(self.grid),
-            "seed": self.seed,
+            "random_state": self.random_state,
             "counts": self.counts(),
             "ratios": self.ratios(),
             "failures": self.failures(),
@@ -239,6 +243,32 @@ class AuditReport:
             fh.write(buffer.getvalue())
 
 
+def load_checks(bitmaps: BitmapSet, rules: str | os.PathLike | None = None) -> CheckSet:
+    """The checks an audit of ``bitmaps`` runs: a rule file's, or the set's default ones.
+
+    Parameters
+    ----------
+    bitmaps : BitmapSet
+        The training set (generic checks take their ranges from it).
+    rules : path, optional
+        A TOML rule file (see :mod:`genval.rules`); default
+        :func:`genval.rules.default_checks`: the emoji rules for the emojis,
+        generic checks for any other set.
+
+    Raises
+    ------
+    RuleFileError
+        For a missing or bad rule file, or one written for another bitmap size.
+
+    Examples
+    --------
+    >>> from genval import load_dataset
+    >>> load_checks(load_dataset("emojis")).names
+    ('eyes', 'mouth')
+    """
+    return default_checks(bitmaps) if rules is None else load_rules(rules, bitmaps)
+
+
 def audit(space: LatentSpace, strategy: str = "random", n: int = 10_000, checks: CheckSet | None = None,
           random_state=0, chunk: int = 65_536,
           progress: Callable[[int, int], None] | None = None) -> AuditReport:
@@ -262,15 +292,26 @@ def audit(space: LatentSpace, strategy: str = "random", n: int = 10_000, checks:
     -------
     AuditReport
 
+    Raises
+    ------
+    ShapeMismatchError
+        When the checks are for bitmaps of another size.
+
     Examples
     --------
-    >>> report = audit(space, "random", n=10_000, random_state=0)   # doctest: +SKIP
-    >>> report.ratios()["validity"]["value"]                         # doctest: +SKIP
-    0.43
+    >>> from genval import Autoencoder, build_space, load_dataset
+    >>> emojis = load_dataset("emojis")
+    >>> space = build_space(emojis, Autoencoder(stop_wrong_pixels=0).fit(emojis.X), grid=(3, 3))
+    >>> report = audit(space, "random", n=1000, random_state=0)
+    >>> report.counts()["total"], report.check_names
+    (1000, ('eyes', 'mouth'))
+    >>> ratio = report.ratios()["validity"]
+    >>> ratio["value"] == ratio["numerator"] / 1000
+    True
     """
     checks = checks if checks is not None else default_checks(space.bitmaps)
     if tuple(checks.shape) != tuple(space.bitmaps.shape):
-        raise ValueError(f"the checks are for {checks.shape[0]}x{checks.shape[1]} bitmaps, "
+        raise ShapeMismatchError(f"the checks are for {checks.shape[0]}x{checks.shape[1]} bitmaps, "
                          f"the set is {space.bitmaps.shape[0]}x{space.bitmaps.shape[1]}")
     Z = audit_points(space, strategy, n, random_state)
     total = len(Z)
@@ -308,7 +349,8 @@ def audit(space: LatentSpace, strategy: str = "random", n: int = 10_000, checks:
     occupied[space.som.winners(space.codes)] = True
     return AuditReport(
         strategy=strategy, dataset=space.bitmaps.title, checks_title=checks.title, check_names=checks.names,
-        grid=tuple(space.som.grid_), seed=random_state if isinstance(random_state, (int, type(None))) else "generator",
+        grid=tuple(space.som.grid_),
+        random_state=random_state if isinstance(random_state, (int, type(None))) else "generator",
         Z=Z, neuron=neuron, bitmap_index=bitmap_index, bitmaps=bitmaps, passes=passes, in_training=in_training,
         # fsum of per-row sums: the same figure whatever the chunk size.
         occupied=occupied, ambiguity=math.fsum(row_distance) / (total * p),
@@ -332,3 +374,73 @@ def compare(space: LatentSpace, strategies=STRATEGIES, n: int = 10_000, checks: 
             if not skip_impossible:
                 raise
     return reports
+
+
+@dataclass(frozen=True)
+class ModelComparison:
+    """Several models audited under the same strategies. :meth:`to_dict` is the JSON document.
+
+    Attributes
+    ----------
+    reports : tuple of (str, AuditReport)
+        Each model's label with one of its reports: models in the order
+        given, strategies in the order asked.
+    skipped : tuple of (str, str)
+        ``(label, strategy)`` for every strategy that cannot run on that model
+        (no two items share a neuron, or no prior to sample).
+    """
+
+    reports: tuple[tuple[str, AuditReport], ...]
+    skipped: tuple[tuple[str, str], ...]
+
+    def min_validity(self) -> float:
+        """The lowest validity of any report (0 when a report has no samples, or there is none)."""
+        return min((report.ratios()["validity"]["value"] or 0.0 for _, report in self.reports), default=0.0)
+
+    def to_dict(self) -> dict:
+        return {
+            "strategies": [dict(report.to_dict(), model=label) for label, report in self.reports],
+            "skipped": [f"{label} {strategy}" for label, strategy in self.skipped],
+        }
+
+
+def compare_models(spaces: Mapping[str, LatentSpace], strategies: Sequence[str] = STRATEGIES, n: int = 10_000,
+                   checks: CheckSet | None = None, random_state=0) -> ModelComparison:
+    """Audit every model (each in its own latent space) under every strategy, same seed throughout.
+
+    Parameters
+    ----------
+    spaces : mapping of str to LatentSpace
+        A label for each model (``"autoencoder"``, ``"vae"``) and its space.
+    strategies : sequence of str
+        See :data:`STRATEGIES`; one that cannot run on a model is listed in
+        :attr:`ModelComparison.skipped`.
+    n : int
+        Points per audit.
+    checks : CheckSet, optional
+        Default: :func:`genval.rules.default_checks` of each space's set.
+    random_state : int or None
+        The same seed for every audit, so the strategies and models see
+        comparable draws.
+
+    Returns
+    -------
+    ModelComparison
+
+    Examples
+    --------
+    >>> from genval import Autoencoder, build_space, load_dataset
+    >>> emojis = load_dataset("emojis")
+    >>> space = build_space(emojis, Autoencoder(stop_wrong_pixels=0).fit(emojis.X), grid=(3, 3))
+    >>> found = compare_models({"autoencoder": space}, ["random", "vae-prior"], n=200)
+    >>> [(label, r.strategy) for label, r in found.reports], found.skipped
+    ([('autoencoder', 'random')], (('autoencoder', 'vae-prior'),))
+    """
+    reports: list[tuple[str, AuditReport]] = []
+    skipped: list[tuple[str, str]] = []
+    for label, space in spaces.items():
+        done = compare(space, strategies, n, checks, random_state)
+        reports += [(label, report) for report in done]
+        ran = {report.strategy for report in done}
+        skipped += [(label, strategy) for strategy in strategies if strategy not in ran]
+    return ModelComparison(tuple(reports), tuple(skipped))

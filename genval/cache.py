@@ -23,7 +23,7 @@ from typing import Callable
 
 from genval.autoencoder import MODEL_VERSION, Autoencoder
 from genval.bitmaps import BitmapSet
-from genval.errors import ModelFileError
+from genval.errors import ModelFileError, ParameterError
 from genval.vae import VariationalAutoencoder
 
 __all__ = ["DEFAULT_MODEL", "cache_dir", "default_model", "default_model_path"]
@@ -52,35 +52,50 @@ def _key(bitmaps: BitmapSet, kind: str = "autoencoder") -> str:
 
 
 def default_model_path(bitmaps: BitmapSet, kind: str = "autoencoder") -> Path:
-    """Where the default model (``kind`` "autoencoder" or "vae") of ``bitmaps`` is cached."""
+    """Where the default model (``kind`` "autoencoder" or "vae") of ``bitmaps`` is cached.
+
+    The name holds the set's title and a hash of its names, pixels, the
+    default settings and the model format:
+
+    >>> from genval import load_dataset
+    >>> default_model_path(load_dataset("emojis"), "vae").name  # doctest: +ELLIPSIS
+    'vae-emojis-....npz'
+    """
     slug = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(bitmaps.title or "set").name).strip("-") or "set"
     prefix = "model" if kind == "autoencoder" else kind
     return cache_dir() / f"{prefix}-{slug}-{_key(bitmaps, kind)}.npz"
 
 
 def default_model(bitmaps: BitmapSet, progress: Callable[[int, float], None] | None = None,
-                  on_train: Callable[[Path], None] | None = None, kind: str = "autoencoder") -> tuple[Autoencoder, bool]:
+                  on_train: Callable[[Path, Autoencoder], None] | None = None,
+                  kind: str = "autoencoder") -> tuple[Autoencoder, bool]:
     """The cached default model of a set, training and caching it if needed.
 
     Parameters
     ----------
     bitmaps : BitmapSet
+    progress : callable, optional
+        Passed to :meth:`Autoencoder.fit` when training: ``progress(epochs_done, loss)``.
+    on_train : callable, optional
+        Called as ``on_train(path, model)`` just before training starts, with
+        the cache path and the unfitted model (``model.epochs`` sizes a
+        progress bar). Not called when the cache holds the model.
     kind : {"autoencoder", "vae"}
         ``Autoencoder(**DEFAULT_MODEL)`` or ``VariationalAutoencoder(**DEFAULT_MODEL)``.
-    progress : callable, optional
-        Passed to :meth:`Autoencoder.fit` when training.
-    on_train : callable, optional
-        Called with the cache path just before training starts (the CLI says
-        what it is doing).
 
     Returns
     -------
     model : Autoencoder
     cached : bool
         True when it came from the cache.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown ``kind``.
     """
     if kind not in KINDS:
-        raise ValueError(f"unknown model kind {kind!r}; choose one of {', '.join(KINDS)}")
+        raise ParameterError(f"unknown model kind {kind!r}; choose one of {', '.join(KINDS)}")
     path = default_model_path(bitmaps, kind)
     key = _key(bitmaps, kind)
     klass = Autoencoder if kind == "autoencoder" else VariationalAutoencoder
@@ -93,9 +108,10 @@ def default_model(bitmaps: BitmapSet, progress: Callable[[int, float], None] | N
             log.warning("cached model %s does not match its set; training it again", path)
         except ModelFileError as exc:
             log.warning("cached model unreadable (%s); training it again", exc)
+    model = klass(**DEFAULT_MODEL)
     if on_train is not None:
-        on_train(path)
-    model = klass(**DEFAULT_MODEL).fit(bitmaps.X, progress=progress)
+        on_train(path, model)
+    model.fit(bitmaps.X, progress=progress)
     path.parent.mkdir(parents=True, exist_ok=True)
     model.save(path, metadata={"dataset": bitmaps.title, "shape": list(bitmaps.shape),
                                "names": list(bitmaps.names), "cache_key": key})

@@ -13,20 +13,29 @@ Walks:
 * ``path="som"``: through the map's weights, along the shortest grid path of
   neurons from the first item's neuron to the second's:
   ``z_a -> w(n_0) -> ... -> w(n_k) -> z_b``, sampled evenly by arc length.
+
+:func:`build_space` makes a space from nothing but a set's name, as the
+command line does: the set's default model (trained on first use and cached)
+and a map initialised by genval's rule.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from genval._estimator import resolve_rng
-from genval.autoencoder import Autoencoder
-from genval.bitmaps import BitmapSet, bitmap_rows
+from genval.autoencoder import Autoencoder, load_model
+from genval.bitmaps import BitmapSet, bitmap_rows, load_dataset
+from genval.cache import default_model
+from genval.errors import ParameterError, ShapeMismatchError, UnknownItemError
 from genval.som import LatentSOM
 
-__all__ = ["LatentSpace", "Located", "Walk", "latent_grid", "sample_latent", "walk"]
+__all__ = ["LatentSpace", "Located", "Walk", "build_space", "latent_grid", "sample_latent", "walk"]
 
 SAMPLE_METHODS = ("box", "gaussian", "neuron")
 
@@ -90,13 +99,13 @@ class LatentSpace:
 
         Raises
         ------
-        ValueError
+        ShapeMismatchError
             When the model was trained on bitmaps of another size.
         """
         n = getattr(model, "n_features_in_", None)
         if n != bitmaps.n_features:
             h, w = bitmaps.shape
-            raise ValueError(f"the model expects {n} pixels per item but {bitmaps.title or 'the set'} has "
+            raise ShapeMismatchError(f"the model expects {n} pixels per item but {bitmaps.title or 'the set'} has "
                              f"{bitmaps.n_features} ({h}x{w}); train a model on this set")
         codes = model.transform(bitmaps.X)
         som = som if som is not None else LatentSOM()
@@ -105,8 +114,14 @@ class LatentSpace:
         return cls(bitmaps, model, som, codes)
 
     def code(self, item: str | int) -> np.ndarray:
-        """The latent code of one item (by name or index)."""
-        return self.codes[self.bitmaps.index(item)]
+        """The latent code of one item (by name or index).
+
+        Raises
+        ------
+        UnknownItemError
+            For a name the set does not hold (the message lists the known ones).
+        """
+        return self.codes[item_index(self.bitmaps, item)]
 
     def neuron_of(self, item: str | int) -> int:
         """Flat index of the neuron that wins an item's code."""
@@ -123,8 +138,12 @@ class LatentSpace:
 
         Examples
         --------
-        >>> loc = space.locate(space.codes)  # doctest: +SKIP
-        >>> loc.hamming.max()                # a perfect model puts every item on itself
+        >>> from genval import Autoencoder, load_dataset
+        >>> emojis = load_dataset("emojis")
+        >>> model = Autoencoder(stop_wrong_pixels=0).fit(emojis.X)
+        >>> space = build_space(emojis, model, grid=(3, 3))
+        >>> located = space.locate(space.codes)
+        >>> int(located.hamming.max())  # a perfect model puts every item on itself
         0
         """
         Z = np.asarray(Z, dtype=float)
@@ -153,6 +172,94 @@ class LatentSpace:
     def box(self) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper corners of the box spanned by the item codes."""
         return self.codes.min(axis=0), self.codes.max(axis=0)
+
+
+def item_index(bitmaps: BitmapSet, item: str | int) -> int:
+    """``bitmaps.index(item)``, an unknown name raising :class:`UnknownItemError`.
+
+    >>> from genval import load_dataset
+    >>> item_index(load_dataset("emojis"), ":(")
+    2
+    """
+    try:
+        return bitmaps.index(item)
+    except UnknownItemError:
+        raise
+    except KeyError as exc:  # BitmapSet.index raises a plain KeyError; the CLI reports only genval's errors
+        raise UnknownItemError(*exc.args) from None
+
+
+def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike | Autoencoder | None = None, *,
+                kind: str = "autoencoder", items: Sequence[str] = (), grid: tuple[int, int] | None = None,
+                sigma: float = 1.0, som_learning_rate: float = 0.5, iterations: int | None = None,
+                topology: str = "rectangular", neighborhood: str = "gaussian", random_state=0,
+                on_train: Callable[[Path, Autoencoder], None] | None = None,
+                progress: Callable[[int, float], None] | None = None) -> LatentSpace:
+    """A bitmap set, its model and a fitted map, from a set's name and the map's settings.
+
+    Without ``model`` the set's default model is used: trained on first use
+    (``on_train`` and ``progress`` report it) and cached, see
+    :func:`genval.cache.default_model`. The map is a :class:`LatentSOM` with
+    the given settings, initialised on the codes' principal components.
+
+    Parameters
+    ----------
+    dataset : str, path or BitmapSet
+        A bundled set (``"emojis"``), a bitmap file (see
+        :func:`genval.bitmaps.load_dataset`) or a loaded set.
+    model : path or fitted Autoencoder, optional
+        A model file (see :func:`genval.autoencoder.load_model`) or a fitted
+        model; default: the set's cached default model of ``kind``.
+    kind : {"autoencoder", "vae"}
+        Which default model, when ``model`` is None.
+    items : sequence of str
+        Item names the caller will use: checked before anything trains.
+    grid : (rows, cols), optional
+        Map size; default :func:`genval.som.default_grid` of the codes.
+    sigma, som_learning_rate, iterations, topology, neighborhood, random_state
+        The map's settings: :class:`LatentSOM`'s ``sigma``, ``learning_rate``,
+        ``iterations``, ``topology``, ``neighborhood`` and ``random_state``.
+    on_train : callable, optional
+        ``on_train(path, model)``, called with the unfitted default model just
+        before it trains (never when it comes from the cache).
+    progress : callable, optional
+        ``progress(epochs_done, loss)`` while the default model trains.
+
+    Returns
+    -------
+    LatentSpace
+
+    Raises
+    ------
+    BitmapFormatError
+        For an unknown set or an unreadable bitmap file.
+    UnknownItemError
+        For a name in ``items`` the set does not hold.
+    ModelFileError
+        For a missing or damaged model file.
+    ShapeMismatchError
+        When the model was trained on bitmaps of another size.
+
+    Examples
+    --------
+    >>> from genval import Autoencoder, load_dataset
+    >>> emojis = load_dataset("emojis")
+    >>> space = build_space(emojis, Autoencoder(stop_wrong_pixels=0).fit(emojis.X), grid=(3, 3))
+    >>> space.som.grid_, space.codes.shape
+    ((3, 3), (17, 2))
+    >>> space.neuron_of(":)") == int(space.som.labels_[0])
+    True
+    """
+    bitmaps = dataset if isinstance(dataset, BitmapSet) else load_dataset(dataset)
+    for item in items:
+        item_index(bitmaps, item)
+    if model is None:
+        model, _ = default_model(bitmaps, progress=progress, on_train=on_train, kind=kind)
+    elif isinstance(model, (str, os.PathLike)):
+        model = load_model(model)
+    som = LatentSOM(grid=grid, sigma=sigma, learning_rate=som_learning_rate, iterations=iterations,
+                    topology=topology, neighborhood=neighborhood, random_state=random_state)
+    return LatentSpace.build(bitmaps, model, som)
 
 
 @dataclass(frozen=True)
@@ -216,15 +323,24 @@ def walk(space: LatentSpace, start: str, stop: str, steps: int = 10, path: str =
 
     Raises
     ------
-    KeyError
+    UnknownItemError
         For an unknown item name (the message lists the known ones).
-    ValueError
+    ParameterError
         For ``steps < 2`` or an unknown ``path``.
+
+    Examples
+    --------
+    >>> from genval import Autoencoder, load_dataset
+    >>> emojis = load_dataset("emojis")
+    >>> space = build_space(emojis, Autoencoder(stop_wrong_pixels=0).fit(emojis.X), grid=(3, 3))
+    >>> w = walk(space, ":]", ";D", steps=5)
+    >>> w.t.tolist(), emojis.names[w.located.nearest[-1]], int(w.located.hamming[-1])
+    ([0.0, 0.25, 0.5, 0.75, 1.0], ';D', 0)
     """
     if steps < 2:
-        raise ValueError(f"steps must be at least 2 (both endpoints), got {steps}")
+        raise ParameterError(f"steps must be at least 2 (both endpoints), got {steps}")
     if path not in ("line", "som"):
-        raise ValueError(f"unknown path {path!r}; choose line or som")
+        raise ParameterError(f"unknown path {path!r}; choose line or som")
     za, zb = space.code(start), space.code(stop)
     na, nb = space.neuron_of(start), space.neuron_of(stop)
     if path == "line":
@@ -237,7 +353,8 @@ def walk(space: LatentSpace, start: str, stop: str, steps: int = 10, path: str =
         W = space.som.weights_.reshape(space.som.n_neurons, -1)
         t, Z = points_along(np.vstack([za, W[neurons], zb]), steps)
         located = space.locate(Z)
-    return Walk(space.bitmaps.names[space.bitmaps.index(start)], space.bitmaps.names[space.bitmaps.index(stop)],
+    names = space.bitmaps.names
+    return Walk(names[item_index(space.bitmaps, start)], names[item_index(space.bitmaps, stop)],
                 path, na == nb, neurons, t, located)
 
 
@@ -257,14 +374,14 @@ def sample_latent(space: LatentSpace, n: int, method: str = "box", neuron: int |
 
     Raises
     ------
-    ValueError
+    ParameterError
         For an unknown method, a missing or out-of-range neuron, or a neuron
         whose cell does not meet the box.
     """
     if method not in SAMPLE_METHODS:
-        raise ValueError(f"unknown sampling method {method!r}; choose one of {', '.join(SAMPLE_METHODS)}")
+        raise ParameterError(f"unknown sampling method {method!r}; choose one of {', '.join(SAMPLE_METHODS)}")
     if n < 1:
-        raise ValueError(f"n must be at least 1, got {n}")
+        raise ParameterError(f"n must be at least 1, got {n}")
     rng = resolve_rng(random_state)
     lo, hi = space.box()
     if method == "box":
@@ -272,7 +389,7 @@ def sample_latent(space: LatentSpace, n: int, method: str = "box", neuron: int |
     if method == "gaussian":
         return rng.multivariate_normal(space.codes.mean(axis=0), np.cov(space.codes, rowvar=False), size=n)
     if neuron is None or not 0 <= neuron < space.som.n_neurons:
-        raise ValueError(f"method 'neuron' needs a neuron between 0 and {space.som.n_neurons - 1}, got {neuron}")
+        raise ParameterError(f"method 'neuron' needs a neuron between 0 and {space.som.n_neurons - 1}, got {neuron}")
     found: list[np.ndarray] = []
     have = 0
     for _ in range(200):  # rejection sampling: keep the points the neuron wins
@@ -283,7 +400,7 @@ def sample_latent(space: LatentSpace, n: int, method: str = "box", neuron: int |
         if have >= n:
             return np.concatenate(found)[:n]
     rows, cols = space.som.grid_
-    raise ValueError(f"neuron {neuron} (row {neuron // cols}, col {neuron % cols}) wins almost none of the "
+    raise ParameterError(f"neuron {neuron} (row {neuron // cols}, col {neuron % cols}) wins almost none of the "
                      "box spanned by the codes; pick another neuron")
 
 
@@ -297,15 +414,21 @@ def latent_grid(space: LatentSpace, size: int = 20, margin: float = 0.05) -> tup
     ys : ndarray (size,)
         Second latent coordinate of each row, decreasing (row 0 is the top).
     pixels : ndarray (size, size, n_features)
+
+    Raises
+    ------
+    ParameterError
+        For ``size < 2`` or a latent space that is not 2-D.
     """
     if size < 2:
-        raise ValueError(f"size must be at least 2, got {size}")
+        raise ParameterError(f"size must be at least 2, got {size}")
+    if space.codes.shape[1] != 2:
+        raise ParameterError(f"a latent grid needs a 2-D latent space, and this model's has {space.codes.shape[1]} "
+                             "dimensions")
     lo, hi = space.box()
     pad = (hi - lo) * margin
     xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], size)
     ys = np.linspace(hi[1] + pad[1], lo[1] - pad[1], size)
     gx, gy = np.meshgrid(xs, ys)
     Z = np.column_stack([gx.ravel(), gy.ravel()])
-    if space.codes.shape[1] != 2:
-        raise ValueError("a latent grid needs a 2-D latent space")
     return xs, ys, space.model.inverse_transform(Z).reshape(size, size, -1)
