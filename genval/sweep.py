@@ -11,13 +11,18 @@ grid to expand::
 
     [grid]                       # every combination, in this order
     hidden = [[64, 16], [30, 20], [16]]
-    seed = [0, 1, 2]
+    random_state = [0, 1, 2]
 
-Settings: ``hidden``, ``latent``, ``activation``, ``activation_param``,
-``optimizer``, ``learning_rate``, ``momentum``, ``batch_size``, ``epochs``,
-``loss``, ``stop_wrong``, ``noise`` (train a denoiser on that bit-flip level
-and score restoration of one noisy copy of each item), ``train_size`` (train on
-that many items drawn by the seed and score the items left out) and ``seed``.
+Settings: the :class:`~genval.autoencoder.Autoencoder` parameters ``hidden``,
+``n_latent``, ``activation``, ``activation_param``, ``optimizer``,
+``learning_rate``, ``batch_size``, ``epochs``, ``loss``,
+``stop_wrong_pixels`` and ``random_state``, under the estimator's names and
+with its defaults; and ``momentum`` (the option of optimizer "momentum"),
+``noise_level`` (train a denoiser on that bit-flip level and score
+restoration of one noisy copy of each item) and ``train_size`` (train on that
+many items drawn by the seed and score the items left out). Files written with
+the earlier names ``latent``, ``stop_wrong``, ``seed`` and ``noise`` load as
+the new ones.
 
 Every run becomes a CSV row (every setting, the final loss, the epochs run,
 perfect and within-one counts over the scored items, seconds). The CSV is
@@ -49,12 +54,13 @@ from genval.bitmaps import BitmapSet, load_dataset
 from genval.errors import GenvalError
 from genval.noise import flip_noise
 
-__all__ = ["SETTINGS", "Sweep", "SweepConfigError", "bundled_sweeps", "load_sweep", "run_sweep", "summarize"]
+__all__ = ["OLD_KEYS", "SETTINGS", "Sweep", "SweepConfigError", "bundled_sweeps", "load_sweep", "run_sweep",
+           "summarize"]
 
 # Every setting a run has, with what it must be (for messages).
 SETTINGS = {
     "hidden": "encoder layer widths, a list of integers",
-    "latent": "latent dimensions, an integer >= 1",
+    "n_latent": "latent dimensions, an integer >= 1",
     "activation": "sigmoid, tanh, relu, leaky_relu, elu or identity",
     "activation_param": "tanh/sigmoid beta, leaky slope or ELU alpha, a number > 0",
     "optimizer": "gd, momentum, adaptive or adam",
@@ -63,14 +69,19 @@ SETTINGS = {
     "batch_size": "an integer >= 1 (omit for full batch)",
     "epochs": "an integer >= 1",
     "loss": "bce or mse",
-    "stop_wrong": "stop once every item is within this many wrong pixels, an integer >= 0",
-    "noise": "bit-flip probability in [0, 1] for a denoiser",
+    "stop_wrong_pixels": "stop once every item is within this many wrong pixels, an integer >= 0",
+    "noise_level": "bit-flip probability in [0, 1] for a denoiser",
     "train_size": "how many items to train on, an integer >= 1",
-    "seed": "an integer",
+    "random_state": "an integer",
 }
-DEFAULTS = {"hidden": [25, 15], "latent": 2, "activation": "tanh", "activation_param": None, "optimizer": "adam",
-            "learning_rate": 0.004, "momentum": None, "batch_size": None, "epochs": 10_000, "loss": "bce",
-            "stop_wrong": None, "noise": 0.0, "train_size": None, "seed": 0}
+# The settings that are Autoencoder parameters; the rest are the sweep's own.
+MODEL_SETTINGS = ("hidden", "n_latent", "activation", "activation_param", "optimizer", "learning_rate", "batch_size",
+                  "epochs", "loss", "stop_wrong_pixels", "random_state")
+# TOML has lists, not tuples.
+DEFAULTS = ({k: list(v) if isinstance(v, tuple) else v for k, v in Autoencoder().get_params().items()
+             if k in MODEL_SETTINGS} | {"momentum": None, "noise_level": 0.0, "train_size": None})
+# Keys of sweep files (and CSV columns) written before the settings took the estimator's names.
+OLD_KEYS = {"latent": "n_latent", "stop_wrong": "stop_wrong_pixels", "seed": "random_state", "noise": "noise_level"}
 RESULTS = ["final_loss", "epochs_run", "perfect", "within_one", "scored", "seconds"]
 
 
@@ -99,29 +110,25 @@ def run_key(settings: dict) -> str:
 
 
 def _model(settings: dict) -> Autoencoder:
+    params = {k: settings[k] for k in MODEL_SETTINGS} | {"hidden": tuple(settings["hidden"])}
     options = {"momentum": settings["momentum"]} if settings["momentum"] is not None else None
-    return Autoencoder(
-        hidden=tuple(settings["hidden"]), n_latent=settings["latent"], activation=settings["activation"],
-        activation_param=settings["activation_param"], optimizer=settings["optimizer"],
-        learning_rate=settings["learning_rate"], optimizer_options=options, epochs=settings["epochs"],
-        batch_size=settings["batch_size"], loss=settings["loss"], stop_wrong_pixels=settings["stop_wrong"],
-        noise_levels=(settings["noise"],) if settings["noise"] else (), random_state=settings["seed"],
-    )
+    levels = (settings["noise_level"],) if settings["noise_level"] else ()
+    return Autoencoder(**params, optimizer_options=options, noise_levels=levels)
 
 
 def _check_run(settings: dict, bitmaps: BitmapSet) -> None:
     hidden = settings["hidden"]
     if not isinstance(hidden, list) or not all(isinstance(h, int) and h >= 1 for h in hidden):
         raise ValueError(f"hidden must be {SETTINGS['hidden']}, got {hidden!r}")
-    for key in ("latent", "epochs", "seed"):
+    for key in ("n_latent", "epochs", "random_state"):
         if not isinstance(settings[key], int) or isinstance(settings[key], bool):
             raise ValueError(f"{key} must be an integer, got {settings[key]!r}")
     size = settings["train_size"]
     if size is not None and (not isinstance(size, int) or not 1 <= size <= len(bitmaps)):
         raise ValueError(f"train_size must be an integer from 1 to {len(bitmaps)}, got {size!r}")
-    noise = settings["noise"]
+    noise = settings["noise_level"]
     if not isinstance(noise, (int, float)) or not 0 <= noise <= 1:
-        raise ValueError(f"noise must be {SETTINGS['noise']}, got {noise!r}")
+        raise ValueError(f"noise_level must be {SETTINGS['noise_level']}, got {noise!r}")
     if settings["momentum"] is not None and settings["optimizer"] != "momentum":
         raise ValueError("momentum is a setting of optimizer 'momentum' only")
     _model(settings)._validate_params()
@@ -148,6 +155,8 @@ def parse_sweep(text: str, source: str = "<string>") -> Sweep:
     for section, table in (("fixed", fixed), ("grid", grid)):
         if not isinstance(table, dict):
             raise SweepConfigError(f"{source}: [{section}] must be a table")
+    fixed, grid = _renamed(fixed, "fixed", source), _renamed(grid, "grid", source)
+    for section, table in (("fixed", fixed), ("grid", grid)):
         bad = sorted(set(table) - set(SETTINGS))
         if bad:
             raise SweepConfigError(f"{source}: [{section}] unknown key {bad[0]!r}; expected one of "
@@ -179,6 +188,15 @@ def parse_sweep(text: str, source: str = "<string>") -> Sweep:
     return Sweep(str(doc.get("title", Path(source).stem)), dataset, source, keys, tuple(runs))
 
 
+def _renamed(table: dict, section: str, source: str) -> dict:
+    """``table`` with earlier key names (:data:`OLD_KEYS`) under today's, order kept."""
+    for old, new in OLD_KEYS.items():
+        if old in table and new in table:
+            raise SweepConfigError(f"{source}: [{section}] has both {old!r} and {new!r}, two names of one setting; "
+                                   f"keep {new!r}")
+    return {OLD_KEYS.get(key, key): value for key, value in table.items()}
+
+
 def load_sweep(spec: str | os.PathLike) -> Sweep:
     """A sweep file by path, or a shipped one by name (see :func:`bundled_sweeps`)."""
     spec = os.fspath(spec)
@@ -198,7 +216,7 @@ def bundled_sweeps() -> list[str]:
 
 
 def _run(settings: dict, bitmaps: BitmapSet) -> dict:
-    rng = np.random.default_rng(settings["seed"])
+    rng = np.random.default_rng(settings["random_state"])
     train, scored = bitmaps.X, bitmaps.X
     if settings["train_size"] is not None and settings["train_size"] < len(bitmaps):
         order = rng.permutation(len(bitmaps))
@@ -207,7 +225,7 @@ def _run(settings: dict, bitmaps: BitmapSet) -> dict:
     start = time.perf_counter()
     model = _model(settings).fit(train)
     seconds = time.perf_counter() - start
-    inputs = flip_noise(scored, settings["noise"], rng) if settings["noise"] else scored
+    inputs = flip_noise(scored, settings["noise_level"], rng) if settings["noise_level"] else scored
     wrong = wrong_pixels(model, inputs, scored)
     return {"final_loss": model.loss_curve_[-1], "epochs_run": model.n_epochs_, "perfect": int((wrong == 0).sum()),
             "within_one": int((wrong <= 1).sum()), "scored": len(scored), "seconds": round(seconds, 4)}
@@ -222,14 +240,19 @@ def _cell(value) -> str:
 
 
 def _read_done(path: Path, columns: list[str]) -> list[dict]:
+    """The rows of an earlier run of a sweep; a CSV with the earlier column names is read as today's."""
     if not path.exists():
         return []
     with path.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
-        if reader.fieldnames != columns:
-            raise SweepConfigError(f"{path}: exists but is not this kind of sweep CSV (columns differ); "
-                                   "choose another --out")
-        return list(reader)
+        rows = list(reader)
+    if [OLD_KEYS.get(c, c) for c in reader.fieldnames or []] != columns:
+        raise SweepConfigError(f"{path}: exists but is not this kind of sweep CSV (columns differ); "
+                               "choose another --out")
+    renamed = [{OLD_KEYS.get(k, k): v for k, v in row.items()} for row in rows]
+    for row in renamed:  # the run key is the settings' JSON: rename inside it too
+        row["run"] = run_key({OLD_KEYS.get(k, k): v for k, v in json.loads(row["run"]).items()})
+    return renamed
 
 
 def run_sweep(sweep: Sweep, out, progress: Callable[[int, int, dict, bool], None] | None = None) -> list[dict]:
@@ -272,7 +295,7 @@ def _write(path: Path, columns: list[str], rows: list[dict]) -> None:
 
 def summarize(sweep: Sweep, rows: list[dict]) -> list[dict]:
     """Mean and spread (sample standard deviation) over seeds of each grid point's results."""
-    varied = [k for k in sweep.keys if k != "seed"]
+    varied = [k for k in sweep.keys if k != "random_state"]
     groups: dict[tuple, list[dict]] = {}
     for row in rows:
         groups.setdefault(tuple(row[k] for k in varied), []).append(row)
