@@ -1,34 +1,78 @@
-"""What every genval command shares: option types, shared options, error handling."""
+"""What the genval commands share: option types, shared options, progress bars, renderers.
+
+Long option names are the library's parameter names (``--n-latent`` is
+``n_latent``); the short forms people typed before stay as aliases
+(``--latent``), listed beside them in ``--help``.
+"""
 
 from __future__ import annotations
 
 import functools
 import json
+import re
 import sys
+from pathlib import Path
 
 import click
 
-from genval.errors import GenvalError
+from genval.som import NEIGHBORHOODS, TOPOLOGIES
 
 
-class IntListType(click.ParamType):
-    """Comma-separated positive integers: ``25,15``."""
+class NumberListType(click.ParamType):
+    """Comma-separated numbers, each converted by ``cast`` and held to ``check``: ``25,15``."""
 
-    name = "N,N,..."
+    def __init__(self, metavar: str, cast, kind: str, check, rule: str):
+        self.name = metavar
+        self.cast, self.kind, self.check, self.rule = cast, kind, check, rule
 
     def convert(self, value, param, ctx):
         if isinstance(value, tuple):
             return value
-        parts = str(value).split(",")
         if str(value).strip() == "":
             return ()
         try:
-            widths = tuple(int(p) for p in parts)
+            numbers = tuple(self.cast(p) for p in str(value).split(","))
         except ValueError:
-            self.fail(f"{value!r} is not a comma-separated list of positive integers (e.g. 25,15)", param, ctx)
-        if any(w < 1 for w in widths):
-            self.fail(f"{value!r}: every layer width must be at least 1", param, ctx)
-        return widths
+            self.fail(f"{value!r} is not a comma-separated list of {self.kind}", param, ctx)
+        if not all(self.check(x) for x in numbers):
+            self.fail(f"{value!r}: {self.rule}", param, ctx)
+        return numbers
+
+
+LAYER_WIDTHS = NumberListType("N,N,...", int, "positive integers (e.g. 25,15)", lambda w: w >= 1,
+                              "every layer width must be at least 1")
+NOISE_LEVELS = NumberListType("P,P,...", float, "numbers", lambda p: 0 <= p <= 1, "every level must be in [0, 1]")
+
+
+class GridType(click.ParamType):
+    """``ROWSxCOLS``, both at least 1: ``3x3``."""
+
+    name = "ROWSxCOLS"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        m = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", str(value))
+        if not m:
+            self.fail(f"{value!r} is not a grid like 3x3 (rows x columns)", param, ctx)
+        rows, cols = int(m.group(1)), int(m.group(2))
+        if rows < 1 or cols < 1:
+            self.fail(f"{value!r}: a grid needs at least 1 row and 1 column", param, ctx)
+        return rows, cols
+
+
+class OutputFile(click.Path):
+    """A file to write, in a folder that exists (checked before any work starts)."""
+
+    def __init__(self):
+        super().__init__(dir_okay=False)
+
+    def convert(self, value, param, ctx):
+        path = super().convert(value, param, ctx)
+        folder = Path(path).parent
+        if not folder.is_dir():
+            self.fail(f"cannot write {path}: the folder {folder} does not exist", param, ctx)
+        return path
 
 
 def dataset_option(default: str = "emojis"):
@@ -38,23 +82,46 @@ def dataset_option(default: str = "emojis"):
     )
 
 
-def seed_option(help_text: str = "Seed for every random choice."):
-    return click.option("--seed", default=0, show_default=True, type=int, help=help_text)
+def random_state_option(help_text: str = "Seed for every random choice."):
+    return click.option("--random-state", "--seed", "random_state", default=0, show_default=True, type=int,
+                        help=help_text)
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
+plot_option = click.option("--plot", type=OutputFile(), default=None, metavar="FILE.png",
+                           help="Also draw the result as a PNG.")
 
 
-def library_errors(command):
-    """Turn genval's (and the OS's) errors into one-line messages with exit code 1."""
+def space_options(command):
+    """The options that choose the set, the model and the map: ``space``, the keywords of
+    :func:`genval.walks.build_space`."""
+    options = [
+        dataset_option(),
+        click.option("--model", "-m", type=click.Path(dir_okay=False), default=None,
+                     help="A model saved by `genval train --out`; default: the set's cached default model "
+                          "(trained on first use, random_state 0)."),
+        click.option("--grid", type=GridType(), default=None,
+                     help="Map size, e.g. 3x3. Default: about 5*sqrt(n_items) neurons shaped like the codes."),
+        click.option("--sigma", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+                     help="Initial neighbourhood radius of the map (grid units)."),
+        click.option("--som-learning-rate", "--som-lr", "som_learning_rate",
+                     type=click.FloatRange(min=0, min_open=True), default=0.5, show_default=True,
+                     help="Initial learning rate of the map (not the autoencoder's)."),
+        click.option("--iterations", type=click.IntRange(min=1), default=None,
+                     help="Map training steps; default 500 per neuron."),
+        click.option("--topology", type=click.Choice(TOPOLOGIES), default="rectangular", show_default=True),
+        click.option("--neighborhood", type=click.Choice(NEIGHBORHOODS), default="gaussian", show_default=True),
+        random_state_option("Seed of the map (and of sampling)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    names = ("dataset", "model", "grid", "sigma", "som_learning_rate", "iterations", "topology", "neighborhood",
+             "random_state")
 
     @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except (GenvalError, ValueError, KeyError, OSError) as exc:
-            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-            raise click.ClickException(str(message)) from None
+    def wrapper(**kwargs):
+        space = {name: kwargs.pop(name) for name in names}
+        return command(space=space, **kwargs)
 
     return wrapper
 
@@ -68,26 +135,96 @@ def note(message: str) -> None:
     click.echo(message, err=True)
 
 
-class Progress:
-    """A click progress bar on stderr fed by a library ``progress(done, loss)`` callback."""
+def save_plot(ax, path) -> None:
+    from genval.plotting import save_figure
 
-    def __init__(self, total: int, label: str):
-        self.bar = click.progressbar(length=total, label=label, file=sys.stderr,
-                                     show_eta=False, item_show_func=self._show)
-        self.done = 0
-        self.loss = None
+    save_figure(ax, path)
+    note(f"wrote {path}")
 
-    def _show(self, _item):
-        return None if self.loss is None else f"loss {self.loss:.4g}"
 
-    def __enter__(self):
-        self.bar.__enter__()
+def open_space(space: dict, **kwargs):
+    """:func:`genval.walks.build_space` with a command's :func:`space_options` (and ``kwargs``),
+    showing a note and a progress bar if a default model trains."""
+    from genval.walks import build_space  # here, so that commands without a latent space start faster
+
+    dataset = space["dataset"]
+    with ProgressBar() as bar:
+        return build_space(**space, **kwargs, **training_callbacks(bar, dataset if isinstance(dataset, str) else dataset.title))
+
+
+class ProgressBar:
+    """Progress bars on stderr, fed by genval's progress callbacks; a context manager.
+
+    :meth:`start` opens a bar (closing any open one); :meth:`epochs` is a
+    ``progress(epochs_done, loss)`` callback for training, :meth:`points` a
+    ``progress(done, total)`` one that opens its bar on the first call.
+    """
+
+    def __init__(self, label: str = ""):
+        self.label = label
+        self._bar = None
+        self._done = 0
+        self._info = None
+
+    def start(self, total: int, label: str | None = None) -> None:
+        self.close()
+        self._bar = click.progressbar(length=total, label=label or self.label, file=sys.stderr, show_eta=False,
+                                      item_show_func=lambda _: self._info)
+        self._bar.__enter__()
+        self._done, self._info = 0, None
+
+    def advance(self, done: int, info: str | None = None) -> None:
+        if self._bar is None:
+            return
+        self._info = info
+        self._bar.update(max(0, done - self._done), current_item=done)
+        self._done = max(self._done, done)
+
+    def epochs(self, done: int, loss: float) -> None:
+        self.advance(done, f"loss {loss:.4g}")
+
+    def points(self, done: int, total: int) -> None:
+        if self._bar is None:
+            self.start(total)
+        self.advance(done)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+    def __enter__(self) -> "ProgressBar":
         return self
 
-    def __exit__(self, *exc):
-        return self.bar.__exit__(*exc)
+    def __exit__(self, *exc) -> None:
+        self.close()  # on errors too, so the message starts on a fresh line
 
-    def __call__(self, done: int, loss: float) -> None:
-        self.loss = loss
-        self.bar.update(max(0, done - self.done), current_item=done)
-        self.done = max(self.done, done)
+
+def training_callbacks(bar: ProgressBar, dataset: str) -> dict:
+    """``on_train`` and ``progress`` for :func:`genval.walks.build_space`: a note and a bar per default model."""
+
+    def on_train(path, model) -> None:
+        what = type(model).__name__
+        note(f"first use of {dataset}: training its default {what} (cached as {path})")
+        bar.start(model.epochs, f"training the default {dataset} {what}")
+
+    return {"on_train": on_train, "progress": bar.epochs}
+
+
+def strip(blocks: list[list[str]], labels: list[str], gap: str = "  ") -> list[str]:
+    """Bitmaps side by side, each under its label, as text lines."""
+    widths = [max(len(b[0]), len(lab)) for b, lab in zip(blocks, labels)]
+    lines = [gap.join(lab.ljust(w) for lab, w in zip(labels, widths)).rstrip()]
+    for r in range(len(blocks[0])):
+        lines.append(gap.join(b[r].ljust(w) for b, w in zip(blocks, widths)).rstrip())
+    return lines
+
+
+def wrap_strip(blocks: list[list[str]], labels: list[str], per_line: int = 12) -> list[str]:
+    """:func:`strip` in rows of at most ``per_line`` bitmaps, a blank line between rows."""
+    out: list[str] = []
+    for s in range(0, len(blocks), per_line):
+        if out:
+            out.append("")
+        out.extend(strip(blocks[s:s + per_line], labels[s:s + per_line]))
+    return out

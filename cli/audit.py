@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from ._common import Progress, emit_json, json_option, library_errors, note
-from .maps import build_space, save_plot, space_options
-from genval.audit import STRATEGIES, audit, compare
-from genval.errors import GenvalError
-from genval.rules import default_checks, load_rules
+from ._common import (
+    OutputFile, ProgressBar, emit_json, json_option, note, open_space, plot_option, save_plot, space_options,
+)
+from genval.audit import STRATEGIES, audit as run_audit, compare_models, load_checks
+from genval.bitmaps import load_dataset
 
 BELOW_MIN_VALIDITY = 3
 
@@ -22,7 +20,7 @@ def _fmt(ratio: dict) -> str:
 def _print_report(doc: dict) -> None:
     c, r = doc["counts"], doc["ratios"]
     click.echo(f"audit '{doc['strategy']}' of {doc['dataset']}, checks: {doc['checks']['title']}, "
-               f"map {doc['grid'][0]}x{doc['grid'][1]}, seed {doc['seed']}")
+               f"map {doc['grid'][0]}x{doc['grid'][1]}, seed {doc['random_state']}")
     click.echo(f"  total               {c['total']:>9}")
     click.echo(f"  valid               {c['valid']:>9}   validity   {_fmt(r['validity'])} = valid / total")
     click.echo(f"  unique valid        {c['unique_valid']:>9}   uniqueness {_fmt(r['uniqueness'])} "
@@ -70,19 +68,16 @@ def _print_comparison(docs: list[dict], skipped: list[str]) -> None:
                    "under every strategy and its prior, beside the autoencoder.")
 @click.option("--rules", type=click.Path(dir_okay=False), default=None, metavar="FILE.toml",
               help="Checks from a rule file; default: the emoji rules for emojis, generic checks otherwise.")
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None, metavar="FILE.csv",
+@click.option("--csv", "csv_path", type=OutputFile(), default=None, metavar="FILE.csv",
               help="One row per sample: point, neuron, bitmap as 0/1, verdict, failed checks.")
-@click.option("--sheet", type=click.Path(dir_okay=False), default=None, metavar="FILE.png",
+@click.option("--sheet", type=OutputFile(), default=None, metavar="FILE.png",
               help="Contact sheet of the most frequent valid and invalid bitmaps.")
-@click.option("--plot", type=click.Path(dir_okay=False), default=None, metavar="FILE.png",
-              help="The audited points on the latent plane, coloured by verdict, over the map's cells.")
+@plot_option
 @click.option("--min-validity", type=click.FloatRange(0, 1), default=None,
               help=f"Exit with code {BELOW_MIN_VALIDITY} when validity falls below this.")
 @space_options
 @json_option
-@library_errors
-def audit_command(strategy, n_points, compare_all, with_vae, rules, csv_path, sheet, plot, min_validity, space_args,
-                  seed, as_json):
+def audit(strategy, n_points, compare_all, with_vae, rules, csv_path, sheet, plot, min_validity, space, as_json):
     """Decode many latent points, check each, and report validity, uniqueness, novelty.
 
     Ratios come with their denominators: validity = valid / total,
@@ -90,56 +85,43 @@ def audit_command(strategy, n_points, compare_all, with_vae, rules, csv_path, sh
     valid (novel: identical to no training item). Also: failures per check,
     whether the Kohonen map's verdict (the sample's neuron holds training
     items) agrees with the structural one, and how undecided the decoded
-    pixels are.
+    pixels are. --plot draws the audited points on the latent plane, coloured
+    by verdict, over the map's cells.
 
     \b
     Examples:
-      genval audit --strategy random --n 10000 --seed 0
+      genval audit --strategy random --n 10000 --random-state 0
       genval audit --compare --grid 3x3
       genval audit --compare --vae --grid 3x3       # plain AE beside a VAE
       genval audit --strategy lines --grid 3x3 --csv samples.csv --sheet sheet.png --plot plane.png
       genval audit --rules my.rules.toml --min-validity 0.8 --json
     """
-    outputs = [p for p in (csv_path, sheet, plot) if p]
-    for path in outputs:
-        folder = Path(path).parent
-        if not folder.is_dir():
-            raise GenvalError(f"cannot write {path}: the folder {folder} does not exist")
-    if compare_all and outputs:
+    if compare_all and (csv_path or sheet or plot):
         raise click.UsageError("--csv, --sheet and --plot describe one audit; leave out --compare")
     if with_vae and not compare_all:
         raise click.UsageError("--vae adds a variational autoencoder to --compare; use both")
-    loaded = {}
-
-    def load_checks(bitmaps):
-        loaded["checks"] = load_rules(rules, bitmaps) if rules else default_checks(bitmaps)
-
-    space = build_space(**space_args, prepare=load_checks)
-    checks = loaded["checks"]
-
+    bitmaps = load_dataset(space["dataset"])
+    checks = load_checks(bitmaps, rules)  # a bad rule file fails before any model trains
+    space = dict(space, dataset=bitmaps)
+    random_state = space["random_state"]
     if compare_all:
-        spaces = [("autoencoder", space)]
+        spaces = {"autoencoder": open_space(space)}
         if with_vae:
-            spaces.append(("vae", build_space(**space_args, kind="vae")))
-        docs, skipped = [], []
-        for label, each in spaces:
-            reports = compare(each, STRATEGIES, n_points, checks, random_state=seed)
-            docs += [dict(r.to_dict(), model=label) for r in reports]
-            skipped += [f"{label} {s}" for s in STRATEGIES if s not in {r.strategy for r in reports}]
+            spaces["vae"] = open_space(dict(space, model=None), kind="vae")
+        comparison = compare_models(spaces, STRATEGIES, n_points, checks, random_state)
+        doc = {"dataset": bitmaps.title, "random_state": random_state, **comparison.to_dict()}
         if as_json:
-            emit_json({"dataset": space.bitmaps.title, "seed": seed, "strategies": docs, "skipped": skipped})
+            emit_json(doc)
         else:
-            click.echo(f"{space.bitmaps.title}, checks: {checks.title}, map {space.som.grid_[0]}x{space.som.grid_[1]}, "
-                       f"seed {seed}, n {n_points}")
-            _print_comparison(docs, skipped)
-        worst = min((d["ratios"]["validity"]["value"] or 0.0 for d in docs), default=0.0)
+            grid = spaces["autoencoder"].som.grid_
+            click.echo(f"{bitmaps.title}, checks: {checks.title}, map {grid[0]}x{grid[1]}, "
+                       f"seed {random_state}, n {n_points}")
+            _print_comparison(doc["strategies"], doc["skipped"])
+        worst = comparison.min_validity()
     else:
-        with Progress(1, f"auditing ({strategy})") as bar:
-            def progress(done, total):
-                bar.bar.length = total
-                bar(done, 0.0)
-
-            report = audit(space, strategy, n_points, checks, random_state=seed, progress=progress)
+        latent = open_space(space)
+        with ProgressBar(f"auditing ({strategy})") as bar:
+            report = run_audit(latent, strategy, n_points, checks, random_state=random_state, progress=bar.points)
         doc = report.to_dict()
         if csv_path:
             report.write_csv(csv_path)
@@ -147,11 +129,11 @@ def audit_command(strategy, n_points, compare_all, with_vae, rules, csv_path, sh
         if sheet:
             from genval.plotting import plot_audit_sheet
 
-            save_plot(plot_audit_sheet(report, space.bitmaps.shape), sheet)
+            save_plot(plot_audit_sheet(report, bitmaps.shape), sheet)
         if plot:
             from genval.plotting import plot_audit_plane
 
-            save_plot(plot_audit_plane(report, space), plot)
+            save_plot(plot_audit_plane(report, latent), plot)
         if as_json:
             emit_json(doc)
         else:

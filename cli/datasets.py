@@ -4,26 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ._common import emit_json, json_option, library_errors
+from ._common import emit_json, json_option, note, wrap_strip
 from genval.bitmaps import BUNDLED_DATASETS, load_dataset
-
-
-def strip(blocks: list[list[str]], labels: list[str], gap: str = "  ") -> list[str]:
-    """Bitmaps side by side, each under its label, as text lines."""
-    widths = [max(len(b[0]), len(lab)) for b, lab in zip(blocks, labels)]
-    lines = [gap.join(lab.ljust(w) for lab, w in zip(labels, widths)).rstrip()]
-    for r in range(len(blocks[0])):
-        lines.append(gap.join(b[r].ljust(w) for b, w in zip(blocks, widths)).rstrip())
-    return lines
-
-
-def wrap_strip(blocks, labels, per_line: int = 12) -> list[str]:
-    out: list[str] = []
-    for s in range(0, len(blocks), per_line):
-        if out:
-            out.append("")
-        out.extend(strip(blocks[s:s + per_line], labels[s:s + per_line]))
-    return out
 
 
 @click.command()
@@ -31,13 +13,18 @@ def wrap_strip(blocks, labels, per_line: int = 12) -> list[str]:
 @click.option("--limit", type=click.IntRange(min=1), default=64, show_default=True,
               help="Show at most this many items.")
 @json_option
-@library_errors
 def show(dataset, limit, as_json):
     """Print the items of a bitmap set as rows of '#' and '.'.
 
     DATASET is a bundled set (emojis, font, digits) or a file: a C header in
     the course format (font.h, or font.h:Font2 to pick an array) or a .txt
     file of name lines followed by rows of '#' and '.'.
+
+    \b
+    Examples:
+      genval show emojis
+      genval show font --limit 8
+      genval show path/to/font.h:Font2 --json
     """
     bitmaps = load_dataset(dataset)
     items = list(range(min(limit, len(bitmaps))))
@@ -54,5 +41,4 @@ def show(dataset, limit, as_json):
     click.echo("\n".join(wrap_strip([bitmaps.render(i) for i in items], [bitmaps.names[i] for i in items])))
     if len(items) < len(bitmaps):
         click.echo(f"... {len(bitmaps) - len(items)} more (--limit)")
-    bundled = ", ".join(BUNDLED_DATASETS)
-    click.echo(f"(bundled sets: {bundled})", err=True)
+    note(f"(bundled sets: {', '.join(BUNDLED_DATASETS)})")

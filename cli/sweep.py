@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ._common import emit_json, json_option, library_errors, note
+from ._common import OutputFile, emit_json, json_option, note
 from genval.sweep import bundled_sweeps, load_sweep, run_sweep, summarize
 
 
@@ -18,17 +18,18 @@ def _pm(pair: tuple[float, float], digits: int) -> str:
 
 @click.command(epilog="Shipped sweeps (the course's experiments on the font): " + ", ".join(bundled_sweeps()) + ".")
 @click.argument("config", metavar="FILE.toml|NAME")
-@click.option("--out", "-o", type=click.Path(dir_okay=False), default=None, metavar="FILE.csv",
+@click.option("--out", "-o", type=OutputFile(), default=None, metavar="FILE.csv",
               help="The runs' CSV (default: the sweep's name .csv here). Runs already in it are not redone.")
 @json_option
-@library_errors
 def sweep(config, out, as_json):
     """Train a grid of settings and tabulate the results, mean ± spread over seeds.
 
-    CONFIG is a TOML sweep file or the name of a shipped one. Every run
-    appends a row to the CSV (every setting, final loss, epochs, perfect and
-    within-one counts over the scored glyphs, seconds); an interrupted sweep
-    resumes where it stopped. The file is checked in full before any run.
+    CONFIG is a TOML sweep file or the name of a shipped one; its settings
+    carry the names of genval.Autoencoder's parameters (n_latent,
+    learning_rate, random_state, ...). Every run appends a row to the CSV
+    (every setting, final loss, epochs, perfect and within-one counts over the
+    scored glyphs, seconds); an interrupted sweep resumes where it stopped.
+    The file is checked in full before any run.
 
     \b
     Examples:
@@ -37,8 +38,6 @@ def sweep(config, out, as_json):
     """
     spec = load_sweep(config)
     out = Path(out) if out else Path(f"{Path(config).stem}.csv")
-    if not out.parent.is_dir():
-        raise click.ClickException(f"cannot write {out}: the folder {out.parent} does not exist")
     start = time.perf_counter()
     counts = {"ran": 0, "skipped": 0}
 
@@ -59,7 +58,7 @@ def sweep(config, out, as_json):
         return
     click.echo(f"{spec.title}: {len(rows)} runs on {spec.dataset} ({counts['ran']} run now, {counts['skipped']} "
                f"already in {out}), {seconds:.1f} s; mean ± spread over seeds")
-    varied = [k for k in spec.keys if k != "seed"]
+    varied = [k for k in spec.keys if k != "random_state"]
     width = max([12, *(len(" ".join(str(v) for v in e["settings"].values())) for e in summary)])
     click.echo(f"{' '.join(varied) or 'settings':<{width}}  {'runs':>4}  {'final loss':>17}  {'perfect':>13}  "
                f"{'within one':>13}  {'of':>3}  {'seconds':>13}")

@@ -6,92 +6,80 @@ import time
 
 import click
 
-from ._common import IntListType, Progress, dataset_option, emit_json, json_option, library_errors, note, seed_option
+from ._common import (
+    LAYER_WIDTHS, NOISE_LEVELS, OutputFile, ProgressBar, dataset_option, emit_json, json_option, note,
+    random_state_option,
+)
 from genval.activations import ACTIVATIONS
 from genval.autoencoder import Autoencoder, reconstruction_report
-from genval.vae import VariationalAutoencoder
 from genval.bitmaps import load_dataset
 from genval.optimizers import OPTIMIZERS
+from genval.vae import VariationalAutoencoder
 
 
-def parse_levels(text: str) -> tuple[float, ...]:
-    """``0,0.1,0.15`` -> (0.0, 0.1, 0.15); a usage error unless every level is in [0, 1]."""
-    try:
-        levels = tuple(float(p) for p in text.split(","))
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not a comma-separated list of numbers", param_hint="--noise") from None
-    if not all(0 <= p <= 1 for p in levels):
-        raise click.BadParameter(f"{text!r}: every level must be in [0, 1]", param_hint="--noise")
-    return levels
-
-
-def model_metadata(bitmaps) -> dict:
-    """What a saved model remembers of the set it learned."""
-    return {"dataset": bitmaps.title, "shape": list(bitmaps.shape), "names": list(bitmaps.names)}
+def json_params(model) -> dict:
+    """The model's parameters as JSON values (tuples as lists)."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in model.get_params().items()}
 
 
 @click.command()
 @dataset_option()
-@click.option("--hidden", type=IntListType(), default="25,15", show_default=True,
+@click.option("--hidden", type=LAYER_WIDTHS, default="25,15", show_default=True,
               help="Encoder layer widths; the decoder mirrors them.")
-@click.option("--latent", type=click.IntRange(min=1), default=2, show_default=True, help="Latent dimensions.")
+@click.option("--n-latent", "--latent", "n_latent", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Latent dimensions.")
 @click.option("--activation", type=click.Choice(list(ACTIVATIONS)), default="tanh", show_default=True)
 @click.option("--activation-param", type=click.FloatRange(min=0, min_open=True), default=None,
               help="tanh/sigmoid beta, leaky ReLU slope or ELU alpha.")
 @click.option("--loss", type=click.Choice(["bce", "mse"]), default="bce", show_default=True)
 @click.option("--optimizer", type=click.Choice(list(OPTIMIZERS)), default="adam", show_default=True)
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=0.004, show_default=True,
-              help="Learning rate.")
+@click.option("--learning-rate", "--lr", "learning_rate", type=click.FloatRange(min=0, min_open=True), default=0.004,
+              show_default=True, help="The optimizer's step size.")
 @click.option("--epochs", type=click.IntRange(min=1), default=10_000, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,
               help="Mini-batch size (1 = online); default: the full set each epoch.")
-@click.option("--stop-wrong", type=click.IntRange(min=0), default=None, metavar="N",
-              help="Stop once every item is reconstructed with at most N wrong pixels.")
+@click.option("--stop-wrong-pixels", "--stop-wrong", "stop_wrong_pixels", type=click.IntRange(min=0), default=None,
+              metavar="N", help="Stop once every item is reconstructed with at most N wrong pixels.")
 @click.option("--vae", is_flag=True, help="Train a variational autoencoder instead.")
 @click.option("--beta", type=click.FloatRange(min=0), default=1.0, show_default=True,
               help="With --vae: the weight of the KL term.")
-@click.option("--noise", "noise_levels", type=str, default=None, metavar="P,P,...",
+@click.option("--noise-levels", "--noise", "noise_levels", type=NOISE_LEVELS, default=(),
               help="Train a denoising autoencoder on these bit-flip probabilities at once, e.g. 0,0.1,0.15,0.2.")
-@seed_option()
-@click.option("--out", "-o", type=click.Path(dir_okay=False), default=None,
+@random_state_option()
+@click.option("--out", "-o", type=OutputFile(), default=None,
               help="Save the trained model here (.npz arrays + JSON config, no pickle).")
 @json_option
-@library_errors
-def train(dataset, hidden, latent, activation, activation_param, loss, optimizer, lr, epochs,
-          batch_size, stop_wrong, vae, beta, noise_levels, seed, out, as_json):
+def train(dataset, vae, beta, out, as_json, **params):
     """Train an autoencoder on a bitmap set and report its reconstructions.
 
     For each item it prints the wrong pixels of its reconstruction (output
     thresholded at 0.5), then how many items are perfect and within one pixel.
+    The options are the parameters of genval.Autoencoder.
 
     \b
     Examples:
       genval train                                  # the emoji set, defaults
-      genval train --dataset font --stop-wrong 0 --out font.npz
+      genval train --dataset font --stop-wrong-pixels 0 --out font.npz
       genval train --dataset path/to/font.h:Font2 --hidden 30,20 --json
       genval train --vae --beta 0.1 --out vae.npz
-      genval train --dataset font --noise 0,0.1,0.15,0.2 --hidden 64,32 --latent 8
+      genval train --dataset font --noise-levels 0,0.1,0.15,0.2 --hidden 64,32 --n-latent 8
     """
-    levels = parse_levels(noise_levels) if noise_levels else ()
     bitmaps = load_dataset(dataset)
-    params = dict(
-        hidden=hidden, n_latent=latent, activation=activation, activation_param=activation_param,
-        loss=loss, optimizer=optimizer, learning_rate=lr, epochs=epochs, batch_size=batch_size,
-        stop_wrong_pixels=stop_wrong, noise_levels=levels, random_state=seed,
-    )
     model = VariationalAutoencoder(beta=beta, **params) if vae else Autoencoder(**params)
     start = time.perf_counter()
-    with Progress(epochs, f"training on {bitmaps.title}") as progress:
-        model.fit(bitmaps.X, progress=progress)
+    with ProgressBar(f"training on {bitmaps.title}") as bar:
+        bar.start(model.epochs)
+        model.fit(bitmaps.X, progress=bar.epochs)
     seconds = time.perf_counter() - start
     report = reconstruction_report(model, bitmaps)
     if out is not None:
-        model.save(out, metadata=model_metadata(bitmaps))
-
+        model.save(out, metadata={"dataset": bitmaps.title, "shape": list(bitmaps.shape),
+                                  "names": list(bitmaps.names)})
     if as_json:
         emit_json({
             "dataset": bitmaps.title,
             "model_kind": type(model).__name__,
+            "params": json_params(model),
             "layer_sizes": model.layer_sizes_,
             "epochs_run": model.n_epochs_,
             "stopped_early": model.stopped_early_,
@@ -102,7 +90,7 @@ def train(dataset, hidden, latent, activation, activation_param, loss, optimizer
         })
         return
     sizes = "-".join(map(str, model.layer_sizes_))
-    stopped = f", stopped early at <= {stop_wrong} wrong pixels" if model.stopped_early_ else ""
+    stopped = f", stopped early at <= {model.stop_wrong_pixels} wrong pixels" if model.stopped_early_ else ""
     click.echo(f"{bitmaps.title}: {len(bitmaps)} items, network {sizes}, "
                f"{model.n_epochs_} epochs in {seconds:.2f} s{stopped}, final loss {model.loss_curve_[-1]:.4g}")
     width = max(4, *(len(n) for n in bitmaps.names))

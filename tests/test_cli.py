@@ -1,10 +1,14 @@
 import json
+import os
+import subprocess
+import sys
 
+import click
 import pytest
 from click.testing import CliRunner
 
 from genval import load_model
-from genval.cli.main import cli
+from genval.cli.main import COMMANDS, cli
 
 
 @pytest.fixture
@@ -16,51 +20,89 @@ def run(runner, *args):
     return runner.invoke(cli, list(args), catch_exceptions=False)
 
 
-def test_every_command_has_help(runner):
+def last_line(result) -> str:
+    return result.stderr.strip().splitlines()[-1]
+
+
+# --- help, aliases, start-up ---------------------------------------------------------------------
+
+def test_the_group_and_every_command_have_help_with_examples(runner):
     result = run(runner, "--help")
-    assert result.exit_code == 0
-    for name, command in cli.commands.items():
+    assert result.exit_code == 0 and "\n  Examples:\n" in result.stdout
+    listed = [line.split()[0] for line in result.stdout.split("Commands:\n", 1)[1].splitlines()]
+    assert listed == list(COMMANDS)
+    for name, (_, _, short_help) in COMMANDS.items():
         sub = run(runner, name, "--help")
         assert sub.exit_code == 0, name
-        assert command.help and command.help.split("\n")[0][:40] in sub.output
+        assert "\n  Examples:\n    genval " in sub.stdout, name
+        # The group lists commands from its table without importing them: the table must say what they say.
+        command = cli.get_command(click.Context(cli), name)
+        assert command.help.split("\n")[0] == short_help, name
 
 
-def test_train_json_report(runner, tmp_path):
-    out = tmp_path / "m.npz"
-    result = run(runner, "train", "--stop-wrong", "0", "--out", str(out), "--json")
-    assert result.exit_code == 0, result.output
-    doc = json.loads(result.stdout)
-    assert doc["dataset"] == "emojis"
-    assert doc["perfect"] == 17 and doc["within_one"] == 17
-    assert doc["stopped_early"] is True and doc["epochs_run"] < 10_000
-    assert doc["final_loss"] > 0 and doc["seconds"] > 0
-    assert [i["name"] for i in doc["items"]][:3] == [":)", ":D", ":("]
-    assert all(i["wrong_pixels"] == 0 for i in doc["items"])
-    model = load_model(out)
-    assert model.metadata_["shape"] == [7, 5] and model.metadata_["names"][0] == ":)"
+def test_help_shows_the_parameter_names_with_their_aliases(runner):
+    train = run(runner, "train", "--help").stdout
+    for names in ("--n-latent, --latent", "--learning-rate, --lr", "--stop-wrong-pixels, --stop-wrong",
+                  "--random-state, --seed", "--noise-levels, --noise", "--batch-size", "--activation-param"):
+        assert names in train, names
+    som = run(runner, "som", "--help").stdout
+    assert "--som-learning-rate, --som-lr" in som and "--random-state, --seed" in som
 
 
-def test_train_text_report(runner):
-    result = run(runner, "train", "--dataset", "font", "--epochs", "300", "--seed", "1")
-    assert result.exit_code == 0
-    lines = result.stdout.splitlines()
-    assert lines[0].startswith("font: 32 items, network 35-25-15-2-15-25-35, 300 epochs")
-    assert lines[1].split() == ["item", "wrong", "pixels"]
-    assert lines[2].split()[0] == "`"
-    assert lines[-1].startswith("perfect ") and "/32, within one pixel " in lines[-1]
+HEAVY = ("sklearn", "scipy", "matplotlib", "minisom")
+PROBE = """
+import sys
+from genval.cli.main import cli
+try:
+    cli({args!r}, prog_name="genval")
+except SystemExit:
+    pass
+print(sorted(m for m in sys.modules if m.split(".")[0] in {heavy!r} or m.startswith("genval")))
+"""
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--hidden", "25,,15"], "Invalid value for '--hidden'"),
-    (["--latent", "0"], "Invalid value for '--latent'"),
-    (["--lr", "-1"], "Invalid value for '--lr'"),
-    (["--optimizer", "sgd"], "Invalid value for '--optimizer'"),
-])
-def test_train_usage_errors(runner, args, message):
-    result = run(runner, "train", *args)
-    assert result.exit_code == 2
-    assert message in result.stderr
+@pytest.mark.parametrize("args", [["--help"], ["--version"]])
+def test_help_imports_no_command_and_no_heavy_library(args):
+    code = PROBE.format(args=args, heavy=HEAVY)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    imported = eval(result.stdout.strip().splitlines()[-1])
+    assert imported == ["genval", "genval.cli", "genval.cli.main", "genval.errors"]
 
+
+def test_shell_completion_of_command_names_imports_no_command():
+    code = ("import os, sys\nfrom genval.cli.main import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith('genval')))")
+    env = dict(os.environ, _GENVAL_COMPLETE="bash_complete", COMP_WORDS="genval s", COMP_CWORD="1")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    *completions, modules = result.stdout.strip().splitlines()
+    assert completions == ["plain,som", "plain,sample", "plain,sweep", "plain,show"]
+    assert eval(modules) == ["genval", "genval.cli", "genval.cli.main", "genval.errors"]
+
+
+def test_train_aliases_give_the_same_model(runner):
+    short = run(runner, "train", "--epochs", "40", "--latent", "3", "--lr", "0.01", "--seed", "2",
+                "--stop-wrong", "0", "--noise", "0,0.1", "--json")
+    long = run(runner, "train", "--epochs", "40", "--n-latent", "3", "--learning-rate", "0.01", "--random-state",
+               "2", "--stop-wrong-pixels", "0", "--noise-levels", "0,0.1", "--json")
+    first, second = json.loads(short.stdout), json.loads(long.stdout)
+    del first["seconds"], second["seconds"]
+    assert first == second
+    assert {k: first["params"][k] for k in ("n_latent", "learning_rate", "random_state", "stop_wrong_pixels",
+                                            "noise_levels")} == {
+        "n_latent": 3, "learning_rate": 0.01, "random_state": 2, "stop_wrong_pixels": 0, "noise_levels": [0.0, 0.1]}
+    assert first["layer_sizes"] == [35, 25, 15, 3, 15, 25, 35]
+
+
+def test_map_aliases_give_the_same_map(runner):
+    long = run(runner, "som", "--grid", "3x3", "--som-learning-rate", "0.3", "--random-state", "2", "--json")
+    short = run(runner, "som", "--grid", "3x3", "--som-lr", "0.3", "--seed", "2", "--json")
+    assert long.stdout == short.stdout
+    doc = json.loads(long.stdout)
+    assert (doc["som_learning_rate"], doc["random_state"], doc["sigma"]) == (0.3, 2, 1.0)
+
+
+# --- errors ---------------------------------------------------------------------------------------
 
 def test_library_errors_are_one_line(runner, tmp_path):
     result = run(runner, "train", "--dataset", "nope")
@@ -70,10 +112,105 @@ def test_library_errors_are_one_line(runner, tmp_path):
     bad.write_text("int F[1][2] = {{0x1, 0xZZ}};\n")
     result = run(runner, "train", "--dataset", str(bad))
     assert result.exit_code == 1
-    assert result.stderr.strip() == f"Error: {bad}:1: expected a number, found '0xZZ'"
-    result = run(runner, "train", "--epochs", "5", "--out", str(tmp_path / "no" / "m.npz"))
-    assert result.exit_code == 1 and "does not exist" in result.stderr
-    assert not (tmp_path / "no").exists()
+    assert result.stderr == f"Error: {bad}:1: expected a number, found '0xZZ'\n"
+    result = run(runner, "som", "--model", str(tmp_path / "nope.npz"))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == f"Error: {tmp_path / 'nope.npz'}: no such model file"
+
+
+def test_unknown_item_is_one_line_before_anything_trains(runner):
+    result = run(runner, "interpolate", ":-)", ";D")
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: unknown item ':-)'; known items: :) :D :( D: :| :I :P :O ;) :B c: :c :3 3: :] "
+                             ":[ ;D\n")  # no "training its default model" note: the name is checked first
+
+
+def test_file_system_errors_are_one_line(runner, monkeypatch):
+    def denied(spec):
+        raise PermissionError(13, "Permission denied", "locked.h")
+
+    monkeypatch.setattr("genval.cli.datasets.load_dataset", denied)
+    result = run(runner, "show", "locked.h")
+    assert result.exit_code == 1
+    assert result.stderr == "Error: locked.h: Permission denied\n"
+
+
+@pytest.mark.parametrize("bug", [RuntimeError("a bug"), ValueError("a bug"), KeyError("a bug"), TypeError("a bug")])
+def test_other_errors_are_bugs_and_keep_their_traceback(runner, monkeypatch, bug):
+    def broken(*args, **kwargs):
+        raise bug
+
+    monkeypatch.setattr("genval.cli.maps.walk", broken)
+    with pytest.raises(type(bug), match="a bug"):
+        run(runner, "interpolate", ":)", ";D")
+    result = runner.invoke(cli, ["interpolate", ":)", ";D"])  # as a user would see it: not an "Error:" line
+    assert result.exception is bug and result.exit_code == 1
+    assert "Error:" not in result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--hidden", "25,,15"],
+     "Invalid value for '--hidden': '25,,15' is not a comma-separated list of positive integers (e.g. 25,15)"),
+    (["train", "--latent", "0"], "Invalid value for '--n-latent' / '--latent': 0 is not in the range x>=1."),
+    (["train", "--lr", "-1"], "Invalid value for '--learning-rate' / '--lr': -1.0 is not in the range x>0."),
+    (["train", "--optimizer", "sgd"],
+     "Invalid value for '--optimizer': 'sgd' is not one of 'gd', 'momentum', 'adaptive', 'adam'."),
+    (["train", "--noise", "0.1,x"],
+     "Invalid value for '--noise-levels' / '--noise': '0.1,x' is not a comma-separated list of numbers"),
+    (["train", "--epochs", "5", "--out", "no/m.npz"],
+     "Invalid value for '--out' / '-o': cannot write no/m.npz: the folder no does not exist"),
+    (["som", "--grid", "3y3"], "Invalid value for '--grid': '3y3' is not a grid like 3x3 (rows x columns)"),
+    (["som", "--grid", "0x3"], "Invalid value for '--grid': '0x3': a grid needs at least 1 row and 1 column"),
+    (["som", "--topology", "round"], "Invalid value for '--topology': 'round' is not one of 'rectangular', "
+                                     "'hexagonal'."),
+    (["som", "--plot", "missing/x.png"],
+     "Invalid value for '--plot': cannot write missing/x.png: the folder missing does not exist"),
+    (["interpolate", ":)", ":(", "--steps", "1"], "Invalid value for '--steps': 1 is not in the range x>=2."),
+    (["sample", "--method", "neuron"], "--method neuron needs --neuron N"),
+    (["sample", "--grid", "3x3", "--method", "neuron", "--neuron", "12"],
+     "Invalid value for '--neuron': 12: the 3x3 map has neurons 1 to 9"),
+    (["grid"], "Missing option '--plot'."),
+    (["denoise", "--noise", "2"], "Invalid value for '--levels' / '--noise': '2': every level must be in [0, 1]"),
+    (["audit", "--n", "0"], "Invalid value for '--n': 0 is not in the range x>=1."),
+    (["audit", "--compare", "--csv", "x.csv"], "--csv, --sheet and --plot describe one audit; leave out --compare"),
+    (["audit", "--vae"], "--vae adds a variational autoencoder to --compare; use both"),
+])
+def test_usage_errors_exit_2_with_one_message(runner, args, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run(runner, *args)
+    assert result.exit_code == 2, result.output
+    assert last_line(result) == f"Error: {message}"
+    assert result.stdout == "" and list(tmp_path.iterdir()) == []
+
+
+# --- train, show ----------------------------------------------------------------------------------
+
+def test_train_json_report(runner, tmp_path):
+    out = tmp_path / "m.npz"
+    result = run(runner, "train", "--stop-wrong-pixels", "0", "--out", str(out), "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["dataset"] == "emojis" and doc["model_kind"] == "Autoencoder"
+    assert doc["perfect"] == 17 and doc["within_one"] == 17
+    assert doc["stopped_early"] is True and doc["epochs_run"] < 10_000
+    assert doc["final_loss"] > 0 and doc["seconds"] > 0
+    assert [i["name"] for i in doc["items"]][:3] == [":)", ":D", ":("]
+    assert all(i["wrong_pixels"] == 0 for i in doc["items"])
+    model = load_model(out)
+    assert model.metadata_ == {"dataset": "emojis", "shape": [7, 5], "names": [i["name"] for i in doc["items"]]}
+    assert doc["params"] == {k: list(v) if isinstance(v, tuple) else v for k, v in model.get_params().items()}
+    assert result.stderr == "training on emojis\n"  # the bar's label: stderr is no terminal here
+
+
+def test_train_text_report(runner):
+    result = run(runner, "train", "--dataset", "font", "--epochs", "300", "--random-state", "1")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("font: 32 items, network 35-25-15-2-15-25-35, 300 epochs")
+    assert lines[1].split() == ["item", "wrong", "pixels"]
+    assert [line.split()[0] for line in lines[2:34]][:3] == ["`", "a", "b"] and len(lines) == 35
+    perfect = sum(line.split()[1] == "0" for line in lines[2:34])
+    assert lines[-1].startswith(f"perfect {perfect}/32, within one pixel ")
 
 
 def test_show(runner):
@@ -81,10 +218,16 @@ def test_show(runner):
     doc = json.loads(result.stdout)
     assert doc["shape"] == [7, 5] and doc["n_items"] == 17
     assert doc["items"][0] == {"name": ":)", "rows": [".....", ".#.#.", ".#.#.", ".....", "#...#", ".###.", "....."]}
-    text = run(runner, "show", "font", "--limit", "3").stdout.splitlines()
-    assert text[1].split() == ["`", "a", "b"]
-    assert text[2].split() == ["..#..", ".....", "#...."]
+    text = run(runner, "show", "font", "--limit", "3")
+    lines = text.stdout.splitlines()
+    assert lines[0] == "font: 32 items, 7x5"
+    assert lines[1].split() == ["`", "a", "b"]
+    assert lines[2].split() == ["..#..", ".....", "#...."]
+    assert lines[-1] == "... 29 more (--limit)"
+    assert text.stderr == "(bundled sets: emojis, font, digits)\n"
 
+
+# --- the map commands -----------------------------------------------------------------------------
 
 EMOJIS = [":)", ":D", ":(", "D:", ":|", ":I", ":P", ":O", ";)", ":B", "c:", ":c", ":3", "3:", ":]", ":[", ";D"]
 
@@ -92,9 +235,10 @@ EMOJIS = [":)", ":D", ":(", "D:", ":|", ":I", ":P", ":O", ";)", ":B", "c:", ":c"
 def test_som_text_lists_every_neuron_and_is_reproducible(runner):
     first = run(runner, "som", "--grid", "3x3")
     assert first.exit_code == 0, first.output
-    assert "training its default model" in first.stderr
+    assert first.stderr.startswith("first use of emojis: training its default Autoencoder (cached as ")
     lines = first.stdout.splitlines()
-    assert lines[0].startswith("3x3 rectangular map of 17 emojis codes")
+    assert lines[0] == ("3x3 rectangular map of 17 emojis codes (sigma 1, learning rate 0.5, 4500 iterations, "
+                        "gaussian, seed 0)")
     neuron_lines = lines[1:10]
     assert [line.split(":")[0] for line in neuron_lines] == [f"Neuron {k}" for k in range(1, 10)]
     items = [name for line in neuron_lines for name in line.split(": ", 1)[1:] for name in name.split()]
@@ -102,7 +246,7 @@ def test_som_text_lists_every_neuron_and_is_reproducible(runner):
     assert lines[10].startswith("quantization error ") and lines[11].startswith("topographic error ")
     second = run(runner, "som", "--grid", "3x3")
     assert second.stdout == first.stdout
-    assert "training" not in second.stderr
+    assert second.stderr == ""  # the default model came from the cache
 
 
 def test_som_json_schema(runner):
@@ -111,7 +255,8 @@ def test_som_json_schema(runner):
     assert [(n["row"], n["col"]) for n in doc["neurons"]] == [(r, c) for r in range(2) for c in range(3)]
     assert all(set(n) == {"row", "col", "items", "weight"} and len(n["weight"]) == 2 for n in doc["neurons"])
     assert sorted(i for n in doc["neurons"] for i in n["items"]) == sorted(EMOJIS)
-    assert doc["quantization_error"] > 0 and 0 <= doc["topographic_error"] <= 1
+    te = doc["topographic_error"]  # a share of the 17 codes
+    assert doc["quantization_error"] > 0 and 0 <= te <= 1 and te * 17 == pytest.approx(round(te * 17))
 
 
 def test_interpolate_json_schema_and_endpoints(runner):
@@ -121,6 +266,7 @@ def test_interpolate_json_schema_and_endpoints(runner):
     assert doc["from"] == ":]" and doc["to"] == ";D" and isinstance(doc["same_neuron"], bool)
     samples = doc["samples"]
     assert len(samples) == 10 and samples[0]["t"] == 0 and samples[-1]["t"] == 1
+    assert [s["t"] for s in samples] == [round(i / 9, 6) for i in range(10)]
     assert set(samples[0]) == {"t", "z", "neuron", "rows", "nearest", "hamming"}
     # The default model reconstructs every emoji, so the ends are the items themselves.
     assert samples[0]["nearest"] == ":]" and samples[0]["hamming"] == 0
@@ -136,7 +282,7 @@ def test_interpolate_text_and_som_path(runner):
     assert out[1].startswith("same neuron: ")
     assert out[2].startswith("neuron path: ")
     table = out[out.index(next(line for line in out if line.strip().startswith("sample"))) + 1:]
-    assert len(table) == 6 and table[0].split()[-2:] == [":)", "0"]
+    assert len(table) == 6 and table[0].split()[-2:] == [":)", "0"] and table[-1].split()[-2:] == [":(", "0"]
 
 
 def test_decode_takes_negative_coordinates(runner):
@@ -147,29 +293,13 @@ def test_decode_takes_negative_coordinates(runner):
 
 
 def test_sample_json(runner):
-    doc = json.loads(run(runner, "sample", "--n", "5", "--method", "gaussian", "--seed", "2", "--json").stdout)
-    assert doc["method"] == "gaussian" and len(doc["samples"]) == 5
-    again = json.loads(run(runner, "sample", "--n", "5", "--method", "gaussian", "--seed", "2", "--json").stdout)
-    assert again == doc
+    args = ["sample", "--n", "5", "--method", "gaussian", "--json", "--random-state"]
+    doc = json.loads(run(runner, *args, "2").stdout)
+    assert doc["method"] == "gaussian" and doc["random_state"] == 2 and len(doc["samples"]) == 5
+    assert json.loads(run(runner, *args, "2").stdout) == doc
+    assert json.loads(run(runner, *args, "3").stdout) != doc
     cell = json.loads(run(runner, "sample", "--grid", "3x3", "--method", "neuron", "--neuron", "2", "--json").stdout)
     assert {s["neuron"]["index"] for s in cell["samples"]} == {2}
-
-
-@pytest.mark.parametrize("args", [
-    ["som", "--grid", "3y3"], ["som", "--grid", "0x3"], ["interpolate", ":)", ":(", "--steps", "1"],
-    ["sample", "--method", "neuron"], ["grid"], ["som", "--topology", "round"],
-])
-def test_map_usage_errors(runner, args):
-    result = run(runner, *args)
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-
-
-def test_unknown_item_lists_the_known_ones(runner):
-    result = run(runner, "interpolate", ":-)", ";D")
-    assert result.exit_code == 1
-    assert result.stderr.startswith("Error: unknown item ':-)'; known items: :) :D :(")
-    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_pictures_are_written(runner, tmp_path):
@@ -179,8 +309,7 @@ def test_pictures_are_written(runner, tmp_path):
         result = run(runner, *args, str(path))
         assert result.exit_code == 0, result.output
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    result = run(runner, "som", "--plot", str(tmp_path / "missing" / "x.png"))
-    assert result.exit_code == 1 and "does not exist" in result.stderr
+        assert result.stderr.splitlines()[-1] == f"wrote {path}"
 
 
 def test_model_option_and_size_mismatch(runner, tmp_path):
@@ -188,29 +317,32 @@ def test_model_option_and_size_mismatch(runner, tmp_path):
 
     path = tmp_path / "font.npz"
     assert run(runner, "train", "--dataset", "font", "--epochs", "50", "--out", str(path)).exit_code == 0
-    doc = json.loads(run(runner, "som", "--model", str(path), "--dataset", "font", "--grid", "2x2", "--json").stdout)
-    assert sum(len(n["items"]) for n in doc["neurons"]) == 32
+    result = run(runner, "som", "--model", str(path), "--dataset", "font", "--grid", "2x2", "--json")
+    assert sum(len(n["items"]) for n in json.loads(result.stdout)["neurons"]) == 32
+    assert result.stderr == ""  # nothing trained
     digits_model = tmp_path / "digits.npz"
     Autoencoder(epochs=2).fit(load_dataset("digits").X[:20]).save(digits_model)
     result = run(runner, "som", "--model", str(digits_model))
     assert result.exit_code == 1
-    assert "the model expects 64 pixels per item but emojis has 35" in result.stderr
-    result = run(runner, "som", "--model", str(tmp_path / "nope.npz"))
-    assert result.exit_code == 1 and "no such model file" in result.stderr
+    assert result.stderr == ("Error: the model expects 64 pixels per item but emojis has 35 (7x5); "
+                             "train a model on this set\n")
 
+
+# --- audit ----------------------------------------------------------------------------------------
 
 def test_audit_json_is_reproducible_byte_for_byte(runner):
-    args = ["audit", "--strategy", "random", "--n", "3000", "--seed", "0", "--grid", "3x3", "--json"]
+    args = ["audit", "--strategy", "random", "--n", "3000", "--random-state", "0", "--grid", "3x3", "--json"]
     first = run(runner, *args)
     assert first.exit_code == 0, first.output
     assert run(runner, *args).stdout == first.stdout
     doc = json.loads(first.stdout)
-    assert doc["counts"]["total"] == 3000
-    assert set(doc) >= {"strategy", "counts", "ratios", "failures", "som_agreement", "ambiguity", "checks"}
+    assert doc["counts"]["total"] == 3000 and doc["random_state"] == 0
+    assert set(doc) == {"strategy", "dataset", "checks", "grid", "random_state", "counts", "ratios", "failures",
+                        "som_agreement", "ambiguity"}
     validity = doc["ratios"]["validity"]
     assert validity["value"] == validity["numerator"] / validity["denominator"]
     assert doc["checks"]["names"] == ["eyes", "mouth"]
-    assert run(runner, *args[:-2], "1", "--json").stdout != first.stdout
+    assert run(runner, *args[:-4], "--seed", "1", "--grid", "3x3", "--json").stdout != first.stdout
 
 
 def test_audit_text_outputs_and_min_validity(runner, tmp_path):
@@ -219,38 +351,46 @@ def test_audit_text_outputs_and_min_validity(runner, tmp_path):
                  "--sheet", str(paths["sheet.png"]), "--plot", str(paths["plot.png"]), "--min-validity", "0.01")
     assert result.exit_code == 0, result.output
     out = result.stdout.splitlines()
-    assert out[0].startswith("audit 'random' of emojis")
+    assert out[0] == "audit 'random' of emojis, checks: emojis: two eyes and a mouth, map 3x3, seed 0"
     assert any(line.strip().startswith("valid ") and "= valid / total" in line for line in out)
     assert len(paths["csv"].read_text().splitlines()) == 801
     for key in ("sheet.png", "plot.png"):
         assert paths[key].read_bytes()[:4] == b"\x89PNG"
+    doc = json.loads(run(runner, "audit", "--n", "800", "--grid", "3x3", "--json").stdout)
+    validity = doc["ratios"]["validity"]["value"]
     below = run(runner, "audit", "--n", "800", "--grid", "3x3", "--min-validity", "0.999")
     assert below.exit_code == 3
-    assert "is below --min-validity 0.999" in below.stderr
+    assert last_line(below) == f"validity {validity:.3f} is below --min-validity 0.999"
 
 
 def test_audit_compare_table(runner):
     result = run(runner, "audit", "--compare", "--n", "1000", "--grid", "3x3")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
+    assert lines[0] == "emojis, checks: emojis: two eyes and a mouth, map 3x3, seed 0, n 1000"
     assert lines[1].split()[:5] == ["model", "strategy", "total", "valid", "validity"]
-    assert [line.split()[1] for line in lines[2:7]] == ["random", "prior", "lines", "som-path", "grid"]
-    assert lines[7].startswith("skipped") and lines[7].endswith("autoencoder vae-prior")
+    assert [line.split()[:2] for line in lines[2:7]] == [["autoencoder", s]
+                                                         for s in ("random", "prior", "lines", "som-path", "grid")]
+    assert lines[7] == ("skipped (nothing to sample there: no two items share a neuron, or not a VAE): "
+                        "autoencoder vae-prior")
     doc = json.loads(run(runner, "audit", "--compare", "--n", "500", "--grid", "8x8", "--json").stdout)
     assert [d["strategy"] for d in doc["strategies"]] == ["random", "prior", "grid"]
     assert doc["skipped"] == ["autoencoder lines", "autoencoder som-path", "autoencoder vae-prior"]
+    assert doc["random_state"] == 0 and doc["dataset"] == "emojis"
 
 
-@pytest.mark.parametrize("args, code, message", [
-    (["--n", "0"], 2, "Invalid value for '--n'"),
-    (["--strategy", "spiral"], 2, "Invalid value for '--strategy'"),
-    (["--min-validity", "1.5"], 2, "Invalid value for '--min-validity'"),
-    (["--compare", "--csv", "x.csv"], 2, "leave out --compare"),
-])
-def test_audit_usage_errors(runner, args, code, message):
-    result = run(runner, "audit", *args)
-    assert result.exit_code == code
-    assert message in result.stderr
+def test_audit_compare_with_a_vae(runner):
+    result = run(runner, "audit", "--compare", "--vae", "--n", "500", "--grid", "3x3", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    rows = [(d["model"], d["strategy"]) for d in doc["strategies"]]
+    assert rows == [("autoencoder", s) for s in ("random", "prior", "lines", "som-path", "grid")] + [
+        ("vae", s) for s in ("random", "prior", "lines", "som-path", "grid", "vae-prior")]
+    assert doc["skipped"] == ["autoencoder vae-prior"]
+    notes = [line for line in result.stderr.splitlines() if line.startswith("first use")]
+    assert [line.split(" (cached")[0] for line in notes] == [
+        "first use of emojis: training its default Autoencoder",
+        "first use of emojis: training its default VariationalAutoencoder"]
 
 
 def test_audit_bad_input_is_one_line_and_writes_nothing(runner, tmp_path):
@@ -259,13 +399,11 @@ def test_audit_bad_input_is_one_line_and_writes_nothing(runner, tmp_path):
     result = run(runner, "audit", "--rules", str(rules), "--n", "10")
     assert result.exit_code == 1
     assert result.stderr == f"Error: {rules}: rule 'eyes': rows 1-9 outside the 7x5 grid (expected 1 <= first <= last <= 7)\n"
-    missing = tmp_path / "nowhere" / "out.csv"
-    result = run(runner, "audit", "--n", "10", "--csv", str(missing))
-    assert result.exit_code == 1 and "does not exist" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml"]
     result = run(runner, "audit", "--strategy", "lines", "--grid", "8x8", "--n", "10")
     assert result.exit_code == 1
-    assert "no two items share a neuron on the 8x8 map" in result.stderr
+    assert last_line(result) == ("Error: no two items share a neuron on the 8x8 map, so 'lines' has nothing to walk; "
+                                 "use a smaller map (--grid)")
 
 
 def test_audit_with_a_rule_file(runner, tmp_path):
@@ -275,56 +413,69 @@ def test_audit_with_a_rule_file(runner, tmp_path):
     assert doc["checks"] == {"title": "some ink", "names": ["not_empty", "ink_range"]}
 
 
+# --- variational autoencoder, denoising, sweeps ---------------------------------------------------
+
 def test_train_vae_and_denoiser(runner, tmp_path):
     path = tmp_path / "vae.npz"
     doc = json.loads(run(runner, "train", "--vae", "--beta", "0.1", "--out", str(path), "--json").stdout)
-    assert doc["model_kind"] == "VariationalAutoencoder" and doc["perfect"] == 17
+    assert doc["model_kind"] == "VariationalAutoencoder" and doc["perfect"] == 17 and doc["params"]["beta"] == 0.1
     assert json.loads(run(runner, "som", "--model", str(path), "--grid", "2x2", "--json").stdout)["grid"] == [2, 2]
-    doc = json.loads(run(runner, "train", "--noise", "0,0.1", "--epochs", "50", "--json").stdout)
-    assert doc["epochs_run"] == 50
-    bad = run(runner, "train", "--noise", "0.1,x")
-    assert bad.exit_code == 2 and "Invalid value for --noise" in bad.stderr
-
-
-def test_audit_compare_with_a_vae(runner):
-    result = run(runner, "audit", "--compare", "--vae", "--n", "500", "--grid", "3x3", "--json")
-    assert result.exit_code == 0, result.output
-    doc = json.loads(result.stdout)
-    rows = [(d["model"], d["strategy"]) for d in doc["strategies"]]
-    assert ("vae", "vae-prior") in rows and ("autoencoder", "random") in rows
-    assert doc["skipped"] == ["autoencoder vae-prior"]
-    assert run(runner, "audit", "--vae").exit_code == 2
+    doc = json.loads(run(runner, "train", "--noise-levels", "0,0.1", "--epochs", "50", "--json").stdout)
+    assert doc["epochs_run"] == 50 and doc["params"]["noise_levels"] == [0.0, 0.1]
 
 
 def test_denoise_command(runner, tmp_path):
     plot = tmp_path / "d.png"
-    result = run(runner, "denoise", "--epochs", "100", "--trials", "5", "--noise", "0.1,0.2", "--json",
+    result = run(runner, "denoise", "--epochs", "100", "--trials", "5", "--levels", "0.1,0.2", "--json",
                  "--plot", str(plot))
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["dataset"] == "font" and [lv["level"] for lv in doc["levels"]] == [0.1, 0.2]
+    assert doc["model"].startswith("trained on flip noise 0, 0.1, 0.15, 0.2 for 100 epochs in ")
     assert set(doc["levels"][0]) == {"level", "samples", "restored", "within_one", "bound_restored",
                                      "bound_within_one"}
     assert doc["levels"][0]["samples"] == 160
     assert plot.read_bytes()[:4] == b"\x89PNG"
-    text = run(runner, "denoise", "--epochs", "50", "--trials", "2", "--noise", "0.1").stdout.splitlines()
-    assert text[1].split()[:3] == ["level", "restored", "within"]
-    assert run(runner, "denoise", "--noise", "2").exit_code == 2
+    alias = run(runner, "denoise", "--epochs", "100", "--trials", "5", "--noise", "0.1,0.2", "--json")
+    assert json.loads(alias.stdout)["levels"] == doc["levels"]
+    text = run(runner, "denoise", "--epochs", "50", "--trials", "2", "--levels", "0.1", "--train-noise", "0,0.3")
+    lines = text.stdout.splitlines()
+    assert "trained on flip noise 0, 0.3 for 50 epochs" in lines[0]
+    assert lines[1].split()[:3] == ["level", "restored", "within"] and len(lines) == 3
+
+
+SWEEP_NEW = 'dataset = "emojis"\n[fixed]\nepochs = 40\n[grid]\nn_latent = [2, 3]\nrandom_state = [0, 1]\n'
+SWEEP_OLD = 'dataset = "emojis"\n[fixed]\nepochs = 40\n[grid]\nlatent = [2, 3]\nseed = [0, 1]\n'
 
 
 def test_sweep_command(runner, tmp_path):
     config = tmp_path / "tiny.toml"
-    config.write_text('dataset = "emojis"\n[fixed]\nepochs = 40\n[grid]\nlatent = [2, 3]\nseed = [0, 1]\n')
+    config.write_text(SWEEP_NEW)
     out = tmp_path / "tiny.csv"
     result = run(runner, "sweep", str(config), "--out", str(out))
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].startswith("tiny: 4 runs on emojis (4 run now, 0 already in")
-    assert lines[1].split()[:3] == ["latent", "runs", "final"]
+    assert lines[1].split()[:3] == ["n_latent", "runs", "final"]
     assert [line.split()[0] for line in lines[2:]] == ["2", "3"]
+    assert out.read_text().splitlines()[0].startswith("run,hidden,n_latent,")
     doc = json.loads(run(runner, "sweep", str(config), "--out", str(out), "--json").stdout)
     assert doc["ran"] == 0 and doc["skipped"] == 4 and len(doc["summary"]) == 2
     bad = tmp_path / "bad.toml"
     bad.write_text("[grid]\nepochs = []\n")
     result = run(runner, "sweep", str(bad))
-    assert result.exit_code == 1 and "'epochs' must be a non-empty list" in result.stderr
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: {bad}: [grid] 'epochs' must be a non-empty list of values "
+                             "(an integer >= 1 each)\n")
+
+
+def test_sweep_files_with_the_old_keys_give_the_same_runs(runner, tmp_path):
+    new, old = tmp_path / "new.toml", tmp_path / "old.toml"
+    new.write_text(SWEEP_NEW)
+    old.write_text(SWEEP_OLD)
+    first = json.loads(run(runner, "sweep", str(new), "--out", str(tmp_path / "new.csv"), "--json").stdout)
+    # The old file is the same sweep: resumed from the new one's CSV, it has nothing left to run.
+    again = json.loads(run(runner, "sweep", str(old), "--out", str(tmp_path / "new.csv"), "--json").stdout)
+    assert (again["ran"], again["skipped"]) == (0, 4)
+    assert [e["settings"] for e in again["summary"]] == [{"n_latent": "2"}, {"n_latent": "3"}]
+    assert [e["final_loss"] for e in again["summary"]] == [e["final_loss"] for e in first["summary"]]
