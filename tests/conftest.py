@@ -1,9 +1,25 @@
+import os
+import shutil
+import tempfile
+
 import matplotlib
 import pytest
 
-from genval import Autoencoder, LatentSOM, LatentSpace, load_dataset
-
 matplotlib.use("Agg")
+
+from genval import Autoencoder, LatentSOM, LatentSpace, load_dataset  # noqa: E402  (after choosing the backend)
+
+_SESSION_CACHE = tempfile.mkdtemp(prefix="genval-test-cache-")
+
+
+def pytest_configure(config):
+    # The docstring examples under genval/ run outside this folder's fixtures: they get
+    # an empty cache folder of their own too, never the user's.
+    os.environ["GENVAL_CACHE"] = _SESSION_CACHE
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(_SESSION_CACHE, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
