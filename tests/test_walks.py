@@ -69,9 +69,14 @@ def test_sampling_methods(space):
     lo, hi = space.box()
     box = sample_latent(space, 1000, "box", random_state=3)
     assert box.shape == (1000, 2) and np.all(box >= lo) and np.all(box <= hi)
+    # uniform: it reaches every side of the box, and each half holds about half the points
+    np.testing.assert_allclose(box.min(axis=0), lo, atol=0.02 * (hi - lo).max())
+    np.testing.assert_allclose(box.max(axis=0), hi, atol=0.02 * (hi - lo).max())
+    assert np.all(np.abs((box < (lo + hi) / 2).mean(axis=0) - 0.5) < 0.06)
     np.testing.assert_array_equal(box, sample_latent(space, 1000, "box", random_state=3))
     gauss = sample_latent(space, 20000, "gaussian", random_state=3)
     np.testing.assert_allclose(gauss.mean(axis=0), space.codes.mean(axis=0), atol=0.2)
+    np.testing.assert_allclose(np.cov(gauss, rowvar=False), np.cov(space.codes, rowvar=False), rtol=0.05, atol=0.5)
     cell = sample_latent(space, 50, "neuron", neuron=4, random_state=3)
     assert len(cell) == 50 and set(space.som.winners(cell)) == {4}
     with pytest.raises(ValueError, match="needs a neuron between 0 and 8"):
