@@ -51,8 +51,9 @@ def test_bundled_sets_load_from_any_directory(tmp_path, monkeypatch):
 
 def test_bitmap_set_is_read_only_and_validated():
     s = BitmapSet(["a", "b"], [[0, 1, 1, 0], [1, 0, 0, 1]], (2, 2))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="read-only"):
         s.X[0, 0] = 1
+    assert s.X.tolist() == [[0, 1, 1, 0], [1, 0, 0, 1]]
     with pytest.raises(ValueError, match="duplicate item name 'a'"):
         BitmapSet(["a", "a"], np.zeros((2, 4)), (2, 2))
     with pytest.raises(ValueError, match=r"shape \(n_items, height\*width\)"):
