@@ -148,8 +148,9 @@ def open_space(space: dict, **kwargs):
     from genval.walks import build_space  # here, so that commands without a latent space start faster
 
     dataset = space["dataset"]
+    name = dataset if isinstance(dataset, str) else dataset.title
     with ProgressBar() as bar:
-        return build_space(**space, **kwargs, **training_callbacks(bar, dataset if isinstance(dataset, str) else dataset.title))
+        return build_space(**space, **kwargs, **training_callbacks(bar, name))
 
 
 class ProgressBar:

@@ -107,7 +107,8 @@ def test_map_aliases_give_the_same_map(runner):
 def test_library_errors_are_one_line(runner, tmp_path):
     result = run(runner, "train", "--dataset", "nope")
     assert result.exit_code == 1
-    assert result.stderr == "Error: unknown dataset 'nope'; bundled sets are emojis, font, digits, or give a file path\n"
+    assert result.stderr == ("Error: unknown dataset 'nope'; bundled sets are emojis, font, digits, "
+                             "or give a file path\n")
     bad = tmp_path / "bad.h"
     bad.write_text("int F[1][2] = {{0x1, 0xZZ}};\n")
     result = run(runner, "train", "--dataset", str(bad))
@@ -398,7 +399,8 @@ def test_audit_bad_input_is_one_line_and_writes_nothing(runner, tmp_path):
     rules.write_text("[[rule]]\nname = 'eyes'\nrows = [1, 9]\n")
     result = run(runner, "audit", "--rules", str(rules), "--n", "10")
     assert result.exit_code == 1
-    assert result.stderr == f"Error: {rules}: rule 'eyes': rows 1-9 outside the 7x5 grid (expected 1 <= first <= last <= 7)\n"
+    assert result.stderr == (f"Error: {rules}: rule 'eyes': rows 1-9 outside the 7x5 grid "
+                             "(expected 1 <= first <= last <= 7)\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml"]
     result = run(runner, "audit", "--strategy", "lines", "--grid", "8x8", "--n", "10")
     assert result.exit_code == 1
