@@ -16,6 +16,8 @@ from genval.bitmaps import load_dataset
 from genval.optimizers import OPTIMIZERS
 from genval.vae import VariationalAutoencoder
 
+DEFAULTS = Autoencoder().get_params()  # the options' defaults are the estimator's
+
 
 def json_params(model) -> dict:
     """The model's parameters as JSON values (tuples as lists)."""
@@ -24,18 +26,18 @@ def json_params(model) -> dict:
 
 @click.command()
 @dataset_option()
-@click.option("--hidden", type=LAYER_WIDTHS, default="25,15", show_default=True,
+@click.option("--hidden", type=LAYER_WIDTHS, default=",".join(map(str, DEFAULTS["hidden"])), show_default=True,
               help="Encoder layer widths; the decoder mirrors them.")
-@click.option("--n-latent", "--latent", "n_latent", type=click.IntRange(min=1), default=2, show_default=True,
-              help="Latent dimensions.")
-@click.option("--activation", type=click.Choice(list(ACTIVATIONS)), default="tanh", show_default=True)
+@click.option("--n-latent", "--latent", "n_latent", type=click.IntRange(min=1), default=DEFAULTS["n_latent"],
+              show_default=True, help="Latent dimensions.")
+@click.option("--activation", type=click.Choice(list(ACTIVATIONS)), default=DEFAULTS["activation"], show_default=True)
 @click.option("--activation-param", type=click.FloatRange(min=0, min_open=True), default=None,
               help="tanh/sigmoid beta, leaky ReLU slope or ELU alpha.")
-@click.option("--loss", type=click.Choice(["bce", "mse"]), default="bce", show_default=True)
-@click.option("--optimizer", type=click.Choice(list(OPTIMIZERS)), default="adam", show_default=True)
-@click.option("--learning-rate", "--lr", "learning_rate", type=click.FloatRange(min=0, min_open=True), default=0.004,
-              show_default=True, help="The optimizer's step size.")
-@click.option("--epochs", type=click.IntRange(min=1), default=10_000, show_default=True)
+@click.option("--loss", type=click.Choice(["bce", "mse"]), default=DEFAULTS["loss"], show_default=True)
+@click.option("--optimizer", type=click.Choice(list(OPTIMIZERS)), default=DEFAULTS["optimizer"], show_default=True)
+@click.option("--learning-rate", "--lr", "learning_rate", type=click.FloatRange(min=0, min_open=True),
+              default=DEFAULTS["learning_rate"], show_default=True, help="The optimizer's step size.")
+@click.option("--epochs", type=click.IntRange(min=1), default=DEFAULTS["epochs"], show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,
               help="Mini-batch size (1 = online); default: the full set each epoch.")
 @click.option("--stop-wrong-pixels", "--stop-wrong", "stop_wrong_pixels", type=click.IntRange(min=0), default=None,
