@@ -7,7 +7,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from genval import load_model
+from genval import build_space, load_model
 from genval.cli.main import COMMANDS, cli
 
 
@@ -258,6 +258,10 @@ def test_som_json_schema(runner):
     assert sorted(i for n in doc["neurons"] for i in n["items"]) == sorted(EMOJIS)
     te = doc["topographic_error"]  # a share of the 17 codes
     assert doc["quantization_error"] > 0 and 0 <= te <= 1 and te * 17 == pytest.approx(round(te * 17))
+    space = build_space("emojis", grid=(2, 3), topology="hexagonal")  # the library, same settings: same map
+    assert doc["neurons"] == [n.to_dict() for n in space.som.neuron_table(space.codes, space.bitmaps.names)]
+    assert (doc["quantization_error"], te) == (space.som.quantization_error(space.codes),
+                                               space.som.topographic_error(space.codes))
 
 
 def test_interpolate_json_schema_and_endpoints(runner):
@@ -286,11 +290,19 @@ def test_interpolate_text_and_som_path(runner):
     assert len(table) == 6 and table[0].split()[-2:] == [":)", "0"] and table[-1].split()[-2:] == [":(", "0"]
 
 
-def test_decode_takes_negative_coordinates(runner):
+def test_decode_takes_negative_coordinates_and_says_what_the_library_says(runner):
     doc = json.loads(run(runner, "decode", "-1.5", "0.5", "--json").stdout)
-    assert doc["z"] == [-1.5, 0.5] and len(doc["rows"]) == 7
+    space = build_space("emojis")  # the default model the command trained and cached, the same map
+    located = space.locate([[-1.5, 0.5]])
+    k, cols = int(located.neuron[0]), space.som.grid_[1]
+    assert doc == {"z": [-1.5, 0.5], "neuron": {"index": k + 1, "row": k // cols, "col": k % cols},
+                   "rows": space.rows(located.pixels[0]), "nearest": space.bitmaps.names[located.nearest[0]],
+                   "hamming": int(located.hamming[0])}
     text = run(runner, "decode", "0", "0.5").stdout.splitlines()
-    assert text[0].startswith("z = (0, 0.5): Neuron ") and len(text) == 8
+    located = space.locate([[0, 0.5]])
+    assert text[0] == (f"z = (0, 0.5): Neuron {located.neuron[0] + 1}, nearest item "
+                       f"{space.bitmaps.names[located.nearest[0]]} at Hamming distance {located.hamming[0]}")
+    assert text[1:] == space.rows(located.pixels[0])
 
 
 def test_sample_json(runner):
