@@ -33,6 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from genval.errors import ParameterError
+
 __all__ = ["ACTIVATIONS", "LOSSES", "make_activation", "make_loss"]
 
 
@@ -227,13 +229,13 @@ def make_activation(name: str, param: float | None = None):
     try:
         cls, field = ACTIVATIONS[name]
     except (KeyError, TypeError):
-        raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}") from None
+        raise ParameterError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}") from None
     if param is None:
         return cls()
     if field is None:
-        raise ValueError(f"activation {name!r} takes no parameter, got {param}")
+        raise ParameterError(f"activation {name!r} takes no parameter, got {param}")
     if not isinstance(param, (int, float)) or not math.isfinite(param) or param <= 0:
-        raise ValueError(f"the {field} of {name} must be a positive number, got {param!r}")
+        raise ParameterError(f"the {field} of {name} must be a positive number, got {param!r}")
     return cls(**{field: float(param)})
 
 
@@ -250,7 +252,7 @@ class BinaryCrossEntropy:
 
     def check_output(self, output) -> None:
         if not isinstance(output, Sigmoid):
-            raise ValueError("loss='bce' needs output_activation='sigmoid' (pixels in [0, 1]); "
+            raise ParameterError("loss='bce' needs output_activation='sigmoid' (pixels in [0, 1]); "
                              "use loss='mse' for other outputs")
 
     def evaluate(self, z, T, output, Y, delta, tmp, scale: float) -> float:
@@ -307,4 +309,4 @@ def make_loss(name: str):
     try:
         return LOSSES[name]()
     except (KeyError, TypeError):
-        raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}") from None
+        raise ParameterError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}") from None

@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from genval._estimator import atomic_write, read_npz, resolve_rng
 from genval.activations import make_activation, make_loss
 from genval.bitmaps import BitmapSet
-from genval.errors import ModelFileError
+from genval.errors import ModelFileError, ParameterError
 from genval.network import ActivityL1, Contractive, GaussianCode, LinearCode, Network, Params
 from genval.noise import make_noise
 from genval.optimizers import make_optimizer
@@ -74,7 +74,7 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
     def _validate_params(self) -> None:
         hidden = self.hidden
         if not isinstance(hidden, (tuple, list)) or not all(_is_int(h, 1) for h in hidden):
-            raise ValueError(f"hidden must be a tuple of positive layer widths, got {hidden!r}")
+            raise ParameterError(f"hidden must be a tuple of positive layer widths, got {hidden!r}")
         checks = [
             ("n_latent", _is_int(self.n_latent, 1), "a positive integer"),
             ("learning_rate", _is_number(self.learning_rate, 0, strict=True), "a positive number"),
@@ -89,10 +89,10 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
         ]
         for name, ok, expected in checks:
             if not ok:
-                raise ValueError(f"{name} must be {expected}, got {getattr(self, name)!r}")
+                raise ParameterError(f"{name} must be {expected}, got {getattr(self, name)!r}")
         levels = self.noise_levels
         if not isinstance(levels, (tuple, list)) or not all(_is_number(p, 0) and p <= 1 for p in levels):
-            raise ValueError(f"noise_levels must be a tuple of numbers in [0, 1], got {levels!r}")
+            raise ParameterError(f"noise_levels must be a tuple of numbers in [0, 1], got {levels!r}")
         if levels:
             make_noise(self.noise)
         make_optimizer(self.optimizer, np.zeros(1), float(self.learning_rate), self.optimizer_options)
@@ -111,7 +111,7 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
     def _check_Z(self, Z) -> np.ndarray:
         Z = check_array(Z, dtype=np.float64)
         if Z.shape[1] != self._net.code.n_latent:
-            raise ValueError(f"Z has {Z.shape[1]} features, but {type(self).__name__} is expecting "
+            raise ParameterError(f"Z has {Z.shape[1]} features, but {type(self).__name__} is expecting "
                              f"{self._net.code.n_latent} latent dimensions as input.")
         return Z
 
@@ -152,7 +152,7 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
         if self.loss == "bce" and (X.min() < 0 or X.max() > 1):
             # "Negative values in data" is the phrase scikit-learn's checks expect.
             found = "Negative values in data" if X.min() < 0 else "Values above 1 in data"
-            raise ValueError(f"{found}: X must hold values in [0, 1] for loss='bce'; for other data use "
+            raise ParameterError(f"{found}: X must hold values in [0, 1] for loss='bce'; for other data use "
                              "loss='mse' with output_activation='identity'")
         init_rng, shuffle_rng, noise_rng = resolve_rng(self.random_state).spawn(3)
         levels = tuple(float(p) for p in self.noise_levels)
@@ -449,7 +449,7 @@ class VariationalAutoencoder(_BaseAutoencoder):
 
     def _code(self) -> GaussianCode:
         if not _is_number(self.beta, 0):
-            raise ValueError(f"beta must be a number >= 0, got {self.beta!r}")
+            raise ParameterError(f"beta must be a number >= 0, got {self.beta!r}")
         return GaussianCode(int(self.n_latent), float(self.beta))
 
     def encode(self, X) -> tuple[np.ndarray, np.ndarray]:
@@ -487,7 +487,7 @@ def wrong_pixels(model: _BaseAutoencoder, X, T=None) -> np.ndarray:
     X = np.asarray(_as_array(X), dtype=float)
     T = X if T is None else np.asarray(_as_array(T), dtype=float)
     if T.shape != X.shape:
-        raise ValueError(f"T has shape {T.shape}, but X has shape {X.shape}")
+        raise ParameterError(f"T has shape {T.shape}, but X has shape {X.shape}")
     return ((model.reconstruct(X) > 0.5) != (T > 0.5)).sum(axis=1)
 
 

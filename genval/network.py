@@ -36,6 +36,8 @@ import numpy as np
 
 from genval.activations import Identity
 
+from genval.errors import ParameterError
+
 __all__ = ["ActivityL1", "Contractive", "GaussianCode", "LinearCode", "Network", "Workspace"]
 
 
@@ -242,7 +244,7 @@ class Network:
         self.code_penalties = [p for p in penalties if p.site == "code"]
         self.first_layer_penalties = [p for p in penalties if p.site == "first_layer"]
         if self.first_layer_penalties and not hidden:
-            raise ValueError("the contractive penalty needs at least one hidden layer")
+            raise ParameterError("the contractive penalty needs at least one hidden layer")
         self.n_params = sum(a * b for a, b in self.shapes)
 
     def views(self, theta: np.ndarray) -> list[np.ndarray]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from genval.errors import ParameterError
+
 __all__ = ["NOISES", "flip_noise", "gaussian_noise", "make_noise"]
 
 
@@ -46,4 +48,4 @@ def make_noise(name: str):
     try:
         return NOISES[name]
     except KeyError:
-        raise ValueError(f"unknown noise {name!r}; choose one of {', '.join(NOISES)}") from None
+        raise ParameterError(f"unknown noise {name!r}; choose one of {', '.join(NOISES)}") from None

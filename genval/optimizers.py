@@ -14,6 +14,8 @@ import math
 
 import numpy as np
 
+from genval.errors import ParameterError
+
 __all__ = ["OPTIMIZERS", "make_optimizer"]
 
 
@@ -34,7 +36,7 @@ class Momentum:
 
     def __init__(self, theta: np.ndarray, learning_rate: float, momentum: float = 0.9):
         if not 0 <= momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+            raise ParameterError(f"momentum must be in [0, 1), got {momentum}")
         self.learning_rate = learning_rate
         self.momentum = momentum
         self._v = np.zeros_like(theta)
@@ -59,9 +61,9 @@ class AdaptiveLearningRate(GradientDescent):
                  decrease: float = 0.1, patience: int = 5):
         super().__init__(theta, learning_rate)
         if not 0 < decrease < 1:
-            raise ValueError(f"decrease must be in (0, 1), got {decrease}")
+            raise ParameterError(f"decrease must be in (0, 1), got {decrease}")
         if patience < 1:
-            raise ValueError(f"patience must be >= 1, got {patience}")
+            raise ParameterError(f"patience must be >= 1, got {patience}")
         # By default the rate may grow by a tenth of its starting value per step.
         self.increase = 0.1 * learning_rate if increase is None else increase
         self.decrease = decrease
@@ -100,7 +102,7 @@ class Adam:
                  beta_2: float = 0.999, epsilon: float = 1e-8, amsgrad: bool = True):
         for name, b in (("beta_1", beta_1), ("beta_2", beta_2)):
             if not 0 <= b < 1:
-                raise ValueError(f"{name} must be in [0, 1), got {b}")
+                raise ParameterError(f"{name} must be in [0, 1), got {b}")
         self.learning_rate = learning_rate
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
         self._m = np.zeros_like(theta)
@@ -160,12 +162,12 @@ def make_optimizer(name: str, theta: np.ndarray, learning_rate: float, options: 
     try:
         cls = OPTIMIZERS[name]
     except KeyError:
-        raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}") from None
+        raise ParameterError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}") from None
     options = dict(options or {})
     allowed = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "theta", "learning_rate")]
     unknown = sorted(set(options) - set(allowed))
     if unknown:
-        raise ValueError(
+        raise ParameterError(
             f"unknown option(s) {', '.join(unknown)} for optimizer {name!r}; "
             f"it takes {', '.join(allowed) or 'none'}"
         )
