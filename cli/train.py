@@ -11,10 +11,9 @@ from ._common import (
     random_state_option,
 )
 from genval.activations import ACTIVATIONS
-from genval.autoencoder import Autoencoder, reconstruction_report
+from genval.autoencoder import Autoencoder, VariationalAutoencoder, reconstruction_report
 from genval.bitmaps import load_dataset
 from genval.optimizers import OPTIMIZERS
-from genval.vae import VariationalAutoencoder
 
 DEFAULTS = Autoencoder().get_params()  # the options' defaults are the estimator's
 

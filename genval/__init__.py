@@ -46,7 +46,7 @@ _EXPORTS = {
     "LatentSOM": "genval.som",
     "Neuron": "genval.som",
     "load_som": "genval.som",
-    "VariationalAutoencoder": "genval.vae",
+    "VariationalAutoencoder": "genval.autoencoder",
     "LatentSpace": "genval.walks",
     "Located": "genval.walks",
     "Walk": "genval.walks",

@@ -21,10 +21,10 @@ import re
 from pathlib import Path
 from typing import Callable
 
-from genval.autoencoder import MODEL_VERSION, Autoencoder
+from genval.autoencoder import MODEL_VERSION, Autoencoder, VariationalAutoencoder, load_model
 from genval.bitmaps import BitmapSet
 from genval.errors import ModelFileError, ParameterError
-from genval.vae import VariationalAutoencoder
+from genval.training import TRAINING_REVISION
 
 __all__ = ["DEFAULT_MODEL", "cache_dir", "default_model", "default_model_path"]
 
@@ -46,7 +46,7 @@ def cache_dir() -> Path:
 def _key(bitmaps: BitmapSet, kind: str = "autoencoder") -> str:
     h = hashlib.sha256()
     h.update(json.dumps({"names": bitmaps.names, "shape": bitmaps.shape, "model": DEFAULT_MODEL,
-                         "kind": kind, "format": MODEL_VERSION}).encode())
+                         "kind": kind, "format": MODEL_VERSION, "training": TRAINING_REVISION}).encode())
     h.update(bitmaps.X.tobytes())
     return h.hexdigest()[:16]
 
@@ -55,7 +55,7 @@ def default_model_path(bitmaps: BitmapSet, kind: str = "autoencoder") -> Path:
     """Where the default model (``kind`` "autoencoder" or "vae") of ``bitmaps`` is cached.
 
     The name holds the set's title and a hash of its names, pixels, the
-    default settings and the model format:
+    default settings, the model format and the training revision:
 
     >>> from genval import load_dataset
     >>> default_model_path(load_dataset("emojis"), "vae").name  # doctest: +ELLIPSIS
@@ -101,7 +101,7 @@ def default_model(bitmaps: BitmapSet, progress: Callable[[int, float], None] | N
     klass = Autoencoder if kind == "autoencoder" else VariationalAutoencoder
     if path.exists():
         try:
-            model = Autoencoder.load(path)
+            model = load_model(path)
             if (model.metadata_.get("cache_key") == key and type(model) is klass
                     and model.n_features_in_ == bitmaps.n_features):
                 return model, True

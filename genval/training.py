@@ -37,7 +37,11 @@ import numpy as np
 from genval.errors import ParameterError, TrainingDivergedError
 from genval.network import Network, Params
 
-__all__ = ["Corruption", "TrainingResult", "train"]
+__all__ = ["TRAINING_REVISION", "Corruption", "TrainingResult", "train"]
+
+# Raised whenever the same settings and seed train a different model, so that
+# cached default models trained by an older loop are trained again.
+TRAINING_REVISION = 2
 
 # Steps below this many multiply-adds (parameters x batch rows) run on one BLAS
 # thread. The standard denoiser (27M per step) trains 20% slower on one thread

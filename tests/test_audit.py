@@ -151,3 +151,17 @@ def test_generic_checks_and_max_hamming_match_their_definitions(space):
     assert report.check_names == ("not_empty", "ink_range", "component_range", "isolated_pixels", "max_hamming")
     assert_report_matches(report, space.model, space.bitmaps, max_hamming=2)
     assert sum(count > 0 for count in report.failures().values()) >= 3  # several checks really fail
+
+
+def test_the_vae_prior_strategy_decodes_draws_from_the_prior(space):
+    from genval import VariationalAutoencoder
+
+    emojis = space.bitmaps
+    vae = VariationalAutoencoder(beta=0.1, epochs=3000).fit(emojis.X)
+    vae_space = LatentSpace.build(emojis, vae, LatentSOM(grid=(3, 3)))
+    report = audit(vae_space, "vae-prior", n=2000, random_state=0)
+    assert report.n_total == 2000 and report.check_names == ("eyes", "mouth")
+    assert "vae-prior" in [r.strategy for r in compare(vae_space, n=500)]
+    with pytest.raises(GenvalError, match="'vae-prior' strategy samples a variational autoencoder's prior"):
+        audit(space, "vae-prior", 10)
+    assert "vae-prior" not in [r.strategy for r in compare(space, n=200)]

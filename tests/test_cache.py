@@ -117,3 +117,15 @@ def test_build_space_rejects_a_model_of_another_size():
     digits = Autoencoder(epochs=2).fit(load_dataset("digits").X[:20])
     with pytest.raises(ShapeMismatchError, match=r"^the model expects 64 pixels per item but emojis has 35 \(7x5\)"):
         build_space("emojis", digits)
+
+
+def test_default_vae_is_trained_once_then_reused(tmp_path, monkeypatch):
+    from genval import VariationalAutoencoder
+
+    monkeypatch.setenv("GENVAL_CACHE", str(tmp_path))
+    font = load_dataset("font")
+    first, cached = default_model(font, kind="vae")
+    assert not cached and type(first) is VariationalAutoencoder
+    second, cached = default_model(font, kind="vae")
+    assert cached and type(second) is VariationalAutoencoder
+    np.testing.assert_array_equal(first.params_, second.params_)
