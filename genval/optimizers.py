@@ -54,20 +54,26 @@ class AdaptiveLearningRate(GradientDescent):
 
     After ``patience`` consecutive decreases of the loss the rate grows by the
     constant ``increase``; after an increase it shrinks by the factor
-    ``decrease`` (``lr -= decrease * lr``).
+    ``decrease`` (``lr -= decrease * lr``). With ``momentum`` > 0 the adapted
+    step feeds a velocity as in :class:`Momentum` (the course combined the
+    two): ``v = momentum * v - lr * grad; theta += v``.
     """
 
     def __init__(self, theta: np.ndarray, learning_rate: float, increase: float | None = None,
-                 decrease: float = 0.1, patience: int = 5):
+                 decrease: float = 0.1, patience: int = 5, momentum: float = 0.0):
         super().__init__(theta, learning_rate)
         if not 0 < decrease < 1:
             raise ParameterError(f"decrease must be in (0, 1), got {decrease}")
         if patience < 1:
             raise ParameterError(f"patience must be >= 1, got {patience}")
+        if not 0 <= momentum < 1:
+            raise ParameterError(f"momentum must be in [0, 1), got {momentum}")
         # By default the rate may grow by a tenth of its starting value per step.
         self.increase = 0.1 * learning_rate if increase is None else increase
         self.decrease = decrease
         self.patience = patience
+        self.momentum = momentum
+        self._v = np.zeros_like(theta) if momentum else None
         self._previous = np.inf
         self._streak = 0
 
@@ -81,7 +87,13 @@ class AdaptiveLearningRate(GradientDescent):
             self.learning_rate -= self.decrease * self.learning_rate
             self._streak = 0
         self._previous = loss
-        super().step(theta, grad, loss)
+        if self._v is None:
+            super().step(theta, grad, loss)
+            return
+        self._v *= self.momentum
+        np.multiply(grad, self.learning_rate, out=self._tmp)
+        self._v -= self._tmp
+        theta += self._v
 
 
 class Adam:
@@ -152,7 +164,7 @@ def make_optimizer(name: str, theta: np.ndarray, learning_rate: float, options: 
     learning_rate : float
     options : dict, optional
         Extra settings: ``momentum`` for momentum; ``increase``, ``decrease``,
-        ``patience`` for adaptive; ``beta_1``, ``beta_2``, ``epsilon``, ``amsgrad`` for adam.
+        ``patience``, ``momentum`` for adaptive; ``beta_1``, ``beta_2``, ``epsilon``, ``amsgrad`` for adam.
 
     Raises
     ------

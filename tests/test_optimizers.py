@@ -52,3 +52,19 @@ def test_optimizer_state_follows_the_parameter_dtype():
     opt = make_optimizer("adam", theta, 0.1)
     opt.step(theta, np.ones(3, dtype=np.float32), 0.0)
     assert theta.dtype == np.float32 and opt._m.dtype == np.float32
+
+
+def test_adaptive_rate_with_momentum_keeps_a_velocity_of_the_adapted_steps():
+    theta = np.zeros(1)
+    opt = make_optimizer("adaptive", theta, 1.0, {"increase": 0.5, "patience": 2, "momentum": 0.5})
+    for loss in (5.0, 4.0, 3.0):  # the rate is 1, then 1.5 from the second step on
+        opt.step(theta, np.ones(1), loss)
+    # v: -1, then 0.5 * -1 - 1.5 = -2, then 0.5 * -2 - 1.5 = -2.5
+    np.testing.assert_allclose(theta, [-(1 + 2 + 2.5)])
+    plain = np.zeros(1)
+    opt = make_optimizer("adaptive", plain, 1.0, {"increase": 0.5, "patience": 2, "momentum": 0.0})
+    for loss in (5.0, 4.0, 3.0):
+        opt.step(plain, np.ones(1), loss)
+    np.testing.assert_allclose(plain, [-(1 + 1.5 + 1.5)])
+    with pytest.raises(ValueError, match=r"momentum must be in \[0, 1\), got 1.2"):
+        make_optimizer("adaptive", theta, 1.0, {"momentum": 1.2})
