@@ -244,10 +244,10 @@ class BinaryCrossEntropy:
     """Pixel cross-entropy of a sigmoid output, from its logits.
 
     With ``u = beta * z`` (``beta`` of the sigmoid), the loss of a pixel with
-    target ``t`` is ``softplus(u) - t * u`` with ``softplus(u) = max(u, 0) +
-    log1p(exp(-|u|))``, which neither overflows nor takes the log of a
-    saturated probability, in float32 as in float64; its gradient is
-    ``beta * (sigmoid(u) - t)``.
+    target ``t`` is ``softplus(u) - t * u = log1p(exp(-|u|)) + u * ([u > 0] -
+    t)``, which neither overflows nor takes the log of a saturated
+    probability, in float32 as in float64, and is a sum of non-negative terms
+    for binary targets; its gradient is ``beta * (sigmoid(u) - t)``.
     """
 
     def check_output(self, output) -> None:
@@ -265,8 +265,12 @@ class BinaryCrossEntropy:
         np.exp(e, out=e)                         # exp(-|u|), in (0, 1]
         np.log1p(e, out=tmp)
         total = np.add.reduce(tmp, axis=None)
-        np.maximum(u, 0.0, out=tmp)
-        total += np.add.reduce(tmp, axis=None) - np.vdot(T, u)
+        # max(u, 0) - t u = u ([u > 0] - t), summed per pixel: for binary targets
+        # every term is >= 0, where two large sums would cancel to float32 noise.
+        np.greater(u, 0.0, out=tmp)
+        tmp -= T
+        tmp *= u
+        total += np.add.reduce(tmp, axis=None)
         # sigmoid(u) = 1 / (1 + e) for u >= 0 and e / (1 + e) below: both keep
         # small probabilities accurate, and those keep pushing saturated pixels
         # (a sigmoid through tanh rounds them to 0, and some seeds then end a

@@ -82,7 +82,9 @@ def test_rectifiers_train_the_font_in_float32(font, activation):
     for seed in (0, 1, 2):
         model = Autoencoder(activation=activation, random_state=seed).fit(font.X)
         assert wrong_pixels(model, font.X).max() == 0, f"seed {seed}"
-        assert np.isfinite(model.loss_curve_).all()
+        # Summed per pixel, the float32 loss stays positive and accurate near zero.
+        assert min(model.loss_curve_) > 0
+        assert model.loss_curve_[-1] == pytest.approx(model.loss_gradient(font.X)[0], rel=0.05)
 
 
 @pytest.mark.parametrize("name", ["font", "emojis"])
