@@ -54,7 +54,8 @@ def atomic_write(path, mode: str = "wb"):
         raise
 
 
-def read_npz(path, keys: tuple[str, ...], fmt: str, version: int, what: str) -> tuple[dict, dict]:
+def read_npz(path, keys: tuple[str, ...], fmt: str, version: int, what: str,
+             optional: tuple[str, ...] = ()) -> tuple[dict, dict]:
     """Read a genval ``.npz`` (a JSON ``config`` plus arrays) without pickle.
 
     Raises
@@ -70,7 +71,7 @@ def read_npz(path, keys: tuple[str, ...], fmt: str, version: int, what: str) -> 
             if "config" not in data.files:
                 raise ModelFileError(f"{path}: not a genval {what} (no config inside)")
             config = json.loads(str(data["config"]))
-            arrays = {k: data[k] for k in keys if k in data.files}
+            arrays = {k: data[k] for k in (*keys, *optional) if k in data.files}
     except ModelFileError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:

@@ -85,6 +85,9 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
             ("noise_copies", _is_int(self.noise_copies, 1), "a positive integer"),
             ("activity_l1", _is_number(self.activity_l1, 0), "a number >= 0"),
             ("contractive", _is_number(self.contractive, 0), "a number >= 0"),
+            ("dropout", _is_number(self.dropout, 0) and self.dropout < 1, "a number in [0, 1)"),
+            ("validation_fraction", _is_number(self.validation_fraction, 0) and self.validation_fraction < 1,
+             "a number in [0, 1)"),
             ("dtype", self.dtype in _DTYPES, f"one of {', '.join(_DTYPES)}"),
         ]
         for name, ok, expected in checks:
@@ -103,7 +106,8 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
                                  Contractive(float(self.contractive)) if self.contractive else None) if p]
         return Network(n_features, tuple(int(h) for h in self.hidden),
                        make_activation(self.activation, self.activation_param), self._code(),
-                       make_activation(self.output_activation), make_loss(self.loss), penalties)
+                       make_activation(self.output_activation), make_loss(self.loss), penalties,
+                       dropout=float(self.dropout))
 
     def _check_X(self, X, *, reset: bool) -> np.ndarray:
         return validate_data(self, _as_array(X), reset=reset, dtype=np.float64)
@@ -122,7 +126,7 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------ training
 
-    def fit(self, X, y=None, *, progress: Callable[[int, float], None] | None = None):
+    def fit(self, X, y=None, *, validation_data=None, progress: Callable[[int, float], None] | None = None):
         """Train on ``X`` to reconstruct itself.
 
         Parameters
@@ -130,6 +134,10 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_features) or BitmapSet
             With ``loss="bce"`` (the default), values in [0, 1].
         y : ignored
+        validation_data : array-like of shape (n_held_out, n_features), optional
+            Held-out items whose loss is reported after every epoch
+            (``validation_loss_curve_``); default: ``validation_fraction`` of
+            ``X``, chosen at random, or none.
         progress : callable, optional
             Called as ``progress(epochs_done, loss)`` about a hundred times
             during training and once at the end (the CLI's progress bar).
@@ -140,8 +148,8 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
 
         Raises
         ------
-        ValueError
-            For a bad parameter (naming it) or bad data.
+        ParameterError
+            For a bad parameter (naming it) or bad data (a ``ValueError``).
         TrainingDivergedError
             When the loss becomes NaN or infinite, or rises to ten times its
             first epoch's value; lower ``learning_rate``.
@@ -149,23 +157,35 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
         X = self._check_X(X, reset=True)
         self._validate_params()
         net = self._network(X.shape[1])
-        if self.loss == "bce" and (X.min() < 0 or X.max() > 1):
-            # "Negative values in data" is the phrase scikit-learn's checks expect.
-            found = "Negative values in data" if X.min() < 0 else "Values above 1 in data"
-            raise ParameterError(f"{found}: X must hold values in [0, 1] for loss='bce'; for other data use "
-                             "loss='mse' with output_activation='identity'")
-        init_rng, shuffle_rng, noise_rng = resolve_rng(self.random_state).spawn(3)
+        init_rng, shuffle_rng, noise_rng, split_rng = resolve_rng(self.random_state).spawn(4)
+        held_out = None
+        if validation_data is not None:
+            held_out = self._check_X(validation_data, reset=False)
+        elif self.validation_fraction:
+            n_held = int(round(self.validation_fraction * len(X)))
+            if not 1 <= n_held < len(X):
+                raise ParameterError(f"validation_fraction={self.validation_fraction} of {len(X)} items holds out "
+                                     f"{n_held}; it must leave at least one item on each side")
+            order = split_rng.permutation(len(X))
+            X, held_out = X[np.sort(order[n_held:])], X[np.sort(order[:n_held])]
+        for data, name in ((X, "X"), (held_out, "validation_data")):
+            if data is not None and self.loss == "bce" and (data.min() < 0 or data.max() > 1):
+                # "Negative values in data" is the phrase scikit-learn's checks expect.
+                found = "Negative values in data" if data.min() < 0 else "Values above 1 in data"
+                raise ParameterError(f"{found}: {name} must hold values in [0, 1] for loss='bce'; for other data "
+                                     "use loss='mse' with output_activation='identity'")
         levels = tuple(float(p) for p in self.noise_levels)
         corruption = Corruption(make_noise(self.noise), levels, int(self.noise_copies)) if levels else None
         result = train(
             net, X, net.init_params(init_rng),
             lambda theta: make_optimizer(self.optimizer, theta, float(self.learning_rate), self.optimizer_options),
             epochs=int(self.epochs), batch_size=self.batch_size, stop_wrong_pixels=self.stop_wrong_pixels,
-            corruption=corruption, shuffle_rng=shuffle_rng, noise_rng=noise_rng, dtype=self.dtype,
-            progress=progress)
+            corruption=corruption, validation=held_out, shuffle_rng=shuffle_rng, noise_rng=noise_rng,
+            dtype=self.dtype, progress=progress)
         self._net = net
         self.params_ = result.params
         self.loss_curve_ = result.loss_curve
+        self.validation_loss_curve_ = result.validation_loss_curve
         self.n_epochs_ = result.n_epochs
         self.stopped_early_ = result.stopped_early
         self.layer_sizes_ = list(net.layer_sizes)
@@ -228,9 +248,7 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._check_X(X, reset=False)
-        logits = self._net.decode_logits(self.params_, self._net.encode(self.params_, X))
-        Y, delta, tmp = (np.empty_like(logits) for _ in range(3))
-        return -self._net.loss.evaluate(logits, X, self._net.output, Y, delta, tmp, 1.0 / X.size)
+        return -self._net.mean_loss(self.params_, X)
 
     @property
     def coefs_(self) -> list[np.ndarray]:
@@ -266,8 +284,10 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
                   "params": params, "layer_sizes": self.layer_sizes_, "n_epochs": self.n_epochs_,
                   "metadata": metadata or {}}
         with atomic_write(path) as fh:
+            extra = ({} if self.validation_loss_curve_ is None else
+                     {"validation_loss_curve": np.asarray(self.validation_loss_curve_, dtype=float)})
             np.savez(fh, config=np.array(json.dumps(config)), params=self.params_,
-                     loss_curve=np.asarray(self.loss_curve_, dtype=float))
+                     loss_curve=np.asarray(self.loss_curve_, dtype=float), **extra)
         self.metadata_ = dict(config["metadata"])
 
     @classmethod
@@ -280,7 +300,8 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
             When the file is missing, truncated, not a genval model, damaged,
             or holds another kind of model.
         """
-        config, arrays = read_npz(path, ("params", "loss_curve"), MODEL_FORMAT, MODEL_VERSION, "model")
+        config, arrays = read_npz(path, ("params", "loss_curve"), MODEL_FORMAT, MODEL_VERSION, "model",
+                                  optional=("validation_loss_curve",))
         kind = _BaseAutoencoder._kinds.get(config.get("kind"))
         if kind is None or not issubclass(kind, cls):
             raise ModelFileError(f"{path}: holds a {config.get('kind')!r}, not a {cls.__name__}")
@@ -301,6 +322,8 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
         model.layer_sizes_ = list(net.layer_sizes)
         model.params_ = arrays["params"].astype(np.float64)
         model.loss_curve_ = arrays["loss_curve"].tolist()
+        model.validation_loss_curve_ = (arrays["validation_loss_curve"].tolist()
+                                        if "validation_loss_curve" in arrays else None)
         model.n_epochs_ = int(config.get("n_epochs", len(model.loss_curve_)))
         model.stopped_early_ = model.n_epochs_ < model.epochs
         model.metadata_ = dict(config.get("metadata", {}))
@@ -341,8 +364,10 @@ _PARAMETERS_DOC = """
     stop_wrong_pixels : int, optional
         Stop after the first epoch in which every item was reconstructed with
         at most this many wrong pixels (output thresholded at 0.5).
-    noise : {"flip", "gaussian"}, default "flip"
-        The noise of a denoising autoencoder (see :mod:`genval.noise`).
+    noise : {"flip", "gaussian", "image_gaussian"}, default "flip"
+        The noise of a denoising autoencoder (see :mod:`genval.noise`): bit
+        flips with probability p, Gaussian noise of standard deviation p, or
+        Gaussian noise with each image's own mean and spread, times p.
     noise_levels : tuple of float, default ()
         Train as a denoising autoencoder on every level at once (the course
         trained on 0, 0.10, 0.15 and 0.20 together): each epoch sees every item
@@ -355,6 +380,13 @@ _PARAMETERS_DOC = """
     contractive : float, default 0
         Weight of the contractive penalty, the squared Frobenius norm of the
         first encoder layer's Jacobian ``dh/dx``.
+    dropout : float, default 0
+        Probability of dropping each hidden unit (the code's too) during
+        training (inverted dropout: inference uses every unit).
+    validation_fraction : float, default 0
+        Share of the items held out (chosen at random) to report
+        ``validation_loss_curve_``; ``fit(X, validation_data=V)`` gives the
+        held-out set explicitly instead.
     dtype : {"float32", "float64"}, default "float32"
         Precision of the training arithmetic; ``params_`` and inference are
         float64 either way.
@@ -368,6 +400,9 @@ _ATTRIBUTES_DOC = """
         ``[n_features, *hidden, n_latent, *reversed(hidden), n_features]``.
     loss_curve_ : list of float
         The mean loss of each finished epoch (``len(loss_curve_) == n_epochs_``).
+    validation_loss_curve_ : list of float or None
+        The held-out reconstruction loss after each epoch (no dropout, a VAE's
+        means), or None without a held-out set.
     n_epochs_ : int
         Epochs trained (fewer than ``epochs`` when stopped early).
     stopped_early_ : bool
@@ -403,7 +438,8 @@ class Autoencoder(_BaseAutoencoder):
                  optimizer: str = "adam", learning_rate: float = 0.004, optimizer_options: dict | None = None,
                  epochs: int = 10_000, batch_size: int | None = None, stop_wrong_pixels: int | None = None,
                  noise: str = "flip", noise_levels: tuple[float, ...] = (), noise_copies: int = 1,
-                 activity_l1: float = 0.0, contractive: float = 0.0, dtype: str = "float32", random_state=0,
+                 activity_l1: float = 0.0, contractive: float = 0.0, dropout: float = 0.0,
+                 validation_fraction: float = 0.0, dtype: str = "float32", random_state=0,
                  code_activation: str = "identity"):
         _store_params(self, locals())
 
@@ -443,7 +479,8 @@ class VariationalAutoencoder(_BaseAutoencoder):
                  optimizer: str = "adam", learning_rate: float = 0.004, optimizer_options: dict | None = None,
                  epochs: int = 10_000, batch_size: int | None = None, stop_wrong_pixels: int | None = None,
                  noise: str = "flip", noise_levels: tuple[float, ...] = (), noise_copies: int = 1,
-                 activity_l1: float = 0.0, contractive: float = 0.0, dtype: str = "float32", random_state=0,
+                 activity_l1: float = 0.0, contractive: float = 0.0, dropout: float = 0.0,
+                 validation_fraction: float = 0.0, dtype: str = "float32", random_state=0,
                  beta: float = 1.0):
         _store_params(self, locals())
 

@@ -181,18 +181,29 @@ class Workspace:
 
     ``A[i]`` is layer ``i``'s input with a row of ones appended (for the bias)
     and ``X`` (= ``A[0]`` without it) the batch's inputs; ``Z[i]`` layer ``i``'s
-    pre-activations, ``D[i]`` their gradient; ``Y`` the outputs; ``code`` is
+    pre-activations, ``H[i]`` its outputs and ``D[i]`` the gradient of the
+    loss with respect to ``Z[i]``; ``Y`` the network's outputs; ``code`` is
     what the code layer keeps between its forward and backward pass.
+
+    Without dropout a hidden layer's output is the next layer's input
+    (``H[i]`` is ``A_in[i + 1]``); with dropout ``M[i]`` holds the batch's
+    mask, already scaled by ``1 / (1 - dropout)``, and ``A_in[i + 1] = H[i] *
+    M[i]``.
     """
 
     def __init__(self, network: "Network", m: int, dtype):
         shapes, c = network.shapes, network.code_index
         L = len(shapes)
+        dropout = network.dropout > 0
         self.m = m
         self.A = [np.ones((a, m), dtype) for a, _ in shapes]
         self.A_in = [x[:-1] for x in self.A]
         self.X = self.A_in[0]
-        self.Z = [self.A_in[i + 1] if i == c and network.code.aliased else np.empty((b, m), dtype)
+        # A hidden output is as wide as the next layer's input (a Gaussian code
+        # has half its encoder layer's units).
+        self.H = [np.empty_like(x) if dropout else x for x in self.A_in[1:]]
+        self.M = [np.empty_like(x) for x in self.A_in[1:]] if dropout else None
+        self.Z = [self.H[i] if i == c and network.code.aliased else np.empty((b, m), dtype)
                   for i, (_, b) in enumerate(shapes)]
         self.D = [np.empty((b, m), dtype) for _, b in shapes]
         self.dA = [None] + [np.empty((a - 1, m), dtype) for a, _ in shapes[1:]]
@@ -220,6 +231,9 @@ class Network:
     loss : loss object
         (see :func:`genval.activations.make_loss`).
     penalties : sequence of ActivityL1 or Contractive
+    dropout : float, default 0
+        The probability of dropping each hidden unit (code units included) in
+        training; inverted dropout, so inference uses every unit unscaled.
 
     Examples
     --------
@@ -230,7 +244,7 @@ class Network:
     ([35, 25, 15, 2, 15, 25, 35], 2677)
     """
 
-    def __init__(self, n_features: int, hidden, activation, code, output, loss, penalties=()):
+    def __init__(self, n_features: int, hidden, activation, code, output, loss, penalties=(), dropout=0.0):
         hidden = [int(h) for h in hidden]
         encoder = [n_features, *hidden, code.width]
         decoder = [code.n_latent, *hidden[::-1], n_features]
@@ -246,6 +260,7 @@ class Network:
         if self.first_layer_penalties and not hidden:
             raise ParameterError("the contractive penalty needs at least one hidden layer")
         self.n_params = sum(a * b for a, b in self.shapes)
+        self.dropout = float(dropout)
 
     def views(self, theta: np.ndarray) -> list[np.ndarray]:
         """Per-layer ``(n_in + 1, n_out)`` views into ``theta``; the last row is the bias."""
@@ -276,7 +291,7 @@ class Network:
         ``ws.Y`` and returns the loss (a per-pixel mean, penalties included).
         ``rng`` feeds the code layer's sampling, if it samples.
         """
-        A, A_in, Z, D, dA = ws.A, ws.A_in, ws.Z, ws.D, ws.dA
+        A, A_in, Z, H, D, dA, M = ws.A, ws.A_in, ws.Z, ws.H, ws.D, ws.dA, ws.M
         WT, Wx, G = P.WT, P.Wx, P.G
         acts, c, scale = self.activations, self.code_index, ws.scale
         L = len(A)
@@ -284,30 +299,41 @@ class Network:
         for i in range(L - 1):
             np.dot(WT[i], A[i], out=Z[i])
             if i == c:
-                extra += self.code.forward(Z[i], A_in[i + 1], ws.code, rng) * scale
+                extra += self.code.forward(Z[i], H[i], ws.code, rng) * scale
             else:
-                acts[i].forward(Z[i], A_in[i + 1])
+                acts[i].forward(Z[i], H[i])
+            if M is not None:
+                self._drop(H[i], M[i], A_in[i + 1], rng)
         np.dot(WT[L - 1], A[L - 1], out=Z[L - 1])
         loss = self.loss.evaluate(Z[L - 1], T, self.output, ws.Y, D[L - 1], ws.tmp, scale)
         delta = D[L - 1]
         for i in range(L - 1, 0, -1):
             np.dot(A[i], delta.T, out=G[i])
             np.dot(Wx[i], delta, out=dA[i])
+            if M is not None:
+                dA[i] *= M[i - 1]
             if i - 1 == c:
                 for penalty in self.code_penalties:
-                    extra += penalty.apply(A_in[i], dA[i], scale)
-                delta = self.code.backward(Z[i - 1], A_in[i], dA[i], D[i - 1], ws.code, scale)
+                    extra += penalty.apply(H[i - 1], dA[i], scale)
+                delta = self.code.backward(Z[i - 1], H[i - 1], dA[i], D[i - 1], ws.code, scale)
             else:
-                delta = acts[i - 1].backward(Z[i - 1], A_in[i], dA[i], out=D[i - 1])
+                delta = acts[i - 1].backward(Z[i - 1], H[i - 1], dA[i], out=D[i - 1])
         dW = []
         for penalty in self.first_layer_penalties:
-            value, grad = penalty.apply(acts[0], Z[0], A_in[1], Wx[0], delta, scale)
+            value, grad = penalty.apply(acts[0], Z[0], H[0], Wx[0], delta, scale)
             extra += value
             dW.append(grad)
         np.dot(A[0], delta.T, out=G[0])
         for grad in dW:
             G[0][:-1] += grad
         return loss + extra
+
+    def _drop(self, H, M, out, rng) -> None:
+        """Inverted dropout: a fresh mask of kept units, scaled by 1 / (1 - p), into ``M``."""
+        rng.random(out=M, dtype=M.dtype)
+        np.greater_equal(M, self.dropout, out=M)
+        M *= 1.0 / (1.0 - self.dropout)
+        np.multiply(H, M, out=out)
 
     # ------------------------------------------------------------ inference
 
@@ -337,6 +363,20 @@ class Network:
     def decode_logits(self, theta: np.ndarray, Z: np.ndarray) -> np.ndarray:
         """Output pre-activations from sample-major codes: (n_samples, n_features)."""
         return self._run(theta, Z, range(self.code_index + 1, len(self.shapes)))
+
+    def mean_loss(self, theta: np.ndarray, X: np.ndarray, rows: int = 4096) -> float:
+        """The loss of reconstructing sample-major ``X`` through the codes, per pixel.
+
+        No dropout, no sampling (a VAE decodes its means) and no penalty: the
+        loss a held-out set or ``score`` reports. Works ``rows`` at a time.
+        """
+        total = 0.0
+        for start in range(0, len(X), rows):
+            chunk = X[start:start + rows]
+            logits = self.decode_logits(theta, self.encode(theta, chunk))
+            Y, delta, tmp = np.empty_like(logits), np.empty_like(logits), np.empty_like(logits)
+            total += self.loss.evaluate(logits, chunk, self.output, Y, delta, tmp, 1.0)
+        return total / X.size
 
     def decode(self, theta: np.ndarray, Z: np.ndarray) -> np.ndarray:
         """Outputs from sample-major codes: (n_samples, n_features)."""

@@ -83,12 +83,15 @@ class TrainingResult:
         The mean loss of each finished epoch; ``len(loss_curve) == n_epochs``.
     n_epochs : int
     stopped_early : bool
+    validation_loss_curve : list of float or None
+        The held-out loss after each epoch, when there is a held-out set.
     """
 
     params: np.ndarray
     loss_curve: list[float]
     n_epochs: int
     stopped_early: bool
+    validation_loss_curve: list[float] | None = None
 
 
 def _blas_limit(work: int):
@@ -111,7 +114,8 @@ def _blas_limit(work: int):
 
 def train(network: Network, X: np.ndarray, theta: np.ndarray, optimizer, *, epochs: int,
           batch_size: int | None = None, stop_wrong_pixels: int | None = None,
-          corruption: Corruption | None = None, shuffle_rng: np.random.Generator,
+          corruption: Corruption | None = None, validation: np.ndarray | None = None,
+          shuffle_rng: np.random.Generator,
           noise_rng: np.random.Generator, dtype="float32",
           progress: Callable[[int, float], None] | None = None) -> TrainingResult:
     """Train ``network`` to reconstruct the rows of ``X``.
@@ -136,6 +140,9 @@ def train(network: Network, X: np.ndarray, theta: np.ndarray, optimizer, *, epoc
         epoch's last step is not taken).
     corruption : Corruption, optional
         Train a denoising autoencoder.
+    validation : ndarray of shape (n_held_out, n_features), optional
+        Held-out items whose loss (:meth:`Network.mean_loss`) is measured
+        after every epoch.
     shuffle_rng, noise_rng : numpy Generator
         The streams for batch order and for noise (and a VAE's sampling).
     dtype : {"float32", "float64"}
@@ -179,6 +186,8 @@ def train(network: Network, X: np.ndarray, theta: np.ndarray, optimizer, *, epoc
 
     report_every = max(1, epochs // 100)
     curve: list[float] = []
+    held_out = None if validation is None else np.asarray(validation, dtype=dtype)
+    validation_curve: list[float] | None = None if validation is None else []
     stopped = False
     starts = range(0, n_rows, batch)
     rows = np.arange(n_rows)
@@ -193,7 +202,7 @@ def train(network: Network, X: np.ndarray, theta: np.ndarray, optimizer, *, epoc
                     np.take(XT, idx % n if copies > 1 else idx, axis=1, out=T)
                 if corruption is not None:
                     levels = level_of_block[idx // n][None, :]
-                    corruption.noise(T, levels, noise_rng, out=ws.X)
+                    corruption.noise(T, levels, noise_rng, out=ws.X, axis=0)
                 loss = network.gradient(P, ws, T, noise_rng)
                 if not math.isfinite(loss):
                     raise TrainingDivergedError(
@@ -210,6 +219,8 @@ def train(network: Network, X: np.ndarray, theta: np.ndarray, optimizer, *, epoc
                         break
                 opt.step(theta, grad, loss)
             curve.append(total / n_rows)
+            if held_out is not None:
+                validation_curve.append(network.mean_loss(theta, held_out))
             if curve[-1] > _BLOWUP * curve[0]:
                 raise TrainingDivergedError(
                     f"training diverged at epoch {epoch + 1}: the loss rose from {curve[0]:.4g} to "
@@ -220,4 +231,4 @@ def train(network: Network, X: np.ndarray, theta: np.ndarray, optimizer, *, epoc
                 break
     if progress is not None:
         progress(len(curve), curve[-1])
-    return TrainingResult(theta.astype(np.float64), curve, len(curve), stopped)
+    return TrainingResult(theta.astype(np.float64), curve, len(curve), stopped, validation_curve)

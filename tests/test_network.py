@@ -163,3 +163,37 @@ def test_network_layout():
                 make_loss("bce"), [Contractive(0.2)])
     with pytest.raises(ValueError, match="loss='bce' needs output_activation='sigmoid'"):
         Network(35, (4,), make_activation("tanh"), LinearCode(2), make_activation("tanh"), make_loss("bce"))
+
+
+@pytest.mark.parametrize("settings", [
+    dict(dropout=0.3),
+    dict(dropout=0.5, activation="relu", code_activation="relu", hidden=()),
+    dict(dropout=0.2, contractive=0.3, activity_l1=0.1),
+])
+def test_dropout_gradient_matches_finite_differences(X, settings):
+    # The mask comes from the same seeded stream in every call, so the loss is a smooth function.
+    model = perturbed(Autoencoder, X, **settings)
+    loss, grad = model.loss_gradient(X, random_state=5)
+    np.testing.assert_allclose(grad, numeric_gradient(model, X), rtol=1e-4, atol=1e-8)
+    vae = perturbed(VariationalAutoencoder, X, **{k: v for k, v in settings.items() if k != "code_activation"})
+    np.testing.assert_allclose(vae.loss_gradient(X, random_state=5)[1], numeric_gradient(vae, X), rtol=1e-4, atol=1e-8)
+
+
+def test_inverted_dropout_keeps_the_expected_activation():
+    net = Network(6, (400,), make_activation("relu"), LinearCode(2), make_activation("sigmoid"),
+                  make_loss("bce"), dropout=0.25)
+    ws = net.workspace(50, np.float64)
+    H = np.ones((400, 50))
+    out = np.empty_like(H)
+    net._drop(H, ws.M[0], out, np.random.default_rng(0))
+    kept = out > 0
+    assert set(np.unique(out)) == {0.0, 4 / 3}
+    assert kept.mean() == pytest.approx(0.75, abs=0.01) and out.mean() == pytest.approx(1.0, abs=0.02)
+
+
+def test_mean_loss_is_the_reconstruction_loss_in_chunks(X):
+    model = perturbed(Autoencoder, X, dropout=0.4)
+    Y = model.reconstruct(X)  # inference uses every unit
+    expected = -np.mean(X * np.log(Y) + (1 - X) * np.log(1 - Y))
+    for rows in (1, 2, 5, 100):
+        assert model._net.mean_loss(model.params_, X, rows=rows) == pytest.approx(expected, rel=1e-12)

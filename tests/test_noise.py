@@ -53,3 +53,16 @@ def test_bad_noise_settings():
         Autoencoder(epochs=2, noise_levels=(1.5,)).fit(X)
     with pytest.raises(ValueError, match="unknown noise 'pink'"):
         Autoencoder(epochs=2, noise="pink", noise_levels=(0.1,)).fit(X)
+
+
+def test_image_gaussian_noise_uses_each_images_own_mean_and_spread():
+    from genval.noise import image_gaussian_noise
+
+    rng = np.random.default_rng(0)
+    X = np.vstack([np.full(20000, 0.2), np.where(np.arange(20000) % 2, 0.3, 0.5)])
+    noisy = image_gaussian_noise(X, 0.5, rng)
+    delta = noisy - X  # no clipping at these levels: 0.2 + 0.5 * N(0.2, 0) and 0.3/0.5 + 0.5 * N(0.4, 0.1)
+    np.testing.assert_allclose(delta[0], 0.1)
+    assert delta[1].mean() == pytest.approx(0.2, abs=0.002) and delta[1].std() == pytest.approx(0.05, abs=0.002)
+    feature_major = image_gaussian_noise(X.T, 0.5, np.random.default_rng(0), axis=0)
+    assert feature_major.T[0] == pytest.approx(noisy[0])

@@ -132,3 +132,43 @@ def test_blas_threads_setting_is_checked(emojis, monkeypatch):
     a = Autoencoder(epochs=20).fit(emojis.X)
     monkeypatch.delenv("GENVAL_BLAS_THREADS")
     np.testing.assert_array_equal(a.params_, Autoencoder(epochs=20).fit(emojis.X).params_)
+
+
+def test_a_held_out_set_gets_a_loss_after_every_epoch(emojis):
+    model = Autoencoder(epochs=200, validation_fraction=0.25).fit(emojis.X)
+    assert len(model.validation_loss_curve_) == len(model.loss_curve_) == 200
+    assert model.validation_loss_curve_[-1] < model.validation_loss_curve_[0]
+    # The held-out items are 4 of the 17, chosen by the seed; training saw the other 13.
+    order = np.random.default_rng(0).spawn(4)[3].permutation(17)
+    held, kept = emojis.X[np.sort(order[:4])], emojis.X[np.sort(order[4:])]
+    same = Autoencoder(epochs=200).fit(kept, validation_data=held)
+    np.testing.assert_array_equal(model.params_, same.params_)
+    assert model.validation_loss_curve_ == pytest.approx(same.validation_loss_curve_)
+    assert model.validation_loss_curve_[-1] == pytest.approx(-same.score(held), rel=1e-4)
+    assert Autoencoder(epochs=5).fit(emojis.X).validation_loss_curve_ is None
+    with pytest.raises(ValueError, match="validation_fraction=0.01 of 17 items holds out 0"):
+        Autoencoder(epochs=5, validation_fraction=0.01).fit(emojis.X)
+    with pytest.raises(ValueError, match="X has 4 features, but Autoencoder is expecting 35"):
+        Autoencoder(epochs=5).fit(emojis.X, validation_data=np.zeros((2, 4)))
+
+
+def test_dropout_trains_and_is_off_at_inference(font):
+    model = Autoencoder(hidden=(64,), n_latent=8, dropout=0.1, epochs=3000).fit(font.X)
+    assert wrong_pixels(model, font.X).max() <= 1
+    np.testing.assert_array_equal(model.transform(font.X), model.transform(font.X))
+    with pytest.raises(ValueError, match=r"dropout must be a number in \[0, 1\), got 1"):
+        Autoencoder(dropout=1, epochs=2).fit(font.X)
+
+
+def test_the_course_fashion_network_builds_and_learns(font):
+    # 784-512-784 in the course; here n_features-64-n_features with a rectified code.
+    model = Autoencoder(hidden=(), n_latent=64, code_activation="relu", activation="relu", dropout=0.1,
+                        optimizer="gd", learning_rate=5.0, batch_size=8, epochs=100).fit(font.X)
+    assert model.layer_sizes_ == [35, 64, 35]
+    assert model.loss_curve_[-1] < 0.5 * model.loss_curve_[0]
+    assert (model.transform(font.X) >= 0).all()
+
+
+def test_image_gaussian_noise_trains_a_denoiser(font):
+    model = Autoencoder(noise="image_gaussian", noise_levels=(0.0, 0.5), epochs=300).fit(font.X)
+    assert len(model.loss_curve_) == 300 and model.loss_curve_[-1] < 0.5 * model.loss_curve_[0]
