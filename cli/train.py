@@ -13,6 +13,7 @@ from ._common import (
 from genval.activations import ACTIVATIONS
 from genval.autoencoder import Autoencoder, VariationalAutoencoder, reconstruction_report
 from genval.bitmaps import load_dataset
+from genval.noise import NOISES
 from genval.optimizers import OPTIMIZERS
 
 DEFAULTS = Autoencoder().get_params()  # the options' defaults are the estimator's
@@ -45,12 +46,24 @@ def json_params(model) -> dict:
 @click.option("--beta", type=click.FloatRange(min=0), default=1.0, show_default=True,
               help="With --vae: the weight of the KL term.")
 @click.option("--noise-levels", "--noise", "noise_levels", type=NOISE_LEVELS, default=(),
-              help="Train a denoising autoencoder on these bit-flip probabilities at once, e.g. 0,0.1,0.15,0.2.")
+              help="Train a denoising autoencoder on these noise levels at once, e.g. 0,0.1,0.15,0.2.")
+@click.option("--noise-type", "noise", type=click.Choice(list(NOISES)), default=DEFAULTS["noise"], show_default=True,
+              help="The `noise` parameter: bit flips (level = probability), gaussian (level = standard "
+                   "deviation) or image_gaussian (each image's own mean and spread, times the level).")
+@click.option("--code-activation", type=click.Choice(list(ACTIVATIONS)), default=DEFAULTS["code_activation"],
+              show_default=True, help="Activation of the latent code (relu for a rectified code).")
+@click.option("--dropout", type=click.FloatRange(min=0, max=1, max_open=True), default=DEFAULTS["dropout"],
+              show_default=True, help="Probability of dropping each hidden unit in training.")
+@click.option("--validation-fraction", type=click.FloatRange(min=0, max=1, max_open=True),
+              default=DEFAULTS["validation_fraction"], show_default=True,
+              help="Share of the items held out to report a validation loss.")
+@click.option("--dtype", type=click.Choice(["float32", "float64"]), default=DEFAULTS["dtype"], show_default=True,
+              help="Precision of the training arithmetic.")
 @random_state_option()
 @click.option("--out", "-o", type=OutputFile(), default=None,
               help="Save the trained model here (.npz arrays + JSON config, no pickle).")
 @json_option
-def train(dataset, vae, beta, out, as_json, **params):
+def train(dataset, vae, beta, code_activation, out, as_json, **params):
     """Train an autoencoder on a bitmap set and report its reconstructions.
 
     For each item it prints the wrong pixels of its reconstruction (output
@@ -64,9 +77,17 @@ def train(dataset, vae, beta, out, as_json, **params):
       genval train --dataset path/to/font.h:Font2 --hidden 30,20 --json
       genval train --vae --beta 0.1 --out vae.npz
       genval train --dataset font --noise-levels 0,0.1,0.15,0.2 --hidden 64,32 --n-latent 8
+      genval train --dataset font --hidden '' --n-latent 64 --code-activation relu \\
+                   --activation relu --dropout 0.1 --validation-fraction 0.2
     """
     bitmaps = load_dataset(dataset)
-    model = VariationalAutoencoder(beta=beta, **params) if vae else Autoencoder(**params)
+    if vae:
+        if code_activation != DEFAULTS["code_activation"]:
+            raise click.BadParameter("a variational autoencoder's code is Gaussian; leave out --code-activation",
+                                     param_hint="--code-activation")
+        model = VariationalAutoencoder(beta=beta, **params)
+    else:
+        model = Autoencoder(code_activation=code_activation, **params)
     start = time.perf_counter()
     with ProgressBar(f"training on {bitmaps.title}") as bar:
         bar.start(model.epochs)
@@ -85,6 +106,8 @@ def train(dataset, vae, beta, out, as_json, **params):
             "epochs_run": model.n_epochs_,
             "stopped_early": model.stopped_early_,
             "final_loss": model.loss_curve_[-1],
+            "final_validation_loss": (None if model.validation_loss_curve_ is None
+                                      else model.validation_loss_curve_[-1]),
             "seconds": round(seconds, 4),
             **report.to_dict(),
             "model": out,
@@ -93,7 +116,9 @@ def train(dataset, vae, beta, out, as_json, **params):
     sizes = "-".join(map(str, model.layer_sizes_))
     stopped = f", stopped early at <= {model.stop_wrong_pixels} wrong pixels" if model.stopped_early_ else ""
     click.echo(f"{bitmaps.title}: {len(bitmaps)} items, network {sizes}, "
-               f"{model.n_epochs_} epochs in {seconds:.2f} s{stopped}, final loss {model.loss_curve_[-1]:.4g}")
+               f"{model.n_epochs_} epochs in {seconds:.2f} s{stopped}, final loss {model.loss_curve_[-1]:.4g}"
+               + ("" if model.validation_loss_curve_ is None
+                  else f", validation loss {model.validation_loss_curve_[-1]:.4g}"))
     width = max(4, *(len(n) for n in bitmaps.names))
     click.echo(f"{'item':<{width}}  wrong pixels")
     for name, wrong in zip(report.names, report.wrong_pixels):

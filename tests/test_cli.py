@@ -470,9 +470,10 @@ def test_sweep_command(runner, tmp_path):
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].startswith("tiny: 4 runs on emojis (4 run now, 0 already in")
-    assert lines[1].split()[:3] == ["n_latent", "runs", "final"]
+    assert lines[0].endswith("4 ok, 0 diverged, 0 failed; mean ± spread over seeds of the ok runs")
+    assert lines[1].split()[:4] == ["n_latent", "runs", "ok", "final"]
     assert [line.split()[0] for line in lines[2:]] == ["2", "3"]
-    assert out.read_text().splitlines()[0].startswith("run,hidden,n_latent,")
+    assert out.read_text().splitlines()[0].startswith("run,dataset,hidden,n_latent,")
     doc = json.loads(run(runner, "sweep", str(config), "--out", str(out), "--json").stdout)
     assert doc["ran"] == 0 and doc["skipped"] == 4 and len(doc["summary"]) == 2
     bad = tmp_path / "bad.toml"
@@ -493,3 +494,67 @@ def test_sweep_files_with_the_old_keys_give_the_same_runs(runner, tmp_path):
     assert (again["ran"], again["skipped"]) == (0, 4)
     assert [e["settings"] for e in again["summary"]] == [{"n_latent": "2"}, {"n_latent": "3"}]
     assert [e["final_loss"] for e in again["summary"]] == [e["final_loss"] for e in first["summary"]]
+
+
+def test_sweep_in_parallel_plotted_and_reported_again(runner, tmp_path):
+    config = tmp_path / "tiny.toml"
+    config.write_text(SWEEP_NEW)
+    serial, parallel = tmp_path / "serial.csv", tmp_path / "parallel.csv"
+    run(runner, "sweep", str(config), "--out", str(serial))
+    result = run(runner, "sweep", str(config), "--out", str(parallel), "--jobs", "2", "--plot",
+                 str(tmp_path / "s.png"), "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["ran"] == 4 and doc["status"] == {"ok": 4, "diverged": 0, "failed": 0}
+
+    def timeless(path):
+        return [line.rsplit(",", 1)[0] for line in path.read_text().splitlines()]
+
+    assert timeless(parallel) == timeless(serial)
+    assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
+    again = json.loads(run(runner, "sweep", "--report", str(parallel), "--plot", str(tmp_path / "r.svg"),
+                           "--json").stdout)
+    assert again["runs"] == 4 and again["ran"] == 0 and again["title"] == "parallel"
+    assert [e["settings"] for e in again["summary"]] == [{"n_latent": "2"}, {"n_latent": "3"}]
+    assert again["summary"] == doc["summary"] or [e["final_loss"] for e in again["summary"]] == [
+        e["final_loss"] for e in doc["summary"]]
+    assert (tmp_path / "r.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_sweep_usage_and_refusals(runner, tmp_path, monkeypatch):
+    config = tmp_path / "tiny.toml"
+    config.write_text(SWEEP_NEW)
+    bad_plot = run(runner, "sweep", str(config), "--plot", str(tmp_path / "s.gif"))
+    assert bad_plot.exit_code == 2 and "name the picture .png, .svg or .pdf" in bad_plot.stderr
+    assert not (tmp_path / "tiny.csv").exists()
+    neither = run(runner, "sweep")
+    assert neither.exit_code == 2 and "give a sweep FILE.toml|NAME, or --report RUNS.csv" in neither.stderr
+    too_many = run(runner, "sweep", str(config), "--max-runs", "3", "--out", str(tmp_path / "x.csv"))
+    assert too_many.exit_code == 1
+    assert too_many.stderr == (f"Error: {config}: 4 runs (2 n_latent x 2 random_state), more than max_runs = 3; "
+                               "shorten the grid or raise the limit (--max-runs)\n")
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    monkeypatch.setenv("GENVAL_SCHEDULER", "tcp://127.0.0.1:8786")
+    no_dask = run(runner, "sweep", str(config), "--out", str(tmp_path / "d.csv"))
+    assert no_dask.exit_code == 1
+    assert no_dask.stderr.endswith("Error: running on a Dask cluster needs the distributed package: "
+                                   "pip install 'genval[dask]'\n")
+
+
+def test_train_takes_every_new_network_setting(runner, tmp_path):
+    out = tmp_path / "m.npz"
+    result = run(runner, "train", "--dataset", "font", "--hidden", "", "--n-latent", "16", "--code-activation",
+                 "relu", "--activation", "relu", "--dropout", "0.1", "--validation-fraction", "0.25",
+                 "--dtype", "float64", "--noise-type", "image_gaussian", "--noise-levels", "0,0.2",
+                 "--epochs", "50", "--out", str(out), "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["layer_sizes"] == [35, 16, 35]
+    assert {k: doc["params"][k] for k in ("code_activation", "dropout", "validation_fraction", "dtype", "noise")} == {
+        "code_activation": "relu", "dropout": 0.1, "validation_fraction": 0.25, "dtype": "float64",
+        "noise": "image_gaussian"}
+    model = load_model(out)
+    assert doc["final_validation_loss"] == model.validation_loss_curve_[-1]
+    assert len(model.validation_loss_curve_) == 50
+    result = run(runner, "train", "--vae", "--code-activation", "relu")
+    assert result.exit_code == 2 and "a variational autoencoder's code is Gaussian" in result.stderr
