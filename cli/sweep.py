@@ -1,4 +1,4 @@
-"""``genval sweep``: the course's experiments as grids of runs, resumable."""
+"""``genval sweep``: the course's experiments as grids of runs, in parallel, resumable."""
 
 from __future__ import annotations
 
@@ -8,61 +8,113 @@ from pathlib import Path
 import click
 
 from ._common import OutputFile, emit_json, json_option, note
-from genval.sweep import bundled_sweeps, load_sweep, run_sweep, summarize
+from genval.sweep import MAX_RUNS, bundled_sweeps, load_sweep, read_runs, run_sweep, summarize
+
+_FORMATS = ("png", "svg", "pdf")
 
 
-def _pm(pair: tuple[float, float], digits: int) -> str:
+def _pm(pair: tuple[float, float] | None, digits: int) -> str:
+    if pair is None:
+        return "-"
     mean, spread = pair
     return f"{mean:.{digits}f} ± {spread:.{digits}f}"
 
 
+def _counts(rows: list[dict]) -> dict:
+    ok = sum(r["status"] == "ok" for r in rows)
+    diverged = sum(r["status"].startswith("diverged") for r in rows)
+    return {"ok": ok, "diverged": diverged, "failed": len(rows) - ok - diverged}
+
+
+def _check_plot(ctx, param, value):
+    if value is not None and Path(value).suffix.lower().lstrip(".") not in _FORMATS:
+        raise click.BadParameter(f"{value!r}: name the picture .png, .svg or .pdf (its suffix is its format)",
+                                 ctx, param)
+    return value
+
+
 @click.command(epilog="Shipped sweeps (the course's experiments on the font): " + ", ".join(bundled_sweeps()) + ".")
-@click.argument("config", metavar="FILE.toml|NAME")
+@click.argument("config", metavar="FILE.toml|NAME", required=False)
 @click.option("--out", "-o", type=OutputFile(), default=None, metavar="FILE.csv",
               help="The runs' CSV (default: the sweep's name .csv here). Runs already in it are not redone.")
+@click.option("--jobs", "-j", type=click.IntRange(min=-1), default=1, show_default=True,
+              help="Worker processes (-1: one per core); each run uses one BLAS thread.")
+@click.option("--scheduler", envvar="GENVAL_SCHEDULER", default=None, metavar="ADDRESS",
+              help="Run on a Dask cluster: its scheduler's address, e.g. tcp://10.0.0.5:8786 (also "
+                   "$GENVAL_SCHEDULER). Needs pip install 'genval[dask]'.")
+@click.option("--max-runs", type=click.IntRange(min=1), default=MAX_RUNS, show_default=True,
+              help="Refuse a grid of more runs.")
+@click.option("--plot", type=OutputFile(), default=None, callback=_check_plot, metavar="FILE.png",
+              help="Also draw the summary (a panel per setting, the spread over seeds) as .png, .svg or .pdf.")
+@click.option("--report", type=click.Path(dir_okay=False, exists=True), default=None, metavar="RUNS.csv",
+              help="Summarise (and --plot) the runs of this CSV without training; no FILE then.")
 @json_option
-def sweep(config, out, as_json):
+def sweep(config, out, jobs, scheduler, max_runs, plot, report, as_json):
     """Train a grid of settings and tabulate the results, mean ± spread over seeds.
 
     CONFIG is a TOML sweep file or the name of a shipped one; its settings
     carry the names of genval.Autoencoder's parameters (n_latent,
-    learning_rate, random_state, ...). Every run appends a row to the CSV
-    (every setting, final loss, epochs, perfect and within-one counts over the
-    scored glyphs, seconds); an interrupted sweep resumes where it stopped.
-    The file is checked in full before any run.
+    learning_rate, optimizer_options, random_state, ...). Every run writes a
+    row to the CSV, in grid order (every setting, a status: ok, diverged at
+    epoch E or the error; final loss, epochs, wrong pixels, perfect and
+    within-one counts over the scored glyphs, seconds); a run that fails never
+    stops the sweep, and an interrupted sweep resumes where it stopped. The
+    file is checked in full before any run.
 
     \b
     Examples:
-      genval sweep architectures            # 8 networks x 3 seeds, 10,000 epochs each
-      genval sweep my-sweep.toml --out runs.csv
+      genval sweep architectures --jobs 2     # 8 networks x 3 seeds, 10,000 epochs each
+      genval sweep my-sweep.toml --out runs.csv --plot runs.png
+      genval sweep architectures --scheduler tcp://scheduler:8786
+      genval sweep --report runs.csv --plot runs.svg
     """
-    spec = load_sweep(config)
-    out = Path(out) if out else Path(f"{Path(config).stem}.csv")
+    if (config is None) == (report is None):
+        raise click.UsageError("give a sweep FILE.toml|NAME, or --report RUNS.csv (not both)")
     start = time.perf_counter()
-    counts = {"ran": 0, "skipped": 0}
+    if report is not None:
+        csv_path = Path(report)
+        rows = read_runs(csv_path)
+        title, dataset, axes = csv_path.stem, rows[0]["dataset"] if rows else "", None
+        counts = {"ran": 0, "skipped": len(rows)}
+    else:
+        spec = load_sweep(config, max_runs=max_runs)
+        csv_path = Path(out) if out else Path(f"{Path(config).stem}.csv")
+        counts = {"ran": 0, "skipped": 0}
 
-    def progress(done, total, settings, skipped):
-        counts["skipped" if skipped else "ran"] += 1
-        varied = ", ".join(f"{k}={settings[k]}" for k in spec.keys)
-        note(f"[{done}/{total}] {'already done' if skipped else 'done'}: {varied}")
+        def progress(done, total, settings, status):
+            counts["skipped" if status is None else "ran"] += 1
+            varied = ", ".join(f"{k}={settings[k]}" for k in spec.keys)
+            note(f"[{done}/{total}] {status or 'already done'}: {varied}")
 
-    rows = run_sweep(spec, out, progress)
+        rows = run_sweep(spec, csv_path, progress, n_jobs=jobs, scheduler=scheduler)
+        title, dataset, axes = spec.title, spec.dataset, spec.axes
     seconds = time.perf_counter() - start
-    summary = summarize(spec, rows)
+    summary = summarize(rows, axes)
+    if plot:
+        from genval.plotting import plot_sweep, save_figure_as
+
+        save_figure_as(plot_sweep(summary, title), plot)
+        note(f"wrote {plot}")
+    status = _counts(rows)
     if as_json:
-        emit_json({"title": spec.title, "dataset": spec.dataset, "csv": str(out), "runs": len(rows),
-                   "ran": counts["ran"], "skipped": counts["skipped"], "seconds": round(seconds, 3),
-                   "summary": [dict(e, **{k: {"mean": e[k][0], "spread": e[k][1]}
-                                          for k in ("final_loss", "perfect", "within_one", "seconds")})
+        metrics = ("final_loss", "wrong_pixels", "perfect", "within_one", "seconds")
+        emit_json({"title": title, "dataset": dataset, "csv": str(csv_path), "runs": len(rows), **counts,
+                   "status": status, "seconds": round(seconds, 3),
+                   "summary": [{k: v for k, v in e.items() if k not in ("axes", "values")}
+                               | {k: None if e[k] is None else {"mean": e[k][0], "spread": e[k][1]}
+                                  for k in metrics}
                                for e in summary]})
         return
-    click.echo(f"{spec.title}: {len(rows)} runs on {spec.dataset} ({counts['ran']} run now, {counts['skipped']} "
-               f"already in {out}), {seconds:.1f} s; mean ± spread over seeds")
-    varied = [k for k in spec.keys if k != "random_state"]
-    width = max([12, *(len(" ".join(str(v) for v in e["settings"].values())) for e in summary)])
-    click.echo(f"{' '.join(varied) or 'settings':<{width}}  {'runs':>4}  {'final loss':>17}  {'perfect':>13}  "
-               f"{'within one':>13}  {'of':>3}  {'seconds':>13}")
-    for e in summary:
-        label = " ".join(str(v) for v in e["settings"].values()) or "(fixed)"
-        click.echo(f"{label:<{width}}  {e['runs']:>4}  {_pm(e['final_loss'], 5):>17}  {_pm(e['perfect'], 1):>13}  "
-                   f"{_pm(e['within_one'], 1):>13}  {e['scored']:>3}  {_pm(e['seconds'], 2):>13}")
+    where = f"read from {csv_path}" if report else (f"{counts['ran']} run now, {counts['skipped']} already in "
+                                                    f"{csv_path}")
+    click.echo(f"{title}: {len(rows)} runs on {dataset} ({where}), {seconds:.1f} s; {status['ok']} ok, "
+               f"{status['diverged']} diverged, {status['failed']} failed; mean ± spread over seeds of the ok runs")
+    labels = [" ".join(v or "-" for v in e["settings"].values()) or "(fixed)" for e in summary]
+    header = " ".join(k for e in summary[:1] for k in e["settings"]) or "settings"
+    width = max([12, len(header), *map(len, labels)])
+    click.echo(f"{header:<{width}}  {'runs':>4}  {'ok':>3}  {'final loss':>17}  {'wrong pixels':>15}  "
+               f"{'perfect':>11}  {'within one':>11}  {'of':>4}  {'seconds':>13}")
+    for label, e in zip(labels, summary):
+        click.echo(f"{label:<{width}}  {e['runs']:>4}  {e['ok']:>3}  {_pm(e['final_loss'], 5):>17}  "
+                   f"{_pm(e['wrong_pixels'], 1):>15}  {_pm(e['perfect'], 1):>11}  {_pm(e['within_one'], 1):>11}  "
+                   f"{e['scored'] if e['scored'] is not None else '-':>4}  {_pm(e['seconds'], 2):>13}")

@@ -15,9 +15,9 @@ import numpy as np
 
 from genval._estimator import atomic_write
 
-__all__ = ["plot_audit_plane", "plot_audit_sheet", "plot_bitmaps", "plot_latent", "plot_latent_grid",
+__all__ = ["plot_audit_plane", "plot_audit_sheet", "plot_bitmaps", "plot_latent", "plot_latent_grid", "plot_sweep",
            "plot_denoising", "plot_loss_curve", "plot_som", "plot_walk",
-           "save_figure"]
+           "save_figure", "save_figure_as"]
 
 
 def _axes(ax, figsize=(6, 4)):
@@ -395,4 +395,120 @@ def plot_denoising(clean, noisy, restored, shape: tuple[int, int], levels, names
             ax = axes[3 * j + i]
             plot_bitmaps(pixels, shape, labels, ax=ax, columns=k)
             ax.set_title(label, loc="left", fontsize=8)
+    return axes
+
+
+FIGURE_FORMATS = ("png", "svg", "pdf")
+
+
+def save_figure_as(ax_or_fig, path, dpi: int = 150) -> None:
+    """Write a figure in the format its file name's suffix names (png, svg or pdf), then close it.
+
+    Raises
+    ------
+    ParameterError
+        For another suffix, before anything is written.
+    """
+    from genval.errors import ParameterError
+
+    suffix = str(path).rsplit(".", 1)[-1].lower() if "." in str(path) else ""
+    if suffix not in FIGURE_FORMATS:
+        raise ParameterError(f"{path}: cannot write a figure as {suffix or 'a file without a suffix'!r}; "
+                             f"name it .{', .'.join(FIGURE_FORMATS)}")
+    import matplotlib.pyplot as plt
+
+    fig = getattr(ax_or_fig, "figure", ax_or_fig)
+    if isinstance(fig, np.ndarray):
+        fig = fig.flat[0].figure
+    with atomic_write(path) as fh:
+        fig.savefig(fh, format=suffix, dpi=dpi)
+    plt.close(fig)
+
+
+def _sweep_label(entry: dict, keys) -> str:
+    return " ".join(entry["settings"][k] for k in keys if entry["settings"][k]) or "(default)"
+
+
+_SWEEP_METRICS = {"wrong_pixels": "wrong pixels (sum over items)", "final_loss": "final loss"}
+
+
+def plot_sweep(summary, title: str = "", metrics=("wrong_pixels", "final_loss"), axes=None):
+    """A sweep's summary: a panel per varied setting and metric, with the spread over seeds.
+
+    Parameters
+    ----------
+    summary : list of dict
+        What :func:`genval.sweep.summarize` returned.
+    title : str
+    metrics : sequence of str
+        Result columns, one row of panels each.
+    axes : array of Axes, optional
+        ``len(metrics)`` rows by one column per varied setting.
+
+    Returns
+    -------
+    ndarray of Axes, shape (len(metrics), n_settings)
+
+    Notes
+    -----
+    In the panel of a setting, the x axis holds its values; every other
+    varied setting draws its own series. A dot is a seed's run, the bar the
+    mean ± sample standard deviation; runs that diverged or failed are
+    counted in red above their value.
+
+    Examples
+    --------
+    >>> from genval.sweep import parse_sweep, run_sweep, summarize
+    >>> import tempfile, os
+    >>> sweep = parse_sweep('dataset = "emojis"\\n[fixed]\\nepochs = 20\\n[grid]\\nn_latent = [2, 3]\\n'
+    ...                     'random_state = [0, 1]\\n')
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     rows = run_sweep(sweep, os.path.join(tmp, "runs.csv"))
+    >>> plot_sweep(summarize(rows, sweep.axes)).shape
+    (2, 1)
+    """
+    import matplotlib.pyplot as plt
+
+    settings = list(summary[0]["axes"]) if summary and summary[0]["axes"] else [()]
+    if axes is None:
+        _, axes = plt.subplots(len(metrics), len(settings), figsize=(4.2 * len(settings) + 0.6, 2.8 * len(metrics)),
+                               layout="constrained", squeeze=False)
+    axes = np.asarray(axes).reshape(len(metrics), len(settings))
+    for col, axis in enumerate(settings):
+        others = [k for other in settings if other != axis for k in other]
+        xs = list(dict.fromkeys(_sweep_label(e, axis) for e in summary))
+        series = list(dict.fromkeys(_sweep_label(e, others) for e in summary)) if others else [""]
+        width = 0.6 / len(series)
+        for row, metric in enumerate(metrics):
+            ax = axes[row, col]
+            for s, name in enumerate(series):
+                offset = (s - (len(series) - 1) / 2) * width
+                members = [e for e in summary if not others or _sweep_label(e, others) == name]
+                color = f"C{s % 10}"
+                for e in members:
+                    x = xs.index(_sweep_label(e, axis)) + offset
+                    values = e["values"][metric]
+                    ax.plot([x] * len(values), values, "o", color=color, alpha=0.45, ms=3.5)
+                    if e[metric] is not None:
+                        mean, spread = e[metric]
+                        # on the loss's log scale a bar may not reach zero
+                        low = min(spread, 0.95 * mean) if metric == "final_loss" and mean > 0 else spread
+                        ax.errorbar(x, mean, yerr=[[low], [spread]], fmt="_", color=color, ms=12, capsize=3,
+                                    label=name if e is members[0] and others else None)
+                    bad = e["diverged"] + e["failed"]
+                    if bad:
+                        ax.annotate(f"{bad}✗", (x, 1.0), xycoords=("data", "axes fraction"), color="tab:red",
+                                    ha="center", va="top", fontsize=7)
+            ax.set_xticks(range(len(xs)), xs, rotation=30 if sum(map(len, xs)) > 40 else 0, fontsize=7)
+            ax.set_xlim(-0.6, len(xs) - 0.4)
+            if metric == "final_loss" and all(v > 0 for e in summary for v in e["values"][metric]):
+                ax.set_yscale("log")
+            ax.set_ylabel(_SWEEP_METRICS.get(metric, metric.replace("_", " ")), fontsize=8)
+            ax.set_xlabel(" + ".join(axis) or "", fontsize=8)
+            ax.tick_params(axis="y", which="both", labelsize=7)
+        if others:
+            axes[0, col].legend(title=" ".join(others), fontsize=6, title_fontsize=6, framealpha=0.6)
+    if title:
+        axes.flat[0].figure.suptitle(f"{title}: mean ± spread over seeds (dots: runs; ✗: diverged or failed)",
+                                     fontsize=9)
     return axes

@@ -202,3 +202,51 @@ def test_save_figure_takes_axes_arrays_or_figures(tmp_path):
     fig, axes = plt.subplots(1, 2)
     saved(axes, tmp_path / "axes.png")
     assert not list(tmp_path.glob(".*.tmp"))  # written atomically: no temporary left behind
+
+
+def _sweep_summary():
+    """A summary like genval.sweep.summarize's: two settings (one a pair of keys), two seeds, one bad run."""
+    axes = (("hidden", "n_latent"), ("learning_rate",))
+    summary = []
+    for hidden, n_latent in (("8", "2"), ("6-4", "3")):
+        for rate in ("0.01", "0.1"):
+            wrong, loss = [3.0, 5.0], [0.2, 0.4]
+            bad = rate == "0.1" and hidden == "8"
+            summary.append({"settings": {"hidden": hidden, "n_latent": n_latent, "learning_rate": rate},
+                            "axes": axes, "runs": 2, "ok": 1 if bad else 2, "diverged": int(bad), "failed": 0,
+                            "values": {"wrong_pixels": wrong[:1] if bad else wrong,
+                                       "final_loss": loss[:1] if bad else loss},
+                            "wrong_pixels": (3.0, 0.0) if bad else (4.0, 1.4), "final_loss": (0.2, 0.0) if bad
+                            else (0.3, 0.14)})
+    return summary
+
+
+def test_plot_sweep_draws_a_panel_per_setting_and_metric(tmp_path):
+    from genval.plotting import plot_sweep
+
+    axes = plot_sweep(_sweep_summary(), "tiny")
+    assert axes.shape == (2, 2)
+    assert [ax.get_xlabel() for ax in axes[0]] == ["hidden + n_latent", "learning_rate"]
+    assert [t.get_text() for t in axes[0, 0].get_xticklabels()] == ["8 2", "6-4 3"]
+    assert [t.get_text() for t in axes[0, 1].get_xticklabels()] == ["0.01", "0.1"]
+    assert axes[1, 0].get_yscale() == "log" and axes[0, 0].get_ylabel().startswith("wrong pixels")
+    # a series per value of the other setting, its legend titled by it; the bad run counted in red
+    assert [t.get_text() for t in axes[0, 0].get_legend().get_texts()] == ["0.01", "0.1"]
+    assert [t.get_text() for t in axes[0, 0].texts] == ["1✗"]
+    dots = [line for line in axes[0, 1].lines if line.get_marker() == "o"]
+    assert sorted(y for line in dots for y in line.get_ydata()) == [3.0, 3.0, 3.0, 3.0, 5.0, 5.0, 5.0]  # a dot a run
+    given = plt.subplots(1, 2, squeeze=False)[1]
+    assert (plot_sweep(_sweep_summary(), metrics=("wrong_pixels",), axes=given) == given).all()
+    saved(axes, tmp_path / "sweep.png")
+
+
+def test_save_figure_as_writes_the_format_of_the_suffix(tmp_path):
+    from genval.errors import ParameterError
+    from genval.plotting import plot_sweep, save_figure_as
+
+    for suffix, magic in (("png", PNG), ("pdf", b"%PDF"), ("svg", b"<?xml")):
+        save_figure_as(plot_sweep(_sweep_summary()), tmp_path / f"sweep.{suffix}")
+        assert (tmp_path / f"sweep.{suffix}").read_bytes().startswith(magic)
+    with pytest.raises(ParameterError, match=r"sweep.gif: cannot write a figure as 'gif'; name it .png, .svg, .pdf"):
+        save_figure_as(plot_sweep(_sweep_summary()), tmp_path / "sweep.gif")
+    assert not (tmp_path / "sweep.gif").exists() and not list(tmp_path.glob(".*.tmp"))

@@ -1,12 +1,17 @@
 import csv
 import inspect
+import json
 import statistics
+import sys
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from genval import Autoencoder
+from genval.errors import ParameterError
 from genval.sweep import (
-    DEFAULTS, OLD_KEYS, SETTINGS, SweepConfigError, bundled_sweeps, load_sweep, parse_sweep, run_sweep, summarize,
+    COLUMNS, DEFAULTS, OLD_KEYS, SETTINGS, SweepConfigError, bundled_sweeps, load_sweep, parse_sweep, read_runs,
+    run_sweep, summarize,
 )
 
 SMALL = """
@@ -18,29 +23,69 @@ epochs = 60
 hidden = [[8], [6, 4]]
 random_state = [0, 1]
 """
+# Two runs diverge (a learning rate of 1000 for plain gradient descent), the others do not.
+DIVERGING = """
+dataset = "emojis"
+[fixed]
+epochs = 40
+optimizer = "gd"
+[grid]
+learning_rate = [1.0, 1000.0]
+random_state = [0, 1]
+"""
+
+
+def timeless(rows):
+    return [{k: v for k, v in row.items() if k != "seconds"} for row in rows]
 
 
 def test_shipped_sweeps_are_valid_and_cover_the_course():
     names = bundled_sweeps()
-    assert {"architectures", "optimizers", "minibatch", "activations", "generalisation", "noise"} <= set(names)
+    assert {"architectures", "optimizers", "minibatch", "activations", "generalisation", "noise", "noise-sets",
+            "slow-rate", "denoiser-rate"} <= set(names)
     arch = load_sweep("architectures")
     assert len(arch.runs) == 24 and {r["epochs"] for r in arch.runs} == {10_000}
     assert [r["hidden"] for r in arch.runs[::3]] == [[64, 16], [30, 20], [16], [64, 32, 16], [32], [32, 8],
                                                      [30, 24], [64]]
+    optimizers = {(r["optimizer"], str(r["optimizer_options"])) for r in load_sweep("optimizers").runs}
+    assert optimizers == {("gd", "{}"), ("momentum", "{'momentum': 0.7}"), ("adaptive", "{}"),
+                          ("adaptive", "{'momentum': 0.7}")}
+    assert {(r["activation"], r["activation_param"]) for r in load_sweep("activations").runs} == {
+        ("tanh", 2.0), ("elu", 1.0), ("leaky_relu", 0.01)}
     assert {r["train_size"] for r in load_sweep("generalisation").runs} == {4, 8, 16, 32}
     assert {r["batch_size"] for r in load_sweep("minibatch").runs} >= {5, 10}
-    assert {r["noise_level"] for r in load_sweep("noise").runs} == {0.1, 0.15, 0.2, 0.3}
+    noise = load_sweep("noise")
+    assert {r["noise_level"] for r in noise.runs} == {0.1, 0.15, 0.2} and len({str(r["hidden"]) for r in noise.runs}) > 1
+    sets = load_sweep("noise-sets")
+    assert {str(r["noise_levels"]) for r in sets.runs} == {"[0.2]", "[0.1, 0.15, 0.2]", "[0.0, 0.1, 0.15, 0.2]"}
+    assert {r["noise_level"] for r in sets.runs} == {0.0, 0.1, 0.15, 0.2}
+    slow = load_sweep("slow-rate")
+    assert {r["learning_rate"] for r in slow.runs} == {0.0005} and len({str(r["hidden"]) for r in slow.runs}) == 3
+    rate = load_sweep("denoiser-rate")
+    assert len({r["learning_rate"] for r in rate.runs}) == 3 and {r["random_state"] for r in rate.runs} == {0, 1, 2}
     assert all(set(load_sweep(name).keys) <= set(SETTINGS) for name in names)
+
+
+def test_every_shipped_sweep_runs_to_the_end_in_a_tiny_version(tmp_path):
+    # Three epochs and one seed: what the full tables do, minus the time (run by hand, they finish too).
+    for name in bundled_sweeps():
+        sweep = load_sweep(name, override={"epochs": 3, "random_state": 0})
+        rows = run_sweep(sweep, tmp_path / f"{name}.csv", n_jobs=1)
+        assert len(rows) == len(sweep.runs) > 1, name
+        assert all(r["status"] == "ok" or r["status"].startswith("diverged at epoch ") for r in rows), name
 
 
 def test_settings_carry_the_estimators_names_and_defaults():
     params = inspect.signature(Autoencoder).parameters
-    own = {"momentum", "noise_level", "train_size"}  # the sweep's own settings, not Autoencoder parameters
-    assert set(SETTINGS) - own <= set(params)
-    assert {k: DEFAULTS[k] for k in set(SETTINGS) - own} == {
-        k: list(params[k].default) if isinstance(params[k].default, tuple) else params[k].default
-        for k in set(SETTINGS) - own}
-    assert set(OLD_KEYS.values()) <= set(SETTINGS) and not set(OLD_KEYS) & set(SETTINGS)
+    assert set(params) <= set(SETTINGS)  # every estimator parameter can be swept
+    own = {"vae", "beta", "momentum", "noise_level", "test_copies", "train_size"}
+    assert set(SETTINGS) - own == set(params)
+    assert {k: DEFAULTS[k] for k in params} == {
+        k: list(params[k].default) if isinstance(params[k].default, tuple) else params[k].default for k in params}
+    # "noise" was the level's old name and is the estimator's noise kind: a kind is a string, a level a number.
+    assert set(OLD_KEYS.values()) <= set(SETTINGS) and set(OLD_KEYS) & set(SETTINGS) == {"noise"}
+    assert parse_sweep("[fixed]\nnoise = 0.1\nnoise_levels = [0.2]\n").runs[0]["noise_level"] == 0.1
+    assert [r["noise"] for r in parse_sweep("[grid]\nnoise = ['flip', 'gaussian']\n").runs] == ["flip", "gaussian"]
 
 
 def test_files_with_the_old_keys_load_as_the_new_ones():
@@ -54,75 +99,260 @@ def test_files_with_the_old_keys_load_as_the_new_ones():
         parse_sweep("[fixed]\nseed = 1\nrandom_state = 2\n", "both.toml")
 
 
-def test_a_csv_with_the_old_columns_resumes(tmp_path):
+def test_a_csv_of_an_earlier_genval_resumes(tmp_path):
     sweep = parse_sweep(SMALL, "small.toml")
     out = tmp_path / "small.csv"
     rows = run_sweep(sweep, out)
-    # The CSV as the earlier genval wrote it: old column names, and old names inside the run keys.
-    text = out.read_text()
-    for old, new in OLD_KEYS.items():
-        text = text.replace(f",{new},", f",{old},").replace(f'""{new}""', f'""{old}""')
-    assert text.splitlines()[0].startswith("run,hidden,latent,") and '""seed"":0' in text
-    out.write_text("\n".join(text.splitlines()[:3]) + "\n")  # interrupted after two runs
+    # The CSV as the earlier genval wrote it: its columns only, old names, old names inside the run keys.
+    earlier = ["hidden", "latent", "activation", "activation_param", "optimizer", "learning_rate", "momentum",
+               "batch_size", "epochs", "loss", "stop_wrong", "noise", "train_size", "seed"]
+    results = ["final_loss", "epochs_run", "perfect", "within_one", "scored", "seconds"]
+    with out.open("w", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["run", *earlier, *results])
+        old_name = {new: old for old, new in OLD_KEYS.items()}
+        for row, run in zip(rows[:2], sweep.runs):  # interrupted after two runs
+            settings = {old_name.get(k, k): v for k, v in run.items()}
+            key = json.dumps({k: settings[k] for k in earlier}, sort_keys=True, separators=(",", ":"))
+            writer.writerow([key, *(row[OLD_KEYS.get(k, k)] for k in earlier), *(row[k] for k in results)])
     seen = []
-    again = run_sweep(sweep, out, lambda done, total, settings, skipped: seen.append(skipped))
-    assert seen == [True, True, False, False]
-    timeless = [[{k: v for k, v in row.items() if k != "seconds"} for row in found] for found in (again, rows)]
-    assert timeless[0] == timeless[1]  # same keys, same seeds, same results
-    assert out.read_text().splitlines()[0] == ",".join(sweep.columns)  # rewritten under today's names
+    again = run_sweep(sweep, out, lambda done, total, settings, status: seen.append(status))
+    assert seen == [None, None, "ok", "ok"]
+    assert timeless(again)[2:] == timeless(rows)[2:] and [r["final_loss"] for r in again] == [
+        r["final_loss"] for r in rows]
+    assert again[0]["status"] == "ok" and again[0]["wrong_pixels"] == ""  # not measured then
+    assert out.read_text().splitlines()[0] == ",".join(COLUMNS)  # rewritten under today's names
 
 
 def test_runs_rows_and_resume(tmp_path):
     sweep = parse_sweep(SMALL, "small.toml")
     out = tmp_path / "small.csv"
     seen = []
-    rows = run_sweep(sweep, out, lambda done, total, settings, skipped: seen.append(skipped))
-    assert seen == [False] * 4 and len(rows) == 4
+    rows = run_sweep(sweep, out, lambda done, total, settings, status: seen.append(status))
+    assert seen == ["ok"] * 4 and len(rows) == 4
     with out.open() as fh:
         written = list(csv.DictReader(fh))
+    assert written == rows
     assert [r["hidden"] for r in written] == ["8", "8", "6-4", "6-4"]
     assert [r["random_state"] for r in written] == ["0", "1", "0", "1"]
     assert all(r["epochs_run"] == "60" and r["scored"] == "17" and 0 <= int(r["perfect"]) <= 17 for r in written)
+    assert all(int(r["perfect"]) <= int(r["within_one"]) and int(r["wrong_pixels"]) >= 17 - int(r["perfect"])
+               for r in written)
     # Interrupted after two runs: the rerun does only the other two.
-    with out.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=sweep.columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(written[:2])
+    text = out.read_text().splitlines()
+    out.write_text("\n".join(text[:3]) + "\n")
     seen.clear()
-    again = run_sweep(sweep, out, lambda done, total, settings, skipped: seen.append(skipped))
-    assert seen == [True, True, False, False]
-    assert [r["final_loss"] for r in again] == [r["final_loss"] for r in rows]  # same seeds, same results
+    again = run_sweep(sweep, out, lambda done, total, settings, status: seen.append(status))
+    assert seen == [None, None, "ok", "ok"]
+    assert timeless(again) == timeless(rows)  # same seeds, same results
+
+
+def test_a_cut_off_last_row_is_redone(tmp_path):
+    sweep = parse_sweep(SMALL, "small.toml")
+    out = tmp_path / "small.csv"
+    rows = run_sweep(sweep, out)
+    text = out.read_text()
+    out.write_text(text[:-7])  # the last row lost its end (seconds, and the newline)
+    assert len(read_runs(out)) == 3
+    seen = []
+    again = run_sweep(sweep, out, lambda done, total, settings, status: seen.append(status))
+    assert seen == [None, None, None, "ok"] and timeless(again) == timeless(rows)
+    lines = text.splitlines()
+    out.write_text("\n".join([*lines[:2], "damaged,row", *lines[3:]]) + "\n")  # a damaged row inside
+    with pytest.raises(SweepConfigError, match=rf"{out.name}: line 3: expected {len(COLUMNS)} fields, got 2$"):
+        read_runs(out)
+
+
+def test_a_sweep_file_changed_since_the_csv_is_named(tmp_path):
+    out = tmp_path / "small.csv"
+    run_sweep(parse_sweep(SMALL, "small.toml"), out)
+    changed = parse_sweep(SMALL.replace("epochs = 60", "epochs = 80"), "small.toml")
+    with pytest.raises(SweepConfigError, match=rf"{out.name}: has runs with epochs = '60', but small.toml has "
+                                               r"'80'; the sweep file changed since the CSV was written"):
+        run_sweep(changed, out)
+    other = parse_sweep(SMALL.replace('"emojis"', '"font"'), "small.toml")
+    with pytest.raises(SweepConfigError, match=r"written for dataset 'emojis', but small.toml has 'font'"):
+        run_sweep(other, out)
+    grown = parse_sweep(SMALL.replace("[0, 1]", "[0, 1, 2]"), "small.toml")  # more seeds: resumes
+    assert len(run_sweep(grown, out)) == 6
+
+
+def test_a_diverging_run_is_a_row_and_the_sweep_goes_on(tmp_path):
+    sweep = parse_sweep(DIVERGING, "d.toml")
+    rows = run_sweep(sweep, tmp_path / "d.csv")
+    assert [r["status"] for r in rows[:2]] == ["ok", "ok"]
+    assert all(r["status"].startswith("diverged at epoch ") for r in rows[2:])
+    epoch = int(rows[2]["status"].rsplit(" ", 1)[1])
+    assert rows[2]["status"] == f"diverged at epoch {epoch}" and rows[2]["epochs_run"] == str(epoch)
+    assert rows[2]["final_loss"] == rows[2]["perfect"] == ""
+    summary = summarize(rows, sweep.axes)
+    assert [(e["runs"], e["ok"], e["diverged"], e["failed"]) for e in summary] == [(2, 2, 0, 0), (2, 0, 2, 0)]
+    assert summary[1]["final_loss"] is None and summary[1]["values"]["final_loss"] == []
+
+
+def test_a_run_that_fails_otherwise_is_a_row_with_its_error(tmp_path, monkeypatch):
+    import genval.sweep
+
+    real = genval.sweep.wrong_pixels
+
+    def broken(model, X, T=None):
+        if model.n_latent == 3:
+            raise MemoryError("out of memory")
+        return real(model, X, T)
+
+    monkeypatch.setattr(genval.sweep, "wrong_pixels", broken)
+    text = 'dataset = "emojis"\n[fixed]\nepochs = 5\n[grid]\nn_latent = [2, 3]\n'
+    rows = run_sweep(parse_sweep(text), tmp_path / "f.csv")
+    assert [r["status"] for r in rows] == ["ok", "MemoryError: out of memory"]
+    assert [(e["ok"], e["failed"]) for e in summarize(rows)] == [(1, 0), (0, 1)]
 
 
 def test_summary_is_mean_and_spread_over_seeds(tmp_path):
     sweep = parse_sweep(SMALL, "small.toml")
     rows = run_sweep(sweep, tmp_path / "s.csv")
-    summary = summarize(sweep, rows)
+    summary = summarize(rows, sweep.axes)
     assert [e["settings"] for e in summary] == [{"hidden": "8"}, {"hidden": "6-4"}]
     losses = [float(r["final_loss"]) for r in rows[:2]]
     assert summary[0]["final_loss"] == pytest.approx((statistics.fmean(losses), statistics.stdev(losses)))
-    assert summary[0]["runs"] == 2
+    assert summary[0]["runs"] == summary[0]["ok"] == 2 and summary[0]["values"]["final_loss"] == losses
+    # From the CSV alone (genval sweep --report): the same summary.
+    assert summarize(read_runs(tmp_path / "s.csv")) == summary
 
 
-def test_generalisation_scores_the_items_left_out(tmp_path):
-    text = 'dataset = "font"\n[fixed]\nepochs = 30\ntrain_size = 20\n[grid]\nrandom_state = [3]\n'
-    (row,) = run_sweep(parse_sweep(text), tmp_path / "g.csv")
-    assert row["scored"] == "12" and row["train_size"] == "20"
+def test_paired_keys_vary_together_and_a_list_of_levels_is_one_value(tmp_path):
+    text = """
+dataset = "emojis"
+[fixed]
+epochs = 20
+[grid]
+noise_levels = [[0.1], [0.0, 0.1, 0.2]]
+[grid.architecture]
+hidden = [[8], [6, 4]]
+n_latent = [2, 3]
+[grid.optimizer]
+optimizer = ["adam", "adaptive"]
+optimizer_options = [{}, {momentum = 0.5, patience = 3}]
+"""
+    sweep = parse_sweep(text, "p.toml")
+    assert sweep.axes == (("noise_levels",), ("hidden", "n_latent"), ("optimizer", "optimizer_options"))
+    assert [(r["noise_levels"], r["hidden"], r["n_latent"], r["optimizer"]) for r in sweep.runs[:4]] == [
+        ([0.1], [8], 2, "adam"), ([0.1], [8], 2, "adaptive"), ([0.1], [6, 4], 3, "adam"),
+        ([0.1], [6, 4], 3, "adaptive")]
+    assert len(sweep.runs) == 8
+    rows = run_sweep(sweep, tmp_path / "p.csv")
+    assert [r["noise_levels"] for r in rows[::4]] == ["0.1", "0.0-0.1-0.2"]
+    assert rows[1]["optimizer_options"] == "momentum=0.5 patience=3" and rows[0]["optimizer_options"] == ""
+    assert all(r["status"] == "ok" for r in rows)
+    summary = summarize(read_runs(tmp_path / "p.csv"))  # the CSV alone finds the pairs again
+    assert summary[0]["axes"] == (("hidden", "n_latent"), ("optimizer", "optimizer_options"), ("noise_levels",))
+
+
+def test_the_vae_its_beta_and_the_penalties_are_settings(tmp_path):
+    text = ('dataset = "emojis"\n[fixed]\nepochs = 20\n[grid]\nvae = [false, true]\n'
+            'contractive = [0.0, 0.01]\n')
+    sweep = parse_sweep(text)
+    rows = run_sweep(sweep, tmp_path / "v.csv")
+    assert [(r["vae"], r["contractive"], r["status"]) for r in rows] == [
+        ("false", "0.0", "ok"), ("false", "0.01", "ok"), ("true", "0.0", "ok"), ("true", "0.01", "ok")]
+    assert rows[0]["final_loss"] != rows[2]["final_loss"]
+    beta = parse_sweep('dataset = "emojis"\n[fixed]\nvae = true\n[grid]\nbeta = [0.1, 2.0]\nactivity_l1 = [0.001]\n')
+    assert [r["beta"] for r in beta.runs] == [0.1, 2.0] and beta.runs[0]["activity_l1"] == 0.001
+
+
+def test_parallel_runs_give_the_serial_csv(tmp_path):
+    sweep = parse_sweep(SMALL + "\n", "small.toml")
+    serial = run_sweep(sweep, tmp_path / "serial.csv", n_jobs=1)
+    parallel = run_sweep(sweep, tmp_path / "parallel.csv", n_jobs=2)
+    assert timeless(parallel) == timeless(serial)  # grid order, same results
+    assert timeless(read_runs(tmp_path / "parallel.csv")) == timeless(serial)
+
+
+def test_a_dask_cluster_gives_the_serial_csv(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    sweep = parse_sweep(SMALL, "small.toml")
+    serial = run_sweep(sweep, tmp_path / "serial.csv")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cl:
+        on_cluster = run_sweep(sweep, tmp_path / "cluster.csv", scheduler=cl.scheduler_address)
+    assert timeless(on_cluster) == timeless(serial)
+
+
+def test_without_distributed_the_scheduler_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed raises ImportError
+    with pytest.raises(ParameterError, match=r"needs the distributed package: pip install 'genval\[dask\]'"):
+        run_sweep(parse_sweep(SMALL), tmp_path / "x.csv", scheduler="tcp://127.0.0.1:8786")
+
+
+def test_a_huge_grid_is_refused_by_counting():
+    values = "[" + ", ".join(map(str, range(1, 1001))) + "]"
+    text = f"[grid]\nepochs = {values}\nn_latent = {values}\nrandom_state = {values}\n"
+    with pytest.raises(SweepConfigError, match=r"1,000,000,000 runs \(1,000 epochs x 1,000 n_latent x 1,000 "
+                                               r"random_state\), more than max_runs = 10,000"):
+        parse_sweep(text, "huge.toml")
+    with pytest.raises(SweepConfigError, match=r"12 runs .* more than max_runs = 10"):
+        parse_sweep("[grid]\nrandom_state = [0, 1, 2]\n[grid.net]\nhidden = [[4], [5], [6], [7]]\n", max_runs=10)
 
 
 @pytest.mark.parametrize("text, message", [
     ("[grid]\nhiden = [[8]]\n", r"\[grid\] unknown key 'hiden'; expected one of hidden, n_latent"),
     ("colour = 1\n", r"unknown key 'colour'"),
     ("[grid]\nrandom_state = []\n", r"\[grid\] 'random_state' must be a non-empty list"),
-    ("[grid]\nhidden = [8, 4]\n", r"'hidden' must be a list of layer lists"),
+    ("[grid]\nhidden = [8, 4]\n", r"'hidden' must be a list of lists"),
+    ("[grid]\nnoise_levels = [0.1, 0.2]\n", r"'noise_levels' must be a list of lists, e.g. \[\[0.2\]"),
     ("[grid]\nlearning_rate = [0.01, -1]\n", r"run learning_rate=-1: learning_rate must be a positive number"),
     ("[grid]\noptimizer = ['adam', 'sgd']\n", r"run optimizer='sgd': unknown optimizer 'sgd'"),
     ("[fixed]\ntrain_size = 40\n", r"train_size must be an integer from 1 to 32"),
     ("[fixed]\nseed = 1\n[grid]\nrandom_state = [1, 2]\n", r"'random_state' is both in \[fixed\] and \[grid\]"),
     ("[fixed]\nnoise_level = 2\n", r"noise_level must be bit-flip probability in \[0, 1\]"),
+    ("[grid]\nrandom_state = [0, -1]\n", r"run random_state=-1: random_state must be an integer >= 0, got -1"),
+    ("[fixed]\nbeta = 2.0\n", r"beta is a setting of the VAE: add vae = true"),
+    ("[fixed]\noptimizer = 'gd'\nmomentum = 0.7\n", r"momentum is a setting of optimizer 'momentum' or 'adaptive'"),
+    ("[fixed]\noptimizer = 'adaptive'\noptimizer_options = {momentum = 1.5}\n", r"momentum must be in \[0, 1\)"),
+    ("[fixed]\noptimizer_options = {speed = 1}\n", r"unknown option\(s\) speed for optimizer 'adam'"),
+    ("[grid.net]\nhidden = [[8], [4]]\nn_latent = [2]\n",
+     r"\[grid.net\] keys vary together, so their lists need one length; hidden has 2, n_latent has 1"),
+    ("[grid]\nn_latent = [2]\n[grid.net]\nn_latent = [3]\n", r"key 'n_latent' varies twice"),
+    ("[grid.net]\nactivation = ['elu', 'bogus']\n", r"run activation='bogus': unknown activation 'bogus'"),
+    ("[fixed]\nvae = 1\n", r"vae must be true or false, got 1"),
     ("dataset = 'nope'\n", r"dataset: unknown dataset 'nope'"),
     ("[grid\n", r"not valid TOML"),
 ])
 def test_bad_sweep_files_are_rejected_before_training(text, message):
     with pytest.raises(SweepConfigError, match=message):
         parse_sweep(text, "bad.toml")
+
+
+_VALUES = st.one_of(st.integers(-3, 40), st.floats(-1, 2, allow_nan=False), st.booleans(),
+                    st.sampled_from(['"tanh"', '"adam"', '"relu"', '"x"']),
+                    st.lists(st.integers(-1, 9), max_size=3).map(str))
+
+
+@settings(max_examples=60, deadline=None)
+@given(fixed=st.dictionaries(st.sampled_from([*SETTINGS, "latent", "colour"]), _VALUES, max_size=3),
+       grid=st.dictionaries(st.sampled_from([*SETTINGS, "seed"]), st.lists(_VALUES, max_size=3), max_size=2))
+def test_any_sweep_file_is_either_runnable_or_refused_with_a_sweep_error(fixed, grid):
+    def toml(value):
+        return str(value).lower() if isinstance(value, bool) else str(value)
+
+    text = ("[fixed]\n" + "".join(f"{k} = {toml(v)}\n" for k, v in fixed.items())
+            + "[grid]\n" + "".join(f"{k} = [{', '.join(map(toml, v))}]\n" for k, v in grid.items()))
+    try:
+        sweep = parse_sweep(text, "any.toml")
+    except SweepConfigError as exc:
+        assert str(exc).startswith(("any.toml: ", "override: "))
+    else:
+        assert len(sweep.runs) >= 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(cut=st.integers(0, 10_000))
+def test_a_csv_cut_anywhere_reads_as_its_complete_rows(tmp_path_factory, cut):
+    folder = tmp_path_factory.getbasetemp()
+    full = folder / "cut-full.csv"
+    if not full.exists():
+        run_sweep(parse_sweep(SMALL), full)
+    text = full.read_text()
+    header = len(text.splitlines()[0]) + 1
+    part = folder / "cut.csv"
+    part.write_text(text[:header + cut % (len(text) - header + 1)])
+    rows = read_runs(part)
+    assert rows == read_runs(full)[:len(rows)]
