@@ -22,6 +22,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from genval._budget import check_allocation, chunk_rows
 from genval._estimator import atomic_write, read_npz, resolve_rng
 from genval.errors import ModelFileError
 
@@ -32,6 +33,9 @@ SOM_VERSION = 2  # 2: the training codes' winners (labels) are saved too
 TOPOLOGIES = ("rectangular", "hexagonal")
 NEIGHBORHOODS = ("gaussian", "mexican_hat", "bubble", "triangle")
 INITS = ("pca", "random")
+ALGORITHMS = ("auto", "online", "batch")
+ONLINE_MAX_NEURONS = 400  # "auto" trains bigger maps in batch: 500 online steps per neuron take minutes there
+BATCH_ITERATIONS = 30
 
 
 def default_grid(Z: np.ndarray) -> tuple[int, int]:
@@ -117,6 +121,84 @@ def pca_weights(Z: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
     return Z.mean(axis=0) + a[:, None, None] * pc1 + b[None, :, None] * pc2
 
 
+def _nearest_weights(Z: np.ndarray, W: np.ndarray, chunk: int | None = None) -> np.ndarray:
+    """Index of the nearest row of ``W`` for each row of ``Z``, exactly as the direct ``argmin |z - w|^2``.
+
+    The matrix-product form does the work; points whose best two squared
+    distances are within the two forms' rounding bound of each other are
+    compared again by subtraction (ties to the lower index).
+    """
+    n, d = Z.shape
+    k = len(W)
+    out = np.empty(n, dtype=np.int64)
+    if k == 1:
+        out[:] = 0
+        return out
+    # Centring on the weights' mean keeps the terms small, so near ties are rare. |z - c|^2 is the
+    # same for every neuron of a point, so the argmin needs only -2 (z - c).(w - c) + |w - c|^2.
+    centre = W.mean(axis=0)
+    Wc = W - centre
+    w_sq = np.einsum("kd,kd->k", Wc, Wc)
+    minus_2w = -2.0 * Wc.T
+    w_max = math.sqrt(w_sq.max())
+    # Both forms err by at most a few (d + 1) ulps of (|z - c| + |w - c|)^2; this bound is generous.
+    slack = 4 * (2 * d + 10) * np.finfo(float).eps
+    # Chunks of about 2 MB of distances stay in cache, which matters more here than fewer, bigger products.
+    chunk = chunk or min(chunk_rows(8 * (2 * k + d)), max(1, 2**18 // k))
+    exact_chunk = chunk_rows(8 * k * (d + 1))
+    for s in range(0, n, chunk):
+        Zc = Z[s:s + chunk] - centre
+        if d <= 8:  # a product with so short an inner dimension is faster, and steadier, elementwise than in BLAS
+            D = Zc[:, :1] * minus_2w[0]
+            for j in range(1, d):
+                D += Zc[:, j:j + 1] * minus_2w[j]
+        else:
+            D = Zc @ minus_2w
+        D += w_sq
+        best = D.argmin(axis=1)
+        low = D[np.arange(len(D)), best]
+        out[s:s + chunk] = best
+        z_sq = np.einsum("nd,nd->n", Zc, Zc)
+        tie = (low + 2 * slack * (np.sqrt(z_sq) + w_max) ** 2)[:, None]
+        close = np.flatnonzero(np.count_nonzero(D <= tie, axis=1) > 1)
+        for e in range(0, len(close), exact_chunk):
+            at = close[e:e + exact_chunk] + s
+            diff = Z[at, None, :] - W[None, :, :]
+            out[at] = np.einsum("nkd,nkd->nk", diff, diff).argmin(axis=1)
+    return out
+
+
+def _train_batch(som, Z: np.ndarray, iterations: int) -> None:
+    """Kohonen's batch map on a MiniSom's weights, in place: MiniSom's ``train_batch_offline``, vectorised.
+
+    Each pass: every code's winner, then for each neuron the mean of the
+    codes weighted by the neighbourhood of their winners (MiniSom's own
+    neighbourhood function at that pass's sigma), blended into the weight
+    by that pass's learning rate. Codes that share a winner enter as one sum,
+    so a pass costs the winners plus ``occupied x n_neurons`` products.
+    """
+    rows, cols, d = som._weights.shape
+    k = rows * cols
+    W = som._weights.reshape(k, d)
+    block = chunk_rows(8 * (k + d))
+    for t in range(iterations):
+        learning_rate = som._learning_rate_decay_function(som._learning_rate, t, iterations)
+        sigma = som._sigma_decay_function(som._sigma, t, iterations)
+        win = _nearest_weights(Z, W)
+        counts = np.bincount(win, minlength=k).astype(float)
+        sums = np.column_stack([np.bincount(win, weights=Z[:, j], minlength=k) for j in range(d)])
+        occupied = np.flatnonzero(counts)
+        numerator = np.zeros((k, d))
+        denominator = np.zeros(k)
+        for b in range(0, len(occupied), block):
+            winners = occupied[b:b + block]
+            H = np.stack([som.neighborhood((int(c) // cols, int(c) % cols), sigma).ravel() for c in winners])
+            numerator += H.T @ sums[winners]
+            denominator += H.T @ counts[winners]
+        moved = denominator > 0
+        W[moved] = (1 - learning_rate) * W[moved] + learning_rate * (numerator[moved] / denominator[moved, None])
+
+
 @dataclass(frozen=True)
 class Neuron:
     """One neuron of a fitted map and the items it wins.
@@ -169,14 +251,24 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     learning_rate : float, default 0.5
         Initial learning rate, decaying likewise.
     iterations : int, optional
-        Training steps (one code each). Default: 500 per neuron, Kohonen's
-        rule of thumb for a map that has settled.
+        Training steps: one code each when online, one pass over every code
+        each in batch. Default: 500 per neuron online (Kohonen's rule of
+        thumb for a map that has settled), 30 passes in batch.
     topology : {"rectangular", "hexagonal"}, default "rectangular"
     neighborhood : {"gaussian", "mexican_hat", "bubble", "triangle"}, default "gaussian"
     init : {"pca", "random"}, default "pca"
         Initial weights on the plane of the codes' principal components
         (deterministic, converges faster; see :func:`pca_weights`) or at
         randomly chosen codes.
+    algorithm : {"auto", "online", "batch"}, default "auto"
+        ``online`` is MiniSom's ``train``: one randomly chosen code per step,
+        every neuron moved towards it. ``batch`` is Kohonen's batch map (what
+        MiniSom's ``train_batch_offline`` computes, vectorised): each pass
+        finds every code's winner at once and moves each neuron towards the
+        neighbourhood-weighted mean of the codes, blended by the learning
+        rate; its cost is a few matrix products per pass, so big maps over
+        many codes train in seconds. ``auto`` trains maps of up to 400
+        neurons online and bigger ones in batch.
     random_state : int, numpy Generator or None, default 0
         MiniSom gets an int seed drawn from this generator (it picks the
         training order, and the codes of a random initialisation).
@@ -189,6 +281,8 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         The winning neuron (flat index) of each training code.
     grid_ : (int, int)
     n_iterations_ : int
+    algorithm_ : {"online", "batch"}
+        How the map was trained (what ``"auto"`` chose).
     seed_ : int
         The seed MiniSom got.
     n_features_in_ : int
@@ -206,7 +300,7 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 
     def __init__(self, grid: tuple[int, int] | None = None, sigma: float = 1.0, learning_rate: float = 0.5,
                  iterations: int | None = None, topology: str = "rectangular", neighborhood: str = "gaussian",
-                 init: str = "pca", random_state=0):
+                 init: str = "pca", algorithm: str = "auto", random_state=0):
         self.grid = grid
         self.sigma = sigma
         self.learning_rate = learning_rate
@@ -214,13 +308,14 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         self.topology = topology
         self.neighborhood = neighborhood
         self.init = init
+        self.algorithm = algorithm
         self.random_state = random_state
 
-    def _check_params(self, Z: np.ndarray) -> tuple[tuple[int, int], int]:
-        """The grid and the number of iterations, once every parameter is known to be valid."""
+    def _check_params(self, Z: np.ndarray) -> tuple[tuple[int, int], int, str]:
+        """The grid, the number of iterations and the algorithm, once every parameter is known to be valid."""
         for name, value, valid in (("topology", self.topology, TOPOLOGIES),
                                    ("neighborhood", self.neighborhood, NEIGHBORHOODS),
-                                   ("init", self.init, INITS)):
+                                   ("init", self.init, INITS), ("algorithm", self.algorithm, ALGORITHMS)):
             if value not in valid:
                 raise ValueError(f"unknown {name} {value!r}; choose one of {', '.join(valid)}")
         try:
@@ -232,12 +327,15 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         for name, value in (("sigma", self.sigma), ("learning_rate", self.learning_rate)):
             if not (isinstance(value, (int, float, np.number)) and math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a positive number, got {value!r}")
+        algorithm = self.algorithm
+        if algorithm == "auto":
+            algorithm = "online" if grid[0] * grid[1] <= ONLINE_MAX_NEURONS else "batch"
         if self.iterations is None:
-            return grid, 500 * grid[0] * grid[1]
+            return grid, (500 * grid[0] * grid[1] if algorithm == "online" else BATCH_ITERATIONS), algorithm
         if isinstance(self.iterations, bool) or not isinstance(self.iterations, (int, np.integer)) \
                 or self.iterations < 1:
             raise ValueError(f"iterations must be a positive integer, got {self.iterations!r}")
-        return grid, int(self.iterations)
+        return grid, int(self.iterations), algorithm
 
     def _minisom(self, weights: np.ndarray, seed: int = 0):
         """A MiniSom holding ``weights``: it trains them, and its topology code answers the grid questions."""
@@ -272,18 +370,22 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
             or codes that are empty, not 2-D or not finite.
         """
         Z = validate_data(self, Z, dtype=np.float64)
-        grid, iterations = self._check_params(Z)
+        grid, iterations, algorithm = self._check_params(Z)
         seed = int(resolve_rng(self.random_state).integers(2**31 - 1))
         if self.init == "pca":
             som = self._minisom(pca_weights(Z, grid), seed)
         else:
             som = self._minisom(np.zeros((*grid, Z.shape[1])), seed)
             som.random_weights_init(Z)
-        som.train(Z, iterations, random_order=True)
+        if algorithm == "online":
+            som.train(Z, iterations, random_order=True)
+        else:
+            _train_batch(som, Z, iterations)
         self.weights_ = np.array(som.get_weights(), dtype=float)
         self.grid_ = grid
         self.seed_ = seed
         self.n_iterations_ = iterations
+        self.algorithm_ = algorithm
         self.labels_ = self.winners(Z)
         return self
 
@@ -305,14 +407,23 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         # transform gives one distance per neuron; get_feature_names_out names them.
         return self.n_neurons
 
-    def winners(self, Z, chunk: int = 65536) -> np.ndarray:
+    def winners(self, Z, chunk: int | None = None) -> np.ndarray:
         """Flat index of the winning (nearest-weight) neuron of each point.
+
+        Squared distances come from the matrix-product form
+        ``|z - c|^2 - 2 (z - c).(w - c) + |w - c|^2`` (``c`` the weights'
+        mean), a chunk of points at a time. That form rounds differently from
+        subtracting first, so a point whose two best neurons are closer than
+        its rounding bound is compared again by subtraction: the winners are
+        exactly those of the direct computation, ties going to the lower index.
 
         Parameters
         ----------
         Z : array-like of shape (n_points, n_latent)
-        chunk : int
-            Points compared with every neuron at once; bounds the memory.
+        chunk : int, optional
+            Points per chunk; default from the memory budget
+            (:func:`genval._budget.chunk_rows`, about ``16 * n_neurons`` bytes
+            a point).
 
         Returns
         -------
@@ -326,14 +437,16 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
             Before :meth:`fit`.
         ValueError
             For codes of another dimension than the map's, or not finite.
+
+        Examples
+        --------
+        >>> som = LatentSOM(grid=(1, 2), iterations=10).fit([[0.0], [1.0]])
+        >>> som.weights_ = np.array([[[0.0], [1.0]]])
+        >>> som.winners([[0.2], [0.5], [0.9]]).tolist()  # 0.5 is a tie: the lower index wins
+        [0, 0, 1]
         """
         Z = self._check_codes(Z)
-        W = self.weights_.reshape(-1, self.weights_.shape[-1])
-        out = np.empty(len(Z), dtype=np.int64)
-        for s in range(0, len(Z), chunk):
-            diff = Z[s:s + chunk, None, :] - W[None, :, :]
-            out[s:s + chunk] = np.einsum("nkd,nkd->nk", diff, diff).argmin(axis=1)
-        return out
+        return _nearest_weights(Z, self.weights_.reshape(-1, self.weights_.shape[-1]), chunk)
 
     def predict(self, Z) -> np.ndarray:
         """The winning neuron's flat 0-based index for each point (see :meth:`winners`)."""
@@ -350,10 +463,21 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         -------
         ndarray of shape (n_points, n_neurons)
             Columns in flat (row-major) neuron order.
+
+        Raises
+        ------
+        genval._budget.MemoryBudgetError
+            When the result would exceed the memory budget (``n_points *
+            n_neurons * 8`` bytes); the message gives the estimate.
         """
         Z = self._check_codes(Z)
         W = self.weights_.reshape(-1, self.weights_.shape[-1])
-        return np.linalg.norm(Z[:, None, :] - W[None, :, :], axis=-1)
+        check_allocation(8 * len(Z) * len(W), f"distances from {len(Z):,} points to {len(W):,} neurons")
+        out = np.empty((len(Z), len(W)))
+        chunk = chunk_rows(8 * len(W) * (Z.shape[1] + 1))
+        for s in range(0, len(Z), chunk):
+            out[s:s + chunk] = np.linalg.norm(Z[s:s + chunk, None, :] - W[None, :, :], axis=-1)
+        return out
 
     def neuron_table(self, Z, names) -> list[Neuron]:
         """Every neuron in row-major order with the items it wins (empty ones too).
@@ -380,19 +504,46 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 
     def quantization_error(self, Z) -> float:
         """Mean distance from each code to its winning neuron's weight."""
-        return float(self.transform(Z).min(axis=1).mean())
+        Z = self._check_codes(Z)
+        W = self.weights_.reshape(-1, self.weights_.shape[-1])
+        return float(np.linalg.norm(Z - W[self.winners(Z)], axis=1).mean())
 
     def topographic_error(self, Z) -> float:
         """Fraction of codes whose best and second-best neurons are not grid neighbours.
 
-        Computed by MiniSom: on a rectangular grid the 8 neighbours around a
-        neuron (diagonals too) count, on a hexagonal grid the 6 at unit
-        distance. NaN for a 1x1 map, which has no second-best neuron.
+        MiniSom's definition, computed a chunk of codes at a time: on a
+        rectangular grid the 8 neighbours around a neuron (diagonals too)
+        count, on a hexagonal grid the 6 at unit distance. Best and second
+        best come from MiniSom's distance formula; on an exact tie the lower
+        index ranks first. NaN for a 1x1 map, which has no second-best neuron.
         """
         Z = self._check_codes(Z)
         if self.n_neurons == 1:
             return float("nan")
-        return float(self._minisom(self.weights_).topographic_error(Z))
+        W = self.weights_.reshape(-1, self.weights_.shape[-1])
+        w_sq = np.power(W, 2).sum(axis=1)
+        P = self._coordinates()
+        errors = 0
+        chunk = chunk_rows(8 * 2 * len(W))
+        for s in range(0, len(Z), chunk):
+            Zs = Z[s:s + chunk]
+            D = np.sqrt(np.maximum(0, -2 * (Zs @ W.T) + np.power(Zs, 2).sum(axis=1, keepdims=True) + w_sq[None, :]))
+            rows = np.arange(len(D))
+            first = D.argmin(axis=1)
+            D[rows, first] = np.inf
+            second = D.argmin(axis=1)
+            if self.topology == "hexagonal":
+                errors += int((~np.isclose(1, np.linalg.norm(P[first] - P[second], axis=1))).sum())
+            else:
+                steps = np.column_stack(np.unravel_index(first, self.grid_)) \
+                    - np.column_stack(np.unravel_index(second, self.grid_))
+                errors += int((np.linalg.norm(steps, axis=1) > 1.42).sum())
+        return errors / len(Z)
+
+    def _coordinates(self) -> np.ndarray:
+        """Each neuron's position on the plane of the grid (MiniSom's, hexagonal rows shifted), flat order."""
+        xx, yy = self._minisom(self.weights_).get_euclidean_coordinates()
+        return np.stack([np.ravel(xx), np.ravel(yy)], axis=1).astype(float)
 
     def umatrix(self) -> np.ndarray:
         """The U-matrix: each neuron's summed distance to the weights around it, scaled to max 1.
@@ -418,10 +569,13 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         6 neighbours at unit distance in MiniSom's hexagonal layout.
         """
         check_is_fitted(self)
-        xx, yy = self._minisom(self.weights_).get_euclidean_coordinates()
-        P = np.stack([np.ravel(xx), np.ravel(yy)], axis=1)
-        d = np.linalg.norm(P[:, None, :] - P[None, :, :], axis=-1)
-        return [np.flatnonzero(np.isclose(row, 1.0)).tolist() for row in d]
+        P = self._coordinates()
+        found: list[list[int]] = []
+        chunk = chunk_rows(8 * 3 * len(P))
+        for s in range(0, len(P), chunk):
+            d = np.linalg.norm(P[s:s + chunk, None, :] - P[None, :, :], axis=-1)
+            found += [np.flatnonzero(np.isclose(row, 1.0)).tolist() for row in d]
+        return found
 
     def grid_path(self, start: int, stop: int) -> list[int]:
         """The shortest path of neighbouring neurons from ``start`` to ``stop`` (flat indices).
@@ -456,7 +610,8 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         config = {"format": SOM_FORMAT, "version": SOM_VERSION,
                   "params": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items()
                              if k != "random_state" or isinstance(v, (int, type(None)))},
-                  "grid": list(self.grid_), "seed": self.seed_, "n_iterations": self.n_iterations_}
+                  "grid": list(self.grid_), "seed": self.seed_, "n_iterations": self.n_iterations_,
+                  "algorithm": self.algorithm_}
         with atomic_write(path) as fh:
             np.savez(fh, config=np.array(json.dumps(config)), weights=self.weights_, labels=self.labels_)
 
@@ -478,6 +633,7 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
                 raise ValueError("labels are not neurons of the grid")
             som.weights_, som.labels_, som.grid_ = weights, labels, grid
             som.seed_, som.n_iterations_ = int(config["seed"]), int(config["n_iterations"])
+            som.algorithm_ = str(config.get("algorithm", "online"))  # maps saved before batch training
             som.n_features_in_ = weights.shape[2]
         except (TypeError, ValueError, KeyError) as exc:
             raise ModelFileError(f"{path}: damaged genval map ({exc})") from None

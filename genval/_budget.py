@@ -1,0 +1,216 @@
+"""The memory budget, and the nearest-bitmap search that works within it.
+
+Everything in genval that compares many points with many others (map
+winners, nearest training items, batches of structural checks) works in
+chunks sized by one budget, so memory stays bounded whatever the number of
+points; anything whose size the caller decides (a result of ``n`` rows) is
+estimated first and refused, with the estimate, when it exceeds the budget.
+
+``GENVAL_MEMORY_BUDGET``
+    Bytes one operation may use, as an integer or with a binary suffix
+    (``512M``, ``1.5G``, ``64K``). Default: a quarter of the machine's
+    memory, at most 1 GiB. Working arrays of one chunk take at most an
+    eighth of it (:data:`CHUNK_SHARE`), leaving room for the results and the
+    inputs the caller already holds.
+
+Rule of thumb: lower it on a shared machine; raising it past a few hundred
+megabytes rarely makes anything faster, since chunks of a few thousand rows
+already keep matrix products efficient.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import numpy as np
+
+from genval.errors import ParameterError
+
+__all__ = ["CHUNK_SHARE", "MemoryBudgetError", "check_allocation", "chunk_rows", "dedupe_rows", "memory_budget",
+           "nearest_bitmaps"]
+
+ENV = "GENVAL_MEMORY_BUDGET"
+CHUNK_SHARE = 8
+_SUFFIX = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+
+class MemoryBudgetError(ParameterError, MemoryError):
+    """A request whose result would exceed the memory budget; the message gives the estimate.
+
+    Both a :class:`ParameterError` (the caller asked for too much) and a
+    ``MemoryError``.
+
+    >>> issubclass(MemoryBudgetError, MemoryError), issubclass(MemoryBudgetError, ValueError)
+    (True, True)
+    """
+
+
+def _machine_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not POSIX: assume a modest machine
+        return 8 * 2**30
+
+
+def memory_budget() -> int:
+    """Bytes one operation may use: ``GENVAL_MEMORY_BUDGET``, or a quarter of the memory up to 1 GiB.
+
+    Raises
+    ------
+    ParameterError
+        For a value that is not a positive size.
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["GENVAL_MEMORY_BUDGET"] = "1.5M"
+    >>> memory_budget()
+    1572864
+    >>> del os.environ["GENVAL_MEMORY_BUDGET"]
+    """
+    text = os.environ.get(ENV, "").strip()
+    if not text:
+        return min(2**30, _machine_memory() // 4)
+    match = re.fullmatch(r"(\d+(?:\.\d*)?)\s*([KMGT]?)(?:i?B)?", text, flags=re.IGNORECASE)
+    value = int(float(match.group(1)) * _SUFFIX[match.group(2).upper()]) if match else 0
+    if value < 1:
+        raise ParameterError(f"{ENV} must be a positive size such as 268435456, 512M or 1G, got {text!r}")
+    return value
+
+
+def chunk_rows(bytes_per_row: int, budget: int | None = None) -> int:
+    """How many rows one chunk holds when each costs ``bytes_per_row`` of working memory.
+
+    A chunk may use ``budget / CHUNK_SHARE`` bytes; always at least one row.
+
+    Examples
+    --------
+    >>> chunk_rows(100, budget=8000), chunk_rows(100, budget=100), chunk_rows(0, budget=8)
+    (10, 1, 1)
+    """
+    budget = memory_budget() if budget is None else budget
+    return max(1, (budget // CHUNK_SHARE) // max(1, int(bytes_per_row)))
+
+
+def _size(nbytes: float) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:.1f} {unit}"
+    return f"{int(nbytes)} bytes"
+
+
+def check_allocation(nbytes: float, what: str, budget: int | None = None) -> None:
+    """Refuse, with the estimate, a result of ``nbytes`` larger than the budget.
+
+    Raises
+    ------
+    MemoryBudgetError
+        Naming ``what``, the estimate and the budget.
+
+    Examples
+    --------
+    >>> check_allocation(10, "ten bytes", budget=100)
+    >>> check_allocation(3 * 2**30, "1,000,000 decoded points", budget=2**30)
+    Traceback (most recent call last):
+    ...
+    genval._budget.MemoryBudgetError: 1,000,000 decoded points would need about 3.0 GiB, more than the memory budget of 1.0 GiB; ask for fewer or raise GENVAL_MEMORY_BUDGET
+    """
+    budget = memory_budget() if budget is None else budget
+    if nbytes > budget:
+        raise MemoryBudgetError(f"{what} would need about {_size(nbytes)}, more than the memory budget of "
+                                f"{_size(budget)}; ask for fewer or raise {ENV}")
+
+
+def dedupe_rows(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of a 2-D array in order of first appearance, and the inverse.
+
+    Rows are compared by their bytes (booleans packed 8 to a byte first), so
+    this is exact for any dtype (``-0.0`` and ``0.0`` count as different).
+
+    Returns
+    -------
+    first : ndarray of int (u,)
+        Index of each distinct row's first occurrence, increasing.
+    inverse : ndarray of int (n,)
+        ``A[first[inverse]]`` equals ``A`` row by row.
+
+    Examples
+    --------
+    >>> first, inverse = dedupe_rows(np.array([[1, 0], [0, 1], [1, 0]], dtype=bool))
+    >>> first.tolist(), inverse.tolist()
+    ([0, 1], [0, 1, 0])
+    """
+    A = np.asarray(A)
+    if len(A) == 0:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    raw = np.packbits(A, axis=1) if A.dtype == bool else A.reshape(len(A), -1)
+    raw = np.ascontiguousarray(raw)
+    keys = raw.view(np.dtype((np.void, raw.dtype.itemsize * raw.shape[1]))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    order = np.argsort(first)  # np.unique sorts by key; first appearance is what callers expect
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return first[order], rank[inverse.ravel()]
+
+
+def nearest_bitmaps(Q: np.ndarray, R: np.ndarray, budget: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """For each bitmap of ``Q``, the nearest of ``R`` in Hamming distance (the first on ties).
+
+    Both sets are deduplicated first, then compared chunk by chunk with the
+    matrix-product form ``|q|^2 + |r|^2 - 2 q.r``, so the work and the memory
+    follow the distinct rows and the budget, never ``len(Q) * len(R)`` at
+    once.
+
+    Parameters
+    ----------
+    Q : ndarray of bool (n, p)
+    R : ndarray of bool (m, p), m >= 1
+    budget : int, optional
+        Bytes; default :func:`memory_budget`.
+
+    Returns
+    -------
+    index : ndarray of int (n,)
+    distance : ndarray of int64 (n,)
+        Pixels that differ; exact, since float32 holds the integer counts of
+        bitmaps up to 2**24 pixels.
+
+    Examples
+    --------
+    >>> R = np.array([[1, 1, 0], [0, 0, 1], [1, 1, 0]], dtype=bool)
+    >>> index, distance = nearest_bitmaps(np.array([[1, 0, 0], [0, 0, 1]], dtype=bool), R)
+    >>> index.tolist(), distance.tolist()
+    ([0, 1], [1, 0])
+    """
+    Q = np.asarray(Q, dtype=bool)
+    R = np.asarray(R, dtype=bool)
+    if len(R) == 0 or Q.shape[1:] != R.shape[1:] or Q.ndim != 2:
+        raise ParameterError(f"expected (n, p) queries and (m >= 1, p) reference rows, got {Q.shape} and {R.shape}")
+    budget = memory_budget() if budget is None else budget
+    r_first, _ = dedupe_rows(R)
+    q_first, q_inverse = dedupe_rows(Q)
+    Ru, Qu = R[r_first], Q[q_first]
+    p = R.shape[1]
+    r_ink = Ru.sum(axis=1, dtype=np.float32)
+    q_ink = Qu.sum(axis=1, dtype=np.float32)
+    best = np.full(len(Qu), np.inf, dtype=np.float32)
+    where = np.zeros(len(Qu), dtype=np.intp)
+    # A reference block as float32, then per query row: its float32 copy and a distance row of the block.
+    r_rows = max(1, min(len(Ru), chunk_rows(4 * p, budget) // 2))
+    for r0 in range(0, len(Ru), r_rows):
+        block = Ru[r0:r0 + r_rows].astype(np.float32)
+        q_rows = chunk_rows(4 * (p + 2 * len(block)), budget)
+        for q0 in range(0, len(Qu), q_rows):
+            queries = Qu[q0:q0 + q_rows].astype(np.float32)
+            dist = queries @ block.T
+            dist *= -2.0
+            dist += q_ink[q0:q0 + q_rows, None]
+            dist += r_ink[None, r0:r0 + r_rows]
+            at = dist.argmin(axis=1)
+            d = dist[np.arange(len(dist)), at]
+            # Strictly nearer only: an earlier block keeps its ties, so the first row wins.
+            better = d < best[q0:q0 + q_rows]
+            best[q0:q0 + q_rows][better] = d[better]
+            where[q0:q0 + q_rows][better] = at[better] + r0
+    return r_first[where][q_inverse], np.rint(best).astype(np.int64)[q_inverse]
