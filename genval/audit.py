@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from genval._budget import check_allocation, chunk_rows, dedupe_rows
 from genval._estimator import atomic_write, resolve_rng
 from genval.bitmaps import BitmapSet
 from genval.errors import GenvalError, ParameterError, ShapeMismatchError
@@ -50,9 +51,25 @@ STRATEGIES = ("random", "prior", "lines", "som-path", "grid", "vae-prior")
 
 
 def sharing_pairs(space: LatentSpace) -> list[tuple[int, int]]:
-    """Every pair of items (indices) whose codes the same neuron wins."""
+    """Every pair of items (indices, ``i < j``, in lexicographic order) whose codes the same neuron wins."""
+    return [(int(i), int(j)) for i, j in _sharing_pairs(space)]
+
+
+def _sharing_pairs(space: LatentSpace) -> np.ndarray:
+    """:func:`sharing_pairs` as an (m, 2) array, built neuron by neuron (never item by item)."""
     winners = space.som.winners(space.codes)
-    return [(i, j) for i, j in itertools.combinations(range(len(winners)), 2) if winners[i] == winners[j]]
+    sizes = np.bincount(winners)
+    n_pairs = int((sizes * (sizes - 1) // 2).sum())
+    check_allocation(16 * n_pairs, f"the {n_pairs:,} pairs of items that share a neuron")
+    order = np.argsort(winners, kind="stable")  # items of a neuron stay in index order
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    found = [np.zeros((0, 2), dtype=np.int64)]
+    for k in np.flatnonzero(sizes > 1):
+        members = order[bounds[k]:bounds[k + 1]]
+        first, second = np.triu_indices(len(members), 1)
+        found.append(np.column_stack([members[first], members[second]]))
+    pairs = np.concatenate(found)
+    return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
 
 
 def audit_points(space: LatentSpace, strategy: str, n: int, random_state=None) -> np.ndarray:
@@ -61,7 +78,8 @@ def audit_points(space: LatentSpace, strategy: str, n: int, random_state=None) -
     ``random``, ``prior`` and ``vae-prior`` give exactly ``n`` points; ``grid`` the smallest
     square grid with at least ``n``; ``lines`` and ``som-path`` split ``n``
     evenly over the sharing pairs (at least 2 points each, both ends
-    included).
+    included); when there are more than ``n / 2`` pairs (a big set), ``n // 2``
+    of them (at least one) drawn at random walk, 2 points each.
 
     Raises
     ------
@@ -75,6 +93,7 @@ def audit_points(space: LatentSpace, strategy: str, n: int, random_state=None) -
         raise ParameterError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
     if n < 1:
         raise ParameterError(f"n must be at least 1, got {n}")
+    check_allocation(8 * n * space.codes.shape[1], f"{n:,} latent points")
     rng = resolve_rng(random_state)
     if strategy == "random":
         return sample_latent(space, n, "box", random_state=rng)
@@ -91,21 +110,25 @@ def audit_points(space: LatentSpace, strategy: str, n: int, random_state=None) -
         axes = [np.linspace(lo[d], hi[d], side) for d in range(2)]
         gx, gy = np.meshgrid(*axes)
         return np.column_stack([gx.ravel(), gy.ravel()])
-    pairs = sharing_pairs(space)
-    if not pairs:
+    pairs = _sharing_pairs(space)
+    if not len(pairs):
         rows, cols = space.som.grid_
         raise GenvalError(f"no two items share a neuron on the {rows}x{cols} map, so '{strategy}' has nothing "
                           "to walk; use a smaller map (--grid)")
+    if len(pairs) > max(1, n // 2):
+        pairs = pairs[np.sort(rng.choice(len(pairs), max(1, n // 2), replace=False))]
     per_pair = max(2, n // len(pairs))
+    check_allocation(8 * per_pair * len(pairs) * space.codes.shape[1], f"{per_pair * len(pairs):,} latent points")
     t = np.linspace(0.0, 1.0, per_pair)[:, None]
     W = space.som.weights_.reshape(space.som.n_neurons, -1)
+    winners = space.som.winners(space.codes)
     chunks = []
     for i, j in pairs:
         za, zb = space.codes[i], space.codes[j]
         if strategy == "lines":
             chunks.append(za + t * (zb - za))
         else:
-            path = space.som.grid_path(space.neuron_of(i), space.neuron_of(j))
+            path = space.som.grid_path(int(winners[i]), int(winners[j]))
             chunks.append(points_along(np.vstack([za, W[path], zb]), per_pair)[1])
     return np.vstack(chunks)
 
@@ -270,7 +293,7 @@ def load_checks(bitmaps: BitmapSet, rules: str | os.PathLike | None = None) -> C
 
 
 def audit(space: LatentSpace, strategy: str = "random", n: int = 10_000, checks: CheckSet | None = None,
-          random_state=0, chunk: int = 65_536,
+          random_state=0, chunk: int | None = None,
           progress: Callable[[int, int], None] | None = None) -> AuditReport:
     """Audit what the decoder produces at latent points chosen by ``strategy``.
 
@@ -283,8 +306,8 @@ def audit(space: LatentSpace, strategy: str = "random", n: int = 10_000, checks:
     checks : CheckSet, optional
         Default :func:`genval.rules.default_checks` of the set.
     random_state : int, numpy Generator or None
-    chunk : int
-        Points decoded at once.
+    chunk : int, optional
+        Points decoded at once; default from the memory budget.
     progress : callable, optional
         Called as ``progress(points_done, points_total)`` after each chunk.
 
@@ -296,6 +319,9 @@ def audit(space: LatentSpace, strategy: str = "random", n: int = 10_000, checks:
     ------
     ShapeMismatchError
         When the checks are for bitmaps of another size.
+    genval._budget.MemoryBudgetError
+        When ``n`` points could not be audited within the memory budget
+        (the estimate assumes every point decodes to a bitmap of its own).
 
     Examples
     --------
@@ -313,38 +339,40 @@ def audit(space: LatentSpace, strategy: str = "random", n: int = 10_000, checks:
     if tuple(checks.shape) != tuple(space.bitmaps.shape):
         raise ShapeMismatchError(f"the checks are for {checks.shape[0]}x{checks.shape[1]} bitmaps, "
                          f"the set is {space.bitmaps.shape[0]}x{space.bitmaps.shape[1]}")
+    p = space.bitmaps.n_features
+    # Per point: its latent point, distinct bitmap, neuron and distance from 0.5; at worst every point
+    # decodes to a bitmap of its own, kept packed while the audit runs and as booleans in the report.
+    check_allocation(n * (8 * (space.codes.shape[1] + 3) + p + p // 8 + 1), f"an audit of {n:,} points of {p} pixels")
     Z = audit_points(space, strategy, n, random_state)
     total = len(Z)
-    p = space.bitmaps.n_features
-    index_of: dict[bytes, int] = {}
-    distinct: list[np.ndarray] = []
+    chunk = chunk or chunk_rows(32 * p)
     bitmap_index = np.empty(total, dtype=np.int64)
     neuron = np.empty(total, dtype=np.int64)
     row_distance = np.empty(total)
+    found: list[np.ndarray] = []  # each chunk's distinct bitmaps, packed, in order of first appearance
+    n_found = 0
     for start in range(0, total, chunk):
         Zc = Z[start:start + chunk]
         pixels = space.model.inverse_transform(Zc)
         row_distance[start:start + chunk] = np.abs(pixels - 0.5).sum(axis=1)
-        binary = pixels > 0.5
-        packed = np.packbits(binary, axis=1)
-        keys = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1]))).ravel()
-        uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        ids = np.empty(len(uniq), dtype=np.int64)
-        for u, (key, at) in enumerate(zip(uniq, first)):
-            key = key.tobytes()
-            gid = index_of.get(key)
-            if gid is None:
-                gid = index_of[key] = len(distinct)
-                distinct.append(binary[at])
-            ids[u] = gid
-        bitmap_index[start:start + chunk] = ids[inverse.ravel()]
+        packed = np.packbits(pixels > 0.5, axis=1)
+        first, inverse = dedupe_rows(packed)
+        found.append(packed[first])
+        bitmap_index[start:start + chunk] = inverse + n_found
+        n_found += len(first)
         neuron[start:start + chunk] = space.som.winners(Zc)
         if progress is not None:
             progress(min(start + chunk, total), total)
-    bitmaps = np.array(distinct, dtype=bool).reshape(len(distinct), p)
+    # Chunks found their bitmaps in order; one pass over them all merges the repeats across chunks.
+    packed = np.concatenate(found) if found else np.zeros((0, (p + 7) // 8), dtype=np.uint8)
+    first, inverse = dedupe_rows(packed)
+    bitmap_index = inverse[bitmap_index]
+    packed = packed[first]
+    bitmaps = np.unpackbits(packed, axis=1, count=p).astype(bool)
     passes = checks.passes(bitmaps)
-    training = {row.tobytes() for row in space.bitmaps.binary()}
-    in_training = np.array([row.tobytes() in training for row in bitmaps], dtype=bool)
+    training = np.packbits(space.bitmaps.binary(), axis=1)
+    _, inverse = dedupe_rows(np.concatenate([packed, training]))
+    in_training = np.isin(inverse[:len(packed)], inverse[len(packed):])
     occupied = np.zeros(space.som.n_neurons, dtype=bool)
     occupied[space.som.winners(space.codes)] = True
     return AuditReport(

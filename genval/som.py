@@ -568,14 +568,22 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         Rectangular grids connect the 4 edge neighbours, hexagonal grids the
         6 neighbours at unit distance in MiniSom's hexagonal layout.
         """
+        return [list(row) for row in self._adjacency_of_grid()]
+
+    def _adjacency_of_grid(self) -> list[tuple[int, ...]]:
+        """:meth:`neighbours`, computed once per grid and topology (walks ask for it once per pair)."""
         check_is_fitted(self)
-        P = self._coordinates()
-        found: list[list[int]] = []
-        chunk = chunk_rows(8 * 3 * len(P))
-        for s in range(0, len(P), chunk):
-            d = np.linalg.norm(P[s:s + chunk, None, :] - P[None, :, :], axis=-1)
-            found += [np.flatnonzero(np.isclose(row, 1.0)).tolist() for row in d]
-        return found
+        key = (tuple(self.grid_), self.topology)
+        cached = getattr(self, "_adjacency", None)
+        if cached is None or cached[0] != key:
+            P = self._coordinates()
+            found: list[tuple[int, ...]] = []
+            chunk = chunk_rows(8 * 3 * len(P))
+            for s in range(0, len(P), chunk):
+                d = np.linalg.norm(P[s:s + chunk, None, :] - P[None, :, :], axis=-1)
+                found += [tuple(np.flatnonzero(np.isclose(row, 1.0)).tolist()) for row in d]
+            cached = self._adjacency = (key, found)
+        return cached[1]
 
     def grid_path(self, start: int, stop: int) -> list[int]:
         """The shortest path of neighbouring neurons from ``start`` to ``stop`` (flat indices).
@@ -583,7 +591,7 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         Breadth-first search; among equally short paths the one visiting lower
         indices first, so the path is deterministic. Both ends included.
         """
-        adjacency = self.neighbours()
+        adjacency = self._adjacency_of_grid()
         for k in (start, stop):
             if not 0 <= k < len(adjacency):
                 raise ValueError(f"neuron {k} is outside the {self.grid_[0]}x{self.grid_[1]} map")

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from genval._budget import check_allocation, chunk_rows, nearest_bitmaps
 from genval._estimator import resolve_rng
 from genval.autoencoder import Autoencoder, load_model
 from genval.bitmaps import BitmapSet, bitmap_rows, load_dataset
@@ -127,14 +128,25 @@ class LatentSpace:
         """Flat index of the neuron that wins an item's code."""
         return int(self.som.winners(self.code(item)[None, :])[0])
 
-    def locate(self, Z, chunk: int = 65536) -> Located:
+    def locate(self, Z, chunk: int | None = None) -> Located:
         """Decode latent points and find their neurons and nearest training items.
+
+        Decoding goes a chunk at a time; the nearest items come from a
+        Hamming search over the distinct decoded bitmaps against the
+        distinct training bitmaps (:func:`genval._budget.nearest_bitmaps`),
+        chunked by the memory budget, so it runs on sets of any size.
 
         Parameters
         ----------
         Z : array-like of shape (n, n_latent)
-        chunk : int
-            Points decoded at once; bounds the memory.
+        chunk : int, optional
+            Points decoded at once; default from the memory budget.
+
+        Raises
+        ------
+        genval._budget.MemoryBudgetError
+            When the decoded pixels (``9 * n * n_features`` bytes: the values
+            and their thresholded copy) would exceed the memory budget.
 
         Examples
         --------
@@ -149,21 +161,12 @@ class LatentSpace:
         Z = np.asarray(Z, dtype=float)
         if Z.ndim == 1:
             Z = Z[None, :]
-        train = self.bitmaps.binary().astype(np.float32)  # (m, p)
-        train_ink = train.sum(axis=1)
         n, p = len(Z), self.bitmaps.n_features
-        pixels = np.empty((n, p))
-        nearest = np.empty(n, dtype=np.intp)
-        hamming = np.empty(n, dtype=np.int64)
-        for s in range(0, n, chunk):
-            block = self.model.inverse_transform(Z[s:s + chunk])
-            pixels[s:s + chunk] = block
-            ink = (block > 0.5).astype(np.float32)
-            # |a xor b| = |a| + |b| - 2 a.b, exact in float32 for bitmaps this small
-            dist = ink.sum(axis=1, keepdims=True) + train_ink[None, :] - 2.0 * (ink @ train.T)
-            nearest[s:s + chunk] = dist.argmin(axis=1)
-            hamming[s:s + chunk] = np.rint(dist[np.arange(len(dist)), nearest[s:s + chunk]]).astype(np.int64)
-        return Located(Z, pixels, pixels > 0.5, self.som.winners(Z), nearest, hamming)
+        check_allocation(9 * n * p, f"decoding {n:,} points of {p} pixels")
+        pixels = _decode(self.model, Z, p, chunk)
+        binary = pixels > 0.5
+        nearest, hamming = nearest_bitmaps(binary, self.bitmaps.binary())
+        return Located(Z, pixels, binary, self.som.winners(Z), nearest, hamming)
 
     def rows(self, pixels: np.ndarray) -> list[str]:
         """One decoded bitmap as rows of ``#`` and ``.``."""
@@ -172,6 +175,15 @@ class LatentSpace:
     def box(self) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper corners of the box spanned by the item codes."""
         return self.codes.min(axis=0), self.codes.max(axis=0)
+
+
+def _decode(model: Autoencoder, Z: np.ndarray, n_features: int, chunk: int | None = None) -> np.ndarray:
+    """``model.inverse_transform(Z)`` a chunk at a time, into one (n, n_features) float64 array."""
+    chunk = chunk or chunk_rows(32 * n_features)  # the decoder's layers take a few times the pixels of a row
+    pixels = np.empty((len(Z), n_features))
+    for s in range(0, len(Z), chunk):
+        pixels[s:s + chunk] = model.inverse_transform(Z[s:s + chunk])
+    return pixels
 
 
 def item_index(bitmaps: BitmapSet, item: str | int) -> int:
@@ -419,6 +431,8 @@ def latent_grid(space: LatentSpace, size: int = 20, margin: float = 0.05) -> tup
     ------
     ParameterError
         For ``size < 2`` or a latent space that is not 2-D.
+    genval._budget.MemoryBudgetError
+        When the decoded grid would exceed the memory budget.
     """
     if size < 2:
         raise ParameterError(f"size must be at least 2, got {size}")
@@ -429,6 +443,8 @@ def latent_grid(space: LatentSpace, size: int = 20, margin: float = 0.05) -> tup
     pad = (hi - lo) * margin
     xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], size)
     ys = np.linspace(hi[1] + pad[1], lo[1] - pad[1], size)
+    n_features = space.bitmaps.n_features
+    check_allocation(8 * size * size * n_features, f"a {size}x{size} grid of {n_features}-pixel bitmaps")
     gx, gy = np.meshgrid(xs, ys)
     Z = np.column_stack([gx.ravel(), gy.ravel()])
-    return xs, ys, space.model.inverse_transform(Z).reshape(size, size, -1)
+    return xs, ys, _decode(space.model, Z, n_features).reshape(size, size, -1)
