@@ -109,8 +109,8 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
                        make_activation(self.output_activation), make_loss(self.loss), penalties,
                        dropout=float(self.dropout))
 
-    def _check_X(self, X, *, reset: bool) -> np.ndarray:
-        return validate_data(self, _as_array(X), reset=reset, dtype=np.float64)
+    def _check_X(self, X, *, reset: bool, dtype=np.float64) -> np.ndarray:
+        return validate_data(self, _as_array(X), reset=reset, dtype=dtype)
 
     def _check_Z(self, Z) -> np.ndarray:
         Z = check_array(Z, dtype=np.float64)
@@ -154,11 +154,12 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
             When the loss becomes NaN or infinite, or rises to ten times its
             first epoch's value; lower ``learning_rate``.
         """
-        X = self._check_X(X, reset=True)
+        # float32 data is trained on in place, not copied to float64 first.
+        X = self._check_X(X, reset=True, dtype=(np.float64, np.float32))
         self._validate_params()
         net = self._network(X.shape[1])
         init_rng, shuffle_rng, noise_rng, split_rng = resolve_rng(self.random_state).spawn(4)
-        held_out = None
+        held_out, rows = None, None
         if validation_data is not None:
             held_out = self._check_X(validation_data, reset=False)
         elif self.validation_fraction:
@@ -167,7 +168,7 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
                 raise ParameterError(f"validation_fraction={self.validation_fraction} of {len(X)} items holds out "
                                      f"{n_held}; it must leave at least one item on each side")
             order = split_rng.permutation(len(X))
-            X, held_out = X[np.sort(order[n_held:])], X[np.sort(order[:n_held])]
+            rows, held_out = np.sort(order[n_held:]), X[np.sort(order[:n_held])]
         for data, name in ((X, "X"), (held_out, "validation_data")):
             if data is not None and self.loss == "bce" and (data.min() < 0 or data.max() > 1):
                 # "Negative values in data" is the phrase scikit-learn's checks expect.
@@ -179,7 +180,7 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
         result = train(
             net, X, net.init_params(init_rng),
             lambda theta: make_optimizer(self.optimizer, theta, float(self.learning_rate), self.optimizer_options),
-            epochs=int(self.epochs), batch_size=self.batch_size, stop_wrong_pixels=self.stop_wrong_pixels,
+            epochs=int(self.epochs), rows=rows, batch_size=self.batch_size, stop_wrong_pixels=self.stop_wrong_pixels,
             corruption=corruption, validation=held_out, shuffle_rng=shuffle_rng, noise_rng=noise_rng,
             dtype=self.dtype, progress=progress)
         self._net = net
