@@ -249,3 +249,95 @@ def test_save_load_round_trip(tmp_path, codes):
         load_som(tmp_path / "bad.npz")
     with pytest.raises(ModelFileError, match="no such map file"):
         load_som(tmp_path / "missing.npz")
+
+
+# ---------------------------------------------------------------- the matmul form, batch training, budgets
+
+def direct_winners(Z, W):
+    """Today's reference: subtract, square, sum, first minimum."""
+    diff = np.asarray(Z, dtype=float)[:, None, :] - W[None, :, :]
+    return np.einsum("nkd,nkd->nk", diff, diff).argmin(axis=1)
+
+
+def lattice_with_ties():
+    """Weights on a lattice far from the origin and points on the bisectors between them: exact ties."""
+    W = np.array([[r, c] for r in range(3) for c in range(4)], dtype=float) * 1e3 + 1e8
+    Z = np.array([[r / 2, c / 2] for r in range(5) for c in range(7)], dtype=float) * 1e3 + 1e8
+    return Z, W.reshape(3, 4, 2)
+
+
+@pytest.mark.parametrize("chunk", [None, 1, 2, 34, 35, 36])
+def test_winners_are_exactly_the_direct_ones_even_on_ties(chunk):
+    Z, W = lattice_with_ties()
+    som = planted(W)
+    expected = direct_winners(Z, W.reshape(12, 2))
+    # [0.5, 0.5] (x 1e3, shifted) is equally far from four neurons: the first wins
+    assert expected[8] == 0 and len(set(np.round(((Z[8] - W.reshape(12, 2)) ** 2).sum(axis=1)[:6]))) == 3
+    np.testing.assert_array_equal(som.winners(Z, chunk=chunk), expected)
+
+
+@pytest.mark.parametrize("budget", ["1", "64", "320", "100M"])
+def test_winners_under_any_budget_wide_codes_too(monkeypatch, budget):
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", budget)
+    rng = np.random.default_rng(3)
+    for n_latent in (2, 12):  # 12: through BLAS
+        W = rng.normal(size=(2, 5, n_latent))
+        Z = np.concatenate([rng.normal(size=(40, n_latent)), W.reshape(10, n_latent)[[3, 3, 7]]])
+        np.testing.assert_array_equal(planted(W).winners(Z), direct_winners(Z, W.reshape(10, n_latent)))
+
+
+@pytest.mark.filterwarnings("ignore:sigma should be an integer", "ignore:triangle neighborhood")
+@pytest.mark.parametrize("topology, neighborhood, sigma", [
+    ("rectangular", "gaussian", 1.5), ("rectangular", "mexican_hat", 1.2),
+    ("hexagonal", "bubble", 2), ("rectangular", "triangle", 2), ("hexagonal", "gaussian", 1.0),
+])
+def test_batch_training_is_minisoms_offline_batch(codes, topology, neighborhood, sigma):
+    som = LatentSOM(grid=(3, 4), sigma=sigma, learning_rate=0.6, iterations=6, topology=topology,
+                    neighborhood=neighborhood, algorithm="batch").fit(codes)
+    oracle = MiniSom(3, 4, 2, sigma=sigma, learning_rate=0.6, neighborhood_function=neighborhood, topology=topology)
+    oracle.pca_weights_init(codes)
+    oracle.train_batch_offline(codes, 6)
+    np.testing.assert_allclose(som.weights_, oracle.get_weights(), rtol=0, atol=1e-12)
+    assert som.algorithm_ == "batch" and som.n_iterations_ == 6
+
+
+def test_auto_trains_big_maps_in_batch_and_same_seed_same_map(codes):
+    assert LatentSOM(grid=(16, 16), iterations=10).fit(codes).algorithm_ == "online"
+    big = LatentSOM(grid=(16, 17)).fit(codes)
+    assert big.algorithm_ == "batch" and big.n_iterations_ == 30
+    np.testing.assert_array_equal(big.weights_, LatentSOM(grid=(16, 17)).fit(codes).weights_)
+    with pytest.raises(ValueError, match="unknown algorithm 'som'; choose one of auto, online, batch"):
+        LatentSOM(algorithm="som").fit(codes)
+
+
+@pytest.mark.parametrize("topology", ["rectangular", "hexagonal"])
+@pytest.mark.parametrize("budget", ["1", "100M"])
+def test_chunked_errors_are_minisoms(monkeypatch, codes, topology, budget):
+    som = LatentSOM(grid=(3, 4), topology=topology, iterations=30, random_state=2).fit(codes)
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", budget)
+    oracle = minisom_with(som.weights_, topology)
+    probe = np.random.default_rng(8).uniform(-2, 6, size=(300, 2))
+    assert som.topographic_error(probe) == oracle.topographic_error(probe)
+    assert som.quantization_error(probe) == pytest.approx(oracle.quantization_error(probe), rel=1e-12)
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "40K")  # chunks of a few rows, the result within budget
+    np.testing.assert_allclose(som.transform(probe), oracle._distance_from_weights(probe), rtol=1e-9)
+
+
+def test_transform_refuses_more_than_the_budget_with_the_estimate(monkeypatch, codes):
+    som = LatentSOM(grid=(3, 3), iterations=10).fit(codes)
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "64K")
+    assert som.transform(np.zeros((910, 2))).shape == (910, 9)  # 65,520 bytes
+    with pytest.raises(MemoryError, match=r"distances from 1,000 points to 9 neurons would need about 70\.3 KiB, "
+                                          r"more than the memory budget of 64\.0 KiB"):
+        som.transform(np.zeros((1000, 2)))
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "lots")
+    with pytest.raises(ValueError, match="GENVAL_MEMORY_BUDGET must be a positive size such as"):
+        som.transform(np.zeros((1, 2)))
+
+
+def test_saved_map_keeps_how_it_was_trained(tmp_path, codes):
+    som = LatentSOM(grid=(2, 3), algorithm="batch", iterations=4).fit(codes)
+    som.save(tmp_path / "map.npz")
+    again = load_som(tmp_path / "map.npz")
+    assert again.algorithm_ == "batch" and again.algorithm == "batch"
+    np.testing.assert_array_equal(again.weights_, som.weights_)
