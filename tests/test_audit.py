@@ -165,3 +165,51 @@ def test_the_vae_prior_strategy_decodes_draws_from_the_prior(space):
     with pytest.raises(GenvalError, match="'vae-prior' strategy samples a variational autoencoder's prior"):
         audit(space, "vae-prior", 10)
     assert "vae-prior" not in [r.strategy for r in compare(space, n=200)]
+
+
+# ---------------------------------------------------------------- bounded memory
+
+@pytest.mark.parametrize("budget, chunk", [("1", None), ("1", 1), ("200K", 7), ("1G", None)])
+def test_audit_in_chunks_of_any_size_is_the_same_audit(space, monkeypatch, budget, chunk):
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "1G")
+    whole = audit(space, "random", n=300, random_state=5)
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", budget)
+    if budget == "1":  # every chunk one point; only the report's own arrays need room
+        monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "60K")
+        assert audit(space, "random", n=300, random_state=5, chunk=1).to_dict() == whole.to_dict()
+        return
+    again = audit(space, "random", n=300, random_state=5, chunk=chunk)
+    assert json.dumps(again.to_dict()) == json.dumps(whole.to_dict())
+    for name in ("bitmap_index", "bitmaps", "passes", "in_training", "neuron"):
+        np.testing.assert_array_equal(getattr(again, name), getattr(whole, name))
+
+
+def test_distinct_bitmaps_in_order_of_first_appearance(space):
+    report = audit(space, "random", n=2000, random_state=2, chunk=50)
+    binary = space.model.inverse_transform(report.Z) > 0.5
+    order = list(dict.fromkeys(row.tobytes() for row in binary))
+    assert [row.tobytes() for row in report.bitmaps] == order
+    np.testing.assert_array_equal(report.bitmaps[report.bitmap_index], binary)
+    training = {row.tobytes() for row in space.bitmaps.binary()}
+    assert report.in_training.tolist() == [row.tobytes() in training for row in report.bitmaps]
+
+
+def test_sharing_pairs_and_their_sample_on_a_crowded_map(space):
+    crowded = LatentSpace.build(space.bitmaps, space.model, LatentSOM(grid=(1, 2), random_state=0))
+    winners = crowded.som.winners(crowded.codes)
+    brute = [(i, j) for i in range(17) for j in range(i + 1, 17) if winners[i] == winners[j]]
+    assert sharing_pairs(crowded) == brute and len(brute) > 20
+    few = audit_points(crowded, "lines", 20, random_state=1)  # more pairs than n / 2: 10 of them, 2 points each
+    assert few.shape == (20, 2)
+    starts = {tuple(map(float, z)) for z in few[::2]}
+    assert len(starts) <= 10 and starts <= {tuple(map(float, crowded.codes[i])) for i, _ in brute}
+    np.testing.assert_array_equal(few, audit_points(crowded, "lines", 20, random_state=1))
+    assert len(audit_points(crowded, "som-path", 1000)) == (1000 // len(brute)) * len(brute)
+
+
+def test_an_audit_beyond_the_budget_is_refused_with_the_estimate(space, monkeypatch):
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "1M")
+    assert audit(space, "random", n=5000).counts()["total"] == 5000
+    with pytest.raises(MemoryError, match=r"an audit of 20,000 points of 35 pixels would need about 1\.5 MiB, "
+                                          r"more than the memory budget of 1\.0 MiB"):
+        audit(space, "random", n=20_000)

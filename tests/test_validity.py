@@ -231,3 +231,36 @@ def test_rule_file_errors_name_file_rule_and_expectation(emojis, tmp_path, text,
     path.write_text(text)
     with pytest.raises(RuleFileError, match=message):
         load_rules(path, emojis)
+
+
+# ---------------------------------------------------------------- chunked by the memory budget
+
+def brute_generic_ranges(T, connectivity=8):
+    ink = [int(img.sum()) for img in T]
+    comps = [len(flood_fill(img, connectivity)) for img in T]
+    return (min(ink), max(ink)), (min(comps), max(comps))
+
+
+# A 7x5 bitmap costs 16 bytes a pixel while measured, CHUNK_SHARE 8: 4480 bytes hold one bitmap.
+@pytest.mark.parametrize("budget", ["1", "4479", "4480", "4481", "8960", "13500", "1G"])
+def test_checks_in_chunks_give_the_brute_force_answers(monkeypatch, emojis, rules, budget):
+    batch = random_bitmaps(300, 11)
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "1G")
+    training = BitmapSet([str(i) for i in range(40)], batch[:40].reshape(40, -1), (7, 5))
+    whole = CheckSet.generic(training, max_hamming=3)
+    expected_rules = rules.passes(batch)
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", budget)
+    checks = CheckSet.generic(training, max_hamming=3)
+    assert (checks.generic_checks.ink, checks.generic_checks.components) == brute_generic_ranges(batch[:40])
+    g, w = checks.generic_checks, whole.generic_checks
+    assert (g.ink, g.components, g.isolated_allowed) == (w.ink, w.components, w.isolated_allowed)
+    passes = checks.passes(batch)
+    np.testing.assert_array_equal(passes, whole.passes(batch))
+    np.testing.assert_array_equal(rules.passes(batch), expected_rules)
+    comps = np.array([len(flood_fill(img, 8)) for img in batch])
+    lo, hi = checks.generic_checks.components
+    np.testing.assert_array_equal(passes[:, 2], (comps >= lo) & (comps <= hi))
+    hamming = (batch.reshape(300, 1, -1) != batch[:40].reshape(1, 40, -1)).sum(axis=2).min(axis=1)
+    np.testing.assert_array_equal(passes[:, 4], hamming <= 3)
+    for k in (0, 150, 299):
+        assert tuple(checks.verdict(batch[k]).results[i].passed for i in range(5)) == tuple(passes[k])

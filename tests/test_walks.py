@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from genval import load_dataset
+from genval._budget import dedupe_rows, nearest_bitmaps
 from genval.walks import LatentSpace, latent_grid, sample_latent, walk
 
 
@@ -95,3 +96,69 @@ def test_latent_grid_orientation(space):
 def test_model_and_set_of_different_sizes(space):
     with pytest.raises(ValueError, match="the model expects 35 pixels per item but digits has 64"):
         LatentSpace.build(load_dataset("digits"), space.model)
+
+
+# ---------------------------------------------------------------- deduplicated, budgeted nearest-item search
+
+def brute_nearest(Q, R):
+    dist = (Q[:, None, :] != R[None, :, :]).sum(axis=2)
+    return dist.argmin(axis=1), dist.min(axis=1)
+
+
+@pytest.fixture(scope="module")
+def repeated_bitmaps():
+    """Queries and references with many repeats and many equally near candidates."""
+    rng = np.random.default_rng(4)
+    R = rng.random((40, 9)) < 0.4
+    R = R[rng.integers(0, 40, size=120)]  # every row several times
+    Q = np.concatenate([rng.random((60, 9)) < 0.4, R[:20], np.zeros((3, 9), dtype=bool)])
+    return Q[rng.permutation(len(Q))], R
+
+
+def test_dedupe_rows_keeps_first_appearances():
+    A = np.array([[1, 0], [0, 1], [1, 0], [1, 1], [0, 1]], dtype=bool)
+    first, inverse = dedupe_rows(A)
+    assert first.tolist() == [0, 1, 3] and inverse.tolist() == [0, 1, 0, 2, 1]
+    grey = np.array([[0.5, 0.25], [0.5, 0.25], [0.25, 0.5]])
+    assert dedupe_rows(grey)[1].tolist() == [0, 0, 1]
+    assert [len(a) for a in dedupe_rows(np.zeros((0, 3), dtype=bool))] == [0, 0]
+
+
+# 4 bytes a pixel of 9, CHUNK_SHARE 8: 288 bytes hold one float32 row; 1 byte holds nothing
+@pytest.mark.parametrize("budget", [1, 287, 288, 289, 2 * 288, 3 * 288 + 5, 50 * 288, 2**30])
+def test_nearest_bitmaps_is_brute_force_under_any_budget(repeated_bitmaps, budget):
+    Q, R = repeated_bitmaps
+    index, distance = nearest_bitmaps(Q, R, budget=budget)
+    expected_index, expected_distance = brute_nearest(Q, R)
+    np.testing.assert_array_equal(index, expected_index)  # the first of equally near items
+    np.testing.assert_array_equal(distance, expected_distance)
+    assert distance.dtype == np.int64
+
+
+@pytest.mark.parametrize("budget", ["1", "300", "4K"])
+def test_locate_under_tiny_budgets_matches_brute_force(space, monkeypatch, budget):
+    Z = sample_latent(space, 200, "box", random_state=3)
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "1G")
+    expected = space.locate(Z)
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "64K")  # the result fits; the chunks shrink below
+    for chunk in (1, 7, 200):
+        loc = space.locate(Z, chunk=chunk)
+        for name in ("pixels", "binary", "neuron", "nearest", "hamming"):
+            np.testing.assert_array_equal(getattr(loc, name), getattr(expected, name))
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", budget)
+    if budget != "4K":
+        with pytest.raises(MemoryError, match=r"decoding 200 points of 35 pixels would need about 61\.5 KiB"):
+            space.locate(Z)
+        return
+    loc = space.locate(Z[:10])
+    index, distance = brute_nearest(loc.binary, space.bitmaps.binary())
+    np.testing.assert_array_equal(loc.nearest, index)
+    np.testing.assert_array_equal(loc.hamming, distance)
+    np.testing.assert_array_equal(loc.neuron, expected.neuron[:10])
+
+
+def test_latent_grid_refuses_a_grid_beyond_the_budget(space, monkeypatch):
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "1M")
+    assert latent_grid(space, 20)[2].shape == (20, 20, 35)
+    with pytest.raises(MemoryError, match=r"a 200x200 grid of 35-pixel bitmaps would need about 10\.7 MiB"):
+        latent_grid(space, 200)
