@@ -499,7 +499,9 @@ def plot_sweep(summary, title: str = "", metrics=("wrong_pixels", "final_loss"),
                     if bad:
                         ax.annotate(f"{bad}✗", (x, 1.0), xycoords=("data", "axes fraction"), color="tab:red",
                                     ha="center", va="top", fontsize=7)
-            ax.set_xticks(range(len(xs)), xs, rotation=30 if sum(map(len, xs)) > 40 else 0, fontsize=7)
+            tilted = sum(map(len, xs)) > 40
+            ax.set_xticks(range(len(xs)), xs, rotation=25 if tilted else 0, ha="right" if tilted else "center",
+                          rotation_mode="anchor", fontsize=7)
             ax.set_xlim(-0.6, len(xs) - 0.4)
             if metric == "final_loss" and all(v > 0 for e in summary for v in e["values"][metric]):
                 ax.set_yscale("log")

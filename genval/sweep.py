@@ -89,6 +89,7 @@ _DESCRIBED = {
     "random_state": "an integer >= 0",
 }
 MODEL_SETTINGS = tuple(inspect.signature(Autoencoder).parameters)  # the estimator's order
+_VAE_SETTINGS = set(inspect.signature(VariationalAutoencoder).parameters)
 _OWN = {
     "vae": "true to train a VariationalAutoencoder",
     "beta": "the VAE's KL weight, a number >= 0 (with vae = true)",
@@ -156,8 +157,7 @@ def _model(settings: dict):
     if settings["momentum"] is not None:
         params["optimizer_options"] = dict(params["optimizer_options"] or {}, momentum=settings["momentum"])
     if settings["vae"]:
-        return VariationalAutoencoder(**{k: v for k, v in params.items() if k != "code_activation"},
-                                      beta=settings["beta"])
+        return VariationalAutoencoder(**{k: v for k, v in params.items() if k in _VAE_SETTINGS}, beta=settings["beta"])
     return Autoencoder(**params)
 
 
@@ -198,8 +198,9 @@ def _check_run(settings: dict, n_items: int) -> None:
         raise ValueError(f"vae must be true or false, got {settings['vae']!r}")
     if not settings["vae"] and settings["beta"] != DEFAULTS["beta"]:
         raise ValueError("beta is a setting of the VAE: add vae = true")
-    if settings["vae"] and settings["code_activation"] != DEFAULTS["code_activation"]:
-        raise ValueError("code_activation is a setting of the plain autoencoder, not of the VAE")
+    plain_only = [k for k in MODEL_SETTINGS if k not in _VAE_SETTINGS and settings[k] != DEFAULTS[k]]
+    if settings["vae"] and plain_only:
+        raise ValueError(f"{plain_only[0]} is a setting of the plain autoencoder, not of the VAE")
     model = _model(settings)
     model._validate_params()
     model._network(1)  # the activations, the loss and a VAE's beta

@@ -255,6 +255,9 @@ def test_the_vae_its_beta_and_the_penalties_are_settings(tmp_path):
     assert [(r["vae"], r["contractive"], r["status"]) for r in rows] == [
         ("false", "0.0", "ok"), ("false", "0.01", "ok"), ("true", "0.0", "ok"), ("true", "0.01", "ok")]
     assert rows[0]["final_loss"] != rows[2]["final_loss"]
+    with pytest.raises(SweepConfigError, match=r"code_activation is a setting of the plain autoencoder, not of "
+                                               r"the VAE"):
+        parse_sweep("[fixed]\nvae = true\ncode_activation = 'relu'\n")
     beta = parse_sweep('dataset = "emojis"\n[fixed]\nvae = true\n[grid]\nbeta = [0.1, 2.0]\nactivity_l1 = [0.001]\n')
     assert [r["beta"] for r in beta.runs] == [0.1, 2.0] and beta.runs[0]["activity_l1"] == 0.001
 
@@ -356,3 +359,14 @@ def test_a_csv_cut_anywhere_reads_as_its_complete_rows(tmp_path_factory, cut):
     part.write_text(text[:header + cut % (len(text) - header + 1)])
     rows = read_runs(part)
     assert rows == read_runs(full)[:len(rows)]
+
+
+def test_dropout_is_a_setting_when_the_estimator_has_it(tmp_path):
+    if "dropout" not in Autoencoder().get_params():
+        pytest.skip("this Autoencoder has no dropout")
+    sweep = parse_sweep('dataset = "emojis"\n[fixed]\nepochs = 30\n[grid]\ndropout = [0.0, 0.2]\n')
+    rows = run_sweep(sweep, tmp_path / "drop.csv")
+    assert [(r["dropout"], r["status"]) for r in rows] == [("0.0", "ok"), ("0.2", "ok")]
+    assert rows[0]["final_loss"] != rows[1]["final_loss"]
+    with pytest.raises(SweepConfigError, match=r"run dropout=1.5: dropout must be"):
+        parse_sweep("[grid]\ndropout = [1.5]\n")
