@@ -75,11 +75,71 @@ class OutputFile(click.Path):
         return path
 
 
+class ShapeType(GridType):
+    """``HEIGHTxWIDTH`` of an image, both at least 1: ``28x28``."""
+
+    name = "HxW"
+
+    def convert(self, value, param, ctx):
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            self.fail(f"{value!r} is not an image shape like 28x28 (height x width, both at least 1)", param, ctx)
+
+
+LOADER_OPTIONS = ("labels", "shape", "binarize", "limit")
+
+
+def loader_options(limit: bool = True):
+    """``--labels``, ``--shape``, ``--binarize`` and ``--limit``: the keywords of :func:`genval.load_dataset`
+    (``limit=False``: all but ``--limit``, for a command whose own ``--limit`` says how many to show)."""
+    options = [
+        click.option("--labels", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+                     help="Labels, one per item: an IDX labels file, a 1-D .npy (or FILE.npz:KEY) or one label a "
+                          "line. Default: the MNIST labels file beside the images (train-labels-idx1-ubyte.gz), a "
+                          ".npz's y_train beside x_train, a CSV label column, the sub-folders of an image folder."),
+        click.option("--shape", type=ShapeType(), default=None, metavar="HxW",
+                     help="Image shape of flat rows (.npy of (n, h*w), CSV), e.g. 28x28; default: square."),
+        click.option("--binarize", type=click.FloatRange(min=0, max=1, max_open=True), default=None, metavar="T",
+                     help="Threshold grey levels: a pixel above T is ink, the rest blank (default: keep grey)."),
+        click.option("--limit", type=click.IntRange(min=1), default=None, metavar="N",
+                     help="Load only the first N items, e.g. --limit 1000 (the rest of the file is not read where "
+                          "the format allows)."),
+    ][:None if limit else -1]
+
+    def decorate(command):
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
 def dataset_option(default: str = "emojis"):
-    return click.option(
-        "--dataset", "-d", default=default, show_default=True, metavar="NAME|PATH",
-        help="Bundled set (emojis, font, digits), a C header (font.h or font.h:Font2) or a .txt bitmap file.",
-    )
+    """``--dataset`` and the :func:`loader_options`. The command gets ``dataset``: the name or
+    path as typed, or, when a loader option is given, the set loaded with them."""
+
+    def decorate(command):
+        command = loader_options()(command)
+        command = click.option(
+            "--dataset", "-d", default=default, show_default=True, metavar="NAME|PATH",
+            help="Bundled set (emojis, font, digits), a bitmap file or a folder of images: a C header (font.h or "
+                 "font.h:Font2), a .txt bitmap file, IDX as MNIST ships (train-images-idx3-ubyte.gz), .npy or "
+                 ".npz (mnist.npz:x_train), .csv (label,pixel0,...), or a folder of .png/.pgm images.",
+        )(command)
+
+        @functools.wraps(command)
+        def wrapper(**kwargs):
+            loader = {name: kwargs.pop(name) for name in LOADER_OPTIONS}
+            if any(value is not None for value in loader.values()):
+                from genval.bitmaps import load_dataset  # here: `genval --help` imports no library
+
+                kwargs["dataset"] = load_dataset(kwargs["dataset"], **loader)
+            return command(**kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 def random_state_option(help_text: str = "Seed for every random choice."):

@@ -1,16 +1,18 @@
-"""Bitmap sets: the value type every part of genval shares, and its readers.
+"""Bitmap sets: the value type every part of genval shares, the bundled sets, and loading.
 
 A :class:`BitmapSet` holds item names, a pixel matrix ``X`` of shape
 ``(n_items, height * width)`` with floats in ``[0, 1]`` (row-major, top row
-first) and the bitmap ``shape``. Sets come from three places:
+first), the bitmap ``shape`` and optional labels. Sets come from:
 
 * the bundled sets, by name: ``font`` (the course's 5x7 Font3, 32 glyphs),
   ``emojis`` (17 5x7 faces) and ``digits`` (scikit-learn's 8x8 digits);
 * C headers in the course format, one row of numbers per item
   (``{0x04, 0x04, 0x02, 0x00, 0x00, 0x00, 0x00},   // 0x60, `\\```);
-* plain text: a name line, then rows of ``#`` (ink) and ``.`` (blank).
+* plain text: a name line, then rows of ``#`` (ink) and ``.`` (blank);
+* grey image files: IDX (MNIST, Fashion-MNIST), ``.npy``/``.npz``, CSV and
+  folders of PNG or PGM images (decoded in :mod:`genval.formats`).
 
-Use :func:`load_dataset` for all three.
+Use :func:`load_dataset` for all of them.
 """
 
 from __future__ import annotations
@@ -21,15 +23,23 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Iterable, Sequence
+from zipfile import ZipFile, is_zipfile
 
 import numpy as np
 
-from genval.errors import BitmapFormatError
+from genval.errors import BitmapFormatError, ParameterError, UnknownItemError
+from genval.formats import Decoded, read_text_file, sniff
+from genval.headers import MAX_ROW_BITS, read_header, read_text
+from genval.images import (
+    IMAGE_SUFFIXES, labels_beside, npz_labels_key, read_csv, read_idx, read_image_folder, read_labels, read_numpy,
+    read_numpy_labels,
+)
 
 __all__ = [
     "BitmapSet",
     "BUNDLED_DATASETS",
     "bitmap_rows",
+    "bitmap_shades",
     "format_header",
     "format_text",
     "load_dataset",
@@ -37,59 +47,79 @@ __all__ = [
     "parse_text",
 ]
 
-MAX_ROW_BITS = 16
-COURSE_ROW_BITS = 5
+SHADES = ".:-=+*%#"  # grey levels from blank to ink, for text pictures of grey images
 
 
 @dataclass(frozen=True, eq=False)
 class BitmapSet:
-    """A named set of equally sized bitmaps.
+    """A named set of equally sized bitmaps, each with an optional label.
 
     Parameters
     ----------
     names : sequence of str, length n_items
-        Unique item names (``":)"``, ``"a"``, ``"3-17"``).
+        Unique item names (``":)"``, ``"a"``, ``"3-17"``), without control characters.
     X : array-like of shape (n_items, height * width)
-        Pixel intensities in ``[0, 1]``, row-major, top row first.
+        Pixel intensities in ``[0, 1]``, row-major, top row first. Kept as
+        float32 when given as float32 (image sets: half the memory), else float64.
     shape : (int, int)
         ``(height, width)`` of every bitmap.
     title : str, default ""
         Where the set came from, for messages and plot titles.
+    labels : sequence of str, length n_items, optional
+        A class per item (the digit, the sub-folder), or None.
+
+    Raises
+    ------
+    ParameterError
+        For pixels outside [0, 1], a wrong shape, duplicate names or labels of the wrong length.
 
     Examples
     --------
-    >>> s = BitmapSet(["dot"], [[0, 1, 0, 0]], shape=(2, 2))
-    >>> s.render("dot")
-    ['.#', '..']
+    >>> s = BitmapSet(["dot", "bar"], [[0, 1, 0, 0], [1, 1, 0, 0]], shape=(2, 2), labels=["a", "b"])
+    >>> s.render("dot"), s.labels
+    (['.#', '..'], ('a', 'b'))
     """
 
     names: tuple[str, ...]
     X: np.ndarray
     shape: tuple[int, int]
     title: str = ""
+    labels: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         names = tuple(str(n) for n in self.names)
-        X = np.array(self.X, dtype=np.float64)
+        X = self.X
+        dtype = np.float32 if isinstance(X, np.ndarray) and X.dtype == np.float32 else np.float64
+        # A loader's fresh read-only array is used as it is: no second copy of a big set.
+        owned = isinstance(X, np.ndarray) and X.dtype == dtype and X.base is None and not X.flags.writeable
+        X = X if owned and X.flags.c_contiguous else np.array(X, dtype=dtype)
         shape = tuple(int(s) for s in self.shape)
         if len(shape) != 2 or min(shape) < 1:
-            raise ValueError(f"shape must be (height, width) with both >= 1, got {self.shape}")
+            raise ParameterError(f"shape must be (height, width) with both >= 1, got {self.shape}")
         if X.ndim != 2 or X.shape != (len(names), shape[0] * shape[1]):
-            raise ValueError(
+            raise ParameterError(
                 f"X must have shape (n_items, height*width) = ({len(names)}, {shape[0] * shape[1]}), "
                 f"got {X.shape}"
             )
-        if X.size and (not np.isfinite(X).all() or X.min() < 0 or X.max() > 1):
-            raise ValueError("X must hold finite pixel values in [0, 1]")
+        if X.size and not (np.isfinite(X.min()) and X.min() >= 0 and X.max() <= 1):
+            raise ParameterError("X must hold finite pixel values in [0, 1]")
         seen: dict[str, int] = {}
         for i, name in enumerate(names):
             if name in seen:
-                raise ValueError(f"duplicate item name {name!r} (items {seen[name]} and {i})")
+                raise ParameterError(f"duplicate item name {name!r} (items {seen[name]} and {i})")
             seen[name] = i
+        bad = next((n for n in names if not n.isprintable() and any(ord(c) < 32 or 127 <= ord(c) < 160 for c in n)),
+                   None)
+        if bad is not None:
+            raise ParameterError(f"item name {bad!r} holds control characters; expected printable text")
+        labels = None if self.labels is None else tuple(str(label) for label in self.labels)
+        if labels is not None and len(labels) != len(names):
+            raise ParameterError(f"labels must hold one label per item ({len(names)}), got {len(labels)}")
         X.setflags(write=False)
         object.__setattr__(self, "names", names)
         object.__setattr__(self, "X", X)
         object.__setattr__(self, "shape", shape)
+        object.__setattr__(self, "labels", labels)
         object.__setattr__(self, "_index", seen)
 
     def __len__(self) -> int:
@@ -104,13 +134,19 @@ class BitmapSet:
         """Pixels per item, ``height * width``."""
         return self.X.shape[1]
 
+    @property
+    def is_binary(self) -> bool:
+        """Whether every pixel is 0 or 1 (a bitmap, not a grey image)."""
+        X = self.X
+        return bool(((X == 0) | (X == 1)).all())
+
     def index(self, item: str | int) -> int:
         """Position of an item given by name (or by position, checked).
 
         Raises
         ------
-        KeyError
-            For an unknown name; the message lists the known ones.
+        UnknownItemError
+            For an unknown name (a ``KeyError``); the message lists the known ones.
         """
         if isinstance(item, (int, np.integer)):
             if not -len(self) <= item < len(self):
@@ -119,7 +155,7 @@ class BitmapSet:
         try:
             return self._index[item]  # type: ignore[attr-defined]
         except KeyError:
-            raise KeyError(f"unknown item {item!r}; known items: {_names_preview(self.names)}") from None
+            raise UnknownItemError(f"unknown item {item!r}; known items: {_names_preview(self.names)}") from None
 
     def image(self, item: str | int) -> np.ndarray:
         """The item as a ``(height, width)`` array."""
@@ -134,9 +170,10 @@ class BitmapSet:
         return self.X > threshold
 
     def subset(self, items: Iterable[str | int]) -> "BitmapSet":
-        """A new set holding the given items, in the given order."""
+        """A new set holding the given items (and their labels), in the given order."""
         idx = [self.index(i) for i in items]
-        return BitmapSet([self.names[i] for i in idx], self.X[idx], self.shape, self.title)
+        labels = None if self.labels is None else [self.labels[i] for i in idx]
+        return BitmapSet([self.names[i] for i in idx], self.X[idx], self.shape, self.title, labels)
 
 
 def bitmap_rows(x: np.ndarray, shape: tuple[int, int], threshold: float = 0.5) -> list[str]:
@@ -158,148 +195,21 @@ def bitmap_rows(x: np.ndarray, shape: tuple[int, int], threshold: float = 0.5) -
     return ["".join("#" if p else "." for p in row) for row in img]
 
 
-# --------------------------------------------------------------------------- C headers
+def bitmap_shades(x: np.ndarray, shape: tuple[int, int]) -> list[str]:
+    """Render one flat grey image as rows of 8 shades, ``.`` (0) through ``:-=+*%`` to ``#`` (1).
 
-_TOKEN = re.compile(
-    r"(?P<comment>//[^\n]*|/\*.*?\*/)"
-    r"|(?P<pre>^[ \t]*#[^\n]*)"
-    r"|(?P<word>[A-Za-z_0-9][A-Za-z_0-9]*)"
-    r"|(?P<punct>[{}\[\]=,;()*&+-])"
-    r"|(?P<space>\s+)"
-    r"|(?P<other>.)",
-    re.S | re.M,
-)
-_NUMBER = re.compile(r"(0[xX][0-9a-fA-F]+|0[bB][01]+|[0-9]+)[uUlL]*$")
-_CODE_PREFIX = re.compile(r"^(0[xX][0-9a-fA-F]+)\s*[,:;-]?\s*(.*)$", re.S)
+    A bitmap of zeros and ones renders as :func:`bitmap_rows` does.
 
-
-@dataclass(frozen=True)
-class _Token:
-    kind: str
-    text: str
-    line: int
+    Examples
+    --------
+    >>> bitmap_shades([0, 0.2, 0.5, 1], (2, 2))
+    ['.:', '+#']
+    """
+    levels = np.rint(np.asarray(x, dtype=float).reshape(shape) * (len(SHADES) - 1)).astype(int)
+    return ["".join(SHADES[v] for v in row) for row in levels]
 
 
-def _tokenize(text: str) -> list[_Token]:
-    tokens = []
-    line = 1
-    for m in _TOKEN.finditer(text):
-        kind = m.lastgroup
-        value = m.group()
-        if kind not in ("space", "pre"):
-            tokens.append(_Token(kind, value, line))
-        line += value.count("\n")
-    return tokens
-
-
-def _comment_name(comment: str) -> str:
-    """What a comment names: ``// 0x60, `` -> `` ` ``, ``/* :) */`` -> ``:)``."""
-    body = comment[2:-2] if comment.startswith("/*") else comment[2:]
-    body = body.strip()
-    m = _CODE_PREFIX.match(body)
-    if m:
-        body = m.group(2).strip() or m.group(1)
-    if len(body) >= 3 and body[0] == body[-1] and body[0] in "'\"":
-        body = body[1:-1]
-    return body
-
-
-class _HeaderParser:
-    def __init__(self, text: str, source: str):
-        self.tokens = _tokenize(text)
-        self.source = source
-        self.pos = 0
-
-    def error(self, line: int, message: str) -> BitmapFormatError:
-        return BitmapFormatError(f"{self.source}:{line}: {message}")
-
-    def arrays(self) -> list[tuple[str, list[int], int]]:
-        """(name, declared dims, token index of the opening brace) of each array."""
-        found = []
-        toks = self.tokens
-        for i, tok in enumerate(toks):
-            if tok.text != "=" or i + 1 >= len(toks) or toks[i + 1].text != "{":
-                continue
-            j = i - 1
-            if j >= 1 and toks[j].kind == "word" and toks[j - 1].text == "]":
-                j -= 1  # an attribute between the dimensions and '=', e.g. PROGMEM
-            dims: list[int] = []
-            while j >= 0 and toks[j].text == "]":
-                k = j - 1
-                while k >= 0 and toks[k].text != "[":
-                    k -= 1
-                inner = toks[k + 1 : j]
-                literal = len(inner) == 1 and _NUMBER.match(inner[0].text)
-                dims.insert(0, self.number(inner[0]) if literal else -1)
-                j = k - 1
-            if dims and j >= 0 and toks[j].kind == "word":
-                found.append((toks[j].text, dims, i + 1))
-        return found
-
-    def number(self, tok: _Token) -> int:
-        if tok.kind != "word" or not _NUMBER.match(tok.text):
-            raise self.error(tok.line, f"expected a number, found {tok.text!r}")
-        digits = tok.text.rstrip("uUlL")
-        prefix = digits[:2].lower()
-        return int(digits[2:], 16) if prefix == "0x" else int(digits[2:], 2) if prefix == "0b" else int(digits)
-
-    def body(self, start: int) -> list[tuple[list[int], str | None, int]]:
-        """Rows of one array: (values, name or None, line) each."""
-        toks = self.tokens
-        i = start + 1
-        rows: list[tuple[list[int], str | None, int]] = []
-        leading: list[_Token] = []
-        while True:
-            if i >= len(toks):
-                raise self.error(toks[-1].line, "unexpected end of file inside the array; expected '}'")
-            tok = toks[i]
-            if tok.kind == "comment":
-                leading.append(tok)
-                i += 1
-            elif tok.text == ",":
-                i += 1
-            elif tok.text == "}":
-                return rows
-            elif tok.text == "{":
-                values, i, end_line = self.row(i)
-                # A comment on the line where the row ends names it; else one just before it.
-                name = None
-                j = i
-                while j < len(toks) and toks[j].text == ",":
-                    j += 1
-                if j < len(toks) and toks[j].kind == "comment" and toks[j].line == end_line:
-                    name = _comment_name(toks[j].text)
-                    i = j + 1
-                elif leading:
-                    name = _comment_name(leading[-1].text)
-                rows.append((values, name or None, tok.line))
-                leading = []
-            else:
-                raise self.error(tok.line, f"expected '{{' starting an item, found {tok.text!r}")
-
-    def row(self, i: int) -> tuple[list[int], int, int]:
-        toks = self.tokens
-        values = []
-        i += 1
-        expect_value = True
-        while i < len(toks):
-            tok = toks[i]
-            if tok.kind == "comment":
-                pass
-            elif tok.text == "}":
-                return values, i + 1, tok.line
-            elif tok.text == "," and not expect_value:
-                expect_value = True
-            elif expect_value:
-                if tok.text == "-":
-                    raise self.error(tok.line, "expected a non-negative number, found '-'")
-                values.append(self.number(tok))
-                expect_value = False
-            else:
-                raise self.error(tok.line, f"expected ',' or '}}', found {tok.text!r}")
-            i += 1
-        raise self.error(toks[-1].line, "unexpected end of file inside an item; expected '}'")
-
+# --------------------------------------------------------------------------- C headers and text
 
 def parse_header(
     text: str,
@@ -313,7 +223,8 @@ def parse_header(
     binary), one per bitmap row, top row first; bit ``width - 1`` is the
     leftmost pixel. A comment on the item's line (or just above it) names it:
     ``// 0x61, a`` names ``a``, ``/* :) */`` names ``:)``; an item whose comment
-    names nothing is named by its index.
+    names nothing is named by its index. Reading takes time and memory linear
+    in the text; a leading byte-order mark is skipped.
 
     Parameters
     ----------
@@ -324,7 +235,7 @@ def parse_header(
     array : str, optional
         Which array to read when the header holds several.
     width : int, optional
-        Pixels per row (1..16). By default the bit length of the largest
+        Pixels per row (1..64). By default the bit length of the largest
         value, and at least 5 (the course's 5x7 format): pass it when no item
         reaches the leftmost column.
 
@@ -335,7 +246,8 @@ def parse_header(
     Raises
     ------
     BitmapFormatError
-        Naming the file, the line and what was expected.
+        Naming the file, the line and what was expected; also for an item name
+        holding control characters and values wider than 64 bits.
 
     Examples
     --------
@@ -343,73 +255,14 @@ def parse_header(
     >>> s.names, s.render(0)
     (('0',), ['#...#', '.###.'])
     """
-    if width is not None and not 1 <= width <= MAX_ROW_BITS:
-        raise BitmapFormatError(f"{source}: row width must be 1..{MAX_ROW_BITS}, got {width}")
-    parser = _HeaderParser(text, source)
-    arrays = parser.arrays()
-    if not arrays:
-        raise BitmapFormatError(
-            f"{source}: no bitmap array found; expected e.g. "
-            "'int const Font[32][7] = {{0x04, 0x04, ...}, ...};'"
-        )
-    names = [a[0] for a in arrays]
-    if array is None:
-        if len(arrays) > 1:
-            raise BitmapFormatError(
-                f"{source} holds {len(arrays)} arrays ({', '.join(names)}); "
-                f"pick one, e.g. {source}:{names[0]}"
-            )
-        chosen = arrays[0]
-    else:
-        matches = [a for a in arrays if a[0] == array]
-        if not matches:
-            raise BitmapFormatError(f"{source}: no array {array!r}; it holds {', '.join(names)}")
-        chosen = matches[0]
-    name, dims, start = chosen
-    rows = parser.body(start)
-    if not rows:
-        raise BitmapFormatError(f"{source}: array {name} holds no items")
-    height = len(rows[0][0])
-    for i, (values, label, line) in enumerate(rows):
-        if len(values) != height:
-            raise parser.error(
-                line, f"item {label or str(i)!r} has {len(values)} rows, expected {height} like the first item"
-            )
-    if len(dims) == 2 and dims[0] > 0 and dims[0] != len(rows):
-        raise parser.error(rows[-1][2], f"array {name} declares {dims[0]} items, found {len(rows)}")
-    if len(dims) == 2 and dims[1] > 0 and dims[1] != height:
-        raise parser.error(rows[0][2], f"array {name} declares {dims[1]} rows per item, found {height}")
-
-    largest = max(max(v) for v, _, _ in rows)
-    if width is None:
-        width = max(COURSE_ROW_BITS, largest.bit_length())
-        if width > MAX_ROW_BITS:
-            line = next(ln for v, _, ln in rows if largest in v)
-            raise parser.error(line, f"value {largest:#x} is wider than {MAX_ROW_BITS} bits")
-    for values, _, line in rows:
-        for v in values:
-            if v >> width:
-                raise parser.error(line, f"value {v:#x} is wider than the {width}-pixel rows")
-
-    labels = []
-    seen: dict[str, int] = {}
-    for i, (_, label, line) in enumerate(rows):
-        label = label if label is not None else str(i)
-        if label in seen:
-            raise parser.error(line, f"duplicate item name {label!r} (first on line {seen[label]})")
-        seen[label] = line
-        labels.append(label)
-
-    values = np.array([v for v, _, _ in rows], dtype=np.int64)  # (n, height)
-    shifts = np.arange(width - 1, -1, -1)
-    pixels = (values[:, :, None] >> shifts) & 1  # (n, height, width)
-    return BitmapSet(labels, pixels.reshape(len(rows), -1).astype(float), (height, width), f"{source}:{name}")
+    decoded = read_header(text, source, array, width)
+    return _assemble(decoded, f"{source}:{decoded.array}")
 
 
 def format_header(bitmaps: BitmapSet, array: str = "Bitmaps") -> str:
     """Write a set as a C header in the course format (the inverse of :func:`parse_header`).
 
-    Pixels are thresholded at 0.5. Rows wider than 16 pixels cannot be written.
+    Pixels are thresholded at 0.5. Rows wider than 64 pixels cannot be written.
 
     Examples
     --------
@@ -420,22 +273,17 @@ def format_header(bitmaps: BitmapSet, array: str = "Bitmaps") -> str:
     """
     h, w = bitmaps.shape
     if w > MAX_ROW_BITS:
-        raise ValueError(f"rows of {w} pixels cannot be written as a header (at most {MAX_ROW_BITS})")
-    weights = 1 << np.arange(w - 1, -1, -1)
-    values = (bitmaps.binary().reshape(len(bitmaps), h, w) * weights).sum(axis=2)
-    digits = 2 if w <= 8 else 4
+        raise ParameterError(f"rows of {w} pixels cannot be written as a header (at most {MAX_ROW_BITS})")
+    digits = 2 if w <= 8 else 4 if w <= 16 else -(-w // 4)
     lines = [f"int const {array}[{len(bitmaps)}][{h}] = {{"]
-    for i, (name, row) in enumerate(zip(bitmaps.names, values)):
+    for i, name in enumerate(bitmaps.names):
+        bits = bitmaps.binary()[i].reshape(h, w)
+        row = [int("".join("1" if b else "0" for b in r), 2) for r in bits]  # exact beyond 53 bits
         sep = "," if i + 1 < len(bitmaps) else " "
-        hexes = ", ".join(f"0x{int(v):0{digits}x}" for v in row)
+        hexes = ", ".join(f"0x{v:0{digits}x}" for v in row)
         lines.append(f"   {{{hexes}}}{sep}   // {name}")
     lines.append("};")
     return "\n".join(lines) + "\n"
-
-
-# --------------------------------------------------------------------------- plain text
-
-_ROW = re.compile(r"^[#.]+$")
 
 
 def parse_text(text: str, source: str = "<string>") -> BitmapSet:
@@ -445,49 +293,18 @@ def parse_text(text: str, source: str = "<string>") -> BitmapSet:
     (blank). An item starts at the top of the file, after a blank line, or at
     any line that is not made only of ``#`` and ``.``.
 
+    Raises
+    ------
+    BitmapFormatError
+        Naming the file, the line and what was expected.
+
     Examples
     --------
     >>> s = parse_text("bar\\n.#.\\n.#.\\n\\ndash\\n...\\n###\\n")
     >>> s.names, s.shape
     (('bar', 'dash'), (2, 3))
     """
-    items: list[tuple[str, int, list[str]]] = []
-    current: list | None = None
-    for lineno, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line:
-            current = None
-            continue
-        if current is None or not _ROW.match(line):
-            current = [line, lineno, []]
-            items.append(current)  # type: ignore[arg-type]
-        else:
-            current[2].append((line, lineno))
-    if not items:
-        raise BitmapFormatError(f"{source}: no items; expected a name line followed by rows of '#' and '.'")
-    first_name, first_line, first_rows = items[0]
-    if not first_rows:
-        raise BitmapFormatError(f"{source}:{first_line}: item {first_name!r} has no rows of '#' and '.'")
-    height, width = len(first_rows), len(first_rows[0][0])
-    seen: dict[str, int] = {}
-    pixels = []
-    for name, line, rows in items:
-        if not rows:
-            raise BitmapFormatError(f"{source}:{line}: item {name!r} has no rows of '#' and '.'")
-        if len(rows) != height:
-            raise BitmapFormatError(
-                f"{source}:{line}: item {name!r} has {len(rows)} rows, expected {height} like the first item"
-            )
-        for row, row_line in rows:
-            if len(row) != width:
-                raise BitmapFormatError(
-                    f"{source}:{row_line}: row {row!r} has {len(row)} pixels, expected {width}"
-                )
-        if name in seen:
-            raise BitmapFormatError(f"{source}:{line}: duplicate item name {name!r} (first on line {seen[name]})")
-        seen[name] = line
-        pixels.append([c == "#" for row, _ in rows for c in row])
-    return BitmapSet([i[0] for i in items], np.array(pixels, dtype=float), (height, width), source)
+    return _assemble(read_text(text, source), source)
 
 
 def format_text(bitmaps: BitmapSet) -> str:
@@ -504,6 +321,16 @@ def format_text(bitmaps: BitmapSet) -> str:
         "\n".join([name, *bitmaps.render(i)]) for i, name in enumerate(bitmaps.names)
     ]
     return "\n\n".join(blocks) + "\n"
+
+
+def _assemble(decoded: Decoded, title: str, labels: Sequence[str] | None = None) -> BitmapSet:
+    """The set a decoded file holds, with ``labels`` if given, else the file's own."""
+    n = len(decoded.X)
+    names = decoded.names if decoded.names is not None else [str(i) for i in range(n)]
+    X = decoded.X
+    X.setflags(write=False)
+    labels = labels if labels is not None else decoded.labels
+    return BitmapSet(names, X, decoded.shape, title, labels)
 
 
 # --------------------------------------------------------------------------- loading
@@ -523,7 +350,7 @@ def _load_digits() -> BitmapSet:
     for t in digits.target:
         counts[t] = counts.get(t, -1) + 1
         names.append(f"{t}-{counts[t]}")
-    return BitmapSet(names, digits.data / 16.0, (8, 8), "digits")
+    return BitmapSet(names, digits.data / 16.0, (8, 8), "digits", [str(t) for t in digits.target])
 
 
 BUNDLED_DATASETS = {
@@ -531,36 +358,112 @@ BUNDLED_DATASETS = {
                lambda: _bundled_header("emojis.h", "emojis")),
     "font": ("the course's Font3, 32 glyphs 0x60..0x7f, 5x7",
              lambda: _bundled_header("font.h", "font")),
-    "digits": ("scikit-learn's 1797 handwritten digits, 8x8 grayscale",
+    "digits": ("scikit-learn's 1797 handwritten digits, 8x8 grayscale, labelled",
                _load_digits),
 }
 
 
-def load_dataset(spec: str | os.PathLike, width: int | None = None) -> BitmapSet:
-    """Load a bundled set by name, or a bitmap file by path.
+def load_dataset(
+    spec: str | os.PathLike | BitmapSet,
+    width: int | None = None,
+    *,
+    labels: str | os.PathLike | None = None,
+    shape: tuple[int, int] | None = None,
+    binarize: float | None = None,
+    limit: int | None = None,
+) -> BitmapSet:
+    """Load a bundled set by name, or a bitmap file or image folder by path.
+
+    The format is told by the file's first bytes (gzipped or not), else by
+    its suffix:
+
+    * IDX, as MNIST and Fashion-MNIST ship (``train-images-idx3-ubyte.gz``);
+      the labels file beside it (``train-labels-idx1-ubyte.gz``) is read too;
+    * ``.npy``, or ``.npz`` (``mnist.npz:x_train`` picks an array; ``y_train``
+      beside it gives the labels): (n, h, w), or (n, h*w) with ``shape``;
+    * ``.csv``: one image per row, an optional header row, an optional label
+      column (``label,pixel0,...`` as in ``mnist_train.csv``);
+    * a folder of ``.png`` or ``.pgm`` images, one item per file named by the
+      file, colour turned to grey; sub-folders of images become labels;
+    * ``.txt``: the plain text format (:func:`parse_text`);
+    * anything else: a C header (:func:`parse_header`), ``font.h:Font2`` to
+      pick an array.
+
+    Grey files keep their grey levels in ``[0, 1]`` (bytes are divided by
+    255; bright is ink, as in MNIST), as float32.
 
     Parameters
     ----------
-    spec : str or path
-        ``"font"``, ``"emojis"``, ``"digits"``; a C header path, optionally
-        with ``:ArrayName`` to pick one of several arrays
-        (``"path/to/font.h:Font2"``); or a ``.txt`` file in the plain text
-        format.
+    spec : str, path or BitmapSet
+        ``"font"``, ``"emojis"``, ``"digits"``, a path as above, or a loaded
+        set (returned as it is when no other argument is given).
     width : int, optional
         Row width for C headers, see :func:`parse_header`.
+    labels : str or path, optional
+        A labels file: IDX (``t10k-labels-idx1-ubyte``), a 1-D ``.npy`` (or
+        ``file.npz:key``) or text with one label a line; one label per item
+        of the file.
+    shape : (int, int), optional
+        ``(height, width)`` of images stored as flat rows (``.npy`` of
+        (n, h*w), CSV); by default they must be square.
+    binarize : float, optional
+        Turn grey levels into 0 and 1: a pixel above this threshold is ink.
+    limit : int, optional
+        Load only the first ``limit`` items (IDX, ``.npy``, CSV, folders and
+        text stop reading there).
 
     Raises
     ------
     BitmapFormatError
         For an unknown name (listing the bundled ones), a missing file or a
-        malformed one.
+        malformed one: the file, the line or record, and what was expected.
+    ParameterError
+        For bad arguments, or a set too big for the memory budget
+        (:func:`genval.formats.memory_budget`, ``GENVAL_MEMORY_BUDGET``).
 
     Examples
     --------
     >>> load_dataset("emojis").render(":)")[4:6]
     ['#...#', '.###.']
+    >>> digits = load_dataset("digits", limit=3, binarize=0.5)
+    >>> len(digits), digits.labels, digits.is_binary
+    (3, ('0', '1', '2'), True)
     """
-    spec = os.fspath(spec)
+    _check_options(width, shape, binarize, limit)
+    if isinstance(spec, BitmapSet):
+        bitmaps = spec
+    else:
+        bitmaps = _load(os.fspath(spec), width, labels, shape, limit)
+        labels = None
+    if labels is not None:
+        found = read_labels(Path(labels))
+        if len(found) != len(bitmaps):
+            raise BitmapFormatError(f"{labels}: {len(found)} labels for the {len(bitmaps)} items of "
+                                    f"{bitmaps.title}; expected one label per item")
+        bitmaps = BitmapSet(bitmaps.names, bitmaps.X, bitmaps.shape, bitmaps.title, found)
+    if limit is not None and limit < len(bitmaps):
+        bitmaps = bitmaps.subset(range(limit))
+    if binarize is not None:
+        X = (bitmaps.X > binarize).astype(bitmaps.X.dtype)
+        X.setflags(write=False)
+        bitmaps = BitmapSet(bitmaps.names, X, bitmaps.shape, bitmaps.title, bitmaps.labels)
+    return bitmaps
+
+
+def _check_options(width, shape, binarize, limit) -> None:
+    if width is not None and not (isinstance(width, (int, np.integer)) and 1 <= width <= MAX_ROW_BITS):
+        raise ParameterError(f"width must be a whole number of pixels 1..{MAX_ROW_BITS}, got {width!r}")
+    if shape is not None and not (len(shape) == 2 and all(isinstance(s, (int, np.integer)) and s >= 1
+                                                          for s in shape)):
+        raise ParameterError(f"shape must be (height, width), two whole numbers >= 1, got {shape!r}")
+    if binarize is not None and not 0 <= binarize < 1:
+        raise ParameterError(f"binarize must be a threshold in [0, 1), got {binarize!r}")
+    if limit is not None and not (isinstance(limit, (int, np.integer)) and limit >= 1):
+        raise ParameterError(f"limit must be a whole number >= 1, got {limit!r}")
+
+
+def _load(spec: str, width, labels, shape, limit) -> BitmapSet:
+    """A bundled set or a file, with its labels (given, found beside it, or its own)."""
     if spec in BUNDLED_DATASETS:
         return BUNDLED_DATASETS[spec][1]()
     path, array = Path(spec), None
@@ -568,23 +471,67 @@ def load_dataset(spec: str | os.PathLike, width: int | None = None) -> BitmapSet
         head, sep, tail = spec.rpartition(":")
         if sep and re.fullmatch(r"[A-Za-z_]\w*", tail) and Path(head).exists():
             path, array = Path(head), tail
-    if not path.is_file():
+    if not path.exists():
         looks_like_name = os.sep not in spec and "." not in spec
         known = ", ".join(BUNDLED_DATASETS)
         if looks_like_name:
             raise BitmapFormatError(f"unknown dataset {spec!r}; bundled sets are {known}, or give a file path")
         raise BitmapFormatError(f"{spec}: no such file (bundled sets are {known})")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise BitmapFormatError(f"{path}: not a text file ({exc.reason} at byte {exc.start})") from None
+    decoded = _read_file(path, array, width, shape, limit)
+    if not len(decoded.X):
+        raise BitmapFormatError(f"{path}: holds no items; expected at least one image")
+    title = f"{path}:{decoded.array}" if decoded.array is not None else str(path)
+    found: list[str] | None = None
+    if labels is not None:
+        found, where = read_labels(Path(labels)), str(labels)
+    elif decoded.labels is None and (beside := _find_labels(path, decoded)) is not None:
+        found, where = beside
+    if found is not None:
+        if len(found) != decoded.n_total:
+            raise BitmapFormatError(f"{where}: {len(found)} labels for the {decoded.n_total} items of {path}; "
+                                    "expected one label per item")
+        found = found[:len(decoded.X)]
+    return _assemble(decoded, title, found)
+
+
+def _read_file(path: Path, array: str | None = None, width: int | None = None,
+              shape: tuple[int, int] | None = None, limit: int | None = None) -> Decoded:
+    """Decode a bitmap file or image folder, its format told by its first bytes (or its suffix)."""
+    if path.is_dir():
+        return read_image_folder(path, limit)
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        raise BitmapFormatError(f"{path}: a single image; expected a folder of images (one item per file)")
+    kind = sniff(path)
+    if array is not None and kind not in ("header", "npz"):
+        raise BitmapFormatError(f"{path}:{array}: ':{array}' picks an array in a C header or a .npz, "
+                                f"not in a {kind} file")
+    if kind == "idx":
+        return read_idx(path, shape, limit)
+    if kind in ("npy", "npz"):
+        return read_numpy(path, array, shape, limit)
+    if kind == "csv":
+        return read_csv(path, shape, limit)
+    text = read_text_file(path)
     if not text.strip():
         raise BitmapFormatError(f"{path}: the file is empty; expected a C header or a text bitmap set")
-    if path.suffix.lower() == ".txt":
-        if array is not None:
-            raise BitmapFormatError(f"{spec}: ':{array}' picks an array in a C header, not in a text file")
-        return parse_text(text, source=str(path))
-    return parse_header(text, source=str(path), array=array, width=width)
+    if kind == "text":
+        return read_text(text, str(path), limit)
+    return read_header(text, str(path), array, width, limit)
+
+
+def _find_labels(path: Path, decoded: Decoded) -> tuple[list[str], str] | None:
+    """``(labels, their file)`` found beside ``path`` by the usual names, or None.
+
+    MNIST's ``train-images-idx3-ubyte.gz`` goes with ``train-labels-idx1-ubyte.gz``;
+    a ``.npz`` array ``x_train`` with ``y_train``.
+    """
+    if decoded.array is not None and path.is_file() and is_zipfile(path):
+        key = npz_labels_key(decoded.array)
+        with ZipFile(path) as zf:
+            present = key is not None and f"{key}.npy" in zf.namelist()
+        return (read_numpy_labels(path, key), f"{path}:{key}") if present else None
+    beside = labels_beside(path)
+    return (read_labels(beside), str(beside)) if beside is not None else None
 
 
 def _names_preview(names: Sequence[str], limit: int = 40) -> str:

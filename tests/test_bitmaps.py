@@ -104,8 +104,10 @@ def test_header_width_option():
         parse_header("int F[1][1] = {{0x3f}};", width=5)
     sixteen = parse_header("int F[1][1] = {{0x8001}};")
     assert sixteen.shape == (1, 16)
-    with pytest.raises(BitmapFormatError, match="wider than 16 bits"):
-        parse_header("int F[1][1] = {{0x18001}};")
+    wide = parse_header("int F[1][1] = {{0x8000000000000001}};")  # rows up to 64 bits
+    assert wide.shape == (1, 64) and wide.render(0)[0] == "#" + "." * 62 + "#"
+    with pytest.raises(BitmapFormatError, match="<string>:1: value 0x18000000000000001 is wider than 64 bits"):
+        parse_header("int F[1][1] = {{0x18000000000000001}};")
 
 
 @pytest.mark.parametrize(

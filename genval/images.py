@@ -1,0 +1,506 @@
+"""Grey image files: IDX (MNIST, Fashion-MNIST), NumPy ``.npy``/``.npz``, CSV and image folders.
+
+Each reader decodes to float32 in ``[0, 1]`` (bytes 0..255 divided by 255,
+floats kept if they already lie in ``[0, 1]``) and reads binary files in
+chunks of :data:`~genval.formats.CHUNK_BYTES`, so ``limit`` stops after the
+first items and a file never costs more than its decoded pixels. Labels come
+from the file itself (a CSV label column, sub-folders), from a labels file
+beside it (MNIST's ``train-labels-idx1-ubyte.gz``, a ``.npz``'s ``y_train``)
+or from one given.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+import struct
+import tokenize
+import warnings
+import zipfile
+import zlib
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Iterator
+
+import numpy as np
+
+from genval.errors import BitmapFormatError, GenvalError
+from genval.formats import (
+    IDX_TYPES, CHUNK_BYTES, Decoded, check_budget, check_name, open_binary, read_text_file, shorten, sniff,
+)
+
+IMAGE_SUFFIXES = (".png", ".pgm", ".pbm", ".ppm")
+
+
+# --------------------------------------------------------------------------- IDX (MNIST)
+
+def _idx_header(f: IO[bytes], source: str) -> tuple[np.dtype, tuple[int, ...]]:
+    head = f.read(4)
+    if len(head) < 4 or head[:2] != b"\0\0" or head[2] not in IDX_TYPES or not 1 <= head[3] <= 4:
+        raise BitmapFormatError(f"{source}: not an IDX file; expected the bytes 0 0, a type code and a rank")
+    dims_bytes = f.read(4 * head[3])
+    if len(dims_bytes) < 4 * head[3]:
+        raise BitmapFormatError(f"{source}: IDX header cut short; expected {head[3]} dimensions")
+    return np.dtype(IDX_TYPES[head[2]]), struct.unpack(f">{head[3]}I", dims_bytes)
+
+
+def read_idx(path: Path, shape: tuple[int, int] | None = None, limit: int | None = None) -> Decoded:
+    """Decode an IDX image file (MNIST's ``train-images-idx3-ubyte``, gzipped or not).
+
+    Records of ``(height, width)`` bytes become grey levels ``byte / 255``;
+    a rank-2 file ``(n, height*width)`` needs ``shape``. Items are named by
+    their record number, from 0.
+    """
+    source = str(path)
+    with open_binary(path) as f:
+        dtype, dims = _idx_header(f, source)
+        if len(dims) == 1:
+            raise BitmapFormatError(f"{source}: a rank-1 IDX file holds labels, not images; "
+                                    "expected images of rank 3 (n, height, width)")
+        hw = _image_shape(dims[1:], shape, source)
+        n = dims[0] if limit is None else min(limit, dims[0])
+        X = read_records(f, dtype, n, hw[0] * hw[1], source, "record")
+    return Decoded(X, hw, None, None, dims[0])
+
+
+def read_idx_labels(path: Path) -> list[str]:
+    """The labels of a rank-1 IDX file (MNIST's ``train-labels-idx1-ubyte``), as strings."""
+    source = str(path)
+    with open_binary(path) as f:
+        dtype, dims = _idx_header(f, source)
+        if len(dims) != 1 or dtype.kind not in "iu":
+            raise BitmapFormatError(f"{source}: expected an IDX file of integer labels (rank 1), "
+                                    f"found rank {len(dims)} of {dtype}")
+        check_budget(dims[0], 1, 64, source)
+        data = f.read(dims[0] * dtype.itemsize)
+    if len(data) < dims[0] * dtype.itemsize:
+        raise BitmapFormatError(f"{source}: cut short after {len(data) // dtype.itemsize} of {dims[0]} labels")
+    return [str(v) for v in np.frombuffer(data, dtype=dtype).tolist()]
+
+
+def _image_shape(dims: tuple[int, ...], shape: tuple[int, int] | None, source: str) -> tuple[int, int]:
+    """(height, width) from a record's dimensions: (h, w), or (h*w,) with ``shape`` or a square."""
+    if len(dims) == 2:
+        if shape is not None and tuple(shape) != tuple(dims):
+            raise BitmapFormatError(f"{source}: holds {dims[0]}x{dims[1]} images, not {shape[0]}x{shape[1]}")
+        hw = (int(dims[0]), int(dims[1]))
+    elif len(dims) == 1:
+        hw = _square_or_shape(int(dims[0]), shape, f"{source}: records of {dims[0]} pixels")
+    else:
+        raise BitmapFormatError(f"{source}: records of shape {tuple(dims)}; expected (height, width) "
+                                "or (height*width,) grey images")
+    if min(hw) < 1:
+        raise BitmapFormatError(f"{source}: images of {hw[0]}x{hw[1]} pixels; expected at least 1x1")
+    return hw
+
+
+def _square_or_shape(n_pixels: int, shape: tuple[int, int] | None, what: str) -> tuple[int, int]:
+    if shape is not None:
+        if shape[0] * shape[1] != n_pixels:
+            raise BitmapFormatError(f"{what} do not make {shape[0]}x{shape[1]} images "
+                                    f"({shape[0] * shape[1]} pixels)")
+        return int(shape[0]), int(shape[1])
+    side = math.isqrt(n_pixels)
+    if side * side != n_pixels or side < 1:
+        raise BitmapFormatError(f"{what} are not square; expected the image shape, e.g. shape=(h, w) (--shape HxW)")
+    return side, side
+
+
+def read_records(f: IO[bytes], dtype: np.dtype, n: int, n_pixels: int, source: str, unit: str) -> np.ndarray:
+    """``n`` records of ``n_pixels`` values of ``dtype`` from ``f``, as float32 in [0, 1], read in chunks.
+
+    Integers must lie in 0..255 (divided by 255), floats in [0, 1], booleans
+    are 0 and 1. ``unit`` names a record in errors ("record", "row").
+    """
+    check_budget(n, n_pixels, 4, source)
+    X = np.empty((n, n_pixels), dtype=np.float32)
+    record_bytes = n_pixels * dtype.itemsize
+    step = max(1, CHUNK_BYTES // max(1, record_bytes))
+    buffer = bytearray(step * record_bytes)
+    for start in range(0, n, step):
+        count = min(step, n - start)
+        view = memoryview(buffer)[:count * record_bytes]
+        try:
+            got = _read_into(f, view)
+        except (EOFError, zlib.error, OSError) as exc:
+            if isinstance(exc, OSError) and exc.errno is not None:
+                raise
+            raise BitmapFormatError(f"{source}: damaged compressed data near {unit} {start} ({exc})") from None
+        if got < len(view):
+            raise BitmapFormatError(f"{source}: cut short in {unit} {start + got // record_bytes}; "
+                                    f"expected {n} {unit}s of {n_pixels} values")
+        chunk = np.frombuffer(buffer, dtype=dtype, count=count * n_pixels).reshape(count, n_pixels)
+        X[start:start + count] = scale_pixels(chunk, source, unit, start)
+    return X
+
+
+def _read_into(f: IO[bytes], view: memoryview) -> int:
+    got = 0
+    while got < len(view):
+        k = f.readinto(view[got:])
+        if not k:
+            break
+        got += k
+    return got
+
+
+def scale_pixels(chunk: np.ndarray, source: str, unit: str, first: int) -> np.ndarray:
+    """Records as float32 in [0, 1]: bytes and other integers 0..255 divided by 255, floats kept."""
+    if chunk.dtype == np.bool_:
+        return chunk
+    if chunk.dtype == np.uint8:
+        return chunk.astype(np.float32) / np.float32(255)
+    if chunk.dtype.kind in "iu":
+        low, high, lowest = 0, 255, "integers 0..255"
+    elif chunk.dtype.kind == "f":
+        low, high, lowest = 0.0, 1.0, "floats in [0, 1]"
+    else:
+        raise BitmapFormatError(f"{source}: pixels of type {chunk.dtype}; expected uint8 0..255 or floats in [0, 1]")
+    bad = ~((chunk >= low) & (chunk <= high))  # NaN fails both comparisons
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise BitmapFormatError(f"{source}: {unit} {first + r} holds {chunk[r, c]!r} at pixel {c}; expected {lowest}")
+    return chunk.astype(np.float32) / np.float32(255) if chunk.dtype.kind in "iu" else chunk
+
+
+# --------------------------------------------------------------------------- NumPy
+
+def read_numpy(path: Path, key: str | None = None, shape: tuple[int, int] | None = None,
+               limit: int | None = None) -> Decoded:
+    """Decode a ``.npy`` array, or one array of a ``.npz`` (``key``; needed when it holds several).
+
+    The array is (n, height, width), or (n, height*width) with ``shape`` (or
+    square); uint8 0..255 or floats in [0, 1]. Only the header and the first
+    ``limit`` records are read; nothing is unpickled.
+    """
+    with _open_array(path, key) as (f, source, member):
+        dtype, dims, fortran = _npy_header(f, source)
+        if len(dims) < 2:
+            raise BitmapFormatError(f"{source}: an array of shape {dims}; expected (n, height, width) "
+                                    "or (n, height*width) images")
+        if fortran and math.prod(dims[1:]) > 1:
+            raise BitmapFormatError(f"{source}: stored in Fortran order; expected C order (np.save of a C array)")
+        if dtype.kind not in "biuf":
+            raise BitmapFormatError(f"{source}: pixels of type {dtype}; expected uint8 0..255 or floats in [0, 1]")
+        hw = _image_shape(dims[1:], shape, source)
+        n = dims[0] if limit is None else min(limit, dims[0])
+        X = read_records(f, dtype, n, hw[0] * hw[1], source, "record")
+    return Decoded(X, hw, None, None, dims[0], member)
+
+
+def read_numpy_labels(path: Path, key: str | None = None) -> list[str]:
+    """The labels in a 1-D ``.npy`` array, or in one array of a ``.npz``, as strings."""
+    with _open_array(path, key) as (f, source, _):
+        dtype, dims, _ = _npy_header(f, source)
+        if len(dims) != 1 or dtype.kind not in "biuU":
+            raise BitmapFormatError(f"{source}: expected a 1-D array of labels, found shape {dims} of {dtype}")
+        check_budget(dims[0], 1, 64 + dtype.itemsize, source)
+        data = f.read(dims[0] * dtype.itemsize)
+    if len(data) < dims[0] * dtype.itemsize:
+        raise BitmapFormatError(f"{source}: cut short after {len(data) // dtype.itemsize} of {dims[0]} labels")
+    return [str(v) for v in np.frombuffer(data, dtype=dtype).tolist()]
+
+
+def npz_labels_key(key: str) -> str | None:
+    """The labels array that goes with an images array by the usual names: ``x_train`` -> ``y_train``.
+
+    >>> npz_labels_key("x_train"), npz_labels_key("images"), npz_labels_key("pixels")
+    ('y_train', 'labels', None)
+    """
+    if key in ("images", "X", "x"):
+        return {"images": "labels", "X": "y", "x": "y"}[key]
+    if key[:2] in ("x_", "X_"):
+        return "y_" + key[2:]
+    return None
+
+
+@contextmanager
+def _open_array(path: Path, key: str | None) -> Iterator[tuple[IO[bytes], str, str | None]]:
+    """``(stream, source, member)``: a ``.npy`` file, or array ``key`` of a ``.npz`` (its only one by default)."""
+    if key is None and not zipfile.is_zipfile(path):
+        with open(path, "rb") as f:
+            yield f, str(path), None
+        return
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, ValueError, NotImplementedError) as exc:
+        raise BitmapFormatError(f"{path}: not a .npz file ({exc})") from None
+    with zf:
+        members = [m[:-4] for m in zf.namelist() if m.endswith(".npy")]
+        if key is None:
+            paired = [m for m in members if npz_labels_key(m) in members]  # images beside their labels
+            if len(members) > 1 and (len(paired) == 1 or "x_train" in paired):
+                key = paired[0] if len(paired) == 1 else "x_train"
+            elif len(members) != 1:
+                example = f"; pick one, e.g. {path}:{members[0]}" if members else "; expected NumPy arrays"
+                raise BitmapFormatError(f"{path} holds {len(members)} arrays ({', '.join(members)}){example}")
+            else:
+                key = members[0]
+        if key not in members:
+            raise BitmapFormatError(f"{path}: no array {key!r}; it holds {', '.join(members) or 'none'}")
+        try:
+            with zf.open(key + ".npy") as f:
+                yield f, f"{path}:{key}", key
+        except GenvalError:
+            raise
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as exc:
+            # A damaged archive fails in zipfile's seeks, CRC checks and decompressors alike.
+            raise BitmapFormatError(f"{path}:{key}: damaged .npz data ({shorten(str(exc), 80)})") from None
+
+
+def _npy_header(f: IO[bytes], source: str) -> tuple[np.dtype, tuple[int, ...], bool]:
+    try:
+        version = np.lib.format.read_magic(f)
+        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        dims, fortran, dtype = read(f, max_header_size=10_000)
+    # numpy evaluates the header's Python literal: a damaged one fails in the tokenizer or the parser.
+    except (ValueError, TypeError, OSError, EOFError, SyntaxError, RecursionError, tokenize.TokenError, zlib.error,
+            zipfile.BadZipFile) as exc:
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise
+        raise BitmapFormatError(f"{source}: not a NumPy array file ({shorten(str(exc), 80)})") from None
+    if dtype.hasobject:
+        raise BitmapFormatError(f"{source}: holds Python objects; expected numbers (nothing is unpickled)")
+    return dtype, tuple(int(d) for d in dims), fortran
+
+
+# --------------------------------------------------------------------------- CSV
+
+_LABEL_COLUMNS = ("label", "labels", "class", "target", "y", "digit")
+
+
+def read_csv(path: Path, shape: tuple[int, int] | None = None, limit: int | None = None) -> Decoded:
+    """Decode a CSV file of one image per row (gzipped or not).
+
+    An optional header row (any field that is not a number) names the columns;
+    a column named ``label`` (or class, target, y, digit) holds labels. Without a
+    header, a first column beside a square number of pixels (``label,pixel0,...``
+    as in ``mnist_train.csv``) or beside ``shape`` pixels is the label. Values
+    are integers 0..255 (or only 0 and 1) or floats in [0, 1]. The file is read
+    twice, a line at a time: once to count the rows, once to fill the array.
+    """
+    source = str(path)
+    label_col, n_columns, header, n_rows = _csv_layout(path, source, shape)
+    n_pixels = n_columns - (label_col is not None)
+    hw = _square_or_shape(n_pixels, shape, f"{source}: rows of {n_pixels} pixels")
+    n = n_rows if limit is None else min(limit, n_rows)
+    check_budget(n, n_pixels, 4, source)
+    X = np.empty((n, n_pixels), dtype=np.float32)
+    labels: list[str] | None = [] if label_col is not None else None
+    whole = True  # every value an integer so far
+    with _csv_lines(path, source) as lines, warnings.catch_warnings():
+        # np.fromstring parses a row in C, and warns (here: raises) where it meets something else.
+        warnings.simplefilter("error", DeprecationWarning)
+        row = 0
+        for lineno, line in lines:
+            if row >= n:
+                break
+            if lineno == 1 and header or not line.strip():
+                continue
+            line = line.rstrip("\r\n")
+            if label_col is not None:
+                fields = line.split(",")
+                if len(fields) != n_columns:
+                    raise BitmapFormatError(f"{source}:{lineno}: {len(fields)} columns; expected {n_columns} "
+                                            "like the first row")
+                labels.append(check_name(fields.pop(label_col).strip().strip('"'), f"{source}:{lineno}"))
+                line = ",".join(fields)
+            try:
+                values = np.fromstring(line, dtype=np.float32, sep=",")
+            except (DeprecationWarning, ValueError):
+                values = np.array([])
+            if len(values) != n_pixels or not np.isfinite(values).all():
+                raise _csv_row_error(line, n_pixels, n_columns, source, lineno)
+            in_range = (values >= 0) & (values <= 255)
+            if not in_range.all():
+                raise BitmapFormatError(f"{source}:{lineno}: pixel value {values[~in_range][0]:g}; "
+                                        "expected integers 0..255 or floats in [0, 1]")
+            whole = whole and bool((values == np.round(values)).all())
+            X[row] = values
+            row += 1
+    if not whole and X.max(initial=0) > 1:
+        raise BitmapFormatError(f"{source}: fractional values above 1; expected integers 0..255 or floats in [0, 1]")
+    if whole and X.max(initial=0) > 1:
+        X /= np.float32(255)
+    return Decoded(X, hw, None, labels, n_rows)
+
+
+def _csv_row_error(line: str, n_pixels: int, n_columns: int, source: str, lineno: int) -> BitmapFormatError:
+    """What is wrong with a row that did not parse as ``n_pixels`` numbers."""
+    fields = line.split(",")
+    for field in fields:
+        if not _is_number(field) or not math.isfinite(float(field)):
+            return BitmapFormatError(f"{source}:{lineno}: {shorten(field.strip())!r} is not a pixel value; "
+                                     "expected numbers 0..255 or in [0, 1]")
+    return BitmapFormatError(f"{source}:{lineno}: {len(fields) + n_columns - n_pixels} columns; expected "
+                             f"{n_columns} like the first row")
+
+
+class _csv_lines:
+    """``(line number, line)`` of a (possibly gzipped) text file, a byte-order mark dropped."""
+
+    def __init__(self, path: Path, source: str):
+        self.path, self.source = path, source
+
+    def __enter__(self) -> Iterator[tuple[int, str]]:
+        self.f = io.TextIOWrapper(open_binary(self.path), encoding="utf-8-sig", newline="")
+        return self._lines()
+
+    def _lines(self) -> Iterator[tuple[int, str]]:
+        try:
+            yield from enumerate(self.f, start=1)
+        except UnicodeDecodeError as exc:
+            raise BitmapFormatError(f"{self.source}: not a text file ({exc.reason})") from None
+        except (EOFError, zlib.error, OSError) as exc:
+            if isinstance(exc, OSError) and exc.errno is not None:
+                raise
+            raise BitmapFormatError(f"{self.source}: damaged gzip data ({exc})") from None
+
+    def __exit__(self, *exc) -> None:
+        self.f.close()
+
+
+def _csv_layout(path: Path, source: str, shape: tuple[int, int] | None) -> tuple[int | None, int, bool, int]:
+    """(label column or None, columns, has a header, data rows), from one pass over the file."""
+    first: list[str] | None = None
+    header = False
+    n_rows = 0
+    with _csv_lines(path, source) as lines:
+        for lineno, line in lines:
+            if not line.strip():
+                continue
+            if first is None:
+                first = next(csv.reader([line]))
+                header = any(not _is_number(v) for v in first)
+                n_rows += not header
+            else:
+                n_rows += 1
+    if first is None or not n_rows:
+        raise BitmapFormatError(f"{source}: no rows; expected one image per row of comma-separated pixel values")
+    n_columns = len(first)
+    if header:
+        names = [v.strip().lower() for v in first]
+        found = [i for i, v in enumerate(names) if v in _LABEL_COLUMNS]
+        return (found[0] if found else None), n_columns, True, n_rows
+    square = math.isqrt(n_columns) ** 2 == n_columns
+    if shape is not None:
+        label = n_columns == shape[0] * shape[1] + 1
+    else:
+        label = not square and math.isqrt(n_columns - 1) ** 2 == n_columns - 1
+    return (0 if label else None), n_columns, False, n_rows
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- image folders
+
+def read_image_folder(folder: Path, limit: int | None = None) -> Decoded:
+    """Decode a folder of PNG or PGM images, one item per file, colour turned to grey.
+
+    Files directly in the folder are named by their stem; with sub-folders
+    instead, each sub-folder's name is its images' label and an item is named
+    ``sub/stem``. Bright is ink, as in MNIST. All images must have one size.
+    """
+    from PIL import Image, UnidentifiedImageError  # Pillow only where images are read
+
+    source = str(folder)
+    files, labels = _image_files(folder)
+    if not files:
+        raise BitmapFormatError(f"{source}: no images; expected .png or .pgm files, or sub-folders of them")
+    n_total = len(files)
+    if limit is not None:
+        files, labels = files[:limit], (labels[:limit] if labels is not None else None)
+    X: np.ndarray | None = None
+    hw = (0, 0)
+    names = []
+    for i, path in enumerate(files):
+        try:
+            with Image.open(path) as im:
+                im.load()
+                if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+                    pixels = np.asarray(im, dtype=np.float32) / np.float32(65535 if "16" in im.mode else 2**31 - 1)
+                else:
+                    pixels = np.asarray(im.convert("L"), dtype=np.float32) / np.float32(255)
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+            if isinstance(exc, OSError) and exc.errno is not None and not isinstance(exc, UnidentifiedImageError):
+                raise
+            raise BitmapFormatError(f"{path}: not a readable image ({shorten(str(exc), 80)}); "
+                                    "expected a PNG or PGM file") from None
+        if X is None:
+            hw = pixels.shape
+            check_budget(len(files), hw[0] * hw[1], 4, source)
+            X = np.empty((len(files), hw[0] * hw[1]), dtype=np.float32)
+        elif pixels.shape != hw:
+            raise BitmapFormatError(f"{path}: {pixels.shape[0]}x{pixels.shape[1]} pixels (height x width); "
+                                    f"expected {hw[0]}x{hw[1]} like {files[0].name}")
+        X[i] = np.clip(pixels, 0, 1).reshape(-1)
+        stem = path.stem if labels is None else f"{path.parent.name}/{path.stem}"
+        names.append(check_name(stem, str(path)))
+    return Decoded(X, (int(hw[0]), int(hw[1])), names, labels, n_total)
+
+
+def _image_files(folder: Path) -> tuple[list[Path], list[str] | None]:
+    entries = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    images = [p for p in entries if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
+    subfolders = [p for p in entries if p.is_dir()]
+    if images and subfolders:
+        raise BitmapFormatError(f"{folder}: holds both images and sub-folders ({subfolders[0].name}); "
+                                "expected either images or one sub-folder of images per label")
+    if images:
+        return images, None
+    files, labels = [], []
+    for sub in subfolders:
+        for p in sorted(sub.iterdir()):
+            if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."):
+                files.append(p)
+                labels.append(check_name(sub.name, str(sub)))
+    return files, labels
+
+
+# --------------------------------------------------------------------------- labels files
+
+def labels_beside(path: Path) -> Path | None:
+    """The labels file MNIST ships beside an images file, if it is there.
+
+    >>> labels_beside(Path("/nowhere/train-images-idx3-ubyte.gz")) is None
+    True
+    """
+    renamed = re.sub(r"images([.-])idx3", r"labels\1idx1", path.name)
+    if renamed == path.name:
+        return None
+    stem = renamed[:-3] if renamed.endswith(".gz") else renamed
+    for name in (renamed, stem, stem + ".gz"):
+        candidate = path.with_name(name)
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_labels(path: Path) -> list[str]:
+    """Labels from an IDX labels file, a 1-D ``.npy``/``.npz`` array or a text file of one label a line."""
+    key = None
+    if not path.exists():
+        head, sep, tail = str(path).rpartition(":")
+        if sep and Path(head).is_file():
+            path, key = Path(head), tail
+    if not path.is_file():
+        raise BitmapFormatError(f"{path}: no such labels file")
+    kind = sniff(path)
+    if kind == "idx":
+        return read_idx_labels(path)
+    if kind in ("npy", "npz"):
+        return read_numpy_labels(path, key)
+    text = read_text_file(path)
+    labels = []
+    for lineno, line in enumerate(io.StringIO(text), start=1):
+        if line.strip():
+            labels.append(check_name(line.strip(), f"{path}:{lineno}"))
+    return labels

@@ -1,0 +1,275 @@
+"""Loading grey image files (IDX, .npy/.npz, CSV, image folders), labels, limits, and bad files.
+
+Every file is built here, small; nothing is downloaded. Parsers are also
+fuzzed with hypothesis: any input gives a set or a genval error, quickly.
+"""
+
+import gzip
+import os
+import struct
+import time
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from genval import BitmapFormatError, BitmapSet, GenvalError, ParameterError, load_dataset, parse_header, parse_text
+
+RNG = np.random.default_rng(0)
+IMAGES = RNG.integers(0, 256, size=(5, 4, 3), dtype=np.uint8)  # 5 images of 4x3
+LABELS = np.array([3, 1, 4, 1, 5], dtype=np.uint8)
+
+
+def idx(path, array, gz=False):
+    dtype_code = {np.dtype("uint8"): 8}[array.dtype]
+    data = struct.pack(f">4B{array.ndim}I", 0, 0, dtype_code, array.ndim, *array.shape) + array.tobytes()
+    path.write_bytes(gzip.compress(data) if gz else data)
+    return path
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_idx_images_with_labels_found_beside_them(tmp_path, gz):
+    suffix = ".gz" if gz else ""
+    images = idx(tmp_path / f"train-images-idx3-ubyte{suffix}", IMAGES, gz)
+    idx(tmp_path / f"train-labels-idx1-ubyte{suffix}", LABELS, gz)
+    s = load_dataset(images)
+    assert s.shape == (4, 3) and len(s) == 5 and s.X.dtype == np.float32
+    np.testing.assert_allclose(s.X, IMAGES.reshape(5, -1) / 255, rtol=1e-6)
+    assert s.names == ("0", "1", "2", "3", "4") and s.labels == ("3", "1", "4", "1", "5")
+    assert s.title == str(images)
+    first = load_dataset(images, limit=2)
+    assert len(first) == 2 and first.labels == ("3", "1")
+    np.testing.assert_array_equal(first.X, s.X[:2])
+
+
+def test_idx_labels_given_and_checked(tmp_path):
+    images = idx(tmp_path / "t10k-images-idx3-ubyte", IMAGES)  # no labels beside it
+    assert load_dataset(images).labels is None
+    labels = idx(tmp_path / "other-labels", LABELS)
+    assert load_dataset(images, labels=labels).labels == ("3", "1", "4", "1", "5")
+    short = idx(tmp_path / "short-labels", LABELS[:3])
+    with pytest.raises(BitmapFormatError, match=r"short-labels: 3 labels for the 5 items of .*expected one label"):
+        load_dataset(images, labels=short)
+    text = tmp_path / "labels.txt"
+    text.write_text("cat\ndog\ncat\nemu\nemu\n")
+    assert load_dataset(images, labels=text).labels == ("cat", "dog", "cat", "emu", "emu")
+
+
+def test_idx_errors_name_the_file_and_record(tmp_path):
+    data = idx(tmp_path / "cut-idx3-ubyte", IMAGES).read_bytes()
+    (tmp_path / "cut-idx3-ubyte").write_bytes(data[:-5])
+    with pytest.raises(BitmapFormatError, match=r"cut-idx3-ubyte: cut short in record 4; expected 5 records of 12"):
+        load_dataset(tmp_path / "cut-idx3-ubyte")
+    (tmp_path / "head-idx3-ubyte").write_bytes(data[:9])
+    with pytest.raises(BitmapFormatError, match="head-idx3-ubyte: IDX header cut short; expected 3 dimensions"):
+        load_dataset(tmp_path / "head-idx3-ubyte")
+    with pytest.raises(BitmapFormatError, match="rank-1 IDX file holds labels"):
+        load_dataset(idx(tmp_path / "labels-idx1-ubyte", LABELS))
+    (tmp_path / "bad.gz").write_bytes(gzip.compress(data)[:40])
+    with pytest.raises(BitmapFormatError, match=r"bad\.gz: .*(damaged|cut short)"):
+        load_dataset(tmp_path / "bad.gz")
+
+
+def test_a_size_over_the_memory_budget_is_refused_before_allocating(tmp_path, monkeypatch):
+    # The header claims 10**9 images of 28x28: refused with the estimate, nothing read or allocated.
+    (tmp_path / "huge-idx3-ubyte").write_bytes(struct.pack(">4B3I", 0, 0, 8, 3, 10**9, 28, 28))
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "1G")
+    with pytest.raises(ParameterError, match=r"huge-idx3-ubyte: 1000000000 items of 784 pixels \(load fewer with "
+                                             r"limit, --limit\) would need about 2920.6 GiB, more than the memory "
+                                             r"budget of 1.0 GiB"):
+        load_dataset(tmp_path / "huge-idx3-ubyte")
+    with pytest.raises(BitmapFormatError, match="cut short in record 0"):
+        load_dataset(tmp_path / "huge-idx3-ubyte", limit=3)
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "lots")
+    with pytest.raises(ParameterError, match="GENVAL_MEMORY_BUDGET must be a positive size"):
+        load_dataset(tmp_path / "huge-idx3-ubyte")
+
+
+def test_npy_and_npz_grey_levels_shapes_and_labels(tmp_path):
+    np.save(tmp_path / "u8.npy", IMAGES)
+    np.testing.assert_allclose(load_dataset(tmp_path / "u8.npy").X, IMAGES.reshape(5, -1) / 255, rtol=1e-6)
+    floats = IMAGES.reshape(5, 12) / 255.0
+    np.save(tmp_path / "flat.npy", floats)
+    s = load_dataset(tmp_path / "flat.npy", shape=(4, 3), limit=4)
+    assert s.shape == (4, 3) and len(s) == 4
+    np.testing.assert_allclose(s.X, floats[:4], rtol=1e-6)
+    with pytest.raises(BitmapFormatError, match="records of 12 pixels are not square; expected the image shape"):
+        load_dataset(tmp_path / "flat.npy")
+    with pytest.raises(BitmapFormatError, match=r"records of 12 pixels do not make 5x5 images"):
+        load_dataset(tmp_path / "flat.npy", shape=(5, 5))
+    np.save(tmp_path / "big.npy", floats * 2)
+    with pytest.raises(BitmapFormatError, match=r"big\.npy: record 0 holds .* at pixel \d+; expected floats in"):
+        load_dataset(tmp_path / "big.npy", shape=(4, 3))
+    np.savez(tmp_path / "mnist.npz", x_train=IMAGES, y_train=LABELS, x_test=IMAGES[:2], y_test=LABELS[:2])
+    train = load_dataset(tmp_path / "mnist.npz")  # x_train by default, its labels y_train
+    assert len(train) == 5 and train.labels == ("3", "1", "4", "1", "5") and train.title.endswith("mnist.npz:x_train")
+    test = load_dataset(f"{tmp_path / 'mnist.npz'}:x_test")
+    assert len(test) == 2 and test.labels == ("3", "1")
+    with pytest.raises(BitmapFormatError, match="no array 'nope'; it holds x_train, y_train, x_test, y_test"):
+        load_dataset(f"{tmp_path / 'mnist.npz'}:nope")
+    np.save(tmp_path / "objects.npy", np.array([None, 1], dtype=object))
+    with pytest.raises(BitmapFormatError, match="holds Python objects; expected numbers"):
+        load_dataset(tmp_path / "objects.npy")
+
+
+def test_csv_with_and_without_header_and_label_column(tmp_path):
+    flat = IMAGES.reshape(5, 12)
+    rows = [",".join(map(str, [t, *row])) for t, row in zip(LABELS, flat)]
+    (tmp_path / "mnist_train.csv").write_text("\n".join(rows) + "\n")  # label,pixel0,... and no header
+    s = load_dataset(tmp_path / "mnist_train.csv", shape=(4, 3))
+    assert s.labels == ("3", "1", "4", "1", "5") and s.shape == (4, 3)
+    np.testing.assert_allclose(s.X, flat / 255, rtol=1e-6)
+    header = "pixel" + ",pixel".join(map(str, range(12))) + ",label\n"
+    body = "\n".join(",".join(map(str, [*row / 255, t])) for t, row in zip(LABELS, flat))
+    (tmp_path / "floats.csv").write_text(header + body)
+    s = load_dataset(tmp_path / "floats.csv", shape=(3, 4), limit=2)
+    assert s.labels == ("3", "1") and s.shape == (3, 4)
+    np.testing.assert_allclose(s.X, flat[:2] / 255, rtol=1e-5)
+    (tmp_path / "square.csv").write_text("0,1,1,0\n1,1,0,0\n")  # 0/1 integers stay 0 and 1; 4 = 2x2
+    assert load_dataset(tmp_path / "square.csv").X.tolist() == [[0, 1, 1, 0], [1, 1, 0, 0]]
+    (tmp_path / "bad.csv").write_text("0,1,1,0\n1,x,0,0\n")
+    with pytest.raises(BitmapFormatError, match=r"bad\.csv:2: 'x' is not a pixel value"):
+        load_dataset(tmp_path / "bad.csv")
+    (tmp_path / "ragged.csv").write_text("0,1,1,0\n1,1,0\n")
+    with pytest.raises(BitmapFormatError, match=r"ragged\.csv:2: 3 columns; expected 4 like the first row"):
+        load_dataset(tmp_path / "ragged.csv")
+    (tmp_path / "range.csv").write_text("0,1,1,0\n1,300,0,0\n")
+    with pytest.raises(BitmapFormatError, match=r"range\.csv:2: pixel value 300; expected integers 0\.\.255"):
+        load_dataset(tmp_path / "range.csv")
+
+
+def test_image_folders_grey_colour_and_labels_from_sub_folders(tmp_path):
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    Image.fromarray(IMAGES[0]).save(flat / "b.png")
+    Image.fromarray(np.stack([IMAGES[1]] * 3, axis=-1)).save(flat / "a.png")  # RGB grey: the same levels
+    Image.fromarray(IMAGES[2]).save(flat / "c.pgm")
+    s = load_dataset(flat)
+    assert s.names == ("a", "b", "c") and s.labels is None and s.shape == (4, 3)
+    np.testing.assert_allclose(s.X, IMAGES[[1, 0, 2]].reshape(3, -1) / 255, atol=1e-6)
+    classes = tmp_path / "classes"
+    for label, k in (("cat", 0), ("cat", 1), ("dog", 2)):
+        (classes / label).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(IMAGES[k]).save(classes / label / f"{k}.png")
+    s = load_dataset(classes, limit=2)
+    assert s.names == ("cat/0", "cat/1") and s.labels == ("cat", "cat")
+    Image.fromarray(np.zeros((5, 5), np.uint8)).save(flat / "d.png")
+    with pytest.raises(BitmapFormatError, match=r"d\.png: 5x5 pixels \(height x width\); expected 4x3 like a\.png"):
+        load_dataset(flat)
+    (flat / "d.png").write_bytes(b"not a png")
+    with pytest.raises(BitmapFormatError, match=r"d\.png: not a readable image"):
+        load_dataset(flat)
+
+
+def test_binarize_and_the_set_keeps_its_labels_through_subsets(tmp_path):
+    np.save(tmp_path / "u8.npy", IMAGES)
+    s = load_dataset(tmp_path / "u8.npy", binarize=0.5, labels=idx(tmp_path / "l-idx1", LABELS))
+    assert s.is_binary and s.X.tolist() == (IMAGES.reshape(5, -1) / 255 > 0.5).astype(float).tolist()
+    assert s.subset(["4", "0"]).labels == ("5", "3")
+    assert load_dataset("digits", limit=2).labels == ("0", "1")
+    with pytest.raises(ParameterError, match=r"binarize must be a threshold in \[0, 1\), got 2"):
+        load_dataset("font", binarize=2)
+    with pytest.raises(ParameterError, match="limit must be a whole number >= 1, got 0"):
+        load_dataset("font", limit=0)
+    with pytest.raises(ParameterError, match="labels must hold one label per item"):
+        BitmapSet(["a"], [[0.0]], (1, 1), labels=["x", "y"])
+
+
+# --- C headers and text: linear time, 64-bit rows, clean errors ----------------------------------
+
+@pytest.mark.parametrize("text, message", [
+    ("int F[1][1]={{" + "1" * 4301 + "}};", r"f\.h:1: value 1{24}\.\.\. is wider than 64 bits"),
+    ("int F[1][0]={{}};", r"f\.h:1: item '0' has no rows; expected at least one number"),
+    ("int F[2][1]={\n{1}, // a\n{2}  // \x1b[31mred\n};", r"f\.h:3: item name '\\x1b\[31mred' holds control"),
+    ("int F[1][1]={{1}}; /* never closed", r"f\.h:1: comment never closed; expected '\*/'"),
+])
+def test_header_errors_from_the_fuzzing_report(text, message):
+    with pytest.raises(BitmapFormatError, match=message):
+        parse_header(text, source="f.h")
+
+
+def test_header_comment_names_are_one_line_and_a_bom_is_skipped():
+    s = parse_header("\ufeffint F[2][1] = {\n{1}, /* two\n lines */\n{2} // b\n};")
+    assert s.names == ("two lines", "b")
+    assert parse_text("\ufeffdot\n#\n").names == ("dot",)
+
+
+def test_unclosed_comments_take_linear_time():
+    start = time.perf_counter()
+    with pytest.raises(BitmapFormatError, match="comment never closed"):
+        parse_header("/*x" * 200_000)
+    assert time.perf_counter() - start < 5  # quadratic took minutes at this size; linear well under a second
+
+
+# --- properties: any input gives a value or a genval error, never another exception -------------
+
+HEADER_PIECES = st.sampled_from(["int", " ", "F", "[", "]", "1", "2", "0x", "ff", "=", "{", "}", ",", ";", "//",
+                                 "/*", "*/", "\n", "#", "-", "a", "0b", "1" * 30, "\ufeff", "\x1b", "PROGMEM"])
+# GENVAL_FUZZ_EXAMPLES=5000 runs a long fuzzing session with the same properties.
+FUZZ = settings(max_examples=int(os.environ.get("GENVAL_FUZZ_EXAMPLES", 150)), deadline=1000, suppress_health_check=[HealthCheck.too_slow])
+
+
+def genval_value_or_error(read, *args, **kwargs):
+    try:
+        value = read(*args, **kwargs)
+    except GenvalError as exc:
+        assert "\n" not in str(exc)
+        return None
+    assert isinstance(value, BitmapSet)
+    return value
+
+
+@FUZZ
+@given(st.lists(HEADER_PIECES, max_size=60).map("".join), st.none() | st.integers(1, 64))
+def test_header_parser_gives_a_set_or_a_genval_error(text, width):
+    genval_value_or_error(parse_header, "int F[2][1] = {{1},{2}};" + text, "f.h", width=width)
+    genval_value_or_error(parse_header, text, "f.h", width=width)
+
+
+@FUZZ
+@given(st.text(alphabet="#.ab \n\ufeff\x00", max_size=80))
+def test_text_parser_gives_a_set_or_a_genval_error(text):
+    genval_value_or_error(parse_text, text, "t.txt")
+
+
+@FUZZ
+@given(st.binary(max_size=80), st.sampled_from(["x.npy", "x.npz", "train-images-idx3-ubyte", "x.csv", "x.h"]),
+       st.none() | st.integers(1, 3))
+def test_loaders_give_a_set_or_a_genval_error_on_any_bytes(tmp_path_factory, data, name, limit):
+    path = tmp_path_factory.mktemp("fuzz") / name
+    heads = {"x.npy": b"\x93NUMPY\x01\x00", "train-images-idx3-ubyte": b"\0\0\x08\x03", "x.npz": b"PK\x03\x04"}
+    path.write_bytes(heads.get(name, b"") + data)
+    genval_value_or_error(load_dataset, path, limit=limit)
+
+
+def valid_file(kind: str, images: np.ndarray) -> bytes:
+    """A small valid file of each binary or text format, for the fuzzer to damage."""
+    import io
+
+    if kind == "idx":
+        return struct.pack(">4B3I", 0, 0, 8, 3, *images.shape) + images.tobytes()
+    if kind == "csv":
+        return "\n".join(",".join(map(str, row)) for row in images.reshape(len(images), -1)).encode()
+    buffer = io.BytesIO()
+    (np.save if kind == "npy" else np.savez)(buffer, images)
+    return buffer.getvalue()
+
+
+@FUZZ
+@given(st.sampled_from(["idx", "npy", "npz", "csv"]), st.integers(1, 4), st.integers(1, 5), st.data())
+def test_damaged_files_give_a_set_or_a_genval_error(tmp_path_factory, kind, n, side, data):
+    images = np.random.default_rng(n * side).integers(0, 256, size=(n, side, side), dtype=np.uint8)
+    raw = bytearray(valid_file(kind, images))
+    cut = data.draw(st.integers(0, len(raw)))
+    flips = data.draw(st.lists(st.tuples(st.integers(0, len(raw) - 1), st.integers(0, 255)), max_size=3))
+    for at, value in flips:
+        raw[at] = value
+    if data.draw(st.booleans()):
+        raw = gzip.compress(bytes(raw[:cut]))
+    path = tmp_path_factory.mktemp("damaged") / f"x.{kind}"
+    path.write_bytes(bytes(raw))
+    value = genval_value_or_error(load_dataset, path, limit=data.draw(st.none() | st.integers(1, 5)))
+    if value is not None:
+        assert value.X.min() >= 0 and value.X.max() <= 1
