@@ -54,6 +54,7 @@ import re
 import statistics
 import time
 import tomllib
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -544,8 +545,11 @@ def run_sweep(sweep: Sweep, out, progress: Callable[[int, int, dict, str | None]
     try:
         if todo:
             X = load_dataset(sweep.dataset).X
-            with _parallel(n_jobs, scheduler) as parallel:
+            with _parallel(n_jobs, scheduler) as parallel, warnings.catch_warnings():
                 from joblib import delayed
+
+                # on an interruption joblib cancels the runs still going, and says so: they are redone on resume
+                warnings.filterwarnings("ignore", message=r".*tasks which were still being processed")
 
                 for i, result in parallel(delayed(_run)(i, sweep.runs[i], X) for i in todo):
                     done[keys[i]] = _row(sweep, sweep.runs[i], result)

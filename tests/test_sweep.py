@@ -370,3 +370,22 @@ def test_dropout_is_a_setting_when_the_estimator_has_it(tmp_path):
     assert rows[0]["final_loss"] != rows[1]["final_loss"]
     with pytest.raises(SweepConfigError, match=r"run dropout=1.5: dropout must be"):
         parse_sweep("[grid]\ndropout = [1.5]\n")
+
+
+def test_an_interrupted_parallel_sweep_keeps_its_finished_runs_and_resumes(tmp_path):
+    sweep = parse_sweep(SMALL, "small.toml")
+    serial = run_sweep(sweep, tmp_path / "serial.csv")
+    out = tmp_path / "parallel.csv"
+
+    def stop_after_two(done, total, settings, status):
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(sweep, out, stop_after_two, n_jobs=2)
+    kept = read_runs(out)
+    assert len(kept) >= 2 and all(row in timeless(serial) for row in timeless(kept))  # finished runs, grid order
+    assert timeless(kept) == [row for row in timeless(serial) if row in timeless(kept)]
+    seen = []
+    again = run_sweep(sweep, out, lambda done, total, settings, status: seen.append(status))
+    assert seen.count(None) == len(kept) and timeless(again) == timeless(serial)
