@@ -26,6 +26,13 @@ def _counts(rows: list[dict]) -> dict:
     return {"ok": ok, "diverged": diverged, "failed": len(rows) - ok - diverged}
 
 
+def _check_jobs(ctx, param, value):
+    if value == 0:
+        raise click.BadParameter("0 workers cannot run anything: give a number >= 1, or -1 for one per core",
+                                 ctx, param)
+    return value
+
+
 def _check_plot(ctx, param, value):
     if value is not None and Path(value).suffix.lower().lstrip(".") not in _FORMATS:
         raise click.BadParameter(f"{value!r}: name the picture .png, .svg or .pdf (its suffix is its format)",
@@ -37,7 +44,7 @@ def _check_plot(ctx, param, value):
 @click.argument("config", metavar="FILE.toml|NAME", required=False)
 @click.option("--out", "-o", type=OutputFile(), default=None, metavar="FILE.csv",
               help="The runs' CSV (default: the sweep's name .csv here). Runs already in it are not redone.")
-@click.option("--jobs", "-j", type=click.IntRange(min=-1), default=1, show_default=True,
+@click.option("--jobs", "-j", type=click.IntRange(min=-1), default=1, show_default=True, callback=_check_jobs,
               help="Worker processes (-1: one per core); each run uses one BLAS thread.")
 @click.option("--scheduler", envvar="GENVAL_SCHEDULER", default=None, metavar="ADDRESS",
               help="Run on a Dask cluster: its scheduler's address, e.g. tcp://10.0.0.5:8786 (also "

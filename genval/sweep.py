@@ -522,7 +522,23 @@ def run_sweep(sweep: Sweep, out, progress: Callable[[int, int, dict, str | None]
     ------
     SweepConfigError
         When ``out`` holds runs of another sweep (naming what changed).
+    ParameterError
+        For a bad ``n_jobs``, or a ``scheduler`` without dask's distributed
+        package or out of reach.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> sweep = parse_sweep('dataset = "emojis"\\n[fixed]\\nepochs = 20\\n[grid]\\nlearning_rate = [0.004, 1e6]\\n')
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     rows = run_sweep(sweep, os.path.join(tmp, "runs.csv"))
+    >>> [row["status"] for row in rows]
+    ['ok', 'diverged at epoch 2']
+    >>> [(e["settings"], e["ok"], e["diverged"]) for e in summarize(rows, sweep.axes)]
+    [({'learning_rate': '0.004'}, 1, 0), ({'learning_rate': '1000000.0'}, 0, 1)]
     """
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+        raise ParameterError(f"n_jobs must be a number of processes >= 1, or -1 for one per core; got {n_jobs!r}")
     out = Path(out)
     done = {row["run"]: row for row in read_runs(out)} if out.exists() else {}
     _check_same_sweep(sweep, list(done.values()), out)

@@ -527,6 +527,8 @@ def test_sweep_usage_and_refusals(runner, tmp_path, monkeypatch):
     bad_plot = run(runner, "sweep", str(config), "--plot", str(tmp_path / "s.gif"))
     assert bad_plot.exit_code == 2 and "name the picture .png, .svg or .pdf" in bad_plot.stderr
     assert not (tmp_path / "tiny.csv").exists()
+    no_workers = run(runner, "sweep", str(config), "--jobs", "0")
+    assert no_workers.exit_code == 2 and "0 workers cannot run anything" in no_workers.stderr
     neither = run(runner, "sweep")
     assert neither.exit_code == 2 and "give a sweep FILE.toml|NAME, or --report RUNS.csv" in neither.stderr
     too_many = run(runner, "sweep", str(config), "--max-runs", "3", "--out", str(tmp_path / "x.csv"))
