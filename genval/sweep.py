@@ -325,7 +325,8 @@ def parse_sweep(text: str, source: str = "<string>", *, max_runs: int = MAX_RUNS
 
 def _new_name(key: str, value) -> str:
     """Today's name of a key; ``noise`` is the estimator's noise kind when it names one, else the old level."""
-    if key == "noise" and (isinstance(value, str) or isinstance(value, list) and all(isinstance(v, str) for v in value)):
+    values = value if isinstance(value, list) else [value]
+    if key == "noise" and all(isinstance(v, str) for v in values):
         return key
     return OLD_KEYS.get(key, key)
 
