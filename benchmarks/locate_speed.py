@@ -42,7 +42,7 @@ def timed(fn, repeats: int) -> tuple[float, float]:
 def baseline(space: LatentSpace, Z: np.ndarray):
     pixels = space.model.inverse_transform(Z)
     binary = pixels > 0.5
-    som = space.som._som  # MiniSom itself, one point at a time
+    som = space.som._minisom(space.som.weights_)  # MiniSom itself, one point at a time
     cols = space.som.grid_[1]
     neurons = np.array([r * cols + c for r, c in (som.winner(z) for z in Z)])
     dist = (binary[:, None, :] != space.bitmaps.binary()[None, :, :]).sum(axis=2)
