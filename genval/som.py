@@ -33,8 +33,7 @@ SOM_VERSION = 2  # 2: the training codes' winners (labels) are saved too
 TOPOLOGIES = ("rectangular", "hexagonal")
 NEIGHBORHOODS = ("gaussian", "mexican_hat", "bubble", "triangle")
 INITS = ("pca", "random")
-ALGORITHMS = ("auto", "online", "batch")
-ONLINE_MAX_NEURONS = 256  # "auto" trains bigger maps in batch: 500 online steps per neuron take minutes there
+ONLINE_MAX_NEURONS = 256  # bigger maps train in batch: 500 online steps per neuron take minutes there
 BATCH_ITERATIONS = 30
 
 
@@ -252,23 +251,14 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         Initial learning rate, decaying likewise.
     iterations : int, optional
         Training steps: one code each when online, one pass over every code
-        each in batch. Default: 500 per neuron online (Kohonen's rule of
-        thumb for a map that has settled), 30 passes in batch.
+        each in batch (see Notes). Default: 500 per neuron online (Kohonen's
+        rule of thumb for a map that has settled), 30 passes in batch.
     topology : {"rectangular", "hexagonal"}, default "rectangular"
     neighborhood : {"gaussian", "mexican_hat", "bubble", "triangle"}, default "gaussian"
     init : {"pca", "random"}, default "pca"
         Initial weights on the plane of the codes' principal components
         (deterministic, converges faster; see :func:`pca_weights`) or at
         randomly chosen codes.
-    algorithm : {"auto", "online", "batch"}, default "auto"
-        ``online`` is MiniSom's ``train``: one randomly chosen code per step,
-        every neuron moved towards it. ``batch`` is Kohonen's batch map (what
-        MiniSom's ``train_batch_offline`` computes, vectorised): each pass
-        finds every code's winner at once and moves each neuron towards the
-        neighbourhood-weighted mean of the codes, blended by the learning
-        rate; its cost is a few matrix products per pass, so big maps over
-        many codes train in seconds. ``auto`` trains maps of up to 256
-        neurons (16x16) online and bigger ones in batch.
     random_state : int, numpy Generator or None, default 0
         MiniSom gets an int seed drawn from this generator (it picks the
         training order, and the codes of a random initialisation).
@@ -282,7 +272,19 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     grid_ : (int, int)
     n_iterations_ : int
     algorithm_ : {"online", "batch"}
-        How the map was trained (what ``"auto"`` chose).
+        How the map was trained (see Notes).
+
+    Notes
+    -----
+    Maps of up to 256 neurons (16x16) train online, with MiniSom's
+    ``train``: one randomly chosen code per step, every neuron moved towards
+    it. Bigger maps train in batch, Kohonen's batch map (what MiniSom's
+    ``train_batch_offline`` computes, vectorised): each pass finds every
+    code's winner at once and moves each neuron towards the
+    neighbourhood-weighted mean of the codes, blended by that pass's
+    learning rate. A pass costs a few matrix products, so a 30x30 map over
+    60,000 codes trains in seconds, where 500 online steps per neuron would
+    take minutes.
     seed_ : int
         The seed MiniSom got.
     n_features_in_ : int
@@ -300,7 +302,7 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 
     def __init__(self, grid: tuple[int, int] | None = None, sigma: float = 1.0, learning_rate: float = 0.5,
                  iterations: int | None = None, topology: str = "rectangular", neighborhood: str = "gaussian",
-                 init: str = "pca", algorithm: str = "auto", random_state=0):
+                 init: str = "pca", random_state=0):
         self.grid = grid
         self.sigma = sigma
         self.learning_rate = learning_rate
@@ -308,14 +310,13 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         self.topology = topology
         self.neighborhood = neighborhood
         self.init = init
-        self.algorithm = algorithm
         self.random_state = random_state
 
     def _check_params(self, Z: np.ndarray) -> tuple[tuple[int, int], int, str]:
         """The grid, the number of iterations and the algorithm, once every parameter is known to be valid."""
         for name, value, valid in (("topology", self.topology, TOPOLOGIES),
                                    ("neighborhood", self.neighborhood, NEIGHBORHOODS),
-                                   ("init", self.init, INITS), ("algorithm", self.algorithm, ALGORITHMS)):
+                                   ("init", self.init, INITS)):
             if value not in valid:
                 raise ValueError(f"unknown {name} {value!r}; choose one of {', '.join(valid)}")
         try:
@@ -327,9 +328,7 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         for name, value in (("sigma", self.sigma), ("learning_rate", self.learning_rate)):
             if not (isinstance(value, (int, float, np.number)) and math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a positive number, got {value!r}")
-        algorithm = self.algorithm
-        if algorithm == "auto":
-            algorithm = "online" if grid[0] * grid[1] <= ONLINE_MAX_NEURONS else "batch"
+        algorithm = "online" if grid[0] * grid[1] <= ONLINE_MAX_NEURONS else "batch"
         if self.iterations is None:
             return grid, (500 * grid[0] * grid[1] if algorithm == "online" else BATCH_ITERATIONS), algorithm
         if isinstance(self.iterations, bool) or not isinstance(self.iterations, (int, np.integer)) \

@@ -5,6 +5,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from genval import ModelFileError
+from genval import som as som_module
 from genval.som import LatentSOM, default_grid, load_som, pca_weights
 
 
@@ -291,9 +292,10 @@ def test_winners_under_any_budget_wide_codes_too(monkeypatch, budget):
     ("rectangular", "gaussian", 1.5), ("rectangular", "mexican_hat", 1.2),
     ("hexagonal", "bubble", 2), ("rectangular", "triangle", 2), ("hexagonal", "gaussian", 1.0),
 ])
-def test_batch_training_is_minisoms_offline_batch(codes, topology, neighborhood, sigma):
+def test_batch_training_is_minisoms_offline_batch(monkeypatch, codes, topology, neighborhood, sigma):
+    monkeypatch.setattr(som_module, "ONLINE_MAX_NEURONS", 11)  # a 3x4 map trains in batch
     som = LatentSOM(grid=(3, 4), sigma=sigma, learning_rate=0.6, iterations=6, topology=topology,
-                    neighborhood=neighborhood, algorithm="batch").fit(codes)
+                    neighborhood=neighborhood).fit(codes)
     oracle = MiniSom(3, 4, 2, sigma=sigma, learning_rate=0.6, neighborhood_function=neighborhood, topology=topology)
     oracle.pca_weights_init(codes)
     oracle.train_batch_offline(codes, 6)
@@ -301,13 +303,11 @@ def test_batch_training_is_minisoms_offline_batch(codes, topology, neighborhood,
     assert som.algorithm_ == "batch" and som.n_iterations_ == 6
 
 
-def test_auto_trains_big_maps_in_batch_and_same_seed_same_map(codes):
+def test_maps_over_256_neurons_train_in_batch_and_same_seed_same_map(codes):
     assert LatentSOM(grid=(16, 16), iterations=10).fit(codes).algorithm_ == "online"
     big = LatentSOM(grid=(16, 17)).fit(codes)
     assert big.algorithm_ == "batch" and big.n_iterations_ == 30
     np.testing.assert_array_equal(big.weights_, LatentSOM(grid=(16, 17)).fit(codes).weights_)
-    with pytest.raises(ValueError, match="unknown algorithm 'som'; choose one of auto, online, batch"):
-        LatentSOM(algorithm="som").fit(codes)
 
 
 @pytest.mark.parametrize("topology", ["rectangular", "hexagonal"])
@@ -336,8 +336,8 @@ def test_transform_refuses_more_than_the_budget_with_the_estimate(monkeypatch, c
 
 
 def test_saved_map_keeps_how_it_was_trained(tmp_path, codes):
-    som = LatentSOM(grid=(2, 3), algorithm="batch", iterations=4).fit(codes)
+    som = LatentSOM(grid=(16, 17), iterations=4).fit(codes)
     som.save(tmp_path / "map.npz")
     again = load_som(tmp_path / "map.npz")
-    assert again.algorithm_ == "batch" and again.algorithm == "batch"
+    assert again.algorithm_ == "batch"
     np.testing.assert_array_equal(again.weights_, som.weights_)
