@@ -17,6 +17,7 @@ from genval.noise import NOISES
 from genval.optimizers import OPTIMIZERS
 
 DEFAULTS = Autoencoder().get_params()  # the options' defaults are the estimator's
+LIST_ITEMS = 50  # sets up to this size get a line per item
 
 
 def json_params(model) -> dict:
@@ -67,7 +68,8 @@ def train(dataset, vae, beta, code_activation, out, as_json, **params):
     """Train an autoencoder on a bitmap set and report its reconstructions.
 
     For each item it prints the wrong pixels of its reconstruction (output
-    thresholded at 0.5), then how many items are perfect and within one pixel.
+    thresholded at 0.5; for sets of more than 50 items, the 10 worst), then
+    how many items are perfect and within one pixel.
     The options are the parameters of genval.Autoencoder.
 
     \b
@@ -119,11 +121,16 @@ def train(dataset, vae, beta, code_activation, out, as_json, **params):
                f"{model.n_epochs_} epochs in {seconds:.2f} s{stopped}, final loss {model.loss_curve_[-1]:.4g}"
                + ("" if model.validation_loss_curve_ is None
                   else f", validation loss {model.validation_loss_curve_[-1]:.4g}"))
-    width = max(4, *(len(n) for n in bitmaps.names))
-    click.echo(f"{'item':<{width}}  wrong pixels")
-    for name, wrong in zip(report.names, report.wrong_pixels):
-        click.echo(f"{name:<{width}}  {wrong}")
     n = len(bitmaps)
+    shown = list(zip(report.names, report.wrong_pixels))
+    if n > LIST_ITEMS:  # a large set: its worst items, not a screenful per item
+        shown = sorted(shown, key=lambda item: -item[1])[:10]
+        counts = sorted(report.wrong_pixels)
+        click.echo(f"wrong pixels per item: median {counts[n // 2]}, max {counts[-1]}; the 10 worst items:")
+    width = max(4, *(len(name) for name, _ in shown))
+    click.echo(f"{'item':<{width}}  wrong pixels")
+    for name, wrong in shown:
+        click.echo(f"{name:<{width}}  {wrong}")
     click.echo(f"perfect {report.perfect}/{n}, within one pixel {report.within_one}/{n}")
     if out is not None:
         note(f"saved {out}")

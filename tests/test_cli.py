@@ -620,3 +620,13 @@ def test_bad_image_files_are_one_line_errors(runner, tmp_path):
     assert result.exit_code == 1 and result.stderr.startswith(f"Error: {cut}: expected an IDX file of integer labels")
     result = run(runner, "som", "--dataset", str(path), "--shape", "4by4")
     assert result.exit_code == 2 and "'4by4' is not an image shape like 28x28" in result.stderr
+
+
+def test_train_summarises_a_large_set_by_its_worst_items(runner):
+    result = run(runner, "train", "--dataset", "digits", "--epochs", "3", "--batch-size", "512")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[1].startswith("wrong pixels per item: median ") and lines[1].endswith("the 10 worst items:")
+    rows = [line.split() for line in lines[3:13]]
+    assert len(rows) == 10 and [int(w) for _, w in rows] == sorted((int(w) for _, w in rows), reverse=True)
+    assert lines[13].startswith("perfect ") and lines[13].endswith("/1797")
