@@ -58,6 +58,35 @@ def print_samples(records: list[dict], show_t: bool) -> None:
                    f"{r['nearest']:<{width}}  {r['hamming']:>7}")
 
 
+LIST_NAMES = 12  # a neuron with more items than this is summarised
+
+
+def label_counts(items, label_of: dict) -> dict[str, int]:
+    """How many of the items carry each label, most frequent first."""
+    counts: dict[str, int] = {}
+    for name in items:
+        counts[label_of[name]] = counts.get(label_of[name], 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def describe_members(items, label_of: dict | None) -> str:
+    """A neuron's items for a person: their names, or label counts (`7×312 1×40`) for labelled sets,
+    or the count and the first few names for large unlabelled neurons.
+
+    >>> describe_members(("a", "b"), None)
+    'a b'
+    >>> describe_members(("a", "b", "c"), {"a": "7", "b": "1", "c": "7"})
+    '7×2 1×1'
+    >>> describe_members(tuple(f"i{k}" for k in range(20)), None)
+    '20 items: i0 i1 i2 i3 i4 i5 i6 i7 ...'
+    """
+    if label_of is not None and items:
+        return " ".join(f"{label}×{count}" for label, count in label_counts(items, label_of).items())
+    if len(items) > LIST_NAMES:
+        return f"{len(items)} items: {' '.join(items[:8])} ..."
+    return " ".join(items)
+
+
 @click.command()
 @space_options
 @plot_option
@@ -68,7 +97,8 @@ def som(space, plot, background, as_json):
     """Cluster the items' latent codes with a Kohonen map and list each neuron's items.
 
     Prints one line per neuron in row-major order, numbered from 1 like the
-    course (`Neuron 8: :) :c :]`), empty neurons included, then the
+    course (`Neuron 8: :) :c :]`), empty neurons included (a labelled set,
+    such as digits, by label counts: `Neuron 2: 7×312 1×40`), then the
     quantization error (mean distance from a code to its neuron's weight) and
     the topographic error (share of codes whose two nearest neurons are not
     grid neighbours). Items that share a neuron are the candidates for
@@ -84,6 +114,8 @@ def som(space, plot, background, as_json):
     space = open_space(space)
     som_ = space.som
     table = som_.neuron_table(space.codes, space.bitmaps.names)
+    labels = space.bitmaps.labels
+    label_of = None if labels is None else dict(zip(space.bitmaps.names, labels))
     qe = som_.quantization_error(space.codes)
     te = som_.topographic_error(space.codes)
     if plot:
@@ -100,14 +132,15 @@ def som(space, plot, background, as_json):
             "som_learning_rate": som_.learning_rate,
             "iterations": som_.n_iterations_,
             "random_state": som_.random_state,
-            "neurons": [n.to_dict() for n in table],
+            "neurons": [n.to_dict() | ({} if label_of is None else {"label_counts": label_counts(n.items, label_of)})
+                        for n in table],
             "quantization_error": qe,
             "topographic_error": None if te != te else te,
         })
         return
     click.echo(map_summary(space))
     for neuron in table:
-        click.echo(f"{neuron_label(neuron.index)}: {' '.join(neuron.items)}".rstrip())
+        click.echo(f"{neuron_label(neuron.index)}: {describe_members(neuron.items, label_of)}".rstrip())
     click.echo(f"quantization error {qe:.4f}")
     click.echo(f"topographic error {te:.4f}")
 

@@ -630,3 +630,24 @@ def test_train_summarises_a_large_set_by_its_worst_items(runner):
     rows = [line.split() for line in lines[3:13]]
     assert len(rows) == 10 and [int(w) for _, w in rows] == sorted((int(w) for _, w in rows), reverse=True)
     assert lines[13].startswith("perfect ") and lines[13].endswith("/1797")
+
+
+def test_som_summarises_a_labelled_set_by_label_counts(runner, tmp_path):
+    from genval import Autoencoder, load_dataset
+
+    digits = load_dataset("digits")
+    path = tmp_path / "digits.npz"
+    Autoencoder(epochs=20, batch_size=512).fit(digits.X).save(path)
+    result = run(runner, "som", "--dataset", "digits", "--model", str(path), "--grid", "2x2", "--json")
+    doc = json.loads(result.stdout)
+    labels = dict(zip(digits.names, digits.labels))
+    for neuron in doc["neurons"]:
+        expected = {}
+        for name in neuron["items"]:
+            expected[labels[name]] = expected.get(labels[name], 0) + 1
+        assert neuron["label_counts"] == expected
+        assert list(neuron["label_counts"].values()) == sorted(neuron["label_counts"].values(), reverse=True)
+    text = run(runner, "som", "--dataset", "digits", "--model", str(path), "--grid", "2x2").stdout.splitlines()
+    for line, neuron in zip(text[1:5], doc["neurons"]):
+        counts = " ".join(f"{label}×{count}" for label, count in neuron["label_counts"].items())
+        assert line == f"Neuron {neuron['row'] * 2 + neuron['col'] + 1}: {counts}".rstrip()
