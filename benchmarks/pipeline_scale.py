@@ -12,8 +12,9 @@ that both give identical results:
 
 * map fit on a 30x30 grid (old: MiniSom's online training, 500 steps per
   neuron, timed on a slice of the steps and extrapolated);
-* winners of 1,000,000 points on that map (old: subtract-then-square, 65,536
-  points at a time);
+* winners of 1,000,000 points on that map, by the k-d tree 2-D codes take and
+  by the matrix-product form wider codes take (old: subtract-then-square,
+  65,536 points at a time);
 * ``LatentSpace.locate`` and the nearest-item Hamming search for 20,000 points
   (old: one float32 distance matrix per 65,536 points, which needs 4.8 GB at
   this size, so it is timed on 1,000 points and scaled);
@@ -43,6 +44,7 @@ import numpy as np
 from scipy import ndimage
 
 from genval import Autoencoder, BitmapSet, LatentSOM, LatentSpace
+from genval import som as som_module
 from genval._budget import memory_budget, nearest_bitmaps
 from genval.audit import audit
 from genval.validity import CheckSet
@@ -172,7 +174,13 @@ def main() -> None:
     t_new, m_new, new = measure(lambda: som.winners(Z), args.repeats)
     t_old, m_old, ref = measure(lambda: old_winners(Z, W), 1)
     assert np.array_equal(new, ref), "winners differ"
-    row("winners 30x30", f"{args.points:,} points", t_new, m_new, t_old, f"identical; old peak {m_old:.0f} MiB")
+    som_module.KD_TREE_MAX_DIMENSIONS = 0  # the matrix-product form, which wider codes take
+    t_mm, m_mm, product = measure(lambda: som.winners(Z), args.repeats)
+    som_module.KD_TREE_MAX_DIMENSIONS = 4
+    assert np.array_equal(product, ref), "winners differ"
+    row("winners 30x30 (k-d tree)", f"{args.points:,} points", t_new, m_new, t_old,
+        f"identical; old peak {m_old:.0f} MiB")
+    row("winners 30x30 (matmul form)", f"{args.points:,} points", t_mm, m_mm, t_old, "identical")
 
     # locate and nearest-item search
     space = LatentSpace(data, model, som, codes)

@@ -35,6 +35,7 @@ NEIGHBORHOODS = ("gaussian", "mexican_hat", "bubble", "triangle")
 INITS = ("pca", "random")
 ONLINE_MAX_NEURONS = 256  # bigger maps train in batch: 500 online steps per neuron take minutes there
 BATCH_ITERATIONS = 30
+KD_TREE_MAX_DIMENSIONS = 4  # beyond, a k-d tree prunes too little to beat one matrix product per chunk
 
 
 def default_grid(Z: np.ndarray) -> tuple[int, int]:
@@ -123,9 +124,11 @@ def pca_weights(Z: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
 def _nearest_weights(Z: np.ndarray, W: np.ndarray, chunk: int | None = None) -> np.ndarray:
     """Index of the nearest row of ``W`` for each row of ``Z``, exactly as the direct ``argmin |z - w|^2``.
 
-    The matrix-product form does the work; points whose best two squared
-    distances are within the two forms' rounding bound of each other are
-    compared again by subtraction (ties to the lower index).
+    Codes of up to 4 dimensions go through a k-d tree (the two nearest
+    neurons of each point, in logarithmic time), wider ones through the
+    matrix-product form; either way, points whose best two squared distances
+    are within the forms' rounding bound of each other are compared again by
+    subtraction (ties to the lower index).
     """
     n, d = Z.shape
     k = len(W)
@@ -133,6 +136,8 @@ def _nearest_weights(Z: np.ndarray, W: np.ndarray, chunk: int | None = None) -> 
     if k == 1:
         out[:] = 0
         return out
+    if d <= KD_TREE_MAX_DIMENSIONS:
+        return _nearest_by_tree(Z, W, chunk, out)
     # Centring on the weights' mean keeps the terms small, so near ties are rare. |z - c|^2 is the
     # same for every neuron of a point, so the argmin needs only -2 (z - c).(w - c) + |w - c|^2.
     centre = W.mean(axis=0)
@@ -140,11 +145,9 @@ def _nearest_weights(Z: np.ndarray, W: np.ndarray, chunk: int | None = None) -> 
     w_sq = np.einsum("kd,kd->k", Wc, Wc)
     minus_2w = -2.0 * Wc.T
     w_max = math.sqrt(w_sq.max())
-    # Both forms err by at most a few (d + 1) ulps of (|z - c| + |w - c|)^2; this bound is generous.
-    slack = 4 * (2 * d + 10) * np.finfo(float).eps
+    slack = _slack(d)
     # Chunks of about 2 MB of distances stay in cache, which matters more here than fewer, bigger products.
     chunk = chunk or min(chunk_rows(8 * (2 * k + d)), max(1, 2**18 // k))
-    exact_chunk = chunk_rows(8 * k * (d + 1))
     for s in range(0, n, chunk):
         Zc = Z[s:s + chunk] - centre
         if d <= 8:  # a product with so short an inner dimension is faster, and steadier, elementwise than in BLAS
@@ -159,11 +162,44 @@ def _nearest_weights(Z: np.ndarray, W: np.ndarray, chunk: int | None = None) -> 
         out[s:s + chunk] = best
         z_sq = np.einsum("nd,nd->n", Zc, Zc)
         tie = (low + 2 * slack * (np.sqrt(z_sq) + w_max) ** 2)[:, None]
-        close = np.flatnonzero(np.count_nonzero(D <= tie, axis=1) > 1)
-        for e in range(0, len(close), exact_chunk):
-            at = close[e:e + exact_chunk] + s
-            diff = Z[at, None, :] - W[None, :, :]
-            out[at] = np.einsum("nkd,nkd->nk", diff, diff).argmin(axis=1)
+        _compare_directly(Z, W, np.flatnonzero(np.count_nonzero(D <= tie, axis=1) > 1) + s, out)
+    return out
+
+
+def _slack(d: int) -> float:
+    """Relative rounding bound of a squared distance in ``d`` dimensions, by any of the forms, generously.
+
+    Each form errs by at most a few ``(d + 1)`` ulps of ``(|z - c| + |w - c|)^2``
+    for any centre ``c``; two candidates closer than twice this are compared again.
+    """
+    return 4 * (2 * d + 10) * np.finfo(float).eps
+
+
+def _compare_directly(Z: np.ndarray, W: np.ndarray, at: np.ndarray, out: np.ndarray) -> None:
+    """``out[at]``: the winners of the points ``Z[at]`` by subtraction, the lower index on ties."""
+    step = chunk_rows(8 * len(W) * (Z.shape[1] + 1))
+    for e in range(0, len(at), step):
+        rows = at[e:e + step]
+        diff = Z[rows, None, :] - W[None, :, :]
+        out[rows] = np.einsum("nkd,nkd->nk", diff, diff).argmin(axis=1)
+
+
+def _nearest_by_tree(Z: np.ndarray, W: np.ndarray, chunk: int | None, out: np.ndarray) -> np.ndarray:
+    """:func:`_nearest_weights` for low-dimensional codes: the two nearest neurons from a k-d tree."""
+    from scipy.spatial import cKDTree
+
+    d = Z.shape[1]
+    centre = W.mean(axis=0)
+    tree = cKDTree(W)
+    w_max = float(np.sqrt(((W - centre) ** 2).sum(axis=1).max()))
+    chunk = chunk or chunk_rows(8 * (6 + 2 * d))
+    for s in range(0, len(Z), chunk):
+        Zs = Z[s:s + chunk]
+        dist, index = tree.query(Zs, k=2)
+        out[s:s + chunk] = index[:, 0]
+        reach = np.sqrt(((Zs - centre) ** 2).sum(axis=1)) + w_max
+        close = dist[:, 1] ** 2 - dist[:, 0] ** 2 <= 2 * _slack(d) * reach ** 2
+        _compare_directly(Z, W, np.flatnonzero(close) + s, out)
     return out
 
 
@@ -409,20 +445,21 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     def winners(self, Z, chunk: int | None = None) -> np.ndarray:
         """Flat index of the winning (nearest-weight) neuron of each point.
 
-        Squared distances come from the matrix-product form
-        ``|z - c|^2 - 2 (z - c).(w - c) + |w - c|^2`` (``c`` the weights'
-        mean), a chunk of points at a time. That form rounds differently from
-        subtracting first, so a point whose two best neurons are closer than
-        its rounding bound is compared again by subtraction: the winners are
-        exactly those of the direct computation, ties going to the lower index.
+        Codes of up to 4 dimensions find their two nearest neurons in a k-d
+        tree over the weights; wider codes get their squared distances from
+        the matrix-product form ``|z - c|^2 - 2 (z - c).(w - c) + |w - c|^2``
+        (``c`` the weights' mean). Both go a chunk of points at a time, and
+        both round differently from subtracting first, so a point whose two
+        best neurons are closer than its rounding bound is compared again by
+        subtraction: the winners are exactly those of the direct computation,
+        ties going to the lower index.
 
         Parameters
         ----------
         Z : array-like of shape (n_points, n_latent)
         chunk : int, optional
             Points per chunk; default from the memory budget
-            (:func:`genval._budget.chunk_rows`, about ``16 * n_neurons`` bytes
-            a point).
+            (:func:`genval._budget.chunk_rows`).
 
         Returns
         -------

@@ -260,20 +260,21 @@ def direct_winners(Z, W):
     return np.einsum("nkd,nkd->nk", diff, diff).argmin(axis=1)
 
 
-def lattice_with_ties():
+def lattice_with_ties(n_latent):
     """Weights on a lattice far from the origin and points on the bisectors between them: exact ties."""
-    W = np.array([[r, c] for r in range(3) for c in range(4)], dtype=float) * 1e3 + 1e8
-    Z = np.array([[r / 2, c / 2] for r in range(5) for c in range(7)], dtype=float) * 1e3 + 1e8
-    return Z, W.reshape(3, 4, 2)
+    W = np.array([[r, c] + [0] * (n_latent - 2) for r in range(3) for c in range(4)], dtype=float) * 1e3 + 1e8
+    Z = np.array([[r / 2, c / 2] + [0] * (n_latent - 2) for r in range(5) for c in range(7)], dtype=float) * 1e3 + 1e8
+    return Z, W.reshape(3, 4, n_latent)
 
 
+@pytest.mark.parametrize("n_latent", [2, 6])  # through the k-d tree, through the matrix-product form
 @pytest.mark.parametrize("chunk", [None, 1, 2, 34, 35, 36])
-def test_winners_are_exactly_the_direct_ones_even_on_ties(chunk):
-    Z, W = lattice_with_ties()
+def test_winners_are_exactly_the_direct_ones_even_on_ties(chunk, n_latent):
+    Z, W = lattice_with_ties(n_latent)
     som = planted(W)
-    expected = direct_winners(Z, W.reshape(12, 2))
+    expected = direct_winners(Z, W.reshape(12, n_latent))
     # [0.5, 0.5] (x 1e3, shifted) is equally far from four neurons: the first wins
-    assert expected[8] == 0 and len(set(np.round(((Z[8] - W.reshape(12, 2)) ** 2).sum(axis=1)[:6]))) == 3
+    assert expected[8] == 0 and len(set(np.round(((Z[8] - W.reshape(12, n_latent)) ** 2).sum(axis=1)[:6]))) == 3
     np.testing.assert_array_equal(som.winners(Z, chunk=chunk), expected)
 
 
@@ -281,7 +282,7 @@ def test_winners_are_exactly_the_direct_ones_even_on_ties(chunk):
 def test_winners_under_any_budget_wide_codes_too(monkeypatch, budget):
     monkeypatch.setenv("GENVAL_MEMORY_BUDGET", budget)
     rng = np.random.default_rng(3)
-    for n_latent in (2, 12):  # 12: through BLAS
+    for n_latent in (2, 5, 12):  # a k-d tree, the product elementwise, the product in BLAS
         W = rng.normal(size=(2, 5, n_latent))
         Z = np.concatenate([rng.normal(size=(40, n_latent)), W.reshape(10, n_latent)[[3, 3, 7]]])
         np.testing.assert_array_equal(planted(W).winners(Z), direct_winners(Z, W.reshape(10, n_latent)))
