@@ -389,11 +389,16 @@ def sample_latent(space: LatentSpace, n: int, method: str = "box", neuron: int |
     ParameterError
         For an unknown method, a missing or out-of-range neuron, or a neuron
         whose cell does not meet the box.
+    genval._budget.MemoryBudgetError
+        When ``n`` points would exceed the memory budget.
     """
     if method not in SAMPLE_METHODS:
         raise ParameterError(f"unknown sampling method {method!r}; choose one of {', '.join(SAMPLE_METHODS)}")
     if n < 1:
         raise ParameterError(f"n must be at least 1, got {n}")
+    n_latent = space.codes.shape[1]
+    # "neuron" draws 4 candidates per point at a time and keeps the ones its neuron wins
+    check_allocation(8 * n_latent * n * (5 if method == "neuron" else 1), f"{n:,} latent points")
     rng = resolve_rng(random_state)
     lo, hi = space.box()
     if method == "box":

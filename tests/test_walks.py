@@ -162,3 +162,12 @@ def test_latent_grid_refuses_a_grid_beyond_the_budget(space, monkeypatch):
     assert latent_grid(space, 20)[2].shape == (20, 20, 35)
     with pytest.raises(MemoryError, match=r"a 200x200 grid of 35-pixel bitmaps would need about 10\.7 MiB"):
         latent_grid(space, 200)
+
+
+def test_sampling_refuses_more_points_than_the_budget_holds(space, monkeypatch):
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "1K")
+    assert sample_latent(space, 64, "box", random_state=0).shape == (64, 2)  # 1,024 bytes
+    with pytest.raises(MemoryError, match=r"65 latent points would need about 1\.0 KiB"):
+        sample_latent(space, 65, "gaussian", random_state=0)
+    with pytest.raises(MemoryError, match=r"13 latent points"):  # 5 x 13 x 16 bytes, with the candidates
+        sample_latent(space, 13, "neuron", neuron=0, random_state=0)
