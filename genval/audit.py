@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
