@@ -15,7 +15,7 @@ import numpy as np
 
 from genval._estimator import atomic_write
 
-__all__ = ["plot_audit_plane", "plot_audit_sheet", "plot_bitmaps", "plot_latent", "plot_latent_grid", "plot_sweep",
+__all__ = ["plane", "plot_audit_plane", "plot_audit_sheet", "plot_bitmaps", "plot_latent", "plot_latent_grid", "plot_sweep",
            "plot_denoising", "plot_loss_curve", "plot_som", "plot_walk",
            "save_figure", "save_figure_as"]
 
@@ -26,6 +26,74 @@ def _axes(ax, figsize=(6, 4)):
     if ax is None:
         _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
+
+
+# Past this many items, points carry no name (labels or colours say what they are).
+NAMED_ITEMS = 50
+
+
+def plane(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The plane a picture shows of a latent space: ``(origin, axes)``.
+
+    Two dimensions are drawn as they are (origin 0, axes the identity); more
+    through the codes' first two principal axes, so that a point ``p`` of the
+    picture is the latent point ``origin + p @ axes``.
+
+    Examples
+    --------
+    >>> Z = np.array([[2.0, 0, 1], [-2.0, 0, 1], [0, 1.0, 1], [0, -1.0, 1]])
+    >>> origin, axes = plane(Z)
+    >>> origin.tolist(), np.abs(axes).round(6).tolist()
+    ([0.0, 0.0, 1.0], [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    """
+    Z = np.asarray(Z, dtype=float)
+    if Z.shape[1] <= 2:
+        return np.zeros(Z.shape[1]), np.eye(Z.shape[1])[:2]
+    origin = Z.mean(axis=0)
+    _, _, vt = np.linalg.svd(Z - origin, full_matrices=False)
+    return origin, vt[:2]
+
+
+def _project(Z, origin, axes) -> np.ndarray:
+    return (np.asarray(Z, dtype=float) - origin) @ axes.T
+
+
+def _axis_names(axes: np.ndarray) -> tuple[str, str]:
+    return ("z1", "z2") if axes.shape[1] <= 2 else ("principal axis 1 of the codes", "principal axis 2")
+
+
+def _label_colours(labels):
+    """One colour per distinct label, colour-blind safe: Okabe-Ito up to 8, Paul Tol's muted
+    scheme up to 10 (the digits), viridis beyond."""
+    import matplotlib
+
+    distinct = sorted(set(labels), key=lambda v: (len(v), v))
+    okabe_ito = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
+    tol_muted = ["#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255", "#44AA99", "#999933",
+                 "#AA4499", "#555555"]
+    for palette in (okabe_ito, tol_muted):
+        if len(distinct) <= len(palette):
+            return dict(zip(distinct, palette))
+    cmap = matplotlib.colormaps["viridis"]
+    return {label: cmap(k / (len(distinct) - 1)) for k, label in enumerate(distinct)}
+
+
+def _items(ax, P: np.ndarray, names, labels=None, color="tab:red", size=22, boxed=True):
+    """Item points: coloured by label with a legend when there are labels; named when few."""
+    if labels is not None:
+        colours = _label_colours(labels)
+        labels = np.asarray(labels)
+        for label, colour in colours.items():
+            mask = labels == label
+            ax.scatter(P[mask, 0], P[mask, 1], s=size if len(P) <= NAMED_ITEMS else 6, color=colour,
+                       zorder=4, label=label, lw=0)
+    else:
+        ax.scatter(P[:, 0], P[:, 1], s=size if len(P) <= NAMED_ITEMS else 6, color=color, zorder=4,
+                   label="items", lw=0)
+    if len(P) <= NAMED_ITEMS:
+        box = dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.7) if boxed else None
+        for (x, y), name in zip(P, names):
+            ax.annotate(name, (x, y), xytext=(4, 3), textcoords="offset points", fontsize=9, zorder=5, bbox=box)
 
 
 def save_figure(ax_or_fig, path, dpi: int = 150) -> None:
@@ -66,21 +134,30 @@ def plot_loss_curve(model, ax=None):
     """
     ax = _axes(ax)
     curve = np.asarray(model.loss_curve_)
-    ax.semilogy(np.arange(1, len(curve) + 1), curve, color="tab:blue")  # the loss after each epoch
+    epochs = np.arange(1, len(curve) + 1)
+    ax.semilogy(epochs, curve, color="#0072B2", label="training")  # the loss during each epoch
+    held_out = getattr(model, "validation_loss_curve_", None)
+    if held_out is not None:
+        ax.semilogy(epochs, held_out, color="#D55E00", linestyle="--", label="validation (held out)")
+        ax.legend(fontsize=8)
     ax.set_xlabel("epoch")
-    ax.set_ylabel(f"loss ({model.loss})")
-    ax.set_title(f"training loss, {model.n_epochs_} epochs")
+    ax.set_ylabel(f"loss ({model.loss}, per pixel)")
+    ax.set_title(f"{'training and validation' if held_out is not None else 'training'} loss, "
+                 f"{model.n_epochs_} epochs")
     ax.grid(True, which="both", alpha=0.3)
     return ax
 
 
-def plot_latent(Z: np.ndarray, names, ax=None, color="tab:blue"):
-    """Latent codes as labelled points.
+def plot_latent(Z: np.ndarray, names, ax=None, color="tab:blue", labels=None):
+    """Latent codes as points: named when there are at most 50, coloured by label when labelled.
 
     Parameters
     ----------
-    Z : ndarray of shape (n_items, 2)
+    Z : ndarray of shape (n_items, n_latent)
+        Drawn as they are in 2-D, through their first two principal axes beyond.
     names : sequence of str, length n_items
+    labels : sequence of str, length n_items, optional
+        One colour per label (colour-blind safe), with a legend.
 
     Examples
     --------
@@ -89,12 +166,13 @@ def plot_latent(Z: np.ndarray, names, ax=None, color="tab:blue"):
     ['a', 'b']
     """
     ax = _axes(ax, figsize=(6, 6))
-    Z = np.asarray(Z)
-    ax.scatter(Z[:, 0], Z[:, 1], s=18, color=color, zorder=3)
-    for (x, y), name in zip(Z, names):
-        ax.annotate(name, (x, y), xytext=(4, 4), textcoords="offset points", fontsize=9, zorder=4)
-    ax.set_xlabel("z1")
-    ax.set_ylabel("z2")
+    origin, axes = plane(Z)
+    _items(ax, _project(Z, origin, axes), names, labels, color=color, size=18, boxed=False)
+    if labels is not None:
+        ax.legend(fontsize=8, markerscale=1.5, title="label", ncols=2 if len(set(labels)) > 8 else 1)
+    xlabel, ylabel = _axis_names(axes)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.set_aspect("equal", adjustable="datalim")
     ax.margins(0.12)
     return ax
@@ -160,13 +238,17 @@ def _ink_cmap():
 
 
 def _cell_raster(space, resolution: int, margin: float = 0.08):
-    """The winning neuron of every pixel of a raster over the codes' box (row 0 at the top)."""
-    lo, hi = space.box()
+    """The winning neuron of every pixel of a raster over the codes' box in the picture's plane
+    (row 0 at the top), with the plane: ``cells, extent, (origin, axes)``."""
+    origin, axes = plane(space.codes)
+    P = _project(space.codes, origin, axes)
+    lo, hi = P.min(axis=0), P.max(axis=0)
     pad = (hi - lo) * margin + 1e-9
     x0, x1, y0, y1 = lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1]
     gx, gy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y1, y0, resolution))
-    cells = space.som.winners(np.column_stack([gx.ravel(), gy.ravel()])).reshape(resolution, resolution)
-    return cells, (x0, x1, y0, y1)
+    points = origin + np.column_stack([gx.ravel(), gy.ravel()]) @ axes
+    cells = space.som.winners(points).reshape(resolution, resolution)
+    return cells, (x0, x1, y0, y1), (origin, axes)
 
 
 def plot_som(space, ax=None, background: str = "umatrix", resolution: int = 300):
@@ -188,7 +270,7 @@ def plot_som(space, ax=None, background: str = "umatrix", resolution: int = 300)
     ax = _axes(ax, figsize=(7.5, 6.5))
     som = space.som
     rows, cols = som.grid_
-    cells, extent = _cell_raster(space, resolution)
+    cells, extent, (origin, axes) = _cell_raster(space, resolution)
     if background == "umatrix":
         values = som.umatrix().ravel()[cells]
         image = ax.imshow(values, extent=extent, origin="upper", cmap="Blues", vmin=0, vmax=1,
@@ -197,7 +279,7 @@ def plot_som(space, ax=None, background: str = "umatrix", resolution: int = 300)
     else:
         ax.imshow(cells % 20, extent=extent, origin="upper", cmap="tab20", vmin=0, vmax=19, alpha=0.35,
                   interpolation="nearest", aspect="auto")
-    W = som.weights_.reshape(rows * cols, -1)
+    W = _project(som.weights_.reshape(rows * cols, -1), origin, axes)
     for k, neighbours in enumerate(som.neighbours()):
         for m in neighbours:
             if m > k:
@@ -206,16 +288,16 @@ def plot_som(space, ax=None, background: str = "umatrix", resolution: int = 300)
     for k, (x, y) in enumerate(W):
         ax.annotate(str(k + 1), (x, y), xytext=(-4, -11), textcoords="offset points", fontsize=7, color="0.25")
     Z = space.codes
-    ax.scatter(Z[:, 0], Z[:, 1], s=22, color="tab:red", zorder=4, label="items")
-    for (x, y), name in zip(Z, space.bitmaps.names):
-        ax.annotate(name, (x, y), xytext=(4, 3), textcoords="offset points", fontsize=9, zorder=5,
-                    bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.7))
+    _items(ax, _project(Z, origin, axes), space.bitmaps.names, space.bitmaps.labels, color="#D55E00")
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])
-    ax.set_xlabel("z1")
-    ax.set_ylabel("z2")
-    ax.legend(loc="best", fontsize=8, framealpha=0.9)
-    ax.set_title(f"{rows}x{cols} {som.topology} map over {len(Z)} {space.bitmaps.title} codes "
+    xlabel, ylabel = _axis_names(axes)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    many = space.bitmaps.labels is not None and len(set(space.bitmaps.labels)) > 8
+    ax.legend(loc="best", fontsize=8, framealpha=0.9, ncols=2 if many else 1)
+    through = "" if axes.shape[1] <= 2 else f", the {axes.shape[1]}-D codes' principal plane"
+    ax.set_title(f"{rows}x{cols} {som.topology} map over {len(Z)} {space.bitmaps.title} codes{through}\n"
                  "(neurons numbered from 1, row-major)", fontsize=10)
     return ax
 
@@ -273,7 +355,7 @@ def plot_latent_grid(xs, ys, pixels, shape: tuple[int, int], codes=None, names=N
     if codes is not None:
         codes = np.asarray(codes)
         ax.scatter(codes[:, 0], codes[:, 1], s=30, color="tab:red", edgecolor="white", zorder=3)
-        for (x, y), name in zip(codes, names if names is not None else [""] * len(codes)):
+        for (x, y), name in zip(codes, names if names is not None and len(codes) <= NAMED_ITEMS else []):
             ax.annotate(name, (x, y), xytext=(5, 4), textcoords="offset points", fontsize=10, color="tab:red",
                         fontweight="bold", zorder=4,
                         bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="tab:red", alpha=0.85))
@@ -333,25 +415,23 @@ def plot_audit_plane(report, space, ax=None, max_points: int = 20_000, resolutio
     darker than empty ones.
     """
     ax = _axes(ax, figsize=(7.5, 6.5))
-    cells, extent = _cell_raster(space, resolution)
+    cells, extent, (origin, axes) = _cell_raster(space, resolution)
     occupied = report.occupied[cells]
     ax.imshow(np.where(occupied, 0.82, 0.95), extent=extent, origin="upper", cmap="gray", vmin=0, vmax=1,
               interpolation="nearest", aspect="auto")
     step = max(1, report.n_total // max_points)
-    Z = report.Z[::step]
+    Z = _project(report.Z[::step], origin, axes)
     valid = report.valid[::step]
     ax.scatter(Z[valid, 0], Z[valid, 1], s=4, color="tab:green", alpha=0.6, lw=0, label="valid")
     ax.scatter(Z[~valid, 0], Z[~valid, 1], s=4, color="tab:red", alpha=0.6, lw=0, label="invalid")
-    W = space.som.weights_.reshape(space.som.n_neurons, -1)
+    W = _project(space.som.weights_.reshape(space.som.n_neurons, -1), origin, axes)
     ax.scatter(W[:, 0], W[:, 1], marker="s", s=24, color="black", label="neuron weights", zorder=3)
-    for (x, y), name in zip(space.codes, space.bitmaps.names):
-        ax.annotate(name, (x, y), xytext=(4, 3), textcoords="offset points", fontsize=9, zorder=4,
-                    bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8))
-    ax.scatter(space.codes[:, 0], space.codes[:, 1], s=18, color="tab:blue", zorder=4, label="items")
+    _items(ax, _project(space.codes, origin, axes), space.bitmaps.names, color="tab:blue", size=18)
     ax.set_xlim(min(extent[0], Z[:, 0].min()), max(extent[1], Z[:, 0].max()))
     ax.set_ylim(min(extent[2], Z[:, 1].min()), max(extent[3], Z[:, 1].max()))
-    ax.set_xlabel("z1")
-    ax.set_ylabel("z2")
+    xlabel, ylabel = _axis_names(axes)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.legend(loc="best", fontsize=8, markerscale=2, framealpha=0.9)
     validity = report.ratios()["validity"]["value"]
     ax.set_title(f"audit '{report.strategy}': {report.n_total} points, validity {validity:.3f} "

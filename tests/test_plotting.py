@@ -250,3 +250,46 @@ def test_save_figure_as_writes_the_format_of_the_suffix(tmp_path):
     with pytest.raises(ParameterError, match=r"sweep.gif: cannot write a figure as 'gif'; name it .png, .svg, .pdf"):
         save_figure_as(plot_sweep(_sweep_summary()), tmp_path / "sweep.gif")
     assert not (tmp_path / "sweep.gif").exists() and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_loss_curve_with_a_held_out_set(tmp_path):
+    from genval import Autoencoder, load_dataset
+
+    model = Autoencoder(epochs=40, validation_fraction=0.25).fit(load_dataset("font").X)
+    ax = plot_loss_curve(model)
+    training, held_out = ax.get_lines()
+    np.testing.assert_array_equal(held_out.get_ydata(), model.validation_loss_curve_)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["training", "validation (held out)"]
+    assert ax.get_title() == "training and validation loss, 40 epochs"
+    saved(ax, tmp_path / "loss_validation.png")
+
+
+def test_many_labelled_items_are_coloured_by_label_and_not_named(tmp_path):
+    rng = np.random.default_rng(0)
+    Z = rng.normal(size=(120, 2))
+    labels = [str(k % 3) for k in range(120)]
+    ax = plot_latent(Z, [f"item {k}" for k in range(120)], labels=labels)
+    assert texts(ax) == [] and scatter_sizes(ax) == [40, 40, 40]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["0", "1", "2"]
+    np.testing.assert_array_equal(ax.collections[1].get_offsets(), Z[1::3])
+    saved(ax, tmp_path / "labelled.png")
+
+
+def test_codes_wider_than_two_are_drawn_on_their_principal_plane(tmp_path):
+    from genval import Autoencoder, LatentSOM, LatentSpace, load_dataset
+    from genval.plotting import plane
+
+    rng = np.random.default_rng(1)
+    Z = rng.normal(size=(30, 4)) * [3.0, 1.0, 0.1, 0.1]
+    origin, axes = plane(Z)
+    np.testing.assert_allclose(axes @ axes.T, np.eye(2), atol=1e-12)
+    ax = plot_latent(Z, [str(k) for k in range(30)])
+    P = ax.collections[0].get_offsets()
+    np.testing.assert_allclose(P, (Z - Z.mean(axis=0)) @ axes.T)
+    assert np.var(P[:, 0]) > np.var(P[:, 1]) > 0.5  # the two widest directions
+    assert ax.get_xlabel() == "principal axis 1 of the codes"
+    emojis = load_dataset("emojis")
+    space = LatentSpace.build(emojis, Autoencoder(n_latent=3, epochs=500).fit(emojis.X), LatentSOM(grid=(2, 2)))
+    ax = plot_som(space, resolution=30)
+    assert "3-D codes' principal plane" in ax.get_title() and len(texts(ax)) == 4 + 17
+    saved(ax, tmp_path / "som_3d.png")
