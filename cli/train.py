@@ -8,7 +8,7 @@ import click
 
 from ._common import (
     LAYER_WIDTHS, NOISE_LEVELS, OutputFile, ProgressBar, dataset_option, emit_json, json_option, note,
-    random_state_option,
+    plot_option, random_state_option, save_plot,
 )
 from genval.activations import ACTIVATIONS
 from genval.autoencoder import Autoencoder, VariationalAutoencoder, reconstruction_report
@@ -63,8 +63,9 @@ def json_params(model) -> dict:
 @random_state_option()
 @click.option("--out", "-o", type=OutputFile(), default=None,
               help="Save the trained model here (.npz arrays + JSON config, no pickle).")
+@plot_option
 @json_option
-def train(dataset, vae, beta, code_activation, out, as_json, **params):
+def train(dataset, vae, beta, code_activation, out, plot, as_json, **params):
     """Train an autoencoder on a bitmap set and report its reconstructions.
 
     For each item it prints the wrong pixels of its reconstruction (output
@@ -78,6 +79,7 @@ def train(dataset, vae, beta, code_activation, out, as_json, **params):
       genval train --dataset font --stop-wrong-pixels 0 --out font.npz
       genval train --dataset path/to/font.h:Font2 --hidden 30,20 --json
       genval train --vae --beta 0.1 --out vae.npz
+      genval train --validation-fraction 0.2 --plot loss.png   # training and held-out loss
       genval train --dataset font --noise-levels 0,0.1,0.15,0.2 --hidden 64,32 --n-latent 8
       genval train --dataset font --hidden '' --n-latent 64 --code-activation relu \\
                    --activation relu --dropout 0.1 --validation-fraction 0.2
@@ -99,6 +101,10 @@ def train(dataset, vae, beta, code_activation, out, as_json, **params):
     if out is not None:
         model.save(out, metadata={"dataset": bitmaps.title, "shape": list(bitmaps.shape),
                                   "names": list(bitmaps.names)})
+    if plot is not None:
+        from genval.plotting import plot_loss_curve
+
+        save_plot(plot_loss_curve(model), plot)
     if as_json:
         emit_json({
             "dataset": bitmaps.title,

@@ -651,3 +651,11 @@ def test_som_summarises_a_labelled_set_by_label_counts(runner, tmp_path):
     for line, neuron in zip(text[1:5], doc["neurons"]):
         counts = " ".join(f"{label}×{count}" for label, count in neuron["label_counts"].items())
         assert line == f"Neuron {neuron['row'] * 2 + neuron['col'] + 1}: {counts}".rstrip()
+
+
+def test_train_draws_its_loss_curve(runner, tmp_path):
+    picture = tmp_path / "loss.png"
+    result = run(runner, "train", "--dataset", "font", "--epochs", "30", "--validation-fraction", "0.25",
+                 "--plot", str(picture))
+    assert result.exit_code == 0, result.output
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"wrote {picture}" in result.stderr
