@@ -18,6 +18,7 @@ from genval.optimizers import OPTIMIZERS
 
 DEFAULTS = Autoencoder().get_params()  # the options' defaults are the estimator's
 LIST_ITEMS = 50  # sets up to this size get a line per item
+LONG_RUN = 50_000_000  # items x epochs past which a note suggests --epochs (the digits: 18 million)
 
 
 def json_params(model) -> dict:
@@ -92,6 +93,9 @@ def train(dataset, vae, beta, code_activation, out, plot, as_json, **params):
         model = VariationalAutoencoder(beta=beta, **params)
     else:
         model = Autoencoder(code_activation=code_activation, **params)
+    if len(bitmaps) * model.epochs > LONG_RUN:
+        note(f"{len(bitmaps):,} items x {model.epochs:,} epochs is a long run; "
+             "pass --epochs (e.g. --epochs 20) for a first look, and Ctrl-C stops it")
     start = time.perf_counter()
     with ProgressBar(f"training on {bitmaps.title}") as bar:
         bar.start(model.epochs)

@@ -371,8 +371,10 @@ _PARAMETERS_DOC = """
     epochs : int, default 10000
         Passes over the data (the upper bound when stopping early).
     batch_size : int, optional
-        None trains on the full batch each epoch; 1 is online learning; any
-        other size draws shuffled mini-batches each epoch.
+        None trains on the full batch each epoch when an epoch has at most
+        4,096 rows (noisy copies included), and on mini-batches of 256 beyond
+        (an MNIST-sized set); 1 is online learning; any other size draws
+        shuffled mini-batches each epoch.
     stop_wrong_pixels : int, optional
         Stop after the first epoch in which every item was reconstructed with
         at most this many wrong pixels (output thresholded at 0.5).

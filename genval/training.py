@@ -48,6 +48,11 @@ TRAINING_REVISION = 2
 # of a quiet 2-core machine, but 10x slower on two threads of a busy one; an
 # MNIST network with batches of 256 (270M) gains from every core.
 _SMALL_STEP = 1 << 26
+# batch_size=None: the full batch up to this many rows per epoch (the course's
+# sets, their noisy copies, the digits), mini-batches of AUTO_BATCH beyond (an
+# MNIST-sized set would need gigabytes of workspace for one batch).
+FULL_BATCH_ROWS = 4096
+AUTO_BATCH = 256
 # An epoch whose loss is this many times the first epoch's has diverged: healthy
 # runs on the course's sets stay below 3x, a learning rate of 10 reaches 80x to 1e10x.
 _BLOWUP = 10.0
@@ -138,7 +143,9 @@ def train(network: Network, X: np.ndarray, theta: np.ndarray, optimizer, *, epoc
     epochs : int
         The most epochs to train.
     batch_size : int, optional
-        Rows per step; None (or at least the number of rows) is the full batch.
+        Rows per step; at least the number of rows is the full batch. None is
+        the full batch up to ``FULL_BATCH_ROWS`` (4,096) rows per epoch and
+        mini-batches of ``AUTO_BATCH`` (256) beyond.
     stop_wrong_pixels : int, optional
         Stop after the first epoch in which every row's output, thresholded at
         0.5, differs from its target in at most this many pixels (that
@@ -170,7 +177,10 @@ def train(network: Network, X: np.ndarray, theta: np.ndarray, optimizer, *, epoc
     n = len(rows)
     copies = 1 if corruption is None else len(corruption.levels) * corruption.copies
     n_rows = n * copies
-    batch = n_rows if batch_size is None else min(int(batch_size), n_rows)
+    if batch_size is None:
+        batch = n_rows if n_rows <= FULL_BATCH_ROWS else AUTO_BATCH
+    else:
+        batch = min(int(batch_size), n_rows)
     fixed = batch == n_rows  # one batch: no shuffling, and the clean rows never change
     # Batches are gathered from sample-major rows (a contiguous copy per row,
     # then one transpose into the feature-major workspace): gathering columns

@@ -172,3 +172,13 @@ def test_the_course_fashion_network_builds_and_learns(font):
 def test_image_gaussian_noise_trains_a_denoiser(font):
     model = Autoencoder(noise="image_gaussian", noise_levels=(0.0, 0.5), epochs=300).fit(font.X)
     assert len(model.loss_curve_) == 300 and model.loss_curve_[-1] < 0.5 * model.loss_curve_[0]
+
+
+def test_no_batch_size_means_the_full_batch_for_small_sets_and_256_for_large_ones():
+    rng = np.random.default_rng(0)
+    X = (rng.random((5000, 6)) < 0.3).astype(np.float32)
+    auto = Autoencoder(hidden=(4,), epochs=2).fit(X)
+    np.testing.assert_array_equal(auto.params_, Autoencoder(hidden=(4,), epochs=2, batch_size=256).fit(X).params_)
+    small = X[:4096]
+    np.testing.assert_array_equal(Autoencoder(hidden=(4,), epochs=2).fit(small).params_,
+                                  Autoencoder(hidden=(4,), epochs=2, batch_size=4096).fit(small).params_)
