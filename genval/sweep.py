@@ -392,6 +392,18 @@ def _run(index: int, settings: dict, X: np.ndarray) -> tuple[int, dict]:
     return index, {"status": status, **{k: str(v) for k, v in result.items()}}
 
 
+def _work(settings: dict, shape: tuple[int, int]) -> float:
+    """About how many multiply-adds a run costs (to hand out the longest runs first)."""
+    n_items, n_features = shape
+    widths = [n_features, *settings["hidden"], settings["n_latent"]]
+    weights = 2 * sum(a * b for a, b in zip(widths, widths[1:]))
+    levels = settings["noise_levels"] or ([settings["noise_level"]] if settings["noise_level"] else [0])
+    rows = (settings["train_size"] or n_items) * len(levels) * settings["noise_copies"]
+    steps = math.ceil(rows / min(settings["batch_size"] or rows, rows))
+    # a step of these small networks costs about 60,000 multiply-adds of NumPy call overhead
+    return float(settings["epochs"]) * (weights * rows + 60_000 * steps)
+
+
 def _cell(value) -> str:
     if value is None:
         return ""
@@ -568,6 +580,8 @@ def run_sweep(sweep: Sweep, out, progress: Callable[[int, int, dict, str | None]
                 # on an interruption joblib cancels the runs still going, and says so: they are redone on resume
                 warnings.filterwarnings("ignore", message=r".*tasks which were still being processed")
 
+                # the longest runs first, so that no worker is left with one at the end (rows stay in grid order)
+                todo.sort(key=lambda i: -_work(sweep.runs[i], X.shape))
                 for i, result in parallel(delayed(_run)(i, sweep.runs[i], X) for i in todo):
                     done[keys[i]] = _row(sweep, sweep.runs[i], result)
                     count, pending = count + 1, True
