@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+import numpy as np
 
 from ._common import (
     OutputFile, emit_json, json_option, open_space, plot_option, save_plot, space_options, wrap_strip,
@@ -209,22 +210,27 @@ def decode(x, y, space, as_json):
 
     Prints the neuron that wins the point, the nearest training item with
     its Hamming distance, and the decoded bitmap. Negative coordinates work
-    as they are.
+    as they are. In a latent space wider than two, (X, Y) is a point of the
+    codes' principal plane, the plane `genval grid` and `som --plot` show.
 
     \b
     Examples:
       genval decode 0 0.5
       genval decode -1.5 0.5 --json
     """
+    from genval.walks import plane
+
     space = open_space(space)
-    if space.codes.shape[1] != 2:
-        raise click.ClickException(f"decode takes 2 coordinates but this model's latent space has "
-                               f"{space.codes.shape[1]} dimensions")
-    (record,) = sample_records(space, space.locate([[x, y]]))
+    if space.codes.shape[1] < 2:
+        raise click.ClickException("decode takes 2 coordinates but this model's latent space has 1 dimension")
+    origin, axes = plane(space.codes)
+    (record,) = sample_records(space, space.locate([origin + np.array([x, y]) @ axes]))
     if as_json:
         emit_json(record)
         return
-    click.echo(f"z = ({x:g}, {y:g}): {neuron_label(record['neuron']['index'] - 1)}, "
+    where = f"z = ({x:g}, {y:g})" if space.codes.shape[1] == 2 else \
+        f"({x:g}, {y:g}) on the codes' principal plane, z = ({', '.join(f'{v:.3g}' for v in record['z'])})"
+    click.echo(f"{where}: {neuron_label(record['neuron']['index'] - 1)}, "
                f"nearest item {record['nearest']} at Hamming distance {record['hamming']}")
     click.echo("\n".join(record["rows"]))
 
@@ -281,6 +287,8 @@ def sample(n_samples, method, neuron, space, plot, as_json):
 def grid(size, plot, space):
     """Draw the decoded latent plane: a SIZE x SIZE mosaic over the codes' box, items overlaid.
 
+    A latent space wider than two is shown on its codes' principal plane.
+
     \b
     Examples:
       genval grid --plot plane.png
@@ -288,6 +296,11 @@ def grid(size, plot, space):
     """
     from genval.plotting import plot_latent_grid
 
+    from genval.walks import plane
+
     space = open_space(space)
     xs, ys, pixels = latent_grid(space, size)
-    save_plot(plot_latent_grid(xs, ys, pixels, space.bitmaps.shape, space.codes, space.bitmaps.names), plot)
+    origin, axes = plane(space.codes)
+    codes = (space.codes - origin) @ axes.T  # the plane's coordinates (the codes themselves in 2-D)
+    save_plot(plot_latent_grid(xs, ys, pixels, space.bitmaps.shape, codes, space.bitmaps.names,
+                               principal_plane=space.codes.shape[1] > 2), plot)

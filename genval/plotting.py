@@ -15,7 +15,7 @@ import numpy as np
 
 from genval._estimator import atomic_write
 
-__all__ = ["plane", "plot_audit_plane", "plot_audit_sheet", "plot_bitmaps", "plot_latent", "plot_latent_grid", "plot_sweep",
+__all__ = ["plot_audit_plane", "plot_audit_sheet", "plot_bitmaps", "plot_latent", "plot_latent_grid", "plot_sweep",
            "plot_denoising", "plot_loss_curve", "plot_som", "plot_walk",
            "save_figure", "save_figure_as"]
 
@@ -32,30 +32,15 @@ def _axes(ax, figsize=(6, 4)):
 NAMED_ITEMS = 50
 
 
-def plane(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The plane a picture shows of a latent space: ``(origin, axes)``.
-
-    Two dimensions are drawn as they are (origin 0, axes the identity); more
-    through the codes' first two principal axes, so that a point ``p`` of the
-    picture is the latent point ``origin + p @ axes``.
-
-    Examples
-    --------
-    >>> Z = np.array([[2.0, 0, 1], [-2.0, 0, 1], [0, 1.0, 1], [0, -1.0, 1]])
-    >>> origin, axes = plane(Z)
-    >>> origin.tolist(), np.abs(axes).round(6).tolist()
-    ([0.0, 0.0, 1.0], [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
-    """
-    Z = np.asarray(Z, dtype=float)
-    if Z.shape[1] <= 2:
-        return np.zeros(Z.shape[1]), np.eye(Z.shape[1])[:2]
-    origin = Z.mean(axis=0)
-    _, _, vt = np.linalg.svd(Z - origin, full_matrices=False)
-    return origin, vt[:2]
-
-
 def _project(Z, origin, axes) -> np.ndarray:
     return (np.asarray(Z, dtype=float) - origin) @ axes.T
+
+
+def plane(Z):
+    """The plane the pictures show (see :func:`genval.walks.plane`)."""
+    from genval.walks import plane as latent_plane  # the walks module brings the estimators with it
+
+    return latent_plane(Z)
 
 
 def _axis_names(axes: np.ndarray) -> tuple[str, str]:
@@ -329,7 +314,8 @@ def plot_walk(walk, shape: tuple[int, int], names, ax=None):
     return ax
 
 
-def plot_latent_grid(xs, ys, pixels, shape: tuple[int, int], codes=None, names=None, ax=None):
+def plot_latent_grid(xs, ys, pixels, shape: tuple[int, int], codes=None, names=None, ax=None,
+                     principal_plane: bool = False):
     """Decoded bitmaps tiled over the latent plane, with the items' codes overlaid.
 
     Parameters
@@ -339,7 +325,12 @@ def plot_latent_grid(xs, ys, pixels, shape: tuple[int, int], codes=None, names=N
         (``ys`` decreasing: row 0 is the top).
     pixels : ndarray (size, size, n_features)
     codes : ndarray (n_items, 2), optional
+        In the grid's coordinates.
     names : sequence of str, optional
+        Shown for at most 50 items.
+    principal_plane : bool
+        The grid lies on the codes' principal plane of a wider latent space
+        (:func:`genval.walks.plane`): the axes say so.
     """
     size = len(xs)
     h, w = shape
@@ -359,9 +350,11 @@ def plot_latent_grid(xs, ys, pixels, shape: tuple[int, int], codes=None, names=N
             ax.annotate(name, (x, y), xytext=(5, 4), textcoords="offset points", fontsize=10, color="tab:red",
                         fontweight="bold", zorder=4,
                         bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="tab:red", alpha=0.85))
-    ax.set_xlabel("z1")
-    ax.set_ylabel("z2")
-    ax.set_title(f"decoded latent plane, {size}x{size} points over the codes' box", fontsize=10)
+    xlabel, ylabel = ("principal axis 1 of the codes", "principal axis 2") if principal_plane else ("z1", "z2")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    where = "the codes' principal plane" if principal_plane else "the latent plane"
+    ax.set_title(f"decoded {where}, {size}x{size} points over the codes' box", fontsize=10)
     return ax
 
 

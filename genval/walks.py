@@ -36,9 +36,32 @@ from genval.cache import default_model
 from genval.errors import ParameterError, ShapeMismatchError, UnknownItemError
 from genval.som import LatentSOM
 
-__all__ = ["LatentSpace", "Located", "Walk", "build_space", "latent_grid", "sample_latent", "walk"]
+__all__ = ["LatentSpace", "Located", "Walk", "build_space", "latent_grid", "plane", "sample_latent", "walk"]
 
 SAMPLE_METHODS = ("box", "gaussian", "neuron")
+
+
+def plane(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The plane a picture shows of a latent space: ``(origin, axes)``.
+
+    Two dimensions are shown as they are (origin 0, axes the identity); more
+    through the codes' first two principal axes, so that a point ``p`` of the
+    plane is the latent point ``origin + p @ axes``. Pictures, ``latent_grid``
+    and ``genval decode`` use it for latent spaces wider than two.
+
+    Examples
+    --------
+    >>> Z = np.array([[2.0, 0, 1], [-2.0, 0, 1], [0, 1.0, 1], [0, -1.0, 1]])
+    >>> origin, axes = plane(Z)
+    >>> origin.tolist(), np.abs(axes).round(6).tolist()
+    ([0.0, 0.0, 1.0], [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    """
+    Z = np.asarray(Z, dtype=float)
+    if Z.shape[1] <= 2:
+        return np.zeros(Z.shape[1]), np.eye(Z.shape[1])[:2]
+    origin = Z.mean(axis=0)
+    _, _, vt = np.linalg.svd(Z - origin, full_matrices=False)
+    return origin, vt[:2]
 
 
 @dataclass(frozen=True)
@@ -424,32 +447,36 @@ def sample_latent(space: LatentSpace, n: int, method: str = "box", neuron: int |
 def latent_grid(space: LatentSpace, size: int = 20, margin: float = 0.05) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Decode a regular ``size x size`` grid over the codes' bounding box.
 
+    In a latent space wider than two the grid lies on the codes' principal
+    plane (:func:`plane`), and ``xs``, ``ys`` are coordinates in that plane.
+
     Returns
     -------
     xs : ndarray (size,)
-        First latent coordinate of each column, increasing.
+        First coordinate of each column, increasing.
     ys : ndarray (size,)
-        Second latent coordinate of each row, decreasing (row 0 is the top).
+        Second coordinate of each row, decreasing (row 0 is the top).
     pixels : ndarray (size, size, n_features)
 
     Raises
     ------
     ParameterError
-        For ``size < 2`` or a latent space that is not 2-D.
+        For ``size < 2``.
     genval._budget.MemoryBudgetError
         When the decoded grid would exceed the memory budget.
     """
     if size < 2:
         raise ParameterError(f"size must be at least 2, got {size}")
-    if space.codes.shape[1] != 2:
-        raise ParameterError(f"a latent grid needs a 2-D latent space, and this model's has {space.codes.shape[1]} "
-                             "dimensions")
-    lo, hi = space.box()
+    if space.codes.shape[1] < 2:
+        raise ParameterError("a latent grid needs at least 2 latent dimensions, and this model has 1")
+    origin, axes = plane(space.codes)
+    P = (space.codes - origin) @ axes.T
+    lo, hi = P.min(axis=0), P.max(axis=0)
     pad = (hi - lo) * margin
     xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], size)
     ys = np.linspace(hi[1] + pad[1], lo[1] - pad[1], size)
     n_features = space.bitmaps.n_features
     check_allocation(8 * size * size * n_features, f"a {size}x{size} grid of {n_features}-pixel bitmaps")
     gx, gy = np.meshgrid(xs, ys)
-    Z = np.column_stack([gx.ravel(), gy.ravel()])
+    Z = origin + np.column_stack([gx.ravel(), gy.ravel()]) @ axes
     return xs, ys, _decode(space.model, Z, n_features).reshape(size, size, -1)

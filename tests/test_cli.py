@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import click
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -659,3 +660,21 @@ def test_train_draws_its_loss_curve(runner, tmp_path):
                  "--plot", str(picture))
     assert result.exit_code == 0, result.output
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"wrote {picture}" in result.stderr
+
+
+def test_decode_and_grid_use_the_principal_plane_of_a_wider_space(runner, tmp_path):
+    from genval import Autoencoder, load_dataset
+    from genval.walks import plane
+
+    emojis = load_dataset("emojis")
+    path = tmp_path / "e3.npz"
+    model = Autoencoder(n_latent=3, epochs=300).fit(emojis.X)
+    model.save(path)
+    result = run(runner, "decode", "1", "-0.5", "--model", str(path), "--grid", "2x2", "--json")
+    origin, axes = plane(model.transform(emojis.X))
+    np.testing.assert_allclose(json.loads(result.stdout)["z"], origin + np.array([1, -0.5]) @ axes, atol=1e-5)
+    text = run(runner, "decode", "1", "-0.5", "--model", str(path), "--grid", "2x2").stdout
+    assert text.startswith("(1, -0.5) on the codes' principal plane, z = (")
+    picture = tmp_path / "plane.png"
+    assert run(runner, "grid", "--model", str(path), "--grid", "2x2", "--size", "4", "--plot",
+               str(picture)).exit_code == 0 and picture.exists()

@@ -171,3 +171,23 @@ def test_sampling_refuses_more_points_than_the_budget_holds(space, monkeypatch):
         sample_latent(space, 65, "gaussian", random_state=0)
     with pytest.raises(MemoryError, match=r"13 latent points"):  # 5 x 13 x 16 bytes, with the candidates
         sample_latent(space, 13, "neuron", neuron=0, random_state=0)
+
+
+def test_a_wider_latent_space_is_gridded_and_decoded_on_its_principal_plane():
+    from genval import Autoencoder, LatentSOM, load_dataset
+    from genval.walks import plane
+
+    emojis = load_dataset("emojis")
+    model = Autoencoder(n_latent=3, epochs=400).fit(emojis.X)
+    space = LatentSpace.build(emojis, model, LatentSOM(grid=(2, 2)))
+    origin, axes = plane(space.codes)
+    np.testing.assert_allclose(origin, space.codes.mean(axis=0))
+    P = (space.codes - origin) @ axes.T
+    xs, ys, pixels = latent_grid(space, size=5, margin=0)
+    assert (xs[0], xs[-1], ys[0], ys[-1]) == pytest.approx((P[:, 0].min(), P[:, 0].max(), P[:, 1].max(),
+                                                            P[:, 1].min()))
+    corner = origin + np.array([xs[4], ys[0]]) @ axes  # top right
+    np.testing.assert_allclose(pixels[0, 4], model.inverse_transform(corner[None])[0], rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="a latent grid needs at least 2 latent dimensions"):
+        one = LatentSpace.build(emojis, Autoencoder(n_latent=1, epochs=50).fit(emojis.X), LatentSOM(grid=(2, 1)))
+        latent_grid(one)
