@@ -40,6 +40,9 @@ from genval.errors import ParameterError
 
 __all__ = ["ActivityL1", "Contractive", "GaussianCode", "LinearCode", "Network", "Workspace"]
 
+# Rows per chunk of inference (encode, decode, mean_loss).
+ROWS = 4096
+
 
 # ---------------------------------------------------------------- code layers
 
@@ -337,18 +340,32 @@ class Network:
 
     # ------------------------------------------------------------ inference
 
-    def _run(self, theta: np.ndarray, H: np.ndarray, layers: range) -> np.ndarray:
+    def _run(self, theta: np.ndarray, X: np.ndarray, layers: range, raw_last: bool = False,
+             output=None) -> np.ndarray:
+        """Layers ``layers`` on sample-major rows, ``ROWS`` at a time.
+
+        The output layer gives its logits, and so does the last of ``layers``
+        when ``raw_last``; ``output(H)`` then applies to each chunk's result
+        (an output activation). Working a few thousand rows at a time keeps
+        the intermediate arrays in cache: a million points decode twice as
+        fast as in one piece, in a fraction of the memory.
+        """
         views = self.views(theta)
-        for i in layers:
-            Zi = H @ views[i][:-1]
-            Zi += views[i][-1]
-            if i == self.code_index:
-                H = self.code.encode(Zi)
-            elif i == len(views) - 1:
-                H = Zi  # logits; the caller applies the output activation or the loss
-            else:
-                H = self.activations[i].forward(Zi, np.empty_like(Zi))
-        return H
+        width = views[layers[-1]].shape[1] if raw_last or layers[-1] != self.code_index else self.code.n_latent
+        out = np.empty((len(X), width), np.result_type(X, theta))
+        for start in range(0, len(X), ROWS):
+            H = X[start:start + ROWS]
+            for i in layers:
+                Zi = H @ views[i][:-1]
+                Zi += views[i][-1]
+                if (raw_last and i == layers[-1]) or i == len(views) - 1:
+                    H = Zi
+                elif i == self.code_index:
+                    H = self.code.encode(Zi)
+                else:
+                    H = self.activations[i].forward(Zi, np.empty_like(Zi))
+            out[start:start + len(H)] = H if output is None else output(H)
+        return out
 
     def encode(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
         """Codes of sample-major ``X``: (n_samples, n_latent)."""
@@ -356,15 +373,13 @@ class Network:
 
     def encoder_output(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
         """The encoder's last layer before the code (a VAE's mean and log-variance)."""
-        views = self.views(theta)
-        H = self._run(theta, X, range(self.code_index))
-        return H @ views[self.code_index][:-1] + views[self.code_index][-1]
+        return self._run(theta, X, range(self.code_index + 1), raw_last=True)
 
     def decode_logits(self, theta: np.ndarray, Z: np.ndarray) -> np.ndarray:
         """Output pre-activations from sample-major codes: (n_samples, n_features)."""
         return self._run(theta, Z, range(self.code_index + 1, len(self.shapes)))
 
-    def mean_loss(self, theta: np.ndarray, X: np.ndarray, rows: int = 4096) -> float:
+    def mean_loss(self, theta: np.ndarray, X: np.ndarray, rows: int = ROWS) -> float:
         """The loss of reconstructing sample-major ``X`` through the codes, per pixel.
 
         No dropout, no sampling (a VAE decodes its means) and no penalty: the
@@ -380,8 +395,8 @@ class Network:
 
     def decode(self, theta: np.ndarray, Z: np.ndarray) -> np.ndarray:
         """Outputs from sample-major codes: (n_samples, n_features)."""
-        logits = self.decode_logits(theta, Z)
-        return self.output.forward(logits, np.empty_like(logits))
+        return self._run(theta, Z, range(self.code_index + 1, len(self.shapes)),
+                         output=lambda logits: self.output.forward(logits, logits))
 
 
 class Params:

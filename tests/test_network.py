@@ -197,3 +197,19 @@ def test_mean_loss_is_the_reconstruction_loss_in_chunks(X):
     expected = -np.mean(X * np.log(Y) + (1 - X) * np.log(1 - Y))
     for rows in (1, 2, 5, 100):
         assert model._net.mean_loss(model.params_, X, rows=rows) == pytest.approx(expected, rel=1e-12)
+
+
+def test_inference_in_chunks_equals_inference_in_one_piece(X, monkeypatch):
+    import genval.network
+
+    model = perturbed(Autoencoder, X)
+    vae = perturbed(VariationalAutoencoder, X)
+    Z = np.random.default_rng(0).normal(size=(7, 2))
+    whole = (model.transform(X), model.inverse_transform(Z), vae.encode(X), model.score(X))
+    for rows in (1, 2, 3, 5):
+        monkeypatch.setattr(genval.network, "ROWS", rows)
+        np.testing.assert_array_equal(model.transform(X), whole[0])
+        np.testing.assert_array_equal(model.inverse_transform(Z), whole[1])
+        np.testing.assert_array_equal(vae.encode(X)[0], whole[2][0])
+        np.testing.assert_array_equal(vae.encode(X)[1], whole[2][1])
+        assert model.score(X) == pytest.approx(whole[3], rel=1e-12)
