@@ -352,19 +352,26 @@ class Network:
         """
         views = self.views(theta)
         width = views[layers[-1]].shape[1] if raw_last or layers[-1] != self.code_index else self.code.n_latent
-        out = np.empty((len(X), width), np.result_type(X, theta))
-        for start in range(0, len(X), ROWS):
-            H = X[start:start + ROWS]
+        dtype = np.result_type(X, theta)
+        out = np.empty((len(X), width), dtype)
+        # Two buffers a layer, reused by every chunk: fresh arrays of this size
+        # are fresh pages, and faulting them in cost more than the products.
+        rows = min(ROWS, len(X))
+        pre = {i: np.empty((rows, views[i].shape[1]), dtype) for i in layers}
+        post = {i: np.empty((rows, views[i].shape[1]), dtype) for i in layers}
+        for start in range(0, len(X), rows):
+            H = X[start:start + rows]
+            m = len(H)
             for i in layers:
-                Zi = H @ views[i][:-1]
+                Zi = np.matmul(H, views[i][:-1], out=pre[i][:m])
                 Zi += views[i][-1]
                 if (raw_last and i == layers[-1]) or i == len(views) - 1:
                     H = Zi
                 elif i == self.code_index:
                     H = self.code.encode(Zi)
                 else:
-                    H = self.activations[i].forward(Zi, np.empty_like(Zi))
-            out[start:start + len(H)] = H if output is None else output(H)
+                    H = self.activations[i].forward(Zi, post[i][:m])
+            out[start:start + m] = H if output is None else output(H)
         return out
 
     def encode(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
