@@ -39,6 +39,8 @@ def json_params(model) -> dict:
 @click.option("--optimizer", type=click.Choice(list(OPTIMIZERS)), default=DEFAULTS["optimizer"], show_default=True)
 @click.option("--learning-rate", "--lr", "learning_rate", type=click.FloatRange(min=0, min_open=True),
               default=DEFAULTS["learning_rate"], show_default=True, help="The optimizer's step size.")
+@click.option("--momentum", type=click.FloatRange(min=0, max=1, max_open=True), default=None,
+              help="The momentum of --optimizer momentum or adaptive (an optimizer option; the course used 0.7).")
 @click.option("--epochs", type=click.IntRange(min=1), default=DEFAULTS["epochs"], show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,
               help="Mini-batch size (1 = online); default: the full set each epoch.")
@@ -66,7 +68,7 @@ def json_params(model) -> dict:
               help="Save the trained model here (.npz arrays + JSON config, no pickle).")
 @plot_option
 @json_option
-def train(dataset, vae, beta, code_activation, out, plot, as_json, **params):
+def train(dataset, vae, beta, code_activation, momentum, out, plot, as_json, **params):
     """Train an autoencoder on a bitmap set and report its reconstructions.
 
     For each item it prints the wrong pixels of its reconstruction (output
@@ -81,10 +83,15 @@ def train(dataset, vae, beta, code_activation, out, plot, as_json, **params):
       genval train --dataset path/to/font.h:Font2 --hidden 30,20 --json
       genval train --vae --beta 0.1 --out vae.npz
       genval train --validation-fraction 0.2 --plot loss.png   # training and held-out loss
+      genval train --dataset font --optimizer adaptive --learning-rate 1 --momentum 0.7
       genval train --dataset font --noise-levels 0,0.1,0.15,0.2 --hidden 64,32 --n-latent 8
       genval train --dataset font --hidden '' --n-latent 64 --code-activation relu \\
                    --activation relu --dropout 0.1 --validation-fraction 0.2
     """
+    if momentum is not None:
+        if params["optimizer"] not in ("momentum", "adaptive"):
+            raise click.BadParameter("takes --optimizer momentum or adaptive", param_hint="--momentum")
+        params["optimizer_options"] = {"momentum": momentum}
     bitmaps = load_dataset(dataset)
     if vae:
         if code_activation != DEFAULTS["code_activation"]:

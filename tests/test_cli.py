@@ -678,3 +678,11 @@ def test_decode_and_grid_use_the_principal_plane_of_a_wider_space(runner, tmp_pa
     picture = tmp_path / "plane.png"
     assert run(runner, "grid", "--model", str(path), "--grid", "2x2", "--size", "4", "--plot",
                str(picture)).exit_code == 0 and picture.exists()
+
+
+def test_train_momentum_goes_to_the_optimizer(runner):
+    result = run(runner, "train", "--dataset", "font", "--optimizer", "adaptive", "--learning-rate", "1",
+                 "--momentum", "0.7", "--epochs", "20", "--json")
+    assert json.loads(result.stdout)["params"]["optimizer_options"] == {"momentum": 0.7}
+    result = run(runner, "train", "--momentum", "0.7", "--epochs", "2")
+    assert result.exit_code == 2 and "--momentum: takes --optimizer momentum or adaptive" in result.stderr
