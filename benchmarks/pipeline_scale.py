@@ -44,6 +44,7 @@ import numpy as np
 from scipy import ndimage
 
 from genval import Autoencoder, BitmapSet, LatentSOM, LatentSpace
+from genval import _winners as winners_module
 from genval import som as som_module
 from genval._budget import memory_budget, nearest_bitmaps
 from genval.audit import audit
@@ -176,9 +177,9 @@ def main() -> None:
     t_new, m_new, new = measure(lambda: som.winners(Z), args.repeats)
     t_old, m_old, ref = measure(lambda: old_winners(Z, W), 1)
     assert np.array_equal(new, ref), "winners differ"
-    som_module.KD_TREE_MAX_DIMENSIONS = 0  # the matrix-product form, which wider codes take
+    winners_module.KD_TREE_MAX_DIMENSIONS = 0  # the matrix-product form, which wider codes take
     t_mm, m_mm, product = measure(lambda: som.winners(Z), args.repeats)
-    som_module.KD_TREE_MAX_DIMENSIONS = 4
+    winners_module.KD_TREE_MAX_DIMENSIONS = 4
     assert np.array_equal(product, ref), "winners differ"
     row("winners 30x30 (k-d tree)", f"{args.points:,} points", t_new, m_new, t_old,
         f"identical; old peak {m_old:.0f} MiB")
