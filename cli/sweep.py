@@ -59,7 +59,7 @@ def _check_plot(ctx, param, value):
 def sweep(config, out, jobs, scheduler, max_runs, plot, report, as_json):
     """Train a grid of settings and tabulate the results, mean ± spread over seeds.
 
-    CONFIG is a TOML sweep file or the name of a shipped one; its settings
+    FILE is a TOML sweep file or the name of a shipped one; its settings
     carry the names of genval.Autoencoder's parameters (n_latent,
     learning_rate, optimizer_options, random_state, ...). Every run writes a
     row to the CSV, in grid order (every setting, a status: ok, diverged at
