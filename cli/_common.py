@@ -148,8 +148,21 @@ def random_state_option(help_text: str = "Seed for every random choice."):
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
-plot_option = click.option("--plot", type=OutputFile(), default=None, metavar="FILE.png",
-                           help="Also draw the result as a PNG.")
+PICTURE_FORMATS = ("png", "svg", "pdf")  # genval.plotting.FIGURE_FORMATS, without importing matplotlib here
+
+
+class PictureFile(OutputFile):
+    """A picture to write: its suffix names its format (png, svg or pdf), checked before any work."""
+
+    def convert(self, value, param, ctx):
+        path = super().convert(value, param, ctx)
+        if Path(path).suffix.lower().lstrip(".") not in PICTURE_FORMATS:
+            self.fail(f"{value!r}: name the picture .png, .svg or .pdf (its suffix is its format)", param, ctx)
+        return path
+
+
+plot_option = click.option("--plot", type=PictureFile(), default=None, metavar="FILE.png",
+                           help="Also draw the result; .png, .svg or .pdf by the file's suffix.")
 
 
 def space_options(command):

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import click
 
-from ._common import OutputFile, emit_json, json_option, note
+from ._common import OutputFile, PictureFile, emit_json, json_option, note
 from genval.sweep import MAX_RUNS, bundled_sweeps, load_sweep, read_runs, run_sweep, summarize
 
-_FORMATS = ("png", "svg", "pdf")
 
 
 def _pm(pair: tuple[float, float] | None, digits: int) -> str:
@@ -33,13 +32,6 @@ def _check_jobs(ctx, param, value):
     return value
 
 
-def _check_plot(ctx, param, value):
-    if value is not None and Path(value).suffix.lower().lstrip(".") not in _FORMATS:
-        raise click.BadParameter(f"{value!r}: name the picture .png, .svg or .pdf (its suffix is its format)",
-                                 ctx, param)
-    return value
-
-
 @click.command(epilog="Shipped sweeps (the course's experiments on the font): " + ", ".join(bundled_sweeps()) + ".")
 @click.argument("config", metavar="FILE.toml|NAME", required=False)
 @click.option("--out", "-o", type=OutputFile(), default=None, metavar="FILE.csv",
@@ -51,7 +43,7 @@ def _check_plot(ctx, param, value):
                    "$GENVAL_SCHEDULER). Needs pip install 'genval[dask]'.")
 @click.option("--max-runs", type=click.IntRange(min=1), default=MAX_RUNS, show_default=True,
               help="Refuse a grid of more runs.")
-@click.option("--plot", type=OutputFile(), default=None, callback=_check_plot, metavar="FILE.png",
+@click.option("--plot", type=PictureFile(), default=None, metavar="FILE.png",
               help="Also draw the summary (a panel per setting, the spread over seeds) as .png, .svg or .pdf.")
 @click.option("--report", type=click.Path(dir_okay=False, exists=True), default=None, metavar="RUNS.csv",
               help="Summarise (and --plot) the runs of this CSV without training; no FILE then.")
@@ -98,9 +90,9 @@ def sweep(config, out, jobs, scheduler, max_runs, plot, report, as_json):
     seconds = time.perf_counter() - start
     summary = summarize(rows, axes)
     if plot:
-        from genval.plotting import plot_sweep, save_figure_as
+        from genval.plotting import plot_sweep, save_figure
 
-        save_figure_as(plot_sweep(summary, title), plot)
+        save_figure(plot_sweep(summary, title), plot)
         note(f"wrote {plot}")
     status = _counts(rows)
     if as_json:

@@ -33,6 +33,8 @@ def atomic_write(path, mode: str = "wb"):
     """Open a temporary file beside ``path``; rename it over ``path`` on success.
 
     A crash or an exception leaves ``path`` untouched and no temporary behind.
+    The file gets the permissions any new file would (``0o666`` less the
+    umask), not the owner-only ones of a temporary file.
 
     Raises
     ------
@@ -47,6 +49,9 @@ def atomic_write(path, mode: str = "wb"):
     try:
         with os.fdopen(fd, mode) as handle:
             yield handle
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

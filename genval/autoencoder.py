@@ -294,6 +294,7 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
                   if k != "random_state" or isinstance(v, (int, type(None)))}
         config = {"format": MODEL_FORMAT, "version": MODEL_VERSION, "kind": type(self).__name__,
                   "params": params, "layer_sizes": self.layer_sizes_, "n_epochs": self.n_epochs_,
+                  "stopped_early": bool(self.stopped_early_),
                   "metadata": metadata or {}}
         with atomic_write(path) as fh:
             extra = ({} if self.validation_loss_curve_ is None else
@@ -337,7 +338,7 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
         model.validation_loss_curve_ = (arrays["validation_loss_curve"].tolist()
                                         if "validation_loss_curve" in arrays else None)
         model.n_epochs_ = int(config.get("n_epochs", len(model.loss_curve_)))
-        model.stopped_early_ = model.n_epochs_ < model.epochs
+        model.stopped_early_ = bool(config.get("stopped_early", model.n_epochs_ < model.epochs))
         model.metadata_ = dict(config.get("metadata", {}))
         return model
 
@@ -402,8 +403,9 @@ _PARAMETERS_DOC = """
         ``validation_loss_curve_``; ``fit(X, validation_data=V)`` gives the
         held-out set explicitly instead.
     dtype : {"float32", "float64"}, default "float32"
-        Precision of the training arithmetic; ``params_`` and inference are
-        float64 either way.
+        Precision of the arithmetic, in training and in inference
+        (``transform``, ``inverse_transform``, ``score``); ``params_`` is kept
+        in float64.
     random_state : int, numpy Generator or None, default 0
         Seeds weight initialisation, shuffling and noise (separate streams)."""
 

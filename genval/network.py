@@ -196,7 +196,6 @@ class Workspace:
 
     def __init__(self, network: "Network", m: int, dtype):
         shapes, c = network.shapes, network.code_index
-        L = len(shapes)
         dropout = network.dropout > 0
         self.m = m
         self.A = [np.ones((a, m), dtype) for a, _ in shapes]
@@ -341,14 +340,14 @@ class Network:
     # ------------------------------------------------------------ inference
 
     def _run(self, theta: np.ndarray, X: np.ndarray, layers: range, raw_last: bool = False,
-             output=None) -> np.ndarray:
+             activate_output: bool = False) -> np.ndarray:
         """Layers ``layers`` on sample-major rows, ``ROWS`` at a time.
 
-        The output layer gives its logits, and so does the last of ``layers``
-        when ``raw_last``; ``output(H)`` then applies to each chunk's result
-        (an output activation). Working a few thousand rows at a time keeps
-        the intermediate arrays in cache: a million points decode twice as
-        fast as in one piece, in a fraction of the memory.
+        The output layer gives its logits (its activation's outputs when
+        ``activate_output``), and the last of ``layers`` its pre-activations
+        when ``raw_last``. Working a few thousand rows at a time keeps the
+        intermediate arrays in cache: a million points decode twice as fast as
+        in one piece, in a fraction of the memory.
         """
         views = self.views(theta)
         width = views[layers[-1]].shape[1] if raw_last or layers[-1] != self.code_index else self.code.n_latent
@@ -356,6 +355,8 @@ class Network:
         out = np.empty((len(X), width), dtype)
         # Two buffers a layer, reused by every chunk: fresh arrays of this size
         # are fresh pages, and faulting them in cost more than the products.
+        if len(X) == 0:
+            return out
         rows = min(ROWS, len(X))
         pre = {i: np.empty((rows, views[i].shape[1]), dtype) for i in layers}
         post = {i: np.empty((rows, views[i].shape[1]), dtype) for i in layers}
@@ -365,13 +366,15 @@ class Network:
             for i in layers:
                 Zi = np.matmul(H, views[i][:-1], out=pre[i][:m])
                 Zi += views[i][-1]
-                if (raw_last and i == layers[-1]) or i == len(views) - 1:
+                if i == len(views) - 1 and activate_output:
+                    H = self.output.forward(Zi, post[i][:m])
+                elif (raw_last and i == layers[-1]) or i == len(views) - 1:
                     H = Zi
                 elif i == self.code_index:
                     H = self.code.encode(Zi)
                 else:
                     H = self.activations[i].forward(Zi, post[i][:m])
-            out[start:start + m] = H if output is None else output(H)
+            out[start:start + m] = H
         return out
 
     def encode(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
@@ -392,6 +395,8 @@ class Network:
         No dropout, no sampling (a VAE decodes its means) and no penalty: the
         loss a held-out set or ``score`` reports. Works ``rows`` at a time.
         """
+        if X.size == 0:
+            raise ParameterError("the mean loss of no samples is undefined")
         total = 0.0
         for start in range(0, len(X), rows):
             chunk = X[start:start + rows]
@@ -402,8 +407,7 @@ class Network:
 
     def decode(self, theta: np.ndarray, Z: np.ndarray) -> np.ndarray:
         """Outputs from sample-major codes: (n_samples, n_features)."""
-        return self._run(theta, Z, range(self.code_index + 1, len(self.shapes)),
-                         output=lambda logits: self.output.forward(logits, logits))
+        return self._run(theta, Z, range(self.code_index + 1, len(self.shapes)), activate_output=True)
 
 
 class Params:

@@ -10,6 +10,7 @@ atomically, and closes it.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 
@@ -17,7 +18,7 @@ from genval._estimator import atomic_write
 
 __all__ = ["plot_audit_plane", "plot_audit_sheet", "plot_bitmaps", "plot_latent", "plot_latent_grid", "plot_sweep",
            "plot_denoising", "plot_loss_curve", "plot_som", "plot_walk",
-           "save_figure", "save_figure_as"]
+           "save_figure"]
 
 
 def _axes(ax, figsize=(6, 4)):
@@ -82,23 +83,37 @@ def _items(ax, P: np.ndarray, names, labels=None, color="tab:red", size=22, boxe
 
 
 def save_figure(ax_or_fig, path, dpi: int = 150) -> None:
-    """Write the figure holding ``ax_or_fig`` to ``path`` as PNG, then close it.
+    """Write the figure holding ``ax_or_fig`` in the format its suffix names (png, svg or pdf), then close it.
 
     Parameters
     ----------
     ax_or_fig : Axes, array of Axes or Figure
         What a plotting function returned.
     path : path
-        Written atomically: a failure leaves no partial file.
+        Written atomically: a failure leaves no partial file. The figure is
+        closed whether or not writing succeeds.
+
+    Raises
+    ------
+    ParameterError
+        For another suffix, before anything is written.
     """
     import matplotlib.pyplot as plt
+
+    from genval.errors import ParameterError
 
     fig = getattr(ax_or_fig, "figure", ax_or_fig)
     if isinstance(fig, np.ndarray):
         fig = fig.flat[0].figure
-    with atomic_write(path) as fh:
-        fig.savefig(fh, format="png", dpi=dpi)
-    plt.close(fig)
+    try:
+        suffix = str(path).rsplit(".", 1)[-1].lower() if "." in Path(path).name else ""
+        if suffix not in FIGURE_FORMATS:
+            raise ParameterError(f"{path}: cannot write a figure as {suffix or 'a file without a suffix'!r}; "
+                                 f"name it .{', .'.join(FIGURE_FORMATS)}")
+        with atomic_write(path) as fh:
+            fig.savefig(fh, format=suffix, dpi=dpi)
+    finally:
+        plt.close(fig)
 
 
 def plot_loss_curve(model, ax=None):
@@ -472,30 +487,6 @@ def plot_denoising(clean, noisy, restored, shape: tuple[int, int], levels, names
 
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
-
-
-def save_figure_as(ax_or_fig, path, dpi: int = 150) -> None:
-    """Write a figure in the format its file name's suffix names (png, svg or pdf), then close it.
-
-    Raises
-    ------
-    ParameterError
-        For another suffix, before anything is written.
-    """
-    from genval.errors import ParameterError
-
-    suffix = str(path).rsplit(".", 1)[-1].lower() if "." in str(path) else ""
-    if suffix not in FIGURE_FORMATS:
-        raise ParameterError(f"{path}: cannot write a figure as {suffix or 'a file without a suffix'!r}; "
-                             f"name it .{', .'.join(FIGURE_FORMATS)}")
-    import matplotlib.pyplot as plt
-
-    fig = getattr(ax_or_fig, "figure", ax_or_fig)
-    if isinstance(fig, np.ndarray):
-        fig = fig.flat[0].figure
-    with atomic_write(path) as fh:
-        fig.savefig(fh, format=suffix, dpi=dpi)
-    plt.close(fig)
 
 
 def _sweep_label(entry: dict, keys) -> str:

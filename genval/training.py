@@ -189,10 +189,13 @@ def train(network: Network, X: np.ndarray, theta: np.ndarray, optimizer, *, epoc
     level_of_block = None if corruption is None else np.repeat(
         np.asarray(corruption.levels, dtype=dtype), corruption.copies)
 
+    if int(epochs) < 1:
+        raise ParameterError(f"epochs must be a positive integer, got {epochs!r}")
     theta = theta.astype(dtype)
     grad = np.empty_like(theta)
     P = Params(network, theta, grad)
     opt = optimizer(theta)
+    rate = opt.learning_rate  # the hint names the rate the user set, not one an optimizer adapted
     spaces: dict[int, tuple] = {}
 
     def space(m: int):
@@ -228,7 +231,7 @@ def train(network: Network, X: np.ndarray, theta: np.ndarray, optimizer, *, epoc
                 if not math.isfinite(loss):
                     raise TrainingDivergedError(
                         f"training diverged at epoch {epoch + 1}: the loss became {loss}; "
-                        f"try a learning rate below {opt.learning_rate:g}")
+                        f"try a learning rate below {rate:g}")
                 total += loss * len(idx)
                 if stop_wrong_pixels is not None:
                     wrong = np.not_equal(ws.Y > 0.5, T > 0.5).sum(axis=0).max()
@@ -245,7 +248,7 @@ def train(network: Network, X: np.ndarray, theta: np.ndarray, optimizer, *, epoc
             if curve[-1] > _BLOWUP * curve[0]:
                 raise TrainingDivergedError(
                     f"training diverged at epoch {epoch + 1}: the loss rose from {curve[0]:.4g} to "
-                    f"{curve[-1]:.4g}; try a learning rate below {opt.learning_rate:g}")
+                    f"{curve[-1]:.4g}; try a learning rate below {rate:g}")
             if progress is not None and epoch % report_every == 0:
                 progress(epoch + 1, curve[-1])
             if stopped:

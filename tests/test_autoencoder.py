@@ -261,3 +261,30 @@ def test_save_is_atomic(tmp_path, trained, monkeypatch):
         trained.save(path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
+
+
+def test_saved_files_honour_the_umask_and_remember_early_stopping(tmp_path, trained):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        trained.save(tmp_path / "shared.npz")
+        os.umask(0o077)
+        trained.save(tmp_path / "private.npz")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "shared.npz").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "private.npz").stat().st_mode & 0o777 == 0o600
+    assert load_model(tmp_path / "shared.npz").stopped_early_ is True
+
+
+def test_decoding_with_an_output_activation_that_reads_its_input_twice():
+    # ELU and leaky ReLU read z again after writing: decoding must not pass them the same array twice.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 5))
+    for output in ("elu", "leaky_relu"):
+        model = Autoencoder(hidden=(4,), epochs=20, output_activation=output, loss="mse").fit(X)
+        Z = rng.normal(size=(6, 2))
+        logits = model._net.decode_logits(model._theta(), Z.astype(np.float32))
+        expected = model._net.output.forward(logits, np.empty_like(logits))
+        np.testing.assert_array_equal(model.inverse_transform(Z), expected)

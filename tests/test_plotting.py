@@ -240,15 +240,15 @@ def test_plot_sweep_draws_a_panel_per_setting_and_metric(tmp_path):
     saved(axes, tmp_path / "sweep.png")
 
 
-def test_save_figure_as_writes_the_format_of_the_suffix(tmp_path):
+def test_save_figure_writes_the_format_of_the_suffix(tmp_path):
     from genval.errors import ParameterError
-    from genval.plotting import plot_sweep, save_figure_as
+    from genval.plotting import plot_sweep, save_figure
 
     for suffix, magic in (("png", PNG), ("pdf", b"%PDF"), ("svg", b"<?xml")):
-        save_figure_as(plot_sweep(_sweep_summary()), tmp_path / f"sweep.{suffix}")
+        save_figure(plot_sweep(_sweep_summary()), tmp_path / f"sweep.{suffix}")
         assert (tmp_path / f"sweep.{suffix}").read_bytes().startswith(magic)
     with pytest.raises(ParameterError, match=r"sweep.gif: cannot write a figure as 'gif'; name it .png, .svg, .pdf"):
-        save_figure_as(plot_sweep(_sweep_summary()), tmp_path / "sweep.gif")
+        save_figure(plot_sweep(_sweep_summary()), tmp_path / "sweep.gif")
     assert not (tmp_path / "sweep.gif").exists() and not list(tmp_path.glob(".*.tmp"))
 
 
