@@ -686,3 +686,11 @@ def test_train_momentum_goes_to_the_optimizer(runner):
     assert json.loads(result.stdout)["params"]["optimizer_options"] == {"momentum": 0.7}
     result = run(runner, "train", "--momentum", "0.7", "--epochs", "2")
     assert result.exit_code == 2 and "--momentum: takes --optimizer momentum or adaptive" in result.stderr
+
+
+def test_a_picture_is_written_in_the_format_its_suffix_names(runner, tmp_path):
+    result = run(runner, "train", "--epochs", "5", "--plot", str(tmp_path / "loss.gif"))
+    assert result.exit_code == 2 and "name the picture .png, .svg or .pdf" in result.stderr
+    assert not (tmp_path / "loss.gif").exists()
+    result = run(runner, "train", "--dataset", "font", "--epochs", "5", "--plot", str(tmp_path / "loss.svg"))
+    assert result.exit_code == 0 and (tmp_path / "loss.svg").read_text().lstrip().startswith("<?xml")
