@@ -43,8 +43,8 @@ from genval.rules import default_checks, load_rules
 from genval.validity import CheckSet
 from genval.walks import LatentSpace, points_along, sample_latent
 
-__all__ = ["STRATEGIES", "AuditReport", "ModelComparison", "audit", "audit_points", "compare", "compare_models",
-           "load_checks", "sharing_pairs"]
+__all__ = ["STRATEGIES", "AuditReport", "ModelComparison", "SampleVerdicts", "audit", "audit_points", "compare",
+           "compare_models", "judge", "load_checks", "sharing_pairs"]
 
 STRATEGIES = ("random", "prior", "lines", "som-path", "grid", "vae-prior")
 
@@ -130,6 +130,105 @@ def audit_points(space: LatentSpace, strategy: str, n: int, random_state=None) -
             path = space.som.grid_path(int(winners[i]), int(winners[j]))
             chunks.append(points_along(np.vstack([za, W[path], zb]), per_pair)[1])
     return np.vstack(chunks)
+
+
+@dataclass(frozen=True, eq=False)
+class SampleVerdicts:
+    """The verdict on each of a few decoded samples: valid or not, why, and new or a copy.
+
+    Attributes
+    ----------
+    valid : ndarray of bool (n,)
+        Every check passes.
+    failed : tuple of tuple of str
+        Per sample, the names of the checks it fails.
+    reasons : tuple of tuple of str
+        Per sample, one sentence per failed check.
+    copy_of : ndarray of int (n,)
+        The training item (index) a sample's bitmap equals, or -1 for a new bitmap.
+    item_names : tuple of str
+        The training items' names, to name the copies.
+    """
+
+    valid: np.ndarray
+    failed: tuple[tuple[str, ...], ...]
+    reasons: tuple[tuple[str, ...], ...]
+    copy_of: np.ndarray
+    item_names: tuple[str, ...]
+
+    @property
+    def novel(self) -> np.ndarray:
+        """Per sample: its bitmap equals no training item."""
+        return self.copy_of < 0
+
+    def __len__(self) -> int:
+        return len(self.valid)
+
+    def record(self, i: int) -> dict:
+        """Sample ``i`` as JSON: ``valid``, ``failed``, ``reasons``, ``novel`` and ``copy_of`` (a name or null)."""
+        k = int(self.copy_of[i])
+        return {"valid": bool(self.valid[i]), "failed": list(self.failed[i]), "reasons": list(self.reasons[i]),
+                "novel": k < 0, "copy_of": None if k < 0 else self.item_names[k]}
+
+    def label(self, i: int) -> str:
+        """A short verdict for a table or a picture: ``valid, new``, ``invalid (eyes), copy of :)``."""
+        verdict = "valid" if self.valid[i] else f"invalid ({', '.join(self.failed[i])})"
+        k = int(self.copy_of[i])
+        return f"{verdict}, {'new' if k < 0 else 'copy of ' + self.item_names[k]}"
+
+
+def judge(pixels: np.ndarray, training: BitmapSet, checks: CheckSet | None = None) -> SampleVerdicts:
+    """Judge decoded samples: every check with its reasons, and whether each equals a training item.
+
+    Parameters
+    ----------
+    pixels : array (n, n_pixels)
+        Decoded pixel probabilities (thresholded at 0.5) or bitmaps.
+    training : BitmapSet
+        The set the model learned: copies are identical to one of its items
+        (thresholded at 0.5).
+    checks : CheckSet, optional
+        Default :func:`genval.rules.default_checks` of the set.
+
+    Returns
+    -------
+    SampleVerdicts
+
+    Raises
+    ------
+    ShapeMismatchError
+        When the samples, the set or the checks disagree on the number of pixels.
+
+    Examples
+    --------
+    >>> from genval import load_dataset
+    >>> emojis = load_dataset("emojis")
+    >>> found = judge(emojis.X[:2], emojis)
+    >>> found.label(0), found.record(1)["copy_of"] == emojis.names[1]
+    ('valid, copy of :)', True)
+    """
+    checks = checks if checks is not None else default_checks(training)
+    B = np.asarray(pixels) > 0.5
+    p = training.n_features
+    if B.ndim != 2 or B.shape[1] != p or int(np.prod(checks.shape)) != p:
+        raise ShapeMismatchError(f"cannot judge samples of shape {B.shape} against {training.title}'s {p}-pixel "
+                                 f"items with checks for {checks.shape[0]}x{checks.shape[1]} bitmaps")
+    packed = np.packbits(B, axis=1)
+    first, inverse = dedupe_rows(packed)
+    distinct = B[first]
+    passes = checks.passes(distinct)
+    failed, reasons = [], []
+    for row, ok in zip(distinct, passes):
+        failed.append(tuple(name for name, good in zip(checks.names, ok) if not good))
+        reasons.append(() if ok.all() else checks.verdict(row).reasons)
+    train_packed = np.packbits(training.binary(), axis=1)
+    _, both = dedupe_rows(np.concatenate([packed[first], train_packed]))
+    owner = np.full(both.max() + 1, -1, dtype=np.int64)
+    owner[both[len(first):][::-1]] = np.arange(len(train_packed))[::-1]  # the first item of identical ones
+    copy_of = owner[both[:len(first)]]
+    return SampleVerdicts(valid=passes.all(axis=1)[inverse], failed=tuple(failed[k] for k in inverse),
+                          reasons=tuple(reasons[k] for k in inverse), copy_of=copy_of[inverse],
+                          item_names=tuple(training.names))
 
 
 def _ratio(numerator: int, denominator: int, definition: str) -> dict:
