@@ -32,6 +32,7 @@ COMMANDS = {
                                       "noisy items."),
     "sweep": ("sweep", "sweep", "Train a grid of settings and tabulate the results, mean ± spread over seeds."),
     "show": ("datasets", "show", "Print the items of a bitmap set as rows of '#' and '.'."),
+    "cache": ("cache", "cache", "List, clear or locate the models genval trained and cached."),
 }
 
 
