@@ -1,14 +1,25 @@
-"""The default model of a bitmap set, trained on first use and cached.
+"""Models trained on first use and cached: the default model of a set, the standard denoiser.
 
 ``genval som`` and friends work with nothing but a dataset: the first time a
 set is used, genval trains ``Autoencoder(**DEFAULT_MODEL)`` on it (fixed seed)
-and saves it in the cache folder; later runs load it. The cache entry's name
-holds a hash of the set's pixels and names, the training settings and the model
-format, so a changed set or a new genval never picks up a stale model, and an
-entry that cannot be read or does not match is trained again, not trusted.
+and saves it in the cache folder; later runs load it. ``genval denoise`` does
+the same with its denoiser. :func:`cached_model` is the one mechanism behind
+both.
+
+An entry's name holds its kind, the set's title and a hash of the set's names
+and pixels, the settings, the kind, the model format and the training
+revision, so a changed set, other settings or a new genval never pick up a
+stale model. An entry is checked, not trusted: one that cannot be read, was
+written for another set, settings or kind, holds NaN weights, or whose
+weights no longer match the checksum saved with them is trained again, with a
+one-line warning (``logging``, logger ``genval.cache``). A cache folder that
+cannot be written costs a warning, not the command: the model is trained and
+used without being cached.
 
 The folder is ``$GENVAL_CACHE`` if set, else ``$XDG_CACHE_HOME/genval``, else
-``~/.cache/genval``.
+``~/.cache/genval``. genval only ever lists or removes files named as it names
+its entries (:func:`cache_entries`, :func:`clear_cache`); anything else in the
+folder is left alone.
 """
 
 from __future__ import annotations
@@ -18,37 +29,102 @@ import json
 import logging
 import os
 import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 from genval.autoencoder import MODEL_VERSION, Autoencoder, VariationalAutoencoder, load_model
 from genval.bitmaps import BitmapSet
-from genval.errors import ModelFileError, ParameterError
+from genval.errors import GenvalError, ModelFileError, ParameterError
 from genval.training import TRAINING_REVISION
 
-__all__ = ["DEFAULT_MODEL", "cache_dir", "default_model", "default_model_path"]
+__all__ = ["DEFAULT_MODEL", "KINDS", "CacheEntry", "cache_dir", "cache_entries", "cache_key", "cached_model",
+           "clear_cache", "default_model", "default_model_path", "entry_path"]
 
 log = logging.getLogger(__name__)
 
 # The settings of every cached default model: genval's defaults, seed 0.
 DEFAULT_MODEL = {"random_state": 0}
-KINDS = ("autoencoder", "vae")
+# Kind of cached model: the prefix of its file names. "model" for the default
+# autoencoder keeps the names caches already hold.
+KINDS = {"autoencoder": "model", "vae": "vae", "denoiser": "denoiser"}
+_PREFIX_KIND = {prefix: kind for kind, prefix in KINDS.items()}
+_ENTRY = re.compile(r"(model|vae|denoiser)-(.+)-([0-9a-f]{16})\.npz")
+# atomic_write's temporary files beside an entry; a killed run can leave one.
+_TEMPORARY = re.compile(r"\.(model|vae|denoiser)-.+-[0-9a-f]{16}\.npz\..+\.tmp")
 
 
 def cache_dir() -> Path:
-    """The cache folder (not created here)."""
+    """The cache folder (not created here).
+
+    >>> import os
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, GENVAL_CACHE="~/models"):
+    ...     cache_dir() == Path.home() / "models"
+    True
+    """
     if os.environ.get("GENVAL_CACHE"):
         return Path(os.environ["GENVAL_CACHE"]).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "genval"
 
 
-def _key(bitmaps: BitmapSet, kind: str = "autoencoder") -> str:
+def _slug(title: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", Path(title or "set").name).strip("-") or "set"
+
+
+def _check_kind(kind: str, kinds=KINDS) -> None:
+    if kind not in kinds:
+        raise ParameterError(f"unknown model kind {kind!r}; choose one of {', '.join(kinds)}")
+
+
+def cache_key(bitmaps: BitmapSet, kind: str, settings: dict) -> str:
+    """The hash that names a cache entry: 16 hex digits.
+
+    It covers the set's names, shape and pixels, ``settings`` (JSON), the
+    kind, the model file format and the training revision.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown ``kind`` or settings that are not JSON (a numpy
+        Generator as ``random_state``, say: it cannot name an entry).
+
+    Examples
+    --------
+    >>> from genval import load_dataset
+    >>> emojis = load_dataset("emojis")
+    >>> len(cache_key(emojis, "denoiser", {"epochs": 100}))
+    16
+    >>> cache_key(emojis, "denoiser", {"epochs": 100}) == cache_key(emojis, "denoiser", {"epochs": 200})
+    False
+    """
+    _check_kind(kind)
+    try:
+        settings = json.loads(json.dumps(dict(sorted(settings.items())), allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(f"cache settings must be plain JSON values (ints, floats, strings, lists), "
+                             f"got {settings!r} ({exc})") from None
     h = hashlib.sha256()
-    h.update(json.dumps({"names": bitmaps.names, "shape": bitmaps.shape, "model": DEFAULT_MODEL,
+    # The field order is the one the first caches were named with: keep it, or every entry retrains.
+    h.update(json.dumps({"names": bitmaps.names, "shape": bitmaps.shape, "model": settings,
                          "kind": kind, "format": MODEL_VERSION, "training": TRAINING_REVISION}).encode())
     h.update(bitmaps.X.tobytes())
     return h.hexdigest()[:16]
+
+
+def entry_path(bitmaps: BitmapSet, kind: str, settings: dict) -> Path:
+    """Where :func:`cached_model` keeps the model of ``kind`` and ``settings`` trained on ``bitmaps``.
+
+    >>> from genval import load_dataset
+    >>> entry_path(load_dataset("font"), "denoiser", {"epochs": 100}).name  # doctest: +ELLIPSIS
+    'denoiser-font-....npz'
+    """
+    return cache_dir() / f"{KINDS[kind] if kind in KINDS else kind}-{_slug(bitmaps.title)}-" \
+                         f"{cache_key(bitmaps, kind, settings)}.npz"
 
 
 def default_model_path(bitmaps: BitmapSet, kind: str = "autoencoder") -> Path:
@@ -61,15 +137,160 @@ def default_model_path(bitmaps: BitmapSet, kind: str = "autoencoder") -> Path:
     >>> default_model_path(load_dataset("emojis"), "vae").name  # doctest: +ELLIPSIS
     'vae-emojis-....npz'
     """
-    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(bitmaps.title or "set").name).strip("-") or "set"
-    prefix = "model" if kind == "autoencoder" else kind
-    return cache_dir() / f"{prefix}-{slug}-{_key(bitmaps, kind)}.npz"
+    return entry_path(bitmaps, kind, DEFAULT_MODEL)
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
+def _checksum(model: Autoencoder) -> str:
+    return hashlib.sha256(np.ascontiguousarray(model.params_, dtype=np.float64).tobytes()).hexdigest()
+
+
+def _plain(params: dict) -> dict:
+    """Estimator parameters as JSON sees them (tuples are lists), to compare a loaded model with a new one."""
+    return json.loads(json.dumps(params, default=str))
+
+
+def _read_entry(path: Path, key: str, kind: str, fresh: Autoencoder,
+                bitmaps: BitmapSet) -> tuple[Autoencoder | None, str | None]:
+    """The entry's model if every check passes, else None and what was wrong (None too: no entry)."""
+    try:
+        if path.is_dir():
+            return None, f"{path} is a folder, not a model file"
+        if not path.exists():
+            return None, None
+    except OSError as exc:
+        return None, f"{path} cannot be read ({exc.strerror or exc})"
+    try:
+        model = load_model(path)
+    except ModelFileError as exc:
+        return None, str(exc)
+    meta = model.metadata_
+    if meta.get("cache_key") != key or model.n_features_in_ != bitmaps.n_features:
+        return None, f"{path} holds a model of another set or other settings"
+    if (type(model) is not type(fresh) or meta.get("kind") != kind
+            or _plain(model.get_params()) != _plain(fresh.get_params())):
+        return None, f"{path} holds {_a(meta.get('kind') or type(model).__name__)}, not {_a(kind)}"
+    if not np.all(np.isfinite(model.params_)):
+        return None, f"{path} holds NaN or infinite weights"
+    if "params_sha256" not in meta:
+        return None, f"{path} has no checksum (written by an older genval)"
+    if meta["params_sha256"] != _checksum(model):
+        return None, f"{path}: its weights changed after it was saved (checksum mismatch)"
+    return model, None
+
+
+def _unwritable(folder: Path) -> str | None:
+    """Why ``folder`` could not take a new file, or None. Creates nothing: it runs before training."""
+    try:
+        existing = folder
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if not existing.is_dir():
+            return f"{existing} is a file, not a folder"
+        if not os.access(existing, os.W_OK | os.X_OK):
+            return f"{existing} is not writable"
+    except OSError as exc:
+        return f"{folder}: {exc.strerror or exc}"
+    return None
+
+
+def cached_model(bitmaps: BitmapSet, kind: str, settings: dict, make: Callable[[], Autoencoder],
+                 progress: Callable[[int, float], None] | None = None,
+                 on_train: Callable[[Path, Autoencoder], None] | None = None) -> tuple[Autoencoder, bool]:
+    """The cached model ``make()`` trained on ``bitmaps``, training and caching it if needed.
+
+    The entry (:func:`entry_path`) is used only if it reads as a genval
+    model, was saved for this set, ``kind`` and ``settings``, holds finite
+    weights, and its weights match the checksum saved with them. Otherwise
+    the model is trained again (the same seed: the same model) with a
+    one-line warning saying why. When the cache folder cannot be written, or
+    a folder stands at the entry's path, the model is trained and returned
+    without being cached, after a one-line warning.
+
+    Parameters
+    ----------
+    bitmaps : BitmapSet
+        The training set.
+    kind : {"autoencoder", "vae", "denoiser"}
+        What the entry holds; part of its name and key.
+    settings : dict
+        JSON values that determine the model (with its seed); part of the key.
+        ``make`` must build the same model for the same settings.
+    make : callable
+        ``make()`` returns the unfitted model; its parameters are also
+        compared with the loaded entry's.
+    progress : callable, optional
+        Passed to ``fit`` when training: ``progress(epochs_done, loss)``.
+    on_train : callable, optional
+        Called as ``on_train(path, model)`` just before training starts, with
+        the entry's path and the unfitted model (``model.epochs`` sizes a
+        progress bar). Not called when the cache holds the model.
+
+    Returns
+    -------
+    model : Autoencoder
+    cached : bool
+        True when it came from the cache.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown ``kind`` or settings that are not JSON.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from unittest import mock
+    >>> from genval import Autoencoder, load_dataset
+    >>> emojis, settings = load_dataset("emojis"), {"epochs": 5, "random_state": 1}
+    >>> make = lambda: Autoencoder(epochs=5, random_state=1)
+    >>> with mock.patch.dict(os.environ, GENVAL_CACHE=tempfile.mkdtemp()):  # a fresh cache folder
+    ...     first = cached_model(emojis, "autoencoder", settings, make)[1]
+    ...     second = cached_model(emojis, "autoencoder", settings, make)[1]
+    ...     kinds = [entry.kind for entry in cache_entries()]
+    ...     removed = len(clear_cache())
+    >>> first, second, kinds, removed
+    (False, True, ['autoencoder'], 1)
+    """
+    _check_kind(kind)
+    key = cache_key(bitmaps, kind, settings)
+    path = entry_path(bitmaps, kind, settings)
+    model = make()
+    found, problem = _read_entry(path, key, kind, model, bitmaps)
+    if found is not None:
+        return found, True
+    unwritable = _unwritable(path.parent)
+    folder_in_the_way = problem is not None and path.is_dir()
+    if unwritable:
+        log.warning("cannot write the genval cache (%s); training the %s without caching it", unwritable, kind)
+    elif folder_in_the_way:
+        log.warning("%s; training the %s without caching it (remove the folder to cache it)", problem, kind)
+    elif problem:
+        log.warning("%s; training it again", problem)
+    if on_train is not None:
+        on_train(path, model)
+    model.fit(bitmaps.X, progress=progress)
+    if unwritable or folder_in_the_way:
+        return model, False
+    metadata = {"dataset": bitmaps.title, "shape": list(bitmaps.shape), "names": list(bitmaps.names),
+                "kind": kind, "cache_key": key, "params_sha256": _checksum(model)}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        model.save(path, metadata=metadata)
+    except (OSError, GenvalError) as exc:  # the folder changed under us: the model is still good
+        log.warning("cannot write the genval cache entry %s (%s); going on without caching", path,
+                    getattr(exc, "strerror", None) or exc)
+        model.metadata_ = metadata
+    return model, False
 
 
 def default_model(bitmaps: BitmapSet, progress: Callable[[int, float], None] | None = None,
                   on_train: Callable[[Path, Autoencoder], None] | None = None,
                   kind: str = "autoencoder") -> tuple[Autoencoder, bool]:
-    """The cached default model of a set, training and caching it if needed.
+    """The cached default model of a set, training and caching it if needed (see :func:`cached_model`).
 
     Parameters
     ----------
@@ -94,25 +315,99 @@ def default_model(bitmaps: BitmapSet, progress: Callable[[int, float], None] | N
     ParameterError
         For an unknown ``kind``.
     """
-    if kind not in KINDS:
-        raise ParameterError(f"unknown model kind {kind!r}; choose one of {', '.join(KINDS)}")
-    path = default_model_path(bitmaps, kind)
-    key = _key(bitmaps, kind)
+    _check_kind(kind, ("autoencoder", "vae"))
     klass = Autoencoder if kind == "autoencoder" else VariationalAutoencoder
-    if path.exists():
-        try:
-            model = load_model(path)
-            if (model.metadata_.get("cache_key") == key and type(model) is klass
-                    and model.n_features_in_ == bitmaps.n_features):
-                return model, True
-            log.warning("cached model %s does not match its set; training it again", path)
-        except ModelFileError as exc:
-            log.warning("cached model unreadable (%s); training it again", exc)
-    model = klass(**DEFAULT_MODEL)
-    if on_train is not None:
-        on_train(path, model)
-    model.fit(bitmaps.X, progress=progress)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    model.save(path, metadata={"dataset": bitmaps.title, "shape": list(bitmaps.shape),
-                               "names": list(bitmaps.names), "cache_key": key})
-    return model, False
+    return cached_model(bitmaps, kind, DEFAULT_MODEL, lambda: klass(**DEFAULT_MODEL), progress, on_train)
+
+
+# --------------------------------------------------------------------------- listing and clearing
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """One file of the cache, as its name describes it (the file is not opened).
+
+    Attributes
+    ----------
+    path : Path
+    kind : str
+        "autoencoder", "vae" or "denoiser".
+    dataset : str
+        The set's title as it appears in the name (``font``, ``mnist-npz``).
+    size : int
+        Bytes.
+    modified : float
+        Seconds since the epoch (the file's modification time).
+    """
+
+    path: Path
+    kind: str
+    dataset: str
+    size: int
+    modified: float
+
+    def to_dict(self) -> dict:
+        """JSON-ready: ``file``, ``kind``, ``dataset``, ``bytes`` and ``modified`` (ISO 8601, UTC)."""
+        return {"file": str(self.path), "kind": self.kind, "dataset": self.dataset, "bytes": self.size,
+                "modified": datetime.fromtimestamp(self.modified, timezone.utc).isoformat(timespec="seconds")}
+
+
+def _genval_files(folder: Path, pattern: re.Pattern) -> list[Path]:
+    """Regular files of ``folder`` (not links, not folders) whose names match ``pattern``, sorted."""
+    try:
+        children = sorted(folder.iterdir())
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return [p for p in children if pattern.fullmatch(p.name) and p.is_file() and not p.is_symlink()]
+
+
+def cache_entries(dataset: str | None = None) -> list[CacheEntry]:
+    """The cached models in :func:`cache_dir`, sorted by file name; those of ``dataset`` only if given.
+
+    Only files named as genval names its entries count (``model-font-<hash>.npz``,
+    ``vae-...``, ``denoiser-...``); nothing is opened.
+
+    Parameters
+    ----------
+    dataset : str, optional
+        A set's title (``font``) or the path it was loaded from; compared as
+        it appears in entry names.
+
+    Examples
+    --------
+    >>> [entry.kind for entry in cache_entries("no-such-set")]
+    []
+    """
+    wanted = None if dataset is None else _slug(dataset)
+    entries = []
+    for path in _genval_files(cache_dir(), _ENTRY):
+        prefix, slug, _ = _ENTRY.fullmatch(path.name).groups()
+        if wanted is not None and slug != wanted:
+            continue
+        stat = path.stat()
+        entries.append(CacheEntry(path, _PREFIX_KIND[prefix], slug, stat.st_size, stat.st_mtime))
+    return entries
+
+
+def clear_cache(dataset: str | None = None) -> list[Path]:
+    """Remove the cached models (of ``dataset`` only, if given); returns the files removed.
+
+    Only files genval named (:func:`cache_entries`, and the temporary files
+    an interrupted save left beside them) are removed: whatever else a
+    user-chosen ``GENVAL_CACHE`` folder holds stays.
+
+    Examples
+    --------
+    >>> clear_cache("no-such-set")
+    []
+    """
+    removed = [entry.path for entry in cache_entries(dataset)]
+    if dataset is None:
+        removed += _genval_files(cache_dir(), _TEMPORARY)
+    else:
+        wanted = _slug(dataset)
+        removed += [p for p in _genval_files(cache_dir(), _TEMPORARY)
+                    if re.fullmatch(rf"\.(model|vae|denoiser)-{re.escape(wanted)}-[0-9a-f]{{16}}\.npz\..+\.tmp",
+                                    p.name)]
+    for path in removed:
+        path.unlink()
+    return removed

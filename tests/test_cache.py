@@ -1,11 +1,19 @@
+import json
 import logging
+import os
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
 from genval import Autoencoder, BitmapSet, ShapeMismatchError, UnknownItemError, build_space, load_dataset
-from genval.cache import DEFAULT_MODEL, cache_dir, default_model, default_model_path
+from genval.cache import (
+    DEFAULT_MODEL, cache_dir, cache_entries, cache_key, cached_model, clear_cache, default_model, default_model_path,
+    entry_path,
+)
+from genval.cli.main import cli
 from genval.errors import ParameterError
 
 
@@ -129,3 +137,330 @@ def test_default_vae_is_trained_once_then_reused(tmp_path, monkeypatch):
     second, cached = default_model(font, kind="vae")
     assert cached and type(second) is VariationalAutoencoder
     np.testing.assert_array_equal(first.params_, second.params_)
+
+
+# Every way an entry can fail its checks: rebuilt, with one warning, and trusted again next time.
+
+SMALL = {"epochs": 30, "random_state": 2}
+
+
+def small():
+    return Autoencoder(**SMALL)
+
+
+def rewrite(path: Path, **changes) -> None:
+    """Write the model file again with some of its arrays replaced (``config`` as a dict is JSON-encoded)."""
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {key: data[key] for key in data.files}
+    for key, value in changes.items():
+        arrays[key] = np.array(json.dumps(value)) if key == "config" else value
+    with open(path, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+def config_of(path: Path) -> dict:
+    with np.load(path, allow_pickle=False) as data:
+        return json.loads(str(data["config"]))
+
+
+def one_warning(caplog) -> str:
+    records = [r for r in caplog.records if r.name == "genval.cache"]
+    assert [r.levelno for r in records] == [logging.WARNING], [r.getMessage() for r in records]
+    message = records[0].getMessage()
+    assert "\n" not in message
+    return message
+
+
+def with_params(path: Path, change) -> dict:
+    with np.load(path, allow_pickle=False) as data:
+        params = data["params"].copy()
+    change(params)
+    return {"params": params}
+
+
+def bad_config(path):
+    config = config_of(path)
+    config["params"]["hidden"] = "wide"
+    rewrite(path, config=config)
+
+
+def nan_weights_with_their_checksum(path):
+    """NaN saved as the weights, with a checksum that matches them: only the finiteness check can tell."""
+    import hashlib
+
+    arrays = with_params(path, lambda p: p.__setitem__(0, np.nan))
+    config = config_of(path)
+    config["metadata"]["params_sha256"] = hashlib.sha256(arrays["params"].astype(np.float64).tobytes()).hexdigest()
+    rewrite(path, config=config, **arrays)
+
+
+def no_checksum(path):
+    config = config_of(path)
+    del config["metadata"]["params_sha256"]
+    rewrite(path, config=config)
+
+
+DAMAGES = {
+    # load_model's own words for the files it refuses; the cache adds what it does about them.
+    "a valid zip with a bad config": (bad_config, ""),
+    "NaN weights": (nan_weights_with_their_checksum, "NaN"),
+    "weights changed after saving": (
+        lambda path: rewrite(path, **with_params(path, lambda p: p.__setitem__(0, p[0] + 1e-3))),
+        "its weights changed after it was saved (checksum mismatch)"),
+    "an entry of an older genval, without a checksum": (no_checksum, "has no checksum (written by an older genval)"),
+    "truncated": (lambda path: path.write_bytes(path.read_bytes()[:300]), ""),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_an_entry_that_fails_a_check_is_rebuilt_with_one_warning(damage, tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("GENVAL_CACHE", str(tmp_path))
+    emojis = load_dataset("emojis")
+    first, cached = cached_model(emojis, "autoencoder", SMALL, small)
+    path = entry_path(emojis, "autoencoder", SMALL)
+    assert not cached and path.is_file()
+    original = saved_arrays(path)
+    apply, reason = DAMAGES[damage]
+    apply(path)
+    trained = []
+    with caplog.at_level(logging.WARNING, logger="genval.cache"):
+        rebuilt, cached = cached_model(emojis, "autoencoder", SMALL, small,
+                                       on_train=lambda p, model: trained.append(p))
+    assert not cached and trained == [path]
+    message = one_warning(caplog)
+    assert reason in message and message.endswith("; training it again") and str(path) in message
+    assert saved_arrays(path) == original  # the same training: the same file, array for array
+    np.testing.assert_array_equal(rebuilt.params_, first.params_)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="genval.cache"):
+        assert cached_model(emojis, "autoencoder", SMALL, small)[1]  # and trusted next time
+    assert caplog.records == []
+
+
+def test_an_entry_of_another_kind_is_rebuilt(tmp_path, monkeypatch, caplog):
+    from genval import VariationalAutoencoder
+
+    monkeypatch.setenv("GENVAL_CACHE", str(tmp_path))
+    emojis = load_dataset("emojis")
+    cached_model(emojis, "autoencoder", SMALL, small)
+    path = entry_path(emojis, "autoencoder", SMALL)
+    original = saved_arrays(path)
+    # A VAE of the same set and settings, saved under the autoencoder's name with the autoencoder's key.
+    vae, _ = cached_model(emojis, "vae", SMALL, lambda: VariationalAutoencoder(**SMALL))
+    vae.save(path, metadata={**vae.metadata_, "cache_key": config_of(path)["metadata"]["cache_key"]})
+    with caplog.at_level(logging.WARNING, logger="genval.cache"):
+        model, cached = cached_model(emojis, "autoencoder", SMALL, small)
+    assert not cached and type(model) is Autoencoder
+    assert one_warning(caplog) == f"{path} holds a vae, not an autoencoder; training it again"
+    assert saved_arrays(path) == original
+
+
+def test_a_folder_at_the_entry_path_trains_without_caching(tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("GENVAL_CACHE", str(tmp_path))
+    emojis = load_dataset("emojis")
+    path = entry_path(emojis, "autoencoder", SMALL)
+    (path / "inside").mkdir(parents=True)
+    for _ in range(2):  # never cached, never removed: it is not genval's to remove
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="genval.cache"):
+            model, cached = cached_model(emojis, "autoencoder", SMALL, small)
+        assert not cached and model.n_epochs_ == 30
+        assert one_warning(caplog) == (f"{path} is a folder, not a model file; training the autoencoder without "
+                                       "caching it (remove the folder to cache it)")
+        assert (path / "inside").is_dir() and sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
+def test_a_cache_folder_that_is_a_file_warns_and_goes_on(tmp_path, monkeypatch, caplog):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("mine")
+    monkeypatch.setenv("GENVAL_CACHE", str(blocker))
+    with caplog.at_level(logging.WARNING, logger="genval.cache"):
+        model, cached = cached_model(load_dataset("emojis"), "autoencoder", SMALL, small)
+    assert not cached and model.n_epochs_ == 30
+    assert one_warning(caplog) == (f"cannot write the genval cache ({blocker} is a file, not a folder); "
+                                   "training the autoencoder without caching it")
+    assert blocker.read_text() == "mine"
+    monkeypatch.setenv("GENVAL_CACHE", str(blocker / "deeper" / "still"))  # a file higher up
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="genval.cache"):
+        assert not cached_model(load_dataset("emojis"), "autoencoder", SMALL, small)[1]
+    assert f"({blocker} is a file, not a folder)" in one_warning(caplog)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_cache_folder_warns_and_goes_on(tmp_path, monkeypatch, caplog):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    monkeypatch.setenv("GENVAL_CACHE", str(folder))
+    try:
+        with caplog.at_level(logging.WARNING, logger="genval.cache"):
+            assert not cached_model(load_dataset("emojis"), "autoencoder", SMALL, small)[1]
+        assert one_warning(caplog) == (f"cannot write the genval cache ({folder} is not writable); "
+                                       "training the autoencoder without caching it")
+        assert list(folder.iterdir()) == []
+    finally:
+        folder.chmod(0o755)
+
+
+def test_a_save_that_fails_after_training_warns_and_goes_on(tmp_path, monkeypatch, caplog):
+    # What a read-only folder does when the check before training could not see it (root, a full disk).
+    monkeypatch.setenv("GENVAL_CACHE", str(tmp_path))
+
+    def refuse(self, path, metadata=None):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(Autoencoder, "save", refuse)
+    emojis = load_dataset("emojis")
+    with caplog.at_level(logging.WARNING, logger="genval.cache"):
+        model, cached = cached_model(emojis, "autoencoder", SMALL, small)
+    path = entry_path(emojis, "autoencoder", SMALL)
+    assert not cached and model.n_epochs_ == 30 and model.metadata_["kind"] == "autoencoder"
+    assert one_warning(caplog) == (f"cannot write the genval cache entry {path} (Permission denied); "
+                                   "going on without caching")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_entry_records_what_it_holds(tmp_path, monkeypatch):
+    import hashlib
+
+    monkeypatch.setenv("GENVAL_CACHE", str(tmp_path))
+    emojis = load_dataset("emojis")
+    model, _ = cached_model(emojis, "autoencoder", SMALL, small)
+    metadata = config_of(entry_path(emojis, "autoencoder", SMALL))["metadata"]
+    assert metadata == {"dataset": "emojis", "shape": [7, 5], "names": list(emojis.names), "kind": "autoencoder",
+                        "cache_key": cache_key(emojis, "autoencoder", SMALL),
+                        "params_sha256": hashlib.sha256(model.params_.astype(np.float64).tobytes()).hexdigest()}
+
+
+def test_settings_and_kind_name_the_entry():
+    emojis = load_dataset("emojis")
+    names = {entry_path(emojis, "autoencoder", SMALL).name, entry_path(emojis, "autoencoder", {**SMALL, "epochs": 31}),
+             entry_path(emojis, "denoiser", SMALL).name}
+    assert len(names) == 3
+    # The order settings are given in does not matter; values that are not JSON cannot name an entry.
+    assert cache_key(emojis, "vae", {"a": 1, "b": 2}) == cache_key(emojis, "vae", {"b": 2, "a": 1})
+    with pytest.raises(ParameterError, match="^cache settings must be plain JSON values"):
+        cache_key(emojis, "vae", {"random_state": np.random.default_rng(0)})
+    with pytest.raises(ParameterError, match="^unknown model kind 'gan'; choose one of autoencoder, vae, denoiser$"):
+        entry_path(emojis, "gan", SMALL)
+
+
+# Listing and clearing: genval's own files only.
+
+def fill_cache(folder: Path) -> dict[str, Path]:
+    """Entries of two sets and kinds, a leftover temporary file, and things genval did not write."""
+    folder.mkdir(exist_ok=True)
+    files = {
+        "font model": folder / "model-font-0123456789abcdef.npz",
+        "font denoiser": folder / "denoiser-font-fedcba9876543210.npz",
+        "emoji vae": folder / "vae-emojis-00000000000000aa.npz",
+        "temporary": folder / ".model-font-0123456789abcdef.npz.k2j3h4.tmp",
+    }
+    for i, path in enumerate(files.values()):
+        path.write_bytes(b"x" * (1000 * (i + 1)))
+        os.utime(path, (1_700_000_000 + 60 * i, 1_700_000_000 + 60 * i))
+    foreign = {
+        "notes": folder / "notes.txt",
+        "no hash": folder / "model-font.npz",
+        "upper-case hash": folder / "model-font-0123456789ABCDEF.npz",
+        "another suffix": folder / "model-font-0123456789abcdef.npz.bak",
+    }
+    for path in foreign.values():
+        path.write_text("mine")
+    (folder / "model-emojis-1111111111111111.npz").mkdir()  # a folder named like an entry
+    (folder / "model-emojis-2222222222222222.npz").symlink_to(foreign["notes"])  # a link named like one
+    return {**files, **foreign}
+
+
+def test_cache_entries_lists_genval_files_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENVAL_CACHE", str(tmp_path))
+    files = fill_cache(tmp_path)
+    listed = [(e.path.name, e.kind, e.dataset, e.size, e.modified) for e in cache_entries()]
+    assert listed == [
+        ("denoiser-font-fedcba9876543210.npz", "denoiser", "font", 2000, 1_700_000_060),
+        ("model-font-0123456789abcdef.npz", "autoencoder", "font", 1000, 1_700_000_000),
+        ("vae-emojis-00000000000000aa.npz", "vae", "emojis", 3000, 1_700_000_120),
+    ]
+    assert [e.path.name for e in cache_entries("emojis")] == ["vae-emojis-00000000000000aa.npz"]
+    assert cache_entries()[0].to_dict() == {"file": str(files["font denoiser"]), "kind": "denoiser",
+                                            "dataset": "font", "bytes": 2000, "modified": "2023-11-14T22:14:20+00:00"}
+
+
+def test_clear_cache_removes_genval_files_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENVAL_CACHE", str(tmp_path))
+    files = fill_cache(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert clear_cache("emojis") == [files["emoji vae"]]
+    assert clear_cache("font") == [files["font denoiser"], files["font model"], files["temporary"]]
+    assert clear_cache() == []
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == sorted(set(before) - {p.name for k, p in files.items()
+                                         if k in ("emoji vae", "font denoiser", "font model", "temporary")})
+    assert all(path.read_text() == "mine" for key, path in files.items() if key in (
+        "notes", "no hash", "upper-case hash", "another suffix"))
+    assert (tmp_path / "model-emojis-1111111111111111.npz").is_dir()
+    assert (tmp_path / "model-emojis-2222222222222222.npz").is_symlink()
+    monkeypatch.setenv("GENVAL_CACHE", str(tmp_path / "never-made"))
+    assert clear_cache() == [] and cache_entries() == []
+
+
+def test_the_cache_folder_of_a_real_entry_lists_and_clears(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENVAL_CACHE", str(tmp_path))
+    emojis = load_dataset("emojis")
+    cached_model(emojis, "denoiser", SMALL, small)
+    path = entry_path(emojis, "denoiser", SMALL)
+    (entry,) = cache_entries()
+    assert (entry.path, entry.kind, entry.dataset, entry.size) == (path, "denoiser", "emojis", path.stat().st_size)
+    assert clear_cache() == [path] and not path.exists()
+
+
+# genval cache, through the CLI.
+
+@pytest.fixture
+def utc(monkeypatch):
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_cache_list_command(tmp_path, monkeypatch, utc):
+    monkeypatch.setenv("GENVAL_CACHE", str(tmp_path))
+    runner = CliRunner()
+    assert runner.invoke(cli, ["cache", "list"]).stdout == f"no cached models in {tmp_path}\n"
+    fill_cache(tmp_path)
+    result = runner.invoke(cli, ["cache", "list"])
+    assert result.exit_code == 0 and result.stdout == (
+        "file                                kind         set        size  modified\n"
+        "denoiser-font-fedcba9876543210.npz  denoiser     font    2.0 KiB  2023-11-14 22:14\n"
+        "model-font-0123456789abcdef.npz     autoencoder  font     1000 B  2023-11-14 22:13\n"
+        "vae-emojis-00000000000000aa.npz     vae          emojis  2.9 KiB  2023-11-14 22:15\n"
+        f"3 cached models, 5.9 KiB, in {tmp_path}\n")
+    assert runner.invoke(cli, ["cache", "list", "-d", "digits"]).stdout == f"no cached models of digits in {tmp_path}\n"
+    doc = json.loads(runner.invoke(cli, ["cache", "list", "--dataset", "emojis", "--json"]).stdout)
+    assert doc == {"folder": str(tmp_path), "entries": [{
+        "file": str(tmp_path / "vae-emojis-00000000000000aa.npz"), "kind": "vae", "dataset": "emojis",
+        "bytes": 3000, "modified": "2023-11-14T22:15:20+00:00"}]}
+
+
+def test_cache_clear_and_path_commands(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENVAL_CACHE", str(tmp_path))
+    fill_cache(tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["cache", "clear", "--dataset", "font"])
+    assert result.exit_code == 0 and result.stdout == (
+        "removed denoiser-font-fedcba9876543210.npz\n"
+        "removed model-font-0123456789abcdef.npz\n"
+        "removed .model-font-0123456789abcdef.npz.k2j3h4.tmp\n"
+        f"removed 3 files of font from {tmp_path}\n")
+    doc = json.loads(runner.invoke(cli, ["cache", "clear", "--json"]).stdout)
+    assert doc == {"folder": str(tmp_path), "removed": [str(tmp_path / "vae-emojis-00000000000000aa.npz")]}
+    assert runner.invoke(cli, ["cache", "clear"]).stdout == f"nothing to remove: no cached models in {tmp_path}\n"
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+    assert runner.invoke(cli, ["cache", "path"]).stdout == f"{tmp_path}\n"
+    help_text = runner.invoke(cli, ["cache", "--help"]).stdout
+    assert "\n  Examples:\n    genval cache list " in help_text
+    for sub in ("list", "clear", "path"):
+        assert "\n  Examples:\n    genval cache " in runner.invoke(cli, ["cache", sub, "--help"]).stdout, sub
