@@ -168,11 +168,13 @@ def _read_entry(path: Path, key: str, kind: str, fresh: Autoencoder,
     except ModelFileError as exc:
         return None, str(exc)
     meta = model.metadata_
-    if meta.get("cache_key") != key or model.n_features_in_ != bitmaps.n_features:
-        return None, f"{path} holds a model of another set or other settings"
-    if (type(model) is not type(fresh) or meta.get("kind") != kind
+    saved_kind = meta.get("kind")
+    if type(model) is not type(fresh) or (saved_kind is not None and saved_kind != kind):
+        found = saved_kind or ("vae" if isinstance(model, VariationalAutoencoder) else "autoencoder")
+        return None, f"{path} holds {_a(found)}, not {_a(kind)}"
+    if (meta.get("cache_key") != key or model.n_features_in_ != bitmaps.n_features
             or _plain(model.get_params()) != _plain(fresh.get_params())):
-        return None, f"{path} holds {_a(meta.get('kind') or type(model).__name__)}, not {_a(kind)}"
+        return None, f"{path} holds a model of another set or other settings"
     if not np.all(np.isfinite(model.params_)):
         return None, f"{path} holds NaN or infinite weights"
     if "params_sha256" not in meta:

@@ -237,7 +237,7 @@ def test_an_entry_that_fails_a_check_is_rebuilt_with_one_warning(damage, tmp_pat
     assert caplog.records == []
 
 
-def test_an_entry_of_another_kind_is_rebuilt(tmp_path, monkeypatch, caplog):
+def test_an_entry_of_another_kind_set_or_settings_is_rebuilt(tmp_path, monkeypatch, caplog):
     from genval import VariationalAutoencoder
 
     monkeypatch.setenv("GENVAL_CACHE", str(tmp_path))
@@ -245,14 +245,27 @@ def test_an_entry_of_another_kind_is_rebuilt(tmp_path, monkeypatch, caplog):
     cached_model(emojis, "autoencoder", SMALL, small)
     path = entry_path(emojis, "autoencoder", SMALL)
     original = saved_arrays(path)
-    # A VAE of the same set and settings, saved under the autoencoder's name with the autoencoder's key.
     vae, _ = cached_model(emojis, "vae", SMALL, lambda: VariationalAutoencoder(**SMALL))
-    vae.save(path, metadata={**vae.metadata_, "cache_key": config_of(path)["metadata"]["cache_key"]})
-    with caplog.at_level(logging.WARNING, logger="genval.cache"):
-        model, cached = cached_model(emojis, "autoencoder", SMALL, small)
-    assert not cached and type(model) is Autoencoder
-    assert one_warning(caplog) == f"{path} holds a vae, not an autoencoder; training it again"
-    assert saved_arrays(path) == original
+    denoiser, _ = cached_model(emojis, "denoiser", SMALL, small)  # an Autoencoder too, cached as a denoiser
+    other_set, _ = cached_model(load_dataset("font"), "autoencoder", SMALL, small)
+    other_settings, _ = cached_model(emojis, "autoencoder", {**SMALL, "epochs": 31},
+                                     lambda: Autoencoder(**{**SMALL, "epochs": 31}))
+    wrong = {
+        "a VAE": (vae, "holds a vae, not an autoencoder"),
+        "a VAE saved without metadata": (vae, "holds a vae, not an autoencoder"),
+        "a denoiser": (denoiser, "holds a denoiser, not an autoencoder"),
+        "another set's": (other_set, "holds a model of another set or other settings"),
+        "other settings'": (other_settings, "holds a model of another set or other settings"),
+        "a model saved by hand": (small().fit(emojis.X), "holds a model of another set or other settings"),
+    }
+    for case, (model, reason) in wrong.items():
+        model.save(path, metadata={} if "without" in case else model.metadata_)
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="genval.cache"):
+            rebuilt, cached = cached_model(emojis, "autoencoder", SMALL, small)
+        assert not cached and type(rebuilt) is Autoencoder, case
+        assert one_warning(caplog) == f"{path} {reason}; training it again", case
+        assert saved_arrays(path) == original, case
 
 
 def test_a_folder_at_the_entry_path_trains_without_caching(tmp_path, monkeypatch, caplog):
