@@ -1,128 +1,212 @@
-"""``genval audit``: scripted membership audits with honest metrics."""
+"""``genval audit``: scripted membership audits that keep copies apart from new samples."""
 
 from __future__ import annotations
 
 import click
 
 from ._common import (
-    OutputFile, ProgressBar, emit_json, json_option, note, open_space, plot_option, save_plot, space_options,
+    OutputFile, PictureFile, ProgressBar, emit_json, json_option, note, open_space, plot_option, save_plot,
+    space_options,
 )
-from genval.audit import STRATEGIES, audit as run_audit, compare_models, load_checks
+from genval.audit import MAX_SCORED, SCORES, STRATEGIES, audit as run_audit, compare_models, load_checks
 from genval.bitmaps import load_dataset
 
 BELOW_MIN_VALIDITY = 3
+COMPARED = ("copy_rate", "new_validity", "yield", "som_precision", "som_recall", "auroc_som_distance")
 
 
-def _fmt(ratio: dict) -> str:
-    return "n/a" if ratio["value"] is None else f"{ratio['value']:.3f}"
+def _fmt(value, digits: int = 3) -> str:
+    if isinstance(value, dict):
+        value = value["value"]
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def model_doc(space, file: str | None) -> dict:
+    """The model an audit judged, as the JSON vocabulary has it: its file (or "default"), kind and layer sizes."""
+    model = space.model
+    return {"file": file or "default", "kind": "vae" if hasattr(model, "sample_prior") else "autoencoder",
+            "layer_sizes": [int(v) for v in model.layer_sizes_]}
 
 
 def _print_report(doc: dict) -> None:
-    c, r = doc["counts"], doc["ratios"]
-    click.echo(f"audit '{doc['strategy']}' of {doc['dataset']}, checks: {doc['checks']['title']}, "
-               f"map {doc['grid'][0]}x{doc['grid'][1]}, seed {doc['random_state']}")
-    click.echo(f"  total               {c['total']:>9}")
-    click.echo(f"  valid               {c['valid']:>9}   validity   {_fmt(r['validity'])} = valid / total")
-    click.echo(f"  unique valid        {c['unique_valid']:>9}   uniqueness {_fmt(r['uniqueness'])} "
-               "= unique valid / valid")
-    click.echo(f"  novel unique valid  {c['novel_unique_valid']:>9}   novelty    {_fmt(r['novelty'])} "
-               "= novel unique valid / unique valid")
-    click.echo("failures per check (samples):")
-    for name, count in doc["failures"].items():
-        click.echo(f"  {name:<18}  {count:>9}")
-    s = doc["som_agreement"]
+    new, every = doc["new"], doc["all"]
+    c, r = new["counts"], new["ratios"]
+    copies = doc["copies"]
+    click.echo(f"audit '{doc['strategy']}' of {doc['dataset']}: {doc['n']} samples, checks: {doc['checks']['title']}, "
+               f"map {doc['grid'][0]}x{doc['grid'][1]}, seed {doc['seed']}")
+    click.echo(f"  copies          {copies['rate']['numerator']:>8}   copy rate  {_fmt(copies['rate'])} = copies / total "
+               f"({copies['distinct_items']} distinct training items reproduced)")
+    click.echo(f"  new samples     {c['total']:>8}")
+    click.echo(f"  valid new       {c['valid']:>8}   validity   {_fmt(r['validity'])} = valid new / new")
+    click.echo(f"  distinct valid  {c['unique_valid']:>8}   uniqueness {_fmt(r['uniqueness'])} = distinct valid new "
+               "/ valid new; the yield")
+    click.echo("failures per check:       new samples   all samples")
+    for name, count in new["failures"].items():
+        click.echo(f"  {name:<22}  {count:>11}   {every['failures'][name]:>11}")
+    s = new["som_agreement"]
     t = s["table"]
-    click.echo("SOM agreement (is the sample's neuron occupied by a training item?):")
+    click.echo("the Kohonen map on new samples (is the sample's neuron occupied by a training item?):")
     click.echo(f"  {'':<16}{'valid':>10}{'invalid':>10}")
     click.echo(f"  {'occupied neuron':<16}{t['occupied_valid']:>10}{t['occupied_invalid']:>10}")
     click.echo(f"  {'empty neuron':<16}{t['empty_valid']:>10}{t['empty_invalid']:>10}")
-    click.echo(f"  precision {_fmt(s['precision'])} (valid among occupied), "
-               f"recall {_fmt(s['recall'])} (occupied among valid)")
-    click.echo(f"ambiguity {doc['ambiguity']['value']:.4f} (mean |pixel - 0.5|; 0.5 = every pixel crisp)")
+    click.echo(f"  precision {_fmt(s['precision'])} (valid among occupied), recall {_fmt(s['recall'])} "
+               "(occupied among valid)")
+    a, sa = every["ratios"], every["som_agreement"]
+    click.echo(f"all samples, copies included: validity {_fmt(a['validity'])}, uniqueness {_fmt(a['uniqueness'])}, "
+               f"novelty {_fmt(a['novelty'])}; map precision {_fmt(sa['precision'])}, recall {_fmt(sa['recall'])}")
+    scores = doc["scores"]
+    first = next((v for k, v in scores.items() if k != "samples"), None)
+    click.echo(f"scores as predictors of validity on {scores['samples']['new']} new samples "
+               f"(AUROC: 1 perfect, 0.5 chance; {first['n_valid'] if first else 0} valid, "
+               f"{first['n_invalid'] if first else 0} invalid):")
+    for name in SCORES:
+        if name in scores:
+            click.echo(f"  {name:<16} {_fmt(scores[name]['auroc']):>6}   {scores[name]['definition']}")
+    m = doc["membership"]
+    click.echo(f"rule-free membership, k = {m['k']}, N = {m['n_real']} training items, M = {m['n_fake']} samples"
+               + ("" if m["n_fake"] == doc["n"] else f" (a seeded subsample of {MAX_SCORED:,})") + ":")
+    if "pixels" in m:
+        names = ("precision", "recall", "density", "coverage", "authenticity")
+        click.echo(f"  {'':<20}" + "".join(f"{n:>13}" for n in names))
+        for where in ("pixels", "latent"):
+            label = f"{where} ({m[where]['metric']})"
+            click.echo(f"  {label:<20}" + "".join(f"{_fmt(m[where][n]):>13}" for n in names))
+    else:
+        click.echo(f"  {m['note']}")
+    click.echo(f"crispness {_fmt(doc['crispness'])} (share of decoded pixels below 0.1 or above 0.9; 1 = every "
+               "pixel decided)")
 
 
-def _print_comparison(docs: list[dict], skipped: list[str]) -> None:
-    head = (f"{'model':<12}{'strategy':<10}{'total':>8}{'valid':>8}{'validity':>10}{'unique':>8}{'uniqueness':>11}"
-            f"{'novel':>7}{'novelty':>9}{'SOM prec':>10}{'SOM recall':>11}{'ambiguity':>11}")
-    click.echo(head)
-    for d in docs:
-        c, r, s = d["counts"], d["ratios"], d["som_agreement"]
-        click.echo(f"{d['model']:<12}{d['strategy']:<10}{c['total']:>8}{c['valid']:>8}{_fmt(r['validity']):>10}"
-                   f"{c['unique_valid']:>8}{_fmt(r['uniqueness']):>11}{c['novel_unique_valid']:>7}"
-                   f"{_fmt(r['novelty']):>9}{_fmt(s['precision']):>10}{_fmt(s['recall']):>11}"
-                   f"{d['ambiguity']['value']:>11.4f}")
-    if skipped:
-        click.echo(f"skipped (nothing to sample there: no two items share a neuron, or not a VAE): "
-                   f"{', '.join(skipped)}")
+def _cell(figure: dict, digits: int = 3) -> str:
+    text = _fmt(figure["value"], digits) if figure["value"] is not None else "n/a"
+    if figure["interval"] is not None:
+        lo, hi = figure["interval"]
+        text += f" ±{(hi - lo) / 2:.{digits}f}"
+    return text
 
 
-@click.command(epilog=f"Exit codes: 0 done; 1 bad input; 2 bad usage; {BELOW_MIN_VALIDITY} validity below "
-                      "--min-validity (for --compare: in any strategy).")
+def _print_comparison(doc: dict) -> None:
+    rows = doc["rows"]
+    heads = {"copy_rate": "copy rate", "new_validity": "new validity", "yield": "yield", "som_precision": "map prec",
+             "som_recall": "map recall", "auroc_som_distance": "AUROC map dist"}
+    width = 17 if len(doc["seeds"]) > 1 else 15
+    click.echo(f"{'model':<12}{'strategy':<10}" + "".join(f"{heads[h]:>{width}}" for h in COMPARED))
+    for row in rows:
+        f = row["figures"]
+        click.echo(f"{row['model']:<12}{row['strategy']:<10}"
+                   + "".join(f"{_cell(f[h], (1 if f[h]['interval'] else 0) if h == 'yield' else 3):>{width}}"
+                             for h in COMPARED))
+    click.echo("")
+    click.echo("AUROC of each score as a predictor of validity on new samples (0.5 = chance):")
+    names = [n for n in SCORES if any(f"auroc_{n}" in row["figures"] for row in rows)]
+    width = max(width, *(len(n) + 2 for n in names))
+    click.echo(f"{'model':<12}{'strategy':<10}" + "".join(f"{n:>{width}}" for n in names))
+    for row in rows:
+        f = row["figures"]
+        click.echo(f"{row['model']:<12}{row['strategy']:<10}"
+                   + "".join(f"{_cell(f[f'auroc_{n}']) if f'auroc_{n}' in f else 'n/a':>{width}}" for n in names))
+    if doc["skipped"]:
+        click.echo("skipped (nothing to sample there: no two items share a neuron, or not a VAE): "
+                   + ", ".join(f"{s['model']} {s['strategy']}" for s in doc["skipped"]))
+
+
+@click.command(epilog=f"Exit codes: 0 done; 1 bad input; 2 bad usage; {BELOW_MIN_VALIDITY} new-sample validity "
+                      "below --min-validity (for --compare: in any strategy but copycat).")
 @click.option("--strategy", type=click.Choice(STRATEGIES), default="random", show_default=True,
-              help="How latent points are chosen.")
-@click.option("--n", "n_points", type=click.IntRange(min=1), default=10_000, show_default=True,
+              help="How latent points are chosen (copycat returns training items: the memorisation reference).")
+@click.option("--n", "-n", "n_points", type=click.IntRange(min=1), default=10_000, show_default=True,
               help="Points to audit (lines/som-path split them over the pairs sharing a neuron).")
 @click.option("--compare", "compare_all", is_flag=True, help="Run every strategy and print one table side by side.")
+@click.option("--repeats", type=click.IntRange(min=1, max=100), default=1, show_default=True,
+              help="Seeds (the map and the sampling), from --seed on; figures get a mean and a 95%% interval.")
 @click.option("--vae", "with_vae", is_flag=True,
               help="With --compare: add the set's default variational autoencoder (trained on first use, cached) "
                    "under every strategy and its prior, beside the autoencoder.")
 @click.option("--rules", type=click.Path(dir_okay=False), default=None, metavar="FILE.toml",
               help="Checks from a rule file; default: the emoji rules for emojis, generic checks otherwise.")
 @click.option("--csv", "csv_path", type=OutputFile(), default=None, metavar="FILE.csv",
-              help="One row per sample: point, neuron, bitmap as 0/1, verdict, failed checks.")
-@click.option("--sheet", type=OutputFile(), default=None, metavar="FILE.png",
+              help="One row per sample: point, neuron, map distance, hits, bitmap as 0/1, verdict, failed checks, "
+                   "novel, copy_of.")
+@click.option("--sheet", type=PictureFile(), default=None, metavar="FILE.png",
               help="Contact sheet of the most frequent valid and invalid bitmaps.")
+@click.option("--roc", type=PictureFile(), default=None, metavar="FILE.png",
+              help="ROC curves of every membership score as a predictor of validity on new samples.")
 @plot_option
 @click.option("--min-validity", type=click.FloatRange(0, 1), default=None,
-              help=f"Exit with code {BELOW_MIN_VALIDITY} when validity falls below this.")
+              help=f"Exit with code {BELOW_MIN_VALIDITY} when new-sample validity falls below this.")
 @space_options
 @json_option
-def audit(strategy, n_points, compare_all, with_vae, rules, csv_path, sheet, plot, min_validity, space, as_json):
-    """Decode many latent points, check each, and report validity, uniqueness, novelty.
+def audit(strategy, n_points, compare_all, repeats, with_vae, rules, csv_path, sheet, roc, plot, min_validity, space,
+          as_json):
+    """Decode many latent points, judge each, and report what is new apart from what is copied.
 
-    Ratios come with their denominators: validity = valid / total,
-    uniqueness = unique valid / valid, novelty = novel unique valid / unique
-    valid (novel: identical to no training item). Also: failures per check,
-    whether the Kohonen map's verdict (the sample's neuron holds training
-    items) agrees with the structural one, and how undecided the decoded
-    pixels are. --plot draws the audited points on the latent plane, coloured
-    by verdict, over the map's cells.
+    Every sample is a copy (its bitmap equals a training item's) or new.
+    Copies pass by construction, so the report leads with the copy rate and
+    the figures on new samples: validity = valid new / new, the yield =
+    distinct new valid bitmaps, failures per check, and whether the Kohonen
+    map's verdict (the sample's neuron holds training items) agrees with the
+    checks. Then the AUROC of each membership score (the map's distance, the
+    occupied flag, hit count, nearest training code, a Gaussian mixture's
+    density, k-NN realism) as a predictor of validity, rule-free k-NN
+    precision, recall, density, coverage and authenticity (k = 5), and
+    crispness. --plot draws the points on the latent plane (with --compare:
+    a chart of the strategies).
 
     \b
     Examples:
-      genval audit --strategy random --n 10000 --random-state 0
-      genval audit --compare --grid 3x3
+      genval audit --strategy random -n 10000 --seed 0 --grid 3x3
+      genval audit --compare --repeats 5 --grid 3x3 --plot strategies.png
       genval audit --compare --vae --grid 3x3       # plain AE beside a VAE
-      genval audit --strategy lines --grid 3x3 --csv samples.csv --sheet sheet.png --plot plane.png
-      genval audit --rules my.rules.toml --min-validity 0.8 --json
+      genval audit --strategy gmm --grid 3x3 --csv samples.csv --sheet sheet.png --roc roc.png
+      genval audit --rules my.rules.toml --min-validity 0.2 --json
     """
-    if compare_all and (csv_path or sheet or plot):
-        raise click.UsageError("--csv, --sheet and --plot describe one audit; leave out --compare")
+    if compare_all and (csv_path or sheet or roc):
+        raise click.UsageError("--csv, --sheet and --roc describe one audit; leave out --compare")
     if with_vae and not compare_all:
         raise click.UsageError("--vae adds a variational autoencoder to --compare; use both")
+    if repeats > 1 and (csv_path or sheet or roc) and not compare_all:
+        raise click.UsageError("--csv, --sheet and --roc describe one audit; leave out --repeats")
     bitmaps = load_dataset(space["dataset"])
     checks = load_checks(bitmaps, rules)  # a bad rule file fails before any model trains
+    model_file = space["model"]
     space = dict(space, dataset=bitmaps)
     random_state = space["random_state"]
-    if compare_all:
+    if compare_all or repeats > 1:
         spaces = {"autoencoder": open_space(space)}
         if with_vae:
             spaces["vae"] = open_space(dict(space, model=None), kind="vae")
-        comparison = compare_models(spaces, STRATEGIES, n_points, checks, random_state)
-        doc = {"dataset": bitmaps.title, "random_state": random_state, **comparison.to_dict()}
+        strategies = STRATEGIES if compare_all else (strategy,)
+        with ProgressBar() as bar:
+            bar.start(len(spaces) * len(strategies) * repeats, "audits (strategies x seeds)")
+            comparison = compare_models(spaces, strategies, n_points, checks, random_state, repeats,
+                                        progress=bar.points)
+        doc = {"dataset": bitmaps.title, "seed": random_state, "n": n_points, "repeats": repeats,
+               "models": {label: model_doc(s, model_file if label == "autoencoder" else None)
+                          for label, s in spaces.items()},
+               **comparison.to_dict()}
+        if plot:
+            from genval.plotting import plot_comparison
+
+            rows = [{"label": f"{row['strategy']}" if len(spaces) == 1 else f"{row['model']} {row['strategy']}",
+                     **{name: row["figures"][name] for name in ("copy_rate", "new_validity", "yield")}}
+                    for row in doc["rows"]]
+            seeds = "" if repeats == 1 else f", {repeats} seeds, 95% intervals"
+            save_plot(plot_comparison(rows, title=f"{bitmaps.title}: strategies compared ({n_points} samples each"
+                                                  f"{seeds})"), plot)
         if as_json:
             emit_json(doc)
         else:
             grid = spaces["autoencoder"].som.grid_
-            click.echo(f"{bitmaps.title}, checks: {checks.title}, map {grid[0]}x{grid[1]}, "
-                       f"seed {random_state}, n {n_points}")
-            _print_comparison(doc["strategies"], doc["skipped"])
+            seeds = f"seed {random_state}" if repeats == 1 else \
+                f"seeds {random_state}-{random_state + repeats - 1} (mean ±95% interval half-width)"
+            click.echo(f"{bitmaps.title}, checks: {checks.title}, map {grid[0]}x{grid[1]}, {seeds}, n {n_points}")
+            _print_comparison(doc)
         worst = comparison.min_validity()
     else:
         latent = open_space(space)
         with ProgressBar(f"auditing ({strategy})") as bar:
             report = run_audit(latent, strategy, n_points, checks, random_state=random_state, progress=bar.points)
-        doc = report.to_dict()
+        doc = dict(report.to_dict(), model=model_doc(latent, model_file))
         if csv_path:
             report.write_csv(csv_path)
             note(f"wrote {csv_path}")
@@ -130,6 +214,11 @@ def audit(strategy, n_points, compare_all, with_vae, rules, csv_path, sheet, plo
             from genval.plotting import plot_audit_sheet
 
             save_plot(plot_audit_sheet(report, bitmaps.shape), sheet)
+        if roc:
+            from genval.plotting import plot_roc
+
+            save_plot(plot_roc(report.roc(), title=f"audit '{strategy}' of {bitmaps.title}: does a score tell valid "
+                                                   "new samples from invalid ones?"), roc)
         if plot:
             from genval.plotting import plot_audit_plane
 
@@ -138,7 +227,7 @@ def audit(strategy, n_points, compare_all, with_vae, rules, csv_path, sheet, plo
             emit_json(doc)
         else:
             _print_report(doc)
-        worst = doc["ratios"]["validity"]["value"] or 0.0
+        worst = doc["new"]["ratios"]["validity"]["value"] or 0.0
     if min_validity is not None and worst < min_validity:
-        note(f"validity {worst:.3f} is below --min-validity {min_validity:g}")
+        note(f"new-sample validity {worst:.3f} is below --min-validity {min_validity:g}")
         raise SystemExit(BELOW_MIN_VALIDITY)

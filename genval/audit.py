@@ -1,27 +1,39 @@
-"""Membership audits: decode many latent points, check each, report honest metrics.
+"""Membership audits: decode many latent points, judge each, and report what is new apart from what is copied.
 
 An audit draws latent points by a *strategy*, decodes and thresholds them,
-runs every structural check and reports, with denominators stated:
+runs every structural check, and marks each sample as a **copy** (its bitmap
+equals a training item's) or **new**. Copies pass by construction, so every
+figure is reported twice, for all samples and for new ones alone, each with
+its denominators:
 
-* validity = valid / total;
-* uniqueness = unique valid / valid (distinct valid bitmaps);
-* novelty = novel unique valid / unique valid (distinct valid bitmaps that
-  are not identical to any training item);
-* failures per check (in samples);
-* SOM agreement: whether each sample's winning neuron is occupied by a
-  training item, against the structural verdict (the 2x2 table, and the
-  precision and recall of "occupied neuron" as a predictor of validity);
-* ambiguity: the mean distance of decoded pixels from 0.5 (0.5 = crisp,
-  0 = every pixel undecided).
+* validity = valid / total; uniqueness = unique valid / valid; novelty =
+  novel unique valid / unique valid; the *yield* = distinct new valid bitmaps;
+* the copy rate = copies / total (the model's memorisation);
+* failures per check;
+* the Kohonen map's verdict: whether each sample's winning neuron is occupied
+  by a training item, against the structural verdict (the 2x2 table with the
+  precision and recall of "occupied neuron" as a predictor of validity), and
+  as scores (the distance to the winning neuron's weights, its hit count);
+* rule-free membership metrics (:mod:`genval.membership`: k-NN precision and
+  recall, density, coverage, authenticity) in pixel and latent space;
+* the ROC curve and AUROC, on new samples, of each membership score as a
+  predictor of validity (see :data:`SCORES`);
+* crispness: the share of decoded pixels the decoder decides firmly
+  (probability below 0.1 or above 0.9; 1 = every pixel crisp).
 
 Strategies: ``random`` (uniform in the codes' box), ``prior`` (a Gaussian
-fitted to the codes), ``lines`` (straight lines between every pair of items
-sharing a neuron), ``som-path`` (paths through the map's weights between those
-pairs), ``grid`` (a regular grid over the box), ``vae-prior`` (a variational
-autoencoder's prior, N(0, I)).
+fitted to the codes), ``gmm`` (a Gaussian mixture fitted to the codes, its
+number of components chosen by BIC), ``neuron`` (uniform inside the cells of
+the neurons that hold training items), ``lines`` (straight lines between every
+pair of items sharing a neuron), ``som-path`` (paths through the map's weights
+between those pairs), ``grid`` (a regular grid over the box), ``vae-prior`` (a
+variational autoencoder's prior, N(0, I)) and ``copycat``, the reference row:
+it returns training items themselves, so it shows what pure memorisation
+scores (validity 1, novelty 0).
 
 Audits work in chunks and check each distinct bitmap once, so a million
-points fit in well under a gigabyte.
+points fit in well under a gigabyte; the k-NN metrics and the scores use a
+seeded subsample of at most :data:`MAX_SCORED` samples.
 """
 
 from __future__ import annotations
@@ -31,7 +43,7 @@ import io
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -39,14 +51,19 @@ from genval._budget import check_allocation, chunk_rows, dedupe_rows
 from genval._estimator import atomic_write, resolve_rng
 from genval.bitmaps import BitmapSet
 from genval.errors import GenvalError, ParameterError, ShapeMismatchError
+from genval.membership import membership_metrics, nearest_distance, realism
 from genval.rules import default_checks, load_rules
 from genval.validity import CheckSet
 from genval.walks import LatentSpace, points_along, sample_latent
 
-__all__ = ["STRATEGIES", "AuditReport", "ModelComparison", "SampleVerdicts", "audit", "audit_points", "compare",
-           "compare_models", "judge", "load_checks", "sharing_pairs"]
+__all__ = ["MAX_SCORED", "SCORES", "STRATEGIES", "AuditReport", "ModelComparison", "SampleVerdicts", "audit",
+           "audit_points", "compare", "compare_models", "fit_mixture", "headline", "interval", "judge", "load_checks",
+           "reseeded", "sharing_pairs"]
 
-STRATEGIES = ("random", "prior", "lines", "som-path", "grid", "vae-prior")
+STRATEGIES = ("random", "prior", "gmm", "neuron", "lines", "som-path", "grid", "vae-prior", "copycat")
+K_NEIGHBOURS = 5  # the k of the k-NN metrics and the realism score, as in the papers
+MAX_SCORED = 10_000  # samples (a seeded subsample beyond) that enter the k-NN metrics and the scores
+GMM_MAX_COMPONENTS = 8
 
 
 def sharing_pairs(space: LatentSpace) -> list[tuple[int, int]]:
@@ -71,14 +88,45 @@ def _sharing_pairs(space: LatentSpace) -> np.ndarray:
     return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
 
 
+def fit_mixture(codes: np.ndarray, random_state=None, max_components: int = GMM_MAX_COMPONENTS):
+    """A scikit-learn ``GaussianMixture`` fitted to the codes, its number of components chosen by BIC.
+
+    Tries 1 to ``max_components`` full-covariance components (never more
+    than a third of the items, so each component has points to fit) on at most
+    5,000 codes and keeps the lowest BIC.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> codes = np.vstack([rng.normal(-3, 0.2, (40, 2)), rng.normal(3, 0.2, (40, 2))])
+    >>> fit_mixture(codes, random_state=0).n_components
+    2
+    """
+    from sklearn.mixture import GaussianMixture
+
+    rng = resolve_rng(random_state)
+    if len(codes) > 5000:
+        codes = codes[np.sort(rng.choice(len(codes), 5000, replace=False))]
+    seed = int(rng.integers(2**31 - 1))
+    best, best_bic = None, np.inf
+    for k in range(1, max(1, min(max_components, len(codes) // 3)) + 1):
+        gmm = GaussianMixture(k, covariance_type="full", reg_covar=1e-4, random_state=seed).fit(codes)
+        bic = gmm.bic(codes)
+        if bic < best_bic:
+            best, best_bic = gmm, bic
+    return best
+
+
 def audit_points(space: LatentSpace, strategy: str, n: int, random_state=None) -> np.ndarray:
     """The latent points a strategy audits, ``(n_points, n_latent)``.
 
-    ``random``, ``prior`` and ``vae-prior`` give exactly ``n`` points; ``grid`` the smallest
-    square grid with at least ``n``; ``lines`` and ``som-path`` split ``n``
-    evenly over the sharing pairs (at least 2 points each, both ends
-    included); when there are more than ``n / 2`` pairs (a big set), ``n // 2``
-    of them (at least one) drawn at random walk, 2 points each.
+    ``random``, ``prior``, ``gmm``, ``neuron``, ``vae-prior`` and ``copycat`` give
+    exactly ``n`` points (``copycat``: training items' codes, drawn with
+    replacement); ``grid`` the smallest square grid with at least ``n``;
+    ``lines`` and ``som-path`` split ``n`` evenly over the sharing pairs (at
+    least 2 points each, both ends included); when there are more than
+    ``n / 2`` pairs (a big set), ``n // 2`` of them (at least one) drawn at
+    random walk, 2 points each.
 
     Raises
     ------
@@ -92,12 +140,22 @@ def audit_points(space: LatentSpace, strategy: str, n: int, random_state=None) -
         raise ParameterError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
     if n < 1:
         raise ParameterError(f"n must be at least 1, got {n}")
-    check_allocation(8 * n * space.codes.shape[1], f"{n:,} latent points")
+    n_latent = space.codes.shape[1]
+    check_allocation(8 * n * n_latent, f"{n:,} latent points")
     rng = resolve_rng(random_state)
     if strategy == "random":
         return sample_latent(space, n, "box", random_state=rng)
     if strategy == "prior":
         return sample_latent(space, n, "gaussian", random_state=rng)
+    if strategy == "copycat":
+        return space.codes[rng.integers(0, len(space.codes), n)]
+    if strategy == "gmm":
+        gmm = fit_mixture(space.codes, rng)
+        gmm.random_state = int(rng.integers(2**31 - 1))
+        Z, _ = gmm.sample(n)
+        return Z[rng.permutation(n)]  # sample() groups the points by component
+    if strategy == "neuron":
+        return _in_occupied_cells(space, n, rng)
     if strategy == "vae-prior":
         if not hasattr(space.model, "sample_prior"):
             raise GenvalError("the 'vae-prior' strategy samples a variational autoencoder's prior, and this model "
@@ -105,6 +163,7 @@ def audit_points(space: LatentSpace, strategy: str, n: int, random_state=None) -
         return space.model.sample_prior(n, random_state=rng)
     if strategy == "grid":
         side = max(2, math.ceil(math.sqrt(n)))
+        check_allocation(8 * side * side * 2, f"a {side:,}x{side:,} grid of latent points")
         lo, hi = space.box()
         axes = [np.linspace(lo[d], hi[d], side) for d in range(2)]
         gx, gy = np.meshgrid(*axes)
@@ -117,7 +176,7 @@ def audit_points(space: LatentSpace, strategy: str, n: int, random_state=None) -
     if len(pairs) > max(1, n // 2):
         pairs = pairs[np.sort(rng.choice(len(pairs), max(1, n // 2), replace=False))]
     per_pair = max(2, n // len(pairs))
-    check_allocation(8 * per_pair * len(pairs) * space.codes.shape[1], f"{per_pair * len(pairs):,} latent points")
+    check_allocation(8 * per_pair * len(pairs) * n_latent, f"{per_pair * len(pairs):,} latent points")
     t = np.linspace(0.0, 1.0, per_pair)[:, None]
     W = space.som.weights_.reshape(space.som.n_neurons, -1)
     winners = space.som.winners(space.codes)
@@ -130,6 +189,23 @@ def audit_points(space: LatentSpace, strategy: str, n: int, random_state=None) -
             path = space.som.grid_path(int(winners[i]), int(winners[j]))
             chunks.append(points_along(np.vstack([za, W[path], zb]), per_pair)[1])
     return np.vstack(chunks)
+
+
+def _in_occupied_cells(space: LatentSpace, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Uniform points of the box that neurons holding training items win (rejection sampling)."""
+    occupied = np.zeros(space.som.n_neurons, dtype=bool)
+    occupied[space.som.winners(space.codes)] = True
+    lo, hi = space.box()
+    found, have = [], 0
+    batch = min(max(1024, 2 * n), chunk_rows(16 * len(lo)))
+    for _ in range(10_000):
+        points = rng.uniform(lo, hi, size=(batch, len(lo)))
+        keep = points[occupied[space.som.winners(points)]]
+        found.append(keep[:n - have])
+        have += len(found[-1])
+        if have == n:
+            return np.concatenate(found)
+    raise GenvalError("the occupied neurons win almost none of the codes' box; use the 'random' strategy")
 
 
 @dataclass(frozen=True, eq=False)
@@ -236,6 +312,18 @@ def _ratio(numerator: int, denominator: int, definition: str) -> dict:
     return {"value": value, "numerator": numerator, "denominator": denominator, "definition": definition}
 
 
+# Each membership score, oriented so that a higher score predicts a valid sample, with what it measures.
+SCORES = {
+    "som_distance": "minus the distance from the sample's code to its winning neuron's weights",
+    "occupied": "1 when the sample's winning neuron wins a training item, else 0 (the seed hypothesis)",
+    "hit_count": "how many training items the sample's winning neuron wins",
+    "nearest_code": "minus the distance from the sample's code to the nearest training code",
+    "gmm_log_density": "log-density of the sample's code under a Gaussian mixture fitted to the codes (BIC)",
+    "realism": "k-NN realism in pixel space (Kynkäänniemi et al. 2019): max over training items of "
+               "their k-NN radius / distance to the sample",
+}
+
+
 @dataclass(frozen=True, eq=False)
 class AuditReport:
     """What an audit found. :meth:`to_dict` is the JSON document.
@@ -248,33 +336,48 @@ class AuditReport:
         The audited points.
     neuron : ndarray of int (n,)
         Winning neuron of each point (flat index).
+    som_distance : ndarray (n,)
+        Distance from each point to its winning neuron's weight vector.
     bitmap_index : ndarray of int (n,)
         Row of :attr:`bitmaps` each point decodes to.
     bitmaps : ndarray of bool (k, n_pixels)
         The distinct thresholded bitmaps, in order of first appearance.
     passes : ndarray of bool (k, n_checks)
         Every check on every distinct bitmap.
-    in_training : ndarray of bool (k,)
-        Whether a distinct bitmap is identical to a training item.
-    occupied : ndarray of bool (n_neurons,)
-        Neurons that win at least one training item.
-    ambiguity : float
+    copy_of : ndarray of int (k,)
+        The training item a distinct bitmap equals, -1 for a new one.
+    hits : ndarray of int (n_neurons,)
+        Training items each neuron wins (a neuron is *occupied* when it wins one).
+    crisp_pixels : int
+        Decoded pixels below 0.1 or above 0.9, of ``n * n_pixels``.
+    scored : ndarray of int
+        The samples the scores and the k-NN metrics use (all, or a seeded
+        subsample of :data:`MAX_SCORED`).
+    scores : dict of str to ndarray
+        Each of :data:`SCORES` on the scored samples.
+    membership : dict
+        :func:`genval.membership.membership_metrics` in pixel and latent space, as JSON.
     """
 
     strategy: str
     dataset: str
     checks_title: str
     check_names: tuple[str, ...]
+    item_names: tuple[str, ...]
     grid: tuple[int, int]
     random_state: object
     Z: np.ndarray
     neuron: np.ndarray
+    som_distance: np.ndarray
     bitmap_index: np.ndarray
     bitmaps: np.ndarray
     passes: np.ndarray
-    in_training: np.ndarray
-    occupied: np.ndarray
-    ambiguity: float
+    copy_of: np.ndarray
+    hits: np.ndarray
+    crisp_pixels: int
+    scored: np.ndarray
+    scores: dict
+    membership: dict
     _cache: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -285,42 +388,66 @@ class AuditReport:
         return self._cache["valid"]
 
     @property
+    def novel(self) -> np.ndarray:
+        """Per sample: its bitmap equals no training item."""
+        if "novel" not in self._cache:
+            self._cache["novel"] = (self.copy_of < 0)[self.bitmap_index]
+        return self._cache["novel"]
+
+    @property
+    def occupied(self) -> np.ndarray:
+        """Per neuron: it wins at least one training item."""
+        return self.hits > 0
+
+    @property
     def n_total(self) -> int:
         return len(self.Z)
 
-    def counts(self) -> dict:
+    def counts(self, new_only: bool = False) -> dict:
+        """Samples, valid ones, distinct valid bitmaps and distinct new valid ones (of new samples only)."""
+        select = self.novel if new_only else np.ones(self.n_total, dtype=bool)
         valid_u = self.passes.all(axis=1)
-        seen = np.bincount(self.bitmap_index, minlength=len(self.bitmaps)) > 0
+        seen = np.bincount(self.bitmap_index[select], minlength=len(self.bitmaps)) > 0
         return {
-            "total": self.n_total,
-            "valid": int(self.valid.sum()),
+            "total": int(select.sum()),
+            "valid": int((self.valid & select).sum()),
             "unique_valid": int((valid_u & seen).sum()),
-            "novel_unique_valid": int((valid_u & seen & ~self.in_training).sum()),
+            "novel_unique_valid": int((valid_u & seen & (self.copy_of < 0)).sum()),
         }
 
-    def ratios(self) -> dict:
-        c = self.counts()
+    def ratios(self, new_only: bool = False) -> dict:
+        c = self.counts(new_only)
         return {
             "validity": _ratio(c["valid"], c["total"], "valid / total"),
             "uniqueness": _ratio(c["unique_valid"], c["valid"], "unique valid / valid"),
             "novelty": _ratio(c["novel_unique_valid"], c["unique_valid"], "novel unique valid / unique valid"),
         }
 
-    def failures(self) -> dict:
+    def copies(self) -> dict:
+        """How often the model copies: the copy rate and how many training items it reproduced."""
+        n_copies = int((~self.novel).sum())
+        copied = self.copy_of[np.unique(self.bitmap_index[~self.novel])]
+        return {"rate": _ratio(n_copies, self.n_total, "copies / total (a copy equals a training item)"),
+                "distinct_items": int(len(np.unique(copied)))}
+
+    def failures(self, new_only: bool = False) -> dict:
         """Samples failing each check."""
-        per_bitmap = np.bincount(self.bitmap_index, minlength=len(self.bitmaps))
+        select = self.novel if new_only else slice(None)
+        per_bitmap = np.bincount(self.bitmap_index[select], minlength=len(self.bitmaps))
         fails = ((~self.passes) * per_bitmap[:, None]).sum(axis=0)
         return {name: int(f) for name, f in zip(self.check_names, fails)}
 
-    def som_agreement(self) -> dict:
+    def som_agreement(self, new_only: bool = False) -> dict:
         """The 2x2 table of occupied neuron against structural validity."""
-        occupied = self.occupied[self.neuron]
+        select = self.novel if new_only else np.ones(self.n_total, dtype=bool)
+        occupied = self.occupied[self.neuron] & select
+        empty = ~self.occupied[self.neuron] & select
         valid = self.valid
         table = {
             "occupied_valid": int((occupied & valid).sum()),
             "occupied_invalid": int((occupied & ~valid).sum()),
-            "empty_valid": int((~occupied & valid).sum()),
-            "empty_invalid": int((~occupied & ~valid).sum()),
+            "empty_valid": int((empty & valid).sum()),
+            "empty_invalid": int((empty & ~valid).sum()),
         }
         tp, fp, fn = table["occupied_valid"], table["occupied_invalid"], table["empty_valid"]
         return {
@@ -329,29 +456,78 @@ class AuditReport:
             "recall": _ratio(tp, tp + fn, "samples in occupied neurons among valid ones"),
         }
 
+    def roc(self) -> dict:
+        """Each score's ROC curve on the scored new samples as a predictor of validity.
+
+        Returns
+        -------
+        dict
+            Score name to ``{"fpr", "tpr", "auroc", "n_valid", "n_invalid"}``;
+            ``auroc`` is None (and the curve empty) unless both classes occur.
+        """
+        if "roc" not in self._cache:
+            from sklearn.metrics import roc_auc_score, roc_curve
+
+            new = self.novel[self.scored]
+            truth = self.valid[self.scored][new]
+            n_valid = int(truth.sum())
+            n_invalid = int(len(truth) - n_valid)
+            curves = {}
+            for name, score in self.scores.items():
+                s = np.nan_to_num(score[new].astype(float), posinf=np.finfo(float).max)
+                if n_valid and n_invalid:
+                    fpr, tpr, _ = roc_curve(truth, s)
+                    auroc = float(roc_auc_score(truth, s))
+                else:
+                    fpr, tpr, auroc = np.zeros(0), np.zeros(0), None
+                curves[name] = {"fpr": fpr, "tpr": tpr, "auroc": auroc, "n_valid": n_valid, "n_invalid": n_invalid}
+            self._cache["roc"] = curves
+        return self._cache["roc"]
+
+    def crispness(self) -> dict:
+        return _ratio(self.crisp_pixels, self.n_total * self.bitmaps.shape[1],
+                      "decoded pixels below 0.1 or above 0.9 / all decoded pixels (1 = every pixel decided)")
+
     def to_dict(self) -> dict:
+        new = self.counts(new_only=True)
         return {
             "strategy": self.strategy,
             "dataset": self.dataset,
             "checks": {"title": self.checks_title, "names": list(self.check_names)},
             "grid": list(self.grid),
-            "random_state": self.random_state,
-            "counts": self.counts(),
-            "ratios": self.ratios(),
-            "failures": self.failures(),
-            "som_agreement": self.som_agreement(),
-            "ambiguity": {"value": self.ambiguity, "definition": "mean |pixel - 0.5| over every decoded pixel"},
+            "seed": self.random_state,
+            "n": self.n_total,
+            "copies": self.copies(),
+            "yield": {"value": new["novel_unique_valid"], "definition": "distinct new valid bitmaps"},
+            "new": {"counts": new, "ratios": self.ratios(True), "failures": self.failures(True),
+                    "som_agreement": self.som_agreement(True)},
+            "all": {"counts": self.counts(), "ratios": self.ratios(), "failures": self.failures(),
+                    "som_agreement": self.som_agreement()},
+            "scores": {
+                "samples": {"scored": len(self.scored), "new": int(self.novel[self.scored].sum()),
+                            "definition": f"AUROC of each score as a predictor of validity, on the new samples "
+                                          f"among the scored ones (all samples, or a seeded subsample of "
+                                          f"{MAX_SCORED:,})"},
+                **{name: {"auroc": c["auroc"], "n_valid": c["n_valid"], "n_invalid": c["n_invalid"],
+                          "definition": SCORES[name]} for name, c in self.roc().items()},
+            },
+            "membership": self.membership,
+            "crispness": self.crispness(),
         }
 
     def write_csv(self, path) -> None:
-        """One row per sample: point, neuron (1-based), bitmap as 0/1 row-major, verdict, failed checks."""
+        """One row per sample: point, neuron (1-based), the map's distance and the neuron's hits, bitmap as 0/1
+        row-major, verdict, failed checks, new (1) or a copy (0) and of which item."""
         strings = ["".join("1" if p else "0" for p in row) for row in self.bitmaps]
         failed = [";".join(n for n, ok in zip(self.check_names, row) if not ok) for row in self.passes]
+        valid_u = self.passes.all(axis=1)
+        copy_name = ["" if k < 0 else self.item_names[k] for k in self.copy_of]
         dims = self.Z.shape[1]
         with atomic_write(path, "w") as fh:
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator="\n")
-            writer.writerow(["sample", *[f"z{d + 1}" for d in range(dims)], "neuron", "bitmap", "valid", "failed"])
+            writer.writerow(["sample", *[f"z{d + 1}" for d in range(dims)], "neuron", "som_distance", "hits",
+                             "bitmap", "valid", "failed", "novel", "copy_of"])
             for start in range(0, self.n_total, 50_000):
                 fh.write(buffer.getvalue())
                 buffer.seek(0)
@@ -359,8 +535,10 @@ class AuditReport:
                 stop = min(start + 50_000, self.n_total)
                 for i in range(start, stop):
                     b = self.bitmap_index[i]
-                    writer.writerow([i, *(f"{v:.6g}" for v in self.Z[i]), int(self.neuron[i]) + 1, strings[b],
-                                     int(self.valid[i]), failed[b]])
+                    k = self.neuron[i]
+                    writer.writerow([i, *(f"{v:.6g}" for v in self.Z[i]), int(k) + 1, f"{self.som_distance[i]:.6g}",
+                                     int(self.hits[k]), strings[b], int(valid_u[b]), failed[b],
+                                     int(self.copy_of[b] < 0), copy_name[b]])
             fh.write(buffer.getvalue())
 
 
@@ -391,23 +569,29 @@ def load_checks(bitmaps: BitmapSet, rules: str | os.PathLike | None = None) -> C
 
 
 def audit(space: LatentSpace, strategy: str = "random", n: int = 10_000, checks: CheckSet | None = None,
-          random_state=0, chunk: int | None = None,
-          progress: Callable[[int, int], None] | None = None) -> AuditReport:
+          random_state=0, chunk: int | None = None, progress: Callable[[int, int], None] | None = None,
+          k: int = K_NEIGHBOURS, max_scored: int = MAX_SCORED) -> AuditReport:
     """Audit what the decoder produces at latent points chosen by ``strategy``.
 
     Parameters
     ----------
     space : LatentSpace
-    strategy : {"random", "prior", "lines", "som-path", "grid"}
+    strategy : str
+        One of :data:`STRATEGIES`.
     n : int
         Points to audit (see :func:`audit_points` for how each strategy uses it).
     checks : CheckSet, optional
         Default :func:`genval.rules.default_checks` of the set.
     random_state : int, numpy Generator or None
+        Draws the points, then the scored subsample and the mixture's start.
     chunk : int, optional
         Points decoded at once; default from the memory budget.
     progress : callable, optional
         Called as ``progress(points_done, points_total)`` after each chunk.
+    k : int
+        Neighbours of the k-NN metrics and the realism score (5, as the papers).
+    max_scored : int
+        At most this many samples (a seeded subsample) enter the k-NN metrics and the scores.
 
     Returns
     -------
@@ -429,36 +613,48 @@ def audit(space: LatentSpace, strategy: str = "random", n: int = 10_000, checks:
     >>> report = audit(space, "random", n=1000, random_state=0)
     >>> report.counts()["total"], report.check_names
     (1000, ('eyes', 'mouth'))
-    >>> ratio = report.ratios()["validity"]
-    >>> ratio["value"] == ratio["numerator"] / 1000
+    >>> copies = report.copies()["rate"]["numerator"]
+    >>> report.counts(new_only=True)["total"] == 1000 - copies
     True
     """
     checks = checks if checks is not None else default_checks(space.bitmaps)
     if tuple(checks.shape) != tuple(space.bitmaps.shape):
         raise ShapeMismatchError(f"the checks are for {checks.shape[0]}x{checks.shape[1]} bitmaps, "
-                         f"the set is {space.bitmaps.shape[0]}x{space.bitmaps.shape[1]}")
+                                 f"the set is {space.bitmaps.shape[0]}x{space.bitmaps.shape[1]}")
+    if k < 1:
+        raise ParameterError(f"k must be at least 1, got {k}")
     p = space.bitmaps.n_features
-    # Per point: its latent point, distinct bitmap, neuron and distance from 0.5; at worst every point
+    # Per point: its latent point, distinct bitmap, neuron and map distance; at worst every point
     # decodes to a bitmap of its own, kept packed while the audit runs and as booleans in the report.
     check_allocation(n * (8 * (space.codes.shape[1] + 3) + p + p // 8 + 1), f"an audit of {n:,} points of {p} pixels")
-    Z = audit_points(space, strategy, n, random_state)
+    rng = resolve_rng(random_state)
+    Z = audit_points(space, strategy, n, rng)
     total = len(Z)
     chunk = chunk or chunk_rows(32 * p)
     bitmap_index = np.empty(total, dtype=np.int64)
     neuron = np.empty(total, dtype=np.int64)
-    row_distance = np.empty(total)
+    som_distance = np.empty(total)
+    W = space.som.weights_.reshape(space.som.n_neurons, -1)
+    crisp = 0
     found: list[np.ndarray] = []  # each chunk's distinct bitmaps, packed, in order of first appearance
     n_found = 0
+    copied = None
+    if strategy == "copycat":  # the reference row returns the training items themselves, not their decodings
+        copied = rng.integers(0, len(space.bitmaps), total)
+        Z = space.codes[copied]
     for start in range(0, total, chunk):
         Zc = Z[start:start + chunk]
-        pixels = space.model.inverse_transform(Zc)
-        row_distance[start:start + chunk] = np.abs(pixels - 0.5).sum(axis=1)
+        pixels = space.bitmaps.X[copied[start:start + chunk]] if copied is not None else \
+            space.model.inverse_transform(Zc)
+        crisp += int(np.count_nonzero((pixels < 0.1) | (pixels > 0.9)))
         packed = np.packbits(pixels > 0.5, axis=1)
         first, inverse = dedupe_rows(packed)
         found.append(packed[first])
         bitmap_index[start:start + chunk] = inverse + n_found
         n_found += len(first)
-        neuron[start:start + chunk] = space.som.winners(Zc)
+        winners = space.som.winners(Zc)
+        neuron[start:start + chunk] = winners
+        som_distance[start:start + chunk] = np.sqrt(((Zc - W[winners]) ** 2).sum(axis=1))
         if progress is not None:
             progress(min(start + chunk, total), total)
     # Chunks found their bitmaps in order; one pass over them all merges the repeats across chunks.
@@ -469,18 +665,97 @@ def audit(space: LatentSpace, strategy: str = "random", n: int = 10_000, checks:
     bitmaps = np.unpackbits(packed, axis=1, count=p).astype(bool)
     passes = checks.passes(bitmaps)
     training = np.packbits(space.bitmaps.binary(), axis=1)
-    _, inverse = dedupe_rows(np.concatenate([packed, training]))
-    in_training = np.isin(inverse[:len(packed)], inverse[len(packed):])
-    occupied = np.zeros(space.som.n_neurons, dtype=bool)
-    occupied[space.som.winners(space.codes)] = True
+    _, both = dedupe_rows(np.concatenate([packed, training]))
+    owner = np.full(both.max() + 1, -1, dtype=np.int64)
+    owner[both[len(packed):][::-1]] = np.arange(len(training))[::-1]  # the first of identical items
+    copy_of = owner[both[:len(packed)]]
+    hits = np.bincount(space.som.winners(space.codes), minlength=space.som.n_neurons)
+    scored = np.arange(total) if total <= max_scored else np.sort(rng.choice(total, max_scored, replace=False))
+    if space.bitmaps.is_binary:
+        fake, metric = bitmaps[bitmap_index[scored]], "hamming"
+    else:  # grey levels: the decoded probabilities against the items, by Euclidean distance
+        fake = space.bitmaps.X[copied[scored]] if copied is not None else space.model.inverse_transform(Z[scored])
+        metric = "euclidean"
+    scores, membership = _scores(space, Z[scored], neuron[scored], som_distance[scored], hits, fake, metric, k, rng)
     return AuditReport(
         strategy=strategy, dataset=space.bitmaps.title, checks_title=checks.title, check_names=checks.names,
-        grid=tuple(space.som.grid_),
+        item_names=tuple(space.bitmaps.names), grid=tuple(space.som.grid_),
         random_state=random_state if isinstance(random_state, (int, type(None))) else "generator",
-        Z=Z, neuron=neuron, bitmap_index=bitmap_index, bitmaps=bitmaps, passes=passes, in_training=in_training,
-        # fsum of per-row sums: the same figure whatever the chunk size.
-        occupied=occupied, ambiguity=math.fsum(row_distance) / (total * p),
+        Z=Z, neuron=neuron, som_distance=som_distance, bitmap_index=bitmap_index, bitmaps=bitmaps, passes=passes,
+        copy_of=copy_of, hits=hits, crisp_pixels=crisp, scored=scored, scores=scores, membership=membership,
     )
+
+
+def _scores(space: LatentSpace, Z: np.ndarray, neuron: np.ndarray, som_distance: np.ndarray, hits: np.ndarray,
+            fake_pixels: np.ndarray, metric: str, k: int, rng: np.random.Generator) -> tuple[dict, dict]:
+    """Every membership score of the scored samples, and the k-NN metrics in pixel and latent space."""
+    training = space.bitmaps
+    real_pixels = training.binary() if metric == "hamming" else training.X
+    scores = {
+        "som_distance": -som_distance,
+        "occupied": (hits[neuron] > 0).astype(float),
+        "hit_count": hits[neuron].astype(float),
+        "nearest_code": -nearest_distance(space.codes, Z)[0],
+        "gmm_log_density": fit_mixture(space.codes, rng).score_samples(Z),
+    }
+    membership = {"k": k, "n_real": len(training), "n_fake": len(Z)}
+    if len(training) > k and len(Z) > k:
+        scores["realism"] = realism(real_pixels, fake_pixels, k=k, metric=metric)
+        membership["pixels"] = membership_metrics(real_pixels, fake_pixels, k=k, metric=metric).to_dict()
+        membership["latent"] = membership_metrics(space.codes, Z, k=k, metric="euclidean").to_dict()
+    else:
+        membership["note"] = f"the k-NN metrics need more than k = {k} training items and samples"
+    return scores, membership
+
+
+def interval(values: Sequence[float | None], confidence: float = 0.95) -> dict:
+    """The mean of per-seed values and its two-sided t interval; None values (nothing to divide by) are left out.
+
+    Examples
+    --------
+    >>> interval([0.5, 0.7, 0.6])["value"]
+    0.6
+    >>> [round(v, 3) for v in interval([0.5, 0.7, 0.6])["interval"]]
+    [0.352, 0.848]
+    >>> interval([0.5, None])
+    {'value': 0.5, 'interval': None, 'per_seed': [0.5, None], 'n': 1}
+    """
+    from scipy.stats import t
+
+    known = np.array([v for v in values if v is not None], dtype=float)
+    doc = {"value": float(known.mean()) if len(known) else None, "interval": None, "per_seed": list(values),
+           "n": len(known)}
+    if len(known) > 1:
+        half = float(t.ppf(0.5 + confidence / 2, len(known) - 1) * known.std(ddof=1) / math.sqrt(len(known)))
+        doc["interval"] = [doc["value"] - half, doc["value"] + half]
+    return doc
+
+
+def headline(report: AuditReport) -> dict:
+    """The figures ``--compare`` puts side by side, from one report (all on new samples but the copy rate)."""
+    doc = report.to_dict()
+    new = doc["new"]
+    figures = {
+        "copy_rate": doc["copies"]["rate"]["value"],
+        "new_validity": new["ratios"]["validity"]["value"],
+        "yield": doc["yield"]["value"],
+        "som_precision": new["som_agreement"]["precision"]["value"],
+        "som_recall": new["som_agreement"]["recall"]["value"],
+        "crispness": doc["crispness"]["value"],
+    }
+    figures.update({f"auroc_{name}": doc["scores"][name]["auroc"] for name in SCORES if name in doc["scores"]})
+    for space_name in ("pixels", "latent"):
+        for metric in ("precision", "recall", "density", "coverage", "authenticity"):
+            figures[f"{space_name}_{metric}"] = doc["membership"].get(space_name, {}).get(metric, {}).get("value")
+    return figures
+
+
+def reseeded(space: LatentSpace, seed: int) -> LatentSpace:
+    """The same items and model with the map retrained from ``seed``."""
+    from sklearn.base import clone
+
+    som = clone(space.som).set_params(random_state=seed).fit(space.codes)
+    return replace(space, som=som)
 
 
 def compare(space: LatentSpace, strategies=STRATEGIES, n: int = 10_000, checks: CheckSet | None = None,
@@ -504,35 +779,55 @@ def compare(space: LatentSpace, strategies=STRATEGIES, n: int = 10_000, checks: 
 
 @dataclass(frozen=True)
 class ModelComparison:
-    """Several models audited under the same strategies. :meth:`to_dict` is the JSON document.
+    """Models audited under the same strategies, over one or more seeds. :meth:`to_dict` is the JSON document.
 
     Attributes
     ----------
-    reports : tuple of (str, AuditReport)
-        Each model's label with one of its reports: models in the order
-        given, strategies in the order asked.
+    runs : tuple of (str, str, tuple of AuditReport)
+        ``(model label, strategy, one report per seed)``: models in the
+        order given, strategies in the order asked.
+    seeds : tuple of int
     skipped : tuple of (str, str)
         ``(label, strategy)`` for every strategy that cannot run on that model
         (no two items share a neuron, or no prior to sample).
     """
 
-    reports: tuple[tuple[str, AuditReport], ...]
+    runs: tuple[tuple[str, str, tuple[AuditReport, ...]], ...]
+    seeds: tuple
     skipped: tuple[tuple[str, str], ...]
 
+    @property
+    def reports(self) -> tuple[tuple[str, AuditReport], ...]:
+        """``(label, report)`` for the first seed's reports."""
+        return tuple((label, reports[0]) for label, _, reports in self.runs)
+
+    def rows(self) -> list[dict]:
+        """Per model and strategy: every :func:`headline` figure as its mean, interval and per-seed values."""
+        rows = []
+        for label, strategy, reports in self.runs:
+            per_seed = [headline(r) for r in reports]
+            rows.append({"model": label, "strategy": strategy,
+                         "figures": {name: interval([f[name] for f in per_seed]) for name in per_seed[0]}})
+        return rows
+
     def min_validity(self) -> float:
-        """The lowest validity of any report (0 when a report has no samples, or there is none)."""
-        return min((report.ratios()["validity"]["value"] or 0.0 for _, report in self.reports), default=0.0)
+        """The lowest mean new-sample validity of any row but ``copycat`` (a row without new samples counts 0)."""
+        return min(((row["figures"]["new_validity"]["value"] or 0.0) for row in self.rows()
+                    if row["strategy"] != "copycat"), default=0.0)
 
     def to_dict(self) -> dict:
         return {
-            "strategies": [dict(report.to_dict(), model=label) for label, report in self.reports],
-            "skipped": [f"{label} {strategy}" for label, strategy in self.skipped],
+            "seeds": list(self.seeds),
+            "rows": self.rows(),
+            "runs": [dict(report.to_dict(), model=label) for label, _, reports in self.runs for report in reports],
+            "skipped": [{"model": label, "strategy": strategy} for label, strategy in self.skipped],
         }
 
 
 def compare_models(spaces: Mapping[str, LatentSpace], strategies: Sequence[str] = STRATEGIES, n: int = 10_000,
-                   checks: CheckSet | None = None, random_state=0) -> ModelComparison:
-    """Audit every model (each in its own latent space) under every strategy, same seed throughout.
+                   checks: CheckSet | None = None, random_state=0, repeats: int = 1,
+                   progress: Callable[[int, int], None] | None = None) -> ModelComparison:
+    """Audit every model (each in its own latent space) under every strategy, over ``repeats`` seeds.
 
     Parameters
     ----------
@@ -545,9 +840,15 @@ def compare_models(spaces: Mapping[str, LatentSpace], strategies: Sequence[str] 
         Points per audit.
     checks : CheckSet, optional
         Default: :func:`genval.rules.default_checks` of each space's set.
-    random_state : int or None
-        The same seed for every audit, so the strategies and models see
-        comparable draws.
+    random_state : int
+        The first seed. With ``repeats`` K, seeds ``random_state`` to
+        ``random_state + K - 1`` each retrain the map and draw the samples
+        (the first uses the map as given); every strategy and model sees the
+        same seeds, so their draws are comparable.
+    repeats : int
+        Seeds per strategy; figures get a 95% t interval when there are two or more.
+    progress : callable, optional
+        ``progress(audits_done, audits_total)``.
 
     Returns
     -------
@@ -558,15 +859,35 @@ def compare_models(spaces: Mapping[str, LatentSpace], strategies: Sequence[str] 
     >>> from genval import Autoencoder, build_space, load_dataset
     >>> emojis = load_dataset("emojis")
     >>> space = build_space(emojis, Autoencoder(stop_wrong_pixels=0).fit(emojis.X), grid=(3, 3))
-    >>> found = compare_models({"autoencoder": space}, ["random", "vae-prior"], n=200)
+    >>> found = compare_models({"autoencoder": space}, ["random", "copycat", "vae-prior"], n=200)
     >>> [(label, r.strategy) for label, r in found.reports], found.skipped
-    ([('autoencoder', 'random')], (('autoencoder', 'vae-prior'),))
+    ([('autoencoder', 'random'), ('autoencoder', 'copycat')], (('autoencoder', 'vae-prior'),))
+    >>> found.rows()[1]["figures"]["copy_rate"]["value"]
+    1.0
     """
-    reports: list[tuple[str, AuditReport]] = []
+    if repeats < 1:
+        raise ParameterError(f"repeats must be at least 1, got {repeats}")
+    if not isinstance(random_state, (int, np.integer)):
+        raise ParameterError(f"repeated audits need an integer seed, got {random_state!r}")
+    seeds = tuple(int(random_state) + r for r in range(repeats))
+    runs: list[tuple[str, str, tuple[AuditReport, ...]]] = []
     skipped: list[tuple[str, str]] = []
+    total, done = len(spaces) * len(strategies) * repeats, 0
     for label, space in spaces.items():
-        done = compare(space, strategies, n, checks, random_state)
-        reports += [(label, report) for report in done]
-        ran = {report.strategy for report in done}
-        skipped += [(label, strategy) for strategy in strategies if strategy not in ran]
-    return ModelComparison(tuple(reports), tuple(skipped))
+        maps = [space] + [reseeded(space, seed) for seed in seeds[1:]]
+        for strategy in strategies:
+            reports = []
+            for seed, seeded in zip(seeds, maps):
+                try:
+                    reports.append(audit(seeded, strategy, n, checks, seed))
+                except GenvalError:
+                    break
+                finally:
+                    done += 1
+                    if progress is not None:
+                        progress(done, total)
+            if len(reports) == repeats:
+                runs.append((label, strategy, tuple(reports)))
+            else:
+                skipped.append((label, strategy))
+    return ModelComparison(tuple(runs), seeds, tuple(skipped))

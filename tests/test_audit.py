@@ -6,7 +6,9 @@ import pytest
 from scipy import ndimage
 
 from genval import Autoencoder, GenvalError, LatentSOM, LatentSpace, load_dataset
-from genval.audit import audit, audit_points, compare, sharing_pairs
+from genval.audit import (
+    audit, audit_points, compare, compare_models, fit_mixture, interval, reseeded, sharing_pairs,
+)
 from genval.validity import CheckSet, check_emoji
 
 
@@ -38,8 +40,31 @@ def test_metrics_match_a_brute_force_recount(space):
     agreement = report.som_agreement()
     assert agreement["precision"]["value"] == table["occupied_valid"] / (table["occupied_valid"] + table["occupied_invalid"])
     assert agreement["recall"]["value"] == table["occupied_valid"] / (table["occupied_valid"] + table["empty_valid"])
-    assert report.ambiguity == pytest.approx(np.abs(pixels - 0.5).mean())
+    assert report.crispness()["value"] == ((pixels < 0.1) | (pixels > 0.9)).mean()
     np.testing.assert_array_equal(report.valid, valid)
+    # Copies apart from new samples: a copy's bitmap equals a training item's.
+    items = [tuple(row) for row in space.bitmaps.binary()]
+    copy = np.array([tuple(b) in training for b in binary])
+    np.testing.assert_array_equal(report.novel, ~copy)
+    assert report.copies() == {"rate": {"value": copy.mean(), "numerator": int(copy.sum()), "denominator": 3000,
+                                        "definition": "copies / total (a copy equals a training item)"},
+                               "distinct_items": len({tuple(b) for b in binary[copy]})}
+    new = ~copy
+    assert report.counts(new_only=True) == {
+        "total": int(new.sum()), "valid": int((valid & new).sum()),
+        "unique_valid": len({tuple(b) for b in binary[valid & new]}),
+        "novel_unique_valid": len({tuple(b) for b in binary[valid & new]})}
+    new_table = report.som_agreement(new_only=True)["table"]
+    assert new_table["occupied_valid"] == int((occupied & valid & new).sum())
+    assert new_table["empty_invalid"] == int((~occupied & ~valid & new).sum())
+    assert report.failures(new_only=True) == {
+        "eyes": sum("eyes" in v.failed for v, n in zip(verdicts, new) if n),
+        "mouth": sum("mouth" in v.failed for v, n in zip(verdicts, new) if n)}
+    for k in np.flatnonzero(copy)[:50]:
+        assert items[report.copy_of[report.bitmap_index[k]]] == tuple(binary[k])
+    W = space.som.weights_.reshape(space.som.n_neurons, -1)
+    np.testing.assert_allclose(report.som_distance, np.linalg.norm(Z - W[space.som.winners(Z)], axis=1))
+    np.testing.assert_array_equal(report.hits, np.bincount(space.som.winners(space.codes), minlength=9))
 
 
 def test_chunking_and_seeds(space):
@@ -72,7 +97,7 @@ def test_a_map_with_no_shared_neuron_cannot_walk_lines(space):
     assert sharing_pairs(lonely) == []
     with pytest.raises(GenvalError, match="no two items share a neuron on the 8x8 map"):
         audit(lonely, "lines", 100)
-    assert [r.strategy for r in compare(lonely, n=200)] == ["random", "prior", "grid"]
+    assert [r.strategy for r in compare(lonely, n=200)] == ["random", "prior", "gmm", "neuron", "grid", "copycat"]
 
 
 def test_bad_arguments(space):
@@ -90,7 +115,10 @@ def test_csv_rows(space, tmp_path):
     report.write_csv(path)
     rows = list(csv.DictReader(path.open()))
     assert len(rows) == 500
-    assert list(rows[0]) == ["sample", "z1", "z2", "neuron", "bitmap", "valid", "failed"]
+    assert list(rows[0]) == ["sample", "z1", "z2", "neuron", "som_distance", "hits", "bitmap", "valid", "failed",
+                             "novel", "copy_of"]
+    training = {"".join("1" if p else "0" for p in row): name
+                for name, row in reversed(list(zip(space.bitmaps.names, space.bitmaps.binary())))}
     decoded = space.model.inverse_transform(report.Z) > 0.5
     neurons = space.som.predict(report.Z)
     for k, (row, valid) in enumerate(zip(rows, report.valid)):
@@ -101,6 +129,10 @@ def test_csv_rows(space, tmp_path):
         assert row["valid"] == str(int(valid)) == str(int(verdict.valid))
         assert row["failed"] == ";".join(verdict.failed)
         assert int(row["neuron"]) == neurons[k] + 1
+        assert float(row["som_distance"]) == pytest.approx(report.som_distance[k], rel=1e-5)
+        assert int(row["hits"]) == report.hits[neurons[k]]
+        assert row["copy_of"] == training.get(row["bitmap"], "")
+        assert row["novel"] == ("0" if row["bitmap"] in training else "1")
 
 
 def generic_verdicts(binary, training, max_hamming=None):
@@ -180,7 +212,7 @@ def test_audit_in_chunks_of_any_size_is_the_same_audit(space, monkeypatch, budge
         return
     again = audit(space, "random", n=300, random_state=5, chunk=chunk)
     assert json.dumps(again.to_dict()) == json.dumps(whole.to_dict())
-    for name in ("bitmap_index", "bitmaps", "passes", "in_training", "neuron"):
+    for name in ("bitmap_index", "bitmaps", "passes", "copy_of", "neuron", "som_distance", "scored"):
         np.testing.assert_array_equal(getattr(again, name), getattr(whole, name))
 
 
@@ -191,7 +223,7 @@ def test_distinct_bitmaps_in_order_of_first_appearance(space):
     assert [row.tobytes() for row in report.bitmaps] == order
     np.testing.assert_array_equal(report.bitmaps[report.bitmap_index], binary)
     training = {row.tobytes() for row in space.bitmaps.binary()}
-    assert report.in_training.tolist() == [row.tobytes() in training for row in report.bitmaps]
+    assert (report.copy_of >= 0).tolist() == [row.tobytes() in training for row in report.bitmaps]
 
 
 def test_sharing_pairs_and_their_sample_on_a_crowded_map(space):
@@ -213,3 +245,87 @@ def test_an_audit_beyond_the_budget_is_refused_with_the_estimate(space, monkeypa
     with pytest.raises(MemoryError, match=r"an audit of 20,000 points of 35 pixels would need about 1\.5 MiB, "
                                           r"more than the memory budget of 1\.0 MiB"):
         audit(space, "random", n=20_000)
+
+
+# ---------------------------------------------------------------- membership: copies, scores, strategies, repeats
+
+def test_copycat_is_pure_memorisation(space):
+    report = audit(space, "copycat", n=400, random_state=0)
+    assert report.copies()["rate"]["value"] == 1.0 and report.counts(new_only=True)["total"] == 0
+    assert report.ratios()["validity"]["value"] == 1.0 and report.ratios()["novelty"]["value"] == 0.0
+    pixels = report.membership["pixels"]
+    assert pixels["precision"]["value"] == 1.0 and pixels["authenticity"]["value"] == 0.0
+    assert report.to_dict()["new"]["ratios"]["validity"]["value"] is None  # nothing to divide by, said so
+    assert all(c["auroc"] is None for c in report.roc().values())
+
+
+def test_every_new_sample_strategy_draws_where_it_says(space):
+    occupied = np.bincount(space.som.winners(space.codes), minlength=space.som.n_neurons) > 0
+    inside = audit_points(space, "neuron", 3000, random_state=0)
+    assert len(inside) == 3000 and occupied[space.som.winners(inside)].all()
+    lo, hi = space.box()
+    assert ((inside >= lo) & (inside <= hi)).all()
+    mixture = fit_mixture(space.codes, random_state=0)
+    drawn = audit_points(space, "gmm", 5000, random_state=0)
+    assert drawn.shape == (5000, 2)
+    # the draws follow the fitted mixture: their mean log-density is its expected value, not the box's
+    assert mixture.score_samples(drawn).mean() == pytest.approx(mixture.score(mixture.sample(20_000)[0]), abs=0.1)
+    np.testing.assert_array_equal(drawn, audit_points(space, "gmm", 5000, random_state=0))
+
+
+def test_fit_mixture_chooses_components_by_bic():
+    rng = np.random.default_rng(1)
+    blobs = np.vstack([rng.normal(c, 0.1, (50, 2)) for c in ([0, 0], [5, 0], [0, 5])])
+    assert fit_mixture(blobs, random_state=0).n_components == 3
+    assert fit_mixture(rng.normal(size=(12, 2)), random_state=0).n_components <= 4  # at most a third of the items
+
+
+def test_auroc_of_each_score_is_the_brute_force_pair_count(space):
+    report = audit(space, "random", n=1500, random_state=3)
+    new = report.novel[report.scored]
+    truth = report.valid[report.scored][new]
+    for name, curve in report.roc().items():
+        s = report.scores[name][new]
+        pos, neg = s[truth], s[~truth]
+        wins = (pos[:, None] > neg[None]).sum() + 0.5 * (pos[:, None] == neg[None]).sum()
+        assert curve["auroc"] == pytest.approx(wins / (len(pos) * len(neg)))
+        assert (curve["n_valid"], curve["n_invalid"]) == (len(pos), len(neg))
+    occupied = report.occupied[report.neuron[report.scored][new]]
+    assert set(np.unique(report.scores["occupied"][new])) <= {0.0, 1.0}
+    np.testing.assert_array_equal(report.scores["occupied"][new] == 1, occupied)
+    doc = report.to_dict()["scores"]
+    assert doc["samples"] == {"scored": 1500, "new": int(new.sum()), "definition": doc["samples"]["definition"]}
+
+
+def test_scores_use_a_seeded_subsample_beyond_max_scored(space):
+    report = audit(space, "random", n=3000, random_state=0, max_scored=500)
+    assert len(report.scored) == 500 and len(np.unique(report.scored)) == 500
+    assert report.membership["n_fake"] == 500 and report.membership["k"] == 5
+    again = audit(space, "random", n=3000, random_state=0, max_scored=500)
+    np.testing.assert_array_equal(again.scored, report.scored)
+
+
+def test_interval_is_the_t_interval():
+    from scipy import stats
+
+    values = [0.2, 0.25, 0.3, 0.22, 0.28]
+    found = interval(values)
+    lo, hi = stats.t.interval(0.95, 4, loc=np.mean(values), scale=stats.sem(values))
+    assert found["value"] == pytest.approx(np.mean(values))
+    assert found["interval"] == pytest.approx([lo, hi])
+    assert found["per_seed"] == values and found["n"] == 5
+
+
+def test_repeats_retrain_the_map_per_seed(space):
+    comparison = compare_models({"autoencoder": space}, ["random", "copycat"], n=600, random_state=4, repeats=3)
+    assert comparison.seeds == (4, 5, 6)
+    (label, strategy, reports), _ = comparison.runs
+    assert [r.random_state for r in reports] == [4, 5, 6]
+    alone = audit(reseeded(space, 5), "random", 600, random_state=5)
+    assert json.dumps(alone.to_dict()) == json.dumps(reports[1].to_dict())
+    row = comparison.rows()[0]["figures"]["new_validity"]
+    assert row["per_seed"] == [r.ratios(new_only=True)["validity"]["value"] for r in reports]
+    assert row["interval"][0] <= row["value"] <= row["interval"][1]
+    assert comparison.rows()[1]["figures"]["copy_rate"] == {"value": 1.0, "interval": [1.0, 1.0],
+                                                            "per_seed": [1.0, 1.0, 1.0], "n": 3}
+    assert comparison.min_validity() == row["value"]  # copycat has no new samples and is left out

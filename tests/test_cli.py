@@ -174,7 +174,7 @@ def test_other_errors_are_bugs_and_keep_their_traceback(runner, monkeypatch, bug
     (["grid"], "Missing option '--plot'."),
     (["denoise", "--noise", "2"], "Invalid value for '--levels' / '--noise': '2': every level must be in [0, 1]"),
     (["audit", "--n", "0"], "Invalid value for '--n': 0 is not in the range x>=1."),
-    (["audit", "--compare", "--csv", "x.csv"], "--csv, --sheet and --plot describe one audit; leave out --compare"),
+    (["audit", "--compare", "--csv", "x.csv"], "--csv, --sheet and --roc describe one audit; leave out --compare"),
     (["audit", "--vae"], "--vae adds a variational autoencoder to --compare; use both"),
 ])
 def test_usage_errors_exit_2_with_one_message(runner, args, message, tmp_path, monkeypatch):
@@ -350,57 +350,84 @@ def test_audit_json_is_reproducible_byte_for_byte(runner):
     assert first.exit_code == 0, first.output
     assert run(runner, *args).stdout == first.stdout
     doc = json.loads(first.stdout)
-    assert doc["counts"]["total"] == 3000 and doc["random_state"] == 0
-    assert set(doc) == {"strategy", "dataset", "checks", "grid", "random_state", "counts", "ratios", "failures",
-                        "som_agreement", "ambiguity"}
-    validity = doc["ratios"]["validity"]
+    assert doc["n"] == 3000 and doc["seed"] == 0 and doc["all"]["counts"]["total"] == 3000
+    assert set(doc) == {"strategy", "dataset", "checks", "grid", "seed", "n", "copies", "yield", "new", "all",
+                        "scores", "membership", "crispness", "model"}
+    assert doc["model"] == {"file": "default", "kind": "autoencoder", "layer_sizes": [35, 25, 15, 2, 15, 25, 35]}
+    new = doc["new"]
+    assert new["counts"]["total"] == 3000 - doc["copies"]["rate"]["numerator"]
+    validity = new["ratios"]["validity"]
     assert validity["value"] == validity["numerator"] / validity["denominator"]
+    assert doc["yield"]["value"] == new["counts"]["novel_unique_valid"]
     assert doc["checks"]["names"] == ["eyes", "mouth"]
+    assert doc["membership"]["k"] == 5 and doc["membership"]["n_real"] == 17
+    assert set(doc["scores"]) == {"samples", "som_distance", "occupied", "hit_count", "nearest_code",
+                                  "gmm_log_density", "realism"}
     assert run(runner, *args[:-4], "--seed", "1", "--grid", "3x3", "--json").stdout != first.stdout
 
 
 def test_audit_text_outputs_and_min_validity(runner, tmp_path):
-    paths = {k: tmp_path / f"a.{k}" for k in ("csv", "sheet.png", "plot.png")}
-    result = run(runner, "audit", "--n", "800", "--grid", "3x3", "--csv", str(paths["csv"]),
-                 "--sheet", str(paths["sheet.png"]), "--plot", str(paths["plot.png"]), "--min-validity", "0.01")
+    paths = {k: tmp_path / f"a.{k}" for k in ("csv", "sheet.png", "plot.png", "roc.png")}
+    result = run(runner, "audit", "-n", "800", "--grid", "3x3", "--csv", str(paths["csv"]),
+                 "--sheet", str(paths["sheet.png"]), "--plot", str(paths["plot.png"]), "--roc", str(paths["roc.png"]),
+                 "--min-validity", "0.01")
     assert result.exit_code == 0, result.output
     out = result.stdout.splitlines()
-    assert out[0] == "audit 'random' of emojis, checks: emojis: two eyes and a mouth, map 3x3, seed 0"
-    assert any(line.strip().startswith("valid ") and "= valid / total" in line for line in out)
+    assert out[0] == "audit 'random' of emojis: 800 samples, checks: emojis: two eyes and a mouth, map 3x3, seed 0"
+    assert out[1].split()[:2] == ["copies", out[1].split()[1]] and "copy rate" in out[1]
+    assert any(line.strip().startswith("valid new ") and "= valid new / new" in line for line in out)
+    assert any(line.startswith("rule-free membership, k = 5, N = 17 training items, M = 800 samples")
+               for line in out)
     assert len(paths["csv"].read_text().splitlines()) == 801
-    for key in ("sheet.png", "plot.png"):
+    for key in ("sheet.png", "plot.png", "roc.png"):
         assert paths[key].read_bytes()[:4] == b"\x89PNG"
     doc = json.loads(run(runner, "audit", "--n", "800", "--grid", "3x3", "--json").stdout)
-    validity = doc["ratios"]["validity"]["value"]
+    validity = doc["new"]["ratios"]["validity"]["value"]
     below = run(runner, "audit", "--n", "800", "--grid", "3x3", "--min-validity", "0.999")
     assert below.exit_code == 3
-    assert last_line(below) == f"validity {validity:.3f} is below --min-validity 0.999"
+    assert last_line(below) == f"new-sample validity {validity:.3f} is below --min-validity 0.999"
 
 
-def test_audit_compare_table(runner):
-    result = run(runner, "audit", "--compare", "--n", "1000", "--grid", "3x3")
+def test_audit_compare_table(runner, tmp_path):
+    chart = tmp_path / "strategies.png"
+    result = run(runner, "audit", "--compare", "--n", "1000", "--grid", "3x3", "--plot", str(chart))
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == "emojis, checks: emojis: two eyes and a mouth, map 3x3, seed 0, n 1000"
-    assert lines[1].split()[:5] == ["model", "strategy", "total", "valid", "validity"]
-    assert [line.split()[:2] for line in lines[2:7]] == [["autoencoder", s]
-                                                         for s in ("random", "prior", "lines", "som-path", "grid")]
-    assert lines[7] == ("skipped (nothing to sample there: no two items share a neuron, or not a VAE): "
-                        "autoencoder vae-prior")
+    assert lines[1].split()[:4] == ["model", "strategy", "copy", "rate"]
+    strategies = ("random", "prior", "gmm", "neuron", "lines", "som-path", "grid", "copycat")
+    assert [line.split()[:2] for line in lines[2:10]] == [["autoencoder", s] for s in strategies]
+    assert lines[9].split()[2:5] == ["1.000", "n/a", "0"]  # copycat: every sample a copy, nothing new
+    assert lines[-1] == ("skipped (nothing to sample there: no two items share a neuron, or not a VAE): "
+                         "autoencoder vae-prior")
+    assert chart.read_bytes()[:4] == b"\x89PNG"
     doc = json.loads(run(runner, "audit", "--compare", "--n", "500", "--grid", "8x8", "--json").stdout)
-    assert [d["strategy"] for d in doc["strategies"]] == ["random", "prior", "grid"]
-    assert doc["skipped"] == ["autoencoder lines", "autoencoder som-path", "autoencoder vae-prior"]
-    assert doc["random_state"] == 0 and doc["dataset"] == "emojis"
+    assert [d["strategy"] for d in doc["rows"]] == ["random", "prior", "gmm", "neuron", "grid", "copycat"]
+    assert doc["skipped"] == [{"model": "autoencoder", "strategy": s} for s in ("lines", "som-path", "vae-prior")]
+    assert doc["seed"] == 0 and doc["dataset"] == "emojis" and doc["seeds"] == [0]
+
+
+def test_audit_compare_repeats_give_intervals(runner):
+    result = run(runner, "audit", "--compare", "--repeats", "3", "--n", "400", "--grid", "3x3", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["seeds"] == [0, 1, 2] and len(doc["runs"]) == 3 * len(doc["rows"])
+    figure = doc["rows"][0]["figures"]["new_validity"]
+    assert len(figure["per_seed"]) == 3 and figure["interval"][0] <= figure["value"] <= figure["interval"][1]
+    text = run(runner, "audit", "--strategy", "random", "--repeats", "2", "--n", "400", "--grid", "3x3").stdout
+    assert text.splitlines()[0].endswith("seeds 0-1 (mean ±95% interval half-width), n 400")
 
 
 def test_audit_compare_with_a_vae(runner):
     result = run(runner, "audit", "--compare", "--vae", "--n", "500", "--grid", "3x3", "--json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    rows = [(d["model"], d["strategy"]) for d in doc["strategies"]]
-    assert rows == [("autoencoder", s) for s in ("random", "prior", "lines", "som-path", "grid")] + [
-        ("vae", s) for s in ("random", "prior", "lines", "som-path", "grid", "vae-prior")]
-    assert doc["skipped"] == ["autoencoder vae-prior"]
+    rows = [(d["model"], d["strategy"]) for d in doc["rows"]]
+    assert rows == [("autoencoder", s) for s in ("random", "prior", "gmm", "neuron", "lines", "som-path", "grid",
+                                                 "copycat")] + [
+        ("vae", s) for s in ("random", "prior", "gmm", "neuron", "lines", "som-path", "grid", "vae-prior", "copycat")]
+    assert doc["skipped"] == [{"model": "autoencoder", "strategy": "vae-prior"}]
+    assert doc["models"]["vae"]["kind"] == "vae"
     notes = [line for line in result.stderr.splitlines() if line.startswith("first use")]
     assert [line.split(" (cached")[0] for line in notes] == [
         "first use of emojis: training its default Autoencoder",
