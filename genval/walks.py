@@ -36,7 +36,8 @@ from genval.cache import default_model
 from genval.errors import ParameterError, ShapeMismatchError, UnknownItemError
 from genval.som import LatentSOM
 
-__all__ = ["LatentSpace", "Located", "Walk", "build_space", "latent_grid", "plane", "sample_latent", "walk"]
+__all__ = ["Embedding", "LatentSpace", "Located", "Walk", "build_embedding", "build_space", "latent_grid", "plane",
+           "sample_latent", "walk"]
 
 SAMPLE_METHODS = ("box", "gaussian", "neuron")
 
@@ -96,6 +97,46 @@ class Located:
 
 
 @dataclass(frozen=True, eq=False)
+class Embedding:
+    """A bitmap set and its codes under a fitted autoencoder, without a map.
+
+    What :func:`latent_grid` needs; a :class:`LatentSpace` is one with a
+    fitted map besides. Build it with :meth:`build` or :func:`build_embedding`.
+
+    Attributes
+    ----------
+    bitmaps : BitmapSet
+    model : Autoencoder
+    codes : ndarray (n_items, n_latent)
+        ``model.transform(bitmaps.X)``.
+    """
+
+    bitmaps: BitmapSet
+    model: Autoencoder
+    codes: np.ndarray
+
+    @classmethod
+    def build(cls, bitmaps: BitmapSet, model: Autoencoder) -> "Embedding":
+        """Encode the items.
+
+        Raises
+        ------
+        ShapeMismatchError
+            When the model was trained on bitmaps of another size.
+        """
+        _check_sizes(bitmaps, model)
+        return cls(bitmaps, model, model.transform(bitmaps.X))
+
+
+def _check_sizes(bitmaps: BitmapSet, model: Autoencoder) -> None:
+    n = getattr(model, "n_features_in_", None)
+    if n != bitmaps.n_features:
+        h, w = bitmaps.shape
+        raise ShapeMismatchError(f"the model expects {n} pixels per item but {bitmaps.title or 'the set'} has "
+                                 f"{bitmaps.n_features} ({h}x{w}); train a model on this set")
+
+
+@dataclass(frozen=True, eq=False)
 class LatentSpace:
     """A bitmap set embedded by an autoencoder and mapped by a SOM.
 
@@ -126,11 +167,7 @@ class LatentSpace:
         ShapeMismatchError
             When the model was trained on bitmaps of another size.
         """
-        n = getattr(model, "n_features_in_", None)
-        if n != bitmaps.n_features:
-            h, w = bitmaps.shape
-            raise ShapeMismatchError(f"the model expects {n} pixels per item but {bitmaps.title or 'the set'} has "
-                             f"{bitmaps.n_features} ({h}x{w}); train a model on this set")
+        _check_sizes(bitmaps, model)
         codes = model.transform(bitmaps.X)
         som = som if som is not None else LatentSOM()
         if not hasattr(som, "weights_"):
@@ -198,6 +235,17 @@ class LatentSpace:
     def box(self) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper corners of the box spanned by the item codes."""
         return self.codes.min(axis=0), self.codes.max(axis=0)
+
+
+def point_bytes(n_features: int, n_latent: int) -> int:
+    """Bytes one decoded latent point costs: the point, its position on a path, its pixels and their
+    thresholded copy (:meth:`LatentSpace.locate`), its packed bitmap. What a caller checks before
+    drawing ``n`` points to decode, so that a request beyond the memory budget fails at once.
+
+    >>> point_bytes(35, 2)  # 8 * (2 + 1) + 9 * 35 + 5
+    344
+    """
+    return 8 * (n_latent + 1) + 9 * n_features + (n_features + 7) // 8
 
 
 def _decode(model: Autoencoder, Z: np.ndarray, n_features: int, chunk: int | None = None) -> np.ndarray:
@@ -285,6 +333,13 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
     >>> space.neuron_of(":)") == int(space.som.labels_[0])
     True
     """
+    bitmaps, model = _open_model(dataset, model, kind, items, on_train, progress)
+    som = LatentSOM(grid=grid, sigma=sigma, learning_rate=som_learning_rate, iterations=iterations,
+                    topology=topology, neighborhood=neighborhood, random_state=random_state)
+    return LatentSpace.build(bitmaps, model, som)
+
+
+def _open_model(dataset, model, kind, items, on_train, progress) -> tuple[BitmapSet, Autoencoder]:
     bitmaps = dataset if isinstance(dataset, BitmapSet) else load_dataset(dataset)
     for item in items:
         item_index(bitmaps, item)
@@ -292,9 +347,28 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
         model, _ = default_model(bitmaps, progress=progress, on_train=on_train, kind=kind)
     elif isinstance(model, (str, os.PathLike)):
         model = load_model(model)
-    som = LatentSOM(grid=grid, sigma=sigma, learning_rate=som_learning_rate, iterations=iterations,
-                    topology=topology, neighborhood=neighborhood, random_state=random_state)
-    return LatentSpace.build(bitmaps, model, som)
+    return bitmaps, model
+
+
+def build_embedding(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike | Autoencoder | None = None,
+                    *, kind: str = "autoencoder", items: Sequence[str] = (),
+                    on_train: Callable[[Path, Autoencoder], None] | None = None,
+                    progress: Callable[[int, float], None] | None = None) -> Embedding:
+    """A bitmap set and its codes, as :func:`build_space` makes them, without fitting a map.
+
+    For what needs only the codes and the decoder (:func:`latent_grid`):
+    a map over a large set takes far longer to fit than the codes to compute.
+    The parameters are :func:`build_space`'s, and so are the errors.
+
+    Examples
+    --------
+    >>> from genval import Autoencoder, load_dataset
+    >>> emojis = load_dataset("emojis")
+    >>> embedding = build_embedding(emojis, Autoencoder(epochs=50).fit(emojis.X))
+    >>> embedding.codes.shape, hasattr(embedding, "som")
+    ((17, 2), False)
+    """
+    return Embedding.build(*_open_model(dataset, model, kind, items, on_train, progress))
 
 
 @dataclass(frozen=True)
@@ -376,6 +450,8 @@ def walk(space: LatentSpace, start: str, stop: str, steps: int = 10, path: str =
         raise ParameterError(f"steps must be at least 2 (both endpoints), got {steps}")
     if path not in ("line", "som"):
         raise ParameterError(f"unknown path {path!r}; choose line or som")
+    p = space.bitmaps.n_features
+    check_allocation(steps * point_bytes(p, space.codes.shape[1]), f"a walk of {steps:,} samples of {p} pixels")
     za, zb = space.code(start), space.code(stop)
     na, nb = space.neuron_of(start), space.neuron_of(stop)
     if path == "line":
@@ -404,7 +480,8 @@ def sample_latent(space: LatentSpace, n: int, method: str = "box", neuron: int |
         to the codes (their mean and covariance); or uniform inside one
         neuron's cell (the part of the box that neuron wins).
     neuron : int, optional
-        Flat index of the neuron, for ``method="neuron"``.
+        Flat index of the neuron, for ``method="neuron"``: 0-based, while
+        ``genval som`` numbers neuron ``k`` as ``k + 1``.
     random_state : int, numpy Generator or None
 
     Raises
@@ -429,7 +506,10 @@ def sample_latent(space: LatentSpace, n: int, method: str = "box", neuron: int |
     if method == "gaussian":
         return rng.multivariate_normal(space.codes.mean(axis=0), np.cov(space.codes, rowvar=False), size=n)
     if neuron is None or not 0 <= neuron < space.som.n_neurons:
-        raise ParameterError(f"method 'neuron' needs a neuron between 0 and {space.som.n_neurons - 1}, got {neuron}")
+        # the index is 0-based, the neurons people see are numbered from 1: say both
+        got = "none" if neuron is None else f"{neuron} (neuron {neuron + 1})"
+        raise ParameterError(f"method 'neuron' needs a neuron index between 0 and {space.som.n_neurons - 1} "
+                             f"(neurons 1 to {space.som.n_neurons} as genval som numbers them), got {got}")
     found: list[np.ndarray] = []
     have = 0
     for _ in range(200):  # rejection sampling: keep the points the neuron wins
@@ -440,12 +520,16 @@ def sample_latent(space: LatentSpace, n: int, method: str = "box", neuron: int |
         if have >= n:
             return np.concatenate(found)[:n]
     rows, cols = space.som.grid_
-    raise ParameterError(f"neuron {neuron} (row {neuron // cols}, col {neuron % cols}) wins almost none of the "
-                     "box spanned by the codes; pick another neuron")
+    raise ParameterError(f"neuron {neuron + 1} (row {neuron // cols}, col {neuron % cols}, counted from 0) wins "
+                         "almost none of the box spanned by the codes; pick another neuron")
 
 
-def latent_grid(space: LatentSpace, size: int = 20, margin: float = 0.05) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def latent_grid(space: LatentSpace | Embedding, size: int = 20,
+                margin: float = 0.05) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Decode a regular ``size x size`` grid over the codes' bounding box.
+
+    Only the set, the model and the codes are used: an :class:`Embedding`
+    (no map) will do.
 
     In a latent space wider than two the grid lies on the codes' principal
     plane (:func:`plane`), and ``xs``, ``ys`` are coordinates in that plane.

@@ -1,9 +1,11 @@
+import time
+
 import numpy as np
 import pytest
 
 from genval import load_dataset
 from genval._budget import dedupe_rows, nearest_bitmaps
-from genval.walks import LatentSpace, latent_grid, sample_latent, walk
+from genval.walks import Embedding, LatentSpace, build_embedding, latent_grid, point_bytes, sample_latent, walk
 
 
 def test_items_locate_on_themselves(space):
@@ -80,8 +82,12 @@ def test_sampling_methods(space):
     np.testing.assert_allclose(np.cov(gauss, rowvar=False), np.cov(space.codes, rowvar=False), rtol=0.05, atol=0.5)
     cell = sample_latent(space, 50, "neuron", neuron=4, random_state=3)
     assert len(cell) == 50 and set(space.som.winners(cell)) == {4}
-    with pytest.raises(ValueError, match="needs a neuron between 0 and 8"):
+    # the library takes 0-based indices; its messages name the 1-based neurons people see too
+    with pytest.raises(ValueError, match=r"needs a neuron index between 0 and 8 \(neurons 1 to 9 as genval som "
+                                         r"numbers them\), got none$"):
         sample_latent(space, 5, "neuron")
+    with pytest.raises(ValueError, match=r"between 0 and 8 \(neurons 1 to 9 .*\), got 9 \(neuron 10\)$"):
+        sample_latent(space, 5, "neuron", neuron=9)
     with pytest.raises(ValueError, match="unknown sampling method 'disc'"):
         sample_latent(space, 5, "disc")
 
@@ -191,3 +197,30 @@ def test_a_wider_latent_space_is_gridded_and_decoded_on_its_principal_plane():
     with pytest.raises(ValueError, match="a latent grid needs at least 2 latent dimensions"):
         one = LatentSpace.build(emojis, Autoencoder(n_latent=1, epochs=50).fit(emojis.X), LatentSOM(grid=(2, 1)))
         latent_grid(one)
+
+
+def test_a_walk_beyond_the_budget_is_refused_before_anything_is_allocated(space):
+    start = time.perf_counter()
+    with pytest.raises(MemoryError, match=r"^a walk of 1,000,000,000 samples of 35 pixels would need about 320\.4 GiB"):
+        walk(space, ":]", ";D", steps=10**9)
+    assert time.perf_counter() - start < 1  # 8 GB of positions alone would take seconds to fill
+    assert point_bytes(35, 2) * 10**9 == pytest.approx(320.4 * 2**30, rel=1e-3)
+
+
+def test_an_embedding_is_a_space_without_a_map(space):
+    embedding = Embedding.build(space.bitmaps, space.model)
+    assert not hasattr(embedding, "som")
+    np.testing.assert_array_equal(embedding.codes, space.codes)
+    for got, expected in zip(latent_grid(embedding, 4), latent_grid(space, 4)):
+        np.testing.assert_array_equal(got, expected)
+    again = build_embedding(space.bitmaps, space.model)
+    np.testing.assert_array_equal(again.codes, space.codes)
+    with pytest.raises(KeyError, match="unknown item ':-'"):
+        build_embedding(space.bitmaps, space.model, items=(":-",))
+
+
+def test_an_embedding_refuses_a_model_of_another_size(space):
+    from genval import ShapeMismatchError, load_dataset
+
+    with pytest.raises(ShapeMismatchError, match=r"the model expects 35 pixels per item but digits has 64 \(8x8\)"):
+        Embedding.build(load_dataset("digits"), space.model)
