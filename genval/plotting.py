@@ -16,9 +16,9 @@ import numpy as np
 
 from genval._estimator import atomic_write
 
-__all__ = ["plot_audit_plane", "plot_audit_sheet", "plot_bitmaps", "plot_latent", "plot_latent_grid", "plot_sweep",
-           "plot_denoising", "plot_loss_curve", "plot_som", "plot_walk",
-           "save_figure"]
+__all__ = ["plot_audit_plane", "plot_audit_sheet", "plot_bitmaps", "plot_comparison", "plot_denoising",
+           "plot_denoising_curve", "plot_latent", "plot_latent_grid", "plot_loss_curve", "plot_roc", "plot_som",
+           "plot_som_grid", "plot_sweep", "plot_walk", "save_figure", "tile_classes", "verdict_text"]
 
 
 def _axes(ax, figsize=(6, 4)):
@@ -179,8 +179,8 @@ def plot_latent(Z: np.ndarray, names, ax=None, color="tab:blue", labels=None):
 
 
 def plot_bitmaps(X: np.ndarray, shape: tuple[int, int], labels=None, ax=None, columns: int | None = None,
-                 title: str | None = None):
-    """Bitmaps tiled in a grid, ink dark, with optional labels under each.
+                 title: str | None = None, verdicts=None):
+    """Bitmaps tiled in a grid, ink dark, with optional labels under each and a verdict mark on each.
 
     Parameters
     ----------
@@ -192,6 +192,13 @@ def plot_bitmaps(X: np.ndarray, shape: tuple[int, int], labels=None, ax=None, co
         Tiles per row; default close to a square.
     title : str, optional
         Wrapped to the figure's width.
+    verdicts : SampleVerdicts, optional
+        One verdict per bitmap (:func:`genval.audit.judge`): each tile gets a
+        frame and a line under it, a solid blue frame and ✓ for a valid
+        bitmap, a dashed vermillion one and ✗ with the failed checks for an
+        invalid one (Okabe-Ito colours; the glyph and the line style read
+        in grey too), then ``new`` or ``= NAME`` for a copy of a training
+        item; a legend explains the marks.
 
     Examples
     --------
@@ -204,20 +211,35 @@ def plot_bitmaps(X: np.ndarray, shape: tuple[int, int], labels=None, ax=None, co
     h, w = shape
     columns = columns or int(np.ceil(np.sqrt(n)))
     rows = int(np.ceil(n / columns))
-    ax = _axes(ax, figsize=(max(3, 0.9 * columns), max(2, 1.25 * rows + 0.4)))
+    # a tile with a verdict needs room under it for two lines of text
+    extra = 0 if verdicts is None else max(3, round(h * 0.45))
     gap = 1
-    canvas = np.full((rows * (h + gap) + gap, columns * (w + gap) + gap), np.nan)
+    row_step = h + gap + extra
+    if verdicts is None:
+        figsize = (max(3, 0.9 * columns), max(2, 1.25 * rows + 0.4))
+    else:  # wide enough for a verdict such as "✗ eyes+mouth, new" under each tile, and the legend
+        width = max(4.6, 1.15 * columns)
+        figsize = (width, width * (rows * row_step + gap) / (columns * (w + gap) + gap) + 1.4)
+    ax = _axes(ax, figsize=figsize)
+    canvas = np.full((rows * row_step + gap, columns * (w + gap) + gap), np.nan)
     for k in range(n):
         r, c = divmod(k, columns)
-        top, left = gap + r * (h + gap), gap + c * (w + gap)
+        top, left = gap + r * row_step, gap + c * (w + gap)
         canvas[top:top + h, left:left + w] = X[k].reshape(h, w)
     cmap = _ink_cmap()
     ax.imshow(canvas, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
     if labels is not None:
         for k, label in enumerate(labels):
             r, c = divmod(k, columns)
-            ax.text(gap + c * (w + gap) + (w - 1) / 2, gap + r * (h + gap) + h - 0.3, str(label),
+            ax.text(gap + c * (w + gap) + (w - 1) / 2, gap + r * row_step + h - 0.3, str(label),
                     ha="center", va="top", fontsize=8)
+        ax.set_ylim(canvas.shape[0] + 0.8, -0.5)
+    if verdicts is not None:
+        if len(verdicts) != n:
+            raise ValueError(f"got {len(verdicts)} verdicts for {n} bitmaps")
+        below = 1.4 if labels is not None else 0.2  # under the label, when there is one
+        corners = [(gap + (k % columns) * (w + gap), gap + (k // columns) * row_step) for k in range(n)]
+        _mark_tiles(ax, verdicts, corners, (h, w), below)
         ax.set_ylim(canvas.shape[0] + 0.8, -0.5)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -235,6 +257,55 @@ def _ink_cmap():
     import matplotlib
 
     return matplotlib.colormaps["Greys"].with_extremes(bad="#dfe6ee")  # bad = the gaps between tiles
+
+
+# Okabe-Ito: the two verdicts, told apart by hue for most readers and by glyph and line style for all.
+VALID_COLOUR, INVALID_COLOUR = "#0072B2", "#D55E00"
+
+
+def verdict_text(verdicts, i: int) -> str:
+    """The short verdict under a tile: ``✓ new``, ``✓ = :)``, ``✗ eyes+mouth, new``.
+
+    >>> from genval import load_dataset
+    >>> from genval.audit import judge
+    >>> emojis = load_dataset("emojis")
+    >>> verdict_text(judge(emojis.X[:1], emojis), 0)
+    '✓ = :)'
+    """
+    k = int(verdicts.copy_of[i])
+    what = "new" if k < 0 else f"= {verdicts.item_names[k]}"
+    if verdicts.valid[i]:
+        return f"✓ {what}"
+    return f"✗ {'+'.join(verdicts.failed[i])}, {what}"
+
+
+def _mark_tiles(ax, verdicts, corners, shape, below: float) -> None:
+    """A frame round each tile (its top-left pixel at ``corners[i]``) and its verdict under it, and a legend."""
+    from matplotlib.patches import Rectangle
+
+    h, w = shape
+    for i, (left, top) in enumerate(corners):
+        ok = bool(verdicts.valid[i])
+        colour = VALID_COLOUR if ok else INVALID_COLOUR
+        ax.add_patch(Rectangle((left - 0.5, top - 0.5), w, h, fill=False, edgecolor=colour, lw=1.6,
+                               linestyle="-" if ok else (0, (2, 1.2)), gid="verdict", zorder=3))
+        ax.text(left + (w - 1) / 2, top + h - 0.5 + below, verdict_text(verdicts, i), ha="center", va="top",
+                fontsize=7, color=colour, fontweight="bold" if ok else "normal")
+    _verdict_legend(ax, verdicts)
+
+
+def _verdict_legend(ax, verdicts) -> None:
+    from matplotlib.patches import Patch
+
+    n_valid = int(np.sum(verdicts.valid))
+    n_new_valid = int(np.sum(verdicts.valid & verdicts.novel))
+    handles = [Patch(fill=False, edgecolor=VALID_COLOUR, lw=1.6, label=f"✓ valid: {n_valid} of {len(verdicts)} "
+                     f"({n_new_valid} new)"),
+               Patch(fill=False, edgecolor=INVALID_COLOUR, lw=1.6, linestyle=(0, (2, 1.2)),
+                     label=f"✗ invalid: {len(verdicts) - n_valid} (failed checks named)")]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncols=1, fontsize=7,
+              frameon=False, title="new: no training item is identical; = NAME: a copy of that item",
+              title_fontsize=7)
 
 
 def _cell_raster(space, resolution: int, margin: float = 0.08):
@@ -302,7 +373,7 @@ def plot_som(space, ax=None, background: str = "umatrix", resolution: int = 300)
     return ax
 
 
-def plot_walk(walk, shape: tuple[int, int], names, ax=None):
+def plot_walk(walk, shape: tuple[int, int], names, ax=None, verdicts=None):
     """A walk's decoded samples side by side, each labelled with t, its nearest item and distance.
 
     Parameters
@@ -311,26 +382,54 @@ def plot_walk(walk, shape: tuple[int, int], names, ax=None):
     shape : (height, width)
     names : sequence of str
         Training item names (to name the nearest item).
+    verdicts : SampleVerdicts, optional
+        The verdict on each sample (:func:`genval.audit.judge`), marked as
+        :func:`plot_bitmaps` marks them: a frame, ✓ or ✗, the failed checks,
+        new or a copy; with a legend.
     """
     loc = walk.located
     labels = [f"t={t:.2f}\n{names[n]} ({h})" for t, n, h in zip(walk.t, loc.nearest, loc.hamming)]
     n = len(loc)
-    ax = _axes(ax, figsize=(max(4.0, 0.75 * n + 0.5), 2.2))
+    marked = verdicts is not None
+    ax = _axes(ax, figsize=(max(5.0 if marked else 4.0, (0.9 if marked else 0.75) * n + 0.5), 3.3 if marked else 2.2))
     plot_bitmaps(loc.pixels, shape, None, ax=ax, columns=n)
     h, w = shape
     for k, label in enumerate(labels):
         ax.text(1 + k * (w + 1) + (w - 1) / 2, h + 1.2, label, ha="center", va="top", fontsize=7)
     ax.set_ylim(h + 4.2, -0.5)
+    if marked:
+        if len(verdicts) != n:
+            raise ValueError(f"got {len(verdicts)} verdicts for {n} samples")
+        _mark_tiles(ax, verdicts, [(1 + k * (w + 1), 1) for k in range(n)], shape, below=3.4)
+        ax.set_ylim(h + 5.6, -0.5)
     how = "straight line" if walk.kind == "line" else "SOM weights"
     verdict = "same neuron" if walk.same_neuron else "different neurons"
     # two short lines: a narrow walk figure would cut one long title at both ends
     ax.set_title(f"{walk.start} to {walk.stop} along the {how} ({verdict})\n"
-                 "under each: t, nearest item (Hamming distance)", fontsize=9)
+                 f"under each: t, nearest item (Hamming distance){', verdict' if marked else ''}", fontsize=9)
     return ax
 
 
+# Tile backgrounds of the decoded plane by verdict, told apart by lightness too (they read in grey):
+# a copy of a training item stays white, a new valid bitmap light blue, an invalid one a darker vermillion.
+TILE_TINTS = {"copy": "#FFFFFF", "new valid": "#B9DAF0", "invalid": "#EFA27A"}
+
+
+def tile_classes(verdicts) -> np.ndarray:
+    """Per sample: ``"invalid"``, ``"copy"`` (valid, identical to a training item) or ``"new valid"``.
+
+    >>> from genval import load_dataset
+    >>> from genval.audit import judge
+    >>> emojis = load_dataset("emojis")
+    >>> tile_classes(judge(np.vstack([emojis.X[:1], np.zeros((1, 35))]), emojis)).tolist()
+    ['copy', 'invalid']
+    """
+    valid = np.asarray(verdicts.valid)
+    return np.where(~valid, "invalid", np.where(verdicts.novel, "new valid", "copy"))
+
+
 def plot_latent_grid(xs, ys, pixels, shape: tuple[int, int], codes=None, names=None, ax=None,
-                     principal_plane: bool = False):
+                     principal_plane: bool = False, verdicts=None):
     """Decoded bitmaps tiled over the latent plane, with the items' codes overlaid.
 
     Parameters
@@ -346,6 +445,12 @@ def plot_latent_grid(xs, ys, pixels, shape: tuple[int, int], codes=None, names=N
     principal_plane : bool
         The grid lies on the codes' principal plane of a wider latent space
         (:func:`genval.walks.plane`): the axes say so.
+    verdicts : SampleVerdicts, optional
+        The verdict on each tile, row-major from the top left
+        (``size * size``, :func:`genval.audit.judge` of the pixels): each
+        tile's background is tinted by :func:`tile_classes` (white: a copy
+        of a training item; light blue: new and valid; vermillion: invalid),
+        with a legend of the counts.
     """
     size = len(xs)
     h, w = shape
@@ -357,20 +462,50 @@ def plot_latent_grid(xs, ys, pixels, shape: tuple[int, int], codes=None, names=N
     dx, dy = (xs[-1] - xs[0]) / (size - 1), (ys[0] - ys[-1]) / (size - 1)
     extent = (xs[0] - dx / 2, xs[-1] + dx / 2, ys[-1] - dy / 2, ys[0] + dy / 2)
     ax = _axes(ax, figsize=(8, 8 * h / w * 0.8))
-    ax.imshow(canvas, extent=extent, cmap=_ink_cmap(), vmin=0, vmax=1, interpolation="nearest", aspect="auto")
+    if verdicts is None:
+        ax.imshow(canvas, extent=extent, cmap=_ink_cmap(), vmin=0, vmax=1, interpolation="nearest", aspect="auto")
+    else:
+        ax.imshow(_tinted(canvas, tile_classes(verdicts).reshape(size, size), shape), extent=extent,
+                  interpolation="nearest", aspect="auto")
     if codes is not None:
         codes = np.asarray(codes)
-        ax.scatter(codes[:, 0], codes[:, 1], s=30, color="tab:red", edgecolor="white", zorder=3)
+        # black on white: readable over every tile tint
+        ax.scatter(codes[:, 0], codes[:, 1], s=30, color="black", edgecolor="white", zorder=3)
         for (x, y), name in zip(codes, names if names is not None and len(codes) <= NAMED_ITEMS else []):
-            ax.annotate(name, (x, y), xytext=(5, 4), textcoords="offset points", fontsize=10, color="tab:red",
+            ax.annotate(name, (x, y), xytext=(5, 4), textcoords="offset points", fontsize=10, color="black",
                         fontweight="bold", zorder=4,
-                        bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="tab:red", alpha=0.85))
+                        bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="black", alpha=0.85))
     xlabel, ylabel = ("principal axis 1 of the codes", "principal axis 2") if principal_plane else ("z1", "z2")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     where = "the codes' principal plane" if principal_plane else "the latent plane"
-    ax.set_title(f"decoded {where}, {size}x{size} points over the codes' box", fontsize=10)
+    ax.set_title(f"{where} decoded at {size}x{size} points over the codes' box"
+                 + ("\ntile background: the verdict on the decoded bitmap" if verdicts is not None else ""),
+                 fontsize=10)
+    if verdicts is not None:
+        from matplotlib.patches import Patch
+
+        classes = tile_classes(verdicts)
+        handles = [Patch(facecolor=TILE_TINTS[kind], edgecolor="0.3", label=f"{label}: {int((classes == kind).sum())}")
+                   for kind, label in (("new valid", "new and valid"), ("copy", "valid copy of a training item"),
+                                       ("invalid", "invalid (fails a check)"))]
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncols=3, fontsize=8,
+                  title=f"{size * size} tiles", title_fontsize=8, frameon=False)
     return ax
+
+
+def _tinted(canvas: np.ndarray, classes: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """An RGB picture of a tiled canvas: ink black over each tile's tint, the gaps grey."""
+    from matplotlib.colors import to_rgb
+
+    h, w = shape
+    background = np.full(canvas.shape + (3,), 0.55)  # the gaps: mid grey, apart from every tint
+    for r in range(classes.shape[0]):
+        for c in range(classes.shape[1]):
+            background[1 + r * (h + 1):1 + r * (h + 1) + h, 1 + c * (w + 1):1 + c * (w + 1) + w] = \
+                to_rgb(TILE_TINTS[classes[r, c]])
+    ink = np.nan_to_num(canvas, nan=0.0)[..., None]
+    return background * (1 - ink)  # ink 1 is black, 0 the tint
 
 
 def plot_audit_sheet(report, shape: tuple[int, int], per_panel: int = 24, axes=None):
@@ -578,3 +713,339 @@ def plot_sweep(summary, title: str = "", metrics=("wrong_pixels", "final_loss"),
         axes.flat[0].figure.suptitle(f"{title}: mean ± spread over seeds (dots: runs; ✗: diverged or failed)",
                                      fontsize=9)
     return axes
+
+
+OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+LINE_STYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 1)), (0, (8, 2)), (0, (3, 1, 1, 1)))
+
+
+def plot_roc(curves, ax=None, title: str = "each score as a predictor of validity (new samples)"):
+    """ROC curves of membership scores, one line each, beside the chance diagonal.
+
+    Parameters
+    ----------
+    curves : mapping of str to dict
+        Score name to ``{"fpr": array, "tpr": array, "auroc": float or None,
+        "n_valid": int, "n_invalid": int}``: the false and true positive
+        rates of the score as a predictor of validity, in threshold order.
+        A score without an AUROC (one class absent) is listed in the legend
+        as ``n/a`` and draws no line.
+    title : str
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> ax = plot_roc({"map distance": {"fpr": [0, 0.5, 1], "tpr": [0, 0.9, 1], "auroc": 0.7,
+    ...                                 "n_valid": 312, "n_invalid": 1204}})
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['map distance: AUROC 0.70 (312 valid / 1,204 invalid)', 'chance']
+    """
+    ax = _axes(ax, figsize=(5.6, 5.2))
+    for k, (name, curve) in enumerate(curves.items()):
+        counts = f"({curve['n_valid']:,} valid / {curve['n_invalid']:,} invalid)"
+        if curve.get("auroc") is None or len(curve.get("fpr", ())) == 0:
+            ax.plot([], [], color=OKABE_ITO[k % 8], label=f"{name}: AUROC n/a {counts}")
+            continue
+        ax.plot(curve["fpr"], curve["tpr"], color=OKABE_ITO[k % 8], linestyle=LINE_STYLES[k % 8], lw=1.8,
+                label=f"{name}: AUROC {curve['auroc']:.2f} {counts}")
+    ax.plot([0, 1], [0, 1], color="0.55", lw=1, linestyle=(0, (1, 2)), label="chance")
+    ax.set_xlim(-0.01, 1.01)
+    ax.set_ylim(-0.01, 1.01)
+    ax.set_aspect("equal")
+    ax.set_xlabel("false positive rate (invalid samples the score calls members)")
+    ax.set_ylabel("true positive rate (valid samples it calls members)")
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="lower right", fontsize=7, framealpha=0.9)
+    return ax
+
+
+_COMPARISON_PANELS = (("copy_rate", "copy rate", "share of samples identical to a training item"),
+                      ("new_validity", "new-sample validity", "share of new samples that are valid"),
+                      ("yield", "yield", "distinct new valid bitmaps"))
+
+
+def plot_comparison(rows, axes=None, title: str = "sampling strategies compared"):
+    """Strategies side by side: copy rate, validity of the new samples and yield, one bar each.
+
+    Parameters
+    ----------
+    rows : list of dict
+        One per strategy: ``{"label": str, "copy_rate": m, "new_validity": m,
+        "yield": m}``, each ``m`` a ``{"value": float or None, "interval":
+        [lo, hi] or None}``. Copy rate and new-sample validity are shares in
+        [0, 1], the yield a count of distinct new valid bitmaps. An interval
+        draws an error bar; a value of None is written ``n/a``.
+    axes : three Axes, optional
+    title : str
+
+    Returns
+    -------
+    ndarray of three Axes
+
+    Examples
+    --------
+    >>> rows = [{"label": "random", "copy_rate": {"value": 0.7, "interval": [0.68, 0.72]},
+    ...          "new_validity": {"value": 0.18, "interval": None}, "yield": {"value": 40, "interval": None}},
+    ...         {"label": "copycat", "copy_rate": {"value": 1.0, "interval": None},
+    ...          "new_validity": {"value": None, "interval": None}, "yield": {"value": 0, "interval": None}}]
+    >>> axes = plot_comparison(rows)
+    >>> [t.get_text() for t in axes[1].texts]
+    ['0.18', 'n/a']
+    """
+    import matplotlib.pyplot as plt
+
+    n = len(rows)
+    if axes is None:
+        _, axes = plt.subplots(1, 3, figsize=(11, 1.2 + 0.42 * max(n, 2)), layout="constrained", sharey=True)
+    axes = np.asarray(axes).ravel()
+    y = np.arange(n)
+    labels = [row["label"] for row in rows]
+    for ax, (key, name, meaning), colour in zip(axes, _COMPARISON_PANELS, OKABE_ITO):
+        # shares run to 1; the yield's axis to its largest value or interval end
+        reach = [row[key]["interval"][1] if row[key].get("interval") is not None else row[key]["value"]
+                 for row in rows if row[key]["value"] is not None]
+        top = max([1.0, *reach]) if key == "yield" else 1.0
+        for i, row in enumerate(rows):
+            value, interval = row[key]["value"], row[key].get("interval")
+            if value is None:
+                ax.text(0.01 * top, i, "n/a", va="center", ha="left", fontsize=8, color="0.35")
+                continue
+            ax.barh(i, value, color=colour, height=0.6, alpha=0.85)
+            if interval is not None:
+                lo, hi = interval
+                ax.errorbar(value, i, xerr=[[value - lo], [hi - value]], fmt="none", ecolor="black", capsize=3,
+                            lw=1)
+            end = max(value, interval[1] if interval is not None else value)
+            text = f"{value:,.0f}" if key == "yield" else f"{value:.2f}"
+            ax.text(end + 0.015 * top, i, text, va="center", ha="left", fontsize=8)
+        ax.set_xlim(0, top * 1.18)
+        ax.set_yticks(y, labels, fontsize=8)
+        if not ax.yaxis_inverted():  # the first strategy on top (shared axes invert once)
+            ax.invert_yaxis()
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel(meaning, fontsize=8)
+        ax.tick_params(axis="x", labelsize=7)
+        ax.grid(True, axis="x", alpha=0.3)
+    axes[0].set_ylabel("strategy", fontsize=8)
+    axes[0].figure.suptitle(f"{title} (bars: mean; error bars: 95% interval where there are repeats)", fontsize=10)
+    return axes
+
+
+def _hex_centres(rows: int, cols: int) -> np.ndarray:
+    """Centres of a hexagonal map's neurons (flat order), drawn with columns across and rows down.
+
+    MiniSom's hexagonal layout puts neuron (i, j) at x = i, shifted by -1/2
+    on every other j counted from the last, and y = j * sqrt(3) / 2, so that
+    its six neighbours lie at distance 1; the picture swaps the two axes
+    (columns across, rows down), which keeps those distances.
+    """
+    i, j = np.divmod(np.arange(rows * cols), cols)
+    shifted = (cols - 1 - j) % 2 == 0
+    return np.column_stack([j * np.sqrt(3) / 2, -(i - 0.5 * shifted)])
+
+
+def plot_som_grid(space, ax=None, max_names: int = 4):
+    """MiniSom's familiar view of a map: the U-matrix over the neuron grid, with each neuron's hits and items.
+
+    Each neuron is a square (rectangular maps) or a hexagon (hexagonal
+    maps) in grid position, row 1 at the top, coloured by its U-matrix value
+    (viridis: bright = far from its neighbours, a cluster border), numbered
+    from 1 in row-major order as ``genval som`` prints, with its hit count
+    (training items it wins) and its items: their names when at most
+    ``max_names``, label counts for a labelled set, else ``n items``.
+
+    Parameters
+    ----------
+    space : LatentSpace
+    max_names : int
+        Most item names written in one neuron.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> from genval import Autoencoder, build_space, load_dataset
+    >>> emojis = load_dataset("emojis")
+    >>> space = build_space(emojis, Autoencoder(epochs=100).fit(emojis.X), grid=(2, 3))
+    >>> ax = plot_som_grid(space)
+    >>> len(ax.patches), ax.texts[0].get_text().split("\\n")[0]
+    (6, '1')
+    """
+    import matplotlib
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle, RegularPolygon
+
+    som = space.som
+    rows, cols = som.grid_
+    hexagonal = som.topology == "hexagonal"
+    u = som.umatrix().ravel()
+    winners = som.winners(space.codes)
+    hits = np.bincount(winners, minlength=rows * cols)
+    names = list(space.bitmaps.names)
+    labels = space.bitmaps.labels
+    members: list[list[int]] = [[] for _ in range(rows * cols)]
+    for item, k in enumerate(winners):
+        members[k].append(item)
+    ax = _axes(ax, figsize=(min(14, 1.7 * cols * (0.87 if hexagonal else 1) + 2.2), min(12, 1.45 * rows + 1.3)))
+    cmap = matplotlib.colormaps["viridis"]
+    if hexagonal:
+        centres = _hex_centres(rows, cols)
+        patches = [RegularPolygon(tuple(c), numVertices=6, radius=1 / np.sqrt(3), orientation=np.pi / 6)
+                   for c in centres]
+    else:
+        i, j = np.divmod(np.arange(rows * cols), cols)
+        centres = np.column_stack([j, -i]).astype(float)
+        patches = [Rectangle((x - 0.5, y - 0.5), 1, 1) for x, y in centres]
+    for patch, value in zip(patches, u):
+        patch.set_facecolor(cmap(value))
+        patch.set_edgecolor("white")
+        patch.set_linewidth(1.5)
+        ax.add_patch(patch)
+    mappable = matplotlib.cm.ScalarMappable(norm=matplotlib.colors.Normalize(0, 1), cmap=cmap)
+    plt.colorbar(mappable, ax=ax, shrink=0.8, label="U-matrix (distance to neighbour weights, scaled)")
+    fontsize = 7 if max(rows, cols) <= 6 else 6 if max(rows, cols) <= 10 else 5
+    for k, (x, y) in enumerate(centres):
+        items = members[k]
+        if not items:
+            what = ""
+        elif labels is not None:
+            counts: dict[str, int] = {}
+            for item in items:
+                counts[labels[item]] = counts.get(labels[item], 0) + 1
+            top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+            what = " ".join(f"{label}×{count}" for label, count in top) + (" …" if len(counts) > 3 else "")
+        elif len(items) <= max_names:
+            what = " ".join(names[item] for item in items)
+        else:
+            what = f"{len(items)} items"
+        text = f"{k + 1}\nhits {hits[k]}" + (f"\n{what}" if what else "")
+        ink = "black" if u[k] > 0.55 else "white"  # viridis is light above about 0.55
+        ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, color=ink, linespacing=1.15)
+    pad = 0.62
+    ax.set_xlim(centres[:, 0].min() - pad, centres[:, 0].max() + pad)
+    ax.set_ylim(centres[:, 1].min() - pad, centres[:, 1].max() + pad)
+    ax.set_aspect("equal")
+    ax.set_xticks(np.unique(np.round(centres[:, 0], 6)), [str(c + 1) for c in range(cols)], fontsize=7)
+    if hexagonal:
+        ax.set_yticks([])
+    else:
+        ax.set_yticks(-np.arange(rows), [str(r + 1) for r in range(rows)], fontsize=7)
+    ax.set_xlabel("map column")
+    ax.set_ylabel("map row")
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_title(f"{rows}x{cols} {som.topology} map of {len(names)} {space.bitmaps.title} codes: U-matrix\n"
+                 "in each neuron: its number (from 1, row-major), hits (items it wins), its items", fontsize=10)
+    return ax
+
+
+def plot_denoising_curve(report, shape: tuple[int, int], names=None, axes=None, items: int = 6):
+    """Denoising at a glance: restored and within-one shares against the noise level beside the bound,
+    over a strip of examples.
+
+    The top panel draws the model's share of noisy copies restored exactly
+    and within one wrong pixel (solid, filled marks) against the
+    nearest-training-item bound's two shares (dashed, open marks), the best
+    any denoiser can do on the set. The strip below shows the first
+    ``items`` items once, clean, then for each level a noisy copy and its
+    restoration, framed as :func:`plot_bitmaps` frames verdicts (blue and
+    solid: restored exactly; vermillion and dashed: wrong pixels left).
+
+    Parameters
+    ----------
+    report : DenoiseReport
+        From :func:`genval.denoise.denoise_report`.
+    shape : (height, width)
+    names : sequence of str, optional
+        Item names under the clean row; default the report's.
+    axes : pair of Axes, optional
+        The curve's and the strip's.
+    items : int
+        Most items in the strip.
+
+    Returns
+    -------
+    ndarray of two Axes
+
+    Examples
+    --------
+    >>> from genval import Autoencoder, BitmapSet
+    >>> from genval.denoise import denoise_report
+    >>> bits = BitmapSet(["a", "b"], [[1, 1, 0, 0], [1, 0, 1, 0]], (2, 2))
+    >>> report = denoise_report(Autoencoder(hidden=(4,), epochs=20).fit(bits.X), bits, [0.0, 0.25], trials=4)
+    >>> curve, strip = plot_denoising_curve(report, (2, 2))
+    >>> [line.get_label() for line in curve.get_lines()]
+    ['restored exactly', 'within one pixel', 'bound: restored exactly', 'bound: within one pixel']
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch, Rectangle
+
+    levels = [r.level for r in report]
+    examples = report.examples
+    k = min(items, len(examples.clean))
+    names = list(names if names is not None else examples.names)[:k]
+    h, w = shape
+    n_rows = 1 + 2 * len(levels)
+    if axes is None:
+        strip_height = max(1.6, 0.42 * n_rows * h / 7 + 0.6)
+        fig, axes = plt.subplots(2, 1, figsize=(7.2, 3.6 + strip_height), layout="constrained",
+                                 gridspec_kw={"height_ratios": [3.2, strip_height]})
+    curve, strip = np.asarray(axes).ravel()
+    series = (("restored", "restored exactly", VALID_COLOUR, "-", "o"),
+              ("within_one", "within one pixel", INVALID_COLOUR, "-", "s"),
+              ("bound_restored", "bound: restored exactly", VALID_COLOUR, "--", "o"),
+              ("bound_within_one", "bound: within one pixel", INVALID_COLOUR, "--", "s"))
+    for z, (key, label, colour, style, marker) in enumerate(series):
+        bound = key.startswith("bound")
+        # the exact shares on top, with smaller marks: where a curve equals its within-one twin both still show
+        exact = "restored" in key
+        curve.plot(levels, [getattr(r, key) for r in report], color=colour, linestyle=style, marker=marker,
+                   mfc="white" if bound else colour, ms=4 if exact else 7, lw=1.4 if exact else 2.2, label=label,
+                   zorder=3 + exact)
+    curve.set_ylim(-0.03, 1.03)
+    curve.set_xlabel("noise level (bit-flip probability or Gaussian standard deviation)")
+    curve.set_ylabel(f"share of noisy copies ({report[0].samples:,} per level)" if len(report) else "share")
+    curve.set_title("denoising: the model (solid) beside the nearest-training-item bound (dashed)", fontsize=10)
+    curve.grid(True, alpha=0.3)
+    curve.legend(fontsize=8, loc="lower left", framealpha=0.9)
+
+    gap = 1
+    canvas = np.full((n_rows * (h + gap) + gap, k * (w + gap) + gap), np.nan)
+
+    def put(row, col, pixels):
+        top, left = gap + row * (h + gap), gap + col * (w + gap)
+        canvas[top:top + h, left:left + w] = np.asarray(pixels, dtype=float).reshape(h, w)
+        return left, top
+
+    truth = np.asarray(examples.clean[:k]) > 0.5
+    for c in range(k):
+        put(0, c, examples.clean[c])
+    for j in range(len(levels)):
+        right = ((np.asarray(examples.restored[j][:k]) > 0.5) == truth).all(axis=1)
+        for c in range(k):
+            put(1 + 2 * j, c, examples.noisy[j][c])
+            left, top = put(2 + 2 * j, c, examples.restored[j][c])
+            ok = bool(right[c])
+            strip.add_patch(Rectangle((left - 0.5, top - 0.5), w, h, fill=False, lw=1.4, gid="verdict",
+                                      edgecolor=VALID_COLOUR if ok else INVALID_COLOUR,
+                                      linestyle="-" if ok else (0, (2, 1.2))))
+    strip.imshow(canvas, cmap=_ink_cmap(), vmin=0, vmax=1, interpolation="nearest")
+    centres = [gap + r * (h + gap) + (h - 1) / 2 for r in range(n_rows)]
+    row_names = ["clean"] + [f"{what}, {level:g}" for level in levels for what in ("noisy", "restored")]
+    strip.set_yticks(centres, row_names, fontsize=7)
+    strip.set_xticks([gap + c * (w + gap) + (w - 1) / 2 for c in range(k)], names, fontsize=7)
+    strip.tick_params(length=0)
+    for spine in strip.spines.values():
+        spine.set_visible(False)
+    strip.set_title("examples: each item once, then per level a noisy copy and its restoration", fontsize=9)
+    strip.legend(handles=[Patch(fill=False, edgecolor=VALID_COLOUR, label="restored exactly"),
+                          Patch(fill=False, edgecolor=INVALID_COLOUR, linestyle=(0, (2, 1.2)),
+                                label="pixels still wrong")],
+                 loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
+    return np.asarray([curve, strip])

@@ -15,13 +15,19 @@ from genval.plotting import (
     plot_audit_plane,
     plot_audit_sheet,
     plot_bitmaps,
+    plot_comparison,
     plot_denoising,
+    plot_denoising_curve,
     plot_latent,
     plot_latent_grid,
     plot_loss_curve,
+    plot_roc,
     plot_som,
+    plot_som_grid,
     plot_walk,
     save_figure,
+    tile_classes,
+    verdict_text,
 )
 from genval.walks import latent_grid, walk
 
@@ -293,3 +299,216 @@ def test_codes_wider_than_two_are_drawn_on_their_principal_plane(tmp_path):
     ax = plot_som(space, resolution=30)
     assert "3-D codes' principal plane" in ax.get_title() and len(texts(ax)) == 4 + 17
     saved(ax, tmp_path / "som_3d.png")
+
+
+# --- verdicts on the pictures, and the figures of the audit, the map and denoising ---------------
+
+def verdict_frames(ax):
+    return [p for p in ax.patches if p.get_gid() == "verdict"]
+
+
+def legend_texts(ax):
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_walk_marks_every_sample_with_its_verdict(space, tmp_path):
+    from matplotlib.colors import to_hex
+
+    from genval.audit import judge
+
+    w = walk(space, ":)", ":(", steps=7)
+    verdicts = judge(w.located.pixels, space.bitmaps)
+    ax = plot_walk(w, space.bitmaps.shape, space.bitmaps.names, verdicts=verdicts)
+    frames = verdict_frames(ax)
+    assert len(frames) == 7
+    assert [to_hex(f.get_edgecolor()) for f in frames] == [
+        "#0072b2" if ok else "#d55e00" for ok in verdicts.valid]
+    marks = texts(ax)[7:]
+    assert marks[0] == "✓ = :)" and marks[-1] == "✓ = :("  # the ends are the items themselves
+    assert marks == [verdict_text(verdicts, i) for i in range(7)]
+    n_valid = int(verdicts.valid.sum())
+    assert legend_texts(ax) == [f"✓ valid: {n_valid} of 7 ({int((verdicts.valid & verdicts.novel).sum())} new)",
+                                f"✗ invalid: {7 - n_valid} (failed checks named)"]
+    assert ax.get_title().endswith("nearest item (Hamming distance), verdict")
+    saved(ax, tmp_path / "walk_verdicts.png")
+
+
+def test_verdict_text_says_valid_or_the_failed_checks_and_new_or_which_copy(space):
+    from genval.audit import judge
+
+    blank = np.zeros((1, 35))
+    verdicts = judge(np.vstack([space.bitmaps.X[[2]], blank]), space.bitmaps)
+    assert [verdict_text(verdicts, i) for i in range(2)] == ["✓ = :(", "✗ eyes+mouth, new"]
+    assert tile_classes(verdicts).tolist() == ["copy", "invalid"]
+
+
+def test_sample_tiles_carry_a_frame_and_a_verdict_each(space, tmp_path):
+    from genval.audit import judge
+
+    rng = np.random.default_rng(0)
+    X = np.vstack([space.bitmaps.X[:3], rng.random((3, 35))])
+    verdicts = judge(X, space.bitmaps)
+    ax = plot_bitmaps(X, space.bitmaps.shape, [f"s{i}" for i in range(6)], columns=3, verdicts=verdicts)
+    assert len(verdict_frames(ax)) == 6
+    assert texts(ax) == [f"s{i}" for i in range(6)] + [verdict_text(verdicts, i) for i in range(6)]
+    canvas = ax.images[0].get_array()
+    row_step = canvas.shape[0] // 2
+    np.testing.assert_array_equal(canvas[1 + row_step:8 + row_step, 1:6], X[3].reshape(7, 5))  # second row
+    with pytest.raises(ValueError, match="got 6 verdicts for 2 bitmaps"):
+        plot_bitmaps(X[:2], space.bitmaps.shape, verdicts=verdicts)
+    saved(ax, tmp_path / "sample_verdicts.png")
+
+
+def test_latent_grid_tints_each_tile_by_its_verdict(space, tmp_path):
+    from matplotlib.colors import to_rgb
+
+    from genval.audit import judge
+    from genval.plotting import TILE_TINTS
+
+    xs, ys, pixels = latent_grid(space, size=6)
+    verdicts = judge(pixels.reshape(36, -1), space.bitmaps)
+    classes = tile_classes(verdicts)
+    assert set(classes) >= {"copy", "invalid"}  # the default box holds both on the emojis
+    ax = plot_latent_grid(xs, ys, pixels, space.bitmaps.shape, space.codes, space.bitmaps.names, verdicts=verdicts)
+    rgb = ax.images[0].get_array()
+    assert rgb.shape == (6 * 8 + 1, 6 * 6 + 1, 3)
+    for k in range(36):
+        r, c = divmod(k, 6)
+        tile = rgb[1 + 8 * r:8 + 8 * r, 1 + 6 * c:6 + 6 * c]
+        ink = pixels[r, c].reshape(7, 5)[..., None]
+        np.testing.assert_allclose(tile, np.array(to_rgb(TILE_TINTS[classes[k]])) * (1 - ink), atol=1e-12)
+    counts = {kind: int((classes == kind).sum()) for kind in TILE_TINTS}
+    assert legend_texts(ax) == [f"new and valid: {counts['new valid']}",
+                                f"valid copy of a training item: {counts['copy']}",
+                                f"invalid (fails a check): {counts['invalid']}"]
+    assert ax.get_legend().get_title().get_text() == "36 tiles"
+    saved(ax, tmp_path / "latent_grid_verdicts.png")
+
+
+def roc_curves():
+    return {"map distance": {"fpr": np.array([0, 0.2, 1.0]), "tpr": np.array([0, 0.7, 1.0]), "auroc": 0.75,
+                             "n_valid": 312, "n_invalid": 1204},
+            "occupied": {"fpr": np.array([0, 0.5, 1.0]), "tpr": np.array([0, 0.6, 1.0]), "auroc": 0.55,
+                         "n_valid": 312, "n_invalid": 1204},
+            "realism": {"fpr": np.array([]), "tpr": np.array([]), "auroc": None, "n_valid": 0, "n_invalid": 9}}
+
+
+def test_roc_draws_a_line_per_score_and_the_chance_diagonal(tmp_path):
+    ax = plot_roc(roc_curves(), title="ROC on new samples")
+    lines = ax.get_lines()
+    assert len(lines) == 4  # two curves, the empty entry of the score without an AUROC, chance
+    np.testing.assert_array_equal(lines[0].get_xdata(), [0, 0.2, 1.0])
+    np.testing.assert_array_equal(lines[1].get_ydata(), [0, 0.6, 1.0])
+    assert len(lines[2].get_xdata()) == 0
+    np.testing.assert_array_equal(lines[3].get_xdata(), [0, 1])
+    assert lines[0].get_linestyle() != lines[1].get_linestyle() and lines[0].get_color() != lines[1].get_color()
+    assert legend_texts(ax) == ["map distance: AUROC 0.75 (312 valid / 1,204 invalid)",
+                                "occupied: AUROC 0.55 (312 valid / 1,204 invalid)",
+                                "realism: AUROC n/a (0 valid / 9 invalid)", "chance"]
+    assert ax.get_title() == "ROC on new samples" and ax.get_xlabel().startswith("false positive rate")
+    given = given_axes()
+    assert plot_roc(roc_curves(), ax=given) is given
+    saved(ax, tmp_path / "roc.png")
+    save_figure(plot_roc(roc_curves()), tmp_path / "roc.svg")
+    assert (tmp_path / "roc.svg").read_text().lstrip().startswith("<?xml")
+
+
+def comparison_rows():
+    m = lambda value, interval=None: {"value": value, "interval": interval}  # noqa: E731
+    return [{"label": "random", "copy_rate": m(0.7, [0.65, 0.74]), "new_validity": m(0.18, [0.1, 0.3]),
+             "yield": m(40, [31, 52])},
+            {"label": "prior", "copy_rate": m(0.5), "new_validity": m(0.31), "yield": m(61)},
+            {"label": "copycat", "copy_rate": m(1.0), "new_validity": m(None), "yield": m(0)}]
+
+
+def test_comparison_has_three_panels_with_bars_intervals_and_n_a(tmp_path):
+    from matplotlib.patches import Rectangle
+
+    axes = plot_comparison(comparison_rows(), title="emojis")
+    assert axes.shape == (3,)
+    assert [ax.get_title() for ax in axes] == ["copy rate", "new-sample validity", "yield"]
+    bars = [[p for p in ax.patches if isinstance(p, Rectangle)] for ax in axes]
+    assert [len(b) for b in bars] == [3, 2, 3]  # no bar where the value is None
+    assert [b.get_width() for b in bars[0]] == [0.7, 0.5, 1.0]
+    assert [b.get_width() for b in bars[2]] == [40, 61, 0]
+    assert [t.get_text() for t in axes[1].texts] == ["0.18", "0.31", "n/a"]
+    assert [t.get_text() for t in axes[2].texts] == ["40", "61", "0"]
+    assert [len(ax.containers) for ax in axes] == [4, 3, 4]  # the bars, and an error bar for the intervals
+    assert [t.get_text() for t in axes[0].get_yticklabels()] == ["random", "prior", "copycat"]
+    assert axes[0].yaxis_inverted()  # the first strategy on top
+    assert axes[0].figure._suptitle.get_text().startswith("emojis")
+    saved(axes, tmp_path / "comparison.png")
+
+
+@pytest.mark.parametrize("topology", ["rectangular", "hexagonal"])
+def test_som_grid_draws_each_neuron_with_its_number_hits_and_items(space, topology, tmp_path):
+    import matplotlib
+    from matplotlib.colors import to_rgba
+
+    from genval import LatentSOM, LatentSpace
+
+    spaced = LatentSpace.build(space.bitmaps, space.model, LatentSOM(grid=(3, 4), topology=topology, random_state=0))
+    som = spaced.som
+    ax = plot_som_grid(spaced)
+    assert len(ax.patches) == 12
+    viridis = matplotlib.colormaps["viridis"]
+    for patch, u in zip(ax.patches, som.umatrix().ravel()):
+        assert patch.get_facecolor() == pytest.approx(to_rgba(viridis(u)))
+    lines = [t.get_text().split("\n") for t in ax.texts]
+    assert [line[0] for line in lines] == [str(k) for k in range(1, 13)]  # numbered from 1, row-major
+    hits = np.bincount(som.winners(spaced.codes), minlength=12)
+    assert [line[1] for line in lines] == [f"hits {h}" for h in hits]
+    table = som.neuron_table(spaced.codes, spaced.bitmaps.names)
+    assert [line[2] if len(line) > 2 else "" for line in lines] == [" ".join(n.items) for n in table]
+    centres = np.array([t.get_position() for t in ax.texts])
+    distance = np.linalg.norm(centres[:, None] - centres[None], axis=-1)
+    drawn = [np.flatnonzero(np.isclose(row, 1.0)).tolist() for row in distance]
+    # the picture's neighbours are the map's: the four edge neighbours, or six on a hexagonal grid
+    assert drawn == [sorted(n) for n in som.neighbours()]
+    assert len(ax.figure.axes) == 2  # the colour bar
+    assert ax.get_title().startswith(f"3x4 {topology} map of 17 emojis codes: U-matrix")
+    saved(ax, tmp_path / f"som_grid_{topology}.png")
+
+
+def test_som_grid_summarises_crowded_and_labelled_neurons(space):
+    from genval import BitmapSet, LatentSOM, LatentSpace
+
+    one = LatentSpace.build(space.bitmaps, space.model, LatentSOM(grid=(1, 1), random_state=0))
+    assert plot_som_grid(one).texts[0].get_text() == "1\nhits 17\n17 items"
+    labelled = BitmapSet(space.bitmaps.names, space.bitmaps.X, space.bitmaps.shape,
+                         labels=["happy" if k < 10 else "sad" for k in range(17)])
+    ax = plot_som_grid(LatentSpace.build(labelled, space.model, LatentSOM(grid=(1, 1), random_state=0)))
+    assert ax.texts[0].get_text() == "1\nhits 17\nhappy×10 sad×7"
+
+
+def test_denoising_curve_draws_the_model_beside_the_bound_over_one_strip(space, tmp_path):
+    from matplotlib.colors import to_hex
+
+    from genval.denoise import denoise_report
+
+    levels = [0.0, 0.1, 0.3]
+    report = denoise_report(space.model, space.bitmaps, levels, trials=5, random_state=0, examples=4)
+    curve, strip = plot_denoising_curve(report, space.bitmaps.shape)
+    lines = curve.get_lines()
+    assert [line.get_label() for line in lines] == ["restored exactly", "within one pixel", "bound: restored exactly",
+                                                    "bound: within one pixel"]
+    for line, key in zip(lines, ("restored", "within_one", "bound_restored", "bound_within_one")):
+        np.testing.assert_array_equal(line.get_xdata(), levels)
+        np.testing.assert_array_equal(line.get_ydata(), [getattr(r, key) for r in report])
+    assert lines[0].get_linestyle() == "-" and lines[2].get_linestyle() == "--"
+    canvas = strip.images[0].get_array()
+    assert canvas.shape == ((1 + 2 * 3) * 8 + 1, 4 * 6 + 1)  # one clean row, then noisy and restored per level
+    np.testing.assert_array_equal(canvas[1:8, 1:6], space.bitmaps.image(0))
+    np.testing.assert_array_equal(canvas[9:16, 7:12], report.examples.noisy[0][1].reshape(7, 5))
+    assert [t.get_text() for t in strip.get_yticklabels()] == [
+        "clean", "noisy, 0", "restored, 0", "noisy, 0.1", "restored, 0.1", "noisy, 0.3", "restored, 0.3"]
+    assert [t.get_text() for t in strip.get_xticklabels()] == list(space.bitmaps.names[:4])
+    frames = verdict_frames(strip)
+    assert len(frames) == 3 * 4
+    truth = space.bitmaps.binary()[:4]
+    right = [((report.examples.restored[j] > 0.5) == truth).all(axis=1) for j in range(3)]
+    assert [to_hex(f.get_edgecolor()) for f in frames] == [
+        "#0072b2" if ok else "#d55e00" for j in range(3) for ok in right[j]]
+    given = plt.subplots(2, 1)[1]
+    assert list(plot_denoising_curve(report, space.bitmaps.shape, axes=given)) == list(given)
+    saved(np.array([curve, strip]), tmp_path / "denoising_curve.png")
