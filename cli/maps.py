@@ -2,13 +2,40 @@
 
 from __future__ import annotations
 
+import functools
+
 import click
 import numpy as np
 
 from ._common import (
-    OutputFile, emit_json, json_option, open_space, plot_option, save_plot, space_options, wrap_strip,
+    ProgressBar, dataset_option, emit_json, json_option, open_space, plot_option, save_plot, space_options,
+    training_callbacks, wrap_strip,
 )
 from genval.walks import SAMPLE_METHODS, LatentSpace, latent_grid, sample_latent, walk
+
+rules_option = click.option(
+    "--rules", type=click.Path(dir_okay=False), default=None, metavar="FILE.toml",
+    help="Judge each sample by a rule file's checks (as `genval audit --rules`); default: the emoji rules for "
+         "emojis, generic checks otherwise.")
+
+
+def open_checks(space: dict, rules):
+    """The set and its checks, before any model trains (a bad rule file fails first): ``space``
+    with the set loaded, and the checks."""
+    from genval.audit import load_checks
+    from genval.bitmaps import load_dataset
+
+    bitmaps = load_dataset(space["dataset"])
+    return dict(space, dataset=bitmaps), load_checks(bitmaps, rules)
+
+
+def refuse_oversize(n: int, bitmaps, what: str) -> None:
+    """Refuse ``n`` decoded samples beyond the memory budget, with the estimate, before anything trains."""
+    from genval._budget import check_allocation
+    from genval.walks import point_bytes
+
+    # 2 latent dimensions, the fewest a picture takes: the model may not be loaded yet
+    check_allocation(n * point_bytes(bitmaps.n_features, 2), f"{what} of {bitmaps.n_features} pixels")
 
 QUOTING = """\b
 Item names such as :] ;D :( hold characters shells treat specially: quote
@@ -28,7 +55,9 @@ def neuron_label(k: int) -> str:
     return f"Neuron {k + 1}"
 
 
-def sample_records(space: LatentSpace, located, t=None) -> list[dict]:
+def sample_records(space: LatentSpace, located, verdicts, t=None) -> list[dict]:
+    """One JSON record per sample: its point, neuron, bitmap, nearest item and the verdict on it
+    (``valid``, ``failed``, ``reasons``, ``novel``, ``copy_of``: :meth:`SampleVerdicts.record`)."""
     names = space.bitmaps.names
     cols = space.som.grid_[1]
     records = []
@@ -41,22 +70,36 @@ def sample_records(space: LatentSpace, located, t=None) -> list[dict]:
             "rows": space.rows(located.pixels[i]),
             "nearest": names[located.nearest[i]],
             "hamming": int(located.hamming[i]),
+            **verdicts.record(i),
         })
         records.append(record)
     return records
 
 
-def print_samples(records: list[dict], show_t: bool) -> None:
+def verdict_summary(verdicts, what: str = "samples") -> str:
+    """``3 of 10 samples valid, 2 of them new; 7 copies of training items``."""
+    n, valid = len(verdicts), int(verdicts.valid.sum())
+    new_valid = int((verdicts.valid & verdicts.novel).sum())
+    copies = int((~verdicts.novel).sum())
+    return (f"{valid} of {n} {what} valid, {new_valid} of them new; "
+            f"{copies} {'is a copy' if copies == 1 else 'are copies'} of training items")
+
+
+def print_samples(records: list[dict], verdicts, show_t: bool) -> None:
     click.echo("\n".join(wrap_strip([r["rows"] for r in records], [str(i) for i in range(len(records))])))
     click.echo("")
+    labels = [verdicts.label(i) for i in range(len(records))]
     width = max(7, *(len(r["nearest"]) for r in records))
+    v_width = max(len("verdict"), *map(len, labels))
     t_head = f"{'t':>5}  " if show_t else ""
-    click.echo(f"{'sample':>6}  {t_head}{'z1':>8} {'z2':>8}  neuron  {'nearest':<{width}}  hamming")
+    click.echo(f"{'sample':>6}  {t_head}{'z1':>8} {'z2':>8}  neuron  {'verdict':<{v_width}}  "
+               f"{'nearest':<{width}}  hamming")
     for i, r in enumerate(records):
         z = r["z"] + [float("nan")] * (2 - len(r["z"]))
         t = f"{r['t']:5.2f}  " if show_t else ""
-        click.echo(f"{i:>6}  {t}{z[0]:8.3f} {z[1]:8.3f}  {r['neuron']['index']:>6}  "
+        click.echo(f"{i:>6}  {t}{z[0]:8.3f} {z[1]:8.3f}  {r['neuron']['index']:>6}  {labels[i]:<{v_width}}  "
                    f"{r['nearest']:<{width}}  {r['hamming']:>7}")
+    click.echo(verdict_summary(verdicts))
 
 
 LIST_NAMES = 12  # a neuron with more items than this is summarised
@@ -91,10 +134,13 @@ def describe_members(items, label_of: dict | None) -> str:
 @click.command()
 @space_options
 @plot_option
+@click.option("--view", type=click.Choice(["plane", "grid"]), default="plane", show_default=True,
+              help="What --plot draws: the latent plane (codes, neuron weights, cells) or MiniSom's grid view "
+                   "(the U-matrix over the neuron grid, each neuron's hits and items).")
 @click.option("--background", type=click.Choice(["umatrix", "cells"]), default="umatrix", show_default=True,
-              help="What shades the plot: the U-matrix or one colour per neuron cell.")
+              help="With --view plane, what shades the plot: the U-matrix or one colour per neuron cell.")
 @json_option
-def som(space, plot, background, as_json):
+def som(space, plot, view, background, as_json):
     """Cluster the items' latent codes with a Kohonen map and list each neuron's items.
 
     Prints one line per neuron in row-major order, numbered from 1 like the
@@ -109,6 +155,7 @@ def som(space, plot, background, as_json):
     Examples:
       genval som --grid 3x3
       genval som --grid 4x4 --topology hexagonal --plot map.png
+      genval som --grid 4x4 --plot grid.png --view grid
       genval som --grid 3x3 --sigma 1.5 --som-learning-rate 0.3 --random-state 2
       genval som --dataset font --json
     """
@@ -120,9 +167,9 @@ def som(space, plot, background, as_json):
     qe = som_.quantization_error(space.codes)
     te = som_.topographic_error(space.codes)
     if plot:
-        from genval.plotting import plot_som
+        from genval.plotting import plot_som, plot_som_grid
 
-        save_plot(plot_som(space, background=background), plot)
+        save_plot(plot_som(space, background=background) if view == "plane" else plot_som_grid(space), plot)
     if as_json:
         emit_json({
             "dataset": space.bitmaps.title,
@@ -153,30 +200,38 @@ def som(space, plot, background, as_json):
               help="Samples, both endpoints included.")
 @click.option("--path", "path_kind", type=click.Choice(["line", "som"]), default="line", show_default=True,
               help="The straight line between the codes, or the shortest grid path through the map's weights.")
+@rules_option
 @space_options
 @plot_option
 @json_option
-def interpolate(start, stop, steps, path_kind, space, plot, as_json):
+def interpolate(start, stop, steps, path_kind, rules, space, plot, as_json):
     """Walk from item START to item STOP in the latent space and decode what lies between.
 
     Prints the decoded samples side by side, then for each its position t,
-    latent point, neuron and nearest training item with the Hamming
-    distance. It also says whether one neuron wins both items (the course's
-    criterion for a blend that may belong to the set); the walk runs either
-    way.
+    latent point, neuron, verdict (valid, or the checks it fails; new, or a
+    copy of which training item) and nearest training item with the Hamming
+    distance, and how many samples are valid and new. It also says whether
+    one neuron wins both items (the course's criterion for a blend that may
+    belong to the set); the walk runs either way.
 
     \b
     Examples:
       genval interpolate ':]' ';D' --grid 3x3
       genval interpolate ':)' ':(' --path som --steps 12 --plot walk.png
+      genval interpolate ':)' ':(' --rules my.rules.toml --json
     """
+    from genval.audit import judge
+
+    space, checks = open_checks(space, rules)
+    refuse_oversize(steps, space["dataset"], f"a walk of {steps:,} samples")
     space = open_space(space, items=(start, stop))
     result = walk(space, start, stop, steps=steps, path=path_kind)
-    records = sample_records(space, result.located, result.t)
+    verdicts = judge(result.located.pixels, space.bitmaps, checks)
+    records = sample_records(space, result.located, verdicts, result.t)
     if plot:
         from genval.plotting import plot_walk
 
-        save_plot(plot_walk(result, space.bitmaps.shape, space.bitmaps.names), plot)
+        save_plot(plot_walk(result, space.bitmaps.shape, space.bitmaps.names, verdicts=verdicts), plot)
     if as_json:
         emit_json({
             "from": result.start,
@@ -185,6 +240,7 @@ def interpolate(start, stop, steps, path_kind, space, plot, as_json):
             "same_neuron": result.same_neuron,
             "path": [k + 1 for k in result.path],
             "grid": list(space.som.grid_),
+            "checks": checks.title,
             "samples": records,
         })
         return
@@ -197,34 +253,42 @@ def interpolate(start, stop, steps, path_kind, space, plot, as_json):
         click.echo(f"same neuron: no ({result.start} in {neuron_label(na)}, {result.stop} in {neuron_label(nb)})")
     click.echo(f"neuron path: {' -> '.join(str(k + 1) for k in result.path)}")
     click.echo("")
-    print_samples(records, show_t=True)
+    print_samples(records, verdicts, show_t=True)
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
 @click.argument("x", type=float)
 @click.argument("y", type=float)
+@rules_option
 @space_options
 @json_option
-def decode(x, y, space, as_json):
+def decode(x, y, rules, space, as_json):
     """Decode one latent point (X, Y): what does the model draw there?
 
     Prints the neuron that wins the point, the nearest training item with
-    its Hamming distance, and the decoded bitmap. Negative coordinates work
-    as they are. In a latent space wider than two, (X, Y) is a point of the
-    codes' principal plane, the plane `genval grid` and `som --plot` show.
+    its Hamming distance, the decoded bitmap and the verdict on it (valid,
+    or each failing check with its reason; new, or a copy of which training
+    item). Negative coordinates work as they are. In a latent space wider
+    than two, (X, Y) is a point of the codes' principal plane, the plane
+    `genval grid` and `som --plot` show.
 
     \b
     Examples:
       genval decode 0 0.5
       genval decode -1.5 0.5 --json
+      genval decode 1 -2 --rules my.rules.toml --grid 3x3
     """
+    from genval.audit import judge
     from genval.walks import plane
 
+    space, checks = open_checks(space, rules)
     space = open_space(space)
     if space.codes.shape[1] < 2:
         raise click.ClickException("decode takes 2 coordinates but this model's latent space has 1 dimension")
     origin, axes = plane(space.codes)
-    (record,) = sample_records(space, space.locate([origin + np.array([x, y]) @ axes]))
+    located = space.locate([origin + np.array([x, y]) @ axes])
+    verdicts = judge(located.pixels, space.bitmaps, checks)
+    (record,) = sample_records(space, located, verdicts)
     if as_json:
         emit_json(record)
         return
@@ -233,29 +297,43 @@ def decode(x, y, space, as_json):
     click.echo(f"{where}: {neuron_label(record['neuron']['index'] - 1)}, "
                f"nearest item {record['nearest']} at Hamming distance {record['hamming']}")
     click.echo("\n".join(record["rows"]))
+    click.echo(f"verdict: {verdicts.label(0)}")
+    for reason in record["reasons"]:
+        click.echo(f"  {reason}")
 
 
 @click.command()
-@click.option("--n", "n_samples", type=click.IntRange(min=1), default=16, show_default=True, help="How many points.")
+@click.option("--n", "-n", "n_samples", type=click.IntRange(min=1), default=16, show_default=True,
+              help="How many points.")
 @click.option("--method", type=click.Choice(SAMPLE_METHODS), default="box", show_default=True,
               help="Uniform in the codes' box, a Gaussian fitted to the codes, or inside one neuron's cell.")
 @click.option("--neuron", type=click.IntRange(min=1), default=None,
               help="For --method neuron: the neuron, numbered from 1 as `genval som` prints.")
+@rules_option
 @space_options
 @plot_option
 @json_option
-def sample(n_samples, method, neuron, space, plot, as_json):
+def sample(n_samples, method, neuron, rules, space, plot, as_json):
     """Decode random latent points and say what each looks like and resembles.
+
+    For each sample: its latent point, neuron, verdict (valid, or the checks
+    it fails; new, or a copy of which training item), nearest training item
+    and Hamming distance; then how many are valid and new.
 
     \b
     Examples:
-      genval sample --n 16
+      genval sample -n 16
       genval sample --method gaussian --n 8 --random-state 3 --json
       genval sample --grid 3x3 --method neuron --neuron 5 --plot samples.png
+      genval sample -n 100 --rules my.rules.toml
     """
+    from genval.audit import judge
+
     if method == "neuron" and neuron is None:
         raise click.UsageError("--method neuron needs --neuron N")
     random_state = space["random_state"]
+    space, checks = open_checks(space, rules)
+    refuse_oversize(n_samples, space["dataset"], f"{n_samples:,} samples")
     space = open_space(space)
     if neuron is not None and neuron > space.som.n_neurons:
         rows, cols = space.som.grid_
@@ -263,44 +341,106 @@ def sample(n_samples, method, neuron, space, plot, as_json):
                                  param_hint="'--neuron'")
     Z = sample_latent(space, n_samples, method, None if neuron is None else neuron - 1, random_state=random_state)
     located = space.locate(Z)
-    records = sample_records(space, located)
+    verdicts = judge(located.pixels, space.bitmaps, checks)
+    records = sample_records(space, located, verdicts)
     if plot:
         from genval.plotting import plot_bitmaps
 
         names = space.bitmaps.names
         labels = [f"{i}: {names[k]} ({h})" for i, (k, h) in enumerate(zip(located.nearest, located.hamming))]
-        ax = plot_bitmaps(located.pixels, space.bitmaps.shape, labels,
-                          title=f"{n_samples} samples ({method}); label: nearest item (Hamming distance)")
+        ax = plot_bitmaps(located.pixels, space.bitmaps.shape, labels, verdicts=verdicts,
+                          title=f"{n_samples} samples ({method}); label: nearest item (Hamming distance), verdict")
         save_plot(ax, plot)
     if as_json:
-        emit_json({"method": method, "random_state": random_state, "samples": records})
+        emit_json({"method": method, "random_state": random_state, "checks": checks.title, "samples": records})
         return
     click.echo(f"{n_samples} samples by {method}; {map_summary(space)}")
-    print_samples(records, show_t=False)
+    print_samples(records, verdicts, show_t=False)
+
+
+def model_options(command):
+    """The options that choose the set and the model, and nothing of the map: ``space``, the keywords of
+    :func:`genval.walks.build_embedding`."""
+    @functools.wraps(command)
+    def wrapper(dataset, model, **kwargs):
+        return command(space={"dataset": dataset, "model": model}, **kwargs)
+
+    wrapper = click.option("--model", "-m", type=click.Path(dir_okay=False), default=None,
+                           help="A model saved by `genval train --out`; default: the set's cached default model "
+                                "(trained on first use, random_state 0).")(wrapper)
+    return dataset_option()(wrapper)
+
+
+TILE_MARKS = {"new valid": "o", "copy": "=", "invalid": "x"}
 
 
 @click.command()
 @click.option("--size", type=click.IntRange(min=2, max=200), default=20, show_default=True,
               help="Points per side of the grid.")
-@click.option("--plot", type=OutputFile(), required=True, metavar="FILE.png", help="Where to draw the decoded plane.")
-@space_options
-def grid(size, plot, space):
+@plot_option
+@rules_option
+@model_options
+@json_option
+def grid(size, plot, rules, space, as_json):
     """Draw the decoded latent plane: a SIZE x SIZE mosaic over the codes' box, items overlaid.
 
-    A latent space wider than two is shown on its codes' principal plane.
+    Each decoded tile is judged: valid or not (the checks it fails), new or a
+    copy of a training item. Prints a map of the verdicts (o new and valid,
+    = a valid copy of a training item, x invalid; row 1 at the top, as in
+    the picture), how many tiles of each kind and the failures per check;
+    --plot draws the mosaic with each tile's background tinted by its
+    verdict; --json lists every tile. A latent space wider than two is shown
+    on its codes' principal plane.
 
     \b
     Examples:
       genval grid --plot plane.png
+      genval grid --size 10
       genval grid --dataset font --size 30 --plot font-plane.png
+      genval grid --rules my.rules.toml --json
     """
-    from genval.plotting import plot_latent_grid
+    from genval.audit import judge
+    from genval.plotting import tile_classes
+    from genval.walks import build_embedding, plane
 
-    from genval.walks import plane
+    space, checks = open_checks(space, rules)
+    refuse_oversize(size * size, space["dataset"], f"a {size}x{size} grid")
+    with ProgressBar() as bar:
+        embedding = build_embedding(**space, **training_callbacks(bar, space["dataset"].title))
+    xs, ys, pixels = latent_grid(embedding, size)
+    verdicts = judge(pixels.reshape(size * size, -1), embedding.bitmaps, checks)
+    classes = tile_classes(verdicts).reshape(size, size)
+    wide = embedding.codes.shape[1] > 2
+    if plot:
+        from genval.plotting import plot_latent_grid
 
-    space = open_space(space)
-    xs, ys, pixels = latent_grid(space, size)
-    origin, axes = plane(space.codes)
-    codes = (space.codes - origin) @ axes.T  # the plane's coordinates (the codes themselves in 2-D)
-    save_plot(plot_latent_grid(xs, ys, pixels, space.bitmaps.shape, codes, space.bitmaps.names,
-                               principal_plane=space.codes.shape[1] > 2), plot)
+        origin, axes = plane(embedding.codes)
+        codes = (embedding.codes - origin) @ axes.T  # the plane's coordinates (the codes themselves in 2-D)
+        save_plot(plot_latent_grid(xs, ys, pixels, embedding.bitmaps.shape, codes, embedding.bitmaps.names,
+                                   principal_plane=wide, verdicts=verdicts), plot)
+    failures = {name: int(sum(name in failed for failed in verdicts.failed)) for name in checks.names}
+    counts = {"tiles": size * size, "valid": int(verdicts.valid.sum()),
+              "new_valid": int((classes == "new valid").sum()), "copies": int((~verdicts.novel).sum()),
+              "invalid": int((~verdicts.valid).sum())}
+    if as_json:
+        emit_json({
+            "dataset": embedding.bitmaps.title,
+            "size": size,
+            "plane": "principal" if wide else "latent",
+            "checks": checks.title,
+            "counts": counts,
+            "failures": failures,
+            "tiles": [{"row": r, "col": c, "x": round(float(xs[c]), 6), "y": round(float(ys[r]), 6),
+                       **verdicts.record(r * size + c)} for r in range(size) for c in range(size)],
+        })
+        return
+    axis = ("principal axis 1", "principal axis 2") if wide else ("z1", "z2")
+    click.echo(f"{size}x{size} decoded tiles of {embedding.bitmaps.title}, checks: {checks.title}; "
+               f"{axis[0]} {xs[0]:.3g} to {xs[-1]:.3g} left to right, {axis[1]} {ys[0]:.3g} to {ys[-1]:.3g} "
+               "top to bottom")
+    for row in classes:
+        click.echo(" ".join(TILE_MARKS[kind] for kind in row))
+    click.echo("o new and valid, = valid copy of a training item, x invalid")
+    click.echo(verdict_summary(verdicts, "tiles"))
+    if counts["invalid"]:
+        click.echo("failures per check (tiles): " + ", ".join(f"{name} {count}" for name, count in failures.items()))

@@ -1,0 +1,260 @@
+"""The map commands (som, interpolate, decode, sample, grid): the verdict on every sample shown,
+in text, JSON and pictures; options; sizes refused before any work."""
+
+import json
+import time
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from genval import build_space, load_dataset
+from genval.audit import load_checks
+from genval.cli.main import cli
+
+EMOJIS = load_dataset("emojis")
+PNG = b"\x89PNG\r\n\x1a\n"
+VERDICT_KEYS = {"valid": bool, "failed": list, "reasons": list, "novel": bool}
+# A rule no emoji with a blank top row passes: the walks' samples then fail "top_ink".
+TOP_INK = ('title = "ink in the top row"\nshape = [7, 5]\n\n[[rule]]\nname = "top_ink"\nrows = [1, 1]\n'
+           'components = 1\nconnectivity = 8\n')
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def run(runner, *args):
+    return runner.invoke(cli, list(args), catch_exceptions=False)
+
+
+def binary(rows):
+    return np.array([[c == "#" for c in "".join(rows)]])
+
+
+def assert_verdict_record(record, checks):
+    """The verdict keys with their types, and a verdict the checks give on the record's own bitmap."""
+    for key, kind in VERDICT_KEYS.items():
+        assert isinstance(record[key], kind), key
+    assert record["copy_of"] is None or record["copy_of"] in EMOJIS.names
+    bitmap = binary(record["rows"])
+    passes = checks.passes(bitmap)[0]
+    assert record["valid"] == bool(passes.all())
+    assert record["failed"] == [name for name, ok in zip(checks.names, passes) if not ok]
+    assert len(record["reasons"]) == len(record["failed"])
+    copies = [name for k, name in enumerate(EMOJIS.names) if (EMOJIS.binary()[k] == bitmap[0]).all()]
+    assert record["copy_of"] == (copies[0] if copies else None)
+    assert record["novel"] == (record["copy_of"] is None)
+
+
+# --- interpolate -----------------------------------------------------------------------------------
+
+def test_interpolate_json_judges_every_sample(runner):
+    result = run(runner, "interpolate", ":]", ";D", "--steps", "10", "--grid", "3x3", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["checks"] == "emojis: two eyes and a mouth"
+    samples = doc["samples"]
+    # The default model reconstructs every emoji: the ends are copies of the two items, valid.
+    assert {k: samples[0][k] for k in ("valid", "failed", "reasons", "novel", "copy_of")} == {
+        "valid": True, "failed": [], "reasons": [], "novel": False, "copy_of": ":]"}
+    assert {k: samples[-1][k] for k in ("valid", "failed", "reasons", "novel", "copy_of")} == {
+        "valid": True, "failed": [], "reasons": [], "novel": False, "copy_of": ";D"}
+    checks = load_checks(EMOJIS)
+    for record in samples:
+        assert_verdict_record(record, checks)
+
+
+def test_interpolate_text_has_a_verdict_column_and_a_summary(runner):
+    result = run(runner, "interpolate", ":]", ";D", "--steps", "10", "--grid", "3x3")
+    assert result.exit_code == 0, result.output
+    out = result.stdout.splitlines()
+    head = next(i for i, line in enumerate(out) if line.strip().startswith("sample"))
+    assert out[head].split() == ["sample", "t", "z1", "z2", "neuron", "verdict", "nearest", "hamming"]
+    table = out[head + 1:head + 11]
+    assert "valid, copy of :]" in table[0] and table[0].split()[-2:] == [":]", "0"]
+    assert "valid, copy of ;D" in table[-1]
+    doc = json.loads(run(runner, "interpolate", ":]", ";D", "--steps", "10", "--grid", "3x3", "--json").stdout)
+    valid = sum(s["valid"] for s in doc["samples"])
+    new_valid = sum(s["valid"] and s["novel"] for s in doc["samples"])
+    copies = sum(not s["novel"] for s in doc["samples"])
+    assert out[head + 11] == (f"{valid} of 10 samples valid, {new_valid} of them new; {copies} "
+                              f"{'is a copy' if copies == 1 else 'are copies'} of training items")
+
+
+def test_a_rule_file_changes_the_verdicts(runner, tmp_path):
+    rules = tmp_path / "top.toml"
+    rules.write_text(TOP_INK)
+    doc = json.loads(run(runner, "interpolate", ":]", ";D", "--steps", "4", "--rules", str(rules), "--json").stdout)
+    assert doc["checks"] == "ink in the top row"
+    first = doc["samples"][0]
+    assert first["rows"][0] == "....." and first["copy_of"] == ":]"  # a copy, and still invalid by this rule
+    assert (first["valid"], first["failed"], len(first["reasons"])) == (False, ["top_ink"], 1)
+    from genval.rules import load_rules
+
+    for record in doc["samples"]:
+        assert_verdict_record(record, load_rules(rules, EMOJIS))
+    for args in (["sample", "-n", "3"], ["decode", "0", "0"], ["grid", "--size", "3"]):
+        found = json.loads(run(runner, *args, "--rules", str(rules), "--json").stdout)
+        records = found.get("samples", found.get("tiles", [found]))
+        assert all(r["failed"] == ([] if r["valid"] else ["top_ink"]) for r in records), args
+
+
+def test_a_bad_rule_file_fails_before_any_model_trains(runner, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('title = "x"\n[[rule]]\nname = 3\n')
+    for args in (["interpolate", ":]", ";D"], ["sample"], ["decode", "0", "0"], ["grid"]):
+        result = run(runner, *args, "--rules", str(bad))
+        assert result.exit_code == 1, args
+        assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("Error: "), args
+        assert "first use" not in result.stderr  # nothing trained
+
+
+# --- decode, sample ---------------------------------------------------------------------------------
+
+def test_decode_json_and_text_say_what_the_library_says(runner):
+    doc = json.loads(run(runner, "decode", "-1.5", "0.5", "--json").stdout)
+    space = build_space("emojis")  # the default model the command trained and cached, the same map
+    from genval.audit import judge
+
+    located = space.locate([[-1.5, 0.5]])
+    verdicts = judge(located.pixels, EMOJIS)
+    k, cols = int(located.neuron[0]), space.som.grid_[1]
+    assert doc == {"z": [-1.5, 0.5], "neuron": {"index": k + 1, "row": k // cols, "col": k % cols},
+                   "rows": space.rows(located.pixels[0]), "nearest": EMOJIS.names[located.nearest[0]],
+                   "hamming": int(located.hamming[0]), **verdicts.record(0)}
+    assert_verdict_record(doc, load_checks(EMOJIS))
+    text = run(runner, "decode", "-1.5", "0.5").stdout.splitlines()
+    assert text[1:8] == doc["rows"]
+    assert text[8] == f"verdict: {verdicts.label(0)}"
+    assert [line.strip() for line in text[9:]] == doc["reasons"]
+
+
+def test_decode_reasons_of_an_invalid_sample(runner):
+    # the default model draws blots at one side of the codes' box: decode the first invalid tile of a grid
+    doc = json.loads(run(runner, "grid", "--size", "4", "--json").stdout)
+    corner = next(t for t in doc["tiles"] if not t["valid"])
+    text = run(runner, "decode", str(corner["x"]), str(corner["y"])).stdout.splitlines()
+    assert text[8].startswith("verdict: invalid (" + ", ".join(corner["failed"]))
+    assert [line.strip() for line in text[9:]] == corner["reasons"] and corner["reasons"]
+
+
+def test_sample_json_has_a_verdict_per_sample_and_n_has_a_short_form(runner):
+    long = run(runner, "sample", "--n", "6", "--method", "gaussian", "--random-state", "1", "--json")
+    short = run(runner, "sample", "-n", "6", "--method", "gaussian", "--random-state", "1", "--json")
+    assert long.exit_code == 0 and long.stdout == short.stdout
+    doc = json.loads(long.stdout)
+    assert doc["checks"] == "emojis: two eyes and a mouth" and len(doc["samples"]) == 6
+    checks = load_checks(EMOJIS)
+    for record in doc["samples"]:
+        assert_verdict_record(record, checks)
+    text = run(runner, "sample", "-n", "6", "--method", "gaussian", "--random-state", "1").stdout.splitlines()
+    valid = sum(s["valid"] for s in doc["samples"])
+    assert text[-1].startswith(f"{valid} of 6 samples valid, ")
+
+
+def test_neuron_numbers_are_one_based_in_errors(runner):
+    result = run(runner, "sample", "--method", "neuron", "--neuron", "99", "--grid", "3x3")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == "Error: Invalid value for '--neuron': 99: the 3x3 map has neurons 1 to 9"
+    doc = json.loads(run(runner, "sample", "-n", "5", "--grid", "3x3", "--method", "neuron", "--neuron", "9",
+                         "--json").stdout)
+    assert {s["neuron"]["index"] for s in doc["samples"]} == {9}
+    assert {(s["neuron"]["row"], s["neuron"]["col"]) for s in doc["samples"]} == {(2, 2)}
+
+
+# --- grid ---------------------------------------------------------------------------------------------
+
+def test_grid_shows_only_the_options_it_uses(runner):
+    text = run(runner, "grid", "--help").stdout
+    for unused in ("--grid", "--sigma", "--som-learning-rate", "--iterations", "--topology", "--neighborhood",
+                   "--random-state"):
+        assert unused not in text.replace("genval grid", ""), unused
+    for used in ("--size", "--plot", "--rules", "--dataset", "--model", "--json", "--limit", "\n  Examples:\n"):
+        assert used in text, used
+
+
+def test_grid_text_and_json_judge_every_tile(runner):
+    doc = json.loads(run(runner, "grid", "--size", "6", "--json").stdout)
+    assert (doc["dataset"], doc["size"], doc["plane"]) == ("emojis", 6, "latent")
+    tiles = doc["tiles"]
+    assert [(t["row"], t["col"]) for t in tiles] == [(r, c) for r in range(6) for c in range(6)]
+    xs = sorted({t["x"] for t in tiles})
+    ys = sorted({t["y"] for t in tiles}, reverse=True)
+    assert [t["x"] for t in tiles[:6]] == xs and [t["y"] for t in tiles[::6]] == ys  # row 0 at the top
+    for t in tiles:
+        assert set(t) == {"row", "col", "x", "y", "valid", "failed", "reasons", "novel", "copy_of"}
+    counts = doc["counts"]
+    assert counts == {"tiles": 36, "valid": sum(t["valid"] for t in tiles),
+                      "new_valid": sum(t["valid"] and t["novel"] for t in tiles),
+                      "copies": sum(not t["novel"] for t in tiles), "invalid": sum(not t["valid"] for t in tiles)}
+    assert doc["failures"] == {name: sum(name in t["failed"] for t in tiles) for name in ("eyes", "mouth")}
+    out = run(runner, "grid", "--size", "6").stdout.splitlines()
+    marks = [line.split() for line in out[1:7]]
+    expected = [["x" if not t["valid"] else "o" if t["novel"] else "=" for t in tiles[6 * r:6 * r + 6]]
+                for r in range(6)]
+    assert marks == expected
+    assert out[7] == "o new and valid, = valid copy of a training item, x invalid"
+    assert out[8].startswith(f"{counts['valid']} of 36 tiles valid, {counts['new_valid']} of them new; ")
+
+
+def test_grid_decodes_what_walks_latent_grid_decodes(runner):
+    from genval.audit import judge
+    from genval.walks import build_embedding, latent_grid
+
+    doc = json.loads(run(runner, "grid", "--size", "5", "--json").stdout)
+    embedding = build_embedding("emojis")  # cached by the command: the same model
+    xs, ys, pixels = latent_grid(embedding, 5)
+    verdicts = judge(pixels.reshape(25, -1), EMOJIS)
+    assert [{k: t[k] for k in ("valid", "failed", "reasons", "novel", "copy_of")} for t in doc["tiles"]] == \
+        [verdicts.record(i) for i in range(25)]
+
+
+# --- pictures ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args", [
+    ["interpolate", ":)", ";D", "--steps", "5"],
+    ["sample", "-n", "4"],
+    ["grid", "--size", "5"],
+    ["som", "--grid", "3x3", "--view", "grid"],
+    ["som", "--grid", "2x3", "--topology", "hexagonal", "--view", "grid"],
+    ["som", "--grid", "3x3", "--view", "plane"],
+], ids=["interpolate", "sample", "grid", "som-grid", "som-grid-hexagonal", "som-plane"])
+@pytest.mark.parametrize("suffix", ["png", "svg"])
+def test_pictures_are_written_in_their_format(runner, tmp_path, args, suffix):
+    path = tmp_path / f"picture.{suffix}"
+    result = run(runner, *args, "--plot", str(path))
+    assert result.exit_code == 0, result.output
+    data = path.read_bytes()
+    assert data.startswith(PNG) if suffix == "png" else data.lstrip().startswith(b"<?xml")
+    assert result.stderr.splitlines()[-1] == f"wrote {path}"
+
+
+def test_som_view_is_a_choice(runner):
+    result = run(runner, "som", "--view", "hex")
+    assert result.exit_code == 2 and "'hex' is not one of 'plane', 'grid'" in result.stderr
+
+
+# --- sizes ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, what", [
+    (["interpolate", ":]", ";D", "--steps", "1000000000"], "a walk of 1,000,000,000 samples of 35 pixels"),
+    (["sample", "--n", "1000000000"], "1,000,000,000 samples of 35 pixels"),
+    (["sample", "-n", "10000000"], "10,000,000 samples of 35 pixels"),
+])
+def test_sizes_beyond_the_budget_are_refused_at_once(runner, args, what):
+    start = time.perf_counter()
+    result = run(runner, *args)
+    assert time.perf_counter() - start < 5
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {what} would need about ")  # before any model trains
+    assert "more than the memory budget" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_grid_size_is_checked_against_the_budget(runner, monkeypatch):
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "1M")
+    result = run(runner, "grid", "--size", "100")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: a 100x100 grid of 35 pixels would need about 3.3 MiB")
+    assert run(runner, "grid", "--size", "20").exit_code == 0
