@@ -190,7 +190,7 @@ def audit(strategy, n_points, compare_all, repeats, with_vae, rules, csv_path, s
             rows = [{"label": f"{row['strategy']}" if len(spaces) == 1 else f"{row['model']} {row['strategy']}",
                      **{name: row["figures"][name] for name in ("copy_rate", "new_validity", "yield")}}
                     for row in doc["rows"]]
-            seeds = "" if repeats == 1 else f", {repeats} seeds, 95% intervals"
+            seeds = "" if repeats == 1 else f", {repeats} seeds"
             save_plot(plot_comparison(rows, title=f"{bitmaps.title}: strategies compared ({n_points} samples each"
                                                   f"{seeds})"), plot)
         if as_json:
@@ -217,8 +217,8 @@ def audit(strategy, n_points, compare_all, repeats, with_vae, rules, csv_path, s
         if roc:
             from genval.plotting import plot_roc
 
-            save_plot(plot_roc(report.roc(), title=f"audit '{strategy}' of {bitmaps.title}: does a score tell valid "
-                                                   "new samples from invalid ones?"), roc)
+            save_plot(plot_roc(report.roc(), title=f"{bitmaps.title}, '{strategy}' audit: which score tells "
+                                                   "valid new samples?"), roc)
         if plot:
             from genval.plotting import plot_audit_plane
 
