@@ -7,13 +7,32 @@ import time
 import click
 
 from ._common import (
-    NOISE_LEVELS, OutputFile, ProgressBar, dataset_option, emit_json, json_option, note, random_state_option,
-    save_plot,
+    NOISE_LEVELS, OutputFile, PictureFile, ProgressBar, dataset_option, emit_json, json_option, note,
+    random_state_option, save_plot,
 )
-from genval.autoencoder import load_model
+from genval.autoencoder import VariationalAutoencoder, load_model
 from genval.bitmaps import load_dataset
-from genval.denoise import DENOISER, denoise_report, make_denoiser
+from genval.denoise import DENOISER, cached_denoiser, denoise_report
 from genval.noise import NOISES
+
+TRAINING_OPTIONS = ("noise_levels", "epochs")
+LONG_RUN = 10_000_000  # noisy copies: some 30 s of scoring on a 2-core machine
+
+
+def _levels(levels) -> str:
+    return ", ".join(f"{p:g}" for p in levels)
+
+
+def model_kind(model) -> str:
+    """The ``kind`` of a model in genval's JSON: "denoiser", "vae" or "autoencoder".
+
+    >>> from genval.denoise import make_denoiser
+    >>> model_kind(make_denoiser())
+    'denoiser'
+    """
+    if isinstance(model, VariationalAutoencoder):
+        return "vae"
+    return "denoiser" if model.noise_levels else "autoencoder"
 
 
 @click.command()
@@ -23,54 +42,88 @@ from genval.noise import NOISES
 @click.option("--type", "noise", type=click.Choice(list(NOISES)), default="flip", show_default=True,
               help="Bit flips (salt and pepper) or Gaussian noise clipped to [0, 1].")
 @click.option("--trials", type=click.IntRange(min=1), default=200, show_default=True,
-              help="Noisy copies of every item per level.")
-@click.option("--model", "-m", type=click.Path(dir_okay=False), default=None,
-              help="A trained model; default: train the standard denoiser now.")
+              help="Noisy copies of every item per level (scored a chunk at a time: any number fits in memory).")
+@click.option("--model", "-m", "model_file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Load this model (from `genval train --out` or `genval denoise --out`) instead of the "
+                   "standard denoiser, which is trained on first use and cached.")
+@click.option("--out", "-o", type=OutputFile(), default=None, metavar="FILE.npz",
+              help="Also save the denoiser to FILE (its folder is checked before training).")
 @click.option("--noise-levels", "--train-noise", "noise_levels", type=NOISE_LEVELS, default=None,
               help="Levels the denoiser trains on, all at once (default "
-                   f"{','.join(f'{p:g}' for p in DENOISER['noise_levels'])}).")
-@click.option("--epochs", type=click.IntRange(min=1), default=DENOISER["epochs"], show_default=True)
-@random_state_option()
-@click.option("--plot", type=OutputFile(), default=None, metavar="FILE.png",
-              help="Clean, noisy and restored rows for each level (the first copies scored).")
+                   f"{_levels(DENOISER['noise_levels'])}).")
+@click.option("--epochs", type=click.IntRange(min=1), default=DENOISER["epochs"], show_default=True,
+              help="Training epochs of the standard denoiser.")
+@random_state_option("Seed of the denoiser's training and of the noisy copies.")
+@click.option("--plot", type=PictureFile(), default=None, metavar="FILE.png",
+              help="Restored share against noise level beside the bound, over a strip of examples; "
+                   ".png, .svg or .pdf by the file's suffix.")
 @json_option
-def denoise(dataset, levels, noise, trials, model, noise_levels, epochs, random_state, plot, as_json):
+@click.pass_context
+def denoise(ctx, dataset, levels, noise, trials, model_file, out, noise_levels, epochs, random_state, plot,
+            as_json):
     """Train (or load) a denoising autoencoder and measure how often it restores noisy items.
 
     For each level: the fraction of noisy copies restored exactly and within
     one wrong pixel, and beside it the best any denoiser can do on the set:
     decoding each noisy copy to its nearest training item by Hamming distance.
 
+    The standard denoiser is trained on first use and cached, keyed by the
+    set, --type, --noise-levels, --epochs and --seed: the next run with the
+    same ones loads it in a moment (`genval cache list` shows it).
+
     \b
     Examples:
       genval denoise --dataset font --levels 0.1,0.15,0.2,0.3 --trials 200
       genval denoise --type gaussian --levels 0.2,0.4 --plot denoise.png
+      genval denoise --noise-levels 0,0.2 --epochs 2000 --out denoiser.npz
       genval denoise --model denoiser.npz --levels 0.1
     """
+    if model_file is not None:
+        given = [name for name in TRAINING_OPTIONS
+                 if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
+        if given:
+            raise click.UsageError(f"--{given[0].replace('_', '-')} sets how the standard denoiser trains; "
+                                   "leave it out with --model, which loads a trained one")
     bitmaps = load_dataset(dataset)
-    start = time.perf_counter()
-    if model:
-        trained = f"loaded from {model}"
-        model = load_model(model)
-    else:
-        model = make_denoiser(noise, noise_levels, epochs, random_state)
-        with ProgressBar(f"training a denoiser on {bitmaps.title}") as bar:
-            bar.start(model.epochs)
-            model.fit(bitmaps.X, progress=bar.epochs)
-        trained = (f"trained on {noise} noise {', '.join(f'{p:g}' for p in model.noise_levels)} for {epochs} epochs "
-                   f"in {time.perf_counter() - start:.1f} s")
-    report = denoise_report(model, bitmaps, levels, noise=noise, trials=trials, random_state=random_state)
-    if plot:
-        from genval.plotting import plot_denoising
+    with ProgressBar() as bar:
+        start = time.perf_counter()
+        if model_file is not None:
+            model, cached = load_model(model_file), False
+            trained = f"loaded from {model_file}"
+        else:
+            def on_train(path, fresh) -> None:
+                note(f"training the standard denoiser on {bitmaps.title} (cached as {path} for the next run)")
+                bar.start(fresh.epochs, f"training the {bitmaps.title} denoiser: epochs")
 
-        shown = report.examples
-        save_plot(plot_denoising(shown.clean, shown.noisy, shown.restored, bitmaps.shape, levels, shown.names), plot)
+            model, cached = cached_denoiser(bitmaps, noise, noise_levels, epochs, random_state,
+                                            progress=bar.epochs, on_train=on_train)
+            trained = f"trained on {noise} noise {_levels(model.noise_levels)} for {model.n_epochs_} epochs " + (
+                "(cached)" if cached else f"in {time.perf_counter() - start:.1f} s")
+        bar.close()
+        copies = len(levels) * trials * len(bitmaps)
+        if copies > LONG_RUN:
+            note(f"{copies:,} noisy copies to score, a chunk at a time in bounded memory: a long run "
+                 "(fewer --trials for a first look); Ctrl-C stops it")
+        bar.label = "noisy copies scored"  # opened by the first chunk: a bad model fails before any bar
+        report = denoise_report(model, bitmaps, levels, noise=noise, trials=trials, random_state=random_state,
+                                progress=bar.points)
+    if out is not None:
+        model.save(out, metadata={"dataset": bitmaps.title, "shape": list(bitmaps.shape),
+                                  "names": list(bitmaps.names)})
+        note(f"saved {out}")
+    if plot:
+        from genval.plotting import plot_denoising_curve
+
+        save_plot(plot_denoising_curve(report, bitmaps.shape), plot)
     if as_json:
-        emit_json({"dataset": bitmaps.title, "noise": noise, "trials": trials, "model": trained,
-                   "layer_sizes": model.layer_sizes_, **report.to_dict()})
+        emit_json({"dataset": bitmaps.title, "noise": noise, "trials": trials, "seed": random_state,
+                   "model": {"file": model_file or "default", "kind": model_kind(model),
+                             "layer_sizes": model.layer_sizes_, "cached": cached,
+                             "noise_levels": list(model.noise_levels), "epochs": model.n_epochs_},
+                   **report.to_dict()})
         return
     sizes = "-".join(map(str, model.layer_sizes_))
-    click.echo(f"{bitmaps.title}: {len(bitmaps)} items; denoiser {sizes} {trained}; "
+    click.echo(f"{bitmaps.title}: {len(bitmaps)} items; {model_kind(model)} {sizes} {trained}; "
                f"{trials} noisy copies of every item per level")
     click.echo(f"{'level':>6}  {'restored':>9}  {'within one':>10}  {'bound':>9}  {'bound within one':>16}  {'gap':>8}")
     for r in report:

@@ -1,8 +1,13 @@
+import json
+
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
-from genval import Autoencoder, BitmapSet, ParameterError, load_dataset
-from genval.denoise import DENOISER, denoise_report, make_denoiser
+from genval import Autoencoder, BitmapSet, ParameterError, ShapeMismatchError, load_dataset, load_model
+from genval.cache import cache_entries, entry_path
+from genval.cli.main import cli
+from genval.denoise import DENOISER, cached_denoiser, denoise_report, make_denoiser
 from genval.noise import make_noise
 
 ITEMS = BitmapSet(["a", "b", "c"], [[1, 1, 0, 0], [1, 0, 1, 0], [0, 0, 1, 1]], (2, 2))
@@ -107,9 +112,156 @@ def test_make_denoiser_is_the_standard_one_with_overrides():
 @pytest.mark.parametrize("kwargs, message", [
     ({"levels": [0.1, 1.5]}, r"^noise levels must be in \[0, 1\], got 1.5$"),
     ({"levels": [-0.1]}, r"^noise levels must be in \[0, 1\], got -0.1$"),
-    ({"levels": [0.1], "trials": 0}, r"^trials must be at least 1, got 0$"),
+    ({"levels": [0.1], "trials": 0}, r"^trials must be an integer of at least 1, got 0$"),
+    ({"levels": [0.1], "trials": 2.5}, r"^trials must be an integer of at least 1, got 2.5$"),
 ])
 def test_bad_arguments(small_model, kwargs, message):
     with pytest.raises(ParameterError, match=message):
         denoise_report(small_model, ITEMS, **kwargs)
 
+
+
+def test_a_model_of_another_size_is_refused(small_model):
+    with pytest.raises(ShapeMismatchError, match=r"^the model expects 4 pixels per item but emojis has 35 \(7x5\)$"):
+        denoise_report(small_model, load_dataset("emojis"), [0.1])
+
+
+# Chunks: any number of trials in bounded memory, with the result of one piece.
+
+@pytest.mark.parametrize("noise", ["flip", "gaussian"])
+def test_chunks_of_one_copy_give_the_report_of_one_piece(small_model, noise, monkeypatch):
+    whole = denoise_report(small_model, ITEMS, [0.0, 0.3, 1.0], noise=noise, trials=7, random_state=5, examples=2)
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "1K")  # chunk_rows: 1 noisy copy at a time
+    calls = []
+    chunked = denoise_report(small_model, ITEMS, [0.0, 0.3, 1.0], noise=noise, trials=7, random_state=5,
+                             examples=2, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(done, 63) for done in range(1, 64)]
+    for a, b in zip(whole, chunked):
+        assert (a.level, a.samples, a.restored, a.within_one) == (b.level, b.samples, b.restored, b.within_one)
+        assert a.bound_restored == pytest.approx(b.bound_restored, abs=1e-12)
+        assert a.bound_within_one == pytest.approx(b.bound_within_one, abs=1e-12)
+    np.testing.assert_array_equal(whole.examples.noisy, chunked.examples.noisy)
+    # float32 products of another batch size may round the last bit differently
+    np.testing.assert_allclose(whole.examples.restored, chunked.examples.restored, rtol=1e-6)
+
+
+def test_chunks_match_the_oracle_on_the_font(monkeypatch):
+    font = load_dataset("font")
+    model = Autoencoder(hidden=(16,), epochs=50, random_state=0).fit(font.X)
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "400K")  # a few hundred copies a chunk, the last one partial
+    report = denoise_report(model, font, [0.1, 0.3], trials=30, random_state=2)
+    for result, (level, n, exact, within, bound_exact, bound_within) in zip(
+            report, oracle(model, font, [0.1, 0.3], "flip", trials=30, seed=2)):
+        assert (result.level, result.samples, result.restored, result.within_one) == (level, n, exact, within)
+        assert result.bound_restored == pytest.approx(bound_exact, abs=1e-12)
+        assert result.bound_within_one == pytest.approx(bound_within, abs=1e-12)
+
+
+# The standard denoiser, cached.
+
+def test_the_cached_denoiser_trains_once_per_set_and_settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENVAL_CACHE", str(tmp_path))
+    emojis = load_dataset("emojis")
+    trained = []
+
+    def get(**settings):
+        return cached_denoiser(emojis, on_train=lambda path, model: trained.append((path, model.get_params())),
+                               **{"epochs": 20, **settings})
+
+    first, cached = get()
+    assert not cached and trained == [(entry_path(emojis, "denoiser", make_denoiser(epochs=20).get_params()),
+                                       make_denoiser(epochs=20).get_params())]
+    again, cached = get()
+    assert cached and len(trained) == 1  # no training happened
+    np.testing.assert_array_equal(first.params_, again.params_)
+    assert again.get_params() == make_denoiser(epochs=20).get_params()
+    for other in ({"epochs": 21}, {"random_state": 1}, {"noise_levels": (0.0, 0.3)}, {"noise": "gaussian"}):
+        assert not get(**other)[1], other
+    assert len(trained) == 5 and len({path for path, _ in trained}) == 5
+    assert [e.kind for e in cache_entries()] == ["denoiser"] * 5
+    with pytest.raises(ParameterError, match="^a cached denoiser needs an integer random_state"):
+        cached_denoiser(emojis, epochs=20, random_state=np.random.default_rng(0))
+
+
+# genval denoise
+
+def run(*args, **kwargs):
+    return CliRunner().invoke(cli, ["denoise", *args], catch_exceptions=False, **kwargs)
+
+
+def test_denoise_caches_its_denoiser_and_says_so(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENVAL_CACHE", str(tmp_path))
+    args = ("--epochs", "60", "--trials", "5", "--levels", "0.1,0.2", "--json")
+    first = run(*args)
+    assert first.exit_code == 0, first.output
+    doc = json.loads(first.stdout)
+    assert doc["model"] == {"file": "default", "kind": "denoiser", "layer_sizes": [35, 128, 64, 8, 64, 128, 35],
+                            "cached": False, "noise_levels": [0.0, 0.1, 0.15, 0.2], "epochs": 60}
+    assert (doc["dataset"], doc["noise"], doc["trials"], doc["seed"]) == ("font", "flip", 5, 0)
+    (entry,) = cache_entries()
+    assert entry.path.name.startswith("denoiser-font-")
+    assert f"training the standard denoiser on font (cached as {entry.path} for the next run)" in first.stderr
+    second = run(*args)
+    again = json.loads(second.stdout)
+    assert again["model"] == {**doc["model"], "cached": True} and again["levels"] == doc["levels"]
+    assert "training" not in second.stderr
+    text = run("--epochs", "60", "--trials", "5", "--levels", "0.1").stdout.splitlines()
+    assert text[0] == ("font: 32 items; denoiser 35-128-64-8-64-128-35 trained on flip noise 0, 0.1, 0.15, 0.2 "
+                       "for 60 epochs (cached); 5 noisy copies of every item per level")
+
+
+def test_denoise_out_then_model(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENVAL_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "d.npz"
+    trained = run("--epochs", "40", "--trials", "4", "--levels", "0.1", "--out", str(out), "--json")
+    assert trained.exit_code == 0 and f"saved {out}" in trained.stderr
+    saved = load_model(out)
+    assert saved.noise_levels == DENOISER["noise_levels"] and saved.metadata_["dataset"] == "font"
+    loaded = run("--model", str(out), "--trials", "4", "--levels", "0.1", "--json")
+    doc = json.loads(loaded.stdout)
+    assert doc["model"] == {"file": str(out), "kind": "denoiser", "layer_sizes": [35, 128, 64, 8, 64, 128, 35],
+                            "cached": False, "noise_levels": [0.0, 0.1, 0.15, 0.2], "epochs": 40}
+    assert doc["levels"] == json.loads(trained.stdout)["levels"]
+    text = run("--model", str(out), "--trials", "4", "--levels", "0.1").stdout.splitlines()[0]
+    assert text.startswith(f"font: 32 items; denoiser 35-128-64-8-64-128-35 loaded from {out}; ")
+
+
+def test_denoise_refuses_before_training(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENVAL_CACHE", str(tmp_path / "cache"))
+    missing = tmp_path / "nowhere" / "d.npz"
+    result = run("--epochs", "40", "--out", str(missing))
+    assert result.exit_code == 2
+    assert f"cannot write {missing}: the folder {missing.parent} does not exist" in result.stderr
+    model = tmp_path / "m.npz"
+    Autoencoder(epochs=2).fit(load_dataset("font").X).save(model)
+    for option, value in (("--epochs", "40"), ("--noise-levels", "0,0.1"), ("--train-noise", "0.1")):
+        result = run("--model", str(model), option, value)
+        assert result.exit_code == 2, option
+        name = "--noise-levels" if option == "--train-noise" else option
+        assert (f"Error: {name} sets how the standard denoiser trains; leave it out with --model, which loads a "
+                "trained one") in result.stderr
+    emojis_model = tmp_path / "e.npz"
+    Autoencoder(epochs=2).fit(load_dataset("emojis").X).save(emojis_model)
+    result = CliRunner().invoke(cli, ["denoise", "--model", str(emojis_model), "--dataset", "digits"])
+    assert result.exit_code == 1
+    assert result.stderr == "Error: the model expects 35 pixels per item but digits has 64 (8x8)\n"
+    assert not (tmp_path / "cache").exists()  # nothing trained, nothing cached
+
+
+def test_denoise_plot(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENVAL_CACHE", str(tmp_path / "cache"))
+    plot = tmp_path / "d.png"
+    result = run("--epochs", "40", "--trials", "4", "--levels", "0.1,0.3", "--plot", str(plot))
+    assert result.exit_code == 0 and plot.read_bytes()[:4] == b"\x89PNG" and f"wrote {plot}" in result.stderr
+
+
+def test_denoise_warns_of_a_long_run_and_streams_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENVAL_CACHE", str(tmp_path))
+    monkeypatch.setattr("genval.cli.denoise.LONG_RUN", 100)
+    whole = run("--epochs", "20", "--trials", "5", "--levels", "0.1")
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "2M")  # chunks of 42 copies (6,120 working bytes each)
+    result = run("--epochs", "20", "--trials", "5", "--levels", "0.1")
+    assert result.exit_code == 0 and result.stdout.splitlines()[1:] == whole.stdout.splitlines()[1:]
+    assert ("160 noisy copies to score, a chunk at a time in bounded memory: a long run (fewer --trials for a "
+            "first look); Ctrl-C stops it") in result.stderr
+    assert "long run" not in run("--epochs", "20", "--trials", "3", "--levels", "0.1").stderr
