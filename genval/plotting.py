@@ -805,10 +805,11 @@ def plot_comparison(rows, axes=None, title: str = "sampling strategies compared"
     y = np.arange(n)
     labels = [row["label"] for row in rows]
     for ax, (key, name, meaning), colour in zip(axes, _COMPARISON_PANELS, OKABE_ITO):
-        # shares run to 1; the yield's axis to its largest value or interval end
-        reach = [row[key]["interval"][1] if row[key].get("interval") is not None else row[key]["value"]
-                 for row in rows if row[key]["value"] is not None]
-        top = max([1.0, *reach]) if key == "yield" else 1.0
+        # shares run to 1, the yield to its largest value; either further when an interval reaches beyond
+        # (a t interval over few seeds may pass 1)
+        reach = [max([row[key]["value"], *(row[key].get("interval") or ())]) for row in rows
+                 if row[key]["value"] is not None]
+        top = max([1.0, *reach])
         for i, row in enumerate(rows):
             value, interval = row[key]["value"], row[key].get("interval")
             if value is None:
@@ -831,7 +832,8 @@ def plot_comparison(rows, axes=None, title: str = "sampling strategies compared"
         ax.tick_params(axis="x", labelsize=7)
         ax.grid(True, axis="x", alpha=0.3)
     axes[0].set_ylabel("strategy", fontsize=8)
-    axes[0].figure.suptitle(f"{title} (bars: mean; error bars: 95% interval where there are repeats)", fontsize=10)
+    intervals = any(row[key].get("interval") is not None for row in rows for key, _, _ in _COMPARISON_PANELS)
+    axes[0].figure.suptitle(f"{title}{' (bars: means; error bars: 95% intervals)' if intervals else ''}", fontsize=10)
     return axes
 
 

@@ -436,8 +436,18 @@ def test_comparison_has_three_panels_with_bars_intervals_and_n_a(tmp_path):
     assert [len(ax.containers) for ax in axes] == [4, 3, 4]  # the bars, and an error bar for the intervals
     assert [t.get_text() for t in axes[0].get_yticklabels()] == ["random", "prior", "copycat"]
     assert axes[0].yaxis_inverted()  # the first strategy on top
-    assert axes[0].figure._suptitle.get_text().startswith("emojis")
+    assert axes[0].figure._suptitle.get_text() == "emojis (bars: means; error bars: 95% intervals)"
     saved(axes, tmp_path / "comparison.png")
+    rows = comparison_rows()
+    for row in rows:
+        for key in ("copy_rate", "new_validity", "yield"):
+            row[key]["interval"] = None
+    rows[1]["new_validity"]["interval"] = [0.1, 1.4]  # a t interval over two seeds may pass 1
+    axes = plot_comparison(rows, title="no repeats but one")
+    assert axes[1].get_xlim()[1] > 1.4 and axes[0].get_xlim()[1] == pytest.approx(1.18)
+    assert [t.get_position()[0] for t in axes[1].texts][1] > 1.4  # the value is written past the interval
+    rows[1]["new_validity"]["interval"] = None
+    assert plot_comparison(rows, title="single runs")[0].figure._suptitle.get_text() == "single runs"
 
 
 @pytest.mark.parametrize("topology", ["rectangular", "hexagonal"])
