@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+
+from genval import load_dataset
+from genval.classifier import DEFAULT_THRESHOLD, ClassifierCheck
+from genval.errors import ParameterError
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits")
+
+
+@pytest.fixture(scope="module")
+def check(digits):
+    return ClassifierCheck.fit(digits, random_state=0)
+
+
+def test_passes_is_the_top_probability_against_the_threshold(check, digits):
+    p = check.probabilities(digits.X[:300])
+    np.testing.assert_allclose(p.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(check.passes(digits.X[:300]), p.max(axis=1) >= DEFAULT_THRESHOLD)
+    strict = ClassifierCheck(check.estimator, 0.999, check.classes)
+    assert strict.passes(digits.X[:300]).sum() < check.passes(digits.X[:300]).sum()
+
+
+def test_reasons_name_the_class(check, digits):
+    p = check.probabilities(digits.X[:1])[0]
+    top = int(p.argmax())
+    assert check.reason(digits.X[0]) == f"classifier: looks like '{check.classes[top]}' (probability {p[top]:.2f})"
+    unsure = ClassifierCheck(check.estimator, 1.0, check.classes)  # no forest is unanimous on every item
+    q = check.probabilities(digits.X[:300])
+    i = int(q.max(axis=1).argmin())
+    best = int(q[i].argmax())
+    assert unsure.reason(digits.X[i]) == (f"classifier: no class reaches 1 (best '{check.classes[best]}' at "
+                                          f"{q[i, best]:.2f}), expected one class to be clear")
+
+
+def test_it_tells_digits_from_noise(check, digits):
+    rng = np.random.default_rng(0)
+    noise = rng.random((300, 64)) > 0.7
+    assert check.passes(noise).mean() < 0.02
+    assert check.passes(digits.X).mean() > 0.95  # training items (seen): nearly all clear
+
+
+def test_same_seed_same_forest(digits):
+    a = ClassifierCheck.fit(digits, random_state=3).probabilities(digits.X[:50])
+    np.testing.assert_array_equal(a, ClassifierCheck.fit(digits, random_state=3).probabilities(digits.X[:50]))
+
+
+def test_bad_sets_and_thresholds(digits):
+    with pytest.raises(ParameterError, match="needs a labelled set, and emojis has no labels"):
+        ClassifierCheck.fit(load_dataset("emojis"))
+    with pytest.raises(ParameterError, match=r"threshold must be a probability in \(0, 1\], got 1.5"):
+        ClassifierCheck.fit(digits, threshold=1.5)
