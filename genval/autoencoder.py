@@ -11,25 +11,35 @@ back without pickle.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import re
+import struct
+import sys
+import tokenize
+import warnings
+import zipfile
+import zlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from genval._estimator import atomic_write, read_npz, resolve_rng
-from genval.activations import make_activation, make_loss
+from genval._budget import _size, chunk_rows, memory_budget
+from genval._estimator import atomic_write, resolve_rng
+from genval.activations import ACTIVATIONS, LOSSES, make_activation, make_loss
 from genval.bitmaps import BitmapSet
-from genval.errors import ModelFileError, ParameterError
+from genval.errors import GenvalError, ModelFileError, ParameterError, ShapeMismatchError
 from genval.network import ActivityL1, Contractive, GaussianCode, LinearCode, Network, Params
-from genval.noise import make_noise
-from genval.optimizers import make_optimizer
+from genval.noise import NOISES, make_noise
+from genval.optimizers import OPTIMIZERS, make_optimizer
 from genval.training import Corruption, train
 
-__all__ = ["Autoencoder", "ReconstructionReport", "VariationalAutoencoder", "load_model",
+__all__ = ["Autoencoder", "DataMismatchError", "ReconstructionReport", "VariationalAutoencoder", "load_model",
            "reconstruction_report", "wrong_pixels"]
 
 MODEL_FORMAT = "genval-model"
@@ -37,13 +47,27 @@ MODEL_VERSION = 1
 _DTYPES = ("float32", "float64")
 
 
-def _is_int(value, low: int) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= low
+class DataMismatchError(GenvalError, ValueError):
+    """A model used with bitmaps of its size that are not the ones it was trained on.
+
+    >>> issubclass(DataMismatchError, ValueError)
+    True
+    """
+
+
+def _is_int(value, low: int, high: int | None = None) -> bool:
+    return (isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= low
+            and (high is None or value <= high))
 
 
 def _is_number(value, low: float, *, strict: bool = False) -> bool:
-    return (isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
-            and math.isfinite(value) and (value > low if strict else value >= low))
+    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool):
+        return False
+    try:
+        value = float(value)
+    except OverflowError:  # an integer of hundreds of digits, from a file
+        return False
+    return math.isfinite(value) and (value > low if strict else value >= low)
 
 
 def _store_params(estimator, params: dict) -> None:
@@ -151,6 +175,8 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
         Returns
         -------
         self
+            With ``training_data_``, the record of ``X`` that
+            :meth:`check_training_data` compares other data with.
 
         Raises
         ------
@@ -160,6 +186,7 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
             When the loss becomes NaN or infinite, or rises to ten times its
             first epoch's value; lower ``learning_rate``.
         """
+        title = X.title if isinstance(X, BitmapSet) else ""
         # float32 data is trained on in place, not copied to float64 first.
         X = self._check_X(X, reset=True, dtype=(np.float64, np.float32))
         self._validate_params()
@@ -197,6 +224,7 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
         self.stopped_early_ = result.stopped_early
         self.layer_sizes_ = list(net.layer_sizes)
         self.metadata_ = {}
+        self.training_data_ = _fingerprint(X, title)
         return self
 
     def loss_gradient(self, X, T=None, random_state=0) -> tuple[float, np.ndarray]:
@@ -276,11 +304,75 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------ files
 
+    def check_training_data(self, X, title: str | None = None) -> bool:
+        """Refuse bitmaps other than the ones this model was trained on.
+
+        :meth:`fit` records the number of items and a SHA-256 of the pixels
+        (``training_data_``); a set with the same number of pixels per item but
+        other items would be encoded without complaint, and every map, walk and
+        audit built on it would be meaningless.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or BitmapSet
+        title : str, optional
+            Names ``X`` in the message; default: the set's title.
+
+        Returns
+        -------
+        bool
+            True when ``X`` is the training data; False when the model keeps no
+            record of its data (a file saved before genval kept one), so
+            nothing could be checked.
+
+        Raises
+        ------
+        ShapeMismatchError
+            When ``X`` has another number of pixels per item.
+        DataMismatchError
+            When ``X`` has the same number of pixels but other items.
+
+        Examples
+        --------
+        >>> from genval import load_dataset
+        >>> emojis = load_dataset("emojis")
+        >>> model = Autoencoder(epochs=5).fit(emojis)
+        >>> model.check_training_data(emojis)
+        True
+        >>> model.check_training_data(1 - emojis.X, title="inverted emojis")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        genval.autoencoder.DataMismatchError: this model was trained on emojis (17 items of 35 pixels, sha256 ...),
+        not on inverted emojis (17 items of 35 pixels, sha256 ...); pass --any-data (any_data=True) to use it anyway
+        """
+        check_is_fitted(self)
+        record = getattr(self, "training_data_", None)
+        if record is None:
+            return False
+        if title is None:
+            title = X.title if isinstance(X, BitmapSet) else ""
+        try:
+            X = check_array(_as_array(X), dtype=(np.float64, np.float32))
+        except ValueError as exc:
+            raise ParameterError(f"X: {exc}") from None
+        seen = _fingerprint(X, title)
+        dataset = getattr(self, "metadata_", {}).get("dataset")
+        trained = record.get("title") or (dataset if isinstance(dataset, str) else "")
+        if seen["n_features"] != record["n_features"]:
+            raise ShapeMismatchError(f"this model was trained on {_describe(record, trained)}, but "
+                                     f"{_describe(seen, title)} has {seen['n_features']} pixels per item; "
+                                     "train a model on this set")
+        if (seen["n_items"], seen["sha256"]) != (record["n_items"], record["sha256"]):
+            raise DataMismatchError(f"this model was trained on {_describe(record, trained)}, not on "
+                                    f"{_describe(seen, title)}; pass --any-data (any_data=True) to use it anyway")
+        return True
+
     def save(self, path, metadata: dict | None = None) -> None:
         """Write the model as ``.npz`` arrays plus a JSON config (no pickle).
 
         The file is written to a temporary name and renamed, so a failure never
-        leaves a half-written model behind.
+        leaves a half-written model behind; it gets the permissions of any new
+        file (the umask decides).
 
         Parameters
         ----------
@@ -288,18 +380,41 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
         metadata : dict, optional
             JSON-serializable facts to keep with the model (the CLI stores the
             dataset name and bitmap shape); read back as ``metadata_``.
+
+        Raises
+        ------
+        ParameterError
+            For metadata that is not a JSON object.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> from genval import load_dataset
+        >>> emojis = load_dataset("emojis")
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.npz"
+        >>> Autoencoder(epochs=5).fit(emojis).save(path, metadata={"dataset": "emojis"})
+        >>> load_model(path).training_data_["n_items"]
+        17
         """
         check_is_fitted(self)
         params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items()
                   if k != "random_state" or isinstance(v, (int, type(None)))}
+        if metadata is not None and not isinstance(metadata, dict):
+            raise ParameterError(f"metadata must be a dict, got {type(metadata).__name__}")
         config = {"format": MODEL_FORMAT, "version": MODEL_VERSION, "kind": type(self).__name__,
                   "params": params, "layer_sizes": self.layer_sizes_, "n_epochs": self.n_epochs_,
                   "stopped_early": bool(self.stopped_early_),
                   "metadata": metadata or {}}
+        if getattr(self, "training_data_", None) is not None:
+            config["training_data"] = self.training_data_
+        try:
+            text = json.dumps(config)
+        except (TypeError, ValueError) as exc:
+            raise ParameterError(f"metadata must be JSON-serializable: {exc}") from None
         with atomic_write(path) as fh:
             extra = ({} if self.validation_loss_curve_ is None else
                      {"validation_loss_curve": np.asarray(self.validation_loss_curve_, dtype=float)})
-            np.savez(fh, config=np.array(json.dumps(config)), params=self.params_,
+            np.savez(fh, config=np.array(text), params=self.params_,
                      loss_curve=np.asarray(self.loss_curve_, dtype=float), **extra)
         self.metadata_ = dict(config["metadata"])
 
@@ -307,39 +422,55 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
     def load(cls, path):
         """Read a model written by :meth:`save` (of this class or a subclass).
 
+        A model file is untrusted input: the zip's directory, the JSON config
+        (every key's type and range) and every array's header (dtype, shape
+        against the config's layer sizes, size against the file's real size
+        and the memory budget, see :mod:`genval._budget`) are checked before
+        any array is read. Files saved before genval recorded the training
+        data load with ``training_data_ = None``.
+
         Raises
         ------
         ModelFileError
-            When the file is missing, truncated, not a genval model, damaged,
-            or holds another kind of model.
+            One line naming the file and what was wrong: missing, not a zip,
+            truncated, not a genval model, a config key of the wrong type or
+            range, an array of the wrong dtype or shape, NaN weights, more
+            memory than the budget, or another kind of model.
         """
-        config, arrays = read_npz(path, ("params", "loss_curve"), MODEL_FORMAT, MODEL_VERSION, "model",
-                                  optional=("validation_loss_curve",))
-        kind = _BaseAutoencoder._kinds.get(config.get("kind"))
-        if kind is None or not issubclass(kind, cls):
-            raise ModelFileError(f"{path}: holds a {config.get('kind')!r}, not a {cls.__name__}")
+        path = Path(path)
         try:
-            params = dict(config["params"])
-            for name in ("hidden", "noise_levels"):  # JSON has lists; the parameters are tuples
-                if isinstance(params.get(name), list):
-                    params[name] = tuple(params[name])
-            model = kind(**params)
-            model._validate_params()
-            net = model._network(int(config["layer_sizes"][0]))
-        except (TypeError, ValueError, KeyError, IndexError) as exc:
-            raise ModelFileError(f"{path}: damaged genval model config ({exc})") from None
-        if net.layer_sizes != config["layer_sizes"] or arrays["params"].shape != (net.n_params,):
-            raise ModelFileError(f"{path}: damaged genval model (parameters do not match its layer sizes)")
+            with _ModelArchive(path) as archive:
+                config = archive.config()
+                model, net, n_epochs = _model_from_config(path, config)
+                if not isinstance(model, cls):
+                    raise ModelFileError(f"{path}: holds a {type(model).__name__!r}, not a {cls.__name__}")
+                # The weights are read, then copied to float64.
+                params = archive.array("params", (net.n_params,), "parameters do not match its layer sizes",
+                                       extra=8 * net.n_params)
+                curve = archive.array("loss_curve", (n_epochs,), "loss_curve does not have one value per epoch")
+                n_epochs = len(curve)
+                validation = (archive.array("validation_loss_curve", (n_epochs,),
+                                            "validation_loss_curve does not have one value per epoch")
+                              if archive.has("validation_loss_curve") else None)
+        except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+            what = "zlib.error" if isinstance(exc, zlib.error) else type(exc).__name__
+            raise ModelFileError(f"{path}: not a readable genval model ({what}: {_brief(exc)})") from None
+        if not np.isfinite(params).all():
+            raise ModelFileError(f"{path}: damaged genval model (its weights contain NaN or infinity)")
+        for name, values in (("loss_curve", curve), ("validation_loss_curve", validation)):
+            if values is not None and not np.isfinite(values).all():
+                raise ModelFileError(f"{path}: damaged genval model ({name} contains NaN or infinity)")
         model._net = net
         model.n_features_in_ = net.layer_sizes[0]
         model.layer_sizes_ = list(net.layer_sizes)
-        model.params_ = arrays["params"].astype(np.float64)
-        model.loss_curve_ = arrays["loss_curve"].tolist()
-        model.validation_loss_curve_ = (arrays["validation_loss_curve"].tolist()
-                                        if "validation_loss_curve" in arrays else None)
-        model.n_epochs_ = int(config.get("n_epochs", len(model.loss_curve_)))
-        model.stopped_early_ = bool(config.get("stopped_early", model.n_epochs_ < model.epochs))
+        model.params_ = params.astype(np.float64)
+        model.loss_curve_ = curve.astype(float).tolist()
+        model.validation_loss_curve_ = None if validation is None else validation.astype(float).tolist()
+        model.n_epochs_ = n_epochs
+        model.stopped_early_ = bool(config.get("stopped_early", n_epochs < model.epochs))
         model.metadata_ = dict(config.get("metadata", {}))
+        record = config.get("training_data")
+        model.training_data_ = None if record is None else dict(record)
         return model
 
 
@@ -424,7 +555,13 @@ _ATTRIBUTES_DOC = """
     stopped_early_ : bool
     n_features_in_ : int
     metadata_ : dict
-        Facts saved with the model (see :meth:`save`); empty after ``fit``."""
+        Facts saved with the model (see :meth:`save`); empty after ``fit``.
+    training_data_ : dict or None
+        What ``fit`` was given: ``n_items``, ``n_features``, ``title`` (of a
+        BitmapSet, else "") and ``sha256``, the SHA-256 of the pixels as
+        little-endian float32, row after row (so float32 and float64 copies of
+        a set hash alike); see :meth:`check_training_data`. None for a model
+        loaded from a file saved before genval kept this record."""
 
 
 class Autoencoder(_BaseAutoencoder):
@@ -520,6 +657,339 @@ class VariationalAutoencoder(_BaseAutoencoder):
 def load_model(path) -> _BaseAutoencoder:
     """Load any genval model file, plain or variational (see :meth:`Autoencoder.load`)."""
     return _BaseAutoencoder.load(path)
+
+
+# ------------------------------------------------------------ the training data's record
+
+
+def _fingerprint(X: np.ndarray, title: str = "") -> dict:
+    """Sizes, title and SHA-256 of a training set (see ``training_data_``), hashed chunk by chunk."""
+    digest = hashlib.sha256()
+    rows = chunk_rows(4 * X.shape[1])  # one chunk's float32 copy
+    for start in range(0, len(X), rows):
+        digest.update(np.ascontiguousarray(X[start:start + rows], dtype="<f4"))
+    return {"n_items": int(len(X)), "n_features": int(X.shape[1]), "title": _printable(title),
+            "sha256": digest.hexdigest()}
+
+
+def _printable(text: str, limit: int = 200) -> str:
+    """``text`` with control characters escaped, cut to ``limit`` characters, safe to print."""
+    text = text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _describe(record: dict, title: str) -> str:
+    """``font (32 items of 35 pixels, sha256 1a2b3c4d5e6f)``; untitled, ``32 items of 35 pixels (sha256 ...)``."""
+    sizes, digest = f"{record['n_items']} items of {record['n_features']} pixels", f"sha256 {record['sha256'][:12]}"
+    return f"{_printable(title)} ({sizes}, {digest})" if title else f"{sizes} ({digest})"
+
+
+# ------------------------------------------------------------ model files
+#
+# A model file is untrusted input. The zip's directory is checked first (a
+# model has at most four members), then the JSON config (its size against the
+# budget, then every key's type and range), then each array's header: its
+# dtype, its shape against the config's layer sizes, its size against the
+# member's real size and the memory budget. Only then are bytes read, exactly
+# as many as the header announced, so no file can make genval allocate more
+# than the budget or read forever.
+
+_MEMBERS = ("config", "params", "loss_curve", "validation_loss_curve")
+_REQUIRED = ("config", "params", "loss_curve")
+_MAX_DIRECTORY = 64 * 1024  # bytes of zip directory; four members need a few hundred
+_MAX_WIDTH = 2**24  # units in one layer: a 4096 x 4096 bitmap
+_MAX_LAYERS = 32  # hidden layers of the encoder
+_MAX_INT = 2**63 - 1
+# Bytes of Python objects per byte of a config's UTF-32 text, parsed and checked: measured 2.0 (distinct
+# integers) to 6.7 (empty objects); deep nesting adds a fixed ~170 KB, bounded by Python's recursion limit.
+_CONFIG_COST = 7
+_KEYS = ("format", "version", "kind", "params", "layer_sizes", "n_epochs", "stopped_early", "metadata",
+         "training_data")
+# What numpy's header parser raises on a damaged header (tokenize's error: its filter of Python 2 headers).
+_HEADER_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, SyntaxError, RecursionError,
+                  MemoryError, tokenize.TokenError)
+
+
+def _brief(value, limit: int = 80) -> str:
+    """A short one-line rendering of a value or an exception, for messages."""
+    if isinstance(value, BaseException):
+        text = str(value)
+    else:
+        try:
+            text = json.dumps(value, ensure_ascii=True)
+        except (TypeError, ValueError, RecursionError):
+            text = repr(value)
+    text = " ".join(text.split())
+    return _printable(text, limit)
+
+
+class _ModelArchive:
+    """The members of a model file, each read only after its header was checked."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fh = self._zip = None
+
+    def __enter__(self) -> "_ModelArchive":
+        path = self.path
+        if not path.exists():
+            raise ModelFileError(f"{path}: no such model file")
+        if not path.is_file():
+            raise ModelFileError(f"{path}: not a file; expected a genval model (.npz)")
+        self._fh = open(path, "rb")
+        try:
+            self._check_directory()
+            self._zip = zipfile.ZipFile(self._fh)
+            self._members = self._list_members()
+        except BaseException:
+            self._fh.close()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._zip is not None:
+            self._zip.close()
+        self._fh.close()
+
+    def _damaged(self, why: str) -> ModelFileError:
+        return ModelFileError(f"{self.path}: damaged genval model ({why})")
+
+    def _check_directory(self) -> None:
+        """Refuse, before zipfile reads it, a file too big for the budget or a zip directory of many members."""
+        path, fh = self.path, self._fh
+        size = fh.seek(0, 2)
+        budget = memory_budget()
+        if size > budget:
+            raise ModelFileError(f"{path}: {_size(size)} on disk, more than the memory budget of {_size(budget)}; "
+                                 "raise GENVAL_MEMORY_BUDGET to load it")
+        tail_len = min(size, 22 + 65535)
+        fh.seek(size - tail_len)
+        tail = fh.read(tail_len)
+        fh.seek(0)
+        # Where zipfile looks: the last 22 bytes, else the last signature (a comment follows it).
+        at = len(tail) - 22 if tail[-22:-18] == b"PK\x05\x06" else tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) - at < 22:
+            raise ModelFileError(f"{path}: not a readable genval model (not a zip archive, or truncated)")
+        entries, directory = struct.unpack_from("<HI", tail, at + 10)
+        if at >= 20 and tail[at - 20:at - 16] == b"PK\x06\x07":  # a zip64 record overrides both
+            raise self._damaged("a zip64 archive; a genval model is a small zip")
+        if entries > 4 * len(_MEMBERS) or directory > _MAX_DIRECTORY:  # a few extra: named below
+            raise self._damaged(f"its zip directory lists {entries} members in {directory} bytes; "
+                                f"a model has at most {len(_MEMBERS)}")
+
+    def _list_members(self) -> dict:
+        infos = self._zip.infolist()
+        names = [info.filename for info in infos]
+        if "config.npy" not in names:
+            raise ModelFileError(f"{self.path}: not a genval model (no config inside)")
+        members = {}
+        for info in infos:
+            name = info.filename[:-4] if info.filename.endswith(".npy") else None
+            if name not in _MEMBERS:
+                raise self._damaged(f"unexpected member {_brief(info.filename)}; a model holds "
+                                    f"{', '.join(m + '.npy' for m in _MEMBERS)}")
+            if name in members:
+                raise self._damaged(f"{info.filename} appears twice")
+            if info.flag_bits & 0x1:
+                raise self._damaged(f"{info.filename} is encrypted")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise self._damaged(f"{info.filename} uses zip compression method {info.compress_type}; "
+                                    "expected stored or deflated")
+            members[name] = info
+        return members
+
+    def has(self, name: str) -> bool:
+        return name in self._members
+
+    def reserve(self, extra: int, what: str, members=_MEMBERS) -> None:
+        """Refuse a load whose members (uncompressed) plus ``extra`` bytes exceed the budget."""
+        need = sum(self._members[m].file_size for m in members if m in self._members) + extra
+        budget = memory_budget()
+        if need > budget:
+            raise ModelFileError(f"{self.path}: {what} would need about {_size(need)}, more than the memory "
+                                 f"budget of {_size(budget)}; raise GENVAL_MEMORY_BUDGET to load it")
+
+    def _read(self, name: str, kind: str, shape: tuple, mismatch: str, extra: int = 0,
+              members=_MEMBERS) -> tuple[bytes, np.dtype, tuple]:
+        """A member's data bytes, read only after its header promised ``kind`` and ``shape`` (None: any length)
+        and the budget holds ``members`` plus ``extra`` bytes."""
+        info = self._members[name]
+        with self._zip.open(info) as fp:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # numpy's note on headers written by Python 2
+                    version = np.lib.format.read_magic(fp)
+                    reader = {(1, 0): np.lib.format.read_array_header_1_0,
+                              (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+                    if reader is None:
+                        raise ValueError(f".npy format version {version}, expected 1.0 or 2.0")
+                    found, _, dtype = reader(fp)
+            except _HEADER_ERRORS as exc:
+                raise self._damaged(f"{name}.npy has no valid array header: {_brief(exc)}") from None
+            if kind == "f":
+                ok = dtype.kind == "f" and dtype.itemsize in (4, 8) and dtype.fields is None
+                expected = "float32 or float64"
+            else:
+                ok = dtype.kind == "U" and dtype.fields is None
+                expected = "text"
+            if not ok:
+                raise self._damaged(f"{name}.npy holds {_printable(str(dtype), 40)}, expected {expected}")
+            if len(found) != len(shape) or any(n < 0 or (want is not None and n != want)
+                                               for n, want in zip(found, shape)):
+                want = str(tuple("n" if w is None else w for w in shape)).replace("'", "")
+                raise self._damaged(f"{mismatch}: {name}.npy has shape {_printable(str(found), 60)}, expected {want}")
+            nbytes = math.prod(found) * dtype.itemsize
+            held = info.file_size - fp.tell()
+            if held != nbytes:
+                raise self._damaged(f"{name}.npy holds {held} bytes of data, its header announces {nbytes}")
+            self.reserve(extra, "its config" if name == "config" else "its arrays", members)
+            data = fp.read(nbytes)
+            if len(data) != nbytes or fp.read(1):
+                raise self._damaged(f"{name}.npy is shorter or longer than its zip entry says")
+        return data, dtype, found
+
+    def array(self, name: str, shape: tuple, mismatch: str, extra: int = 0) -> np.ndarray:
+        """A float array member of ``shape`` (None entries: any length); ``extra``: bytes for its copies."""
+        data, dtype, found = self._read(name, "f", tuple(shape), mismatch, extra)
+        return np.frombuffer(data, dtype=dtype).reshape(found)
+
+    def config(self) -> dict:
+        """The JSON config, checked for being a genval model of this version."""
+        if "config" not in self._members:
+            raise ModelFileError(f"{self.path}: not a genval model (no config inside)")
+        size = self._members["config"].file_size
+        data, dtype, _ = self._read("config", "U", (), "the config is not one text", (_CONFIG_COST - 1) * size,
+                                    members=("config",))
+        big = dtype.byteorder == ">" or (dtype.byteorder == "=" and sys.byteorder == "big")
+        try:
+            # Python's UTF-32 codec refuses surrogates and code points past U+10FFFF (numpy would crash on them).
+            text = data.decode("utf-32-be" if big else "utf-32-le").rstrip("\x00")
+            config = json.loads(text)
+            # JSON escapes can still spell a lone surrogate, which no terminal or file could print.
+            json.dumps(config, ensure_ascii=False).encode("utf-8")
+        except UnicodeError:
+            raise self._damaged("its config is not valid Unicode text") from None
+        except (ValueError, RecursionError) as exc:
+            raise self._damaged(f"its config is not valid JSON: {_brief(exc)}") from None
+        path = self.path
+        if not isinstance(config, dict) or config.get("format") != MODEL_FORMAT:
+            raise ModelFileError(f"{path}: not a genval model file")
+        if config.get("version") != MODEL_VERSION:
+            raise ModelFileError(f"{path}: genval model version {_brief(config.get('version'), 40)}, "
+                                 f"this genval reads {MODEL_VERSION}")
+        missing = [m for m in _REQUIRED if m not in self._members]
+        if missing:
+            raise self._damaged(f"missing {', '.join(missing)}")
+        return config
+
+
+def _name_in(names) -> tuple[Callable, str]:
+    return (lambda v: isinstance(v, str) and v in names), "one of " + ", ".join(names)
+
+
+def _number(low: float, high: float = math.inf, *, strict: bool = False, below: bool = False) -> Callable:
+    return lambda v: _is_number(v, low, strict=strict) and (float(v) < high if below else float(v) <= high)
+
+
+def _none_or(rule: tuple[Callable, str]) -> tuple[Callable, str]:
+    return (lambda v: v is None or rule[0](v)), "null or " + rule[1]
+
+
+def _option_value(v) -> bool:
+    return v is None or isinstance(v, bool) or _is_number(v, -math.inf)
+
+
+_WIDTHS = f"[1, {_MAX_WIDTH}]"
+# The type and range of every parameter a model file may hold; _validate_params and the network then apply
+# the rules between them (a loss and its output activation, the contractive penalty and hidden layers).
+_PARAM_RULES: dict[str, tuple[Callable, str]] = {
+    "hidden": (lambda v: isinstance(v, list) and len(v) <= _MAX_LAYERS and all(_is_int(h, 1, _MAX_WIDTH) for h in v),
+               f"a list of at most {_MAX_LAYERS} layer widths in {_WIDTHS}"),
+    "n_latent": (lambda v: _is_int(v, 1, _MAX_WIDTH), f"an integer in {_WIDTHS}"),
+    "activation": _name_in(ACTIVATIONS),
+    "activation_param": _none_or((_number(0, strict=True), "a positive number")),
+    "output_activation": _name_in(ACTIVATIONS),
+    "code_activation": _name_in(ACTIVATIONS),
+    "loss": _name_in(LOSSES),
+    "optimizer": _name_in(OPTIMIZERS),
+    "learning_rate": (_number(0, strict=True), "a positive number"),
+    "optimizer_options": _none_or((lambda v: isinstance(v, dict) and len(v) <= 8
+                                   and all(_option_value(x) for x in v.values()),
+                                   "an object of at most 8 numbers or booleans")),
+    "epochs": (lambda v: _is_int(v, 1, _MAX_INT), "a positive integer"),
+    "batch_size": _none_or((lambda v: _is_int(v, 1, _MAX_INT), "a positive integer")),
+    "stop_wrong_pixels": _none_or((lambda v: _is_int(v, 0, _MAX_INT), "an integer >= 0")),
+    "noise": _name_in(NOISES),
+    "noise_levels": (lambda v: isinstance(v, list) and len(v) <= 64 and all(_number(0, 1)(p) for p in v),
+                     "a list of at most 64 numbers in [0, 1]"),
+    "noise_copies": (lambda v: _is_int(v, 1, 2**31 - 1), "a positive integer"),
+    "activity_l1": (_number(0), "a number >= 0"),
+    "contractive": (_number(0), "a number >= 0"),
+    "dropout": (_number(0, 1, below=True), "a number in [0, 1)"),
+    "validation_fraction": (_number(0, 1, below=True), "a number in [0, 1)"),
+    "dtype": _name_in(_DTYPES),
+    "random_state": _none_or((lambda v: _is_int(v, 0, 2**128), "an integer >= 0")),
+    "beta": (_number(0), "a number >= 0"),
+}
+
+
+def _check_key(path: Path, where: str, value, rule: tuple[Callable, str]) -> None:
+    check, expected = rule
+    if not check(value):
+        raise ModelFileError(f"{path}: damaged genval model config ({where} must be {expected}, got {_brief(value)})")
+
+
+def _model_from_config(path: Path, config: dict) -> tuple[_BaseAutoencoder, Network, int | None]:
+    """An unfitted model and its network from a checked config, and the epochs it trained (None: not said)."""
+    def bad(where, expected):
+        return ModelFileError(f"{path}: damaged genval model config ({where} {expected})")
+
+    unknown = [k for k in config if k not in _KEYS]
+    if unknown:
+        raise bad(f"key {_brief(unknown[0], 40)}", f"is not a model setting; expected {', '.join(_KEYS)}")
+    for key in ("kind", "params", "layer_sizes"):
+        if key not in config:
+            raise bad(key, "is missing")
+    _check_key(path, "kind", config["kind"], _name_in(tuple(_BaseAutoencoder._kinds)))
+    kind = _BaseAutoencoder._kinds[config["kind"]]
+    params = config["params"]
+    _check_key(path, "params", params, (lambda v: isinstance(v, dict), "an object of parameters"))
+    names = kind._get_param_names()
+    for name, value in params.items():
+        if name not in names:
+            raise bad(f"params.{_brief(name, 40)}", f"is not a parameter of {kind.__name__}")
+        _check_key(path, f"params.{name}", value, _PARAM_RULES[name])
+    sizes = config["layer_sizes"]
+    _check_key(path, "layer_sizes", sizes,
+               (lambda v: isinstance(v, list) and 3 <= len(v) <= 2 * _MAX_LAYERS + 3
+                and all(_is_int(n, 1, _MAX_WIDTH) for n in v),
+                f"a list of 3 to {2 * _MAX_LAYERS + 3} widths in {_WIDTHS}"))
+    try:
+        model = kind(**{k: tuple(v) if k in ("hidden", "noise_levels") else v for k, v in params.items()})
+        model._validate_params()
+        net = model._network(sizes[0])
+    except (GenvalError, TypeError, ValueError, OverflowError) as exc:
+        raise ModelFileError(f"{path}: damaged genval model config ({_brief(exc, 200)})") from None
+    if net.layer_sizes != sizes:
+        raise bad("layer_sizes", f"{_brief(sizes, 60)} do not match its parameters, which give {net.layer_sizes}")
+    n_epochs = config.get("n_epochs")
+    if "n_epochs" in config:
+        _check_key(path, "n_epochs", n_epochs,
+                   (lambda v: _is_int(v, 1, model.epochs), f"an integer in [1, {model.epochs}] (the epochs)"))
+    if "stopped_early" in config:
+        _check_key(path, "stopped_early", config["stopped_early"], (lambda v: isinstance(v, bool), "true or false"))
+    if "metadata" in config:
+        _check_key(path, "metadata", config["metadata"], (lambda v: isinstance(v, dict), "an object"))
+    record = config.get("training_data")
+    if record is not None:
+        _check_key(path, "training_data", record, (
+            lambda v: isinstance(v, dict) and set(v) == {"n_items", "n_features", "title", "sha256"}
+            and _is_int(v["n_items"], 1, _MAX_INT) and _is_int(v["n_features"], sizes[0], sizes[0])
+            and isinstance(v["title"], str)
+            and len(v["title"]) <= 200 and v["title"].isprintable() and isinstance(v["sha256"], str)
+            and re.fullmatch(r"[0-9a-f]{64}", v["sha256"]) is not None,
+            f"an object of n_items (>= 1), n_features ({sizes[0]}), a printable title and a sha256 (64 hex digits)"))
+    return model, net, n_epochs
 
 
 def wrong_pixels(model: _BaseAutoencoder, X, T=None) -> np.ndarray:

@@ -16,12 +16,15 @@ from genval import (
     Autoencoder,
     GenvalError,
     ModelFileError,
+    ShapeMismatchError,
     VariationalAutoencoder,
     load_dataset,
     load_model,
     reconstruction_report,
     wrong_pixels,
 )
+from genval.autoencoder import DataMismatchError
+from genval.errors import ParameterError
 
 ESTIMATORS = [Autoencoder, VariationalAutoencoder]
 # With cross-entropy (the default) the data must lie in [0, 1]; these checks
@@ -242,7 +245,8 @@ def test_bad_model_files(tmp_path, trained):
         load_model(broken)
     config["params"]["activation"] = "swish"
     np.savez(broken, config=np.array(json.dumps(config)), params=params, loss_curve=curve)
-    with pytest.raises(ModelFileError, match="broken.npz: damaged genval model config .unknown activation 'swish'"):
+    with pytest.raises(ModelFileError, match="broken.npz: damaged genval model config .params.activation must be "
+                                             "one of identity, sigmoid, tanh, relu, leaky_relu, elu, got \"swish\""):
         load_model(broken)
 
 
@@ -288,3 +292,51 @@ def test_decoding_with_an_output_activation_that_reads_its_input_twice():
         logits = model._net.decode_logits(model._theta(), Z.astype(np.float32))
         expected = model._net.output.forward(logits, np.empty_like(logits))
         np.testing.assert_array_equal(model.inverse_transform(Z), expected)
+
+
+def test_fit_records_which_data_it_was_trained_on(emojis, trained, monkeypatch):
+    import hashlib
+
+    from genval.autoencoder import _fingerprint
+
+    # The definition: SHA-256 of the pixels as little-endian float32, row after row.
+    expected = hashlib.sha256(emojis.X.astype("<f4").tobytes()).hexdigest()
+    assert trained.training_data_ == {"n_items": 17, "n_features": 35, "title": "", "sha256": expected}
+    assert Autoencoder(epochs=2).fit(emojis).training_data_["title"] == "emojis"
+    assert Autoencoder(epochs=2).fit(emojis.X.astype(np.float32)).training_data_["sha256"] == expected
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "64")  # one row per chunk: the same hash
+    assert _fingerprint(emojis.X)["sha256"] == expected
+    assert _fingerprint(emojis.X, "a\x1b[2Jb")["title"] == "a\\x1b[2Jb"  # no terminal escapes in messages
+
+
+def test_check_training_data_refuses_other_bitmaps_of_the_same_size(tmp_path, emojis, trained):
+    font = load_dataset("font")
+    assert trained.check_training_data(emojis) is True
+    assert trained.check_training_data(emojis.X.astype(np.float32)) is True
+    short = trained.training_data_["sha256"][:12]
+    font_hash = Autoencoder(epochs=1).fit(font).training_data_["sha256"][:12]
+    with pytest.raises(DataMismatchError) as info:
+        trained.check_training_data(font)
+    assert str(info.value) == (f"this model was trained on 17 items of 35 pixels (sha256 {short}), not on font "
+                               f"(32 items of 35 pixels, sha256 {font_hash}); pass --any-data (any_data=True) to use "
+                               "it anyway")
+    flipped = emojis.X.copy()
+    flipped[5, 7] = 1 - flipped[5, 7]
+    with pytest.raises(DataMismatchError, match=r"not on 17 items of 35 pixels \(sha256 "):
+        trained.check_training_data(flipped)
+    with pytest.raises(DataMismatchError):
+        trained.check_training_data(emojis.X[::-1])  # the order of the items is part of the record
+    with pytest.raises(ShapeMismatchError, match=r"but 2 items of 36 pixels \(sha256 .*\) has 36 pixels per item"):
+        trained.check_training_data(np.zeros((2, 36)))
+    # A model saved by `genval train` keeps the set's title in its metadata; the message uses it.
+    trained.save(tmp_path / "m.npz", metadata={"dataset": "emojis"})
+    with pytest.raises(DataMismatchError, match=r"^this model was trained on emojis \(17 items"):
+        load_model(tmp_path / "m.npz").check_training_data(font)
+
+
+def test_save_refuses_metadata_that_json_cannot_hold(tmp_path, trained):
+    with pytest.raises(ParameterError, match="metadata must be a dict, got list"):
+        trained.save(tmp_path / "m.npz", metadata=[1])
+    with pytest.raises(ParameterError, match="metadata must be JSON-serializable"):
+        trained.save(tmp_path / "m.npz", metadata={"x": object()})
+    assert not (tmp_path / "m.npz").exists()

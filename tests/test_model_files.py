@@ -1,0 +1,387 @@
+"""Model files are untrusted input: each one loads into a working model or is one ModelFileError line."""
+
+import io
+import json
+import struct
+import time
+import tracemalloc
+import zipfile
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from genval import Autoencoder, ModelFileError, VariationalAutoencoder, load_dataset, load_model
+
+BUDGET = 256 * 1024  # GENVAL_MEMORY_BUDGET during these tests: every good file here needs a few kilobytes
+
+
+@pytest.fixture(scope="module", autouse=True)
+def small_budget():
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GENVAL_MEMORY_BUDGET", str(BUDGET))
+        yield
+
+
+@pytest.fixture(scope="module")
+def emojis():
+    return load_dataset("emojis")
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    return tmp_path_factory.mktemp("model_files")
+
+
+@pytest.fixture(scope="module")
+def goods(emojis, folder):
+    """Two small saved models, an autoencoder with a held-out set and a VAE, as {name: members}."""
+    models = {"ae": Autoencoder(hidden=(6,), epochs=30, validation_fraction=0.2, activity_l1=0.01),
+              "vae": VariationalAutoencoder(hidden=(5,), epochs=20, beta=0.5)}
+    out = {}
+    for name, model in models.items():
+        model.fit(emojis)
+        model.save(folder / f"{name}.npz", metadata={"dataset": "emojis"})
+        with zipfile.ZipFile(folder / f"{name}.npz") as z:
+            out[name] = {info.filename: z.read(info) for info in z.infolist()}
+        load_model(folder / f"{name}.npz")  # the first load imports a codec or two: not what is measured
+    return out
+
+
+def npy(array) -> bytes:
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, np.asanyarray(array), allow_pickle=False)
+    return buf.getvalue()
+
+
+def npz(members: dict, compression=zipfile.ZIP_STORED) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=compression) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def config_of(members: dict) -> dict:
+    return json.loads(str(np.load(io.BytesIO(members["config.npy"]), allow_pickle=False)))
+
+
+def with_config(members: dict, config) -> dict:
+    return {**members, "config.npy": npy(np.array(json.dumps(config)))}
+
+
+def outcome(path, emojis=None):
+    """Load ``path``: "loaded" after checking the model works, else the ModelFileError's message.
+
+    Any other exception propagates and fails the test; so do a load slower than two seconds
+    and one that allocates more than the budget.
+    """
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        model = load_model(path)
+    except ModelFileError as exc:
+        message = str(exc)
+        assert "\n" not in message and message.startswith(str(path))
+        return message
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert time.perf_counter() - start < 2 and peak < BUDGET
+    X = np.random.default_rng(0).random((4, model.n_features_in_))
+    Z = model.transform(X)
+    assert Z.shape == (4, model._net.code.n_latent)
+    assert model.inverse_transform(Z).shape == X.shape
+    return "loaded"
+
+
+def load_bytes(folder, data: bytes, name="mutant.npz"):
+    path = folder / name
+    path.write_bytes(data)
+    return outcome(path)
+
+
+# ------------------------------------------------------------ the reproducers of issue 12
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("params", None, "params must be an object of parameters, got null"),
+    ("params", 5, "params must be an object of parameters, got 5"),
+    ("params", [1], "params must be an object of parameters, got [1]"),
+    ("metadata", [1], "metadata must be an object, got [1]"),
+    ("n_epochs", "x", 'n_epochs must be an integer in [1, 30] (the epochs), got "x"'),
+    ("params", "<missing>", "params is missing"),
+    ("layer_sizes", [35, 6, 2, 6, 36], "layer_sizes [35, 6, 2, 6, 36] do not match its parameters, which give "
+                                       "[35, 6, 2, 6, 35]"),
+    ("kind", "MLP", "kind must be one of Autoencoder, VariationalAutoencoder, got \"MLP\""),
+    ("checksum", 1, "key \"checksum\" is not a model setting; expected format, version, kind, params, "
+                    "layer_sizes, n_epochs, stopped_early, metadata, training_data"),
+])
+def test_config_values_of_the_wrong_type_name_the_file_and_the_key(folder, goods, key, value, message):
+    config = config_of(goods["ae"])
+    if value == "<missing>":
+        del config[key]
+    else:
+        config[key] = value
+    path = folder / "bad.npz"
+    path.write_bytes(npz(with_config(goods["ae"], config)))
+    with pytest.raises(ModelFileError) as info:
+        load_model(path)
+    assert str(info.value) == f"{path}: damaged genval model config ({message})"
+
+
+@pytest.mark.parametrize("name, value, expected", [
+    ("hidden", [0], "a list of at most 32 layer widths in [1, 16777216]"),
+    ("hidden", [2**24 + 1], "a list of at most 32 layer widths in [1, 16777216]"),
+    ("hidden", [1.5], "a list of at most 32 layer widths in [1, 16777216]"),
+    ("n_latent", True, "an integer in [1, 16777216]"),
+    ("activation", "swish", "one of identity, sigmoid, tanh, relu, leaky_relu, elu"),
+    ("learning_rate", 10**400, "a positive number"),
+    ("learning_rate", float("nan"), "a positive number"),
+    ("dropout", 1, "a number in [0, 1)"),
+    ("noise_levels", [0.1, 2], "a list of at most 64 numbers in [0, 1]"),
+    ("optimizer_options", {"momentum": "x"}, "null or an object of at most 8 numbers or booleans"),
+    ("random_state", -1, "null or an integer >= 0"),
+    ("dtype", "float16", "one of float32, float64"),
+])
+def test_every_parameter_has_a_type_and_a_range(folder, goods, name, value, expected):
+    config = config_of(goods["ae"])
+    config["params"][name] = value
+    path = folder / "bad.npz"
+    path.write_bytes(npz(with_config(goods["ae"], config)))
+    with pytest.raises(ModelFileError, match=r"damaged genval model config \(params\.") as info:
+        load_model(path)
+    assert f"params.{name} must be {expected}, got " in str(info.value)
+
+
+def test_rules_between_parameters_are_checked_too(folder, goods):
+    config = config_of(goods["ae"])
+    config["params"]["output_activation"] = "tanh"  # cross-entropy needs a sigmoid output
+    path = folder / "bad.npz"
+    path.write_bytes(npz(with_config(goods["ae"], config)))
+    with pytest.raises(ModelFileError, match="damaged genval model config .*sigmoid"):
+        load_model(path)
+
+
+def test_a_header_that_claims_a_terabyte_is_refused_before_reading(folder, goods):
+    # The issue's 5.9 KB file: params.npy says shape (10**12,) and holds a few kilobytes.
+    members = dict(goods["ae"])
+    n = len(np.load(io.BytesIO(members["params.npy"])))
+    members["params.npy"] = members["params.npy"].replace(f"({n},)".encode(), b"(1000000000000,)")
+    assert load_bytes(folder, npz(members)).endswith(
+        "damaged genval model (parameters do not match its layer sizes: params.npy has shape (1000000000000,), "
+        f"expected ({n},))")
+
+
+def test_consistent_arrays_beyond_the_budget_are_refused_before_they_are_read(folder, goods, monkeypatch):
+    # A compressed file whose config and arrays agree (no hidden layer, one latent unit, 200,000 pixels:
+    # 600,001 weights, 4.8 MB of zeros, 5 KB on disk): over the 256 KiB budget, refused with the estimate;
+    # under a larger budget, the same file is a working model.
+    config = config_of(goods["ae"])
+    p = 200_000
+    config["params"].update(hidden=[], n_latent=1, activity_l1=0.0, validation_fraction=0.0)
+    config["layer_sizes"] = [p, 1, p]
+    del config["training_data"]
+    members = with_config(goods["ae"], config)
+    members["params.npy"] = npy(np.zeros(3 * p + 1))
+    del members["validation_loss_curve.npy"]
+    data = npz(members, compression=zipfile.ZIP_DEFLATED)
+    assert len(data) < 20_000
+    assert load_bytes(folder, data).endswith(
+        "its arrays would need about 9.2 MiB, more than the memory budget of 256.0 KiB; "
+        "raise GENVAL_MEMORY_BUDGET to load it")
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "64M")
+    model = load_model(folder / "mutant.npz")
+    assert model.layer_sizes_ == [p, 1, p] and model.params_.shape == (3 * p + 1,)
+
+
+def test_zip_level_damage(folder, goods):
+    members = goods["ae"]
+    good = npz(members)
+    cases = {
+        "not a zip": (b"not a zip at all", "not a readable genval model (not a zip archive, or truncated)"),
+        "truncated": (good[:len(good) // 2], "not a readable genval model (not a zip archive, or truncated)"),
+        "no params": (npz({k: v for k, v in members.items() if k != "params.npy"}),
+                      "damaged genval model (missing params)"),
+        "extra member": (npz({**members, "extra.npy": npy(np.zeros(2))}),
+                         'damaged genval model (unexpected member "extra.npy"; a model holds config.npy, '
+                         "params.npy, loss_curve.npy, validation_loss_curve.npy)"),
+        "many members": (npz({**members, **{f"m{i}": b"" for i in range(100)}}),
+                         "damaged genval model (its zip directory lists 104 members in "),
+        "bzip2": (npz(members, compression=zipfile.ZIP_BZIP2),
+                  "damaged genval model (config.npy uses zip compression method 12; expected stored or deflated)"),
+        "no config": (npz({"weights.npy": npy(np.zeros(3))}), "not a genval model (no config inside)"),
+    }
+    for case, (data, message) in cases.items():
+        assert load_bytes(folder, data).startswith(f"{folder / 'mutant.npz'}: {message}"), case
+
+
+def test_array_and_text_damage(folder, goods):
+    members = goods["ae"]
+    params = np.load(io.BytesIO(members["params.npy"]))
+    for bad, message in [(np.nan, "its weights contain NaN or infinity"),
+                         (np.inf, "its weights contain NaN or infinity")]:
+        damaged = params.copy()
+        damaged[3] = bad
+        assert load_bytes(folder, npz({**members, "params.npy": npy(damaged)})).endswith(f"({message})")
+    cases = {
+        "int weights": ({"params.npy": npy(params.astype(np.int64))},
+                        "params.npy holds int64, expected float32 or float64"),
+        "NaN loss": ({"loss_curve.npy": npy(np.full(30, np.nan))}, "loss_curve contains NaN or infinity"),
+        "short curve": ({"loss_curve.npy": npy(np.ones(29))},
+                        "loss_curve does not have one value per epoch: loss_curve.npy has shape (29,), expected (30,)"),
+        "numeric config": ({"config.npy": npy(np.zeros(3))}, "config.npy holds float64, expected text"),
+        "not JSON": ({"config.npy": npy(np.array("{format: genval"))}, "its config is not valid JSON: "),
+        "bad code point": ({"config.npy": npy(np.array("{}"))[:-8] + struct.pack("<2I", 0x110000, 0xD800)},
+                           "its config is not valid Unicode text"),
+        "lone surrogate": ({"config.npy": npy(np.array(json.dumps(config_of(members))[:-1] + ', "metadata": '
+                                                       '{"x": "\\ud800"}}'))}, "its config is not valid Unicode text"),
+        "object header": ({"params.npy": npy(params).replace(b"'<f8'", b"'|O8'")},
+                          "params.npy holds object, expected float32 or float64"),
+        "bad header": ({"params.npy": npy(params).replace(b"'descr'", b"'dscr' ")},
+                       "params.npy has no valid array header"),
+        "short data": ({"params.npy": npy(params)[:-8]},
+                       f"params.npy holds {params.nbytes - 8} bytes of data, its header announces {params.nbytes}"),
+    }
+    for case, (replace, message) in cases.items():
+        assert message in load_bytes(folder, npz({**members, **replace})), case
+
+
+def test_a_folder_and_a_missing_file(folder):
+    assert outcome(folder) == f"{folder}: not a file; expected a genval model (.npz)"
+    assert outcome(folder / "absent.npz") == f"{folder / 'absent.npz'}: no such model file"
+
+
+def test_a_file_without_the_training_record_still_loads(folder, goods, emojis):
+    config = config_of(goods["ae"])
+    del config["training_data"]
+    path = folder / "old.npz"
+    path.write_bytes(npz(with_config(goods["ae"], config)))
+    model = load_model(path)
+    assert model.training_data_ is None and model.check_training_data(emojis) is False
+
+
+# ------------------------------------------------------------ round trips
+
+
+@pytest.mark.parametrize("model", [
+    Autoencoder(hidden=(8, 4), epochs=40, activity_l1=0.01, contractive=0.01, dropout=0.1, noise_levels=(0, 0.1),
+                noise_copies=2, validation_fraction=0.2, batch_size=5, activation="leaky_relu", activation_param=0.2,
+                code_activation="relu", optimizer="momentum", optimizer_options={"momentum": 0.8},
+                learning_rate=0.5, random_state=3),
+    Autoencoder(hidden=(), n_latent=3, epochs=25, loss="mse", output_activation="identity", dtype="float64",
+                optimizer="adaptive", learning_rate=1.0, noise="gaussian", noise_levels=(0.05,)),
+    Autoencoder(hidden=(10,), epochs=500, stop_wrong_pixels=3, activation="elu", optimizer="gd", learning_rate=2.0),
+    VariationalAutoencoder(hidden=(8,), epochs=40, beta=0.3, dropout=0.05, validation_fraction=0.25,
+                           noise="image_gaussian", noise_levels=(0.1,), activation="sigmoid", activation_param=2.0),
+    VariationalAutoencoder(hidden=(6, 5), n_latent=4, epochs=30, loss="mse", output_activation="identity",
+                           dtype="float64", contractive=0.05, optimizer_options={"amsgrad": False}),
+], ids=["ae-every-penalty", "ae-mse-float64", "ae-stopped-early", "vae-dropout-noise", "vae-mse-contractive"])
+def test_save_then_load_predicts_bit_for_bit(tmp_path, emojis, model):
+    model = model.fit(emojis)
+    path = tmp_path / "model.npz"
+    model.save(path, metadata={"dataset": "emojis", "names": list(emojis.names)})
+    loaded = load_model(path)
+    assert type(loaded) is type(model) and loaded.get_params() == model.get_params()
+    np.testing.assert_array_equal(loaded.params_, model.params_)
+    Z = model.transform(emojis.X)
+    assert loaded.transform(emojis.X).tobytes() == Z.tobytes()
+    assert loaded.inverse_transform(Z).tobytes() == model.inverse_transform(Z).tobytes()
+    if isinstance(model, VariationalAutoencoder):
+        assert loaded.encode(emojis.X)[1].tobytes() == model.encode(emojis.X)[1].tobytes()
+    assert loaded.loss_curve_ == model.loss_curve_ and loaded.validation_loss_curve_ == model.validation_loss_curve_
+    assert (loaded.n_epochs_, loaded.stopped_early_) == (model.n_epochs_, model.stopped_early_)
+    assert loaded.training_data_ == model.training_data_ and loaded.training_data_["title"] == "emojis"
+    assert loaded.check_training_data(emojis) is True
+    assert loaded.metadata_["names"] == list(emojis.names)
+    loaded.save(tmp_path / "again.npz", metadata=loaded.metadata_)
+    assert (tmp_path / "again.npz").read_bytes() == path.read_bytes()
+
+
+# ------------------------------------------------------------ property-based: mutated files
+
+JSON_LEAVES = (st.none() | st.booleans() | st.integers(-10**30, 10**30) | st.integers(-3, 40)
+               | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=8)
+               | st.sampled_from(["relu", "sigmoid", "identity", "mse", "bce", "gd", "adam", "float64", "flip",
+                                  "Autoencoder", "VariationalAutoencoder", "genval-model", 0.5, 1e-3]))
+JSON_VALUES = st.recursive(JSON_LEAVES, lambda inner: st.lists(inner, max_size=4)
+                           | st.dictionaries(st.text(max_size=6), inner, max_size=4), max_leaves=10)
+SETTINGS = settings(max_examples=150, deadline=timedelta(seconds=3), database=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+def _key_paths(config: dict) -> list[tuple]:
+    paths = [(k,) for k in config] + [("extra",), ("params", "extra")]
+    paths += [("params", k) for k in config["params"]] + [("training_data", k) for k in config["training_data"]]
+    paths += [("layer_sizes", i) for i in range(len(config["layer_sizes"]))] + [("params", "hidden", 0)]
+    return paths
+
+
+@SETTINGS
+@given(st.data())
+def test_any_config_value_loads_a_working_model_or_is_one_clean_error(folder, goods, data):
+    kind = data.draw(st.sampled_from(sorted(goods)))
+    config = config_of(goods[kind])
+    paths = _key_paths(config)
+    for _ in range(data.draw(st.integers(1, 3))):
+        path = data.draw(st.sampled_from(paths))
+        *parents, last = path
+        node = config
+        for key in parents:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict) or isinstance(node, list) and isinstance(last, int) and last < len(node):
+            if isinstance(node, dict) and data.draw(st.booleans()):
+                node.pop(last, None)
+            else:
+                node[last] = data.draw(JSON_VALUES)
+    load_bytes(folder, npz(with_config(goods[kind], config)))
+
+
+DESCRS = st.sampled_from(["<f8", "<f4", ">f8", "<f2", "<f16", "<i8", "|b1", "|O", "<c16", "<U5", "|V8", "|S3",
+                          "[('a', '<f8')]", "('<f8', (2,))", "'<f8'", "<f8'", "zz"])
+
+
+@st.composite
+def npy_headers(draw) -> bytes:
+    """A .npy member with a random header (shape, dtype, order, version) and random data."""
+    shape = draw(st.lists(st.integers(-2, 10**15) | st.integers(0, 400), max_size=3))
+    descr = draw(DESCRS)
+    descr = descr if descr.startswith(("[", "(", "'")) or descr.endswith("'") else repr(descr)
+    header = f"{{'descr': {descr}, 'fortran_order': {draw(st.booleans())}, 'shape': {tuple(shape)!r}, }}"
+    header = draw(st.sampled_from([header, header.replace("shape", "shapes"), header[:-3]]))
+    version = draw(st.sampled_from([(1, 0), (2, 0), (3, 0), (9, 9)]))
+    raw = header.encode("latin1") + b"\n"
+    length = struct.pack("<H" if version == (1, 0) else "<I", len(raw))
+    body = draw(st.binary(max_size=64)) if draw(st.booleans()) else bytes(8 * max(0, min(max(shape, default=1), 3000)))
+    return b"\x93NUMPY" + bytes(version) + length + raw + body
+
+
+@SETTINGS
+@given(st.data())
+def test_any_array_header_loads_a_working_model_or_is_one_clean_error(folder, goods, data):
+    kind = data.draw(st.sampled_from(sorted(goods)))
+    member = data.draw(st.sampled_from(sorted(goods[kind])))
+    members = {**goods[kind], member: data.draw(npy_headers())}
+    compression = data.draw(st.sampled_from([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED]))
+    load_bytes(folder, npz(members, compression))
+
+
+@SETTINGS
+@given(st.data())
+def test_truncated_or_overwritten_bytes_load_or_are_one_clean_error(folder, goods, data):
+    kind = data.draw(st.sampled_from(sorted(goods)))
+    compression = data.draw(st.sampled_from([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED]))
+    raw = bytearray(npz(goods[kind], compression))
+    how = data.draw(st.sampled_from(["truncate", "overwrite", "random"]))
+    if how == "truncate":
+        raw = raw[:data.draw(st.integers(0, len(raw) - 1))]
+    elif how == "overwrite":
+        for _ in range(data.draw(st.integers(1, 8))):
+            at = data.draw(st.integers(0, len(raw) - 1))
+            patch = data.draw(st.binary(min_size=1, max_size=4))
+            raw[at:at + len(patch)] = patch
+    else:
+        raw = bytearray(data.draw(st.binary(max_size=2000)))
+    load_bytes(folder, bytes(raw))
