@@ -4,6 +4,7 @@ The public API, upstream to downstream::
 
     bitmaps -> Autoencoder (fit, transform, inverse_transform) -> latent codes
       -> LatentSOM (neurons over the codes) -> walks (points in the latent space) -> decode
+      -> judge / audit (checks, copies, membership metrics)
 
 Every name below is imported on first use (PEP 562), so ``import genval`` and
 the command line start fast: scikit-learn, scipy, matplotlib and MiniSom load
@@ -28,6 +29,13 @@ _EXPORTS = {
     "load_model": "genval.autoencoder",
     "reconstruction_report": "genval.autoencoder",
     "wrong_pixels": "genval.autoencoder",
+    "AuditReport": "genval.audit",
+    "SampleVerdicts": "genval.audit",
+    "judge": "genval.audit",
+    "ClassifierCheck": "genval.classifier",
+    "MembershipMetrics": "genval.membership",
+    "membership_metrics": "genval.membership",
+    "realism": "genval.membership",
     "BUNDLED_DATASETS": "genval.bitmaps",
     "BitmapSet": "genval.bitmaps",
     "bitmap_rows": "genval.bitmaps",
