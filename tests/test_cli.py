@@ -171,9 +171,8 @@ def test_other_errors_are_bugs_and_keep_their_traceback(runner, monkeypatch, bug
     (["sample", "--method", "neuron"], "--method neuron needs --neuron N"),
     (["sample", "--grid", "3x3", "--method", "neuron", "--neuron", "12"],
      "Invalid value for '--neuron': 12: the 3x3 map has neurons 1 to 9"),
-    (["grid"], "Missing option '--plot'."),
     (["denoise", "--noise", "2"], "Invalid value for '--levels' / '--noise': '2': every level must be in [0, 1]"),
-    (["audit", "--n", "0"], "Invalid value for '--n': 0 is not in the range x>=1."),
+    (["audit", "--n", "0"], "Invalid value for '--n' / '-n': 0 is not in the range x>=1."),
     (["audit", "--compare", "--csv", "x.csv"], "--csv, --sheet and --roc describe one audit; leave out --compare"),
     (["audit", "--vae"], "--vae adds a variational autoencoder to --compare; use both"),
 ])
@@ -273,9 +272,12 @@ def test_interpolate_json_schema_and_endpoints(runner):
     samples = doc["samples"]
     assert len(samples) == 10 and samples[0]["t"] == 0 and samples[-1]["t"] == 1
     assert [s["t"] for s in samples] == [round(i / 9, 6) for i in range(10)]
-    assert set(samples[0]) == {"t", "z", "neuron", "rows", "nearest", "hamming"}
-    # The default model reconstructs every emoji, so the ends are the items themselves.
+    assert set(samples[0]) == {"t", "z", "neuron", "rows", "nearest", "hamming", "valid", "failed", "reasons",
+                               "novel", "copy_of"}
+    # The default model reconstructs every emoji, so the ends are the items themselves: valid copies.
     assert samples[0]["nearest"] == ":]" and samples[0]["hamming"] == 0
+    assert (samples[0]["valid"], samples[0]["novel"], samples[0]["copy_of"]) == (True, False, ":]")
+    assert samples[-1]["copy_of"] == ";D" and samples[-1]["failed"] == []
     assert samples[-1]["rows"] == [".....", ".#...", ".#.##", ".....", "#####", "#...#", ".###."]
     assert doc["path"][0] == samples[0]["neuron"]["index"] and doc["path"][-1] == samples[-1]["neuron"]["index"]
 
@@ -288,7 +290,8 @@ def test_interpolate_text_and_som_path(runner):
     assert out[1].startswith("same neuron: ")
     assert out[2].startswith("neuron path: ")
     table = out[out.index(next(line for line in out if line.strip().startswith("sample"))) + 1:]
-    assert len(table) == 6 and table[0].split()[-2:] == [":)", "0"] and table[-1].split()[-2:] == [":(", "0"]
+    table = table[:6]  # then the summary line
+    assert table[0].split()[-2:] == [":)", "0"] and table[-1].split()[-2:] == [":(", "0"]
 
 
 def test_decode_takes_negative_coordinates_and_says_what_the_library_says(runner):
@@ -296,14 +299,17 @@ def test_decode_takes_negative_coordinates_and_says_what_the_library_says(runner
     space = build_space("emojis")  # the default model the command trained and cached, the same map
     located = space.locate([[-1.5, 0.5]])
     k, cols = int(located.neuron[0]), space.som.grid_[1]
+    from genval import judge
+
     assert doc == {"z": [-1.5, 0.5], "neuron": {"index": k + 1, "row": k // cols, "col": k % cols},
                    "rows": space.rows(located.pixels[0]), "nearest": space.bitmaps.names[located.nearest[0]],
-                   "hamming": int(located.hamming[0])}
+                   "hamming": int(located.hamming[0]), **judge(located.pixels, space.bitmaps).record(0)}
     text = run(runner, "decode", "0", "0.5").stdout.splitlines()
     located = space.locate([[0, 0.5]])
     assert text[0] == (f"z = (0, 0.5): Neuron {located.neuron[0] + 1}, nearest item "
                        f"{space.bitmaps.names[located.nearest[0]]} at Hamming distance {located.hamming[0]}")
-    assert text[1:] == space.rows(located.pixels[0])
+    assert text[1:8] == space.rows(located.pixels[0])
+    assert text[8].startswith("verdict: ")
 
 
 def test_sample_json(runner):
@@ -703,7 +709,7 @@ def test_decode_and_grid_use_the_principal_plane_of_a_wider_space(runner, tmp_pa
     text = run(runner, "decode", "1", "-0.5", "--model", str(path), "--grid", "2x2").stdout
     assert text.startswith("(1, -0.5) on the codes' principal plane, z = (")
     picture = tmp_path / "plane.png"
-    assert run(runner, "grid", "--model", str(path), "--grid", "2x2", "--size", "4", "--plot",
+    assert run(runner, "grid", "--model", str(path), "--size", "4", "--plot",
                str(picture)).exit_code == 0 and picture.exists()
 
 
