@@ -708,8 +708,11 @@ def _scores(space: LatentSpace, Z: np.ndarray, neuron: np.ndarray, som_distance:
     return scores, membership
 
 
-def interval(values: Sequence[float | None], confidence: float = 0.95) -> dict:
+def interval(values: Sequence[float | None], confidence: float = 0.95, bounds: tuple[float, float] | None = None) -> dict:
     """The mean of per-seed values and its two-sided t interval; None values (nothing to divide by) are left out.
+
+    ``bounds`` clips the interval to a figure's range (a share lies in [0, 1]
+    however wide the t interval of a few seeds is).
 
     Examples
     --------
@@ -727,7 +730,10 @@ def interval(values: Sequence[float | None], confidence: float = 0.95) -> dict:
            "n": len(known)}
     if len(known) > 1:
         half = float(t.ppf(0.5 + confidence / 2, len(known) - 1) * known.std(ddof=1) / math.sqrt(len(known)))
-        doc["interval"] = [doc["value"] - half, doc["value"] + half]
+        lo, hi = doc["value"] - half, doc["value"] + half
+        if bounds is not None:
+            lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
+        doc["interval"] = [lo, hi]
     return doc
 
 
@@ -748,6 +754,11 @@ def headline(report: AuditReport) -> dict:
         for metric in ("precision", "recall", "density", "coverage", "authenticity"):
             figures[f"{space_name}_{metric}"] = doc["membership"].get(space_name, {}).get(metric, {}).get("value")
     return figures
+
+
+def _bounds(figure: str) -> tuple[float, float] | None:
+    """The range of a :func:`headline` figure: shares and AUROCs lie in [0, 1]; counts and density do not."""
+    return None if figure in ("yield", "pixels_density", "latent_density") else (0.0, 1.0)
 
 
 def reseeded(space: LatentSpace, seed: int) -> LatentSpace:
@@ -807,7 +818,8 @@ class ModelComparison:
         for label, strategy, reports in self.runs:
             per_seed = [headline(r) for r in reports]
             rows.append({"model": label, "strategy": strategy,
-                         "figures": {name: interval([f[name] for f in per_seed]) for name in per_seed[0]}})
+                         "figures": {name: interval([f[name] for f in per_seed], bounds=_bounds(name))
+                                     for name in per_seed[0]}})
         return rows
 
     def min_validity(self) -> float:

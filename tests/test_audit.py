@@ -314,6 +314,8 @@ def test_interval_is_the_t_interval():
     assert found["value"] == pytest.approx(np.mean(values))
     assert found["interval"] == pytest.approx([lo, hi])
     assert found["per_seed"] == values and found["n"] == 5
+    assert interval([0.9, 1.0, 1.0], bounds=(0, 1))["interval"][1] == 1.0
+    assert interval([0.9, 1.0, 1.0])["interval"][1] > 1.0
 
 
 def test_repeats_retrain_the_map_per_seed(space):
