@@ -12,6 +12,7 @@ back without pickle.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
 import re
@@ -700,6 +701,7 @@ _MAX_DIRECTORY = 64 * 1024  # bytes of zip directory; four members need a few hu
 _MAX_WIDTH = 2**24  # units in one layer: a 4096 x 4096 bitmap
 _MAX_LAYERS = 32  # hidden layers of the encoder
 _MAX_INT = 2**63 - 1
+_MAX_HEADER = 10_000  # bytes of a .npy header: numpy's own max_header_size; it writes a few hundred
 # Bytes of Python objects per byte of a config's UTF-32 text, parsed and checked: measured 2.0 (distinct
 # integers) to 6.7 (empty objects); deep nesting adds a fixed ~170 KB, bounded by Python's recursion limit.
 _CONFIG_COST = 7
@@ -816,14 +818,23 @@ class _ModelArchive:
         info = self._members[name]
         with self._zip.open(info) as fp:
             try:
+                # Magic, version and the header's length first: numpy would read a header of any announced
+                # length (4 GB in version 2.0) before refusing it.
+                head = fp.read(12)
+                version = np.lib.format.read_magic(io.BytesIO(head))
+                reader = {(1, 0): np.lib.format.read_array_header_1_0,
+                          (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+                if reader is None:
+                    raise ValueError(f".npy format version {version}, expected 1.0 or 2.0")
+                width = 2 if version == (1, 0) else 4
+                length = int.from_bytes(head[8:8 + width], "little")
+                if length > _MAX_HEADER:
+                    raise ValueError(f"its header announces {length} bytes, more than {_MAX_HEADER}")
+                header = io.BytesIO(head + fp.read(8 + width + length - len(head)))
+                header.seek(8)
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")  # numpy's note on headers written by Python 2
-                    version = np.lib.format.read_magic(fp)
-                    reader = {(1, 0): np.lib.format.read_array_header_1_0,
-                              (2, 0): np.lib.format.read_array_header_2_0}.get(version)
-                    if reader is None:
-                        raise ValueError(f".npy format version {version}, expected 1.0 or 2.0")
-                    found, _, dtype = reader(fp)
+                    found, _, dtype = reader(header)
             except _HEADER_ERRORS as exc:
                 raise self._damaged(f"{name}.npy has no valid array header: {_brief(exc)}") from None
             if kind == "f":
@@ -839,7 +850,7 @@ class _ModelArchive:
                 want = str(tuple("n" if w is None else w for w in shape)).replace("'", "")
                 raise self._damaged(f"{mismatch}: {name}.npy has shape {_printable(str(found), 60)}, expected {want}")
             nbytes = math.prod(found) * dtype.itemsize
-            held = info.file_size - fp.tell()
+            held = info.file_size - header.tell()
             if held != nbytes:
                 raise self._damaged(f"{name}.npy holds {held} bytes of data, its header announces {nbytes}")
             self.reserve(extra, "its config" if name == "config" else "its arrays", members)

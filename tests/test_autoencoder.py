@@ -261,7 +261,7 @@ def test_save_is_atomic(tmp_path, trained, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(np, "savez", fail)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises((OSError, GenvalError), match="disk full"):  # atomic_write may name the target
         trained.save(path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]

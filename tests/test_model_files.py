@@ -242,6 +242,8 @@ def test_array_and_text_damage(folder, goods):
                           "params.npy holds object, expected float32 or float64"),
         "bad header": ({"params.npy": npy(params).replace(b"'descr'", b"'dscr' ")},
                        "params.npy has no valid array header"),
+        "huge header": ({"params.npy": b"\x93NUMPY\x02\x00" + struct.pack("<I", 2**32 - 1) + b"{" * 100},
+                        "params.npy has no valid array header: its header announces 4294967295 bytes, more than 10000"),
         "short data": ({"params.npy": npy(params)[:-8]},
                        f"params.npy holds {params.nbytes - 8} bytes of data, its header announces {params.nbytes}"),
     }
