@@ -25,9 +25,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from genval._budget import check_allocation, chunk_rows
 from genval._winners import nearest_weights
 from genval._estimator import atomic_write, read_npz, resolve_rng
-from genval.errors import ModelFileError
+from genval.errors import ModelFileError, ParameterError
 
-__all__ = ["LatentSOM", "Neuron", "default_grid", "load_som", "pca_weights"]
+__all__ = ["MAX_NEURONS", "LatentSOM", "Neuron", "default_grid", "load_som", "pca_weights"]
 
 SOM_FORMAT = "genval-som"
 SOM_VERSION = 2  # 2: the training codes' winners (labels) are saved too
@@ -36,6 +36,15 @@ NEIGHBORHOODS = ("gaussian", "mexican_hat", "bubble", "triangle")
 INITS = ("pca", "random")
 ONLINE_MAX_NEURONS = 256  # bigger maps train in batch: 500 online steps per neuron take minutes there
 BATCH_ITERATIONS = 30
+# Refused above these: a 1000x1000 map of the emojis' 17 codes trained for 45 s before saying anything, and
+# 100,000 neurons (about 5 s there) is already 80 times the rule of thumb for MNIST's 60,000 codes. The batch
+# map settles in tens of passes; thousands only cost time.
+MAX_NEURONS = 100_000
+MAX_BATCH_ITERATIONS = 10_000
+# MiniSom builds the whole online training order at once: an int64 index and its shuffled copy per step.
+_BYTES_PER_ONLINE_STEP = 16
+# A neuron's weights plus MiniSom's per-neuron arrays (coordinates, activation, neighbourhood) in float64.
+_BYTES_PER_NEURON = 8 * 8
 
 
 def default_grid(Z: np.ndarray) -> tuple[int, int]:
@@ -267,28 +276,51 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         self.random_state = random_state
 
     def _check_params(self, Z: np.ndarray) -> tuple[tuple[int, int], int, str]:
-        """The grid, the number of iterations and the algorithm, once every parameter is known to be valid."""
+        """The grid, the number of iterations and the algorithm, once every parameter is known to be valid.
+
+        Raises
+        ------
+        ParameterError
+            Naming the parameter; for a map of more than :data:`MAX_NEURONS`
+            neurons, more than :data:`MAX_BATCH_ITERATIONS` batch passes, or
+            an online training order larger than the memory budget
+            (:class:`~genval._budget.MemoryBudgetError`).
+        """
         for name, value, valid in (("topology", self.topology, TOPOLOGIES),
                                    ("neighborhood", self.neighborhood, NEIGHBORHOODS),
                                    ("init", self.init, INITS)):
             if value not in valid:
-                raise ValueError(f"unknown {name} {value!r}; choose one of {', '.join(valid)}")
+                raise ParameterError(f"unknown {name} {value!r}; choose one of {', '.join(valid)}")
         try:
             grid = default_grid(Z) if self.grid is None else tuple(int(g) for g in self.grid)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             grid = ()
         if len(grid) != 2 or min(grid) < 1:
-            raise ValueError(f"grid must be (rows, cols) with both >= 1, got {self.grid!r}")
+            raise ParameterError(f"grid must be (rows, cols) with both >= 1, got {self.grid!r}")
+        if grid[0] * grid[1] > MAX_NEURONS:
+            raise ParameterError(f"grid {grid[0]}x{grid[1]} has {grid[0] * grid[1]:,} neurons, more than the limit "
+                                 f"of {MAX_NEURONS:,}; a map that size gives every code a neuron of its own many "
+                                 "times over")
+        check_allocation(_BYTES_PER_NEURON * grid[0] * grid[1] * max(1, Z.shape[1]),
+                         f"a {grid[0]}x{grid[1]} map of {Z.shape[1]}-D codes")
         for name, value in (("sigma", self.sigma), ("learning_rate", self.learning_rate)):
-            if not (isinstance(value, (int, float, np.number)) and math.isfinite(value) and value > 0):
-                raise ValueError(f"{name} must be a positive number, got {value!r}")
+            if not (isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+                    and math.isfinite(value) and value > 0):
+                raise ParameterError(f"{name} must be a positive number, got {value!r}")
         algorithm = "online" if grid[0] * grid[1] <= ONLINE_MAX_NEURONS else "batch"
         if self.iterations is None:
             return grid, (500 * grid[0] * grid[1] if algorithm == "online" else BATCH_ITERATIONS), algorithm
         if isinstance(self.iterations, bool) or not isinstance(self.iterations, (int, np.integer)) \
                 or self.iterations < 1:
-            raise ValueError(f"iterations must be a positive integer, got {self.iterations!r}")
-        return grid, int(self.iterations), algorithm
+            raise ParameterError(f"iterations must be a positive integer, got {self.iterations!r}")
+        iterations = int(self.iterations)
+        if algorithm == "batch" and iterations > MAX_BATCH_ITERATIONS:
+            raise ParameterError(f"iterations={iterations:,} batch passes, more than the limit of "
+                                 f"{MAX_BATCH_ITERATIONS:,}; a {grid[0]}x{grid[1]} map trains in batch, which "
+                                 f"settles in tens of passes (default {BATCH_ITERATIONS})")
+        if algorithm == "online":
+            check_allocation(_BYTES_PER_ONLINE_STEP * iterations, f"the training order of {iterations:,} map steps")
+        return grid, iterations, algorithm
 
     def _minisom(self, weights: np.ndarray, seed: int = 0):
         """A MiniSom holding ``weights``: it trains them, and its topology code answers the grid questions."""
@@ -447,7 +479,7 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         """
         win = self.winners(Z)
         if len(names) != len(win):
-            raise ValueError(f"got {len(names)} names for {len(win)} codes")
+            raise ParameterError(f"got {len(names)} names for {len(win)} codes")
         rows, cols = self.grid_
         members: list[list[str]] = [[] for _ in range(rows * cols)]
         for name, w in zip(names, win):
@@ -549,7 +581,7 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         adjacency = self._adjacency_of_grid()
         for k in (start, stop):
             if not 0 <= k < len(adjacency):
-                raise ValueError(f"neuron {k} is outside the {self.grid_[0]}x{self.grid_[1]} map")
+                raise ParameterError(f"neuron {k} is outside the {self.grid_[0]}x{self.grid_[1]} map")
         previous = {start: None}
         frontier = [start]
         while frontier and stop not in previous:

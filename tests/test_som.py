@@ -280,12 +280,14 @@ def test_winners_are_exactly_the_direct_ones_even_on_ties(chunk, n_latent):
 
 @pytest.mark.parametrize("budget", ["1", "64", "320", "100M"])
 def test_winners_under_any_budget_wide_codes_too(monkeypatch, budget):
-    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", budget)
     rng = np.random.default_rng(3)
     for n_latent in (2, 5, 12):  # a k-d tree, the product elementwise, the product in BLAS
         W = rng.normal(size=(2, 5, n_latent))
         Z = np.concatenate([rng.normal(size=(40, n_latent)), W.reshape(10, n_latent)[[3, 3, 7]]])
-        np.testing.assert_array_equal(planted(W).winners(Z), direct_winners(Z, W.reshape(10, n_latent)))
+        som = planted(W)  # fitting holds the grid at once, and refuses it over a tiny budget; queries chunk
+        monkeypatch.setenv("GENVAL_MEMORY_BUDGET", budget)
+        np.testing.assert_array_equal(som.winners(Z), direct_winners(Z, W.reshape(10, n_latent)))
+        monkeypatch.delenv("GENVAL_MEMORY_BUDGET")
 
 
 @pytest.mark.filterwarnings("ignore:sigma should be an integer", "ignore:triangle neighborhood")
@@ -342,3 +344,28 @@ def test_saved_map_keeps_how_it_was_trained(tmp_path, codes):
     again = load_som(tmp_path / "map.npz")
     assert again.algorithm_ == "batch"
     np.testing.assert_array_equal(again.weights_, som.weights_)
+
+
+def test_sizes_past_the_limits_are_refused_before_training(monkeypatch):
+    from genval.errors import ParameterError
+    from genval.som import MAX_BATCH_ITERATIONS, MAX_NEURONS
+
+    Z = np.random.default_rng(0).normal(size=(20, 2))
+    with pytest.raises(ParameterError, match=r"grid 1000x1000 has 1,000,000 neurons, more than the limit of 100,000"):
+        LatentSOM(grid=(1000, 1000)).fit(Z)
+    with pytest.raises(ParameterError, match=rf"grid 10{'0' * 29}x2 has 2,000,.*,000 neurons, more than the limit "
+                                             rf"of {MAX_NEURONS:,}"):
+        LatentSOM(grid=(10**30, 2)).fit(Z)
+    with pytest.raises(ParameterError, match=r"grid must be \(rows, cols\) with both >= 1, got \(0, 2\)"):
+        LatentSOM(grid=(0, 2)).fit(Z)
+    with pytest.raises(ParameterError, match=rf"iterations=10,001 batch passes, more than the limit of "
+                                             rf"{MAX_BATCH_ITERATIONS:,}"):
+        LatentSOM(grid=(20, 20), iterations=MAX_BATCH_ITERATIONS + 1).fit(Z)
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "1M")
+    with pytest.raises(MemoryError, match=r"the training order of 100,000 map steps would need about 1\.5 MiB, more "
+                                          r"than the memory budget of 1\.0 MiB"):
+        LatentSOM(grid=(2, 2), iterations=100_000).fit(Z)
+    assert LatentSOM(grid=(2, 2), iterations=50_000).fit(Z).n_iterations_ == 50_000
+    for bad in (float("nan"), float("inf"), True):
+        with pytest.raises(ParameterError, match="sigma must be a positive number"):
+            LatentSOM(sigma=bad).fit(Z)
