@@ -94,7 +94,9 @@ def chunk_rows(bytes_per_row: int, budget: int | None = None) -> int:
 
 
 def _size(nbytes: float) -> str:
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+    if nbytes >= 2**60:  # beyond a million TiB only the number's size matters (and a huge int overflows a float)
+        return f"10^{len(str(int(nbytes))) - 1} bytes"
+    for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if nbytes >= scale:
             return f"{nbytes / scale:.1f} {unit}"
     return f"{int(nbytes)} bytes"

@@ -34,14 +34,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from genval._budget import check_allocation
 from genval.activations import Identity
-
 from genval.errors import ParameterError
 
 __all__ = ["ActivityL1", "Contractive", "GaussianCode", "LinearCode", "Network", "Workspace"]
 
 # Rows per chunk of inference (encode, decode, mean_loss).
 ROWS = 4096
+# Copies of the parameter vector training holds: the float64 start and result, and in the training dtype
+# the parameters, their gradient and up to three optimizer buffers (Adam's two moments and a scratch).
+_PARAM_COPIES_64, _PARAM_COPIES = 2, 5
 
 
 # ---------------------------------------------------------------- code layers
@@ -264,6 +267,51 @@ class Network:
         self.n_params = sum(a * b for a, b in self.shapes)
         self.dropout = float(dropout)
 
+    def training_bytes(self, batch_rows: int, dtype="float64") -> int:
+        """Bytes training holds at once: the parameters' copies and a workspace for ``batch_rows``.
+
+        An estimate from the layer sizes alone, made before anything is
+        allocated (see :meth:`check_training_memory`).
+
+        Examples
+        --------
+        >>> from genval.activations import make_activation, make_loss
+        >>> net = Network(35, (25, 15), make_activation("tanh"), LinearCode(2),
+        ...               make_activation("sigmoid"), make_loss("bce"))
+        >>> net.training_bytes(0, "float32") == 2677 * (2 * 8 + 5 * 4)
+        True
+        """
+        size = np.dtype(dtype).itemsize
+        params = self.n_params * (_PARAM_COPIES_64 * 8 + _PARAM_COPIES * size)
+        # Per batch row: each layer's input (A), pre-activation, gradient and input gradient (Z, D, dA),
+        # dropout's output and mask, the outputs and a scratch row, the gathered rows and the targets.
+        per_row = sum(a + 3 * b + (2 * b if self.dropout else 0) for a, b in self.shapes) + 4 * self.layer_sizes[0]
+        return params + int(batch_rows) * per_row * size
+
+    def check_training_memory(self, batch_rows: int, dtype="float64") -> None:
+        """Refuse a network (or a batch) whose training would exceed the memory budget.
+
+        Raises
+        ------
+        genval._budget.MemoryBudgetError
+            With the network's sizes, the estimate and the budget
+            (``GENVAL_MEMORY_BUDGET``).
+
+        Examples
+        --------
+        >>> from genval.activations import make_activation, make_loss
+        >>> net = Network(35, (10**9,), make_activation("tanh"), LinearCode(2),
+        ...               make_activation("sigmoid"), make_loss("bce"))
+        >>> net.check_training_memory(17, "float32")
+        Traceback (most recent call last):
+          ...
+        genval._budget.MemoryBudgetError: training a 35-1000000000-2-1000000000-35 network (76,000,000,037 parameters) on batches of 17 would need about 3.0 TiB, more than the memory budget of ...; ask for fewer or raise GENVAL_MEMORY_BUDGET
+        """
+        sizes = "-".join(map(str, self.layer_sizes))
+        batches = f" on batches of {int(batch_rows):,}" if batch_rows else ""
+        check_allocation(self.training_bytes(batch_rows, dtype),
+                         f"training a {sizes} network ({self.n_params:,} parameters){batches}")
+
     def views(self, theta: np.ndarray) -> list[np.ndarray]:
         """Per-layer ``(n_in + 1, n_out)`` views into ``theta``; the last row is the bias."""
         views, offset = [], 0
@@ -273,7 +321,14 @@ class Network:
         return views
 
     def init_params(self, rng: np.random.Generator) -> np.ndarray:
-        """Weights uniform in +-bound of each layer's activation, biases 0 (float64)."""
+        """Weights uniform in +-bound of each layer's activation, biases 0 (float64).
+
+        Raises
+        ------
+        genval._budget.MemoryBudgetError
+            When the parameters alone would not fit the memory budget.
+        """
+        self.check_training_memory(0)
         theta = np.zeros(self.n_params)
         units = [self.activation] * self.code_index + [Identity()] + \
                 [self.activation] * self.code_index + [self.output]

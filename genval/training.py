@@ -34,10 +34,11 @@ from typing import Callable
 
 import numpy as np
 
+from genval._budget import check_allocation
 from genval.errors import ParameterError, TrainingDivergedError
 from genval.network import Network, Params
 
-__all__ = ["TRAINING_REVISION", "Corruption", "TrainingResult", "train"]
+__all__ = ["TRAINING_REVISION", "Corruption", "TrainingResult", "batch_rows", "check_memory", "train"]
 
 # Raised whenever the same settings and seed train a different model, so that
 # cached default models trained by an older loop are trained again.
@@ -56,6 +57,8 @@ AUTO_BATCH = 256
 # An epoch whose loss is this many times the first epoch's has diverged: healthy
 # runs on the course's sets stay below 3x, a learning rate of 10 reaches 80x to 1e10x.
 _BLOWUP = 10.0
+# A loss curve's entry: a float object (24 bytes) and the list's pointer to it.
+_CURVE_BYTES_PER_EPOCH = 32
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,55 @@ def _blas_limit(work: int):
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=threads, user_api="blas")
+
+
+def batch_rows(n_rows: int, batch_size: int | None) -> int:
+    """Rows per step for ``n_rows`` training rows: ``batch_size`` (at most every row), or by default
+    the full batch up to ``FULL_BATCH_ROWS`` rows and ``AUTO_BATCH`` beyond.
+
+    Examples
+    --------
+    >>> batch_rows(32, None), batch_rows(60_000, None), batch_rows(32, 1000)
+    (32, 256, 32)
+    """
+    if batch_size is None:
+        return n_rows if n_rows <= FULL_BATCH_ROWS else AUTO_BATCH
+    return min(int(batch_size), n_rows)
+
+
+def check_memory(network: Network, n_rows: int, *, batch_size: int | None, epochs: int, dtype="float32",
+                 validation: bool = False) -> None:
+    """Refuse, before anything is allocated, a run that would exceed the memory budget.
+
+    What a run holds at once is the network's parameters with their
+    gradient and optimizer state, a workspace for one batch, the order of
+    the rows (denoising copies included), and the loss
+    curves, one Python float per epoch (twice with a validation curve).
+    Past that a long run holds nothing more: it shows its progress and stops
+    on Ctrl-C like any other.
+
+    Raises
+    ------
+    genval._budget.MemoryBudgetError
+        With the estimate and the budget (``GENVAL_MEMORY_BUDGET``).
+
+    Examples
+    --------
+    >>> from genval.activations import make_activation, make_loss
+    >>> from genval.network import LinearCode
+    >>> net = Network(35, (25, 15), make_activation("tanh"), LinearCode(2),
+    ...               make_activation("sigmoid"), make_loss("bce"))
+    >>> check_memory(net, 17, batch_size=None, epochs=10_000)
+    >>> check_memory(net, 17, batch_size=None, epochs=10**12)
+    Traceback (most recent call last):
+      ...
+    genval._budget.MemoryBudgetError: the loss curve of 1,000,000,000,000 epochs would need about 29.1 TiB, ...
+    """
+    network.check_training_memory(batch_rows(n_rows, batch_size), dtype)
+    # The epoch's order of rows (denoising copies included) and its shuffled copy, as int64.
+    check_allocation(16 * int(n_rows), f"the order of {int(n_rows):,} training rows")
+    check_allocation(_CURVE_BYTES_PER_EPOCH * (2 if validation else 1) * int(epochs),
+                     f"the loss curve of {int(epochs):,} epochs")
 
 
 def train(network: Network, X: np.ndarray, theta: np.ndarray, optimizer, *, epochs: int,
@@ -177,10 +229,7 @@ def train(network: Network, X: np.ndarray, theta: np.ndarray, optimizer, *, epoc
     n = len(rows)
     copies = 1 if corruption is None else len(corruption.levels) * corruption.copies
     n_rows = n * copies
-    if batch_size is None:
-        batch = n_rows if n_rows <= FULL_BATCH_ROWS else AUTO_BATCH
-    else:
-        batch = min(int(batch_size), n_rows)
+    batch = batch_rows(n_rows, batch_size)
     fixed = batch == n_rows  # one batch: no shuffling, and the clean rows never change
     # Batches are gathered from sample-major rows (a contiguous copy per row,
     # then one transpose into the feature-major workspace): gathering columns
@@ -191,6 +240,8 @@ def train(network: Network, X: np.ndarray, theta: np.ndarray, optimizer, *, epoc
 
     if int(epochs) < 1:
         raise ParameterError(f"epochs must be a positive integer, got {epochs!r}")
+    check_memory(network, n_rows, batch_size=batch_size, epochs=epochs, dtype=dtype,
+                 validation=validation is not None)
     theta = theta.astype(dtype)
     grad = np.empty_like(theta)
     P = Params(network, theta, grad)

@@ -213,3 +213,34 @@ def test_inference_in_chunks_equals_inference_in_one_piece(X, monkeypatch):
         np.testing.assert_allclose(vae.encode(X)[0], whole[2][0], rtol=1e-13, atol=1e-15)
         np.testing.assert_allclose(vae.encode(X)[1], whole[2][1], rtol=1e-13, atol=1e-15)
         assert model.score(X) == pytest.approx(whole[3], rel=1e-12)
+
+
+def test_training_memory_is_estimated_from_the_sizes_and_refused_over_the_budget(monkeypatch):
+    from genval._budget import MemoryBudgetError
+
+    net = Network(35, (25, 15), make_activation("tanh"), LinearCode(2), make_activation("sigmoid"), make_loss("bce"))
+    per_row = sum(a + 3 * b for a, b in net.shapes) + 4 * 35
+    assert net.training_bytes(0, "float64") == net.n_params * (2 * 8 + 5 * 8)
+    assert net.training_bytes(17, "float32") - net.training_bytes(0, "float32") == 17 * per_row * 4
+    # The workspace the estimate counts holds at least the arrays a real one allocates.
+    ws = net.workspace(17, np.float32)
+    allocated = sum(x.nbytes for x in [*ws.A, *ws.D, *[z for z in ws.Z if z is not None], ws.Y, ws.tmp,
+                                       *[d for d in ws.dA if d is not None]])
+    assert allocated <= net.training_bytes(17, "float32") - net.training_bytes(0, "float32")
+    huge = Network(35, (10**9,), make_activation("tanh"), LinearCode(2), make_activation("sigmoid"), make_loss("bce"))
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "1G")
+    with pytest.raises(MemoryBudgetError, match=r"^training a 35-1000000000-2-1000000000-35 network \(76,000,000,037 "
+                                                r"parameters\) would need about 3\.9 TiB, more than the memory budget "
+                                                r"of 1\.0 GiB"):
+        huge.init_params(np.random.default_rng(0))  # refused before the parameter vector is allocated
+    with pytest.raises(MemoryBudgetError, match=r"network \(2,677 parameters\) on batches of 1,000,000 would need"):
+        net.check_training_memory(1_000_000, "float64")
+
+
+def test_an_autoencoder_too_large_for_the_budget_is_refused_by_fit(monkeypatch):
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "256M")
+    X = load_dataset("emojis").X
+    with pytest.raises(MemoryError, match=r"35-25-15-1000000000-15-25-35 network"):
+        Autoencoder(n_latent=10**9).fit(X)
+    with pytest.raises(ValueError, match=r"network .* would need about 10\^\d+ bytes"):
+        Autoencoder(hidden=(10**40,)).fit(X)

@@ -182,3 +182,21 @@ def test_no_batch_size_means_the_full_batch_for_small_sets_and_256_for_large_one
     small = X[:4096]
     np.testing.assert_array_equal(Autoencoder(hidden=(4,), epochs=2).fit(small).params_,
                                   Autoencoder(hidden=(4,), epochs=2, batch_size=4096).fit(small).params_)
+
+
+def test_runs_too_long_to_record_are_refused_before_training(monkeypatch):
+    from genval._budget import MemoryBudgetError
+    from genval.training import batch_rows, check_memory
+
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "1G")
+    X = load_dataset("emojis").X
+    with pytest.raises(MemoryBudgetError, match=r"^the loss curve of 1,000,000,000,000 epochs would need about "
+                                                r"29\.1 TiB, more than the memory budget of 1\.0 GiB"):
+        Autoencoder(epochs=10**12).fit(X)
+    with pytest.raises(MemoryBudgetError, match=r"the loss curve of 20,000,000 epochs would need about 1\.2 GiB"):
+        Autoencoder(epochs=20_000_000, validation_fraction=0.2).fit(X)  # two curves, 32 bytes an entry each
+    net = Autoencoder()._network(35)
+    with pytest.raises(MemoryBudgetError, match=r"the order of 100,000,000 training rows"):
+        check_memory(net, 10**8, batch_size=1, epochs=1)
+    assert check_memory(net, 17, batch_size=None, epochs=10_000) is None
+    assert (batch_rows(17, None), batch_rows(5000, None), batch_rows(17, 5), batch_rows(17, 100)) == (17, 256, 5, 17)
