@@ -29,39 +29,56 @@ from __future__ import annotations
 
 import os
 import tomllib
+import unicodedata
 from importlib import resources
 from pathlib import Path
 
 from genval.bitmaps import BitmapSet
 from genval.errors import GenvalError
-from genval.validity import GENERIC_CHECKS, CheckSet, Rule
+from genval.validity import GENERIC_CHECKS, MAX_REACH, CheckSet, Rule
 
-__all__ = ["RuleFileError", "bundled_rules", "default_checks", "load_rules", "parse_rules"]
+__all__ = ["MAX_RULES", "MAX_RULE_FILE_BYTES", "RuleFileError", "bundled_rules", "default_checks", "load_rules",
+           "parse_rules"]
 
 RULE_KEYS = ("name", "rows", "cols", "components", "connectivity", "reach", "min_span", "ink")
 TOP_KEYS = ("title", "shape", "rule", "generic")
 GENERIC_KEYS = ("checks", "max_hamming")
+# Refused above these: a rule file is a few dozen lines, and each rule costs a labelling of every audited batch.
+MAX_RULE_FILE_BYTES = 1 << 20
+MAX_RULES = 1000
 
 
 class RuleFileError(GenvalError, ValueError):
     """A rule file that cannot be used; the message names the file and the rule."""
 
 
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _text(value, what: str) -> str:
+    """A non-empty string without control characters (it is printed in reports and messages)."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{what} must be a non-empty string, got {value!r}")
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in value):
+        raise ValueError(f"{what} must be printable text, got {value!r} (control characters)")
+    return value
+
+
 def _pair(value, what: str) -> tuple[int, int]:
-    if (isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) and not isinstance(v, bool)
-                                                             for v in value)):
+    if isinstance(value, list) and len(value) == 2 and all(_is_int(v) for v in value):
         return value[0], value[1]
     raise ValueError(f"{what} must be [first, last] (two integers), got {value!r}")
 
 
 def _count(value, what: str) -> tuple[int, int | None]:
-    if isinstance(value, int) and not isinstance(value, bool):
+    if _is_int(value):
         bounds = (value, value)
     elif isinstance(value, list):
         bounds = _pair(value, what)
     elif isinstance(value, dict) and set(value) <= {"min", "max"} and "min" in value:
         bounds = (value["min"], value.get("max"))
-        if not all(isinstance(v, int) for v in bounds if v is not None):
+        if not all(_is_int(v) for v in bounds if v is not None):
             raise ValueError(f"{what} bounds must be integers, got {value!r}")
     else:
         raise ValueError(f"{what} must be an integer, [min, max] or {{min = N}}, got {value!r}")
@@ -72,22 +89,22 @@ def _count(value, what: str) -> tuple[int, int | None]:
 
 
 def _rule(table: dict, index: int) -> Rule:
-    name = table.get("name", f"rule {index + 1}")
-    if not isinstance(name, str) or not name:
-        raise ValueError("name must be a non-empty string")
+    name = _text(table.get("name", f"rule {index + 1}"), "name")
     unknown = sorted(set(table) - set(RULE_KEYS))
     if unknown:
         raise ValueError(f"unknown key {', '.join(map(repr, unknown))}; expected {', '.join(RULE_KEYS)}")
     if "rows" not in table:
         raise ValueError("missing key 'rows' (the region's rows, [first, last], 1-based)")
     connectivity = table.get("connectivity", 8)
-    if connectivity not in (4, 8) or isinstance(connectivity, bool):
+    if not _is_int(connectivity) or connectivity not in (4, 8):
         raise ValueError(f"connectivity must be 4 or 8, got {connectivity!r}")
     reach = table.get("reach", [])
     if not isinstance(reach, list):
         raise ValueError(f"reach must be a list of [first, last] column ranges, got {reach!r}")
+    if len(reach) > MAX_REACH:
+        raise ValueError(f"reach has {len(reach)} column ranges, more than the limit of {MAX_REACH}")
     min_span = table.get("min_span")
-    if min_span is not None and (not isinstance(min_span, int) or isinstance(min_span, bool) or min_span < 1):
+    if min_span is not None and (not _is_int(min_span) or min_span < 1):
         raise ValueError(f"min_span must be a positive integer, got {min_span!r}")
     return Rule(
         name=name,
@@ -101,8 +118,27 @@ def _rule(table: dict, index: int) -> Rule:
     )
 
 
+def _shape(value) -> tuple[int, int]:
+    if isinstance(value, list) and len(value) == 2 and all(_is_int(v) and v >= 1 for v in value):
+        return value[0], value[1]
+    raise ValueError(f"shape must be [rows, columns] (two integers >= 1), e.g. [7, 5], got {value!r}")
+
+
+def _label(table, index: int) -> str:
+    """A rule's name for messages, whatever its table holds."""
+    name = table.get("name") if isinstance(table, dict) else None
+    try:
+        return _text(name, "name")
+    except ValueError:
+        return f"rule {index + 1}"
+
+
 def parse_rules(text: str, training: BitmapSet, source: str = "<string>") -> CheckSet:
     """Build the checks a rule file describes for the items of ``training``.
+
+    Every key's type is checked before it is used; at most
+    :data:`MAX_RULES` rules, and :data:`~genval.validity.MAX_REACH` reach
+    ranges per rule.
 
     Parameters
     ----------
@@ -116,6 +152,8 @@ def parse_rules(text: str, training: BitmapSet, source: str = "<string>") -> Che
     Raises
     ------
     RuleFileError
+        Naming ``source``, the rule (or the top-level key) and what was
+        expected; nothing else, whatever ``text`` holds.
 
     Examples
     --------
@@ -128,24 +166,42 @@ def parse_rules(text: str, training: BitmapSet, source: str = "<string>") -> Che
     Traceback (most recent call last):
       ...
     genval.rules.RuleFileError: top.toml: rule 'top': rows 1-9 outside the 7x5 grid (expected 1 <= first <= last <= 7)
+    >>> parse_rules("shape = 5\\n", load_dataset("emojis"), "r.toml")
+    Traceback (most recent call last):
+      ...
+    genval.rules.RuleFileError: r.toml: shape must be [rows, columns] (two integers >= 1), e.g. [7, 5], got 5
     """
+    if len(text) > MAX_RULE_FILE_BYTES:
+        raise RuleFileError(f"{source}: {len(text):,} characters, more than the limit of {MAX_RULE_FILE_BYTES:,} "
+                            "for a rule file")
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RuleFileError(f"{source}: not valid TOML ({exc})") from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise RuleFileError(f"{source}: not valid TOML (arrays or tables nested too deeply)") from None
     unknown = sorted(set(doc) - set(TOP_KEYS))
     if unknown:
         raise RuleFileError(f"{source}: unknown key {', '.join(map(repr, unknown))}; expected {', '.join(TOP_KEYS)}")
     shape = tuple(training.shape)
-    if "shape" in doc and tuple(doc["shape"]) != shape:
-        raise RuleFileError(f"{source}: the rules are for {doc['shape'][0]}x{doc['shape'][1]} bitmaps, "
+    try:
+        title = _text(doc["title"], "title") if "title" in doc else Path(source).name
+        wanted = _shape(doc["shape"]) if "shape" in doc else shape
+    except ValueError as exc:
+        raise RuleFileError(f"{source}: {exc}") from None
+    if wanted != shape:
+        raise RuleFileError(f"{source}: the rules are for {wanted[0]}x{wanted[1]} bitmaps, "
                             f"but {training.title or 'the set'} is {shape[0]}x{shape[1]}")
     tables = doc.get("rule", [])
     if not isinstance(tables, list):
         raise RuleFileError(f"{source}: 'rule' must be an array of tables ([[rule]] sections)")
+    if len(tables) > MAX_RULES:
+        raise RuleFileError(f"{source}: {len(tables):,} rules, more than the limit of {MAX_RULES:,}")
     rules = []
     for i, table in enumerate(tables):
-        label = table.get("name", f"rule {i + 1}") if isinstance(table, dict) else f"rule {i + 1}"
+        label = _label(table, i)
+        if not isinstance(table, dict):
+            raise RuleFileError(f"{source}: rule {label!r}: must be a table ([[rule]] section), got {table!r}")
         try:
             rules.append(_rule(table, i))
         except ValueError as exc:
@@ -161,13 +217,12 @@ def parse_rules(text: str, training: BitmapSet, source: str = "<string>") -> Che
     if not isinstance(checks, list) or not all(isinstance(c, str) for c in checks):
         raise RuleFileError(f"{source}: [generic]: checks must be a list of names from {', '.join(GENERIC_CHECKS)}")
     max_hamming = generic.get("max_hamming")
-    if max_hamming is not None and (not isinstance(max_hamming, int) or max_hamming < 0):
+    if max_hamming is not None and (not _is_int(max_hamming) or max_hamming < 0):
         raise RuleFileError(f"{source}: [generic]: max_hamming must be an integer >= 0, got {max_hamming!r}")
     if not rules and not checks and max_hamming is None:
         raise RuleFileError(f"{source}: no checks; expected [[rule]] sections or [generic] checks")
     try:
-        return CheckSet.from_rules(rules, shape, training, tuple(checks), max_hamming,
-                                   title=str(doc.get("title", Path(source).name)))
+        return CheckSet.from_rules(rules, shape, training, tuple(checks), max_hamming, title=title)
     except ValueError as exc:
         raise RuleFileError(f"{source}: {exc}") from None
 
@@ -183,7 +238,16 @@ def load_rules(path: str | os.PathLike, training: BitmapSet) -> CheckSet:
     path = Path(path)
     if not path.is_file():
         raise RuleFileError(f"{path}: no such rule file")
-    return parse_rules(path.read_text(encoding="utf-8"), training, source=str(path))
+    try:
+        size = path.stat().st_size
+        if size > 4 * MAX_RULE_FILE_BYTES:  # UTF-8 takes at most 4 bytes a character: refused unread
+            raise RuleFileError(f"{path}: {size:,} bytes, more than a rule file may hold")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is skipped
+    except UnicodeDecodeError as exc:
+        raise RuleFileError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise RuleFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return parse_rules(text, training, source=str(path))
 
 
 def bundled_rules(name: str, training: BitmapSet) -> CheckSet:

@@ -23,18 +23,22 @@ two to identical verdicts.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import ndimage
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import maximum_bipartite_matching
 
 from genval._budget import chunk_rows, nearest_bitmaps
 from genval.bitmaps import BitmapSet
 
-__all__ = ["CheckResult", "CheckSet", "GENERIC_CHECKS", "Rule", "Verdict", "check_emoji"]
+__all__ = ["CheckResult", "CheckSet", "GENERIC_CHECKS", "MAX_REACH", "Rule", "Verdict", "check_emoji"]
 
 GENERIC_CHECKS = ("not_empty", "ink_range", "component_range", "isolated_pixels")
+# At most this many reach ranges per rule. Deciding them is a matching, polynomial in their number, but each
+# range needs a component of its own: 64 is already more eyes than any bitmap rule needs.
+MAX_REACH = 64
 _STRUCTURE = {4: ndimage.generate_binary_structure(2, 1), 8: np.ones((3, 3), dtype=bool)}
 
 
@@ -161,7 +165,9 @@ class Rule:
     connectivity : {4, 8}
     reach : tuple of (int, int)
         Column ranges (1-based, inclusive) that distinct components must each
-        reach, e.g. the two eyes ``((1, 2), (4, 5))``.
+        reach, e.g. the two eyes ``((1, 2), (4, 5))``; at most
+        :data:`MAX_REACH` (64) of them. Decided as a bipartite matching of
+        ranges to components, in polynomial time.
     min_span : int, optional
         Every component spans at least this many columns.
     ink : (int, int or None), optional
@@ -224,20 +230,50 @@ def _region_stats(B: np.ndarray, rule: Rule) -> _Stats:
     span = np.full(n, np.iinfo(np.int64).max)
     np.minimum.at(span, owner, hi - lo + 1)
     span[n_components == 0] = 0
-    reach_ok = np.ones(n, dtype=bool)
-    if rule.reach:
-        # An 8- or 4-connected component covers every column between its ends, so it
-        # reaches [a, b] when it overlaps it. Distinct components must serve the
-        # ranges: Hall's condition, checked on every subset of ranges.
-        masks = np.zeros(count, dtype=np.int64)
-        for k, (a, b) in enumerate(rule.reach):
-            masks |= ((lo <= b) & (hi >= a)).astype(np.int64) << k
-        for size in range(1, len(rule.reach) + 1):
-            for subset in itertools.combinations(range(len(rule.reach)), size):
-                bits = sum(1 << k for k in subset)
-                serving = np.bincount(owner[(masks & bits) != 0], minlength=n)
-                reach_ok &= serving >= size
+    reach_ok = _reach_served(owner, lo, hi, rule.reach, n) if rule.reach else np.ones(n, dtype=bool)
     return _Stats(n_components, reach_ok, span, ink)
+
+
+# Bytes of working memory per (component, range) pair while matching: the overlap flag, the edge's row and
+# column, and scipy's copies of them.
+_BYTES_PER_EDGE = 40
+
+
+def _reach_served(owner: np.ndarray, lo: np.ndarray, hi: np.ndarray, reach, n: int) -> np.ndarray:
+    """Per bitmap: can each range of ``reach`` be reached by a component of its own?
+
+    An 8- or 4-connected component covers every column between its ends, so
+    it reaches ``[a, b]`` when its columns ``[lo, hi]`` overlap it. Distinct
+    components must serve the ranges: a maximum bipartite matching between
+    ranges and components (Hopcroft-Karp, scipy's
+    ``maximum_bipartite_matching``) must match every range. The bitmaps of a
+    batch are disjoint graphs, so one matching over their union answers them
+    all, in ``O(E sqrt(V))`` for ``E`` overlapping pairs; groups of bitmaps
+    are matched in turn to keep the edges within the memory budget.
+
+    ``owner`` (nondecreasing: labels run in raster order over the stacked
+    regions) gives each component's bitmap, ``lo`` and ``hi`` its first and
+    last column.
+    """
+    R = len(reach)
+    a = np.array([r[0] for r in reach], dtype=np.int64)
+    b = np.array([r[1] for r in reach], dtype=np.int64)
+    n_components = np.bincount(owner, minlength=n)
+    served = np.zeros(n, dtype=bool)
+    per_bitmap = max(1, int(n_components.max(initial=0))) * R * _BYTES_PER_EDGE
+    group = chunk_rows(per_bitmap)
+    for g0 in range(0, n, group):
+        g1 = min(n, g0 + group)
+        c0, c1 = np.searchsorted(owner, [g0, g1])
+        overlap = (lo[c0:c1, None] <= b) & (hi[c0:c1, None] >= a)  # (components, ranges)
+        # A bitmap with fewer components than ranges cannot serve them all; leave its edges out.
+        overlap &= (n_components[owner[c0:c1]] >= R)[:, None]
+        comp, k = np.nonzero(overlap)
+        slots = (owner[c0 + comp] - g0) * R + k  # one row per (bitmap, range)
+        graph = csr_matrix((np.ones(len(comp), dtype=np.int8), (slots, comp)), shape=((g1 - g0) * R, c1 - c0))
+        matched = maximum_bipartite_matching(graph, perm_type="column") >= 0
+        served[g0:g1] = matched.reshape(g1 - g0, R).all(axis=1)
+    return served
 
 
 def _in_range(values: np.ndarray, bounds: tuple[int, int | None]) -> np.ndarray:
@@ -370,6 +406,9 @@ class CheckSet:
                 if not 1 <= a <= b <= limit:
                     raise ValueError(f"rule {rule.name!r}: {label} {a}-{b} outside the {shape[0]}x{shape[1]} grid "
                                      f"(expected 1 <= first <= last <= {limit})")
+            if len(rule.reach) > MAX_REACH:
+                raise ValueError(f"rule {rule.name!r}: {len(rule.reach)} reach ranges, more than the limit of "
+                                 f"{MAX_REACH}")
             for a, b in rule.reach:
                 if not 1 <= a <= b <= shape[1]:
                     raise ValueError(f"rule {rule.name!r}: reach columns {a}-{b} outside 1-{shape[1]}")
