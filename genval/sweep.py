@@ -63,16 +63,19 @@ from typing import Callable
 
 import numpy as np
 
+from genval._budget import check_allocation
 from genval._estimator import atomic_write
 from genval.autoencoder import Autoencoder, VariationalAutoencoder, wrong_pixels
 from genval.bitmaps import load_dataset
 from genval.errors import GenvalError, ParameterError, TrainingDivergedError
 from genval.noise import flip_noise
+from genval.training import check_memory
 
 __all__ = ["MAX_RUNS", "OLD_KEYS", "SETTINGS", "Sweep", "SweepConfigError", "bundled_sweeps", "load_sweep",
            "parse_sweep", "read_runs", "run_sweep", "summarize"]
 
 MAX_RUNS = 10_000
+MAX_SWEEP_FILE_BYTES = 1 << 20  # a sweep file is a few dozen lines; its grid is capped by MAX_RUNS anyway
 # What each setting must be (for messages); every Autoencoder parameter is a setting.
 _DESCRIBED = {
     "hidden": "encoder layer widths, a list of integers",
@@ -166,8 +169,14 @@ def _is_int(value, low: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= low
 
 
-def _check_run(settings: dict, n_items: int) -> None:
-    """Raise ValueError naming the first setting of ``settings`` that cannot run."""
+def _is_finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_run(settings: dict, shape: tuple[int, int]) -> None:
+    """Raise ValueError naming the first setting of ``settings`` that cannot run on a set of ``shape``
+    (items, features), or whose run would not fit the memory budget."""
+    n_items, n_features = shape
     hidden = settings["hidden"]
     if not isinstance(hidden, list) or not all(_is_int(h, 1) for h in hidden):
         raise ValueError(f"hidden must be {SETTINGS['hidden']}, got {hidden!r}")
@@ -179,12 +188,12 @@ def _check_run(settings: dict, n_items: int) -> None:
         raise ValueError(f"train_size must be an integer from 1 to {n_items}, got {size!r}")
     for key in ("noise_level", "momentum", "beta", "activity_l1", "contractive", "learning_rate"):
         value = settings[key]
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        if value is not None and not _is_finite(value):  # TOML has nan and inf
             raise ValueError(f"{key} must be {SETTINGS[key]}, got {value!r}")
     if not 0 <= settings["noise_level"] <= 1:
         raise ValueError(f"noise_level must be {SETTINGS['noise_level']}, got {settings['noise_level']!r}")
     levels = settings["noise_levels"]
-    if not isinstance(levels, list) or not all(isinstance(p, (int, float)) and 0 <= p <= 1 for p in levels):
+    if not isinstance(levels, list) or not all(_is_finite(p) and 0 <= p <= 1 for p in levels):
         raise ValueError(f"noise_levels must be {SETTINGS['noise_levels']}, got {levels!r}")
     options = settings["optimizer_options"]
     if options is not None and not isinstance(options, dict):
@@ -204,7 +213,15 @@ def _check_run(settings: dict, n_items: int) -> None:
         raise ValueError(f"{plain_only[0]} is a setting of the plain autoencoder, not of the VAE")
     model = _model(settings)
     model._validate_params()
-    model._network(1)  # the activations, the loss and a VAE's beta
+    network = model._network(n_features)  # the activations, the loss and a VAE's beta
+    # Sizes before any run: the network, its batches and loss curve, the noisy copies scored.
+    trained = size or n_items
+    copies = max(1, len(model.noise_levels)) * (model.noise_copies if model.noise_levels else 1)
+    check_memory(network, trained * copies, batch_size=model.batch_size, epochs=model.epochs, dtype=model.dtype,
+                 validation=bool(model.validation_fraction))
+    scored = n_items - trained if trained < n_items else n_items
+    check_allocation(2 * 8 * settings["test_copies"] * scored * n_features,
+                     f"{settings['test_copies']:,} scored copies of {scored:,} items")
 
 
 def _axes(grid: dict, source: str) -> list[tuple[tuple[str, ...], list[tuple]]]:
@@ -270,14 +287,23 @@ def parse_sweep(text: str, source: str = "<string>", *, max_runs: int = MAX_RUNS
     >>> len(sweep.runs), sweep.keys, sweep.runs[1]["random_state"]
     (4, ('n_latent', 'random_state'), 1)
     """
+    if len(text) > MAX_SWEEP_FILE_BYTES:
+        raise SweepConfigError(f"{source}: {len(text):,} characters, more than the limit of "
+                               f"{MAX_SWEEP_FILE_BYTES:,} for a sweep file")
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SweepConfigError(f"{source}: not valid TOML ({exc})") from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise SweepConfigError(f"{source}: not valid TOML (arrays or tables nested too deeply)") from None
     unknown = sorted(set(doc) - {"title", "dataset", "fixed", "grid"})
     if unknown:
         raise SweepConfigError(f"{source}: unknown key {', '.join(map(repr, unknown))}; "
                                "expected title, dataset, [fixed], [grid]")
+    for key in ("title", "dataset"):
+        if key in doc and not (isinstance(doc[key], str) and doc[key] and doc[key].isprintable()):
+            raise SweepConfigError(f"{source}: {key} must be a non-empty string of printable text"
+                                   f"{' (a bundled set or a path)' if key == 'dataset' else ''}, got {doc[key]!r}")
     fixed, grid = doc.get("fixed", {}), doc.get("grid", {})
     for section, table in (("fixed", fixed), ("grid", grid)):
         if not isinstance(table, dict):
@@ -304,9 +330,11 @@ def parse_sweep(text: str, source: str = "<string>", *, max_runs: int = MAX_RUNS
                                "shorten the grid or raise the limit (--max-runs)")
     dataset = doc.get("dataset", "font")
     try:
-        n_items = len(load_dataset(dataset))
+        shape = load_dataset(dataset).X.shape
     except GenvalError as exc:
         raise SweepConfigError(f"{source}: dataset: {exc}") from None
+    except OSError as exc:
+        raise SweepConfigError(f"{source}: dataset: {exc.filename or dataset}: {exc.strerror or exc}") from None
     runs = []
     base = DEFAULTS | fixed
     for combo in itertools.product(*(values for _, values in axes)):
@@ -314,8 +342,8 @@ def parse_sweep(text: str, source: str = "<string>", *, max_runs: int = MAX_RUNS
         for (keys, _), values in zip(axes, combo):
             settings.update(zip(keys, values))
         try:
-            _check_run(settings, n_items)
-        except (ValueError, TypeError) as exc:
+            _check_run(settings, shape)
+        except (ValueError, TypeError, KeyError) as exc:
             where = ", ".join(f"{k}={settings[k]!r}" for keys, _ in axes for k in keys) or "[fixed]"
             raise SweepConfigError(f"{source}: run {where}: {exc}") from None
         runs.append(settings)
@@ -352,7 +380,15 @@ def load_sweep(spec: str | os.PathLike, *, max_runs: int = MAX_RUNS, override: d
     path = Path(spec)
     if not path.is_file():
         raise SweepConfigError(f"{spec}: no such sweep file; shipped sweeps: {', '.join(bundled_sweeps())}")
-    return parse_sweep(path.read_text(encoding="utf-8"), source=str(path), max_runs=max_runs, override=override)
+    try:
+        if path.stat().st_size > 4 * MAX_SWEEP_FILE_BYTES:  # UTF-8 takes at most 4 bytes a character
+            raise SweepConfigError(f"{path}: {path.stat().st_size:,} bytes, more than a sweep file may hold")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is skipped
+    except UnicodeDecodeError as exc:
+        raise SweepConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise SweepConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return parse_sweep(text, source=str(path), max_runs=max_runs, override=override)
 
 
 def bundled_sweeps() -> list[str]:

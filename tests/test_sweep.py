@@ -390,3 +390,65 @@ def test_an_interrupted_parallel_sweep_keeps_its_finished_runs_and_resumes(tmp_p
     seen = []
     again = run_sweep(sweep, out, lambda done, total, settings, status: seen.append(status))
     assert seen.count(None) == len(kept) and timeless(again) == timeless(serial)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("dataset = 5\n", r"^bad\.toml: dataset must be a non-empty string of printable text \(a bundled set or a path\), "
+                      r"got 5$"),
+    ("title = [1]\n", r"^bad\.toml: title must be a non-empty string of printable text, got \[1\]$"),
+    ("title = \"a\\u001b[2J\"\n", r"title must be a non-empty string of printable text, got 'a\\x1b\[2J'"),
+    ("[grid]\nhidden = [[1000000000]]\n", r"^bad\.toml: run hidden=\[1000000000\]: training a "
+                                          r"35-1000000000-2-1000000000-35 network \(76,000,000,037 parameters\) on "
+                                          r"batches of 32 would need about 3\.4 TiB, more than the memory budget"),
+    ("[fixed]\nepochs = 1000000000000\n", r"run \[fixed\]: the loss curve of 1,000,000,000,000 epochs would need"),
+    ("[fixed]\ntest_copies = 1000000000000\n", r"1,000,000,000,000 scored copies of 32 items would need about"),
+    ("[fixed]\nlearning_rate = nan\n", r"learning_rate must be a number > 0, got nan"),
+    ("[fixed]\nnoise_level = nan\n", r"noise_level must be bit-flip probability in \[0, 1\]"),
+    ("[fixed]\nbeta = inf\nvae = true\n", r"beta must be the VAE's KL weight, a number >= 0 \(with vae = true\), got inf"),
+    ("[grid]\nnoise_levels = [[nan]]\n", r"noise_levels must be a denoiser's training bit-flip levels"),
+    ("x = " + "[" * 100_000 + "]" * 100_000 + "\n", r"^bad\.toml: not valid TOML \(arrays or tables nested too deeply\)$"),
+])
+def test_sweep_files_with_bad_types_or_sizes_are_refused_before_any_run(text, message):
+    with pytest.raises(SweepConfigError, match=message):
+        parse_sweep(text, "bad.toml")
+
+
+def test_sweep_files_that_are_not_text(tmp_path):
+    (tmp_path / "bin.toml").write_bytes(b"title = '\xff'\n")
+    with pytest.raises(SweepConfigError, match=r"bin\.toml: not UTF-8 text \(byte 9\)"):
+        load_sweep(tmp_path / "bin.toml")
+    (tmp_path / "bom.toml").write_bytes("\ufeffdataset = 'emojis'\n[fixed]\nepochs = 3\n".encode())
+    assert load_sweep(tmp_path / "bom.toml").dataset == "emojis"
+
+
+_ANY = st.recursive(st.one_of(st.integers(-2**63, 2**63 - 1), st.floats(), st.booleans(), st.text(max_size=5)),
+                    lambda inner: st.lists(inner, max_size=3), max_leaves=6)
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return "nan" if value != value else ("inf" if value == float("inf") else
+                                             "-inf" if value == float("-inf") else repr(value))
+    if isinstance(value, str):
+        return '"' + "".join(c if c.isalnum() else f"\\u{ord(c):04x}" for c in value) + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_toml_value, value)) + "]"
+    return str(value)
+
+
+@settings(max_examples=100, deadline=5000)
+@given(top=st.dictionaries(st.sampled_from(["title", "dataset"]), _ANY, max_size=2),
+       fixed=st.dictionaries(st.sampled_from([*SETTINGS, "latent"]), _ANY, max_size=3),
+       grid=st.dictionaries(st.sampled_from([*SETTINGS]), st.lists(_ANY, min_size=1, max_size=2), max_size=2))
+def test_any_typed_sweep_file_is_runnable_or_a_sweep_error_within_the_budget(top, fixed, grid):
+    text = ("".join(f"{k} = {_toml_value(v)}\n" for k, v in top.items())
+            + "[fixed]\n" + "".join(f"{k} = {_toml_value(v)}\n" for k, v in fixed.items())
+            + "[grid]\n" + "".join(f"{k} = {_toml_value(v)}\n" for k, v in grid.items()))
+    try:
+        sweep = parse_sweep(text, "any.toml")
+    except SweepConfigError as exc:
+        assert str(exc).startswith("any.toml: ") and "\n" not in str(exc)
+    else:
+        assert len(sweep.runs) >= 1
