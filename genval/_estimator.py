@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
+import re
 import tempfile
+import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,24 +29,83 @@ def resolve_rng(random_state) -> np.random.Generator:
     raise TypeError(f"random_state must be an int, a numpy Generator or None, got {type(random_state).__name__}")
 
 
+TEMPORARY_PATTERN = re.compile(r"\..+\.genval-(\d+)-[^.]+\.tmp")
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):  # another user's process, or not ours to judge: keep it
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder) -> list[Path]:
+    """Delete the temporary files a killed genval left in ``folder``; return what was removed.
+
+    :func:`atomic_write` names its temporary ``.NAME.genval-PID-XXXXXXXX.tmp``;
+    one whose process no longer runs was left by a run killed before it could
+    clean up (SIGKILL, a power cut). A PID that is alive, reused or not, keeps
+    its file: only the dead are removed. A file that vanishes meanwhile (a
+    concurrent run cleaning too) is not an error.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / ".runs.csv.genval-999999999-abcd1234.tmp").write_text("half")
+    >>> [p.name for p in remove_stale_temporaries(folder)]
+    ['.runs.csv.genval-999999999-abcd1234.tmp']
+    """
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = TEMPORARY_PATTERN.fullmatch(entry.name)
+        if match and not _pid_alive(int(match.group(1))):
+            try:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+            except FileNotFoundError:
+                pass
+            except OSError:  # not ours to remove (a read-only folder): leave it
+                pass
+    return removed
+
+
 @contextmanager
 def atomic_write(path, mode: str = "wb"):
     """Open a temporary file beside ``path``; rename it over ``path`` on success.
 
-    A crash or an exception leaves ``path`` untouched and no temporary behind.
+    An exception leaves ``path`` untouched and no temporary behind. The
+    temporary is named ``.NAME.genval-PID-XXXXXXXX.tmp``, so that one left by a
+    killed run (SIGKILL leaves no chance to clean up) is recognised and removed
+    by the next write to the same folder (:func:`remove_stale_temporaries`).
     The file gets the permissions any new file would (``0o666`` less the
     umask), not the owner-only ones of a temporary file.
 
     Raises
     ------
     GenvalError
-        When the folder of ``path`` does not exist.
+        When the folder of ``path`` does not exist, or writing fails (a full
+        disk, a read-only folder, a folder at ``path``): the message names
+        ``path``, never the temporary file.
     """
     path = Path(path)
     folder = path.parent
     if not folder.is_dir():
         raise GenvalError(f"cannot write {path}: the folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    remove_stale_temporaries(folder)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.genval-{os.getpid()}-", suffix=".tmp")
+    except OSError as exc:
+        raise GenvalError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, mode) as handle:
             yield handle
@@ -53,9 +113,12 @@ def atomic_write(path, mode: str = "wb"):
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
+            reason = "it is a folder" if path.is_dir() else (exc.strerror or str(exc))
+            raise GenvalError(f"cannot write {path}: {reason}") from None
         raise
 
 
