@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 import sys
 from pathlib import Path
 
 import click
 
-from genval.som import NEIGHBORHOODS, TOPOLOGIES
+from genval.som import MAX_NEURONS, NEIGHBORHOODS, TOPOLOGIES
 
 
 class NumberListType(click.ParamType):
@@ -39,25 +40,48 @@ class NumberListType(click.ParamType):
         return numbers
 
 
+class FiniteFloat(click.FloatRange):
+    """A finite number, optionally within a range: ``nan`` and ``inf`` are refused as the option's value.
+
+    click's ``FloatRange`` lets ``nan`` through (every comparison with it is
+    false), and a ``nan`` threshold or rate silently makes a result
+    impossible; no genval setting means anything at infinity either.
+    """
+
+    def convert(self, value, param, ctx):
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return super().convert(number, param, ctx)
+
+
 LAYER_WIDTHS = NumberListType("N,N,...", int, "positive integers (e.g. 25,15)", lambda w: w >= 1,
                               "every layer width must be at least 1")
 NOISE_LEVELS = NumberListType("P,P,...", float, "numbers", lambda p: 0 <= p <= 1, "every level must be in [0, 1]")
 
 
 class GridType(click.ParamType):
-    """``ROWSxCOLS``, both at least 1: ``3x3``."""
+    """``ROWSxCOLS``, both at least 1, at most ``limit`` cells in all: ``3x3``."""
 
     name = "ROWSxCOLS"
+
+    def __init__(self, limit: int = MAX_NEURONS, what: str = "neurons"):
+        self.limit, self.what = limit, what
 
     def convert(self, value, param, ctx):
         if isinstance(value, tuple):
             return value
-        m = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", str(value))
+        m = re.fullmatch(r"\s*([0-9]+)\s*[xX]\s*([0-9]+)\s*", str(value))  # ASCII digits only
         if not m:
             self.fail(f"{value!r} is not a grid like 3x3 (rows x columns)", param, ctx)
-        rows, cols = int(m.group(1)), int(m.group(2))
+        # int() of thousands of digits is slow (and refused past 4,300): a number that long is over the limit anyway.
+        rows, cols = (int(g) if len(g) <= 18 else self.limit + 1 for g in m.groups())
         if rows < 1 or cols < 1:
             self.fail(f"{value!r}: a grid needs at least 1 row and 1 column", param, ctx)
+        if rows * cols > self.limit:
+            if max(map(len, m.groups())) > 18:
+                self.fail(f"{value!r} has more {self.what} than the limit of {self.limit:,}", param, ctx)
+            self.fail(f"{value!r} has {rows * cols:,} {self.what}, more than the limit of {self.limit:,}", param, ctx)
         return rows, cols
 
 
@@ -80,6 +104,9 @@ class ShapeType(GridType):
 
     name = "HxW"
 
+    def __init__(self):
+        super().__init__(limit=2**31 - 1, what="pixels")
+
     def convert(self, value, param, ctx):
         try:
             return super().convert(value, param, ctx)
@@ -100,7 +127,7 @@ def loader_options(limit: bool = True):
                           ".npz's y_train beside x_train, a CSV label column, the sub-folders of an image folder."),
         click.option("--shape", type=ShapeType(), default=None, metavar="HxW",
                      help="Image shape of flat rows (.npy of (n, h*w), CSV), e.g. 28x28; default: square."),
-        click.option("--binarize", type=click.FloatRange(min=0, max=1, max_open=True), default=None, metavar="T",
+        click.option("--binarize", type=FiniteFloat(min=0, max=1, max_open=True), default=None, metavar="T",
                      help="Threshold grey levels: a pixel above T is ink, the rest blank (default: keep grey)."),
         click.option("--limit", type=click.IntRange(min=1), default=None, metavar="N",
                      help="Load only the first N items, e.g. --limit 1000 (the rest of the file is not read where "
@@ -142,8 +169,12 @@ def dataset_option(default: str = "emojis"):
     return decorate
 
 
+# numpy seeds are non-negative integers; a negative one would fail deep inside numpy without naming the option.
+SEED = click.IntRange(min=0)
+
+
 def random_state_option(help_text: str = "Seed for every random choice."):
-    return click.option("--random-state", "--seed", "random_state", default=0, show_default=True, type=int,
+    return click.option("--random-state", "--seed", "random_state", default=0, show_default=True, type=SEED,
                         help=help_text)
 
 
@@ -175,10 +206,10 @@ def space_options(command):
                           "(trained on first use, random_state 0)."),
         click.option("--grid", type=GridType(), default=None,
                      help="Map size, e.g. 3x3. Default: about 5*sqrt(n_items) neurons shaped like the codes."),
-        click.option("--sigma", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+        click.option("--sigma", type=FiniteFloat(min=0, min_open=True), default=1.0, show_default=True,
                      help="Initial neighbourhood radius of the map (grid units)."),
         click.option("--som-learning-rate", "--som-lr", "som_learning_rate",
-                     type=click.FloatRange(min=0, min_open=True), default=0.5, show_default=True,
+                     type=FiniteFloat(min=0, min_open=True), default=0.5, show_default=True,
                      help="Initial learning rate of the map (not the autoencoder's)."),
         click.option("--iterations", type=click.IntRange(min=1), default=None,
                      help="Map training steps; default 500 per neuron."),

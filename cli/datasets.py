@@ -36,6 +36,7 @@ def show(dataset, labels, shape, binarize, limit, as_json):
       genval show mnist_train.csv --limit 5 --binarize 0.5
       genval show pixels.npy --shape 20x20
       genval show pictures/
+      genval show digits --limit 1797 | head -20    # a closed pipe ends it quietly
     """
     options = {"labels": labels, "shape": shape, "binarize": binarize}
     bitmaps = load_dataset(dataset, **{name: value for name, value in options.items() if value is not None})

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import errno
 import importlib
+import os
+import sys
 
 import click
 
@@ -81,11 +83,32 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except GenvalError as exc:
             raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            # One line, and the shell's convention for a run ended by SIGINT (128 + 2).
+            click.echo("\ninterrupted", err=True)
+            raise click.exceptions.Exit(INTERRUPTED) from None
         except OSError as exc:
-            if exc.errno == errno.EPIPE:  # `genval ... | head`: click ends quietly
-                raise
+            if exc.errno == errno.EPIPE:  # `genval ... | head`: the reader has all it wanted
+                _silence_stdout()
+                raise click.exceptions.Exit(0) from None
             where = f"{exc.filename}: " if exc.filename else ""
             raise click.ClickException(f"{where}{exc.strerror or exc}") from None
+
+
+INTERRUPTED = 130
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, as the Python docs advise after a ``BrokenPipeError``.
+
+    Whatever is still buffered would otherwise fail again when Python flushes
+    stdout at exit and print "Exception ignored ... Broken pipe".
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (a test runner's capture): nothing to flush
+        pass
 
 
 @click.group(cls=LazyGroup, lazy_commands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
@@ -114,4 +137,12 @@ def cli():
 
 
 def main() -> None:
-    cli(prog_name="genval")
+    """The console script: the group, plus the interrupts and closed pipes that arrive outside a command."""
+    try:
+        cli(prog_name="genval")
+    except KeyboardInterrupt:  # during start-up, before a command runs
+        click.echo("\ninterrupted", err=True)
+        sys.exit(INTERRUPTED)
+    except BrokenPipeError:  # the last flush, after the command
+        _silence_stdout()
+        sys.exit(0)

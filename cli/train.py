@@ -7,7 +7,7 @@ import time
 import click
 
 from ._common import (
-    LAYER_WIDTHS, NOISE_LEVELS, OutputFile, ProgressBar, dataset_option, emit_json, json_option, note,
+    LAYER_WIDTHS, NOISE_LEVELS, FiniteFloat, OutputFile, ProgressBar, dataset_option, emit_json, json_option, note,
     plot_option, random_state_option, save_plot,
 )
 from genval.activations import ACTIVATIONS
@@ -33,21 +33,23 @@ def json_params(model) -> dict:
 @click.option("--n-latent", "--latent", "n_latent", type=click.IntRange(min=1), default=DEFAULTS["n_latent"],
               show_default=True, help="Latent dimensions.")
 @click.option("--activation", type=click.Choice(list(ACTIVATIONS)), default=DEFAULTS["activation"], show_default=True)
-@click.option("--activation-param", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--activation-param", type=FiniteFloat(min=0, min_open=True), default=None,
               help="tanh/sigmoid beta, leaky ReLU slope or ELU alpha.")
 @click.option("--loss", type=click.Choice(["bce", "mse"]), default=DEFAULTS["loss"], show_default=True)
 @click.option("--optimizer", type=click.Choice(list(OPTIMIZERS)), default=DEFAULTS["optimizer"], show_default=True)
-@click.option("--learning-rate", "--lr", "learning_rate", type=click.FloatRange(min=0, min_open=True),
+@click.option("--learning-rate", "--lr", "learning_rate", type=FiniteFloat(min=0, min_open=True),
               default=DEFAULTS["learning_rate"], show_default=True, help="The optimizer's step size.")
-@click.option("--momentum", type=click.FloatRange(min=0, max=1, max_open=True), default=None,
+@click.option("--momentum", type=FiniteFloat(min=0, max=1, max_open=True), default=None,
               help="The momentum of --optimizer momentum or adaptive (an optimizer option; the course used 0.7).")
-@click.option("--epochs", type=click.IntRange(min=1), default=DEFAULTS["epochs"], show_default=True)
+@click.option("--epochs", type=click.IntRange(min=1), default=DEFAULTS["epochs"], show_default=True,
+              help="The most epochs to train. A long run shows its progress and Ctrl-C stops it (exit 130); "
+                   "a count whose loss curve would not fit the memory budget is refused before training.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,
               help="Mini-batch size (1 = online); default: the full set each epoch.")
 @click.option("--stop-wrong-pixels", "--stop-wrong", "stop_wrong_pixels", type=click.IntRange(min=0), default=None,
               metavar="N", help="Stop once every item is reconstructed with at most N wrong pixels.")
 @click.option("--vae", is_flag=True, help="Train a variational autoencoder instead.")
-@click.option("--beta", type=click.FloatRange(min=0), default=1.0, show_default=True,
+@click.option("--beta", type=FiniteFloat(min=0), default=1.0, show_default=True,
               help="With --vae: the weight of the KL term.")
 @click.option("--noise-levels", "--noise", "noise_levels", type=NOISE_LEVELS, default=(),
               help="Train a denoising autoencoder on these noise levels at once, e.g. 0,0.1,0.15,0.2.")
@@ -56,9 +58,9 @@ def json_params(model) -> dict:
                    "deviation) or image_gaussian (each image's own mean and spread, times the level).")
 @click.option("--code-activation", type=click.Choice(list(ACTIVATIONS)), default=DEFAULTS["code_activation"],
               show_default=True, help="Activation of the latent code (relu for a rectified code).")
-@click.option("--dropout", type=click.FloatRange(min=0, max=1, max_open=True), default=DEFAULTS["dropout"],
+@click.option("--dropout", type=FiniteFloat(min=0, max=1, max_open=True), default=DEFAULTS["dropout"],
               show_default=True, help="Probability of dropping each hidden unit in training.")
-@click.option("--validation-fraction", type=click.FloatRange(min=0, max=1, max_open=True),
+@click.option("--validation-fraction", type=FiniteFloat(min=0, max=1, max_open=True),
               default=DEFAULTS["validation_fraction"], show_default=True,
               help="Share of the items held out to report a validation loss.")
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), default=DEFAULTS["dtype"], show_default=True,
@@ -100,6 +102,9 @@ def train(dataset, vae, beta, code_activation, momentum, out, plot, as_json, **p
         model = VariationalAutoencoder(beta=beta, **params)
     else:
         model = Autoencoder(code_activation=code_activation, **params)
+    # A network too large for the memory budget is refused before the progress bar opens.
+    model._validate_params()
+    model._network(bitmaps.X.shape[1]).check_training_memory(0, model.dtype)
     if len(bitmaps) * model.epochs > LONG_RUN:
         note(f"{len(bitmaps):,} items x {model.epochs:,} epochs is a long run; "
              "pass --epochs (e.g. --epochs 20) for a first look, and Ctrl-C stops it")
