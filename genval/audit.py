@@ -417,6 +417,12 @@ class AuditReport:
 
     def ratios(self, new_only: bool = False) -> dict:
         c = self.counts(new_only)
+        if new_only:
+            return {
+                "validity": _ratio(c["valid"], c["total"], "valid new / new"),
+                "uniqueness": _ratio(c["unique_valid"], c["valid"], "distinct valid new / valid new"),
+                "novelty": _ratio(c["novel_unique_valid"], c["unique_valid"], "1 by definition: every one is new"),
+            }
         return {
             "validity": _ratio(c["valid"], c["total"], "valid / total"),
             "uniqueness": _ratio(c["unique_valid"], c["valid"], "unique valid / valid"),
