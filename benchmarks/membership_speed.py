@@ -10,7 +10,7 @@ of prdc's time, under 1 GiB peak.
 
 ``prdc`` is not a genval dependency (``pip install prdc`` to compare); without
 it only genval's columns are filled. It compares with a strict ``<`` where
-genval uses ``<=``; on these tie-free floats the values must agree exactly.
+genval uses ``<=``; on these tie-free floats the counts must agree exactly.
 
 Run by hand (not part of the tests):
 
@@ -98,10 +98,11 @@ def main() -> None:
     print("genval: " + ", ".join(f"{k} {v:.5f}" for k, v in ours.items()))
     if "prdc" in runs:
         theirs = runs["prdc"][0]["values"]
-        same = all(ours[f] == theirs[f] for f in FIGURES)
         print("prdc:   " + ", ".join(f"{k} {v:.5f}" for k, v in theirs.items()))
-        print("values agree exactly" if same else
-              "values differ: " + ", ".join(f"{f} {ours[f] - theirs[f]:+.2e}" for f in FIGURES))
+        # Equal counts; only the order of the final sums and divisions differs (density: 1e-16).
+        gap = max(abs(ours[f] - theirs[f]) for f in FIGURES)
+        print(f"values agree: {gap < 1e-12} (largest difference {gap:.1e}; one sample or ball "
+              f"counts {1 / (args.k * args.n):.0e} of density, {1 / args.n:.0e} of the others)")
     print("peak RSS: ru_maxrss of each child process, so it includes the interpreter, numpy and both data sets")
 
 

@@ -26,10 +26,19 @@ realism (Kynkäänniemi et al., 2019), per sample
 
 Ties count as inside (``<=``) everywhere. The published code (the ``prdc``
 package, ``compute_prdc``) compares with a strict ``<``; that is the one
-deliberate difference: binary bitmaps tie constantly, and with ``<`` two
-identical sets score 0 on every figure. Where no distance ties a radius
-exactly, genval's values equal ``prdc``'s. As in ``prdc``, ``k`` counts the
-neighbours other than the item itself.
+deliberate difference. Binary bitmaps tie constantly: an item with ``k``
+copies has radius 0, and with ``<`` its ball holds nothing, not even the
+copies, so a set of repeated bitmaps scores 0 against itself. Where no
+distance ties a radius exactly, genval's values equal ``prdc``'s. As in
+``prdc``, ``k`` counts the neighbours other than the item itself.
+
+Realism: a fake at distance 0 from a real item scores ``inf`` (``d <= r``
+holds whatever the radius). The paper prunes the half of the real balls with
+the largest radii before taking the maximum; genval does not by default, so
+that realism and precision agree, and offers it as ``prune=True``.
+
+Cost: recall needs the radii of the fakes among themselves, ``M**2 / 2``
+distances; for millions of samples, measure a documented random subsample.
 
 ``metric="euclidean"`` suits grey levels; ``metric="hamming"`` suits binary
 sets (bool or 0/1 values) and counts the differing pixels, exactly. Data

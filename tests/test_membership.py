@@ -99,6 +99,27 @@ def test_tie_free_floats_equal_brute_force_and_bounds_hold():
         np.testing.assert_allclose(realism(real, fake, k=k), want["realism"], rtol=1e-12)
 
 
+@pytest.mark.parametrize("name", ["tiny", "offset", "huge", "uint8", "float32"])
+def test_any_units_and_dtypes_equal_brute_force(name):
+    # Scaled by a power of two and centred before float32: no overflow, underflow or lost digits.
+    rng = np.random.default_rng(0)
+    real, fake = rng.random((40, 6)), rng.random((35, 6))
+    real, fake = {"tiny": (real * 1e-30, fake * 1e-30), "offset": (real + 1e6, fake + 1e6),
+                  "huge": (real * 1e30, fake * 1e30),
+                  "uint8": (rng.integers(0, 256, (40, 784)).astype(np.uint8),
+                            rng.integers(0, 256, (35, 784)).astype(np.uint8)),
+                  "float32": (real.astype(np.float32), fake.astype(np.float32))}[name]
+    for k in (1, 3):
+        want = _brute(real, fake, k, "euclidean")
+        got = membership_metrics(real, fake, k=k, budget=8192)
+        for metric in DEFINITIONS:
+            assert getattr(got, metric) == pytest.approx(want[metric], abs=1e-12), metric
+        np.testing.assert_allclose(realism(real, fake, k=k), want["realism"], rtol=1e-12)
+        distance, index = nearest_distance(real, fake)
+        np.testing.assert_array_equal(index, want["nearest"])
+        np.testing.assert_allclose(distance, want["distance"], rtol=1e-12)
+
+
 def test_hamming_distances_are_exact_integers():
     rng = np.random.default_rng(0)
     real = rng.random((40, 300)) < 0.5
@@ -114,7 +135,12 @@ def test_hamming_distances_are_exact_integers():
 
 
 def test_identical_sets_score_one_not_zero():
-    # With a strict < every figure would be 0 here: all radii tie with a distance.
+    # Each bitmap three times: with k=2 every radius is 0, and a strict < would put nothing in any ball.
+    real = np.repeat(np.eye(4, dtype=bool), 3, axis=0)
+    m = membership_metrics(real, real[::-1], k=2, metric="hamming")
+    assert (m.precision, m.recall, m.density, m.coverage, m.authenticity) == (1.0, 1.0, 1.5, 1.0, 0.0)
+    np.testing.assert_array_equal(knn_radii(real, k=2, metric="hamming"), 0)
+    # All radii tie with a distance: one-hot rows are all 2 apart.
     real = np.eye(6, dtype=bool)
     m = membership_metrics(real, real.copy(), k=2, metric="hamming")
     assert (m.precision, m.recall, m.coverage, m.authenticity) == (1.0, 1.0, 1.0, 0.0)
