@@ -45,6 +45,7 @@ _EXPORTS = {
     "parse_header": "genval.bitmaps",
     "parse_text": "genval.bitmaps",
     "BitmapFormatError": "genval.errors",
+    "DataMismatchError": "genval.errors",
     "GenvalError": "genval.errors",
     "ModelFileError": "genval.errors",
     "ParameterError": "genval.errors",

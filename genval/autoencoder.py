@@ -34,26 +34,19 @@ from genval._budget import _size, chunk_rows, memory_budget
 from genval._estimator import atomic_write, resolve_rng
 from genval.activations import ACTIVATIONS, LOSSES, make_activation, make_loss
 from genval.bitmaps import BitmapSet
-from genval.errors import GenvalError, ModelFileError, ParameterError, ShapeMismatchError
+from genval.errors import DataMismatchError, GenvalError, ModelFileError, ParameterError, ShapeMismatchError
 from genval.network import ActivityL1, Contractive, GaussianCode, LinearCode, Network, Params
 from genval.noise import NOISES, make_noise
 from genval.optimizers import OPTIMIZERS, make_optimizer
 from genval.training import Corruption, train
 
-__all__ = ["Autoencoder", "DataMismatchError", "ReconstructionReport", "VariationalAutoencoder", "load_model",
+__all__ = ["Autoencoder", "ReconstructionReport", "VariationalAutoencoder", "load_model",
            "reconstruction_report", "wrong_pixels"]
 
 MODEL_FORMAT = "genval-model"
 MODEL_VERSION = 1
 _DTYPES = ("float32", "float64")
 
-
-class DataMismatchError(GenvalError, ValueError):
-    """A model used with bitmaps of its size that are not the ones it was trained on.
-
-    >>> issubclass(DataMismatchError, ValueError)
-    True
-    """
 
 
 def _is_int(value, low: int, high: int | None = None) -> bool:
@@ -343,7 +336,7 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
         >>> model.check_training_data(1 - emojis.X, title="inverted emojis")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        genval.autoencoder.DataMismatchError: this model was trained on emojis (17 items of 35 pixels, sha256 ...),
+        genval.errors.DataMismatchError: this model was trained on emojis (17 items of 35 pixels, sha256 ...),
         not on inverted emojis (17 items of 35 pixels, sha256 ...); pass --any-data (any_data=True) to use it anyway
         """
         check_is_fitted(self)

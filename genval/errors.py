@@ -10,8 +10,8 @@ traceback.
 from __future__ import annotations
 
 __all__ = [
-    "GenvalError", "BitmapFormatError", "ModelFileError", "ParameterError", "ShapeMismatchError",
-    "TrainingDivergedError", "UnknownItemError",
+    "GenvalError", "BitmapFormatError", "DataMismatchError", "ModelFileError", "ParameterError",
+    "ShapeMismatchError", "TrainingDivergedError", "UnknownItemError",
 ]
 
 
@@ -42,6 +42,14 @@ class ParameterError(GenvalError, ValueError):
 
 class ShapeMismatchError(GenvalError, ValueError):
     """A model, map or check set used with bitmaps of another size."""
+
+
+class DataMismatchError(GenvalError, ValueError):
+    """A model used with bitmaps of its size that are not the ones it was trained on.
+
+    >>> issubclass(DataMismatchError, ValueError)
+    True
+    """
 
 
 class TrainingDivergedError(GenvalError, ArithmeticError):

@@ -277,7 +277,7 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
                 sigma: float = 1.0, som_learning_rate: float = 0.5, iterations: int | None = None,
                 topology: str = "rectangular", neighborhood: str = "gaussian", random_state=0,
                 on_train: Callable[[Path, Autoencoder], None] | None = None,
-                progress: Callable[[int, float], None] | None = None) -> LatentSpace:
+                progress: Callable[[int, float], None] | None = None, any_data: bool = False) -> LatentSpace:
     """A bitmap set, its model and a fitted map, from a set's name and the map's settings.
 
     Without ``model`` the set's default model is used: trained on first use
@@ -307,6 +307,10 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
         before it trains (never when it comes from the cache).
     progress : callable, optional
         ``progress(epochs_done, loss)`` while the default model trains.
+    any_data : bool
+        Use a model with bitmaps of its size other than those it was trained
+        on (a model records a hash of its training pixels; see
+        :meth:`Autoencoder.check_training_data`).
 
     Returns
     -------
@@ -322,6 +326,8 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
         For a missing or damaged model file.
     ShapeMismatchError
         When the model was trained on bitmaps of another size.
+    DataMismatchError
+        When it was trained on other bitmaps of this size, unless ``any_data``.
 
     Examples
     --------
@@ -333,13 +339,13 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
     >>> space.neuron_of(":)") == int(space.som.labels_[0])
     True
     """
-    bitmaps, model = _open_model(dataset, model, kind, items, on_train, progress)
+    bitmaps, model = _open_model(dataset, model, kind, items, on_train, progress, any_data)
     som = LatentSOM(grid=grid, sigma=sigma, learning_rate=som_learning_rate, iterations=iterations,
                     topology=topology, neighborhood=neighborhood, random_state=random_state)
     return LatentSpace.build(bitmaps, model, som)
 
 
-def _open_model(dataset, model, kind, items, on_train, progress) -> tuple[BitmapSet, Autoencoder]:
+def _open_model(dataset, model, kind, items, on_train, progress, any_data=False) -> tuple[BitmapSet, Autoencoder]:
     bitmaps = dataset if isinstance(dataset, BitmapSet) else load_dataset(dataset)
     for item in items:
         item_index(bitmaps, item)
@@ -347,13 +353,15 @@ def _open_model(dataset, model, kind, items, on_train, progress) -> tuple[Bitmap
         model, _ = default_model(bitmaps, progress=progress, on_train=on_train, kind=kind)
     elif isinstance(model, (str, os.PathLike)):
         model = load_model(model)
+    if not any_data and getattr(model, "n_features_in_", None) == bitmaps.n_features:
+        model.check_training_data(bitmaps)  # a size mismatch is LatentSpace.build's to explain
     return bitmaps, model
 
 
 def build_embedding(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike | Autoencoder | None = None,
                     *, kind: str = "autoencoder", items: Sequence[str] = (),
                     on_train: Callable[[Path, Autoencoder], None] | None = None,
-                    progress: Callable[[int, float], None] | None = None) -> Embedding:
+                    progress: Callable[[int, float], None] | None = None, any_data: bool = False) -> Embedding:
     """A bitmap set and its codes, as :func:`build_space` makes them, without fitting a map.
 
     For what needs only the codes and the decoder (:func:`latent_grid`):
@@ -368,7 +376,7 @@ def build_embedding(dataset: str | os.PathLike | BitmapSet, model: str | os.Path
     >>> embedding.codes.shape, hasattr(embedding, "som")
     ((17, 2), False)
     """
-    return Embedding.build(*_open_model(dataset, model, kind, items, on_train, progress))
+    return Embedding.build(*_open_model(dataset, model, kind, items, on_train, progress, any_data))
 
 
 @dataclass(frozen=True)

@@ -224,3 +224,18 @@ def test_an_embedding_refuses_a_model_of_another_size(space):
 
     with pytest.raises(ShapeMismatchError, match=r"the model expects 35 pixels per item but digits has 64 \(8x8\)"):
         Embedding.build(load_dataset("digits"), space.model)
+
+
+def test_a_model_is_used_only_with_the_data_it_learned(tmp_path):
+    from genval import Autoencoder, DataMismatchError, build_space, load_dataset
+    from genval.walks import build_embedding
+
+    font, emojis = load_dataset("font"), load_dataset("emojis")
+    path = tmp_path / "font.npz"
+    Autoencoder(epochs=30).fit(font).save(path)
+    with pytest.raises(DataMismatchError, match=r"this model was trained on font \(32 items of 35 pixels"):
+        build_space(emojis, path, grid=(2, 2))
+    with pytest.raises(DataMismatchError, match="pass --any-data"):
+        build_embedding(emojis, path)
+    assert build_space(emojis, path, grid=(2, 2), any_data=True).codes.shape == (17, 2)
+    assert build_space(font, path, grid=(2, 2)).codes.shape == (32, 2)
