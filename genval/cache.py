@@ -385,7 +385,10 @@ def cache_entries(dataset: str | None = None) -> list[CacheEntry]:
         prefix, slug, _ = _ENTRY.fullmatch(path.name).groups()
         if wanted is not None and slug != wanted:
             continue
-        stat = path.stat()
+        try:
+            stat = path.stat()
+        except FileNotFoundError:  # removed since the folder was read (another genval clearing it)
+            continue
         entries.append(CacheEntry(path, _PREFIX_KIND[prefix], slug, stat.st_size, stat.st_mtime))
     return entries
 
@@ -411,5 +414,5 @@ def clear_cache(dataset: str | None = None) -> list[Path]:
                     if re.fullmatch(rf"\.(model|vae|denoiser)-{re.escape(wanted)}-[0-9a-f]{{16}}\.npz\..+\.tmp",
                                     p.name)]
     for path in removed:
-        path.unlink()
+        path.unlink(missing_ok=True)  # another genval may have removed it first
     return removed
