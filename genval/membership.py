@@ -81,9 +81,10 @@ DEFINITIONS = {
                     "than that item is from its own nearest other real item",
 }
 
-# Bytes of working memory per distance entry of a block: the float32 distance
-# and the boolean masks and products derived from it.
-_ENTRY_BYTES = 16
+# Bytes of working memory per distance entry of a block: the float32 distance, the
+# thresholds broadcast against it and the boolean masks derived from it (about 20,
+# measured with tracemalloc), with room to spare.
+_ENTRY_BYTES = 32
 # Columns of the sample that bounds each row's k-th neighbour before the main pass.
 _SAMPLE = 1024
 _U = 2.0 ** -24  # unit roundoff of float32
@@ -190,7 +191,7 @@ def _space(arrays: list[np.ndarray], metric: str) -> _Space:
     # Centring shrinks the norms, hence the rounding bound; a power-of-two scale is exact and keeps
     # float32 away from overflow and underflow whatever the data's units.
     center = first.mean(axis=0, dtype=np.float64)
-    spread = max(float(np.abs(X - center).max()) for X in arrays if len(X))
+    spread = max(float(np.maximum(X.max(axis=0) - center, center - X.min(axis=0)).max()) for X in arrays if len(X))
     scale = 2.0 ** -np.frexp(spread)[1] if spread > 0 else 1.0
     # A product of p + 2 terms errs by at most gamma_(p+2) times the sum of their magnitudes, which is
     # at most 2 (|a|^2 + |b|^2), whatever the summation order; with the casts to float32 (2 units per
@@ -210,7 +211,9 @@ def _prepare(X: np.ndarray, space: _Space) -> _Set:
         right[:, :p] = rows
         sq = right[:, :p].sum(axis=1, dtype=np.float64)
     else:
-        right[:, :p] = (rows - space.center) * space.scale
+        step = chunk_rows(8 * 2 * p)  # float64 temporaries, a chunk at a time
+        for s in range(0, u, step):
+            right[s:s + step, :p] = (rows[s:s + step] - space.center) * space.scale
         sq = np.einsum("ij,ij->i", right[:, :p], right[:, :p], dtype=np.float64)
     sq = sq.astype(np.float32)
     right[:, p] = 1.0
@@ -249,14 +252,16 @@ def _block(A: _Set, a, B: _Set, b) -> np.ndarray:
 def _exact(space: _Space, A: _Set, ia: np.ndarray, B: _Set, ib: np.ndarray, budget: int) -> np.ndarray:
     """Float64 squared distances (Hamming counts) of the pairs ``(A[ia], B[ib])``, recomputed from the data."""
     out = np.empty(len(ia), dtype=np.float64)
-    step = chunk_rows(8 * 4 * A.rows.shape[1], budget)  # two gathered rows, their float64 difference, slack
+    step = chunk_rows(8 * 3 * A.rows.shape[1], budget)  # two gathered rows and their float64 difference
     for s in range(0, len(ia), step):
         x, y = A.rows[ia[s:s + step]], B.rows[ib[s:s + step]]
         if space.hamming:
             out[s:s + step] = np.count_nonzero(x != y, axis=1)
         else:
-            diff = x.astype(np.float64) - y
+            diff = np.subtract(x, y, dtype=np.float64)
             out[s:s + step] = np.einsum("ij,ij->i", diff, diff)
+            del diff  # before the next chunk's rows are gathered
+        del x, y
     return out
 
 
