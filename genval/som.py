@@ -45,6 +45,9 @@ MAX_BATCH_ITERATIONS = 10_000
 _BYTES_PER_ONLINE_STEP = 16
 # A neuron's weights plus MiniSom's per-neuron arrays (coordinates, activation, neighbourhood) in float64.
 _BYTES_PER_NEURON = 8 * 8
+# A weight beyond this lies far past any code (codes are a network's activations) and its squared distances
+# overflow float64: the map has diverged.
+_HUGE_WEIGHT = 1e100
 
 
 def default_grid(Z: np.ndarray) -> tuple[int, int]:
@@ -159,6 +162,13 @@ def _train_batch(som, Z: np.ndarray, iterations: int) -> None:
             denominator += H.T @ counts[winners]
         moved = denominator > 0
         W[moved] = (1 - learning_rate) * W[moved] + learning_rate * (numerator[moved] / denominator[moved, None])
+        if _diverged(W):  # no winner is meaningful any more (fit says so)
+            return
+
+
+def _diverged(W: np.ndarray) -> bool:
+    """Weights infinite, NaN or so large that squared distances to them overflow: a map that blew up."""
+    return not np.isfinite(W).all() or float(np.abs(W).max(initial=0.0)) > _HUGE_WEIGHT
 
 
 @dataclass(frozen=True)
@@ -353,6 +363,8 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         ValueError
             For an invalid parameter (the message lists the valid choices),
             or codes that are empty, not 2-D or not finite.
+        ParameterError
+            When the map diverges (a learning rate far above 1).
         """
         Z = validate_data(self, Z, dtype=np.float64)
         grid, iterations, algorithm = self._check_params(Z)
@@ -362,10 +374,16 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         else:
             som = self._minisom(np.zeros((*grid, Z.shape[1])), seed)
             som.random_weights_init(Z)
-        if algorithm == "online":
-            som.train(Z, iterations, random_order=True)
-        else:
-            _train_batch(som, Z, iterations)
+        with np.errstate(over="ignore", invalid="ignore"):  # a divergent map is reported below, once
+            if algorithm == "online":
+                som.train(Z, iterations, random_order=True)
+            else:
+                _train_batch(som, Z, iterations)
+        if _diverged(som.get_weights()):
+            # Each online step moves a weight by learning_rate times its distance to the code: past 2 it
+            # overshoots further every step, and a large enough rate overflows.
+            raise ParameterError(f"the map diverged (weights infinite, NaN or past 1e100) with learning_rate="
+                                 f"{self.learning_rate:g}; use a learning rate of at most 1")
         self.weights_ = np.array(som.get_weights(), dtype=float)
         self.grid_ = grid
         self.seed_ = seed

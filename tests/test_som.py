@@ -369,3 +369,14 @@ def test_sizes_past_the_limits_are_refused_before_training(monkeypatch):
     for bad in (float("nan"), float("inf"), True):
         with pytest.raises(ParameterError, match="sigma must be a positive number"):
             LatentSOM(sigma=bad).fit(Z)
+
+
+@pytest.mark.parametrize("grid", [(2, 3), (20, 20)])  # trained online, and in batch
+def test_a_diverging_map_is_a_parameter_error_not_a_crash(grid):
+    from genval.errors import ParameterError
+
+    Z = np.random.default_rng(0).normal(size=(30, 2))
+    with pytest.raises(ParameterError, match=r"^the map diverged \(weights infinite, NaN or past 1e100\) with "
+                                             r"learning_rate=1e\+300; use a learning rate of at most 1$"):
+        LatentSOM(grid=grid, learning_rate=1e300).fit(Z)
+    assert np.isfinite(LatentSOM(grid=grid, learning_rate=1.0).fit(Z).weights_).all()
