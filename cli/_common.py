@@ -196,6 +196,12 @@ plot_option = click.option("--plot", type=PictureFile(), default=None, metavar="
                            help="Also draw the result; .png, .svg or .pdf by the file's suffix.")
 
 
+any_data_option = click.option(
+    "--any-data", is_flag=True,
+    help="Use --model with bitmaps of its size other than those it was trained on (refused by default: a model "
+         "records a hash of its training pixels).")
+
+
 def space_options(command):
     """The options that choose the set, the model and the map: ``space``, the keywords of
     :func:`genval.walks.build_space`."""
@@ -216,11 +222,12 @@ def space_options(command):
         click.option("--topology", type=click.Choice(TOPOLOGIES), default="rectangular", show_default=True),
         click.option("--neighborhood", type=click.Choice(NEIGHBORHOODS), default="gaussian", show_default=True),
         random_state_option("Seed of the map (and of sampling)."),
+        any_data_option,
     ]
     for option in reversed(options):
         command = option(command)
     names = ("dataset", "model", "grid", "sigma", "som_learning_rate", "iterations", "topology", "neighborhood",
-             "random_state")
+             "random_state", "any_data")
 
     @functools.wraps(command)
     def wrapper(**kwargs):
@@ -232,6 +239,29 @@ def space_options(command):
 
 def emit_json(document) -> None:
     click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+
+
+# The JSON vocabulary every command shares (README, "Scripting against the JSON"): `dataset` the set's
+# title, `seed` the seed, `n` a count of samples, `model` the object below, a neuron the object below
+# (1-based `number` as genval prints it, 0-based `row`/`col` as MiniSom indexes its grid), `checks` the
+# object below.
+
+def model_doc(model, file=None, kind: str | None = None) -> dict:
+    """``model`` in a command's JSON: its file (or "default" for the set's cached default model), kind, layer sizes."""
+    if kind is None:
+        kind = "vae" if hasattr(model, "sample_prior") else "autoencoder"
+    return {"file": None if file is None else str(file), "kind": kind,
+            "layer_sizes": [int(v) for v in getattr(model, "layer_sizes_", ())]}
+
+
+def neuron_doc(k: int, cols: int) -> dict:
+    """A neuron in a command's JSON: ``number`` (1-based, as printed), ``row`` and ``col`` (0-based)."""
+    return {"number": int(k) + 1, "row": int(k) // cols, "col": int(k) % cols}
+
+
+def checks_doc(checks) -> dict:
+    """``checks`` in a command's JSON: where they came from, and their names in order."""
+    return {"title": checks.title, "names": list(checks.names)}
 
 
 def note(message: str) -> None:

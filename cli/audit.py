@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from ._common import (
-    OutputFile, PictureFile, ProgressBar, emit_json, json_option, note, open_space, plot_option, save_plot,
-    space_options,
+    OutputFile, PictureFile, ProgressBar, emit_json, json_option, model_doc, note, open_space, plot_option,
+    save_plot, space_options,
 )
 from genval.audit import MAX_SCORED, SCORES, STRATEGIES, audit as run_audit, compare_models, load_checks
 from genval.bitmaps import load_dataset
@@ -21,21 +21,14 @@ def _fmt(value, digits: int = 3) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
-def model_doc(space, file: str | None) -> dict:
-    """The model an audit judged, as the JSON vocabulary has it: its file (or "default"), kind and layer sizes."""
-    model = space.model
-    return {"file": file or "default", "kind": "vae" if hasattr(model, "sample_prior") else "autoencoder",
-            "layer_sizes": [int(v) for v in model.layer_sizes_]}
-
-
 def _print_report(doc: dict) -> None:
     new, every = doc["new"], doc["all"]
     c, r = new["counts"], new["ratios"]
     copies = doc["copies"]
     click.echo(f"audit '{doc['strategy']}' of {doc['dataset']}: {doc['n']} samples, checks: {doc['checks']['title']}, "
                f"map {doc['grid'][0]}x{doc['grid'][1]}, seed {doc['seed']}")
-    click.echo(f"  copies          {copies['rate']['numerator']:>8}   copy rate  {_fmt(copies['rate'])} = copies / total "
-               f"({copies['distinct_items']} distinct training items reproduced)")
+    click.echo(f"  copies          {copies['rate']['numerator']:>8}   copy rate  {_fmt(copies['rate'])} = copies / "
+               f"total ({copies['distinct_items']} distinct training items reproduced)")
     click.echo(f"  new samples     {c['total']:>8}")
     click.echo(f"  valid new       {c['valid']:>8}   validity   {_fmt(r['validity'])} = valid new / new")
     click.echo(f"  distinct valid  {c['unique_valid']:>8}   uniqueness {_fmt(r['uniqueness'])} = distinct valid new "
@@ -181,8 +174,8 @@ def audit(strategy, n_points, compare_all, repeats, with_vae, rules, csv_path, s
             comparison = compare_models(spaces, strategies, n_points, checks, random_state, repeats,
                                         progress=bar.points)
         doc = {"dataset": bitmaps.title, "seed": random_state, "n": n_points, "repeats": repeats,
-               "models": {label: model_doc(s, model_file if label == "autoencoder" else None)
-                          for label, s in spaces.items()},
+               "models": {label: model_doc(s.model, model_file if label == "autoencoder" and model_file
+                                           else "default") for label, s in spaces.items()},
                **comparison.to_dict()}
         if plot:
             from genval.plotting import plot_comparison
@@ -206,7 +199,7 @@ def audit(strategy, n_points, compare_all, repeats, with_vae, rules, csv_path, s
         latent = open_space(space)
         with ProgressBar(f"auditing ({strategy})") as bar:
             report = run_audit(latent, strategy, n_points, checks, random_state=random_state, progress=bar.points)
-        doc = dict(report.to_dict(), model=model_doc(latent, model_file))
+        doc = dict(report.to_dict(), model=model_doc(latent.model, model_file or "default"))
         if csv_path:
             report.write_csv(csv_path)
             note(f"wrote {csv_path}")

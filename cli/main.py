@@ -28,7 +28,8 @@ COMMANDS = {
     "sample": ("maps", "sample", "Decode random latent points and say what each looks like and resembles."),
     "grid": ("maps", "grid", "Draw the decoded latent plane: a SIZE x SIZE mosaic over the codes' box, items "
                              "overlaid."),
-    "audit": ("audit", "audit", "Decode many latent points, check each, and report validity, uniqueness, novelty."),
+    "audit": ("audit", "audit",
+              "Decode many latent points, judge each, and report what is new apart from what is copied."),
     "train": ("train", "train", "Train an autoencoder on a bitmap set and report its reconstructions."),
     "denoise": ("denoise", "denoise", "Train (or load) a denoising autoencoder and measure how often it restores "
                                       "noisy items."),

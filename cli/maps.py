@@ -8,8 +8,8 @@ import click
 import numpy as np
 
 from ._common import (
-    ProgressBar, dataset_option, emit_json, json_option, open_space, plot_option, save_plot, space_options,
-    training_callbacks, wrap_strip,
+    ProgressBar, any_data_option, checks_doc, dataset_option, emit_json, json_option, model_doc, neuron_doc,
+    open_space, plot_option, save_plot, space_options, training_callbacks, wrap_strip,
 )
 from genval.walks import SAMPLE_METHODS, LatentSpace, latent_grid, sample_latent, walk
 
@@ -66,7 +66,7 @@ def sample_records(space: LatentSpace, located, verdicts, t=None) -> list[dict]:
         record = {} if t is None else {"t": round(float(t[i]), 6)}
         record.update({
             "z": [round(float(v), 6) for v in located.Z[i]],
-            "neuron": {"index": k + 1, "row": k // cols, "col": k % cols},
+            "neuron": neuron_doc(k, cols),
             "rows": space.rows(located.pixels[i]),
             "nearest": names[located.nearest[i]],
             "hamming": int(located.hamming[i]),
@@ -97,7 +97,7 @@ def print_samples(records: list[dict], verdicts, show_t: bool) -> None:
     for i, r in enumerate(records):
         z = r["z"] + [float("nan")] * (2 - len(r["z"]))
         t = f"{r['t']:5.2f}  " if show_t else ""
-        click.echo(f"{i:>6}  {t}{z[0]:8.3f} {z[1]:8.3f}  {r['neuron']['index']:>6}  {labels[i]:<{v_width}}  "
+        click.echo(f"{i:>6}  {t}{z[0]:8.3f} {z[1]:8.3f}  {r['neuron']['number']:>6}  {labels[i]:<{v_width}}  "
                    f"{r['nearest']:<{width}}  {r['hamming']:>7}")
     click.echo(verdict_summary(verdicts))
 
@@ -159,6 +159,7 @@ def som(space, plot, view, background, as_json):
       genval som --grid 3x3 --sigma 1.5 --som-learning-rate 0.3 --random-state 2
       genval som --dataset font --json
     """
+    model_file = space["model"] or "default"
     space = open_space(space)
     som_ = space.som
     table = som_.neuron_table(space.codes, space.bitmaps.names)
@@ -179,9 +180,11 @@ def som(space, plot, view, background, as_json):
             "sigma": som_.sigma,
             "som_learning_rate": som_.learning_rate,
             "iterations": som_.n_iterations_,
-            "random_state": som_.random_state,
-            "neurons": [n.to_dict() | ({} if label_of is None else {"label_counts": label_counts(n.items, label_of)})
-                        for n in table],
+            "seed": som_.random_state,
+            "model": model_doc(space.model, model_file),
+            "neurons": [neuron_doc(k, som_.grid_[1]) | n.to_dict()
+                        | ({} if label_of is None else {"label_counts": label_counts(n.items, label_of)})
+                        for k, n in enumerate(table)],
             "quantization_error": qe,
             "topographic_error": None if te != te else te,
         })
@@ -224,6 +227,7 @@ def interpolate(start, stop, steps, path_kind, rules, space, plot, as_json):
 
     space, checks = open_checks(space, rules)
     refuse_oversize(steps, space["dataset"], f"a walk of {steps:,} samples")
+    model_file, seed = space["model"] or "default", space["random_state"]
     space = open_space(space, items=(start, stop))
     result = walk(space, start, stop, steps=steps, path=path_kind)
     verdicts = judge(result.located.pixels, space.bitmaps, checks)
@@ -234,13 +238,17 @@ def interpolate(start, stop, steps, path_kind, rules, space, plot, as_json):
         save_plot(plot_walk(result, space.bitmaps.shape, space.bitmaps.names, verdicts=verdicts), plot)
     if as_json:
         emit_json({
+            "dataset": space.bitmaps.title,
+            "seed": seed,
+            "model": model_doc(space.model, model_file),
             "from": result.start,
             "to": result.stop,
             "kind": result.kind,
             "same_neuron": result.same_neuron,
             "path": [k + 1 for k in result.path],
             "grid": list(space.som.grid_),
-            "checks": checks.title,
+            "checks": checks_doc(checks),
+            "n": len(records),
             "samples": records,
         })
         return
@@ -282,6 +290,7 @@ def decode(x, y, rules, space, as_json):
     from genval.walks import plane
 
     space, checks = open_checks(space, rules)
+    model_file, seed = space["model"] or "default", space["random_state"]
     space = open_space(space)
     if space.codes.shape[1] < 2:
         raise click.ClickException("decode takes 2 coordinates but this model's latent space has 1 dimension")
@@ -290,11 +299,12 @@ def decode(x, y, rules, space, as_json):
     verdicts = judge(located.pixels, space.bitmaps, checks)
     (record,) = sample_records(space, located, verdicts)
     if as_json:
-        emit_json(record)
+        emit_json({"dataset": space.bitmaps.title, "seed": seed, "model": model_doc(space.model, model_file),
+                   "grid": list(space.som.grid_), "checks": checks_doc(checks), **record})
         return
     where = f"z = ({x:g}, {y:g})" if space.codes.shape[1] == 2 else \
         f"({x:g}, {y:g}) on the codes' principal plane, z = ({', '.join(f'{v:.3g}' for v in record['z'])})"
-    click.echo(f"{where}: {neuron_label(record['neuron']['index'] - 1)}, "
+    click.echo(f"{where}: {neuron_label(record['neuron']['number'] - 1)}, "
                f"nearest item {record['nearest']} at Hamming distance {record['hamming']}")
     click.echo("\n".join(record["rows"]))
     click.echo(f"verdict: {verdicts.label(0)}")
@@ -334,6 +344,7 @@ def sample(n_samples, method, neuron, rules, space, plot, as_json):
     random_state = space["random_state"]
     space, checks = open_checks(space, rules)
     refuse_oversize(n_samples, space["dataset"], f"{n_samples:,} samples")
+    model_file = space["model"] or "default"
     space = open_space(space)
     if neuron is not None and neuron > space.som.n_neurons:
         rows, cols = space.som.grid_
@@ -352,7 +363,9 @@ def sample(n_samples, method, neuron, rules, space, plot, as_json):
                           title=f"{n_samples} samples ({method}); label: nearest item (Hamming distance), verdict")
         save_plot(ax, plot)
     if as_json:
-        emit_json({"method": method, "random_state": random_state, "checks": checks.title, "samples": records})
+        emit_json({"dataset": space.bitmaps.title, "seed": random_state, "model": model_doc(space.model, model_file),
+                   "grid": list(space.som.grid_), "method": method, "checks": checks_doc(checks), "n": len(records),
+                   "samples": records})
         return
     click.echo(f"{n_samples} samples by {method}; {map_summary(space)}")
     print_samples(records, verdicts, show_t=False)
@@ -362,9 +375,10 @@ def model_options(command):
     """The options that choose the set and the model, and nothing of the map: ``space``, the keywords of
     :func:`genval.walks.build_embedding`."""
     @functools.wraps(command)
-    def wrapper(dataset, model, **kwargs):
-        return command(space={"dataset": dataset, "model": model}, **kwargs)
+    def wrapper(dataset, model, any_data, **kwargs):
+        return command(space={"dataset": dataset, "model": model, "any_data": any_data}, **kwargs)
 
+    wrapper = any_data_option(wrapper)
     wrapper = click.option("--model", "-m", type=click.Path(dir_okay=False), default=None,
                            help="A model saved by `genval train --out`; default: the set's cached default model "
                                 "(trained on first use, random_state 0).")(wrapper)
@@ -425,9 +439,10 @@ def grid(size, plot, rules, space, as_json):
     if as_json:
         emit_json({
             "dataset": embedding.bitmaps.title,
+            "model": model_doc(embedding.model, space["model"] or "default"),
             "size": size,
             "plane": "principal" if wide else "latent",
-            "checks": checks.title,
+            "checks": checks_doc(checks),
             "counts": counts,
             "failures": failures,
             "tiles": [{"row": r, "col": c, "x": round(float(xs[c]), 6), "y": round(float(ys[r]), 6),

@@ -714,7 +714,8 @@ def _scores(space: LatentSpace, Z: np.ndarray, neuron: np.ndarray, som_distance:
     return scores, membership
 
 
-def interval(values: Sequence[float | None], confidence: float = 0.95, bounds: tuple[float, float] | None = None) -> dict:
+def interval(values: Sequence[float | None], confidence: float = 0.95,
+             bounds: tuple[float, float] | None = None) -> dict:
     """The mean of per-seed values and its two-sided t interval; None values (nothing to divide by) are left out.
 
     ``bounds`` clips the interval to a figure's range (a share lies in [0, 1]

@@ -100,7 +100,7 @@ def test_map_aliases_give_the_same_map(runner):
     short = run(runner, "som", "--grid", "3x3", "--som-lr", "0.3", "--seed", "2", "--json")
     assert long.stdout == short.stdout
     doc = json.loads(long.stdout)
-    assert (doc["som_learning_rate"], doc["random_state"], doc["sigma"]) == (0.3, 2, 1.0)
+    assert (doc["som_learning_rate"], doc["seed"], doc["sigma"]) == (0.3, 2, 1.0)
 
 
 # --- errors ---------------------------------------------------------------------------------------
@@ -254,12 +254,14 @@ def test_som_json_schema(runner):
     doc = json.loads(run(runner, "som", "--grid", "2x3", "--topology", "hexagonal", "--json").stdout)
     assert doc["grid"] == [2, 3] and doc["topology"] == "hexagonal"
     assert [(n["row"], n["col"]) for n in doc["neurons"]] == [(r, c) for r in range(2) for c in range(3)]
-    assert all(set(n) == {"row", "col", "items", "weight"} and len(n["weight"]) == 2 for n in doc["neurons"])
+    assert all(set(n) == {"number", "row", "col", "items", "weight"} and len(n["weight"]) == 2 for n in doc["neurons"])
+    assert [n["number"] for n in doc["neurons"]] == [1, 2, 3, 4, 5, 6]
     assert sorted(i for n in doc["neurons"] for i in n["items"]) == sorted(EMOJIS)
     te = doc["topographic_error"]  # a share of the 17 codes
     assert doc["quantization_error"] > 0 and 0 <= te <= 1 and te * 17 == pytest.approx(round(te * 17))
     space = build_space("emojis", grid=(2, 3), topology="hexagonal")  # the library, same settings: same map
-    assert doc["neurons"] == [n.to_dict() for n in space.som.neuron_table(space.codes, space.bitmaps.names)]
+    assert doc["neurons"] == [{"number": k + 1, **n.to_dict()}
+                              for k, n in enumerate(space.som.neuron_table(space.codes, space.bitmaps.names))]
     assert (doc["quantization_error"], te) == (space.som.quantization_error(space.codes),
                                                space.som.topographic_error(space.codes))
 
@@ -279,7 +281,7 @@ def test_interpolate_json_schema_and_endpoints(runner):
     assert (samples[0]["valid"], samples[0]["novel"], samples[0]["copy_of"]) == (True, False, ":]")
     assert samples[-1]["copy_of"] == ";D" and samples[-1]["failed"] == []
     assert samples[-1]["rows"] == [".....", ".#...", ".#.##", ".....", "#####", "#...#", ".###."]
-    assert doc["path"][0] == samples[0]["neuron"]["index"] and doc["path"][-1] == samples[-1]["neuron"]["index"]
+    assert doc["path"][0] == samples[0]["neuron"]["number"] and doc["path"][-1] == samples[-1]["neuron"]["number"]
 
 
 def test_interpolate_text_and_som_path(runner):
@@ -301,7 +303,11 @@ def test_decode_takes_negative_coordinates_and_says_what_the_library_says(runner
     k, cols = int(located.neuron[0]), space.som.grid_[1]
     from genval import judge
 
-    assert doc == {"z": [-1.5, 0.5], "neuron": {"index": k + 1, "row": k // cols, "col": k % cols},
+    assert {key: doc.pop(key) for key in ("dataset", "seed", "model", "grid", "checks")} == {
+        "dataset": "emojis", "seed": 0, "grid": list(space.som.grid_),
+        "model": {"file": "default", "kind": "autoencoder", "layer_sizes": list(space.model.layer_sizes_)},
+        "checks": {"title": "emojis: two eyes and a mouth", "names": ["eyes", "mouth"]}}
+    assert doc == {"z": [-1.5, 0.5], "neuron": {"number": k + 1, "row": k // cols, "col": k % cols},
                    "rows": space.rows(located.pixels[0]), "nearest": space.bitmaps.names[located.nearest[0]],
                    "hamming": int(located.hamming[0]), **judge(located.pixels, space.bitmaps).record(0)}
     text = run(runner, "decode", "0", "0.5").stdout.splitlines()
@@ -315,11 +321,11 @@ def test_decode_takes_negative_coordinates_and_says_what_the_library_says(runner
 def test_sample_json(runner):
     args = ["sample", "--n", "5", "--method", "gaussian", "--json", "--random-state"]
     doc = json.loads(run(runner, *args, "2").stdout)
-    assert doc["method"] == "gaussian" and doc["random_state"] == 2 and len(doc["samples"]) == 5
+    assert doc["method"] == "gaussian" and doc["seed"] == 2 and len(doc["samples"]) == 5
     assert json.loads(run(runner, *args, "2").stdout) == doc
     assert json.loads(run(runner, *args, "3").stdout) != doc
     cell = json.loads(run(runner, "sample", "--grid", "3x3", "--method", "neuron", "--neuron", "2", "--json").stdout)
-    assert {s["neuron"]["index"] for s in cell["samples"]} == {2}
+    assert {s["neuron"]["number"] for s in cell["samples"]} == {2}
 
 
 def test_pictures_are_written(runner, tmp_path):

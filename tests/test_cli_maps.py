@@ -54,7 +54,7 @@ def test_interpolate_json_judges_every_sample(runner):
     result = run(runner, "interpolate", ":]", ";D", "--steps", "10", "--grid", "3x3", "--json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert doc["checks"] == "emojis: two eyes and a mouth"
+    assert doc["checks"] == {"title": "emojis: two eyes and a mouth", "names": ["eyes", "mouth"]}
     samples = doc["samples"]
     # The default model reconstructs every emoji: the ends are copies of the two items, valid.
     assert {k: samples[0][k] for k in ("valid", "failed", "reasons", "novel", "copy_of")} == {
@@ -87,7 +87,7 @@ def test_a_rule_file_changes_the_verdicts(runner, tmp_path):
     rules = tmp_path / "top.toml"
     rules.write_text(TOP_INK)
     doc = json.loads(run(runner, "interpolate", ":]", ";D", "--steps", "4", "--rules", str(rules), "--json").stdout)
-    assert doc["checks"] == "ink in the top row"
+    assert doc["checks"]["title"] == "ink in the top row"
     first = doc["samples"][0]
     assert first["rows"][0] == "....." and first["copy_of"] == ":]"  # a copy, and still invalid by this rule
     assert (first["valid"], first["failed"], len(first["reasons"])) == (False, ["top_ink"], 1)
@@ -121,7 +121,11 @@ def test_decode_json_and_text_say_what_the_library_says(runner):
     located = space.locate([[-1.5, 0.5]])
     verdicts = judge(located.pixels, EMOJIS)
     k, cols = int(located.neuron[0]), space.som.grid_[1]
-    assert doc == {"z": [-1.5, 0.5], "neuron": {"index": k + 1, "row": k // cols, "col": k % cols},
+    assert {key: doc.pop(key) for key in ("dataset", "seed", "model", "grid", "checks")} == {
+        "dataset": "emojis", "seed": 0, "grid": list(space.som.grid_),
+        "model": {"file": "default", "kind": "autoencoder", "layer_sizes": list(space.model.layer_sizes_)},
+        "checks": {"title": "emojis: two eyes and a mouth", "names": ["eyes", "mouth"]}}
+    assert doc == {"z": [-1.5, 0.5], "neuron": {"number": k + 1, "row": k // cols, "col": k % cols},
                    "rows": space.rows(located.pixels[0]), "nearest": EMOJIS.names[located.nearest[0]],
                    "hamming": int(located.hamming[0]), **verdicts.record(0)}
     assert_verdict_record(doc, load_checks(EMOJIS))
@@ -145,7 +149,7 @@ def test_sample_json_has_a_verdict_per_sample_and_n_has_a_short_form(runner):
     short = run(runner, "sample", "-n", "6", "--method", "gaussian", "--random-state", "1", "--json")
     assert long.exit_code == 0 and long.stdout == short.stdout
     doc = json.loads(long.stdout)
-    assert doc["checks"] == "emojis: two eyes and a mouth" and len(doc["samples"]) == 6
+    assert doc["checks"] == {"title": "emojis: two eyes and a mouth", "names": ["eyes", "mouth"]} and len(doc["samples"]) == 6
     checks = load_checks(EMOJIS)
     for record in doc["samples"]:
         assert_verdict_record(record, checks)
@@ -160,7 +164,7 @@ def test_neuron_numbers_are_one_based_in_errors(runner):
     assert result.stderr.splitlines()[-1] == "Error: Invalid value for '--neuron': 99: the 3x3 map has neurons 1 to 9"
     doc = json.loads(run(runner, "sample", "-n", "5", "--grid", "3x3", "--method", "neuron", "--neuron", "9",
                          "--json").stdout)
-    assert {s["neuron"]["index"] for s in doc["samples"]} == {9}
+    assert {s["neuron"]["number"] for s in doc["samples"]} == {9}
     assert {(s["neuron"]["row"], s["neuron"]["col"]) for s in doc["samples"]} == {(2, 2)}
 
 
