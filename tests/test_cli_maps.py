@@ -262,3 +262,15 @@ def test_grid_size_is_checked_against_the_budget(runner, monkeypatch):
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: a 100x100 grid of 35 pixels would need about 3.3 MiB")
     assert run(runner, "grid", "--size", "20").exit_code == 0
+
+
+def test_a_model_of_another_set_of_the_same_size_needs_any_data(runner, tmp_path):
+    path = tmp_path / "font.npz"
+    assert run(runner, "train", "--dataset", "font", "--epochs", "30", "--out", str(path)).exit_code == 0
+    refused = run(runner, "som", "--grid", "3x3", "--model", str(path))
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith("Error: this model was trained on font (32 items of 35 pixels, sha256 ")
+    assert refused.stderr.endswith("pass --any-data (any_data=True) to use it anyway\n")
+    assert run(runner, "som", "--grid", "3x3", "--model", str(path), "--any-data").exit_code == 0
+    assert run(runner, "grid", "--size", "3", "--model", str(path)).exit_code == 1
+    assert run(runner, "grid", "--size", "3", "--model", str(path), "--any-data").exit_code == 0
