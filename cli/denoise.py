@@ -7,8 +7,8 @@ import time
 import click
 
 from ._common import (
-    NOISE_LEVELS, OutputFile, PictureFile, ProgressBar, dataset_option, emit_json, json_option, note,
-    random_state_option, save_plot,
+    NOISE_LEVELS, OutputFile, PictureFile, ProgressBar, any_data_option, dataset_option, emit_json, json_option,
+    note, random_state_option, save_plot,
 )
 from genval.autoencoder import VariationalAutoencoder, load_model
 from genval.bitmaps import load_dataset
@@ -46,6 +46,7 @@ def model_kind(model) -> str:
 @click.option("--model", "-m", "model_file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
               help="Load this model (from `genval train --out` or `genval denoise --out`) instead of the "
                    "standard denoiser, which is trained on first use and cached.")
+@any_data_option
 @click.option("--out", "-o", type=OutputFile(), default=None, metavar="FILE.npz",
               help="Also save the denoiser to FILE (its folder is checked before training).")
 @click.option("--noise-levels", "--train-noise", "noise_levels", type=NOISE_LEVELS, default=None,
@@ -59,7 +60,7 @@ def model_kind(model) -> str:
                    ".png, .svg or .pdf by the file's suffix.")
 @json_option
 @click.pass_context
-def denoise(ctx, dataset, levels, noise, trials, model_file, out, noise_levels, epochs, random_state, plot,
+def denoise(ctx, dataset, levels, noise, trials, model_file, any_data, out, noise_levels, epochs, random_state, plot,
             as_json):
     """Train (or load) a denoising autoencoder and measure how often it restores noisy items.
 
@@ -78,6 +79,8 @@ def denoise(ctx, dataset, levels, noise, trials, model_file, out, noise_levels, 
       genval denoise --noise-levels 0,0.2 --epochs 2000 --out denoiser.npz
       genval denoise --model denoiser.npz --levels 0.1
     """
+    if any_data and model_file is None:
+        raise click.UsageError("--any-data goes with --model: the standard denoiser is trained on the set itself")
     if model_file is not None:
         given = [name for name in TRAINING_OPTIONS
                  if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
@@ -89,6 +92,8 @@ def denoise(ctx, dataset, levels, noise, trials, model_file, out, noise_levels, 
         start = time.perf_counter()
         if model_file is not None:
             model, cached = load_model(model_file), False
+            if not any_data and model.n_features_in_ == bitmaps.n_features:
+                model.check_training_data(bitmaps)  # another size is denoise_report's to explain
             trained = f"loaded from {model_file}"
         else:
             def on_train(path, fresh) -> None:

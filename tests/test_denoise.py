@@ -265,3 +265,16 @@ def test_denoise_warns_of_a_long_run_and_streams_it(tmp_path, monkeypatch):
     assert ("160 noisy copies to score, a chunk at a time in bounded memory: a long run (fewer --trials for a "
             "first look); Ctrl-C stops it") in result.stderr
     assert "long run" not in run("--epochs", "20", "--trials", "3", "--levels", "0.1").stderr
+
+
+def test_denoise_model_of_other_bitmaps_of_the_same_size(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENVAL_CACHE", str(tmp_path))
+    emojis_model = tmp_path / "e.npz"
+    Autoencoder(epochs=2).fit(load_dataset("emojis")).save(emojis_model)  # 35 pixels, as the font's
+    refused = CliRunner().invoke(cli, ["denoise", "--model", str(emojis_model), "--trials", "2"])
+    assert refused.exit_code == 1 and refused.stderr.startswith("Error: this model was trained on emojis (17 items")
+    assert "pass --any-data" in refused.stderr and refused.stdout == ""
+    anyway = run("--model", str(emojis_model), "--trials", "2", "--levels", "0.1", "--any-data")
+    assert anyway.exit_code == 0 and anyway.stdout.startswith("font: 32 items; autoencoder 35-25-15-2-15-25-35 loaded")
+    alone = run("--any-data", "--epochs", "20")
+    assert alone.exit_code == 2 and "Error: --any-data goes with --model" in alone.stderr
