@@ -86,7 +86,7 @@ def _print_comparison(doc: dict) -> None:
     click.echo(f"{'model':<12}{'strategy':<10}" + "".join(f"{heads[h]:>{width}}" for h in COMPARED))
     for row in rows:
         f = row["figures"]
-        click.echo(f"{row['model']:<12}{row['strategy']:<10}"
+        click.echo(f"{row['label']:<12}{row['strategy']:<10}"
                    + "".join(f"{_cell(f[h], (1 if f[h]['interval'] else 0) if h == 'yield' else 3):>{width}}"
                              for h in COMPARED))
     click.echo("")
@@ -96,11 +96,11 @@ def _print_comparison(doc: dict) -> None:
     click.echo(f"{'model':<12}{'strategy':<10}" + "".join(f"{n:>{width}}" for n in names))
     for row in rows:
         f = row["figures"]
-        click.echo(f"{row['model']:<12}{row['strategy']:<10}"
+        click.echo(f"{row['label']:<12}{row['strategy']:<10}"
                    + "".join(f"{_cell(f[f'auroc_{n}']) if f'auroc_{n}' in f else 'n/a':>{width}}" for n in names))
     if doc["skipped"]:
         click.echo("skipped (nothing to sample there: no two items share a neuron, or not a VAE): "
-                   + ", ".join(f"{s['model']} {s['strategy']}" for s in doc["skipped"]))
+                   + ", ".join(f"{s['label']} {s['strategy']}" for s in doc["skipped"]))
 
 
 @click.command(epilog=f"Exit codes: 0 done; 1 bad input; 2 bad usage; {BELOW_MIN_VALIDITY} new-sample validity "
@@ -177,10 +177,12 @@ def audit(strategy, n_points, compare_all, repeats, with_vae, rules, csv_path, s
                "models": {label: model_doc(s.model, model_file if label == "autoencoder" and model_file
                                            else "default") for label, s in spaces.items()},
                **comparison.to_dict()}
+        for run in doc["runs"]:  # each run reads as a single audit's document, with its model's label
+            run["model"] = doc["models"][run["label"]]
         if plot:
             from genval.plotting import plot_comparison
 
-            rows = [{"label": f"{row['strategy']}" if len(spaces) == 1 else f"{row['model']} {row['strategy']}",
+            rows = [{"label": f"{row['strategy']}" if len(spaces) == 1 else f"{row['label']} {row['strategy']}",
                      **{name: row["figures"][name] for name in ("copy_rate", "new_validity", "yield")}}
                     for row in doc["rows"]]
             seeds = "" if repeats == 1 else f", {repeats} seeds"

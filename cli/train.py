@@ -7,8 +7,8 @@ import time
 import click
 
 from ._common import (
-    LAYER_WIDTHS, NOISE_LEVELS, FiniteFloat, OutputFile, ProgressBar, dataset_option, emit_json, json_option, note,
-    plot_option, random_state_option, save_plot,
+    LAYER_WIDTHS, NOISE_LEVELS, FiniteFloat, OutputFile, ProgressBar, dataset_option, emit_json, json_option,
+    model_doc, note, plot_option, random_state_option, save_plot,
 )
 from genval.activations import ACTIVATIONS
 from genval.autoencoder import Autoencoder, VariationalAutoencoder, reconstruction_report
@@ -124,9 +124,9 @@ def train(dataset, vae, beta, code_activation, momentum, out, plot, as_json, **p
     if as_json:
         emit_json({
             "dataset": bitmaps.title,
-            "model_kind": type(model).__name__,
+            "seed": model.random_state,
+            "model": model_doc(model, out),
             "params": json_params(model),
-            "layer_sizes": model.layer_sizes_,
             "epochs_run": model.n_epochs_,
             "stopped_early": model.stopped_early_,
             "final_loss": model.loss_curve_[-1],
@@ -134,7 +134,6 @@ def train(dataset, vae, beta, code_activation, momentum, out, plot, as_json, **p
                                       else model.validation_loss_curve_[-1]),
             "seconds": round(seconds, 4),
             **report.to_dict(),
-            "model": out,
         })
         return
     sizes = "-".join(map(str, model.layer_sizes_))

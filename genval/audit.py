@@ -824,7 +824,7 @@ class ModelComparison:
         rows = []
         for label, strategy, reports in self.runs:
             per_seed = [headline(r) for r in reports]
-            rows.append({"model": label, "strategy": strategy,
+            rows.append({"label": label, "strategy": strategy,
                          "figures": {name: interval([f[name] for f in per_seed], bounds=_bounds(name))
                                      for name in per_seed[0]}})
         return rows
@@ -838,8 +838,8 @@ class ModelComparison:
         return {
             "seeds": list(self.seeds),
             "rows": self.rows(),
-            "runs": [dict(report.to_dict(), model=label) for label, _, reports in self.runs for report in reports],
-            "skipped": [{"model": label, "strategy": strategy} for label, strategy in self.skipped],
+            "runs": [dict(report.to_dict(), label=label) for label, _, reports in self.runs for report in reports],
+            "skipped": [{"label": label, "strategy": strategy} for label, strategy in self.skipped],
         }
 
 

@@ -92,7 +92,7 @@ def test_train_aliases_give_the_same_model(runner):
     assert {k: first["params"][k] for k in ("n_latent", "learning_rate", "random_state", "stop_wrong_pixels",
                                             "noise_levels")} == {
         "n_latent": 3, "learning_rate": 0.01, "random_state": 2, "stop_wrong_pixels": 0, "noise_levels": [0.0, 0.1]}
-    assert first["layer_sizes"] == [35, 25, 15, 3, 15, 25, 35]
+    assert first["model"]["layer_sizes"] == [35, 25, 15, 3, 15, 25, 35]
 
 
 def test_map_aliases_give_the_same_map(runner):
@@ -191,7 +191,8 @@ def test_train_json_report(runner, tmp_path):
     result = run(runner, "train", "--stop-wrong-pixels", "0", "--out", str(out), "--json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert doc["dataset"] == "emojis" and doc["model_kind"] == "Autoencoder"
+    assert doc["dataset"] == "emojis" and doc["seed"] == 0
+    assert doc["model"] == {"file": str(out), "kind": "autoencoder", "layer_sizes": [35, 25, 15, 2, 15, 25, 35]}
     assert doc["perfect"] == 17 and doc["within_one"] == 17
     assert doc["stopped_early"] is True and doc["epochs_run"] < 10_000
     assert doc["final_loss"] > 0 and doc["seconds"] > 0
@@ -415,7 +416,7 @@ def test_audit_compare_table(runner, tmp_path):
     assert chart.read_bytes()[:4] == b"\x89PNG"
     doc = json.loads(run(runner, "audit", "--compare", "--n", "500", "--grid", "8x8", "--json").stdout)
     assert [d["strategy"] for d in doc["rows"]] == ["random", "prior", "gmm", "neuron", "grid", "copycat"]
-    assert doc["skipped"] == [{"model": "autoencoder", "strategy": s} for s in ("lines", "som-path", "vae-prior")]
+    assert doc["skipped"] == [{"label": "autoencoder", "strategy": s} for s in ("lines", "som-path", "vae-prior")]
     assert doc["seed"] == 0 and doc["dataset"] == "emojis" and doc["seeds"] == [0]
 
 
@@ -434,11 +435,11 @@ def test_audit_compare_with_a_vae(runner):
     result = run(runner, "audit", "--compare", "--vae", "--n", "500", "--grid", "3x3", "--json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    rows = [(d["model"], d["strategy"]) for d in doc["rows"]]
+    rows = [(d["label"], d["strategy"]) for d in doc["rows"]]
     assert rows == [("autoencoder", s) for s in ("random", "prior", "gmm", "neuron", "lines", "som-path", "grid",
                                                  "copycat")] + [
         ("vae", s) for s in ("random", "prior", "gmm", "neuron", "lines", "som-path", "grid", "vae-prior", "copycat")]
-    assert doc["skipped"] == [{"model": "autoencoder", "strategy": "vae-prior"}]
+    assert doc["skipped"] == [{"label": "autoencoder", "strategy": "vae-prior"}]
     assert doc["models"]["vae"]["kind"] == "vae"
     notes = [line for line in result.stderr.splitlines() if line.startswith("first use")]
     assert [line.split(" (cached")[0] for line in notes] == [
@@ -472,7 +473,7 @@ def test_audit_with_a_rule_file(runner, tmp_path):
 def test_train_vae_and_denoiser(runner, tmp_path):
     path = tmp_path / "vae.npz"
     doc = json.loads(run(runner, "train", "--vae", "--beta", "0.1", "--out", str(path), "--json").stdout)
-    assert doc["model_kind"] == "VariationalAutoencoder" and doc["perfect"] == 17 and doc["params"]["beta"] == 0.1
+    assert doc["model"]["kind"] == "vae" and doc["perfect"] == 17 and doc["params"]["beta"] == 0.1
     assert json.loads(run(runner, "som", "--model", str(path), "--grid", "2x2", "--json").stdout)["grid"] == [2, 2]
     doc = json.loads(run(runner, "train", "--noise-levels", "0,0.1", "--epochs", "50", "--json").stdout)
     assert doc["epochs_run"] == 50 and doc["params"]["noise_levels"] == [0.0, 0.1]
@@ -485,7 +486,8 @@ def test_denoise_command(runner, tmp_path):
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["dataset"] == "font" and [lv["level"] for lv in doc["levels"]] == [0.1, 0.2]
-    assert doc["model"].startswith("trained on flip noise 0, 0.1, 0.15, 0.2 for 100 epochs in ")
+    assert doc["model"]["kind"] == "denoiser" and doc["model"]["noise_levels"] == [0, 0.1, 0.15, 0.2]
+    assert doc["model"]["epochs"] == 100 and doc["model"]["file"] == "default"
     assert set(doc["levels"][0]) == {"level", "samples", "restored", "within_one", "bound_restored",
                                      "bound_within_one"}
     assert doc["levels"][0]["samples"] == 160
@@ -591,7 +593,7 @@ def test_train_takes_every_new_network_setting(runner, tmp_path):
                  "--epochs", "50", "--out", str(out), "--json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert doc["layer_sizes"] == [35, 16, 35]
+    assert doc["model"]["layer_sizes"] == [35, 16, 35]
     assert {k: doc["params"][k] for k in ("code_activation", "dropout", "validation_fraction", "dtype", "noise")} == {
         "code_activation": "relu", "dropout": 0.1, "validation_fraction": 0.25, "dtype": "float64",
         "noise": "image_gaussian"}
