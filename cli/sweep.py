@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -97,9 +98,12 @@ def sweep(config, out, jobs, scheduler, max_runs, plot, report, as_json):
     status = _counts(rows)
     if as_json:
         metrics = ("final_loss", "wrong_pixels", "perfect", "within_one", "seconds")
-        emit_json({"title": title, "dataset": dataset, "csv": str(csv_path), "runs": len(rows), **counts,
-                   "status": status, "seconds": round(seconds, 3),
-                   "summary": [{k: v for k, v in e.items() if k not in ("axes", "values")}
+        # The CSV holds settings as text; each run's own JSON key holds them typed, as the sweep file gave them.
+        typed = {(k, row[k]): value for row in rows for k, value in json.loads(row["run"]).items() if k in row}
+        emit_json({"title": title, "dataset": dataset, "csv": str(csv_path), "runs": len(rows),
+                   "ran": counts["ran"], "resumed": counts["skipped"], "status": status, "seconds": round(seconds, 3),
+                   "summary": [{k: v for k, v in e.items() if k not in ("axes", "values", "settings")}
+                               | {"settings": {k: typed.get((k, v), v) for k, v in e["settings"].items()}}
                                | {k: None if e[k] is None else {"mean": e[k][0], "spread": e[k][1]}
                                   for k in metrics}
                                for e in summary]})

@@ -517,7 +517,7 @@ def test_sweep_command(runner, tmp_path):
     assert [line.split()[0] for line in lines[2:]] == ["2", "3"]
     assert out.read_text().splitlines()[0].startswith("run,dataset,hidden,n_latent,")
     doc = json.loads(run(runner, "sweep", str(config), "--out", str(out), "--json").stdout)
-    assert doc["ran"] == 0 and doc["skipped"] == 4 and len(doc["summary"]) == 2
+    assert doc["ran"] == 0 and doc["resumed"] == 4 and len(doc["summary"]) == 2
     bad = tmp_path / "bad.toml"
     bad.write_text("[grid]\nepochs = []\n")
     result = run(runner, "sweep", str(bad))
@@ -533,8 +533,8 @@ def test_sweep_files_with_the_old_keys_give_the_same_runs(runner, tmp_path):
     first = json.loads(run(runner, "sweep", str(new), "--out", str(tmp_path / "new.csv"), "--json").stdout)
     # The old file is the same sweep: resumed from the new one's CSV, it has nothing left to run.
     again = json.loads(run(runner, "sweep", str(old), "--out", str(tmp_path / "new.csv"), "--json").stdout)
-    assert (again["ran"], again["skipped"]) == (0, 4)
-    assert [e["settings"] for e in again["summary"]] == [{"n_latent": "2"}, {"n_latent": "3"}]
+    assert (again["ran"], again["resumed"]) == (0, 4)
+    assert [e["settings"] for e in again["summary"]] == [{"n_latent": 2}, {"n_latent": 3}]  # numbers as numbers
     assert [e["final_loss"] for e in again["summary"]] == [e["final_loss"] for e in first["summary"]]
 
 
@@ -557,7 +557,7 @@ def test_sweep_in_parallel_plotted_and_reported_again(runner, tmp_path):
     again = json.loads(run(runner, "sweep", "--report", str(parallel), "--plot", str(tmp_path / "r.svg"),
                            "--json").stdout)
     assert again["runs"] == 4 and again["ran"] == 0 and again["title"] == "parallel"
-    assert [e["settings"] for e in again["summary"]] == [{"n_latent": "2"}, {"n_latent": "3"}]
+    assert [e["settings"] for e in again["summary"]] == [{"n_latent": 2}, {"n_latent": 3}]  # numbers as numbers
     assert again["summary"] == doc["summary"] or [e["final_loss"] for e in again["summary"]] == [
         e["final_loss"] for e in doc["summary"]]
     assert (tmp_path / "r.svg").read_text().lstrip().startswith("<?xml")
