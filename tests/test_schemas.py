@@ -1,0 +1,79 @@
+"""Every command's --json document against the JSON Schema shipped for it (genval/schemas/)."""
+
+import json
+from importlib.resources import files
+
+import click
+import pytest
+from click.testing import CliRunner
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+from genval.cli.main import COMMANDS, cli
+
+SCHEMAS = {p.name[:-5]: json.loads(p.read_text()) for p in files("genval").joinpath("schemas").iterdir()
+           if p.name.endswith(".json")}
+REGISTRY = Registry().with_resources([(s["$id"], Resource.from_contents(s)) for s in SCHEMAS.values()])
+
+# Each schema with the commands that must satisfy it: cheap settings, every branch that changes the document.
+CASES = {
+    "show": [["show", "emojis"], ["show", "digits", "--limit", "3"]],
+    "train": [["train", "--epochs", "5"], ["train", "--vae", "--epochs", "5", "--validation-fraction", "0.2"]],
+    "som": [["som", "--grid", "3x3"], ["som", "--dataset", "digits", "--grid", "2x2", "--iterations", "50"]],
+    "interpolate": [["interpolate", ":)", ":(", "--grid", "3x3", "--steps", "4"],
+                    ["interpolate", ":)", ":(", "--path", "som", "--grid", "3x3"]],
+    "decode": [["decode", "0", "0"], ["decode", "5", "5", "--dataset", "font"]],
+    "sample": [["sample", "-n", "4"], ["sample", "-n", "3", "--method", "neuron", "--neuron", "1", "--grid", "2x2"]],
+    "grid": [["grid", "--size", "3"]],
+    "audit": [["audit", "-n", "200", "--grid", "3x3"], ["audit", "-n", "50", "--strategy", "copycat"]],
+    "audit-compare": [["audit", "--compare", "-n", "100", "--grid", "3x3"],
+                      ["audit", "--strategy", "prior", "--repeats", "2", "-n", "100", "--grid", "3x3"]],
+    "denoise": [["denoise", "--trials", "2", "--epochs", "20", "--levels", "0.1"]],
+    "sweep": [],  # needs a file: test_sweep_json_matches_its_schema
+    "cache-list": [["cache", "list"]],
+}
+
+
+def validator(name):
+    return Draft202012Validator(SCHEMAS[name], registry=REGISTRY)
+
+
+def test_every_schema_is_a_valid_schema_and_every_json_command_has_one():
+    for name, schema in SCHEMAS.items():
+        Draft202012Validator.check_schema(schema)
+        assert schema["$id"].endswith(f"/{name}.json") and schema["description"]
+    assert set(SCHEMAS) == set(CASES)
+    with_json = set()
+    for name in COMMANDS:
+        command = cli.get_command(click.Context(cli), name)
+        subcommands = command.commands.values() if isinstance(command, click.Group) else [command]
+        with_json |= {name for sub in subcommands if any(p.name == "as_json" for p in sub.params)}
+    assert with_json <= {case[0][0] for case in CASES.values() if case} | {"sweep"}
+
+
+@pytest.mark.parametrize("name, args", [(name, args) for name, cases in CASES.items() for args in cases])
+def test_json_matches_its_schema(name, args):
+    result = CliRunner().invoke(cli, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator(name).iter_errors(json.loads(result.stdout))]
+    assert errors == []
+
+
+def test_sweep_json_matches_its_schema(tmp_path):
+    config = tmp_path / "tiny.toml"
+    config.write_text('dataset = "font"\n[fixed]\nepochs = 10\n[grid]\nhidden = [[10], [12, 6]]\n'
+                      'learning_rate = [0.004, 1e6]\n')
+    result = CliRunner().invoke(cli, ["sweep", str(config), "--out", str(tmp_path / "r.csv"), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert list(validator("sweep").iter_errors(doc)) == []
+    assert doc["summary"][0]["settings"] == {"hidden": [10], "learning_rate": 0.004}
+
+
+def test_the_schemas_catch_a_broken_document():
+    doc = json.loads(CliRunner().invoke(cli, ["decode", "0", "0", "--json"]).stdout)
+    check = validator("decode")
+    assert check.is_valid(doc)
+    for broken in ({**doc, "seed": "0"}, {**doc, "neuron": {"index": 1, "row": 0, "col": 0}},
+                   {**doc, "model": "default"}, {k: v for k, v in doc.items() if k != "valid"}, {**doc, "extra": 1}):
+        assert not check.is_valid(broken)
