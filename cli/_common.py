@@ -142,6 +142,28 @@ def loader_options(limit: bool = True):
     return decorate
 
 
+BUNDLED = ("emojis", "font", "digits")  # genval.bitmaps.BUNDLED_DATASETS, without importing the library here
+
+
+def complete_dataset(ctx, param, incomplete: str):
+    """TAB on --dataset: the bundled sets, then the files and folders of the shell."""
+    from click.shell_completion import CompletionItem
+
+    return [CompletionItem(name) for name in BUNDLED if name.startswith(incomplete)] + \
+        [CompletionItem(incomplete, type="file")]
+
+
+def complete_item(ctx, param, incomplete: str):
+    """TAB on an item name: the names of the chosen set (--dataset, given before the names, or emojis)."""
+    from genval.bitmaps import load_dataset
+
+    try:
+        names = load_dataset(ctx.params.get("dataset") or "emojis").names
+    except Exception:  # completion must never fail loudly; an unreadable set has no names to offer
+        return []
+    return [name for name in names if name.startswith(incomplete)]
+
+
 def dataset_option(default: str = "emojis"):
     """``--dataset`` and the :func:`loader_options`. The command gets ``dataset``: the name or
     path as typed, or, when a loader option is given, the set loaded with them."""
@@ -149,7 +171,7 @@ def dataset_option(default: str = "emojis"):
     def decorate(command):
         command = loader_options()(command)
         command = click.option(
-            "--dataset", "-d", default=default, show_default=True, metavar="NAME|PATH",
+            "--dataset", "-d", default=default, show_default=True, metavar="NAME|PATH", shell_complete=complete_dataset,
             help="Bundled set (emojis, font, digits), a bitmap file or a folder of images: a C header (font.h or "
                  "font.h:Font2), a .txt bitmap file, IDX as MNIST ships (train-images-idx3-ubyte.gz), .npy or "
                  ".npz (mnist.npz:x_train), .csv (label,pixel0,...), or a folder of .png/.pgm images.",
@@ -178,7 +200,23 @@ def random_state_option(help_text: str = "Seed for every random choice."):
                         help=help_text)
 
 
-json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
+def _set_quiet(ctx: click.Context, param, value: bool) -> None:
+    if value:
+        ctx.find_root().meta["genval.quiet"] = True
+
+
+def quiet() -> bool:
+    """Whether ``--quiet`` asked for no progress bars and no notes (errors and warnings still print)."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.find_root().meta.get("genval.quiet"))
+
+
+def json_option(command):
+    """``--json`` (one JSON document on stdout instead of text) and ``--quiet``/``-q`` (nothing on stderr but
+    errors and warnings), the two options every command shares."""
+    command = click.option("--quiet", "-q", is_flag=True, expose_value=False, callback=_set_quiet, is_eager=True,
+                           help="No progress bars or notes on stderr; errors and warnings still print.")(command)
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")(command)
 PICTURE_FORMATS = ("png", "svg", "pdf")  # genval.plotting.FIGURE_FORMATS, without importing matplotlib here
 
 
@@ -265,8 +303,9 @@ def checks_doc(checks) -> dict:
 
 
 def note(message: str) -> None:
-    """A message for the person at the terminal (stderr, so stdout stays data)."""
-    click.echo(message, err=True)
+    """A message for the person at the terminal (stderr, so stdout stays data); none with ``--quiet``."""
+    if not quiet():
+        click.echo(message, err=True)
 
 
 def save_plot(ax, path) -> None:
@@ -303,6 +342,8 @@ class ProgressBar:
 
     def start(self, total: int, label: str | None = None) -> None:
         self.close()
+        if quiet():
+            return
         self._bar = click.progressbar(length=total, label=label or self.label, file=sys.stderr, show_eta=False,
                                       item_show_func=lambda _: self._info)
         self._bar.__enter__()

@@ -8,7 +8,7 @@ import click
 import numpy as np
 
 from ._common import (
-    ProgressBar, any_data_option, checks_doc, dataset_option, emit_json, json_option, model_doc, neuron_doc,
+    ProgressBar, any_data_option, checks_doc, complete_item, dataset_option, emit_json, json_option, model_doc, neuron_doc,
     open_space, plot_option, save_plot, space_options, training_callbacks, wrap_strip,
 )
 from genval.walks import SAMPLE_METHODS, LatentSpace, latent_grid, sample_latent, walk
@@ -197,8 +197,8 @@ def som(space, plot, view, background, as_json):
 
 
 @click.command(epilog=QUOTING)
-@click.argument("start")
-@click.argument("stop")
+@click.argument("start", shell_complete=complete_item)
+@click.argument("stop", shell_complete=complete_item)
 @click.option("--steps", type=click.IntRange(min=2), default=10, show_default=True,
               help="Samples, both endpoints included.")
 @click.option("--path", "path_kind", type=click.Choice(["line", "som"]), default="line", show_default=True,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from genval import build_space, load_model
+from genval import build_space, load_dataset, load_model
 from genval.cli.main import COMMANDS, cli
 
 
@@ -735,3 +735,30 @@ def test_a_picture_is_written_in_the_format_its_suffix_names(runner, tmp_path):
     assert not (tmp_path / "loss.gif").exists()
     result = run(runner, "train", "--dataset", "font", "--epochs", "5", "--plot", str(tmp_path / "loss.svg"))
     assert result.exit_code == 0 and (tmp_path / "loss.svg").read_text().lstrip().startswith("<?xml")
+
+
+# --- quiet, completion ----------------------------------------------------------------------------
+
+def test_quiet_leaves_stderr_to_errors(runner, tmp_path):
+    picture = tmp_path / "plane.png"
+    loud = run(runner, "audit", "-n", "300", "--grid", "3x3", "--plot", str(picture))
+    assert f"wrote {picture}" in loud.stderr
+    quiet = run(runner, "audit", "-n", "300", "--grid", "3x3", "--plot", str(picture), "--quiet")
+    assert quiet.exit_code == 0 and quiet.stderr == "" and quiet.stdout == loud.stdout
+    assert run(runner, "som", "--grid", "3x3", "-q", "--json").stderr == ""
+    bad = run(runner, "interpolate", ":)", "nope", "-q")
+    assert bad.exit_code == 1 and bad.stderr.startswith("Error: unknown item 'nope'")
+
+
+def complete(runner, words: str) -> list[str]:
+    result = runner.invoke(cli, [], env={"_GENVAL_COMPLETE": "bash_complete", "COMP_WORDS": words,
+                                         "COMP_CWORD": str(len(words.split(" ")) - 1)}, prog_name="genval")
+    return result.stdout.split()
+
+
+def test_tab_completes_commands_datasets_and_item_names(runner):
+    assert complete(runner, "genval au") == ["plain,audit"]
+    assert complete(runner, "genval som --dataset f") == ["plain,font", "file,f"]
+    assert complete(runner, "genval interpolate :") == [f"plain,{n}" for n in EMOJIS if n.startswith(":")]
+    font = load_dataset("font")
+    assert complete(runner, "genval interpolate --dataset font ") == [f"plain,{n}" for n in font.names]
