@@ -542,12 +542,11 @@ def plot_audit_sheet(report, shape: tuple[int, int], per_panel: int = 24, axes=N
             ax.set_axis_off()
             ax.set_title(f"{title} (none)", fontsize=9)
             continue
-        labels = []
-        for k in idx:
-            failed = [n for n, ok in zip(names, report.passes[k]) if not ok]
-            labels.append(f"x{counts[k]}" + (f" {failed[0]}" if failed else ""))
+        # A check by its number under a tile (names do not fit under a 5-pixel-wide bitmap), the names in the title.
+        labels = [f"x{counts[k]}" + ("" if want else f" ✗{int(np.argmin(report.passes[k])) + 1}") for k in idx]
         plot_bitmaps(report.bitmaps[idx].astype(float), shape, labels, ax=ax, columns=columns)
-        ax.set_title(f"{title} (most frequent first; label: samples, first failed check)", fontsize=9)
+        key = "" if want else "; ✗N: first failed check, " + ", ".join(f"{i + 1} {n}" for i, n in enumerate(names))
+        ax.set_title(f"{title} (most frequent first; label: samples{key})", fontsize=9)
     return np.asarray(axes)
 
 
@@ -564,20 +563,27 @@ def plot_audit_plane(report, space, ax=None, max_points: int = 20_000, resolutio
               interpolation="nearest", aspect="auto")
     step = max(1, report.n_total // max_points)
     Z = _project(report.Z[::step], origin, axes)
-    valid = report.valid[::step]
-    ax.scatter(Z[valid, 0], Z[valid, 1], s=4, color="tab:green", alpha=0.6, lw=0, label="valid")
-    ax.scatter(Z[~valid, 0], Z[~valid, 1], s=4, color="tab:red", alpha=0.6, lw=0, label="invalid")
+    valid, novel = report.valid[::step], report.novel[::step]
+    # Three kinds told apart by shape as well as colour: copies pass by construction, so they are not the news.
+    ax.scatter(Z[~novel, 0], Z[~novel, 1], s=5, color="#999999", alpha=0.5, lw=0, marker="o",
+               label="copy of a training item")
+    ax.scatter(Z[novel & valid, 0], Z[novel & valid, 1], s=9, color=VALID_COLOUR, alpha=0.8, lw=0, marker="o",
+               label="new, valid")
+    ax.scatter(Z[novel & ~valid, 0], Z[novel & ~valid, 1], s=9, color=INVALID_COLOUR, alpha=0.7, lw=0, marker="^",
+               label="new, invalid")
     W = _project(space.som.weights_.reshape(space.som.n_neurons, -1), origin, axes)
     ax.scatter(W[:, 0], W[:, 1], marker="s", s=24, color="black", label="neuron weights", zorder=3)
-    _items(ax, _project(space.codes, origin, axes), space.bitmaps.names, color="tab:blue", size=18)
+    _items(ax, _project(space.codes, origin, axes), space.bitmaps.names, color="black", size=18)
     ax.set_xlim(min(extent[0], Z[:, 0].min()), max(extent[1], Z[:, 0].max()))
     ax.set_ylim(min(extent[2], Z[:, 1].min()), max(extent[3], Z[:, 1].max()))
     xlabel, ylabel = _axis_names(axes)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(loc="best", fontsize=8, markerscale=2, framealpha=0.9)
-    validity = report.ratios()["validity"]["value"]
-    ax.set_title(f"audit '{report.strategy}': {report.n_total} points, validity {validity:.3f} "
+    copies = report.copies()["rate"]["value"]
+    validity = report.ratios(new_only=True)["validity"]["value"]
+    new_text = "no new samples" if validity is None else f"new-sample validity {validity:.3f}"
+    ax.set_title(f"audit '{report.strategy}': {report.n_total} points, copy rate {copies:.3f}, {new_text}\n"
                  "(darker cells: neurons holding training items)", fontsize=9)
     return ax
 
@@ -741,7 +747,7 @@ def plot_roc(curves, ax=None, title: str = "each score as a predictor of validit
     >>> ax = plot_roc({"map distance": {"fpr": [0, 0.5, 1], "tpr": [0, 0.9, 1], "auroc": 0.7,
     ...                                 "n_valid": 312, "n_invalid": 1204}})
     >>> [t.get_text() for t in ax.get_legend().get_texts()]
-    ['map distance: AUROC 0.70 (312 valid / 1,204 invalid)', 'chance']
+    ['map distance: AUROC 0.700 (312 valid / 1,204 invalid)', 'chance']
     """
     ax = _axes(ax, figsize=(5.6, 5.2))
     for k, (name, curve) in enumerate(curves.items()):
@@ -750,7 +756,7 @@ def plot_roc(curves, ax=None, title: str = "each score as a predictor of validit
             ax.plot([], [], color=OKABE_ITO[k % 8], label=f"{name}: AUROC n/a {counts}")
             continue
         ax.plot(curve["fpr"], curve["tpr"], color=OKABE_ITO[k % 8], linestyle=LINE_STYLES[k % 8], lw=1.8,
-                label=f"{name}: AUROC {curve['auroc']:.2f} {counts}")
+                label=f"{name}: AUROC {curve['auroc']:.3f} {counts}")
     ax.plot([0, 1], [0, 1], color="0.55", lw=1, linestyle=(0, (1, 2)), label="chance")
     ax.set_xlim(-0.01, 1.01)
     ax.set_ylim(-0.01, 1.01)

@@ -171,9 +171,10 @@ def test_audit_sheet_shows_valid_and_invalid_panels(space, report, tmp_path):
 
 def test_audit_plane_plots_every_sampled_point(space, report, tmp_path):
     ax = plot_audit_plane(report, space, max_points=300, resolution=40)
-    valid, invalid, neurons, items = scatter_sizes(ax)
-    assert valid + invalid == 300  # every second point of 600
-    assert valid == int(report.valid[::2].sum())
+    copies, new_valid, new_invalid, neurons, items = scatter_sizes(ax)
+    assert copies + new_valid + new_invalid == 300  # every second point of 600
+    assert copies == int((~report.novel[::2]).sum())
+    assert new_valid == int((report.valid & report.novel)[::2].sum())
     assert (neurons, items) == (9, 17)
     assert texts(ax) == list(space.bitmaps.names)
     ax2 = given_axes()
@@ -402,8 +403,8 @@ def test_roc_draws_a_line_per_score_and_the_chance_diagonal(tmp_path):
     assert len(lines[2].get_xdata()) == 0
     np.testing.assert_array_equal(lines[3].get_xdata(), [0, 1])
     assert lines[0].get_linestyle() != lines[1].get_linestyle() and lines[0].get_color() != lines[1].get_color()
-    assert legend_texts(ax) == ["map distance: AUROC 0.75 (312 valid / 1,204 invalid)",
-                                "occupied: AUROC 0.55 (312 valid / 1,204 invalid)",
+    assert legend_texts(ax) == ["map distance: AUROC 0.750 (312 valid / 1,204 invalid)",
+                                "occupied: AUROC 0.550 (312 valid / 1,204 invalid)",
                                 "realism: AUROC n/a (0 valid / 9 invalid)", "chance"]
     assert ax.get_title() == "ROC on new samples" and ax.get_xlabel().startswith("false positive rate")
     given = given_axes()
