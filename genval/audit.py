@@ -632,7 +632,10 @@ def audit(space: LatentSpace, strategy: str = "random", n: int = 10_000, checks:
     p = space.bitmaps.n_features
     # Per point: its latent point, distinct bitmap, neuron and map distance; at worst every point
     # decodes to a bitmap of its own, kept packed while the audit runs and as booleans in the report.
-    check_allocation(n * (8 * (space.codes.shape[1] + 3) + p + p // 8 + 1), f"an audit of {n:,} points of {p} pixels")
+    # Per scored sample: its scores, and the near neighbours the k-NN radii keep (about k + 8 each).
+    scored_bytes = min(n, max_scored) * (8 * len(SCORES) + 32 * (k + 8))
+    check_allocation(n * (8 * (space.codes.shape[1] + 3) + p + p // 8 + 1) + scored_bytes,
+                     f"an audit of {n:,} points of {p} pixels")
     rng = resolve_rng(random_state)
     Z = audit_points(space, strategy, n, rng)
     total = len(Z)

@@ -67,7 +67,7 @@ def check_budget(n_items: int, n_pixels: int, itemsize: int, source: str) -> Non
     >>> check_budget(10**9, 784, 4, "big-idx3-ubyte")
     Traceback (most recent call last):
     ...
-    genval._budget.MemoryBudgetError: big-idx3-ubyte: 1000000000 items of 784 pixels (load fewer with limit, --limit) would need about ... GiB, more than the memory budget of ...; ask for fewer or raise GENVAL_MEMORY_BUDGET
+    genval._budget.MemoryBudgetError: big-idx3-ubyte: 1000000000 items of 784 pixels (load fewer with limit, --limit) would need about ... TiB, more than the memory budget of ...; ask for fewer or raise GENVAL_MEMORY_BUDGET
     """
     check_allocation(n_items * n_pixels * itemsize,
                      f"{source}: {n_items} items of {n_pixels} pixels (load fewer with limit, --limit)")

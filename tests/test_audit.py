@@ -207,7 +207,7 @@ def test_audit_in_chunks_of_any_size_is_the_same_audit(space, monkeypatch, budge
     whole = audit(space, "random", n=300, random_state=5)
     monkeypatch.setenv("GENVAL_MEMORY_BUDGET", budget)
     if budget == "1":  # every chunk one point; only the report's own arrays need room
-        monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "60K")
+        monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "200K")
         assert audit(space, "random", n=300, random_state=5, chunk=1).to_dict() == whole.to_dict()
         return
     again = audit(space, "random", n=300, random_state=5, chunk=chunk)
@@ -240,11 +240,12 @@ def test_sharing_pairs_and_their_sample_on_a_crowded_map(space):
 
 
 def test_an_audit_beyond_the_budget_is_refused_with_the_estimate(space, monkeypatch):
-    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "1M")
-    assert audit(space, "random", n=5000).counts()["total"] == 5000
-    with pytest.raises(MemoryError, match=r"an audit of 20,000 points of 35 pixels would need about 1\.5 MiB, "
-                                          r"more than the memory budget of 1\.0 MiB"):
-        audit(space, "random", n=20_000)
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "8M")
+    assert audit(space, "random", n=20_000).counts()["total"] == 20_000
+    # 100,000 x 80 bytes for the points, 10,000 x 464 for the scored subsample
+    with pytest.raises(MemoryError, match=r"an audit of 100,000 points of 35 pixels would need about 12\.1 MiB, "
+                                          r"more than the memory budget of 8\.0 MiB"):
+        audit(space, "random", n=100_000)
 
 
 # ---------------------------------------------------------------- membership: copies, scores, strategies, repeats

@@ -77,7 +77,7 @@ def test_a_size_over_the_memory_budget_is_refused_before_allocating(tmp_path, mo
     (tmp_path / "huge-idx3-ubyte").write_bytes(struct.pack(">4B3I", 0, 0, 8, 3, 10**9, 28, 28))
     monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "1G")
     with pytest.raises(ParameterError, match=r"huge-idx3-ubyte: 1000000000 items of 784 pixels \(load fewer with "
-                                             r"limit, --limit\) would need about 2920.6 GiB, more than the memory "
+                                             r"limit, --limit\) would need about 2.9 TiB, more than the memory "
                                              r"budget of 1.0 GiB"):
         load_dataset(tmp_path / "huge-idx3-ubyte")
     with pytest.raises(BitmapFormatError, match="cut short in record 0"):
