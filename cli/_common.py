@@ -382,7 +382,7 @@ def training_callbacks(bar: ProgressBar, dataset: str) -> dict:
     def on_train(path, model) -> None:
         what = type(model).__name__
         note(f"first use of {dataset}: training its default {what} (cached as {path})")
-        bar.start(model.epochs, f"training the default {dataset} {what}")
+        bar.start(model.epochs, f"training the default {dataset} {what}: epochs")
 
     return {"on_train": on_train, "progress": bar.epochs}
 

@@ -170,7 +170,7 @@ def audit(strategy, n_points, compare_all, repeats, with_vae, rules, csv_path, s
             spaces["vae"] = open_space(dict(space, model=None), kind="vae")
         strategies = STRATEGIES if compare_all else (strategy,)
         with ProgressBar() as bar:
-            bar.start(len(spaces) * len(strategies) * repeats, "audits (strategies x seeds)")
+            bar.start(len(spaces) * len(strategies) * repeats, "audits done (strategies x seeds)")
             comparison = compare_models(spaces, strategies, n_points, checks, random_state, repeats,
                                         progress=bar.points)
         doc = {"dataset": bitmaps.title, "seed": random_state, "n": n_points, "repeats": repeats,
@@ -199,7 +199,7 @@ def audit(strategy, n_points, compare_all, repeats, with_vae, rules, csv_path, s
         worst = comparison.min_validity()
     else:
         latent = open_space(space)
-        with ProgressBar(f"auditing ({strategy})") as bar:
+        with ProgressBar(f"auditing ({strategy}): points decoded") as bar:
             report = run_audit(latent, strategy, n_points, checks, random_state=random_state, progress=bar.points)
         doc = dict(report.to_dict(), model=model_doc(latent.model, model_file or "default"))
         if csv_path:

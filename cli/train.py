@@ -109,7 +109,7 @@ def train(dataset, vae, beta, code_activation, momentum, out, plot, as_json, **p
         note(f"{len(bitmaps):,} items x {model.epochs:,} epochs is a long run; "
              "pass --epochs (e.g. --epochs 20) for a first look, and Ctrl-C stops it")
     start = time.perf_counter()
-    with ProgressBar(f"training on {bitmaps.title}") as bar:
+    with ProgressBar(f"training on {bitmaps.title}: epochs") as bar:
         bar.start(model.epochs)
         model.fit(bitmaps.X, progress=bar.epochs)
     seconds = time.perf_counter() - start

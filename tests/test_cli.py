@@ -201,7 +201,7 @@ def test_train_json_report(runner, tmp_path):
     model = load_model(out)
     assert model.metadata_ == {"dataset": "emojis", "shape": [7, 5], "names": [i["name"] for i in doc["items"]]}
     assert doc["params"] == {k: list(v) if isinstance(v, tuple) else v for k, v in model.get_params().items()}
-    assert result.stderr == "training on emojis\n"  # the bar's label: stderr is no terminal here
+    assert result.stderr == "training on emojis: epochs\n"  # the bar's label: stderr is no terminal here
 
 
 def test_train_text_report(runner):
