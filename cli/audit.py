@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ._common import (
-    OutputFile, PictureFile, ProgressBar, emit_json, json_option, model_doc, note, open_space, plot_option,
+    FiniteFloat, OutputFile, PictureFile, ProgressBar, emit_json, json_option, model_doc, note, open_space, plot_option,
     save_plot, space_options,
 )
 from genval.audit import MAX_SCORED, SCORES, STRATEGIES, audit as run_audit, compare_models, load_checks
@@ -125,7 +125,7 @@ def _print_comparison(doc: dict) -> None:
 @click.option("--roc", type=PictureFile(), default=None, metavar="FILE.png",
               help="ROC curves of every membership score as a predictor of validity on new samples.")
 @plot_option
-@click.option("--min-validity", type=click.FloatRange(0, 1), default=None,
+@click.option("--min-validity", type=FiniteFloat(0, 1), default=None,
               help=f"Exit with code {BELOW_MIN_VALIDITY} when new-sample validity falls below this.")
 @space_options
 @json_option

@@ -8,7 +8,7 @@ import click
 import numpy as np
 
 from ._common import (
-    ProgressBar, any_data_option, checks_doc, complete_item, dataset_option, emit_json, json_option, model_doc, neuron_doc,
+    FiniteFloat, ProgressBar, any_data_option, checks_doc, complete_item, dataset_option, emit_json, json_option, model_doc, neuron_doc,
     open_space, plot_option, save_plot, space_options, training_callbacks, wrap_strip,
 )
 from genval.walks import SAMPLE_METHODS, LatentSpace, latent_grid, sample_latent, walk
@@ -265,8 +265,8 @@ def interpolate(start, stop, steps, path_kind, rules, space, plot, as_json):
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
-@click.argument("x", type=float)
-@click.argument("y", type=float)
+@click.argument("x", type=FiniteFloat())
+@click.argument("y", type=FiniteFloat())
 @rules_option
 @space_options
 @json_option

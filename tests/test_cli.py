@@ -175,6 +175,8 @@ def test_other_errors_are_bugs_and_keep_their_traceback(runner, monkeypatch, bug
     (["audit", "--n", "0"], "Invalid value for '--n' / '-n': 0 is not in the range x>=1."),
     (["audit", "--compare", "--csv", "x.csv"], "--csv, --sheet and --roc describe one audit; leave out --compare"),
     (["audit", "--vae"], "--vae adds a variational autoencoder to --compare; use both"),
+    (["audit", "--min-validity", "nan"], "Invalid value for '--min-validity': 'nan' is not a finite number"),
+    (["decode", "inf", "0"], "Invalid value for 'X': 'inf' is not a finite number"),
 ])
 def test_usage_errors_exit_2_with_one_message(runner, args, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
