@@ -20,6 +20,9 @@ generic checks apply (see :mod:`genval.validity`)::
     checks = ["not_empty", "ink_range", "component_range", "isolated_pixels"]
     max_hamming = 3                # optional: at most 3 pixels from a training item
 
+    [classifier]                   # labelled sets only: see genval.classifier
+    threshold = 0.5                # optional: most of the forest's trees name one class
+
 Read with the standard library's ``tomllib``. Any mistake (bad TOML, an
 unknown key, a region outside the grid, a wrong type) is a
 :class:`RuleFileError` naming the file, the rule and what was expected.
@@ -41,7 +44,8 @@ __all__ = ["MAX_RULES", "MAX_RULE_FILE_BYTES", "RuleFileError", "bundled_rules",
            "parse_rules"]
 
 RULE_KEYS = ("name", "rows", "cols", "components", "connectivity", "reach", "min_span", "ink")
-TOP_KEYS = ("title", "shape", "rule", "generic")
+TOP_KEYS = ("title", "shape", "rule", "generic", "classifier")
+CLASSIFIER_KEYS = ("threshold",)
 GENERIC_KEYS = ("checks", "max_hamming")
 # Refused above these: a rule file is a few dozen lines, and each rule costs a labelling of every audited batch.
 MAX_RULE_FILE_BYTES = 1 << 20
@@ -219,12 +223,35 @@ def parse_rules(text: str, training: BitmapSet, source: str = "<string>") -> Che
     max_hamming = generic.get("max_hamming")
     if max_hamming is not None and (not _is_int(max_hamming) or max_hamming < 0):
         raise RuleFileError(f"{source}: [generic]: max_hamming must be an integer >= 0, got {max_hamming!r}")
-    if not rules and not checks and max_hamming is None:
-        raise RuleFileError(f"{source}: no checks; expected [[rule]] sections or [generic] checks")
+    classifier = _classifier(doc.get("classifier"), training, source)
+    if not rules and not checks and max_hamming is None and classifier is None:
+        raise RuleFileError(f"{source}: no checks; expected [[rule]] sections, [generic] checks or [classifier]")
     try:
-        return CheckSet.from_rules(rules, shape, training, tuple(checks), max_hamming, title=title)
+        found = CheckSet.from_rules(rules, shape, training, tuple(checks), max_hamming, title=title)
+        return found if classifier is None else found.with_classifier(classifier)
     except ValueError as exc:
         raise RuleFileError(f"{source}: {exc}") from None
+
+
+def _classifier(table, training: BitmapSet, source: str):
+    """The ``[classifier]`` table: a classifier fitted on the labelled training items, or None."""
+    if table is None:
+        return None
+    from genval.classifier import DEFAULT_THRESHOLD, ClassifierCheck
+
+    if not isinstance(table, dict):
+        raise RuleFileError(f"{source}: [classifier] must be a table")
+    bad = sorted(set(table) - set(CLASSIFIER_KEYS))
+    if bad:
+        raise RuleFileError(f"{source}: [classifier]: unknown key {', '.join(map(repr, bad))}; "
+                            f"expected {', '.join(CLASSIFIER_KEYS)}")
+    threshold = table.get("threshold", DEFAULT_THRESHOLD)
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 < threshold <= 1:
+        raise RuleFileError(f"{source}: [classifier]: threshold must be a probability in (0, 1], got {threshold!r}")
+    try:
+        return ClassifierCheck.fit(training, threshold)
+    except ValueError as exc:
+        raise RuleFileError(f"{source}: [classifier]: {exc}") from None
 
 
 def load_rules(path: str | os.PathLike, training: BitmapSet) -> CheckSet:

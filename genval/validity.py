@@ -23,7 +23,7 @@ two to identical verdicts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy import ndimage
@@ -388,6 +388,20 @@ class CheckSet:
     generic_checks: _Generic | None = None
     title: str = ""
     _names: tuple[str, ...] = field(default=(), repr=False)
+    classifier: object = None  # a genval.classifier.ClassifierCheck: judged after every other check
+
+    def with_classifier(self, check) -> "CheckSet":
+        """These checks and a classifier's (:class:`genval.classifier.ClassifierCheck`), last.
+
+        >>> from genval import ClassifierCheck, load_dataset
+        >>> digits = load_dataset("digits")
+        >>> checks = CheckSet.generic(digits).with_classifier(ClassifierCheck.fit(digits))
+        >>> checks.names[-2:], bool(checks.passes(digits.X[:1])[0, -1])
+        (('isolated_pixels', 'classifier'), True)
+        """
+        if check.name in self._names:
+            raise ValueError(f"these checks already have one named {check.name!r}")
+        return replace(self, classifier=check, _names=self._names + (check.name,))
 
     @classmethod
     def from_rules(cls, rules, shape, training: BitmapSet | None = None, generic=(), max_hamming=None,
@@ -486,6 +500,8 @@ class CheckSet:
                     columns.append((_isolated_pixels(B) == 0) | g.isolated_allowed)
             if g.max_hamming is not None:
                 columns.append(nearest_bitmaps(flat, g.training)[1] <= g.max_hamming)
+        if self.classifier is not None:
+            columns.append(self.classifier.passes(B.reshape(len(B), -1)))
         if not columns:
             return np.ones((len(B), 0), dtype=bool)
         return np.column_stack(columns)
@@ -501,11 +517,15 @@ class CheckSet:
             ok = bool(_rule_pass(stats, rule)[0])
             results.append(CheckResult(rule.name, ok, "" if ok else _rule_reason(stats, rule, 0)))
         g = self.generic_checks
+        flat = B.reshape(-1)
         if g is not None:
             flags = self.passes(B)[0][len(self.rules):]
-            flat = B.reshape(-1)
-            for name, ok in zip(self.names[len(self.rules):], flags):
+            generic = self.names[len(self.rules):len(self.names) - (self.classifier is not None)]
+            for name, ok in zip(generic, flags):
                 results.append(CheckResult(name, bool(ok), "" if ok else self._generic_reason(name, B[0], flat)))
+        if self.classifier is not None:  # the class it names is the reason, valid or not
+            ok = bool(self.classifier.passes(flat[None])[0])
+            results.append(CheckResult(self.classifier.name, ok, self.classifier.reason(flat)))
         return Verdict(tuple(results))
 
     def _generic_reason(self, name: str, img: np.ndarray, flat: np.ndarray) -> str:

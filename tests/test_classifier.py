@@ -53,3 +53,40 @@ def test_bad_sets_and_thresholds(digits):
         ClassifierCheck.fit(load_dataset("emojis"))
     with pytest.raises(ParameterError, match=r"threshold must be a probability in \(0, 1\], got 1.5"):
         ClassifierCheck.fit(digits, threshold=1.5)
+
+
+def test_a_rule_file_adds_the_classifier_check(digits, tmp_path):
+    from genval.rules import RuleFileError, parse_rules
+
+    checks = parse_rules("[generic]\nchecks = ['not_empty']\n[classifier]\nthreshold = 0.6\n", digits, "c.toml")
+    assert checks.names == ("not_empty", "classifier") and checks.classifier.threshold == 0.6
+    B = digits.binary()[:200]  # checks judge bitmaps
+    np.testing.assert_array_equal(checks.passes(B)[:, 1], checks.classifier.passes(B))
+    verdict = checks.verdict(B[0])
+    assert verdict.results[-1].name == "classifier" and "looks like '0'" in verdict.results[-1].reason
+    alone = parse_rules("[classifier]\n", digits, "c.toml")
+    assert alone.names == ("classifier",) and alone.classifier.threshold == DEFAULT_THRESHOLD
+    with pytest.raises(RuleFileError, match=r"c.toml: \[classifier\]: the classifier check needs a labelled set"):
+        parse_rules("[classifier]\n", load_dataset("emojis"), "c.toml")
+    with pytest.raises(RuleFileError, match=r"threshold must be a probability in \(0, 1\], got 0"):
+        parse_rules("[classifier]\nthreshold = 0\n", digits, "c.toml")
+    with pytest.raises(RuleFileError, match=r"unknown key 'k'; expected threshold"):
+        parse_rules("[classifier]\nk = 3\n", digits, "c.toml")
+
+
+def test_an_audit_of_the_digits_with_the_classifier(digits, tmp_path):
+    from genval import Autoencoder, build_space
+    from genval.audit import audit, judge, load_checks
+
+    rules = tmp_path / "digits.toml"
+    rules.write_text("[classifier]\n")
+    checks = load_checks(digits, rules)
+    few = digits.subset(range(300))
+    space = build_space(few, Autoencoder(epochs=200, random_state=0).fit(few.X), grid=(3, 3))
+    report = audit(space, "random", n=500, checks=checks, random_state=0)
+    assert report.check_names == ("classifier",)
+    decoded = space.model.inverse_transform(report.Z) > 0.5
+    np.testing.assert_array_equal(report.valid, checks.classifier.passes(decoded))
+    verdicts = judge(decoded[:5], few, checks)
+    assert all(r == () if v else r[0].startswith("classifier: no class reaches 0.5 (best '")
+               for v, r in zip(verdicts.valid, verdicts.reasons))
