@@ -63,7 +63,7 @@ print(genval.audit.__name__, genval.Autoencoder is sys.modules["genval.autoencod
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     lines = result.stdout.splitlines()
-    assert lines[0] == "[] 0.1.0 []"  # nothing heavy on import; every public name listed by dir()
+    assert lines[0] == "[] 0.2.0 []"  # nothing heavy on import; every public name listed by dir()
     assert lines[1] == "True True"  # every exported name resolves, the core ones among them
     assert lines[2] == "genval.audit True"
 
