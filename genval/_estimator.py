@@ -122,6 +122,23 @@ def atomic_write(path, mode: str = "wb"):
         raise
 
 
+def read_text_file(path: Path, max_chars: int, error: type[GenvalError], what: str) -> str:
+    """A UTF-8 text file (a byte-order mark skipped) of at most ``max_chars`` characters, or ``error`` naming it.
+
+    A file larger than ``4 * max_chars`` bytes (UTF-8 takes at most 4 bytes a
+    character) is refused unread.
+    """
+    try:
+        size = path.stat().st_size
+        if size > 4 * max_chars:
+            raise error(f"{path}: {size:,} bytes, more than {what} may hold")
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
 def read_npz(path, keys: tuple[str, ...], fmt: str, version: int, what: str,
              optional: tuple[str, ...] = ()) -> tuple[dict, dict]:
     """Read a genval ``.npz`` (a JSON ``config`` plus arrays) without pickle.

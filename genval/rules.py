@@ -36,6 +36,7 @@ import unicodedata
 from importlib import resources
 from pathlib import Path
 
+from genval._estimator import read_text_file
 from genval.bitmaps import BitmapSet
 from genval.errors import GenvalError
 from genval.validity import GENERIC_CHECKS, MAX_REACH, CheckSet, Rule
@@ -213,10 +214,7 @@ def parse_rules(text: str, training: BitmapSet, source: str = "<string>") -> Che
     generic = doc.get("generic", {})
     if not isinstance(generic, dict):
         raise RuleFileError(f"{source}: [generic] must be a table")
-    bad = sorted(set(generic) - set(GENERIC_KEYS))
-    if bad:
-        raise RuleFileError(f"{source}: [generic]: unknown key {', '.join(map(repr, bad))}; "
-                            f"expected {', '.join(GENERIC_KEYS)}")
+    _known_keys(generic, GENERIC_KEYS, f"{source}: [generic]")
     checks = generic.get("checks", [])
     if not isinstance(checks, list) or not all(isinstance(c, str) for c in checks):
         raise RuleFileError(f"{source}: [generic]: checks must be a list of names from {', '.join(GENERIC_CHECKS)}")
@@ -233,6 +231,12 @@ def parse_rules(text: str, training: BitmapSet, source: str = "<string>") -> Che
         raise RuleFileError(f"{source}: {exc}") from None
 
 
+def _known_keys(table: dict, known: tuple[str, ...], where: str) -> None:
+    bad = sorted(set(table) - set(known))
+    if bad:
+        raise RuleFileError(f"{where}: unknown key {', '.join(map(repr, bad))}; expected {', '.join(known)}")
+
+
 def _classifier(table, training: BitmapSet, source: str):
     """The ``[classifier]`` table: a classifier fitted on the labelled training items, or None."""
     if table is None:
@@ -241,10 +245,7 @@ def _classifier(table, training: BitmapSet, source: str):
 
     if not isinstance(table, dict):
         raise RuleFileError(f"{source}: [classifier] must be a table")
-    bad = sorted(set(table) - set(CLASSIFIER_KEYS))
-    if bad:
-        raise RuleFileError(f"{source}: [classifier]: unknown key {', '.join(map(repr, bad))}; "
-                            f"expected {', '.join(CLASSIFIER_KEYS)}")
+    _known_keys(table, CLASSIFIER_KEYS, f"{source}: [classifier]")
     threshold = table.get("threshold", DEFAULT_THRESHOLD)
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 < threshold <= 1:
         raise RuleFileError(f"{source}: [classifier]: threshold must be a probability in (0, 1], got {threshold!r}")
@@ -265,15 +266,7 @@ def load_rules(path: str | os.PathLike, training: BitmapSet) -> CheckSet:
     path = Path(path)
     if not path.is_file():
         raise RuleFileError(f"{path}: no such rule file")
-    try:
-        size = path.stat().st_size
-        if size > 4 * MAX_RULE_FILE_BYTES:  # UTF-8 takes at most 4 bytes a character: refused unread
-            raise RuleFileError(f"{path}: {size:,} bytes, more than a rule file may hold")
-        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is skipped
-    except UnicodeDecodeError as exc:
-        raise RuleFileError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise RuleFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    text = read_text_file(path, MAX_RULE_FILE_BYTES, RuleFileError, "a rule file")
     return parse_rules(text, training, source=str(path))
 
 

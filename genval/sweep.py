@@ -64,7 +64,7 @@ from typing import Callable
 import numpy as np
 
 from genval._budget import check_allocation
-from genval._estimator import atomic_write
+from genval._estimator import atomic_write, read_text_file
 from genval.autoencoder import Autoencoder, VariationalAutoencoder, wrong_pixels
 from genval.bitmaps import load_dataset
 from genval.errors import GenvalError, ParameterError, TrainingDivergedError
@@ -380,14 +380,7 @@ def load_sweep(spec: str | os.PathLike, *, max_runs: int = MAX_RUNS, override: d
     path = Path(spec)
     if not path.is_file():
         raise SweepConfigError(f"{spec}: no such sweep file; shipped sweeps: {', '.join(bundled_sweeps())}")
-    try:
-        if path.stat().st_size > 4 * MAX_SWEEP_FILE_BYTES:  # UTF-8 takes at most 4 bytes a character
-            raise SweepConfigError(f"{path}: {path.stat().st_size:,} bytes, more than a sweep file may hold")
-        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is skipped
-    except UnicodeDecodeError as exc:
-        raise SweepConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise SweepConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    text = read_text_file(path, MAX_SWEEP_FILE_BYTES, SweepConfigError, "a sweep file")
     return parse_sweep(text, source=str(path), max_runs=max_runs, override=override)
 
 

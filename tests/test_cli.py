@@ -299,28 +299,6 @@ def test_interpolate_text_and_som_path(runner):
     assert table[0].split()[-2:] == [":)", "0"] and table[-1].split()[-2:] == [":(", "0"]
 
 
-def test_decode_takes_negative_coordinates_and_says_what_the_library_says(runner):
-    doc = json.loads(run(runner, "decode", "-1.5", "0.5", "--json").stdout)
-    space = build_space("emojis")  # the default model the command trained and cached, the same map
-    located = space.locate([[-1.5, 0.5]])
-    k, cols = int(located.neuron[0]), space.som.grid_[1]
-    from genval import judge
-
-    assert {key: doc.pop(key) for key in ("dataset", "seed", "model", "grid", "checks")} == {
-        "dataset": "emojis", "seed": 0, "grid": list(space.som.grid_),
-        "model": {"file": "default", "kind": "autoencoder", "layer_sizes": list(space.model.layer_sizes_)},
-        "checks": {"title": "emojis: two eyes and a mouth", "names": ["eyes", "mouth"]}}
-    assert doc == {"z": [-1.5, 0.5], "neuron": {"number": k + 1, "row": k // cols, "col": k % cols},
-                   "rows": space.rows(located.pixels[0]), "nearest": space.bitmaps.names[located.nearest[0]],
-                   "hamming": int(located.hamming[0]), **judge(located.pixels, space.bitmaps).record(0)}
-    text = run(runner, "decode", "0", "0.5").stdout.splitlines()
-    located = space.locate([[0, 0.5]])
-    assert text[0] == (f"z = (0, 0.5): Neuron {located.neuron[0] + 1}, nearest item "
-                       f"{space.bitmaps.names[located.nearest[0]]} at Hamming distance {located.hamming[0]}")
-    assert text[1:8] == space.rows(located.pixels[0])
-    assert text[8].startswith("verdict: ")
-
-
 def test_sample_json(runner):
     args = ["sample", "--n", "5", "--method", "gaussian", "--json", "--random-state"]
     doc = json.loads(run(runner, *args, "2").stdout)

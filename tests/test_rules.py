@@ -10,6 +10,7 @@ from hypothesis import given, settings, strategies as st
 from genval import load_dataset
 from genval.rules import MAX_RULES, RuleFileError, load_rules, parse_rules
 from genval.validity import MAX_REACH, CheckSet, Rule
+from tomlgen import toml_value
 
 
 @pytest.fixture(scope="module")
@@ -142,31 +143,16 @@ _RULE_KEYS = st.sampled_from(["name", "rows", "cols", "components", "connectivit
                               "colour"])
 
 
-def _toml(value) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float):
-        return "nan" if value != value else ("inf" if value == float("inf") else
-                                             "-inf" if value == float("-inf") else repr(value))
-    if isinstance(value, str):
-        return '"' + "".join(c if c.isalnum() else f"\\u{ord(c):04x}" for c in value) + '"'
-    if isinstance(value, list):
-        return "[" + ", ".join(map(_toml, value)) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + "}"
-    return str(value)
-
-
 @settings(max_examples=150, deadline=2000)
 @given(top=st.dictionaries(st.sampled_from(["title", "shape", "colour"]), _VALUES, max_size=2),
        rules=st.lists(st.dictionaries(_RULE_KEYS, _VALUES, max_size=5), max_size=3),
        generic=st.dictionaries(st.sampled_from(["checks", "max_hamming"]), _VALUES, max_size=2))
 def test_any_rule_file_gives_checks_or_a_rule_file_error(emojis, top, rules, generic):
-    text = "".join(f"{k} = {_toml(v)}\n" for k, v in top.items())
+    text = "".join(f"{k} = {toml_value(v)}\n" for k, v in top.items())
     for table in rules:
-        text += "[[rule]]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in table.items())
+        text += "[[rule]]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in table.items())
     if generic:
-        text += "[generic]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in generic.items())
+        text += "[generic]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in generic.items())
     try:
         checks = parse_rules(text, emojis, "any.toml")
     except RuleFileError as exc:

@@ -13,6 +13,7 @@ from genval.sweep import (
     COLUMNS, DEFAULTS, OLD_KEYS, SETTINGS, SweepConfigError, bundled_sweeps, load_sweep, parse_sweep, read_runs,
     run_sweep, summarize,
 )
+from tomlgen import toml_value
 
 SMALL = """
 title = "small"
@@ -425,27 +426,14 @@ _ANY = st.recursive(st.one_of(st.integers(-2**63, 2**63 - 1), st.floats(), st.bo
                     lambda inner: st.lists(inner, max_size=3), max_leaves=6)
 
 
-def _toml_value(value) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float):
-        return "nan" if value != value else ("inf" if value == float("inf") else
-                                             "-inf" if value == float("-inf") else repr(value))
-    if isinstance(value, str):
-        return '"' + "".join(c if c.isalnum() else f"\\u{ord(c):04x}" for c in value) + '"'
-    if isinstance(value, list):
-        return "[" + ", ".join(map(_toml_value, value)) + "]"
-    return str(value)
-
-
 @settings(max_examples=100, deadline=5000)
 @given(top=st.dictionaries(st.sampled_from(["title", "dataset"]), _ANY, max_size=2),
        fixed=st.dictionaries(st.sampled_from([*SETTINGS, "latent"]), _ANY, max_size=3),
        grid=st.dictionaries(st.sampled_from([*SETTINGS]), st.lists(_ANY, min_size=1, max_size=2), max_size=2))
 def test_any_typed_sweep_file_is_runnable_or_a_sweep_error_within_the_budget(top, fixed, grid):
-    text = ("".join(f"{k} = {_toml_value(v)}\n" for k, v in top.items())
-            + "[fixed]\n" + "".join(f"{k} = {_toml_value(v)}\n" for k, v in fixed.items())
-            + "[grid]\n" + "".join(f"{k} = {_toml_value(v)}\n" for k, v in grid.items()))
+    text = ("".join(f"{k} = {toml_value(v)}\n" for k, v in top.items())
+            + "[fixed]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in fixed.items())
+            + "[grid]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in grid.items()))
     try:
         sweep = parse_sweep(text, "any.toml")
     except SweepConfigError as exc:
