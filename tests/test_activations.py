@@ -83,3 +83,26 @@ def test_loss_values():
     assert mse == pytest.approx((0.01 + 0.04) / 2)
     with pytest.raises(ValueError, match="unknown loss 'hinge'; choose one of bce, mse"):
         make_loss("hinge")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("beta", [1.0, 2.5])
+def test_cross_entropy_outputs_are_the_documented_formula_to_the_last_bit(dtype, beta):
+    # sigmoid(u) = 1 / (1 + e) for u >= 0 and e / (1 + e) below, e = exp(-|u|), u = beta z;
+    # the gradient beta * scale * (sigmoid(u) - t). The logits hit 0, both infinities and
+    # saturation, and the random signs give the branchless form a mask with no pattern.
+    rng = np.random.default_rng(3)
+    z = (rng.normal(scale=6.0, size=(40, 30))).astype(dtype)
+    z[0, :6] = [0.0, -0.0, np.inf, -np.inf, 120.0, -120.0]
+    T = (rng.uniform(size=z.shape) > 0.5).astype(dtype)
+    T[1] = rng.uniform(size=30)
+    Y, delta, tmp = (np.empty_like(z) for _ in range(3))
+    with np.errstate(invalid="ignore"):  # inf * 0 in the loss of the infinite logits
+        make_loss("bce").evaluate(z, T, make_activation("sigmoid", beta), Y, delta, tmp, 0.01)
+    u = z * dtype(beta) if beta != 1.0 else z
+    e = np.exp(-np.abs(u))
+    expected_Y = np.where(u >= 0, dtype(1.0), e) / (e + dtype(1.0))
+    expected_delta = (expected_Y - T) * (beta * 0.01)
+    assert Y.dtype == delta.dtype == dtype
+    np.testing.assert_array_equal(Y, expected_Y)
+    np.testing.assert_array_equal(delta, expected_delta)
