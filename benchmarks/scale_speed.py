@@ -8,6 +8,10 @@ grey images (float32 in [0, 1]). Measured, each in the same run:
   cross-entropy, Adam 0.001, batches of 256) and of the course's 784-512-784
   (ReLU code, SGD 0.1, batches of 1,000), genval and PyTorch with the same
   thread count (2, then 1); median of ``--repeats``;
+* the matrix products of those epochs alone (every product of the forward and
+  backward passes, at the same shapes and threads, without the rest), in
+  genval's feature-major form and in PyTorch's sample-major one: the floor under
+  either epoch, set by BLAS (OpenBLAS for NumPy, MKL for PyTorch);
 * early stopping's cost: an epoch with ``stop_wrong_pixels`` set (never met)
   against one without;
 * peak memory of ``fit`` above the data (in a fresh process each), for the
@@ -21,6 +25,16 @@ Run by hand (minutes; not part of the tests)::
 
 PyTorch is installed by hand for it: ``pip install torch==2.13.0``; without
 it the PyTorch columns say "skipped".
+
+Tried and measured on 2 cores, and not kept: running the large elementwise
+work (the Adam update, the loss, the batch gather) as two halves on a second
+Python thread. NumPy's ufuncs release the GIL and the halves ran in 0.55 of the
+time on an idle core, but after every product OpenBLAS's idle worker thread
+spin-waits on the other core for new work, so the second half queued behind it:
+Adam's update of the deep network's 1.07M parameters took 1.86 ms in one piece
+and 2.02 ms in halves right after a product, and the epoch got slower. PyTorch
+escapes this because its elementwise kernels run on the same OpenMP threads as
+its products.
 """
 
 from __future__ import annotations
@@ -101,6 +115,70 @@ def torch_epoch(X, settings: dict, threads: int) -> float | None:
     return time.perf_counter() - start
 
 
+def products_epoch(settings: dict, threads: int) -> tuple[float, float | None]:
+    """Seconds of one epoch's matrix products alone: genval's (NumPy, feature-major) and PyTorch's.
+
+    Every product one training step makes (each layer's forward product, and
+    backward its weight gradient and, past the first layer, its input
+    gradient), on data of the epoch's shapes, timed over one step (the fastest
+    of 20) and multiplied by the epoch's steps.
+    """
+    from threadpoolctl import threadpool_limits
+
+    sizes = [784, *settings["hidden"], settings["n_latent"], *settings["hidden"][::-1], 784]
+    m = settings["batch_size"]
+    steps = -(-60_000 // m)
+    rng = np.random.default_rng(0)
+    shapes = list(zip(sizes[:-1], sizes[1:]))
+    W = [rng.uniform(-0.05, 0.05, (a + 1, b)).astype(np.float32) for a, b in shapes]
+    A = [rng.random((a + 1, m), dtype=np.float32) for a, _ in shapes]
+    Z = [np.empty((b, m), np.float32) for _, b in shapes]
+    D = [rng.normal(0, 1e-3, (b, m)).astype(np.float32) for _, b in shapes]
+    G = [np.empty_like(w) for w in W]
+    dA = [np.empty((a, m), np.float32) for a, _ in shapes]
+
+    def ours():  # the products of genval.network.Network.gradient
+        for i in range(len(W)):
+            np.dot(W[i].T, A[i], out=Z[i])
+        for i in range(len(W) - 1, -1, -1):
+            np.dot(A[i], D[i].T, out=G[i])
+            if i:
+                np.dot(W[i][:-1], D[i], out=dA[i])
+
+    def fastest(fn):
+        fn()
+        times = []
+        for _ in range(20):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        return min(times) * steps
+
+    with threadpool_limits(limits=threads, user_api="blas"):
+        genval_s = fastest(ours)
+    try:
+        import torch
+    except ImportError:
+        return genval_s, None
+    torch.set_num_threads(threads)
+    weights = [torch.from_numpy(np.ascontiguousarray(w[:-1].T)) for w in W]
+    biases = [torch.from_numpy(w[-1].copy()) for w in W]
+    inputs = [torch.from_numpy(np.ascontiguousarray(a[:-1].T)) for a in A]
+    grads = [torch.from_numpy(np.ascontiguousarray(d.T)) for d in D]
+
+    def theirs():  # what autograd runs for nn.Linear: addmm forward, two mm backward
+        with torch.no_grad():
+            for i in range(len(weights)):
+                torch.addmm(biases[i], inputs[i], weights[i].t())
+            for i in range(len(weights) - 1, -1, -1):
+                grads[i].t().mm(inputs[i])
+                grads[i].sum(0)
+                if i:
+                    grads[i].mm(weights[i])
+
+    return genval_s, fastest(theirs)
+
+
 def median(fn, repeats: int):
     times = [fn() for _ in range(repeats)]
     return None if times[0] is None else statistics.median(times)
@@ -172,14 +250,19 @@ def main() -> None:
     X = stand_in()
     print(f"stand-in: {X.shape[0]:,} x {X.shape[1]} float32 ({X.nbytes / 2**20:.0f} MiB), "
           f"median of {args.repeats}")
-    print(f"{'one epoch':<34} {'threads':>7} {'genval s':>9} {'PyTorch s':>10} {'ratio':>7}")
+    print(f"{'one epoch':<34} {'threads':>7} {'genval s':>9} {'PyTorch s':>10} {'ratio':>7}"
+          f"  {'products alone: genval s':>24} {'PyTorch s':>10} {'products/PyTorch epoch':>21}")
     for name, settings in (("784-512-256-2-256-512-784 Adam", DEEP), ("784-512-784 SGD (ReLU code)", WIDE)):
         for threads in (2, 1):
             ours = median(lambda: genval_epoch(X, settings, threads), args.repeats)
             theirs = median(lambda: torch_epoch(X, settings, threads), args.repeats)
+            products, their_products = products_epoch(settings, threads)
             ratio = "" if theirs is None else f"{ours / theirs:6.2f}x"
             shown = "skipped" if theirs is None else f"{theirs:10.2f}"
-            print(f"{name:<34} {threads:>7} {ours:9.2f} {shown:>10} {ratio:>7}")
+            shown_products = "skipped" if their_products is None else f"{their_products:10.2f}"
+            floor = "" if theirs is None else f"{products / theirs:20.2f}x"
+            print(f"{name:<34} {threads:>7} {ours:9.2f} {shown:>10} {ratio:>7}"
+                  f"  {products:24.2f} {shown_products:>10} {floor:>21}")
 
     plain = median(lambda: genval_epoch(X, DEEP, 2), args.repeats)
     stopping = median(lambda: genval_epoch(X, DEEP, 2, stop_wrong_pixels=0), args.repeats)
