@@ -58,7 +58,7 @@ from genval.walks import LatentSpace, points_along, sample_latent
 
 __all__ = ["MAX_SCORED", "SCORES", "STRATEGIES", "AuditReport", "ModelComparison", "SampleVerdicts", "audit",
            "audit_points", "compare", "compare_models", "fit_mixture", "headline", "interval", "judge", "load_checks",
-           "reseeded", "sharing_pairs"]
+           "reseeded", "sample_mixture", "sharing_pairs"]
 
 STRATEGIES = ("random", "prior", "gmm", "neuron", "lines", "som-path", "grid", "vae-prior", "copycat")
 K_NEIGHBOURS = 5  # the k of the k-NN metrics and the realism score, as in the papers
@@ -117,6 +117,30 @@ def fit_mixture(codes: np.ndarray, random_state=None, max_components: int = GMM_
     return best
 
 
+def sample_mixture(gmm, n: int, random_state=None) -> np.ndarray:
+    """``n`` points drawn from a fitted full-covariance ``GaussianMixture``, in draw order, from ``random_state``.
+
+    Each point picks a component by the mixture's weights, then ``mean + L @ e`` with ``L`` the
+    Cholesky factor of the component's covariance (positive definite: the mixture adds
+    ``reg_covar`` to it) and ``e`` standard normal. Unlike ``GaussianMixture.sample`` this takes
+    genval's generator, keeps the points in draw order and never warns about a covariance that
+    rounding left a hair short of positive semi-definite.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> gmm = fit_mixture(rng.normal(size=(60, 2)), random_state=0)
+    >>> drawn = sample_mixture(gmm, 20_000, random_state=1)
+    >>> drawn.shape, bool(np.allclose(drawn.mean(axis=0), gmm.weights_ @ gmm.means_, atol=0.05))
+    ((20000, 2), True)
+    """
+    rng = resolve_rng(random_state)
+    component = rng.choice(len(gmm.weights_), size=n, p=gmm.weights_ / gmm.weights_.sum())
+    factors = np.linalg.cholesky(gmm.covariances_)
+    noise = rng.standard_normal((n, gmm.means_.shape[1]))
+    return gmm.means_[component] + np.einsum("nij,nj->ni", factors[component], noise)
+
+
 def audit_points(space: LatentSpace, strategy: str, n: int, random_state=None) -> np.ndarray:
     """The latent points a strategy audits, ``(n_points, n_latent)``.
 
@@ -150,10 +174,7 @@ def audit_points(space: LatentSpace, strategy: str, n: int, random_state=None) -
     if strategy == "copycat":
         return space.codes[rng.integers(0, len(space.codes), n)]
     if strategy == "gmm":
-        gmm = fit_mixture(space.codes, rng)
-        gmm.random_state = int(rng.integers(2**31 - 1))
-        Z, _ = gmm.sample(n)
-        return Z[rng.permutation(n)]  # sample() groups the points by component
+        return sample_mixture(fit_mixture(space.codes, rng), n, rng)
     if strategy == "neuron":
         return _in_occupied_cells(space, n, rng)
     if strategy == "vae-prior":
