@@ -274,6 +274,15 @@ class SampleVerdicts:
         return f"{verdict}, {'new' if k < 0 else 'copy of ' + self.item_names[k]}"
 
 
+def _copy_of(packed: np.ndarray, training: BitmapSet) -> np.ndarray:
+    """For distinct packed bitmaps, the training item each equals (the first of identical items), or -1."""
+    items = np.packbits(training.binary(), axis=1)
+    _, both = dedupe_rows(np.concatenate([packed, items]))
+    owner = np.full(both.max() + 1, -1, dtype=np.int64)
+    owner[both[len(packed):][::-1]] = np.arange(len(items))[::-1]  # the last write wins: the first item
+    return owner[both[:len(packed)]]
+
+
 def judge(pixels: np.ndarray, training: BitmapSet, checks: CheckSet | None = None) -> SampleVerdicts:
     """Judge decoded samples: every check with its reasons, and whether each equals a training item.
 
@@ -318,11 +327,7 @@ def judge(pixels: np.ndarray, training: BitmapSet, checks: CheckSet | None = Non
     for row, ok in zip(distinct, passes):
         failed.append(tuple(name for name, good in zip(checks.names, ok) if not good))
         reasons.append(() if ok.all() else checks.verdict(row).reasons)
-    train_packed = np.packbits(training.binary(), axis=1)
-    _, both = dedupe_rows(np.concatenate([packed[first], train_packed]))
-    owner = np.full(both.max() + 1, -1, dtype=np.int64)
-    owner[both[len(first):][::-1]] = np.arange(len(train_packed))[::-1]  # the first item of identical ones
-    copy_of = owner[both[:len(first)]]
+    copy_of = _copy_of(packed[first], training)
     return SampleVerdicts(valid=passes.all(axis=1)[inverse], failed=tuple(failed[k] for k in inverse),
                           reasons=tuple(reasons[k] for k in inverse), copy_of=copy_of[inverse],
                           item_names=tuple(training.names))
@@ -694,11 +699,7 @@ def audit(space: LatentSpace, strategy: str = "random", n: int = 10_000, checks:
     packed = packed[first]
     bitmaps = np.unpackbits(packed, axis=1, count=p).astype(bool)
     passes = checks.passes(bitmaps)
-    training = np.packbits(space.bitmaps.binary(), axis=1)
-    _, both = dedupe_rows(np.concatenate([packed, training]))
-    owner = np.full(both.max() + 1, -1, dtype=np.int64)
-    owner[both[len(packed):][::-1]] = np.arange(len(training))[::-1]  # the first of identical items
-    copy_of = owner[both[:len(packed)]]
+    copy_of = _copy_of(packed, space.bitmaps)
     hits = np.bincount(space.som.winners(space.codes), minlength=space.som.n_neurons)
     scored = np.arange(total) if total <= max_scored else np.sort(rng.choice(total, max_scored, replace=False))
     if space.bitmaps.is_binary:
