@@ -37,6 +37,7 @@ def refuse_oversize(n: int, bitmaps, what: str) -> None:
     # 2 latent dimensions, the fewest a picture takes: the model may not be loaded yet
     check_allocation(n * point_bytes(bitmaps.n_features, 2), f"{what} of {bitmaps.n_features} pixels")
 
+
 QUOTING = """\b
 Item names such as :] ;D :( hold characters shells treat specially: quote
 them, e.g. genval interpolate ':]' ';D' (in cmd.exe: ":]" ";D")."""

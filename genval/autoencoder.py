@@ -38,7 +38,7 @@ from genval.errors import DataMismatchError, GenvalError, ModelFileError, Parame
 from genval.network import ActivityL1, Contractive, GaussianCode, LinearCode, Network, Params
 from genval.noise import NOISES, make_noise
 from genval.optimizers import OPTIMIZERS, make_optimizer
-from genval.training import Corruption, train
+from genval.training import Corruption, check_memory, train
 
 __all__ = ["Autoencoder", "ReconstructionReport", "VariationalAutoencoder", "load_model",
            "reconstruction_report", "wrong_pixels"]
@@ -126,6 +126,30 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
                        make_activation(self.activation, self.activation_param), self._code(),
                        make_activation(self.output_activation), make_loss(self.loss), penalties,
                        dropout=float(self.dropout))
+
+    def check_memory(self, n_samples: int, n_features: int) -> None:
+        """Refuse, with the estimate and the budget, a fit of ``n_samples`` x ``n_features`` beyond the memory
+        budget, before anything is allocated: the network, a batch, the rows' order (noisy copies included)
+        and the loss curves. ``fit`` checks the same; this lets a caller refuse before it starts anything.
+
+        Raises
+        ------
+        ParameterError
+            For a bad parameter.
+        genval._budget.MemoryBudgetError
+            With the estimate.
+
+        Examples
+        --------
+        >>> Autoencoder(epochs=10**12).check_memory(17, 35)
+        Traceback (most recent call last):
+          ...
+        genval._budget.MemoryBudgetError: the loss curve of 1,000,000,000,000 epochs would need about 29.1 TiB, ...
+        """
+        self._validate_params()
+        copies = len(self.noise_levels) * int(self.noise_copies) if len(self.noise_levels) else 1
+        check_memory(self._network(int(n_features)), int(n_samples) * copies, batch_size=self.batch_size,
+                     epochs=int(self.epochs), dtype=self.dtype, validation=bool(self.validation_fraction))
 
     def _check_X(self, X, *, reset: bool, dtype=np.float64) -> np.ndarray:
         return validate_data(self, _as_array(X), reset=reset, dtype=dtype)

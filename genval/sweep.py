@@ -69,7 +69,6 @@ from genval.autoencoder import Autoencoder, VariationalAutoencoder, wrong_pixels
 from genval.bitmaps import load_dataset
 from genval.errors import GenvalError, ParameterError, TrainingDivergedError
 from genval.noise import flip_noise
-from genval.training import check_memory
 
 __all__ = ["MAX_RUNS", "OLD_KEYS", "SETTINGS", "Sweep", "SweepConfigError", "bundled_sweeps", "load_sweep",
            "parse_sweep", "read_runs", "run_sweep", "summarize"]
@@ -212,13 +211,9 @@ def _check_run(settings: dict, shape: tuple[int, int]) -> None:
     if settings["vae"] and plain_only:
         raise ValueError(f"{plain_only[0]} is a setting of the plain autoencoder, not of the VAE")
     model = _model(settings)
-    model._validate_params()
-    network = model._network(n_features)  # the activations, the loss and a VAE's beta
     # Sizes before any run: the network, its batches and loss curve, the noisy copies scored.
     trained = size or n_items
-    copies = max(1, len(model.noise_levels)) * (model.noise_copies if model.noise_levels else 1)
-    check_memory(network, trained * copies, batch_size=model.batch_size, epochs=model.epochs, dtype=model.dtype,
-                 validation=bool(model.validation_fraction))
+    model.check_memory(trained, n_features)
     scored = n_items - trained if trained < n_items else n_items
     check_allocation(2 * 8 * settings["test_copies"] * scored * n_features,
                      f"{settings['test_copies']:,} scored copies of {scored:,} items")
