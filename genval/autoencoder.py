@@ -11,6 +11,7 @@ back without pickle.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -18,7 +19,6 @@ import math
 import re
 import struct
 import sys
-import tokenize
 import warnings
 import zipfile
 import zlib
@@ -724,9 +724,23 @@ _MAX_HEADER = 10_000  # bytes of a .npy header: numpy's own max_header_size; it 
 _CONFIG_COST = 7
 _KEYS = ("format", "version", "kind", "params", "layer_sizes", "n_epochs", "stopped_early", "metadata",
          "training_data")
-# What numpy's header parser raises on a damaged header (tokenize's error: its filter of Python 2 headers).
-_HEADER_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, SyntaxError, RecursionError,
-                  MemoryError, tokenize.TokenError)
+# The header numpy writes (its dictionary literal, space-padded, one newline): read with this expression,
+# in linear time and a few kilobytes (the possessive ++ keeps no backtracking state per dimension), instead of
+# numpy's parser, which evaluates the literal as Python and needs up to ~500 bytes of memory per header byte
+# (5 MB for a 10 KB header of digits). A genval model's header is one of these.
+_NPY_HEADER = re.compile(r"\{'descr': '(?P<descr>[^'\\\x00-\x1f]{1,32})', 'fortran_order': (?:False|True), "
+                         r"'shape': \((?P<shape>|\d{1,30},|\d{1,30}(?:, \d{1,30})++)\),? ?\} *\n?")
+
+
+def _npy_header(raw: bytes) -> tuple[tuple[int, ...], np.dtype]:
+    """The shape and dtype of a .npy header as numpy writes it; ValueError, TypeError or a Warning else."""
+    match = _NPY_HEADER.fullmatch(raw.decode("latin-1"))
+    if match is None:
+        raise ValueError(f"expected {{'descr': ..., 'fortran_order': ..., 'shape': (...), }}, got {_brief(raw)}")
+    shape = tuple(int(n[0]) for n in re.finditer(r"\d+", match["shape"]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's deprecated aliases ('a') as errors too
+        return shape, np.dtype(match["descr"])
 
 
 def _brief(value, limit: int = 80) -> str:
@@ -758,7 +772,8 @@ class _ModelArchive:
         self._fh = open(path, "rb")
         try:
             self._check_directory()
-            self._zip = zipfile.ZipFile(self._fh)
+            with self._zip_features():
+                self._zip = zipfile.ZipFile(self._fh)
             self._members = self._list_members()
         except BaseException:
             self._fh.close()
@@ -772,6 +787,15 @@ class _ModelArchive:
 
     def _damaged(self, why: str) -> ModelFileError:
         return ModelFileError(f"{self.path}: damaged genval model ({why})")
+
+    @contextlib.contextmanager
+    def _zip_features(self):
+        """zipfile's refusals of what it cannot read (a newer zip version, patched data, a name
+        flagged UTF-8 that is not), as one ModelFileError."""
+        try:
+            yield
+        except (NotImplementedError, UnicodeDecodeError) as exc:
+            raise self._damaged(f"its zip structure is not one genval writes: {_brief(exc)}") from None
 
     def _check_directory(self) -> None:
         """Refuse, before zipfile reads it, a file too big for the budget or a zip directory of many members."""
@@ -833,26 +857,23 @@ class _ModelArchive:
         """A member's data bytes, read only after its header promised ``kind`` and ``shape`` (None: any length)
         and the budget holds ``members`` plus ``extra`` bytes."""
         info = self._members[name]
-        with self._zip.open(info) as fp:
+        with self._zip_features():
+            fp = self._zip.open(info)
+        with fp:
             try:
                 # Magic, version and the header's length first: numpy would read a header of any announced
                 # length (4 GB in version 2.0) before refusing it.
                 head = fp.read(12)
                 version = np.lib.format.read_magic(io.BytesIO(head))
-                reader = {(1, 0): np.lib.format.read_array_header_1_0,
-                          (2, 0): np.lib.format.read_array_header_2_0}.get(version)
-                if reader is None:
+                if version not in ((1, 0), (2, 0)):
                     raise ValueError(f".npy format version {version}, expected 1.0 or 2.0")
                 width = 2 if version == (1, 0) else 4
                 length = int.from_bytes(head[8:8 + width], "little")
                 if length > _MAX_HEADER:
                     raise ValueError(f"its header announces {length} bytes, more than {_MAX_HEADER}")
-                header = io.BytesIO(head + fp.read(8 + width + length - len(head)))
-                header.seek(8)
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # numpy's note on headers written by Python 2
-                    found, _, dtype = reader(header)
-            except _HEADER_ERRORS as exc:
+                header_end = 8 + width + length
+                found, dtype = _npy_header((head + fp.read(header_end - len(head)))[8 + width:])
+            except (ValueError, TypeError, Warning) as exc:
                 raise self._damaged(f"{name}.npy has no valid array header: {_brief(exc)}") from None
             if kind == "f":
                 ok = dtype.kind == "f" and dtype.itemsize in (4, 8) and dtype.fields is None
@@ -867,7 +888,7 @@ class _ModelArchive:
                 want = str(tuple("n" if w is None else w for w in shape)).replace("'", "")
                 raise self._damaged(f"{mismatch}: {name}.npy has shape {_printable(str(found), 60)}, expected {want}")
             nbytes = math.prod(found) * dtype.itemsize
-            held = info.file_size - header.tell()
+            held = info.file_size - header_end
             if held != nbytes:
                 raise self._damaged(f"{name}.npy holds {held} bytes of data, its header announces {nbytes}")
             self.reserve(extra, "its config" if name == "config" else "its arrays", members)

@@ -218,6 +218,41 @@ def test_zip_level_damage(folder, goods):
         assert load_bytes(folder, data).startswith(f"{folder / 'mutant.npz'}: {message}"), case
 
 
+def central_entry(data: bytes, member: str, offset: int, patch: bytes) -> bytes:
+    """``data`` with ``patch`` written ``offset`` bytes into ``member``'s entry of the zip directory."""
+    at = next(i for i in range(len(data)) if data.startswith(b"PK\x01\x02", i)
+              and data[i + 46:i + 46 + len(member)] == member.encode())
+    return data[:at + offset] + patch + data[at + offset + len(patch):]
+
+
+def test_zip_features_a_model_never_uses_are_one_clean_error(folder, goods):
+    # Found by the fuzzing test in CI: zipfile raises NotImplementedError or UnicodeDecodeError for these.
+    good = npz(goods["ae"])
+    expected = f"{folder / 'mutant.npz'}: damaged genval model (its zip structure is not one genval writes: "
+    cases = {
+        "a newer zip version": (central_entry(good, "params.npy", 6, b"\xff\x00"), "zip file version 25.5)"),
+        "compressed patched data": (central_entry(good, "params.npy", 8, b"\x20\x00"),
+                                    "compressed patched data (flag bit 5))"),
+        "a UTF-8 name that is not": (central_entry(central_entry(good, "loss_curve.npy", 8, b"\x00\x08"),
+                                                   "loss_curve.npy", 46, b"\xff"), "'utf-8' codec can't decode"),
+    }
+    for case, (data, message) in cases.items():
+        assert load_bytes(folder, data).startswith(expected + message), case
+
+
+def test_a_long_header_is_read_in_linear_time_and_memory(folder, goods):
+    # numpy's header parser evaluates the literal as Python: about 5 MB for this 10 KB header of a
+    # 2,000-dimensional shape, twenty times the budget; the CI fuzzing run caught a smaller case of it.
+    params = np.load(io.BytesIO(goods["ae"]["params.npy"]))
+    header = ("{'descr': '<f8', 'fortran_order': False, 'shape': (" + ", ".join(["1"] * 3300) + "), }").encode()
+    header += b" " * (9_999 - len(header)) + b"\n"
+    member = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + params.tobytes()
+    message = load_bytes(folder, npz({**goods["ae"], "params.npy": member}))
+    assert message.endswith("damaged genval model (parameters do not match its layer sizes: params.npy has shape "
+                            "(" + "1, " * 18 + "1,..., expected "
+                            f"({len(params)},))")
+
+
 def test_array_and_text_damage(folder, goods):
     members = goods["ae"]
     params = np.load(io.BytesIO(members["params.npy"]))
