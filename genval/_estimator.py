@@ -1,23 +1,21 @@
 """What genval's estimators share besides scikit-learn's base classes.
 
-One random Generator from a ``random_state``, and the files: writing
-atomically, and reading a genval ``.npz`` (a JSON config plus arrays) without
-pickle.
+One random Generator from a ``random_state``, and the files: reading text
+files, and writing atomically. Reading genval's own ``.npz`` files is
+:mod:`genval._archive`.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
-import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-from genval.errors import GenvalError, ModelFileError
+from genval.errors import GenvalError
 
 
 def resolve_rng(random_state) -> np.random.Generator:
@@ -137,35 +135,3 @@ def read_text_file(path: Path, max_chars: int, error: type[GenvalError], what: s
         raise error(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise error(f"{path}: cannot read ({exc.strerror or exc})") from None
-
-
-def read_npz(path, keys: tuple[str, ...], fmt: str, version: int, what: str,
-             optional: tuple[str, ...] = ()) -> tuple[dict, dict]:
-    """Read a genval ``.npz`` (a JSON ``config`` plus arrays) without pickle.
-
-    Raises
-    ------
-    ModelFileError
-        Naming the file, for a missing, truncated, foreign or damaged one.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ModelFileError(f"{path}: no such {what} file")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            if "config" not in data.files:
-                raise ModelFileError(f"{path}: not a genval {what} (no config inside)")
-            config = json.loads(str(data["config"]))
-            arrays = {k: data[k] for k in (*keys, *optional) if k in data.files}
-    except ModelFileError:
-        raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise ModelFileError(f"{path}: not a readable genval {what} ({exc.__class__.__name__}: {exc})") from None
-    if not isinstance(config, dict) or config.get("format") != fmt:
-        raise ModelFileError(f"{path}: not a genval {what} file")
-    if config.get("version") != version:
-        raise ModelFileError(f"{path}: genval {what} version {config.get('version')}, this genval reads {version}")
-    missing = [k for k in keys if k not in arrays]
-    if missing:
-        raise ModelFileError(f"{path}: damaged genval {what} (missing {', '.join(missing)})")
-    return config, arrays

@@ -11,17 +11,10 @@ back without pickle.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import json
 import math
 import re
-import struct
-import sys
-import warnings
-import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -30,7 +23,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from genval._budget import _size, chunk_rows, memory_budget
+from genval._archive import brief as _brief
+from genval._archive import open_archive
+from genval._archive import printable as _printable
+from genval._budget import chunk_rows
 from genval._estimator import atomic_write, resolve_rng
 from genval.activations import ACTIVATIONS, LOSSES, make_activation, make_loss
 from genval.bitmaps import BitmapSet
@@ -456,23 +452,20 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
             memory than the budget, or another kind of model.
         """
         path = Path(path)
-        try:
-            with _ModelArchive(path) as archive:
-                config = archive.config()
-                model, net, n_epochs = _model_from_config(path, config)
-                if not isinstance(model, cls):
-                    raise ModelFileError(f"{path}: holds a {type(model).__name__!r}, not a {cls.__name__}")
-                # The weights are read, then copied to float64.
-                params = archive.array("params", (net.n_params,), "parameters do not match its layer sizes",
-                                       extra=8 * net.n_params)
-                curve = archive.array("loss_curve", (n_epochs,), "loss_curve does not have one value per epoch")
-                n_epochs = len(curve)
-                validation = (archive.array("validation_loss_curve", (n_epochs,),
-                                            "validation_loss_curve does not have one value per epoch")
-                              if archive.has("validation_loss_curve") else None)
-        except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-            what = "zlib.error" if isinstance(exc, zlib.error) else type(exc).__name__
-            raise ModelFileError(f"{path}: not a readable genval model ({what}: {_brief(exc)})") from None
+        with open_archive(path, _MEMBERS, "model") as archive:
+            config = archive.config(MODEL_FORMAT, MODEL_VERSION)
+            archive.require(_REQUIRED)
+            model, net, n_epochs = _model_from_config(path, config)
+            if not isinstance(model, cls):
+                raise ModelFileError(f"{path}: holds a {type(model).__name__!r}, not a {cls.__name__}")
+            # The weights are read, then copied to float64.
+            params = archive.array("params", (net.n_params,), "parameters do not match its layer sizes",
+                                   extra=8 * net.n_params)
+            curve = archive.array("loss_curve", (n_epochs,), "loss_curve does not have one value per epoch")
+            n_epochs = len(curve)
+            validation = (archive.array("validation_loss_curve", (n_epochs,),
+                                        "validation_loss_curve does not have one value per epoch")
+                          if archive.has("validation_loss_curve") else None)
         if not np.isfinite(params).all():
             raise ModelFileError(f"{path}: damaged genval model (its weights contain NaN or infinity)")
         for name, values in (("loss_curve", curve), ("validation_loss_curve", validation)):
@@ -690,12 +683,6 @@ def _fingerprint(X: np.ndarray, title: str = "") -> dict:
             "sha256": digest.hexdigest()}
 
 
-def _printable(text: str, limit: int = 200) -> str:
-    """``text`` with control characters escaped, cut to ``limit`` characters, safe to print."""
-    text = text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
-    return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
 def _describe(record: dict, title: str) -> str:
     """``font (32 items of 35 pixels, sha256 1a2b3c4d5e6f)``; untitled, ``32 items of 35 pixels (sha256 ...)``."""
     sizes, digest = f"{record['n_items']} items of {record['n_features']} pixels", f"sha256 {record['sha256'][:12]}"
@@ -714,224 +701,11 @@ def _describe(record: dict, title: str) -> str:
 
 _MEMBERS = ("config", "params", "loss_curve", "validation_loss_curve")
 _REQUIRED = ("config", "params", "loss_curve")
-_MAX_DIRECTORY = 64 * 1024  # bytes of zip directory; four members need a few hundred
 _MAX_WIDTH = 2**24  # units in one layer: a 4096 x 4096 bitmap
 _MAX_LAYERS = 32  # hidden layers of the encoder
 _MAX_INT = 2**63 - 1
-_MAX_HEADER = 10_000  # bytes of a .npy header: numpy's own max_header_size; it writes a few hundred
-# Bytes of Python objects per byte of a config's UTF-32 text, parsed and checked: measured 2.0 (distinct
-# integers) to 6.7 (empty objects); deep nesting adds a fixed ~170 KB, bounded by Python's recursion limit.
-_CONFIG_COST = 7
 _KEYS = ("format", "version", "kind", "params", "layer_sizes", "n_epochs", "stopped_early", "metadata",
          "training_data")
-# The header numpy writes (its dictionary literal, space-padded, one newline): read with this expression,
-# in linear time and a few kilobytes (the possessive ++ keeps no backtracking state per dimension), instead of
-# numpy's parser, which evaluates the literal as Python and needs up to ~500 bytes of memory per header byte
-# (5 MB for a 10 KB header of digits). A genval model's header is one of these.
-_NPY_HEADER = re.compile(r"\{'descr': '(?P<descr>[^'\\\x00-\x1f]{1,32})', 'fortran_order': (?:False|True), "
-                         r"'shape': \((?P<shape>|\d{1,30},|\d{1,30}(?:, \d{1,30})++)\),? ?\} *\n?")
-
-
-def _npy_header(raw: bytes) -> tuple[tuple[int, ...], np.dtype]:
-    """The shape and dtype of a .npy header as numpy writes it; ValueError, TypeError or a Warning else."""
-    match = _NPY_HEADER.fullmatch(raw.decode("latin-1"))
-    if match is None:
-        raise ValueError(f"expected {{'descr': ..., 'fortran_order': ..., 'shape': (...), }}, got {_brief(raw)}")
-    shape = tuple(int(n[0]) for n in re.finditer(r"\d+", match["shape"]))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # numpy's deprecated aliases ('a') as errors too
-        return shape, np.dtype(match["descr"])
-
-
-def _brief(value, limit: int = 80) -> str:
-    """A short one-line rendering of a value or an exception, for messages."""
-    if isinstance(value, BaseException):
-        text = str(value)
-    else:
-        try:
-            text = json.dumps(value, ensure_ascii=True)
-        except (TypeError, ValueError, RecursionError):
-            text = repr(value)
-    text = " ".join(text.split())
-    return _printable(text, limit)
-
-
-class _ModelArchive:
-    """The members of a model file, each read only after its header was checked."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._fh = self._zip = None
-
-    def __enter__(self) -> "_ModelArchive":
-        path = self.path
-        if not path.exists():
-            raise ModelFileError(f"{path}: no such model file")
-        if not path.is_file():
-            raise ModelFileError(f"{path}: not a file; expected a genval model (.npz)")
-        self._fh = open(path, "rb")
-        try:
-            self._check_directory()
-            with self._zip_features():
-                self._zip = zipfile.ZipFile(self._fh)
-            self._members = self._list_members()
-        except BaseException:
-            self._fh.close()
-            raise
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self._zip is not None:
-            self._zip.close()
-        self._fh.close()
-
-    def _damaged(self, why: str) -> ModelFileError:
-        return ModelFileError(f"{self.path}: damaged genval model ({why})")
-
-    @contextlib.contextmanager
-    def _zip_features(self):
-        """zipfile's refusals of what it cannot read (a newer zip version, patched data, a name
-        flagged UTF-8 that is not), as one ModelFileError."""
-        try:
-            yield
-        except (NotImplementedError, UnicodeDecodeError) as exc:
-            raise self._damaged(f"its zip structure is not one genval writes: {_brief(exc)}") from None
-
-    def _check_directory(self) -> None:
-        """Refuse, before zipfile reads it, a file too big for the budget or a zip directory of many members."""
-        path, fh = self.path, self._fh
-        size = fh.seek(0, 2)
-        budget = memory_budget()
-        if size > budget:
-            raise ModelFileError(f"{path}: {_size(size)} on disk, more than the memory budget of {_size(budget)}; "
-                                 "raise GENVAL_MEMORY_BUDGET to load it")
-        tail_len = min(size, 22 + 65535)
-        fh.seek(size - tail_len)
-        tail = fh.read(tail_len)
-        fh.seek(0)
-        # Where zipfile looks: the last 22 bytes, else the last signature (a comment follows it).
-        at = len(tail) - 22 if tail[-22:-18] == b"PK\x05\x06" else tail.rfind(b"PK\x05\x06")
-        if at < 0 or len(tail) - at < 22:
-            raise ModelFileError(f"{path}: not a readable genval model (not a zip archive, or truncated)")
-        entries, directory = struct.unpack_from("<HI", tail, at + 10)
-        if at >= 20 and tail[at - 20:at - 16] == b"PK\x06\x07":  # a zip64 record overrides both
-            raise self._damaged("a zip64 archive; a genval model is a small zip")
-        if entries > 4 * len(_MEMBERS) or directory > _MAX_DIRECTORY:  # a few extra: named below
-            raise self._damaged(f"its zip directory lists {entries} members in {directory} bytes; "
-                                f"a model has at most {len(_MEMBERS)}")
-
-    def _list_members(self) -> dict:
-        infos = self._zip.infolist()
-        names = [info.filename for info in infos]
-        if "config.npy" not in names:
-            raise ModelFileError(f"{self.path}: not a genval model (no config inside)")
-        members = {}
-        for info in infos:
-            name = info.filename[:-4] if info.filename.endswith(".npy") else None
-            if name not in _MEMBERS:
-                raise self._damaged(f"unexpected member {_brief(info.filename)}; a model holds "
-                                    f"{', '.join(m + '.npy' for m in _MEMBERS)}")
-            if name in members:
-                raise self._damaged(f"{info.filename} appears twice")
-            if info.flag_bits & 0x1:
-                raise self._damaged(f"{info.filename} is encrypted")
-            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                raise self._damaged(f"{info.filename} uses zip compression method {info.compress_type}; "
-                                    "expected stored or deflated")
-            members[name] = info
-        return members
-
-    def has(self, name: str) -> bool:
-        return name in self._members
-
-    def reserve(self, extra: int, what: str, members=_MEMBERS) -> None:
-        """Refuse a load whose members (uncompressed) plus ``extra`` bytes exceed the budget."""
-        need = sum(self._members[m].file_size for m in members if m in self._members) + extra
-        budget = memory_budget()
-        if need > budget:
-            raise ModelFileError(f"{self.path}: {what} would need about {_size(need)}, more than the memory "
-                                 f"budget of {_size(budget)}; raise GENVAL_MEMORY_BUDGET to load it")
-
-    def _read(self, name: str, kind: str, shape: tuple, mismatch: str, extra: int = 0,
-              members=_MEMBERS) -> tuple[bytes, np.dtype, tuple]:
-        """A member's data bytes, read only after its header promised ``kind`` and ``shape`` (None: any length)
-        and the budget holds ``members`` plus ``extra`` bytes."""
-        info = self._members[name]
-        with self._zip_features():
-            fp = self._zip.open(info)
-        with fp:
-            try:
-                # Magic, version and the header's length first: numpy would read a header of any announced
-                # length (4 GB in version 2.0) before refusing it.
-                head = fp.read(12)
-                version = np.lib.format.read_magic(io.BytesIO(head))
-                if version not in ((1, 0), (2, 0)):
-                    raise ValueError(f".npy format version {version}, expected 1.0 or 2.0")
-                width = 2 if version == (1, 0) else 4
-                length = int.from_bytes(head[8:8 + width], "little")
-                if length > _MAX_HEADER:
-                    raise ValueError(f"its header announces {length} bytes, more than {_MAX_HEADER}")
-                header_end = 8 + width + length
-                found, dtype = _npy_header((head + fp.read(header_end - len(head)))[8 + width:])
-            except (ValueError, TypeError, Warning) as exc:
-                raise self._damaged(f"{name}.npy has no valid array header: {_brief(exc)}") from None
-            if kind == "f":
-                ok = dtype.kind == "f" and dtype.itemsize in (4, 8) and dtype.fields is None
-                expected = "float32 or float64"
-            else:
-                ok = dtype.kind == "U" and dtype.fields is None
-                expected = "text"
-            if not ok:
-                raise self._damaged(f"{name}.npy holds {_printable(str(dtype), 40)}, expected {expected}")
-            if len(found) != len(shape) or any(n < 0 or (want is not None and n != want)
-                                               for n, want in zip(found, shape)):
-                want = str(tuple("n" if w is None else w for w in shape)).replace("'", "")
-                raise self._damaged(f"{mismatch}: {name}.npy has shape {_printable(str(found), 60)}, expected {want}")
-            nbytes = math.prod(found) * dtype.itemsize
-            held = info.file_size - header_end
-            if held != nbytes:
-                raise self._damaged(f"{name}.npy holds {held} bytes of data, its header announces {nbytes}")
-            self.reserve(extra, "its config" if name == "config" else "its arrays", members)
-            data = fp.read(nbytes)
-            if len(data) != nbytes or fp.read(1):
-                raise self._damaged(f"{name}.npy is shorter or longer than its zip entry says")
-        return data, dtype, found
-
-    def array(self, name: str, shape: tuple, mismatch: str, extra: int = 0) -> np.ndarray:
-        """A float array member of ``shape`` (None entries: any length); ``extra``: bytes for its copies."""
-        data, dtype, found = self._read(name, "f", tuple(shape), mismatch, extra)
-        return np.frombuffer(data, dtype=dtype).reshape(found)
-
-    def config(self) -> dict:
-        """The JSON config, checked for being a genval model of this version."""
-        if "config" not in self._members:
-            raise ModelFileError(f"{self.path}: not a genval model (no config inside)")
-        size = self._members["config"].file_size
-        data, dtype, _ = self._read("config", "U", (), "the config is not one text", (_CONFIG_COST - 1) * size,
-                                    members=("config",))
-        big = dtype.byteorder == ">" or (dtype.byteorder == "=" and sys.byteorder == "big")
-        try:
-            # Python's UTF-32 codec refuses surrogates and code points past U+10FFFF (numpy would crash on them).
-            text = data.decode("utf-32-be" if big else "utf-32-le").rstrip("\x00")
-            config = json.loads(text)
-            # JSON escapes can still spell a lone surrogate, which no terminal or file could print.
-            json.dumps(config, ensure_ascii=False).encode("utf-8")
-        except UnicodeError:
-            raise self._damaged("its config is not valid Unicode text") from None
-        except (ValueError, RecursionError) as exc:
-            raise self._damaged(f"its config is not valid JSON: {_brief(exc)}") from None
-        path = self.path
-        if not isinstance(config, dict) or config.get("format") != MODEL_FORMAT:
-            raise ModelFileError(f"{path}: not a genval model file")
-        if config.get("version") != MODEL_VERSION:
-            raise ModelFileError(f"{path}: genval model version {_brief(config.get('version'), 40)}, "
-                                 f"this genval reads {MODEL_VERSION}")
-        missing = [m for m in _REQUIRED if m not in self._members]
-        if missing:
-            raise self._damaged(f"missing {', '.join(missing)}")
-        return config
-
-
 def _name_in(names) -> tuple[Callable, str]:
     return (lambda v: isinstance(v, str) and v in names), "one of " + ", ".join(names)
 

@@ -17,15 +17,17 @@ import json
 import math
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from genval._archive import brief, open_archive
 from genval._budget import check_allocation, chunk_rows
+from genval._estimator import atomic_write, resolve_rng
 from genval._winners import nearest_weights
-from genval._estimator import atomic_write, read_npz, resolve_rng
-from genval.errors import ModelFileError, ParameterError
+from genval.errors import ParameterError
 
 __all__ = ["MAX_NEURONS", "LatentSOM", "Neuron", "default_grid", "load_som", "pca_weights"]
 
@@ -296,11 +298,7 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
             an online training order larger than the memory budget
             (:class:`~genval._budget.MemoryBudgetError`).
         """
-        for name, value, valid in (("topology", self.topology, TOPOLOGIES),
-                                   ("neighborhood", self.neighborhood, NEIGHBORHOODS),
-                                   ("init", self.init, INITS)):
-            if value not in valid:
-                raise ParameterError(f"unknown {name} {value!r}; choose one of {', '.join(valid)}")
+        self._check_settings()
         try:
             grid = default_grid(Z) if self.grid is None else tuple(int(g) for g in self.grid)
         except (TypeError, ValueError, OverflowError):
@@ -313,16 +311,9 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
                                  "times over")
         check_allocation(_BYTES_PER_NEURON * grid[0] * grid[1] * max(1, Z.shape[1]),
                          f"a {grid[0]}x{grid[1]} map of {Z.shape[1]}-D codes")
-        for name, value in (("sigma", self.sigma), ("learning_rate", self.learning_rate)):
-            if not (isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
-                    and math.isfinite(value) and value > 0):
-                raise ParameterError(f"{name} must be a positive number, got {value!r}")
         algorithm = "online" if grid[0] * grid[1] <= ONLINE_MAX_NEURONS else "batch"
         if self.iterations is None:
             return grid, (500 * grid[0] * grid[1] if algorithm == "online" else BATCH_ITERATIONS), algorithm
-        if isinstance(self.iterations, bool) or not isinstance(self.iterations, (int, np.integer)) \
-                or self.iterations < 1:
-            raise ParameterError(f"iterations must be a positive integer, got {self.iterations!r}")
         iterations = int(self.iterations)
         if algorithm == "batch" and iterations > MAX_BATCH_ITERATIONS:
             raise ParameterError(f"iterations={iterations:,} batch passes, more than the limit of "
@@ -331,6 +322,22 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         if algorithm == "online":
             check_allocation(_BYTES_PER_ONLINE_STEP * iterations, f"the training order of {iterations:,} map steps")
         return grid, iterations, algorithm
+
+    def _check_settings(self) -> None:
+        """Check the settings that need no data: the names, sigma, the learning rate, the iterations' type."""
+        for name, value, valid in (("topology", self.topology, TOPOLOGIES),
+                                   ("neighborhood", self.neighborhood, NEIGHBORHOODS),
+                                   ("init", self.init, INITS)):
+            if not isinstance(value, str) or value not in valid:
+                raise ParameterError(f"unknown {name} {value!r}; choose one of {', '.join(valid)}")
+        for name, value in (("sigma", self.sigma), ("learning_rate", self.learning_rate)):
+            if not (isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+                    and math.isfinite(value) and value > 0):
+                raise ParameterError(f"{name} must be a positive number, got {value!r}")
+        if self.iterations is not None and (isinstance(self.iterations, bool)
+                                            or not isinstance(self.iterations, (int, np.integer))
+                                            or self.iterations < 1):
+            raise ParameterError(f"iterations must be a positive integer, got {self.iterations!r}")
 
     def _minisom(self, weights: np.ndarray, seed: int = 0):
         """A MiniSom holding ``weights``: it trains them, and its topology code answers the grid questions."""
@@ -630,27 +637,85 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 
     @classmethod
     def load(cls, path) -> "LatentSOM":
-        """Read a map written by :meth:`save`; raises :class:`ModelFileError` when unreadable."""
-        config, arrays = read_npz(path, ("weights", "labels"), SOM_FORMAT, SOM_VERSION, "map")
-        try:
-            params = dict(config["params"])
-            if params.get("grid") is not None:
-                params["grid"] = tuple(params["grid"])
-            som = cls(**params)
-            grid = tuple(int(g) for g in config["grid"])
-            weights = np.asarray(arrays["weights"], dtype=float)
-            labels = np.asarray(arrays["labels"], dtype=np.int64)
-            if weights.ndim != 3 or weights.shape[:2] != grid:
-                raise ValueError("weights do not match the grid")
-            if labels.ndim != 1 or not np.all((labels >= 0) & (labels < grid[0] * grid[1])):
-                raise ValueError("labels are not neurons of the grid")
-            som.weights_, som.labels_, som.grid_ = weights, labels, grid
-            som.seed_, som.n_iterations_ = int(config["seed"]), int(config["n_iterations"])
-            som.algorithm_ = str(config.get("algorithm", "online"))  # maps saved before batch training
-            som.n_features_in_ = weights.shape[2]
-        except (TypeError, ValueError, KeyError) as exc:
-            raise ModelFileError(f"{path}: damaged genval map ({exc})") from None
+        """Read a map written by :meth:`save`.
+
+        A map file is untrusted input, read like a model file (see
+        :mod:`genval._archive`): its config's every key is checked, and the
+        weights' and labels' headers against the grid and the memory budget,
+        before any array is read.
+
+        Raises
+        ------
+        ModelFileError
+            One line naming the file and what was wrong.
+        """
+        path = Path(path)
+        with open_archive(path, _MAP_MEMBERS, "map") as archive:
+            config = archive.config(SOM_FORMAT, SOM_VERSION)
+            archive.require(_MAP_MEMBERS)
+            som, grid = cls._from_config(config, archive.damaged)
+            # float32 weights and int32 labels are copied to float64 and int64
+            weights = archive.array("weights", (*grid, None), "weights do not match the grid",
+                                    extra=2 * archive.size("weights") + 2 * archive.size("labels"))
+            labels = archive.array("labels", (None,), "labels are not one list of neurons", kind="i")
+        if weights.shape[2] < 1 or _diverged(weights):
+            raise archive.damaged("weights.npy holds no weights per neuron" if weights.shape[2] < 1 else
+                                  "its weights contain NaN, infinity or values past 1e100")
+        if not np.all((labels >= 0) & (labels < grid[0] * grid[1])):
+            raise archive.damaged(f"labels are not neurons of the {grid[0]}x{grid[1]} grid")
+        som.weights_ = weights.astype(float)
+        som.labels_ = labels.astype(np.int64)
+        som.n_features_in_ = weights.shape[2]
         return som
+
+    @classmethod
+    def _from_config(cls, config: dict, damaged) -> tuple["LatentSOM", tuple[int, int]]:
+        """The unfitted map of a file's config, its training facts set, and its grid; ``damaged(why)``: the error."""
+        for key in config:
+            if key not in _MAP_KEYS:
+                raise damaged(f"key {brief(key, 40)} is not a map setting; expected {', '.join(_MAP_KEYS)}")
+        params = config.get("params")
+        names = cls().get_params()
+        if not isinstance(params, dict):
+            raise damaged(f"params must be an object of parameters, got {brief(params, 40)}")
+        unknown = [k for k in params if k not in names]
+        if unknown:
+            raise damaged(f"params has {brief(unknown[0], 40)}; a map's are {', '.join(names)}")
+        params = dict(params)
+        grid = params.get("grid")
+        if grid is not None:
+            if not (isinstance(grid, list) and len(grid) == 2 and all(_is_count(g) for g in grid)):
+                raise damaged(f"params.grid must be null or [rows, cols], got {brief(grid, 40)}")
+            params["grid"] = tuple(grid)
+        if not (params.get("random_state") is None or _is_count(params["random_state"], 0)):
+            raise damaged(f"params.random_state must be null or a seed, got {brief(params['random_state'], 40)}")
+        som = cls(**params)
+        try:
+            som._check_settings()
+        except ParameterError as exc:
+            raise damaged(f"params: {exc}") from None
+        grid = config.get("grid")
+        if not (isinstance(grid, list) and len(grid) == 2 and all(_is_count(g) for g in grid)
+                and grid[0] * grid[1] <= MAX_NEURONS):
+            raise damaged(f"grid must be [rows, cols] of at most {MAX_NEURONS:,} neurons, got {brief(grid, 40)}")
+        for key, low in (("seed", 0), ("n_iterations", 1)):
+            if not _is_count(config.get(key), low):
+                raise damaged(f"{key} must be an integer of at least {low}, got {brief(config.get(key), 40)}")
+        algorithm = config.get("algorithm", "online")  # maps saved before batch training have none
+        if algorithm not in ("online", "batch"):
+            raise damaged(f'algorithm must be "online" or "batch", got {brief(algorithm, 40)}')
+        som.grid_, som.seed_, som.n_iterations_, som.algorithm_ = tuple(grid), config["seed"], \
+            config["n_iterations"], algorithm
+        return som, som.grid_
+
+
+_MAP_MEMBERS = ("config", "weights", "labels")
+_MAP_KEYS = ("format", "version", "params", "grid", "seed", "n_iterations", "algorithm")
+
+
+def _is_count(value, low: int = 1) -> bool:
+    """Whether ``value`` (from JSON) is an integer of at least ``low`` that fits in 63 bits."""
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value < 2**63
 
 
 def load_som(path) -> LatentSOM:

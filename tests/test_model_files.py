@@ -1,4 +1,4 @@
-"""Model files are untrusted input: each one loads into a working model or is one ModelFileError line."""
+"""Model and map files are untrusted input: each loads into a working model or map, or is one ModelFileError."""
 
 import io
 import json
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from genval import Autoencoder, ModelFileError, VariationalAutoencoder, load_dataset, load_model
+from genval import Autoencoder, LatentSOM, ModelFileError, VariationalAutoencoder, load_dataset, load_model, load_som
 
 BUDGET = 256 * 1024  # GENVAL_MEMORY_BUDGET during these tests: every good file here needs a few kilobytes
 
@@ -422,3 +422,104 @@ def test_truncated_or_overwritten_bytes_load_or_are_one_clean_error(folder, good
     else:
         raw = bytearray(data.draw(st.binary(max_size=2000)))
     load_bytes(folder, bytes(raw))
+
+
+# ------------------------------------------------------------ map files: read the same way
+
+
+@pytest.fixture(scope="module")
+def good_map(folder):
+    """A small saved map's members: a 2x3 grid over 20 two-dimensional codes."""
+    codes = np.random.default_rng(0).normal(size=(20, 2))
+    LatentSOM(grid=(2, 3), random_state=0).fit(codes).save(folder / "map.npz")
+    with zipfile.ZipFile(folder / "map.npz") as z:
+        return {info.filename: z.read(info) for info in z.infolist()}
+
+
+def map_outcome(path):
+    """Load the map at ``path``: "loaded" after checking it answers, else the ModelFileError's message."""
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        som = load_som(path)
+    except ModelFileError as exc:
+        message = str(exc)
+        assert "\n" not in message and message.startswith(str(path))
+        return message
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert time.perf_counter() - start < 2 and peak < BUDGET
+    winners = som.winners(np.zeros((3, som.n_features_in_)))
+    assert winners.shape == (3,) and winners.max() < som.n_neurons
+    return "loaded"
+
+
+def load_map_bytes(folder, data: bytes):
+    path = folder / "mutant-map.npz"
+    path.write_bytes(data)
+    return map_outcome(path)
+
+
+def test_map_files_are_checked_before_their_arrays_are_read(folder, good_map):
+    assert load_map_bytes(folder, npz(good_map)) == "loaded"
+    config = config_of(good_map)
+    weights = np.load(io.BytesIO(good_map["weights.npy"]))
+    prefix = f"{folder / 'mutant-map.npz'}: "
+    cases = {
+        # The weights' header claims a terabyte: np.load allocated it before this reader.
+        "terabyte": ({"weights.npy": good_map["weights.npy"].replace(b"(2, 3, 2)", b"(2, 3, 100000000000)")},
+                     "damaged genval map (weights.npy holds 107 bytes of data, its header announces 4800000000000)"),
+        "wrong grid": ({"weights.npy": npy(np.zeros((3, 2, 2)))},
+                       "damaged genval map (weights do not match the grid: weights.npy has shape (3, 2, 2), "
+                       "expected (2, 3, n))"),
+        "NaN weights": ({"weights.npy": npy(np.where(weights == weights.max(), np.nan, weights))},
+                        "damaged genval map (its weights contain NaN, infinity or values past 1e100)"),
+        "float labels": ({"labels.npy": npy(np.zeros(20))}, "damaged genval map (labels.npy holds float64, "
+                                                            "expected int32 or int64)"),
+        "labels off the grid": ({"labels.npy": npy(np.full(20, 6))},
+                                "damaged genval map (labels are not neurons of the 2x3 grid)"),
+        "no labels": ({"labels.npy": None}, "damaged genval map (missing labels)"),
+        "bad sigma": ({"config.npy": with_config({}, {**config, "params": {**config["params"], "sigma": "x"}})[
+            "config.npy"]}, "damaged genval map (params: sigma must be a positive number, got 'x')"),
+        "huge grid": ({"config.npy": with_config({}, {**config, "grid": [1000, 1000]})["config.npy"]},
+                      "damaged genval map (grid must be [rows, cols] of at most 100,000 neurons, got [1000, 1000])"),
+        "a model": ({"config.npy": with_config({}, {**config, "format": "genval-model"})["config.npy"]},
+                    "not a genval map file"),
+    }
+    for case, (replace, message) in cases.items():
+        members = {k: v for k, v in {**good_map, **replace}.items() if v is not None}
+        assert load_map_bytes(folder, npz(members)) == prefix + message, case
+
+
+@SETTINGS
+@given(st.data())
+def test_truncated_or_overwritten_map_files_load_or_are_one_clean_error(folder, good_map, data):
+    compression = data.draw(st.sampled_from([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED]))
+    raw = bytearray(npz(good_map, compression))
+    if data.draw(st.booleans()):
+        raw = raw[:data.draw(st.integers(0, len(raw) - 1))]
+    else:
+        for _ in range(data.draw(st.integers(1, 8))):
+            at = data.draw(st.integers(0, len(raw) - 1))
+            patch = data.draw(st.binary(min_size=1, max_size=4))
+            raw[at:at + len(patch)] = patch
+    load_map_bytes(folder, bytes(raw))
+
+
+@SETTINGS
+@given(st.data())
+def test_any_map_config_value_loads_or_is_one_clean_error(folder, good_map, data):
+    config = config_of(good_map)
+    paths = [(k,) for k in config] + [("extra",)] + [("params", k) for k in config["params"]] + [("grid", 0)]
+    for _ in range(data.draw(st.integers(1, 3))):
+        *parents, last = data.draw(st.sampled_from(paths))
+        node = config
+        for key in parents:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict) or isinstance(node, list) and isinstance(last, int) and last < len(node):
+            if isinstance(node, dict) and data.draw(st.booleans()):
+                node.pop(last, None)
+            else:
+                node[last] = data.draw(JSON_VALUES)
+    load_map_bytes(folder, npz(with_config(good_map, config)))
