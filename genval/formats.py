@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import codecs
 import gzip
-import os
-import re
 import unicodedata
 import zlib
 from dataclasses import dataclass

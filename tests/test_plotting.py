@@ -7,8 +7,7 @@ Each test writes its picture with ``save_figure`` (run with ``--basetemp DIR`` t
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from matplotlib.collections import LineCollection, PathCollection
-from matplotlib.image import AxesImage
+from matplotlib.collections import PathCollection
 
 from genval.audit import audit
 from genval.plotting import (
