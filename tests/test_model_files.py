@@ -72,8 +72,8 @@ def with_config(members: dict, config) -> dict:
     return {**members, "config.npy": npy(np.array(json.dumps(config)))}
 
 
-def outcome(path, emojis=None):
-    """Load ``path``: "loaded" after checking the model works, else the ModelFileError's message.
+def measured_load(load, path):
+    """``load(path)``, or the ModelFileError's message (one line naming the file).
 
     Any other exception propagates and fails the test; so do a load slower than two seconds
     and one that allocates more than the budget.
@@ -81,7 +81,7 @@ def outcome(path, emojis=None):
     tracemalloc.start()
     start = time.perf_counter()
     try:
-        model = load_model(path)
+        return load(path)
     except ModelFileError as exc:
         message = str(exc)
         assert "\n" not in message and message.startswith(str(path))
@@ -90,6 +90,13 @@ def outcome(path, emojis=None):
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         assert time.perf_counter() - start < 2 and peak < BUDGET
+
+
+def outcome(path):
+    """Load the model at ``path``: "loaded" after checking the model works, else the error's message."""
+    model = measured_load(load_model, path)
+    if isinstance(model, str):
+        return model
     X = np.random.default_rng(0).random((4, model.n_features_in_))
     Z = model.transform(X)
     assert Z.shape == (4, model._net.code.n_latent)
@@ -356,15 +363,10 @@ def _key_paths(config: dict) -> list[tuple]:
     return paths
 
 
-@SETTINGS
-@given(st.data())
-def test_any_config_value_loads_a_working_model_or_is_one_clean_error(folder, goods, data):
-    kind = data.draw(st.sampled_from(sorted(goods)))
-    config = config_of(goods[kind])
-    paths = _key_paths(config)
+def mutate_config(config: dict, paths: list[tuple], data) -> None:
+    """Set one to three of ``config``'s keys at ``paths`` to random JSON values, or delete them, in place."""
     for _ in range(data.draw(st.integers(1, 3))):
-        path = data.draw(st.sampled_from(paths))
-        *parents, last = path
+        *parents, last = data.draw(st.sampled_from(paths))
         node = config
         for key in parents:
             node = node.get(key) if isinstance(node, dict) else None
@@ -373,6 +375,26 @@ def test_any_config_value_loads_a_working_model_or_is_one_clean_error(folder, go
                 node.pop(last, None)
             else:
                 node[last] = data.draw(JSON_VALUES)
+
+
+def mutate_bytes(raw: bytearray, data, how: str) -> bytearray:
+    """``raw`` cut short ("truncate") or with one to eight short runs overwritten ("overwrite")."""
+    if how == "truncate":
+        return raw[:data.draw(st.integers(0, len(raw) - 1))]
+    for _ in range(data.draw(st.integers(1, 8))):
+        at = data.draw(st.integers(0, len(raw) - 1))
+        patch = data.draw(st.binary(min_size=1, max_size=4))
+        raw[at:at + len(patch)] = patch
+    return raw
+
+
+@SETTINGS
+@given(st.data())
+def test_any_config_value_loads_a_working_model_or_is_one_clean_error(folder, goods, data):
+    kind = data.draw(st.sampled_from(sorted(goods)))
+    config = config_of(goods[kind])
+    paths = _key_paths(config)
+    mutate_config(config, paths, data)
     load_bytes(folder, npz(with_config(goods[kind], config)))
 
 
@@ -412,15 +434,10 @@ def test_truncated_or_overwritten_bytes_load_or_are_one_clean_error(folder, good
     compression = data.draw(st.sampled_from([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED]))
     raw = bytearray(npz(goods[kind], compression))
     how = data.draw(st.sampled_from(["truncate", "overwrite", "random"]))
-    if how == "truncate":
-        raw = raw[:data.draw(st.integers(0, len(raw) - 1))]
-    elif how == "overwrite":
-        for _ in range(data.draw(st.integers(1, 8))):
-            at = data.draw(st.integers(0, len(raw) - 1))
-            patch = data.draw(st.binary(min_size=1, max_size=4))
-            raw[at:at + len(patch)] = patch
-    else:
+    if how == "random":
         raw = bytearray(data.draw(st.binary(max_size=2000)))
+    else:
+        raw = mutate_bytes(raw, data, how)
     load_bytes(folder, bytes(raw))
 
 
@@ -437,19 +454,10 @@ def good_map(folder):
 
 
 def map_outcome(path):
-    """Load the map at ``path``: "loaded" after checking it answers, else the ModelFileError's message."""
-    tracemalloc.start()
-    start = time.perf_counter()
-    try:
-        som = load_som(path)
-    except ModelFileError as exc:
-        message = str(exc)
-        assert "\n" not in message and message.startswith(str(path))
-        return message
-    finally:
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        assert time.perf_counter() - start < 2 and peak < BUDGET
+    """Load the map at ``path``: "loaded" after checking it answers, else the error's message."""
+    som = measured_load(load_som, path)
+    if isinstance(som, str):
+        return som
     winners = som.winners(np.zeros((3, som.n_features_in_)))
     assert winners.shape == (3,) and winners.max() < som.n_neurons
     return "loaded"
@@ -497,13 +505,7 @@ def test_map_files_are_checked_before_their_arrays_are_read(folder, good_map):
 def test_truncated_or_overwritten_map_files_load_or_are_one_clean_error(folder, good_map, data):
     compression = data.draw(st.sampled_from([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED]))
     raw = bytearray(npz(good_map, compression))
-    if data.draw(st.booleans()):
-        raw = raw[:data.draw(st.integers(0, len(raw) - 1))]
-    else:
-        for _ in range(data.draw(st.integers(1, 8))):
-            at = data.draw(st.integers(0, len(raw) - 1))
-            patch = data.draw(st.binary(min_size=1, max_size=4))
-            raw[at:at + len(patch)] = patch
+    raw = mutate_bytes(raw, data, data.draw(st.sampled_from(["truncate", "overwrite"])))
     load_map_bytes(folder, bytes(raw))
 
 
@@ -512,14 +514,5 @@ def test_truncated_or_overwritten_map_files_load_or_are_one_clean_error(folder, 
 def test_any_map_config_value_loads_or_is_one_clean_error(folder, good_map, data):
     config = config_of(good_map)
     paths = [(k,) for k in config] + [("extra",)] + [("params", k) for k in config["params"]] + [("grid", 0)]
-    for _ in range(data.draw(st.integers(1, 3))):
-        *parents, last = data.draw(st.sampled_from(paths))
-        node = config
-        for key in parents:
-            node = node.get(key) if isinstance(node, dict) else None
-        if isinstance(node, dict) or isinstance(node, list) and isinstance(last, int) and last < len(node):
-            if isinstance(node, dict) and data.draw(st.booleans()):
-                node.pop(last, None)
-            else:
-                node[last] = data.draw(JSON_VALUES)
+    mutate_config(config, paths, data)
     load_map_bytes(folder, npz(with_config(good_map, config)))
