@@ -240,7 +240,9 @@ class SampleVerdicts:
     failed : tuple of tuple of str
         Per sample, the names of the checks it fails.
     reasons : tuple of tuple of str
-        Per sample, one sentence per failed check.
+        Per sample, one sentence per failed check; a valid sample judged by
+        a classifier check gets the class it names
+        (``classifier: looks like '7' (probability 0.93)``).
     copy_of : ndarray of int (n,)
         The training item (index) a sample's bitmap equals, or -1 for a new bitmap.
     item_names : tuple of str
@@ -326,7 +328,12 @@ def judge(pixels: np.ndarray, training: BitmapSet, checks: CheckSet | None = Non
     failed, reasons = [], []
     for row, ok in zip(distinct, passes):
         failed.append(tuple(name for name, good in zip(checks.names, ok) if not good))
-        reasons.append(() if ok.all() else checks.verdict(row).reasons)
+        if not ok.all():
+            reasons.append(checks.verdict(row).reasons)
+        elif checks.classifier is not None:  # the class it names is why it passes
+            reasons.append((checks.classifier.reason(row.reshape(-1)),))
+        else:
+            reasons.append(())
     copy_of = _copy_of(packed[first], training)
     return SampleVerdicts(valid=passes.all(axis=1)[inverse], failed=tuple(failed[k] for k in inverse),
                           reasons=tuple(reasons[k] for k in inverse), copy_of=copy_of[inverse],

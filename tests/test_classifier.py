@@ -88,5 +88,10 @@ def test_an_audit_of_the_digits_with_the_classifier(digits, tmp_path):
     decoded = space.model.inverse_transform(report.Z) > 0.5
     np.testing.assert_array_equal(report.valid, checks.classifier.passes(decoded))
     verdicts = judge(decoded[:5], few, checks)
-    assert all(r == () if v else r[0].startswith("classifier: no class reaches 0.5 (best '")
+    assert all(r[0].startswith("classifier: looks like '" if v else "classifier: no class reaches 0.5 (best '")
                for v, r in zip(verdicts.valid, verdicts.reasons))
+    # A valid sample's reason is the class the forest names, with its probability.
+    items = judge(few.X[:20], few, checks)
+    for i in np.flatnonzero(items.valid):
+        assert items.reasons[i] == (checks.classifier.reason(few.binary()[i]),)
+    assert items.valid.sum() >= 15 and all(items.reasons[i] for i in range(20))
