@@ -21,32 +21,39 @@ def _fmt(value, digits: int = 3) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
+def _fraction(ratio: dict) -> str:
+    """``0.187 = 560 / 2997``: a ratio with its numerator and denominator."""
+    return f"{_fmt(ratio)} = {ratio['numerator']} / {ratio['denominator']}"
+
+
 def _print_report(doc: dict) -> None:
     new, every = doc["new"], doc["all"]
-    c, r = new["counts"], new["ratios"]
+    r = new["ratios"]
     copies = doc["copies"]
     click.echo(f"audit '{doc['strategy']}' of {doc['dataset']}: {doc['n']} samples, checks: {doc['checks']['title']}, "
                f"map {doc['grid'][0]}x{doc['grid'][1]}, seed {doc['seed']}")
-    click.echo(f"  copies          {copies['rate']['numerator']:>8}   copy rate  {_fmt(copies['rate'])} = copies / "
-               f"total ({copies['distinct_items']} distinct training items reproduced)")
-    click.echo(f"  new samples     {c['total']:>8}")
-    click.echo(f"  valid new       {c['valid']:>8}   validity   {_fmt(r['validity'])} = valid new / new")
-    click.echo(f"  distinct valid  {c['unique_valid']:>8}   uniqueness {_fmt(r['uniqueness'])} = distinct valid new "
-               "/ valid new; the yield")
+    rate = copies["rate"]
+    click.echo(f"copies: {rate['numerator']} of {rate['denominator']} samples equal a training item: copy rate "
+               f"{_fmt(rate)} ({copies['distinct_items']} distinct training items reproduced)")
+    click.echo(f"  {'':<16}{'new samples':<24}all samples, copies included")
+    for name, meaning in (("validity", "valid / samples"),
+                          ("uniqueness", "distinct valid / valid; new: the yield"),
+                          ("novelty", "new distinct valid / distinct valid")):
+        click.echo(f"  {name:<16}{_fraction(r[name]):<24}{_fraction(every['ratios'][name]):<30}{meaning}")
     click.echo("failures per check:       new samples   all samples")
     for name, count in new["failures"].items():
         click.echo(f"  {name:<22}  {count:>11}   {every['failures'][name]:>11}")
-    s = new["som_agreement"]
-    t = s["table"]
-    click.echo("the Kohonen map on new samples (is the sample's neuron occupied by a training item?):")
-    click.echo(f"  {'':<16}{'valid':>10}{'invalid':>10}")
-    click.echo(f"  {'occupied neuron':<16}{t['occupied_valid']:>10}{t['occupied_invalid']:>10}")
-    click.echo(f"  {'empty neuron':<16}{t['empty_valid']:>10}{t['empty_invalid']:>10}")
-    click.echo(f"  precision {_fmt(s['precision'])} (valid among occupied), recall {_fmt(s['recall'])} "
-               "(occupied among valid)")
-    a, sa = every["ratios"], every["som_agreement"]
-    click.echo(f"all samples, copies included: validity {_fmt(a['validity'])}, uniqueness {_fmt(a['uniqueness'])}, "
-               f"novelty {_fmt(a['novelty'])}; map precision {_fmt(sa['precision'])}, recall {_fmt(sa['recall'])}")
+    s, sa = new["som_agreement"], every["som_agreement"]
+    t, ta = s["table"], sa["table"]
+    click.echo("the Kohonen map (is the sample's neuron occupied by a training item?):")
+    click.echo(f"  {'':<16}{'new samples':<24}all samples, copies included")
+    click.echo(f"  {'':<16}{'valid':>8}{'invalid':>9}{'':7}{'valid':>8}{'invalid':>9}")
+    for where in ("occupied", "empty"):
+        click.echo(f"  {where + ' neuron':<16}{t[where + '_valid']:>8}{t[where + '_invalid']:>9}{'':7}"
+                   f"{ta[where + '_valid']:>8}{ta[where + '_invalid']:>9}")
+    click.echo(f"  {'precision':<16}{_fraction(s['precision']):<24}{_fraction(sa['precision']):<30}"
+               "valid among occupied")
+    click.echo(f"  {'recall':<16}{_fraction(s['recall']):<24}{_fraction(sa['recall']):<30}occupied among valid")
     scores = doc["scores"]
     first = next((v for k, v in scores.items() if k != "samples"), None)
     click.echo(f"scores as predictors of validity on {scores['samples']['new']} new samples "
@@ -98,6 +105,20 @@ def _print_comparison(doc: dict) -> None:
         f = row["figures"]
         click.echo(f"{row['label']:<12}{row['strategy']:<10}"
                    + "".join(f"{_cell(f[f'auroc_{n}']) if f'auroc_{n}' in f else 'n/a':>{width}}" for n in names))
+    runs = [run["membership"] for run in doc["runs"] if "pixels" in run["membership"]]
+    if runs:
+        ms = sorted({m["n_fake"] for m in runs})
+        click.echo("")
+        click.echo(f"rule-free membership in pixel space, k = {runs[0]['k']}, N = {runs[0]['n_real']} training "
+                   f"items, M = {ms[0] if len(ms) == 1 else f'{ms[0]} to {ms[-1]}'} samples per run "
+                   "(latent space: --json):")
+        names = ("precision", "recall", "density", "coverage", "authenticity")
+        width = 17 if len(doc["seeds"]) > 1 else 14
+        click.echo(f"{'model':<12}{'strategy':<10}" + "".join(f"{n:>{width}}" for n in names))
+        for row in rows:
+            f = row["figures"]
+            click.echo(f"{row['label']:<12}{row['strategy']:<10}" + "".join(
+                f"{_cell(f[f'pixels_{n}']) if f'pixels_{n}' in f else 'n/a':>{width}}" for n in names))
     if doc["skipped"]:
         click.echo("skipped (nothing to sample there: no two items share a neuron, or not a VAE): "
                    + ", ".join(f"{s['label']} {s['strategy']}" for s in doc["skipped"]))

@@ -367,14 +367,32 @@ def test_audit_text_outputs_and_min_validity(runner, tmp_path):
     assert result.exit_code == 0, result.output
     out = result.stdout.splitlines()
     assert out[0] == "audit 'random' of emojis: 800 samples, checks: emojis: two eyes and a mouth, map 3x3, seed 0"
-    assert out[1].split()[:2] == ["copies", out[1].split()[1]] and "copy rate" in out[1]
-    assert any(line.strip().startswith("valid new ") and "= valid new / new" in line for line in out)
     assert any(line.startswith("rule-free membership, k = 5, N = 17 training items, M = 800 samples")
                for line in out)
     assert len(paths["csv"].read_text().splitlines()) == 801
     for key in ("sheet.png", "plot.png", "roc.png"):
         assert paths[key].read_bytes()[:4] == b"\x89PNG"
     doc = json.loads(run(runner, "audit", "--n", "800", "--grid", "3x3", "--json").stdout)
+    # Every figure beside its numerator and denominator, for new samples and for all of them.
+    rate = doc["copies"]["rate"]
+    assert out[1].startswith(f"copies: {rate['numerator']} of 800 samples equal a training item: copy rate "
+                             f"{rate['value']:.3f} (")
+
+    def fraction(ratio):
+        return f"{ratio['value']:.3f} = {ratio['numerator']} / {ratio['denominator']}"
+
+    for name in ("validity", "uniqueness", "novelty"):
+        (line,) = [line for line in out if line.startswith(f"  {name} ")]
+        assert line.split()[1:11] == [*fraction(doc["new"]["ratios"][name]).split(),
+                                     *fraction(doc["all"]["ratios"][name]).split()]
+    for name in ("precision", "recall"):
+        (line,) = [line for line in out if line.startswith(f"  {name} ")]
+        assert line.split()[1:11] == [*fraction(doc["new"]["som_agreement"][name]).split(),
+                                     *fraction(doc["all"]["som_agreement"][name]).split()]
+    tables = [doc[part]["som_agreement"]["table"] for part in ("new", "all")]
+    for where in ("occupied", "empty"):
+        (line,) = [line for line in out if line.startswith(f"  {where} neuron ")]
+        assert line.split()[2:] == [str(t[f"{where}_{v}"]) for t in tables for v in ("valid", "invalid")]
     validity = doc["new"]["ratios"]["validity"]["value"]
     below = run(runner, "audit", "--n", "800", "--grid", "3x3", "--min-validity", "0.999")
     assert below.exit_code == 3
