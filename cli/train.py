@@ -7,8 +7,8 @@ import time
 import click
 
 from ._common import (
-    LAYER_WIDTHS, NOISE_LEVELS, FiniteFloat, OutputFile, ProgressBar, dataset_option, emit_json, json_option,
-    model_doc, note, plot_option, random_state_option, save_plot,
+    LAYER_WIDTHS, NOISE_LEVELS, FiniteFloat, OutputFile, PictureFile, ProgressBar, dataset_option, emit_json,
+    json_option, model_doc, note, plot_option, random_state_option, save_plot,
 )
 from genval.activations import ACTIVATIONS
 from genval.autoencoder import Autoencoder, VariationalAutoencoder, reconstruction_report
@@ -69,8 +69,11 @@ def json_params(model) -> dict:
 @click.option("--out", "-o", type=OutputFile(), default=None,
               help="Save the trained model here (.npz arrays + JSON config, no pickle).")
 @plot_option
+@click.option("--recon", type=PictureFile(), default=None, metavar="FILE.png",
+              help="Also draw each item over its reconstruction, wrong pixels framed (the first 48 items of a "
+                   "larger set); .png, .svg or .pdf by the file's suffix.")
 @json_option
-def train(dataset, vae, beta, code_activation, momentum, out, plot, as_json, **params):
+def train(dataset, vae, beta, code_activation, momentum, out, plot, recon, as_json, **params):
     """Train an autoencoder on a bitmap set and report its reconstructions.
 
     For each item it prints the wrong pixels of its reconstruction (output
@@ -85,6 +88,7 @@ def train(dataset, vae, beta, code_activation, momentum, out, plot, as_json, **p
       genval train --dataset path/to/font.h:Font2 --hidden 30,20 --json
       genval train --vae --beta 0.1 --out vae.npz
       genval train --validation-fraction 0.2 --plot loss.png   # training and held-out loss
+      genval train --dataset font --epochs 300 --recon font.png  # items over reconstructions
       genval train --dataset font --optimizer adaptive --learning-rate 1 --momentum 0.7
       genval train --dataset font --noise-levels 0,0.1,0.15,0.2 --hidden 64,32 --n-latent 8
       genval train --dataset font --hidden '' --n-latent 64 --code-activation relu \\
@@ -121,6 +125,11 @@ def train(dataset, vae, beta, code_activation, momentum, out, plot, as_json, **p
         from genval.plotting import plot_loss_curve
 
         save_plot(plot_loss_curve(model), plot)
+    if recon is not None:
+        from genval.plotting import plot_reconstructions
+
+        save_plot(plot_reconstructions(bitmaps.X, model.reconstruct(bitmaps.X), bitmaps.shape, bitmaps.names,
+                                       title=bitmaps.title), recon)
     if as_json:
         emit_json({
             "dataset": bitmaps.title,

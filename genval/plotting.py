@@ -17,8 +17,9 @@ import numpy as np
 from genval._estimator import atomic_write
 
 __all__ = ["plot_audit_plane", "plot_audit_sheet", "plot_bitmaps", "plot_comparison", "plot_denoising",
-           "plot_denoising_curve", "plot_latent", "plot_latent_grid", "plot_loss_curve", "plot_roc", "plot_som",
-           "plot_som_grid", "plot_sweep", "plot_walk", "save_figure", "tile_classes", "verdict_text"]
+           "plot_denoising_curve", "plot_latent", "plot_latent_grid", "plot_loss_curve", "plot_reconstructions",
+           "plot_roc", "plot_som", "plot_som_grid", "plot_sweep", "plot_walk", "save_figure", "tile_classes",
+           "verdict_text"]
 
 
 def _axes(ax, figsize=(6, 4)):
@@ -213,32 +214,23 @@ def plot_bitmaps(X: np.ndarray, shape: tuple[int, int], labels=None, ax=None, co
     rows = int(np.ceil(n / columns))
     # a tile with a verdict needs room under it for two lines of text
     extra = 0 if verdicts is None else max(3, round(h * 0.45))
-    gap = 1
-    row_step = h + gap + extra
     if verdicts is None:
         figsize = (max(3, 0.9 * columns), max(2, 1.25 * rows + 0.4))
     else:  # wide enough for a verdict such as "✗ eyes+mouth, new" under each tile, and the legend
         width = max(4.6, 1.15 * columns)
-        figsize = (width, width * (rows * row_step + gap) / (columns * (w + gap) + gap) + 1.4)
+        figsize = (width, width * (rows * (h + TILE_GAP + extra) + TILE_GAP) / (columns * (w + TILE_GAP) + TILE_GAP)
+                   + 1.4)
     ax = _axes(ax, figsize=figsize)
-    canvas = np.full((rows * row_step + gap, columns * (w + gap) + gap), np.nan)
-    for k in range(n):
-        r, c = divmod(k, columns)
-        top, left = gap + r * row_step, gap + c * (w + gap)
-        canvas[top:top + h, left:left + w] = X[k].reshape(h, w)
-    cmap = _ink_cmap()
-    ax.imshow(canvas, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+    canvas, corners = _tile_canvas(X, shape, columns, extra)
+    ax.imshow(canvas, cmap=_ink_cmap(), vmin=0, vmax=1, interpolation="nearest")
     if labels is not None:
-        for k, label in enumerate(labels):
-            r, c = divmod(k, columns)
-            ax.text(gap + c * (w + gap) + (w - 1) / 2, gap + r * row_step + h - 0.3, str(label),
-                    ha="center", va="top", fontsize=8)
+        for (left, top), label in zip(corners, labels):
+            ax.text(left + (w - 1) / 2, top + h - 0.3, str(label), ha="center", va="top", fontsize=8)
         ax.set_ylim(canvas.shape[0] + 0.8, -0.5)
     if verdicts is not None:
         if len(verdicts) != n:
             raise ValueError(f"got {len(verdicts)} verdicts for {n} bitmaps")
         below = 1.4 if labels is not None else 0.2  # under the label, when there is one
-        corners = [(gap + (k % columns) * (w + gap), gap + (k // columns) * row_step) for k in range(n)]
         _mark_tiles(ax, verdicts, corners, (h, w), below)
         ax.set_ylim(canvas.shape[0] + 0.8, -0.5)
     ax.set_xticks([])
@@ -251,6 +243,25 @@ def plot_bitmaps(X: np.ndarray, shape: tuple[int, int], labels=None, ax=None, co
         chars = max(24, int(ax.figure.get_figwidth() * 11))
         ax.set_title("\n".join(textwrap.wrap(title, chars)), fontsize=9)
     return ax
+
+
+TILE_GAP = 1  # pixels between tiles, drawn in the ink colour map's "bad" colour
+
+
+def _tile_canvas(X: np.ndarray, shape: tuple[int, int], columns: int, extra: int = 0):
+    """Tiles laid out row-major, ``columns`` to a row, ``extra`` blank pixel rows under each row of tiles:
+    ``canvas, corners``, NaN between tiles and ``corners[k]`` the (column, row) of tile k's top-left pixel."""
+    h, w = shape
+    rows = math.ceil(len(X) / columns)
+    row_step = h + TILE_GAP + extra
+    canvas = np.full((rows * row_step + TILE_GAP, columns * (w + TILE_GAP) + TILE_GAP), np.nan)
+    corners = []
+    for k, pixels in enumerate(X):
+        r, c = divmod(k, columns)
+        top, left = TILE_GAP + r * row_step, TILE_GAP + c * (w + TILE_GAP)
+        canvas[top:top + h, left:left + w] = np.asarray(pixels, dtype=float).reshape(h, w)
+        corners.append((left, top))
+    return canvas, corners
 
 
 def _ink_cmap():
@@ -306,6 +317,132 @@ def _verdict_legend(ax, verdicts) -> None:
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncols=1, fontsize=7,
               frameon=False, title="new: no training item is identical; = NAME: a copy of that item",
               title_fontsize=7)
+
+
+# Past this many items a reconstruction picture shows the first ones only: 3 rows of 16 pairs stay legible.
+RECONSTRUCTED_ITEMS = 48
+
+
+def plot_reconstructions(X: np.ndarray, reconstructed: np.ndarray, shape: tuple[int, int], names=None, ax=None,
+                         max_items: int = RECONSTRUCTED_ITEMS, columns: int | None = None, title: str | None = None):
+    """Each item's bitmap over its reconstruction thresholded at 0.5, the wrong pixels framed in vermillion.
+
+    A pixel is wrong where the reconstruction and the original fall on
+    different sides of 0.5 (as :func:`genval.autoencoder.wrong_pixels`
+    counts them). The frame's inside tells which way: white inside, ink the
+    item has and the reconstruction lost; black inside, ink it added. The
+    title gives the items shown and their wrong pixels (and, when only the
+    first ``max_items`` are shown, the wrong pixels of all items).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_items, height * width)
+        The items, drawn as they are (grey levels as such).
+    reconstructed : ndarray of shape (n_items, height * width)
+        The model's outputs for ``X`` (``model.reconstruct(X)``).
+    shape : (height, width)
+    names : sequence of str, length n_items, optional
+        Written under each pair.
+    max_items : int
+        Most pairs drawn: the first ``max_items`` items of a larger set.
+    columns : int, optional
+        Pairs per row; default at most 16, the rows filled evenly.
+    title : str, optional
+        What the items are (a set's title), at the head of the title.
+
+    Returns
+    -------
+    Axes
+
+    Raises
+    ------
+    ParameterError
+        For arrays of different shapes, pixels that do not make ``shape``,
+        names of another length, no items or ``max_items`` below 1.
+
+    Examples
+    --------
+    >>> X = np.array([[1, 0, 0, 1], [0, 1, 1, 0]])
+    >>> outputs = np.array([[0.9, 0.2, 0.7, 0.8], [0.1, 0.6, 0.9, 0.3]])
+    >>> ax = plot_reconstructions(X, outputs, (2, 2), names=["a", "b"])
+    >>> ax.get_title().splitlines()[-1]
+    '1 wrong pixel, framed in vermillion'
+    >>> [t.get_text() for t in ax.texts], len(ax.collections[0].get_paths())
+    (['a', 'b'], 1)
+    """
+    from matplotlib.collections import PatchCollection
+    from matplotlib.patches import Patch, Rectangle
+
+    from genval._budget import chunk_rows
+    from genval.errors import ParameterError
+
+    # compared in their own dtype: a float64 copy of a large set's outputs would double their memory
+    X, reconstructed = np.atleast_2d(np.asarray(X)), np.atleast_2d(np.asarray(reconstructed))
+    h, w = shape
+    n = len(X)
+    if X.ndim != 2 or X.shape != reconstructed.shape:
+        raise ParameterError(f"the reconstructions have shape {reconstructed.shape}, the items {X.shape}; "
+                             "expected one row of pixels per item for both")
+    if X.shape[1] != h * w:
+        raise ParameterError(f"the items have {X.shape[1]} pixels, but shape {h}x{w} takes {h * w}")
+    if n == 0:
+        raise ParameterError("no items to draw; expected at least one")
+    if names is not None and len(names) != n:
+        raise ParameterError(f"got {len(names)} names for {n} items")
+    if max_items < 1:
+        raise ParameterError(f"max_items must be at least 1, got {max_items}")
+    # the wrong pixels of every item, a chunk of rows at a time (two boolean copies of a chunk at once)
+    step = chunk_rows(2 * X.shape[1])
+    wrong_in_all = sum(int(((reconstructed[i:i + step] > 0.5) != (X[i:i + step] > 0.5)).sum())
+                       for i in range(0, n, step))
+    k = min(n, max_items)
+    truth, output = X[:k] > 0.5, reconstructed[:k] > 0.5
+    wrong = truth != output
+    columns = columns or math.ceil(k / math.ceil(k / 16))
+    rows = math.ceil(k / columns)
+    # a pair is one tall tile: the item, a gap row, its reconstruction
+    pairs = np.full((k, 2 * h + TILE_GAP, w), np.nan)
+    pairs[:, :h] = X[:k].astype(float).reshape(k, h, w)
+    pairs[:, h + TILE_GAP:] = output.reshape(k, h, w)
+    width = min(12.0, max(4.5, 0.62 * columns + 0.4))
+    unit = width / (columns * (w + TILE_GAP) + TILE_GAP)  # inches per pixel, the figure's width filled
+    extra = math.ceil(0.17 / unit) if names is not None else 0  # room for a name under each pair
+    canvas, corners = _tile_canvas(pairs.reshape(k, -1), (2 * h + TILE_GAP, w), columns, extra)
+    ax = _axes(ax, figsize=(width, canvas.shape[0] * unit + 1.0))
+    ax.imshow(canvas, cmap=_ink_cmap(), vmin=0, vmax=1, interpolation="nearest")
+    frames = [Rectangle((left + j - 0.5, top + h + TILE_GAP + i - 0.5), 1, 1)
+              for (left, top), item_wrong in zip(corners, wrong)
+              for i, j in zip(*np.nonzero(item_wrong.reshape(h, w)))]
+    # a frame about a fifth of a pixel wide: the pixel's own colour still shows inside it
+    line = float(np.clip(unit * 72 * 0.22, 0.5, 2.0))
+    ax.add_collection(PatchCollection(frames, facecolor="none", edgecolor=INVALID_COLOUR, linewidth=line,
+                                      gid="wrong", zorder=3))
+    if names is not None:
+        for (left, top), name in zip(corners, names[:k]):
+            ax.text(left + (w - 1) / 2, top + 2 * h + TILE_GAP - 0.3, str(name), ha="center", va="top", fontsize=7)
+    ax.set_xlim(-0.5, canvas.shape[1] - 0.5)
+    ax.set_ylim(canvas.shape[0] - 0.5, -0.5)
+    ax.set_xticks([])
+    bands = [top for left, top in corners[::columns]]
+    ax.set_yticks([top + offset + (h - 1) / 2 for top in bands for offset in (0, h + TILE_GAP)],
+                  ["item", "output"] * rows, fontsize=7)
+    ax.tick_params(axis="y", length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    shown = int(wrong.sum())
+    counted = f"{shown:,} wrong pixel{'' if shown == 1 else 's'}"
+    if k < n:
+        which = f"the first {k} of {n:,} items"
+        counted += f" in these {k} ({wrong_in_all:,} in all {n:,} items)"
+    else:
+        which = f"all {n} item{'' if n == 1 else 's'}"
+    head = f"{title}: " if title else ""
+    ax.set_title(f"{head}{which}, each original over its reconstruction (output > 0.5 is ink)\n"
+                 f"{counted}, framed in vermillion", fontsize=9)
+    ax.legend(handles=[Patch(facecolor="white", edgecolor=INVALID_COLOUR, lw=1.6,
+                             label="wrong pixel: white inside, ink lost; black inside, ink added")],
+              loc="upper center", bbox_to_anchor=(0.5, 0.0), fontsize=7, frameon=False)
+    return ax
 
 
 def _cell_raster(space, resolution: int, margin: float = 0.08):

@@ -4,12 +4,15 @@ and draws what it says: one tile, label, point or line per item.
 Each test writes its picture with ``save_figure`` (run with ``--basetemp DIR`` to look at them).
 """
 
+import re
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from matplotlib.collections import PathCollection
 
 from genval.audit import audit
+from genval.errors import ParameterError
 from genval.plotting import (
     plot_audit_plane,
     plot_audit_sheet,
@@ -20,6 +23,7 @@ from genval.plotting import (
     plot_latent,
     plot_latent_grid,
     plot_loss_curve,
+    plot_reconstructions,
     plot_roc,
     plot_som,
     plot_som_grid,
@@ -71,7 +75,9 @@ def scatter_sizes(ax):
     lambda space, ax: plot_walk(walk(space, ":)", ":("), space.bitmaps.shape, space.bitmaps.names, ax=ax),
     lambda space, ax: plot_latent_grid(*latent_grid(space, size=4), space.bitmaps.shape, ax=ax),
     lambda space, ax: plot_loss_curve(space.model, ax=ax),
-], ids=["latent", "bitmaps", "som", "walk", "latent_grid", "loss_curve"])
+    lambda space, ax: plot_reconstructions(space.bitmaps.X, space.model.reconstruct(space.bitmaps.X),
+                                           space.bitmaps.shape, ax=ax),
+], ids=["latent", "bitmaps", "som", "walk", "latent_grid", "loss_curve", "reconstructions"])
 def test_draws_into_the_given_axes_or_a_new_figure(space, draw):
     ax = given_axes()
     assert draw(space, ax) is ax
@@ -522,3 +528,89 @@ def test_denoising_curve_draws_the_model_beside_the_bound_over_one_strip(space, 
     given = plt.subplots(2, 1)[1]
     assert list(plot_denoising_curve(report, space.bitmaps.shape, axes=given)) == list(given)
     saved(np.array([curve, strip]), tmp_path / "denoising_curve.png")
+
+
+# Three 2x3 items and outputs whose wrong pixels are known: item 0 gains ink at pixel 1 and loses it at
+# pixel 4, item 1 is right (0.49 and 0.51 on the right sides of 0.5), item 2 loses pixel 5.
+SMALL_X = np.array([[1, 0, 1, 0, 1, 0], [0, 0, 0, 1, 1, 1], [1, 1, 1, 1, 1, 1]], dtype=float)
+SMALL_OUT = np.array([[0.9, 0.8, 0.7, 0.1, 0.2, 0.0], [0.49, 0.1, 0.0, 0.51, 0.9, 1.0],
+                      [0.6, 0.9, 0.9, 0.8, 0.7, 0.3]])
+SMALL_WRONG = {(0, 0, 1), (0, 1, 1), (2, 1, 2)}  # (item, row, column)
+
+
+def frame_pixels(ax):
+    """The (column, row) canvas pixel inside each wrong-pixel frame."""
+    (frames,) = [c for c in ax.collections if c.get_gid() == "wrong"]
+    corners = [path.vertices.min(axis=0) for path in frames.get_paths()]
+    for path in frames.get_paths():  # a 1x1 square round a pixel centre
+        np.testing.assert_allclose(np.ptp(path.vertices, axis=0), [1, 1])
+    return sorted((int(x + 0.5), int(y + 0.5)) for x, y in corners)
+
+
+def test_reconstructions_frame_exactly_the_wrong_pixels(tmp_path):
+    h, w = 2, 3
+    ax = plot_reconstructions(SMALL_X, SMALL_OUT, (h, w), columns=2, title="tiny")
+    assert ax.get_title() == ("tiny: all 3 items, each original over its reconstruction (output > 0.5 is ink)\n"
+                              "3 wrong pixels, framed in vermillion")
+    # without names no room under a pair: pair k's item at row 1 + (k // 2) * (2h + 2), its output h + 1 below
+    expected = sorted((1 + (k % 2) * (w + 1) + j, 1 + (k // 2) * (2 * h + 2) + h + 1 + i) for k, i, j in SMALL_WRONG)
+    assert frame_pixels(ax) == expected
+    canvas = np.ma.filled(ax.images[0].get_array(), np.nan)
+    assert canvas.shape == (2 * (2 * h + 2) + 1, 2 * (w + 1) + 1)
+    for k in range(3):  # the item as it is, over its output thresholded at 0.5
+        left, top = 1 + (k % 2) * (w + 1), 1 + (k // 2) * (2 * h + 2)
+        np.testing.assert_array_equal(canvas[top:top + h, left:left + w], SMALL_X[k].reshape(h, w))
+        np.testing.assert_array_equal(canvas[top + h + 1:top + 2 * h + 1, left:left + w],
+                                      (SMALL_OUT[k] > 0.5).reshape(h, w))
+        assert np.isnan(canvas[top + h, left:left + w]).all()  # the gap between them
+    # each frame holds a pixel whose output falls on the other side of 0.5 from the item above it
+    for x, y in frame_pixels(ax):
+        assert (canvas[y, x] > 0.5) != (canvas[y - h - 1, x] > 0.5)
+    assert texts(ax) == []
+    saved(ax, tmp_path / "reconstructions.png")
+
+
+def test_reconstructions_of_a_large_set_show_its_first_items_and_count_all(tmp_path):
+    rng = np.random.default_rng(0)
+    X = (rng.random((60, 12)) < 0.5).astype(np.float32)
+    outputs = np.where(rng.random((60, 12)) < 0.1, 1 - X, X).astype(np.float32)  # about one pixel in ten wrong
+    names = [f"n{k}" for k in range(60)]
+    ax = plot_reconstructions(X, outputs, (3, 4), names=names, max_items=7)
+    wrong = (outputs > 0.5) != (X > 0.5)
+    assert 0 < wrong[:7].sum() < wrong.sum()
+    assert ax.get_title() == ("the first 7 of 60 items, each original over its reconstruction (output > 0.5 is ink)\n"
+                              f"{wrong[:7].sum()} wrong pixels in these 7 ({wrong.sum()} in all 60 items), "
+                              "framed in vermillion")
+    assert texts(ax) == names[:7]
+    assert len(frame_pixels(ax)) == wrong[:7].sum()
+    # 7 pairs: 14 tiles, each a block whose top-left pixel has a gap above it and to its left
+    canvas = np.ma.filled(ax.images[0].get_array(), np.nan)
+    ink = ~np.isnan(canvas)
+    corners = ink[1:, 1:] & ~ink[:-1, 1:] & ~ink[1:, :-1]
+    assert corners.sum() == 14
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["item", "output"]
+    saved(ax, tmp_path / "reconstructions-large.png")
+
+
+def test_reconstructions_of_a_fitted_model(space, tmp_path):
+    emojis = space.bitmaps  # the fixture's model reconstructs every emoji
+    ax = plot_reconstructions(emojis.X, space.model.reconstruct(emojis.X), emojis.shape, emojis.names,
+                              title=emojis.title)
+    assert ax.get_title().endswith("all 17 items, each original over its reconstruction (output > 0.5 is ink)\n"
+                                   "0 wrong pixels, framed in vermillion")
+    assert frame_pixels(ax) == [] and texts(ax) == list(emojis.names)
+    saved(ax, tmp_path / "reconstructions-emojis.png")
+
+
+@pytest.mark.parametrize("args, message", [
+    ((SMALL_X, SMALL_OUT[:2], (2, 3)), "the reconstructions have shape (2, 6), the items (3, 6)"),
+    ((SMALL_X, SMALL_OUT, (2, 2)), "the items have 6 pixels, but shape 2x2 takes 4"),
+    ((SMALL_X[:0], SMALL_OUT[:0], (2, 3)), "no items to draw"),
+])
+def test_reconstructions_refuse_mismatched_input(args, message):
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        plot_reconstructions(*args)
+    with pytest.raises(ParameterError, match="got 2 names for 3 items"):
+        plot_reconstructions(SMALL_X, SMALL_OUT, (2, 3), names=["a", "b"])
+    with pytest.raises(ParameterError, match="max_items must be at least 1, got 0"):
+        plot_reconstructions(SMALL_X, SMALL_OUT, (2, 3), max_items=0)

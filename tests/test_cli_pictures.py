@@ -1,0 +1,59 @@
+"""The pictures the CLI draws, end to end through CliRunner: what is written, and what is refused before any work."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from genval.cli.main import cli
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def run(runner, *args):
+    return runner.invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_train_recon_writes_the_reconstructions_and_keeps_the_json_document(runner, tmp_path):
+    recon, loss = tmp_path / "font.png", tmp_path / "loss.png"
+    result = run(runner, "train", "--dataset", "font", "--epochs", "5", "--recon", str(recon), "--plot", str(loss),
+                 "--json")
+    assert result.exit_code == 0, result.output
+    assert recon.read_bytes()[:8] == PNG and loss.read_bytes()[:8] == PNG
+    # the picture is recorded as --plot's is: a note on stderr, the JSON document on stdout unchanged
+    assert f"wrote {recon}" in result.stderr.splitlines() and f"wrote {loss}" in result.stderr.splitlines()
+    document = json.loads(result.stdout)
+    assert len(document["items"]) == 32 and str(recon) not in result.stdout
+
+
+def test_train_recon_writes_svg_by_its_suffix(runner, tmp_path):
+    recon = tmp_path / "emojis.svg"
+    result = run(runner, "train", "--epochs", "5", "--recon", str(recon), "--quiet")
+    assert result.exit_code == 0 and result.stderr == ""
+    text = recon.read_text()
+    assert text.startswith("<?xml") and "<svg" in text
+    assert "emojis: all 17 items, each original over its reconstruction" in text  # the title (a comment by its glyphs)
+
+
+@pytest.mark.parametrize("name, message", [
+    ("recon.gif", "'--recon': '{path}': name the picture .png, .svg or .pdf (its suffix is its format)"),
+    ("recon", "'--recon': '{path}': name the picture .png, .svg or .pdf (its suffix is its format)"),
+    ("missing/recon.png", "'--recon': cannot write {path}: the folder {folder} does not exist"),
+])
+def test_train_refuses_a_recon_file_before_training(runner, tmp_path, name, message):
+    path, model = tmp_path / name, tmp_path / "model.npz"
+    result = run(runner, "train", "--dataset", "font", "--out", str(model), "--recon", str(path))
+    assert result.exit_code == 2
+    assert message.format(path=path, folder=path.parent) in " ".join(result.stderr.split())
+    assert "training on" not in result.stderr and not model.exists() and not path.exists()
+
+
+def test_train_help_shows_recon_with_an_example(runner):
+    help_text = run(runner, "train", "--help").stdout
+    assert "--recon FILE.png" in help_text
+    assert "genval train --dataset font --epochs 300 --recon font.png" in help_text
