@@ -645,36 +645,66 @@ def _tinted(canvas: np.ndarray, classes: np.ndarray, shape: tuple[int, int]) -> 
     return background * (1 - ink)  # ink 1 is black, 0 the tint
 
 
+# The contact sheet's marks: a new bitmap framed solid bluish green, a copy of a training item dashed grey
+# (Okabe-Ito; the line style tells them apart in grey too).
+NEW_COLOUR, COPY_COLOUR = "#009E73", "0.45"
+
+
 def plot_audit_sheet(report, shape: tuple[int, int], per_panel: int = 24, axes=None):
-    """A contact sheet: the most frequent valid and invalid bitmaps of an audit.
+    """A contact sheet: the most frequent valid and invalid bitmaps of an audit, new ones told from copies.
 
     Each tile is labelled with how many samples decoded to it (and, for
-    invalid ones, the first failed check).
+    invalid ones, the first failed check) and framed by whether it is new
+    (solid bluish green: no training item is identical) or a copy of a
+    training item (dashed grey); a legend under the sheet explains the
+    frames and each panel's title counts its new bitmaps.
 
     Parameters
     ----------
     report : AuditReport
+    per_panel : int
+        Most tiles in a panel.
     axes : pair of Axes, optional
-        Where to draw the valid and the invalid panel; a new figure when None.
+        Where to draw the valid and the invalid panel; a new figure when
+        None, as tall as its tiles need.
 
     Returns
     -------
     ndarray of two Axes
+
+    Examples
+    --------
+    >>> from genval import build_space
+    >>> from genval.audit import audit
+    >>> report = audit(build_space("emojis", grid=(2, 2)), "copycat", n=50, random_state=0)
+    >>> valid, invalid = plot_audit_sheet(report, (7, 5))
+    >>> valid.get_title().split(" (")[0], invalid.get_title()
+    ('valid: 50 of 50 samples, 17 distinct, 0 new', 'invalid: 0 of 50 samples, 0 distinct (none)')
     """
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch, Rectangle
 
     counts = np.bincount(report.bitmap_index, minlength=len(report.bitmaps))
     valid = report.passes.all(axis=1)
+    new = np.asarray(report.copy_of) < 0
+    h, w = shape
     columns = 12
+    shown = [np.flatnonzero((valid == want) & (counts > 0)) for want in (True, False)]
+    shown = [idx[np.argsort(-counts[idx], kind="stable")][:per_panel] for idx in shown]
     if axes is None:
-        rows = max(1, math.ceil(per_panel / columns))
-        _, axes = plt.subplots(2, 1, figsize=(11, 2 * (1.35 * rows + 0.7)), layout="constrained")
+        # each panel as tall as its rows of tiles and their labels at the sheet's width: no empty band between
+        width = 11.0
+        unit = (width - 0.3) / (columns * (w + TILE_GAP) + TILE_GAP)
+        heights = [0.3 + (math.ceil(len(idx) / columns) * (h + TILE_GAP) + TILE_GAP + 1.3) * unit if len(idx)
+                   else 0.35 for idx in shown]
+        _, axes = plt.subplots(2, 1, figsize=(width, sum(heights) + 0.45), layout="constrained",
+                               gridspec_kw={"height_ratios": heights})
     names = report.check_names
-    for ax, want, label in zip(axes, (True, False), ("valid", "invalid")):
-        idx = np.flatnonzero((valid == want) & (counts > 0))
-        idx = idx[np.argsort(-counts[idx], kind="stable")][:per_panel]
+    for ax, want, label, idx in zip(axes, (True, False), ("valid", "invalid"), shown):
         total = int(counts[valid == want].sum())
-        title = f"{label}: {total} of {report.n_total} samples, {int(((valid == want) & (counts > 0)).sum())} distinct"
+        distinct = (valid == want) & (counts > 0)
+        title = (f"{label}: {total} of {report.n_total} samples, {int(distinct.sum())} distinct"
+                 + (f", {int((distinct & new).sum())} new" if distinct.any() else ""))
         if len(idx) == 0:
             ax.set_axis_off()
             ax.set_title(f"{title} (none)", fontsize=9)
@@ -682,8 +712,18 @@ def plot_audit_sheet(report, shape: tuple[int, int], per_panel: int = 24, axes=N
         # A check by its number under a tile (names do not fit under a 5-pixel-wide bitmap), the names in the title.
         labels = [f"x{counts[k]}" + ("" if want else f" ✗{int(np.argmin(report.passes[k])) + 1}") for k in idx]
         plot_bitmaps(report.bitmaps[idx].astype(float), shape, labels, ax=ax, columns=columns)
+        for i, k in enumerate(idx):
+            r, c = divmod(i, columns)
+            ax.add_patch(Rectangle((TILE_GAP + c * (w + TILE_GAP) - 0.5, TILE_GAP + r * (h + TILE_GAP) - 0.5), w, h,
+                                   fill=False, lw=1.8, edgecolor=NEW_COLOUR if new[k] else COPY_COLOUR,
+                                   linestyle="-" if new[k] else (0, (2, 1.5)), gid="new" if new[k] else "copy",
+                                   zorder=3))
         key = "" if want else "; ✗N: first failed check, " + ", ".join(f"{i + 1} {n}" for i, n in enumerate(names))
         ax.set_title(f"{title} (most frequent first; label: samples{key})", fontsize=9)
+    handles = [Patch(fill=False, edgecolor=NEW_COLOUR, lw=1.8, label="new: no training item is identical"),
+               Patch(fill=False, edgecolor=COPY_COLOUR, lw=1.8, linestyle=(0, (2, 1.5)),
+                     label="copy of a training item")]
+    axes[-1].figure.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=8, frameon=False)
     return np.asarray(axes)
 
 

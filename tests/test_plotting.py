@@ -614,3 +614,28 @@ def test_reconstructions_refuse_mismatched_input(args, message):
         plot_reconstructions(SMALL_X, SMALL_OUT, (2, 3), names=["a", "b"])
     with pytest.raises(ParameterError, match="max_items must be at least 1, got 0"):
         plot_reconstructions(SMALL_X, SMALL_OUT, (2, 3), max_items=0)
+
+
+def test_audit_sheet_frames_new_bitmaps_apart_from_copies_with_no_gap_between_panels(space, report, tmp_path):
+    axes = plot_audit_sheet(report, space.bitmaps.shape)
+    counts = np.bincount(report.bitmap_index, minlength=len(report.bitmaps))
+    valid = report.passes.all(axis=1)
+    for ax, want in zip(axes, (True, False)):
+        shown = np.flatnonzero((valid == want) & (counts > 0))
+        shown = shown[np.argsort(-counts[shown], kind="stable")][:24]
+        frames = [p for p in ax.patches if p.get_gid() in ("new", "copy")]
+        assert [p.get_gid() for p in frames] == ["new" if report.copy_of[k] < 0 else "copy" for k in shown]
+        # each frame round its tile: 12 to a row, 7x5 tiles, 1-pixel gaps
+        assert [p.get_xy() for p in frames] == [(1 + (i % 12) * 6 - 0.5, 1 + (i // 12) * 8 - 0.5)
+                                               for i in range(len(shown))]
+        distinct = (valid == want) & (counts > 0)
+        assert f"{int(distinct.sum())} distinct, {int((distinct & (report.copy_of < 0)).sum())} new" in ax.get_title()
+    legend = axes[0].figure.legends[0]
+    assert [t.get_text() for t in legend.get_texts()] == ["new: no training item is identical",
+                                                         "copy of a training item"]
+    fig = axes[0].figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    # the panels follow each other: under a quarter inch from the valid panel's labels to the invalid one's title
+    assert (axes[0].get_tightbbox(renderer).y0 - axes[1].get_tightbbox(renderer).y1) / fig.dpi < 0.25
+    saved(axes, tmp_path / "audit_sheet_marked.png")
