@@ -160,6 +160,13 @@ def som(space, plot, view, background, as_json):
       genval som --grid 3x3 --sigma 1.5 --som-learning-rate 0.3 --random-state 2
       genval som --dataset font --json
     """
+    ctx = click.get_current_context()
+    given = [name for name in ("view", "background")
+             if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
+    if given and not plot:
+        raise click.UsageError(f"--{given[0]} chooses what --plot draws; add --plot FILE.png")
+    if "background" in given and view == "grid":
+        raise click.UsageError("--background shades --view plane; the grid view is shaded by the U-matrix")
     model_file = space["model"] or "default"
     space = open_space(space)
     som_ = space.som
@@ -244,9 +251,9 @@ def interpolate(start, stop, steps, path_kind, rules, space, plot, as_json):
             "model": model_doc(space.model, model_file),
             "from": result.start,
             "to": result.stop,
-            "kind": result.kind,
+            "walk": result.kind,
             "same_neuron": result.same_neuron,
-            "path": [k + 1 for k in result.path],
+            "path": [neuron_doc(k, space.som.grid_[1]) for k in result.path],
             "grid": list(space.som.grid_),
             "checks": checks_doc(checks),
             "n": len(records),
@@ -342,6 +349,10 @@ def sample(n_samples, method, neuron, rules, space, plot, as_json):
 
     if method == "neuron" and neuron is None:
         raise click.UsageError("--method neuron needs --neuron N")
+    if neuron is not None and method != "neuron":
+        if click.get_current_context().get_parameter_source("method") is not click.core.ParameterSource.DEFAULT:
+            raise click.UsageError(f"--neuron picks the neuron of --method neuron, not of --method {method}")
+        method = "neuron"  # --neuron alone says which method
     random_state = space["random_state"]
     space, checks = open_checks(space, rules)
     refuse_oversize(n_samples, space["dataset"], f"{n_samples:,} samples")
@@ -365,8 +376,9 @@ def sample(n_samples, method, neuron, rules, space, plot, as_json):
         save_plot(ax, plot)
     if as_json:
         emit_json({"dataset": space.bitmaps.title, "seed": random_state, "model": model_doc(space.model, model_file),
-                   "grid": list(space.som.grid_), "method": method, "checks": checks_doc(checks), "n": len(records),
-                   "samples": records})
+                   "grid": list(space.som.grid_), "method": method,
+                   **({} if neuron is None else {"neuron": neuron_doc(neuron - 1, space.som.grid_[1])}),
+                   "checks": checks_doc(checks), "n": len(records), "samples": records})
         return
     click.echo(f"{n_samples} samples by {method}; {map_summary(space)}")
     print_samples(records, verdicts, show_t=False)
@@ -438,6 +450,8 @@ def grid(size, plot, rules, space, as_json):
               "new_valid": int((classes == "new valid").sum()), "copies": int((~verdicts.novel).sum()),
               "invalid": int((~verdicts.valid).sum())}
     if as_json:
+        origin, axes = plane(embedding.codes)
+        Z = origin + np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2) @ axes  # each tile's latent point
         emit_json({
             "dataset": embedding.bitmaps.title,
             "model": model_doc(embedding.model, space["model"] or "default"),
@@ -447,7 +461,8 @@ def grid(size, plot, rules, space, as_json):
             "counts": counts,
             "failures": failures,
             "tiles": [{"row": r, "col": c, "x": round(float(xs[c]), 6), "y": round(float(ys[r]), 6),
-                       **verdicts.record(r * size + c)} for r in range(size) for c in range(size)],
+                       "z": [round(float(v), 6) for v in Z[r * size + c]], **verdicts.record(r * size + c)}
+                      for r in range(size) for c in range(size)],
         })
         return
     axis = ("principal axis 1", "principal axis 2") if wide else ("z1", "z2")

@@ -273,7 +273,7 @@ def test_interpolate_json_schema_and_endpoints(runner):
     result = run(runner, "interpolate", ":]", ";D", "--steps", "10", "--grid", "3x3", "--json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert doc["from"] == ":]" and doc["to"] == ";D" and isinstance(doc["same_neuron"], bool)
+    assert (doc["from"], doc["to"], doc["walk"]) == (":]", ";D", "line") and isinstance(doc["same_neuron"], bool)
     samples = doc["samples"]
     assert len(samples) == 10 and samples[0]["t"] == 0 and samples[-1]["t"] == 1
     assert [s["t"] for s in samples] == [round(i / 9, 6) for i in range(10)]
@@ -284,7 +284,7 @@ def test_interpolate_json_schema_and_endpoints(runner):
     assert (samples[0]["valid"], samples[0]["novel"], samples[0]["copy_of"]) == (True, False, ":]")
     assert samples[-1]["copy_of"] == ";D" and samples[-1]["failed"] == []
     assert samples[-1]["rows"] == [".....", ".#...", ".#.##", ".....", "#####", "#...#", ".###."]
-    assert doc["path"][0] == samples[0]["neuron"]["number"] and doc["path"][-1] == samples[-1]["neuron"]["number"]
+    assert doc["path"][0] == samples[0]["neuron"] and doc["path"][-1] == samples[-1]["neuron"]
 
 
 def test_interpolate_text_and_som_path(runner):

@@ -166,6 +166,24 @@ def test_neuron_numbers_are_one_based_in_errors(runner):
                          "--json").stdout)
     assert {s["neuron"]["number"] for s in doc["samples"]} == {9}
     assert {(s["neuron"]["row"], s["neuron"]["col"]) for s in doc["samples"]} == {(2, 2)}
+    assert doc["method"] == "neuron" and doc["neuron"] == {"number": 9, "row": 2, "col": 2}
+
+
+def test_no_option_is_silently_ignored(runner, tmp_path):
+    # --neuron alone says --method neuron; beside another method it is a usage error.
+    alone = json.loads(run(runner, "sample", "-n", "3", "--grid", "3x3", "--neuron", "4", "--json").stdout)
+    assert alone["method"] == "neuron" and {s["neuron"]["number"] for s in alone["samples"]} == {4}
+    for args, message in [
+        (["sample", "--method", "box", "--neuron", "4"], "--neuron picks the neuron of --method neuron, not of "
+                                                         "--method box"),
+        (["som", "--view", "grid"], "--view chooses what --plot draws; add --plot FILE.png"),
+        (["som", "--background", "cells"], "--background chooses what --plot draws; add --plot FILE.png"),
+        (["som", "--view", "grid", "--background", "cells", "--plot", str(tmp_path / "g.png")],
+         "--background shades --view plane; the grid view is shaded by the U-matrix"),
+    ]:
+        result = run(runner, *args, "--grid", "3x3")
+        assert result.exit_code == 2 and result.stderr.splitlines()[-1] == f"Error: {message}", args
+    assert not (tmp_path / "g.png").exists()
 
 
 # --- grid ---------------------------------------------------------------------------------------------
@@ -188,7 +206,8 @@ def test_grid_text_and_json_judge_every_tile(runner):
     ys = sorted({t["y"] for t in tiles}, reverse=True)
     assert [t["x"] for t in tiles[:6]] == xs and [t["y"] for t in tiles[::6]] == ys  # row 0 at the top
     for t in tiles:
-        assert set(t) == {"row", "col", "x", "y", "valid", "failed", "reasons", "novel", "copy_of"}
+        assert set(t) == {"row", "col", "x", "y", "z", "valid", "failed", "reasons", "novel", "copy_of"}
+        assert t["z"] == [t["x"], t["y"]]  # a 2-D latent space is its own plane
     counts = doc["counts"]
     assert counts == {"tiles": 36, "valid": sum(t["valid"] for t in tiles),
                       "new_valid": sum(t["valid"] and t["novel"] for t in tiles),
