@@ -550,6 +550,8 @@ def plot_walk(walk, shape: tuple[int, int], names, ax=None, verdicts=None):
 # Tile backgrounds of the decoded plane by verdict, told apart by lightness too (they read in grey):
 # a copy of a training item stays white, a new valid bitmap light blue, an invalid one a darker vermillion.
 TILE_TINTS = {"copy": "#FFFFFF", "new valid": "#B9DAF0", "invalid": "#EFA27A"}
+# ... and a frame round each tile in the tint's full colour, which shows on a tile that is all ink too.
+TILE_FRAMES = {"copy": "#FFFFFF", "new valid": VALID_COLOUR, "invalid": INVALID_COLOUR}
 
 
 def tile_classes(verdicts) -> np.ndarray:
@@ -586,8 +588,10 @@ def plot_latent_grid(xs, ys, pixels, shape: tuple[int, int], codes=None, names=N
         The verdict on each tile, row-major from the top left
         (``size * size``, :func:`genval.audit.judge` of the pixels): each
         tile's background is tinted by :func:`tile_classes` (white: a copy
-        of a training item; light blue: new and valid; vermillion: invalid),
-        with a legend of the counts.
+        of a training item; light blue: new and valid; vermillion: invalid)
+        and framed in the tint's full colour (white, Okabe-Ito blue,
+        vermillion), which shows on a tile that is all ink; a legend gives
+        the counts.
     """
     size = len(xs)
     h, w = shape
@@ -602,8 +606,9 @@ def plot_latent_grid(xs, ys, pixels, shape: tuple[int, int], codes=None, names=N
     if verdicts is None:
         ax.imshow(canvas, extent=extent, cmap=_ink_cmap(), vmin=0, vmax=1, interpolation="nearest", aspect="auto")
     else:
-        ax.imshow(_tinted(canvas, tile_classes(verdicts).reshape(size, size), shape), extent=extent,
-                  interpolation="nearest", aspect="auto")
+        classes = tile_classes(verdicts).reshape(size, size)
+        ax.imshow(_tinted(canvas, classes, shape), extent=extent, interpolation="nearest", aspect="auto")
+        _frame_tiles(ax, classes, shape, canvas.shape, extent)
     if codes is not None:
         codes = np.asarray(codes)
         # black on white: readable over every tile tint
@@ -617,18 +622,41 @@ def plot_latent_grid(xs, ys, pixels, shape: tuple[int, int], codes=None, names=N
     ax.set_ylabel(ylabel)
     where = "the codes' principal plane" if principal_plane else "the latent plane"
     ax.set_title(f"{where} decoded at {size}x{size} points over the codes' box"
-                 + ("\ntile background: the verdict on the decoded bitmap" if verdicts is not None else ""),
+                 + ("\ntile background and frame: the verdict on the decoded bitmap" if verdicts is not None else ""),
                  fontsize=10)
     if verdicts is not None:
         from matplotlib.patches import Patch
 
         classes = tile_classes(verdicts)
-        handles = [Patch(facecolor=TILE_TINTS[kind], edgecolor="0.3", label=f"{label}: {int((classes == kind).sum())}")
+        # a copy's white frame would vanish on the white page: its patch keeps a thin grey outline
+        handles = [Patch(facecolor=TILE_TINTS[kind], edgecolor="0.3" if kind == "copy" else TILE_FRAMES[kind],
+                         lw=1 if kind == "copy" else 2, label=f"{label}: {int((classes == kind).sum())}")
                    for kind, label in (("new valid", "new and valid"), ("copy", "valid copy of a training item"),
                                        ("invalid", "invalid (fails a check)"))]
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncols=3, fontsize=8,
                   title=f"{size * size} tiles", title_fontsize=8, frameon=False)
     return ax
+
+
+def _frame_tiles(ax, classes: np.ndarray, shape: tuple[int, int], canvas_shape, extent) -> None:
+    """A frame round each tile of a tiled canvas drawn over ``extent``, coloured by :data:`TILE_FRAMES`."""
+    from matplotlib.collections import PatchCollection
+    from matplotlib.patches import Rectangle
+
+    h, w = shape
+    x0, x1, y0, y1 = extent
+    px, py = (x1 - x0) / canvas_shape[1], (y1 - y0) / canvas_shape[0]  # one canvas pixel in data units
+    frames, colours = [], []
+    for r in range(classes.shape[0]):
+        for c in range(classes.shape[1]):
+            # canvas row 0 is the top, at y1
+            left, top = 1 + c * (w + 1), 1 + r * (h + 1)
+            frames.append(Rectangle((x0 + left * px, y1 - (top + h) * py), w * px, h * py))
+            colours.append(TILE_FRAMES[classes[r, c]])
+    # under half a pixel wide, half of it over the gap: the tile's edge pixels still show
+    pixel_points = abs(ax.transData.transform((px, 0))[0] - ax.transData.transform((0, 0))[0]) * 72 / ax.figure.dpi
+    ax.add_collection(PatchCollection(frames, facecolor="none", edgecolors=colours, gid="verdict", zorder=2,
+                                      linewidths=float(np.clip(0.45 * pixel_points, 0.7, 1.8))))
 
 
 def _tinted(canvas: np.ndarray, classes: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -639,3 +639,28 @@ def test_audit_sheet_frames_new_bitmaps_apart_from_copies_with_no_gap_between_pa
     # the panels follow each other: under a quarter inch from the valid panel's labels to the invalid one's title
     assert (axes[0].get_tightbbox(renderer).y0 - axes[1].get_tightbbox(renderer).y1) / fig.dpi < 0.25
     saved(axes, tmp_path / "audit_sheet_marked.png")
+
+
+def test_latent_grid_frames_each_tile_in_its_verdict_colour(space, tmp_path):
+    from matplotlib.colors import to_rgba
+
+    from genval.audit import judge
+    from genval.plotting import INVALID_COLOUR, VALID_COLOUR
+
+    xs, ys, pixels = latent_grid(space, size=6)
+    verdicts = judge(pixels.reshape(36, -1), space.bitmaps)
+    classes = tile_classes(verdicts)
+    ax = plot_latent_grid(xs, ys, pixels, space.bitmaps.shape, verdicts=verdicts)
+    (frames,) = [c for c in ax.collections if c.get_gid() == "verdict"]
+    colour = {"copy": "white", "new valid": VALID_COLOUR, "invalid": INVALID_COLOUR}
+    np.testing.assert_allclose(frames.get_edgecolors(), [to_rgba(colour[kind]) for kind in classes])
+    # tile k (row-major from the top left) spans canvas pixels 1 + 6c .. 5 + 6c across and 1 + 8r .. 7 + 8r down;
+    # the image maps the 37 x 49 canvas pixels onto its extent, row 0 at the top
+    x0, x1, y0, y1 = ax.images[0].get_extent()
+    px, py = (x1 - x0) / 37, (y1 - y0) / 49
+    for k, path in enumerate(frames.get_paths()):
+        r, c = divmod(k, 6)
+        (left, bottom), (right, top) = path.vertices.min(axis=0), path.vertices.max(axis=0)
+        np.testing.assert_allclose([left, right], [x0 + (1 + 6 * c) * px, x0 + (6 + 6 * c) * px])
+        np.testing.assert_allclose([bottom, top], [y1 - (8 + 8 * r) * py, y1 - (1 + 8 * r) * py])
+    saved(ax, tmp_path / "latent_grid_frames.png")
