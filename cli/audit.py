@@ -243,7 +243,12 @@ def audit(strategy, n_points, compare_all, repeats, with_vae, rules, csv_path, s
             emit_json(doc)
         else:
             _print_report(doc)
-        worst = doc["new"]["ratios"]["validity"]["value"] or 0.0
+        worst = doc["new"]["ratios"]["validity"]["value"]
+        if worst is None and min_validity is not None:
+            # Nothing new to judge: a model that only copies fails the gate rather than passing it unseen.
+            note(f"no new samples (all {doc['n']} are copies of training items), so no new-sample validity "
+                 f"reaches --min-validity {min_validity:g}")
+            raise SystemExit(BELOW_MIN_VALIDITY)
     if min_validity is not None and worst < min_validity:
         note(f"new-sample validity {worst:.3f} is below --min-validity {min_validity:g}")
         raise SystemExit(BELOW_MIN_VALIDITY)

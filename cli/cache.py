@@ -26,6 +26,14 @@ dataset_filter = click.option("--dataset", "-d", default=None, metavar="NAME",
                                    "e.g. font).")
 
 
+def _others(dataset: str | None) -> str:
+    """For a --dataset that matched nothing (a typo?), the sets that do have cached models."""
+    from genval.cache import cache_entries
+
+    titles = sorted({entry.dataset for entry in cache_entries()}) if dataset else []
+    return f"; cached sets: {', '.join(titles)}" if titles else ""
+
+
 @click.group()
 def cache():
     """List, clear or locate the models genval trained and cached.
@@ -67,7 +75,7 @@ def list_entries(dataset, as_json):
         return
     if not entries:
         of = f" of {dataset}" if dataset else ""
-        click.echo(f"no cached models{of} in {cache_dir()}")
+        click.echo(f"no cached models{of} in {cache_dir()}{_others(dataset)}")
         return
     rows = [(entry.path.name, entry.kind, entry.dataset, human_size(entry.size),
              time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.modified))) for entry in entries]
@@ -100,7 +108,7 @@ def clear(dataset, as_json):
         return
     of = f" of {dataset}" if dataset else ""
     if not removed:
-        click.echo(f"nothing to remove: no cached models{of} in {cache_dir()}")
+        click.echo(f"nothing to remove: no cached models{of} in {cache_dir()}{_others(dataset)}")
         return
     for path in removed:
         click.echo(f"removed {path.name}")

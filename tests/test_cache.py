@@ -451,7 +451,8 @@ def test_cache_list_command(tmp_path, monkeypatch, utc):
         "model-font-0123456789abcdef.npz     autoencoder  font     1000 B  2023-11-14 22:13\n"
         "vae-emojis-00000000000000aa.npz     vae          emojis  2.9 KiB  2023-11-14 22:15\n"
         f"3 cached models, 5.9 KiB, in {tmp_path}\n")
-    assert runner.invoke(cli, ["cache", "list", "-d", "digits"]).stdout == f"no cached models of digits in {tmp_path}\n"
+    assert runner.invoke(cli, ["cache", "list", "-d", "digits"]).stdout == (
+        f"no cached models of digits in {tmp_path}; cached sets: emojis, font\n")  # a typo shows what there is
     doc = json.loads(runner.invoke(cli, ["cache", "list", "--dataset", "emojis", "--json"]).stdout)
     assert doc == {"folder": str(tmp_path), "entries": [{
         "file": str(tmp_path / "vae-emojis-00000000000000aa.npz"), "kind": "vae", "dataset": "emojis",
@@ -462,6 +463,8 @@ def test_cache_clear_and_path_commands(tmp_path, monkeypatch):
     monkeypatch.setenv("GENVAL_CACHE", str(tmp_path))
     fill_cache(tmp_path)
     runner = CliRunner()
+    assert runner.invoke(cli, ["cache", "clear", "-d", "fnt"]).stdout == (
+        f"nothing to remove: no cached models of fnt in {tmp_path}; cached sets: emojis, font\n")
     result = runner.invoke(cli, ["cache", "clear", "--dataset", "font"])
     assert result.exit_code == 0 and result.stdout == (
         "removed denoiser-font-fedcba9876543210.npz\n"

@@ -397,6 +397,10 @@ def test_audit_text_outputs_and_min_validity(runner, tmp_path):
     below = run(runner, "audit", "--n", "800", "--grid", "3x3", "--min-validity", "0.999")
     assert below.exit_code == 3
     assert last_line(below) == f"new-sample validity {validity:.3f} is below --min-validity 0.999"
+    copies = run(runner, "audit", "--strategy", "copycat", "-n", "50", "--grid", "3x3", "--min-validity", "0.5")
+    assert copies.exit_code == 3 and "validity   n/a" not in copies.stdout
+    assert last_line(copies) == ("no new samples (all 50 are copies of training items), so no new-sample validity "
+                                 "reaches --min-validity 0.5")
 
 
 def test_audit_compare_table(runner, tmp_path):
