@@ -1105,7 +1105,12 @@ def plot_som_grid(space, ax=None, max_names: int = 4):
     members: list[list[int]] = [[] for _ in range(rows * cols)]
     for item, k in enumerate(winners):
         members[k].append(item)
-    ax = _axes(ax, figsize=(min(14, 1.7 * cols * (0.87 if hexagonal else 1) + 2.2), min(12, 1.45 * rows + 1.3)))
+    # a neuron's cell about an inch across, smaller on a large map; the figure just holds the cells, so its
+    # margins stay narrow, and the text is sized to the cell
+    across = (cols - 1) * np.sqrt(3) / 2 + 2 / np.sqrt(3) if hexagonal else cols  # the cells' extent in data units
+    down = rows + 0.5 if hexagonal else rows
+    cell = min(1.25, 11.0 / across, 9.5 / down)  # inches per data unit
+    ax = _axes(ax, figsize=(cell * across + 2.1, cell * down + 1.15))
     cmap = matplotlib.colormaps["viridis"]
     if hexagonal:
         centres = _hex_centres(rows, cols)
@@ -1122,7 +1127,9 @@ def plot_som_grid(space, ax=None, max_names: int = 4):
         ax.add_patch(patch)
     mappable = matplotlib.cm.ScalarMappable(norm=matplotlib.colors.Normalize(0, 1), cmap=cmap)
     plt.colorbar(mappable, ax=ax, shrink=0.8, label="U-matrix (distance to neighbour weights, scaled)")
-    fontsize = 7 if max(rows, cols) <= 6 else 6 if max(rows, cols) <= 10 else 5
+    fontsize = float(np.clip(cell * 72 / 9.5, 4.5, 8.0))
+    # points a line may take inside a cell (a hexagon's flat sides are as far apart as a square's)
+    room = cell * 72 * 0.87
     for k, (x, y) in enumerate(centres):
         items = members[k]
         if not items:
@@ -1131,16 +1138,16 @@ def plot_som_grid(space, ax=None, max_names: int = 4):
             counts: dict[str, int] = {}
             for item in items:
                 counts[labels[item]] = counts.get(labels[item], 0) + 1
-            top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
-            what = " ".join(f"{label}×{count}" for label, count in top) + (" …" if len(counts) > 3 else "")
+            top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+            what = _fit_words([f"{label}×{count}" for label, count in top], room, fontsize)
         elif len(items) <= max_names:
-            what = " ".join(names[item] for item in items)
+            what = _fit_words([names[item] for item in items], room, fontsize)
         else:
             what = f"{len(items)} items"
         text = f"{k + 1}\nhits {hits[k]}" + (f"\n{what}" if what else "")
         ink = "black" if u[k] > 0.55 else "white"  # viridis is light above about 0.55
         ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, color=ink, linespacing=1.15)
-    pad = 0.62
+    pad = 1 / np.sqrt(3) + 0.02 if hexagonal else 0.52  # half a cell and a hair
     ax.set_xlim(centres[:, 0].min() - pad, centres[:, 0].max() + pad)
     ax.set_ylim(centres[:, 1].min() - pad, centres[:, 1].max() + pad)
     ax.set_aspect("equal")
@@ -1156,6 +1163,28 @@ def plot_som_grid(space, ax=None, max_names: int = 4):
     ax.set_title(f"{rows}x{cols} {som.topology} map of {len(names)} {space.bitmaps.title} codes: U-matrix\n"
                  "in each neuron: its number (from 1, row-major), hits (items it wins), its items", fontsize=10)
     return ax
+
+
+def _text_width(text: str, fontsize: float) -> float:
+    """The width in points of ``text`` drawn at ``fontsize`` in matplotlib's default font."""
+    from matplotlib.textpath import TextPath
+
+    return TextPath((0, 0), text, size=fontsize).get_extents().width if text else 0.0
+
+
+def _fit_words(words: list[str], room: float, fontsize: float) -> str:
+    """As many of ``words`` as fit in ``room`` points on one line, then ``+k more`` for the rest
+    (the first word and ``…`` when not even that fits).
+
+    >>> words = ["7×12", "2×1", "4×1"]
+    >>> _fit_words(words, 100, 6), _fit_words(words, 44, 6), _fit_words(words, 30, 6)
+    ('7×12 2×1 4×1', '7×12 +2 more', '7×12 …')
+    """
+    for shown in range(len(words), 0, -1):
+        line = " ".join(words[:shown]) + (f" +{len(words) - shown} more" if shown < len(words) else "")
+        if _text_width(line, fontsize) <= room:
+            return line
+    return words[0] + (" …" if len(words) > 1 else "")  # the largest, however narrow the cell
 
 
 def plot_denoising_curve(report, shape: tuple[int, int], names=None, axes=None, items: int = 6):

@@ -664,3 +664,48 @@ def test_latent_grid_frames_each_tile_in_its_verdict_colour(space, tmp_path):
         np.testing.assert_allclose([left, right], [x0 + (1 + 6 * c) * px, x0 + (6 + 6 * c) * px])
         np.testing.assert_allclose([bottom, top], [y1 - (8 + 8 * r) * py, y1 - (1 + 8 * r) * py])
     saved(ax, tmp_path / "latent_grid_frames.png")
+
+
+@pytest.mark.parametrize("grid", [(1, 2), (2, 2), (12, 12)])
+def test_som_grid_fits_each_neurons_labels_inside_its_cell(space, grid):
+    from genval import BitmapSet, LatentSOM, LatentSpace
+
+    # every item its own long label: no cell holds all of its labels on one line
+    labels = [f"class{k:02d}" for k in range(17)]
+    labelled = BitmapSet(space.bitmaps.names, space.bitmaps.X, space.bitmaps.shape, labels=labels)
+    mapped = LatentSpace.build(labelled, space.model, LatentSOM(grid=grid, random_state=0))
+    ax = plot_som_grid(mapped)
+    winners = mapped.som.winners(mapped.codes)
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    cell = abs(ax.transData.transform((1, 0))[0] - ax.transData.transform((0, 0))[0])  # one cell, in pixels
+    for k, text in enumerate(ax.texts):
+        assert text.get_window_extent(renderer).width <= cell, text.get_text()
+        lines = text.get_text().split("\n")
+        members = sorted(labels[i] for i in np.flatnonzero(winners == k))
+        if not members:
+            assert len(lines) == 2
+            continue
+        words = lines[2].split(" ")
+        if words[-1] == "more":  # the first labels, then how many more
+            shown = words[:-2]
+            assert int(words[-2][1:]) == len(members) - len(shown)
+        elif words[-1] == "…":
+            shown = words[:-1]
+        else:
+            shown = words
+        assert shown == [f"{label}×1" for label in members[:len(shown)]] and shown
+
+
+@pytest.mark.parametrize("topology", ["rectangular", "hexagonal"])
+def test_som_grid_figure_is_mostly_map(space, topology):
+    from genval import LatentSOM, LatentSpace
+
+    mapped = LatentSpace.build(space.bitmaps, space.model,
+                               LatentSOM(grid=(10, 10), topology=topology, iterations=200, random_state=0))
+    ax = plot_som_grid(mapped)
+    ax.figure.canvas.draw()
+    box = ax.get_position(original=False)  # the cells' box once drawn, in figure fractions
+    # the rest is the title, the axis labels and the colour bar (a 14 x 12 inch figure left 38% blank round hexagons)
+    assert box.width * box.height >= 0.7
