@@ -83,7 +83,7 @@ def verdict_summary(verdicts, what: str = "samples") -> str:
     new_valid = int((verdicts.valid & verdicts.novel).sum())
     copies = int((~verdicts.novel).sum())
     return (f"{valid} of {n} {what} valid, {new_valid} of them new; "
-            f"{copies} {'is a copy' if copies == 1 else 'are copies'} of training items")
+            f"{copies} {'is a copy of a training item' if copies == 1 else 'are copies of training items'}")
 
 
 def print_samples(records: list[dict], verdicts, show_t: bool) -> None:
@@ -272,13 +272,37 @@ def interpolate(start, stop, steps, path_kind, rules, space, plot, as_json):
     print_samples(records, verdicts, show_t=True)
 
 
-@click.command(context_settings={"ignore_unknown_options": True})
+class NegativeNumbersCommand(click.Command):
+    """A command whose arguments may be negative numbers (``-1.5``), while a mistyped option is still
+    "No such option" (click would take ``--jsn`` for an argument once unknown options are allowed)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        known = {name for param in self.get_params(ctx) for name in (*param.opts, *param.secondary_opts)}
+        for arg in args:
+            if arg == "--":
+                break
+            name = arg.split("=", 1)[0]
+            if arg.startswith("-") and name not in known and not _is_number(arg):
+                raise click.NoSuchOption(name, possibilities=sorted(known), ctx=ctx)
+        return super().parse_args(ctx, args)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+@click.command(cls=NegativeNumbersCommand, context_settings={"ignore_unknown_options": True})
 @click.argument("x", type=FiniteFloat())
 @click.argument("y", type=FiniteFloat())
 @rules_option
 @space_options
+@plot_option
 @json_option
-def decode(x, y, rules, space, as_json):
+def decode(x, y, rules, space, plot, as_json):
     """Decode one latent point (X, Y): what does the model draw there?
 
     Prints the neuron that wins the point, the nearest training item with
@@ -293,6 +317,7 @@ def decode(x, y, rules, space, as_json):
       genval decode 0 0.5
       genval decode -1.5 0.5 --json
       genval decode 1 -2 --rules my.rules.toml --grid 3x3
+      genval decode -1.5 -0.5 --plot point.png
     """
     from genval.audit import judge
     from genval.walks import plane
@@ -306,6 +331,13 @@ def decode(x, y, rules, space, as_json):
     located = space.locate([origin + np.array([x, y]) @ axes])
     verdicts = judge(located.pixels, space.bitmaps, checks)
     (record,) = sample_records(space, located, verdicts)
+    if plot:
+        from genval.plotting import plot_bitmaps
+
+        label = f"({x:g}, {y:g}): {record['nearest']} ({record['hamming']})"
+        save_plot(plot_bitmaps(located.pixels, space.bitmaps.shape, [label], verdicts=verdicts,
+                               title=f"decoded at ({x:g}, {y:g}); label: nearest item (Hamming distance), verdict"),
+                  plot)
     if as_json:
         emit_json({"dataset": space.bitmaps.title, "seed": seed, "model": model_doc(space.model, model_file),
                    "grid": list(space.som.grid_), "checks": checks_doc(checks), **record})

@@ -130,7 +130,7 @@ def check_emoji(bitmap) -> Verdict:
     results = []
     cols = _component_columns(img[0:4])
     if len(cols) != 2:
-        results.append(CheckResult("eyes", False, f"eyes: found {len(cols)} components in rows 1-4, expected 2"))
+        results.append(CheckResult("eyes", False, f"eyes: found {_counted(len(cols), 'component')} in rows 1-4, expected 2"))
     elif not any(cols[i] & {0, 1} and cols[1 - i] & {3, 4} for i in (0, 1)):
         results.append(CheckResult("eyes", False, "eyes: expected one component reaching columns 1-2 "
                                                   "and another reaching columns 4-5"))
@@ -138,11 +138,11 @@ def check_emoji(bitmap) -> Verdict:
         results.append(CheckResult("eyes", True))
     mouth = _component_columns(img[4:7])
     if len(mouth) != 1:
-        results.append(CheckResult("mouth", False, f"mouth: found {len(mouth)} components in rows 5-7, expected 1"))
+        results.append(CheckResult("mouth", False, f"mouth: found {_counted(len(mouth), 'component')} in rows 5-7, expected 1"))
     else:
         span = len(mouth[0])
         if span < 3:
-            results.append(CheckResult("mouth", False, f"mouth: spans {span} columns, expected at least 3"))
+            results.append(CheckResult("mouth", False, f"mouth: spans {_counted(span, 'column')}, expected at least 3"))
         else:
             results.append(CheckResult("mouth", True))
     return Verdict(tuple(results))
@@ -294,11 +294,16 @@ def _rule_pass(stats: _Stats, rule: Rule) -> np.ndarray:
     return ok
 
 
+def _counted(n, noun: str) -> str:
+    """``1 component``, ``3 components``."""
+    return f"{int(n)} {noun}{'' if int(n) == 1 else 's'}"
+
+
 def _rule_reason(stats: _Stats, rule: Rule, i: int) -> str:
     """Why bitmap ``i`` fails ``rule``: the first condition that does not hold."""
     where = rule.where()
     if rule.components is not None and not _in_range(stats.n_components[i:i + 1], rule.components)[0]:
-        return (f"{rule.name}: found {stats.n_components[i]} components in {where}, "
+        return (f"{rule.name}: found {_counted(stats.n_components[i], 'component')} in {where}, "
                 f"expected {_count_text(*rule.components)}")
     if not stats.reach_ok[i]:
         ranges = [_span_text("column", a, b) for a, b in rule.reach]
@@ -306,8 +311,8 @@ def _rule_reason(stats: _Stats, rule: Rule, i: int) -> str:
             return f"{rule.name}: expected one component reaching {ranges[0]} and another reaching {ranges[1]}"
         return f"{rule.name}: expected distinct components reaching {', '.join(ranges)}"
     if rule.min_span is not None and stats.n_components[i] and stats.min_span[i] < rule.min_span:
-        return f"{rule.name}: spans {stats.min_span[i]} columns, expected at least {rule.min_span}"
-    return f"{rule.name}: {stats.ink[i]} ink pixels in {where}, expected {_count_text(*rule.ink)}"
+        return f"{rule.name}: spans {_counted(stats.min_span[i], 'column')}, expected at least {rule.min_span}"
+    return f"{rule.name}: {_counted(stats.ink[i], 'ink pixel')} in {where}, expected {_count_text(*rule.ink)}"
 
 
 def _neighbour_counts(B: np.ndarray) -> np.ndarray:
@@ -534,13 +539,14 @@ class CheckSet:
         if name == "not_empty":
             return "not_empty: no ink, expected at least 1 pixel"
         if name == "ink_range":
-            return f"ink_range: {ink} ink pixels, expected {_count_text(*g.ink)} (the training range)"
+            return f"ink_range: {_counted(ink, 'ink pixel')}, expected {_count_text(*g.ink)} (the training range)"
         if name == "component_range":
             comps = int(_whole_components(img[None])[0])
-            return f"component_range: {comps} components, expected {_count_text(*g.components)} (the training range)"
+            return (f"component_range: {_counted(comps, 'component')}, expected {_count_text(*g.components)} "
+                    "(the training range)")
         if name == "isolated_pixels":
             count = int(_isolated_pixels(img[None])[0])
-            return f"isolated_pixels: {count} isolated ink pixels, and no training item has any"
+            return f"isolated_pixels: {_counted(count, 'isolated ink pixel')}, and no training item has any"
         distance = int(nearest_bitmaps(flat[None], g.training)[1][0])
         return f"max_hamming: {distance} pixels from the nearest training item, expected at most {g.max_hamming}"
 

@@ -144,6 +144,16 @@ def test_decode_reasons_of_an_invalid_sample(runner):
     assert [line.strip() for line in text[9:]] == corner["reasons"] and corner["reasons"]
 
 
+def test_decode_takes_negative_numbers_names_a_mistyped_option_and_draws(runner, tmp_path):
+    assert run(runner, "decode", "-1.5", "-0.5").exit_code == 0
+    typo = run(runner, "decode", "0", "0.5", "--jsn")
+    assert typo.exit_code == 2 and typo.stderr.splitlines()[-1] == "Error: No such option '--jsn'. Did you mean '--json'?"
+    picture = tmp_path / "point.svg"
+    result = run(runner, "decode", "-1.5", "-0.5", "--plot", str(picture))
+    assert result.exit_code == 0 and picture.read_bytes().lstrip().startswith(b"<?xml")
+    assert result.stderr == f"wrote {picture}\n"
+
+
 def test_sample_json_has_a_verdict_per_sample_and_n_has_a_short_form(runner):
     long = run(runner, "sample", "--n", "6", "--method", "gaussian", "--random-state", "1", "--json")
     short = run(runner, "sample", "-n", "6", "--method", "gaussian", "--random-state", "1", "--json")

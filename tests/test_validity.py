@@ -35,7 +35,7 @@ def test_every_bundled_emoji_passes(emojis, rules):
     ([".....", "#.#.#", "#.#.#", ".....", "#...#", ".###.", "....."], ("eyes",),
      "eyes: found 3 components in rows 1-4, expected 2"),
     ([".....", ".#...", ".#...", ".....", "#...#", ".###.", "....."], ("eyes",),
-     "eyes: found 1 components in rows 1-4, expected 2"),
+     "eyes: found 1 component in rows 1-4, expected 2"),
     # two components, but both on the left: nothing reaches columns 4-5
     (["#....", "#....", "..#..", ".....", "#...#", ".###.", "....."], ("eyes",),
      "eyes: expected one component reaching columns 1-2 and another reaching columns 4-5"),
@@ -48,7 +48,7 @@ def test_every_bundled_emoji_passes(emojis, rules):
      "mouth: found 0 components in rows 5-7, expected 1"),
     ([".....", ".#.#.", ".#.#.", ".....", ".##..", ".....", "....."], ("mouth",),
      "mouth: spans 2 columns, expected at least 3"),
-    (["#####"] * 7, ("eyes",), "eyes: found 1 components in rows 1-4, expected 2"),
+    (["#####"] * 7, ("eyes",), "eyes: found 1 component in rows 1-4, expected 2"),
 ])
 def test_hand_made_bitmaps_fail_for_the_right_reason(rules, rows, failed, reason):
     img = bitmap(*rows)
