@@ -87,7 +87,7 @@ def verdict_summary(verdicts, what: str = "samples") -> str:
 
 
 def print_samples(records: list[dict], verdicts, show_t: bool) -> None:
-    click.echo("\n".join(wrap_strip([r["rows"] for r in records], [str(i) for i in range(len(records))])))
+    click.echo("\n".join(wrap_strip([r["rows"] for r in records], [str(i + 1) for i in range(len(records))])))
     click.echo("")
     labels = [verdicts.label(i) for i in range(len(records))]
     width = max(7, *(len(r["nearest"]) for r in records))
@@ -98,7 +98,7 @@ def print_samples(records: list[dict], verdicts, show_t: bool) -> None:
     for i, r in enumerate(records):
         z = r["z"] + [float("nan")] * (2 - len(r["z"]))
         t = f"{r['t']:5.2f}  " if show_t else ""
-        click.echo(f"{i:>6}  {t}{z[0]:8.3f} {z[1]:8.3f}  {r['neuron']['number']:>6}  {labels[i]:<{v_width}}  "
+        click.echo(f"{i + 1:>6}  {t}{z[0]:8.3f} {z[1]:8.3f}  {r['neuron']['number']:>6}  {labels[i]:<{v_width}}  "
                    f"{r['nearest']:<{width}}  {r['hamming']:>7}")
     click.echo(verdict_summary(verdicts))
 
@@ -402,7 +402,7 @@ def sample(n_samples, method, neuron, rules, space, plot, as_json):
         from genval.plotting import plot_bitmaps
 
         names = space.bitmaps.names
-        labels = [f"{i}: {names[k]} ({h})" for i, (k, h) in enumerate(zip(located.nearest, located.hamming))]
+        labels = [f"{i}: {names[k]} ({h})" for i, (k, h) in enumerate(zip(located.nearest, located.hamming), 1)]
         ax = plot_bitmaps(located.pixels, space.bitmaps.shape, labels, verdicts=verdicts,
                           title=f"{n_samples} samples ({method}); label: nearest item (Hamming distance), verdict")
         save_plot(ax, plot)

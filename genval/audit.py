@@ -555,8 +555,8 @@ class AuditReport:
         }
 
     def write_csv(self, path) -> None:
-        """One row per sample: point, neuron (1-based), the map's distance and the neuron's hits, bitmap as 0/1
-        row-major, verdict, failed checks, new (1) or a copy (0) and of which item."""
+        """One row per sample (numbered from 1): point, neuron (1-based), the map's distance and the neuron's
+        hits, bitmap as 0/1 row-major, verdict, failed checks, new (1) or a copy (0) and of which item."""
         strings = ["".join("1" if p else "0" for p in row) for row in self.bitmaps]
         failed = [";".join(n for n, ok in zip(self.check_names, row) if not ok) for row in self.passes]
         valid_u = self.passes.all(axis=1)
@@ -575,7 +575,7 @@ class AuditReport:
                 for i in range(start, stop):
                     b = self.bitmap_index[i]
                     k = self.neuron[i]
-                    writer.writerow([i, *(f"{v:.6g}" for v in self.Z[i]), int(k) + 1, f"{self.som_distance[i]:.6g}",
+                    writer.writerow([i + 1, *(f"{v:.6g}" for v in self.Z[i]), int(k) + 1, f"{self.som_distance[i]:.6g}",
                                      int(self.hits[k]), strings[b], int(valid_u[b]), failed[b],
                                      int(self.copy_of[b] < 0), copy_name[b]])
             fh.write(buffer.getvalue())

@@ -122,7 +122,7 @@ def test_csv_rows(space, tmp_path):
     decoded = space.model.inverse_transform(report.Z) > 0.5
     neurons = space.som.predict(report.Z)
     for k, (row, valid) in enumerate(zip(rows, report.valid)):
-        assert int(row["sample"]) == k
+        assert int(row["sample"]) == k + 1  # numbered from 1, as people count
         np.testing.assert_allclose([float(row["z1"]), float(row["z2"])], report.Z[k], rtol=1e-5)
         assert row["bitmap"] == "".join("1" if p else "0" for p in decoded[k])
         verdict = check_emoji(decoded[k])
