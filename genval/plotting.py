@@ -217,9 +217,9 @@ def plot_bitmaps(X: np.ndarray, shape: tuple[int, int], labels=None, ax=None, co
     if verdicts is None:
         figsize = (max(3, 0.9 * columns), max(2, 1.25 * rows + 0.4))
     else:  # wide enough for a verdict such as "✗ eyes+mouth, new" under each tile, and the legend
-        width = max(4.6, 1.15 * columns)
-        figsize = (width, width * (rows * (h + TILE_GAP + extra) + TILE_GAP) / (columns * (w + TILE_GAP) + TILE_GAP)
-                   + 1.4)
+        # 1.15 inches per column of tiles; a few tiles leave the figure wider than them, not taller
+        inch = 1.15 * columns / (columns * (w + TILE_GAP) + TILE_GAP)  # per pixel of the canvas
+        figsize = (max(4.6, 1.15 * columns), inch * (rows * (h + TILE_GAP + extra) + TILE_GAP + 1.3) + 1.6)
     ax = _axes(ax, figsize=figsize)
     canvas, corners = _tile_canvas(X, shape, columns, extra)
     ax.imshow(canvas, cmap=_ink_cmap(), vmin=0, vmax=1, interpolation="nearest")
