@@ -31,6 +31,7 @@ CASES = {
     "denoise": [["denoise", "--trials", "2", "--epochs", "20", "--levels", "0.1"]],
     "sweep": [],  # needs a file: test_sweep_json_matches_its_schema
     "cache-list": [["cache", "list"]],
+    "cache-clear": [["cache", "clear"], ["cache", "clear", "--dataset", "font"]],
 }
 
 
@@ -46,9 +47,10 @@ def test_every_schema_is_a_valid_schema_and_every_json_command_has_one():
     with_json = set()
     for name in COMMANDS:
         command = cli.get_command(click.Context(cli), name)
-        subcommands = command.commands.values() if isinstance(command, click.Group) else [command]
-        with_json |= {name for sub in subcommands if any(p.name == "as_json" for p in sub.params)}
-    assert with_json <= {case[0][0] for case in CASES.values() if case} | {"sweep"}
+        subcommands = command.commands.items() if isinstance(command, click.Group) else [(None, command)]
+        with_json |= {(name, sub) for sub, c in subcommands if any(p.name == "as_json" for p in c.params)}
+    covered = {(args[0], args[1] if args[0] == "cache" else None) for cases in CASES.values() for args in cases}
+    assert with_json <= covered | {("sweep", None)}
 
 
 @pytest.mark.parametrize("name, args", [(name, args) for name, cases in CASES.items() for args in cases])
