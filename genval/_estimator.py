@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -86,7 +87,9 @@ def atomic_write(path, mode: str = "wb"):
     killed run (SIGKILL leaves no chance to clean up) is recognised and removed
     by the next write to the same folder (:func:`remove_stale_temporaries`).
     The file gets the permissions any new file would (``0o666`` less the
-    umask), not the owner-only ones of a temporary file.
+    umask), not the owner-only ones of a temporary file. A symbolic link to
+    a file stays a link (its target is replaced); a device, a pipe or a socket
+    (``/dev/stdout``, a FIFO) is written in place, never replaced.
 
     Raises
     ------
@@ -95,15 +98,32 @@ def atomic_write(path, mode: str = "wb"):
         disk, a read-only folder, a folder at ``path``): the message names
         ``path``, never the temporary file.
     """
-    path = Path(path)
+    given = Path(path)
+    try:
+        kind = os.stat(given).st_mode  # through links: what a write would reach
+    except OSError:
+        kind = None
+    if kind is not None and not stat.S_ISREG(kind) and not stat.S_ISDIR(kind):
+        # A device, a pipe or a socket (/dev/stdout, a FIFO): written in place, as a shell's ">" would;
+        # a rename would put a regular file where it was.
+        try:
+            with open(given, mode) as handle:
+                yield handle
+        except OSError as exc:
+            if isinstance(exc, BrokenPipeError):
+                raise
+            raise GenvalError(f"cannot write {given}: {exc.strerror or exc}") from None
+        return
+    # A link to a file keeps being a link: its target is replaced.
+    path = Path(os.path.realpath(given)) if given.is_symlink() else given
     folder = path.parent
     if not folder.is_dir():
-        raise GenvalError(f"cannot write {path}: the folder {folder} does not exist")
+        raise GenvalError(f"cannot write {given}: the folder {folder} does not exist")
     remove_stale_temporaries(folder)
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.genval-{os.getpid()}-", suffix=".tmp")
     except OSError as exc:
-        raise GenvalError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise GenvalError(f"cannot write {given}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, mode) as handle:
             yield handle
@@ -116,7 +136,7 @@ def atomic_write(path, mode: str = "wb"):
             os.unlink(tmp)
         if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
             reason = "it is a folder" if path.is_dir() else (exc.strerror or str(exc))
-            raise GenvalError(f"cannot write {path}: {reason}") from None
+            raise GenvalError(f"cannot write {given}: {reason}") from None
         raise
 
 

@@ -3,9 +3,11 @@
 import math
 import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import click
@@ -187,6 +189,26 @@ def test_write_errors_name_the_target_not_the_temporary(tmp_path):
     with pytest.raises(GenvalError, match=r"the folder .*missing does not exist"):
         with atomic_write(tmp_path / "missing" / "f.csv", "w"):
             pass
+
+
+def test_links_pipes_and_devices_are_written_through_not_replaced(tmp_path):
+    # A rename over a link would cut it; over a FIFO or a device (/dev/stdout, /dev/null) it would put a
+    # regular file in its place, for every program after.
+    (tmp_path / "target.csv").write_text("precious")
+    (tmp_path / "link.csv").symlink_to("target.csv")
+    with atomic_write(tmp_path / "link.csv", "w") as fh:
+        fh.write("new")
+    assert (tmp_path / "link.csv").is_symlink() and (tmp_path / "target.csv").read_text() == "new"
+    fifo = tmp_path / "fifo.csv"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    with atomic_write(fifo, "wb") as fh:
+        fh.write(b"a,b\n1,2\n")
+    reader.join(timeout=30)
+    assert received == [b"a,b\n1,2\n"] and stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo.csv", "link.csv", "target.csv"]
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
