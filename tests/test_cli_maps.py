@@ -272,9 +272,10 @@ def test_som_view_is_a_choice(runner):
 # --- sizes ------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("args, what", [
-    (["interpolate", ":]", ";D", "--steps", "1000000000"], "a walk of 1,000,000,000 samples of 35 pixels"),
-    (["sample", "--n", "1000000000"], "1,000,000,000 samples of 35 pixels"),
-    (["sample", "-n", "10000000"], "10,000,000 samples of 35 pixels"),
+    (["interpolate", ":]", ";D", "--steps", "1000000000"],
+     "a walk of 1,000,000,000 samples of 35 pixels and their table of verdicts"),
+    (["sample", "--n", "1000000000"], "1,000,000,000 samples of 35 pixels and their table of verdicts"),
+    (["sample", "-n", "10000000"], "10,000,000 samples of 35 pixels and their table of verdicts"),
 ])
 def test_sizes_beyond_the_budget_are_refused_at_once(runner, args, what):
     start = time.perf_counter()
@@ -289,8 +290,9 @@ def test_grid_size_is_checked_against_the_budget(runner, monkeypatch):
     monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "1M")
     result = run(runner, "grid", "--size", "100")
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: a 100x100 grid of 35 pixels would need about 3.3 MiB")
-    assert run(runner, "grid", "--size", "20").exit_code == 0
+    assert result.stderr.startswith("Error: a 100x100 grid of 35 pixels and their table of verdicts would need "
+                                    "about 31.9 MiB")
+    assert run(runner, "grid", "--size", "10").exit_code == 0
 
 
 def test_a_model_of_another_set_of_the_same_size_needs_any_data(runner, tmp_path):
