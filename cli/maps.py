@@ -307,8 +307,9 @@ def _is_number(text: str) -> bool:
 
 
 @click.command(cls=NegativeNumbersCommand, context_settings={"ignore_unknown_options": True})
-@click.argument("x", type=FiniteFloat())
-@click.argument("y", type=FiniteFloat())
+# A latent point beyond +-1e30 overflows a float32 model's first product: refused as a usage error.
+@click.argument("x", type=FiniteFloat(min=-1e30, max=1e30))
+@click.argument("y", type=FiniteFloat(min=-1e30, max=1e30))
 @rules_option
 @space_options
 @plot_option

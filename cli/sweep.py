@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -26,9 +27,18 @@ def _counts(rows: list[dict]) -> dict:
     return {"ok": ok, "diverged": diverged, "failed": len(rows) - ok - diverged}
 
 
+# Worker processes per core at most: more only contend for the cores (and each holds its own Python and data).
+_JOBS_PER_CORE = 4
+
+
 def _check_jobs(ctx, param, value):
     if value == 0:
         raise click.BadParameter("0 workers cannot run anything: give a number >= 1, or -1 for one per core",
+                                 ctx, param)
+    cores = os.cpu_count() or 1
+    if value > _JOBS_PER_CORE * cores:
+        raise click.BadParameter(f"{value:,} worker processes on {cores} cores would only contend for them; give "
+                                 f"at most {_JOBS_PER_CORE * cores} ({_JOBS_PER_CORE} per core), or -1 for one per core",
                                  ctx, param)
     return value
 

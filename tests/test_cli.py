@@ -573,6 +573,11 @@ def test_sweep_usage_and_refusals(runner, tmp_path, monkeypatch):
     assert not (tmp_path / "tiny.csv").exists()
     no_workers = run(runner, "sweep", str(config), "--jobs", "0")
     assert no_workers.exit_code == 2 and "0 workers cannot run anything" in no_workers.stderr
+    crowd = run(runner, "sweep", str(config), "--jobs", "1000000")  # joblib's own limit was a traceback
+    cores = os.cpu_count() or 1
+    assert crowd.exit_code == 2 and crowd.stderr.splitlines()[-1].endswith(
+        f"1,000,000 worker processes on {cores} cores would only contend for them; give at most {4 * cores} "
+        "(4 per core), or -1 for one per core")
     neither = run(runner, "sweep")
     assert neither.exit_code == 2 and "give a sweep FILE.toml|NAME, or --report RUNS.csv" in neither.stderr
     too_many = run(runner, "sweep", str(config), "--max-runs", "3", "--out", str(tmp_path / "x.csv"))

@@ -146,6 +146,9 @@ def test_decode_reasons_of_an_invalid_sample(runner):
 
 def test_decode_takes_negative_numbers_names_a_mistyped_option_and_draws(runner, tmp_path):
     assert run(runner, "decode", "-1.5", "-0.5").exit_code == 0
+    huge = run(runner, "decode", "1e308", "-1e308")  # overflowed the float32 model: a traceback before
+    assert huge.exit_code == 2 and huge.stderr.splitlines()[-1] == (
+        "Error: Invalid value for 'X': 1e+308 is not in the range -1e+30<=x<=1e+30.")
     typo = run(runner, "decode", "0", "0.5", "--jsn")
     assert typo.exit_code == 2 and typo.stderr.splitlines()[-1] == "Error: No such option '--jsn'. Did you mean '--json'?"
     picture = tmp_path / "point.svg"
