@@ -12,6 +12,7 @@ or from one given.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import math
 import re
@@ -26,12 +27,16 @@ from typing import IO, Iterator
 
 import numpy as np
 
+from genval._budget import CHUNK_SHARE, check_allocation, memory_budget
 from genval.errors import BitmapFormatError, GenvalError
 from genval.formats import (
     IDX_TYPES, CHUNK_BYTES, Decoded, check_budget, check_name, open_binary, read_text_file, shorten, sniff,
 )
 
 IMAGE_SUFFIXES = (".png", ".pgm", ".pbm", ".ppm")
+# Pixels in one image: a 4096 x 4096 bitmap, as wide as the widest layer a genval model accepts
+# (autoencoder._MAX_WIDTH); a header claiming more is damaged or not meant for genval.
+MAX_PIXELS = 2**24
 
 
 # --------------------------------------------------------------------------- IDX (MNIST)
@@ -62,6 +67,8 @@ def read_idx(path: Path, shape: tuple[int, int] | None = None, limit: int | None
         hw = _image_shape(dims[1:], shape, source)
         n = dims[0] if limit is None else min(limit, dims[0])
         X = read_records(f, dtype, n, hw[0] * hw[1], source, "record")
+        if n == dims[0]:
+            check_end(f, source, f"its {n} records")
     return Decoded(X, hw, None, None, dims[0])
 
 
@@ -74,10 +81,22 @@ def read_idx_labels(path: Path) -> list[str]:
             raise BitmapFormatError(f"{source}: expected an IDX file of integer labels (rank 1), "
                                     f"found rank {len(dims)} of {dtype}")
         check_budget(dims[0], 1, 64, source)
-        data = f.read(dims[0] * dtype.itemsize)
-    if len(data) < dims[0] * dtype.itemsize:
-        raise BitmapFormatError(f"{source}: cut short after {len(data) // dtype.itemsize} of {dims[0]} labels")
+        data = _read_labels_data(f, dims[0], dtype, source)
     return [str(v) for v in np.frombuffer(data, dtype=dtype).tolist()]
+
+
+def _read_labels_data(f: IO[bytes], n: int, dtype: np.dtype, source: str) -> bytes:
+    """The bytes of ``n`` labels, and the file read to its end."""
+    try:
+        data = f.read(n * dtype.itemsize)
+    except (EOFError, zlib.error, OSError) as exc:
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise
+        raise BitmapFormatError(f"{source}: damaged compressed data ({shorten(str(exc), 80)})") from None
+    if len(data) < n * dtype.itemsize:
+        raise BitmapFormatError(f"{source}: cut short after {len(data) // dtype.itemsize} of {n} labels")
+    check_end(f, source, f"its {n} labels")
+    return data
 
 
 def _image_shape(dims: tuple[int, ...], shape: tuple[int, int] | None, source: str) -> tuple[int, int]:
@@ -93,7 +112,22 @@ def _image_shape(dims: tuple[int, ...], shape: tuple[int, int] | None, source: s
                                 "or (height*width,) grey images")
     if min(hw) < 1:
         raise BitmapFormatError(f"{source}: images of {hw[0]}x{hw[1]} pixels; expected at least 1x1")
+    check_image_size(hw, source)
     return hw
+
+
+def check_image_size(hw: tuple[int, int], source: str) -> None:
+    """Refuse images of more than :data:`MAX_PIXELS` pixels, before anything of their size is allocated.
+
+    >>> check_image_size((4096, 4096), "x.npy")
+    >>> check_image_size((262144, 262144), "x.npy")
+    Traceback (most recent call last):
+    ...
+    genval.errors.BitmapFormatError: x.npy: images of 262144x262144 pixels; expected at most 16,777,216 pixels (4096x4096)
+    """
+    if hw[0] * hw[1] > MAX_PIXELS:
+        raise BitmapFormatError(f"{source}: images of {hw[0]}x{hw[1]} pixels; expected at most {MAX_PIXELS:,} "
+                                f"pixels ({math.isqrt(MAX_PIXELS)}x{math.isqrt(MAX_PIXELS)})")
 
 
 def _square_or_shape(n_pixels: int, shape: tuple[int, int] | None, what: str) -> tuple[int, int]:
@@ -112,12 +146,20 @@ def read_records(f: IO[bytes], dtype: np.dtype, n: int, n_pixels: int, source: s
     """``n`` records of ``n_pixels`` values of ``dtype`` from ``f``, as float32 in [0, 1], read in chunks.
 
     Integers must lie in 0..255 (divided by 255), floats in [0, 1], booleans
-    are 0 and 1. ``unit`` names a record in errors ("record", "row").
+    are 0 and 1. ``unit`` names a record in errors ("record", "row"). The
+    result and the read buffer together are checked against the memory
+    budget before either is allocated.
     """
-    check_budget(n, n_pixels, 4, source)
-    X = np.empty((n, n_pixels), dtype=np.float32)
+    if n < 1:
+        raise BitmapFormatError(f"{source}: holds no items; expected at least one image")
     record_bytes = n_pixels * dtype.itemsize
-    step = max(1, CHUNK_BYTES // max(1, record_bytes))
+    # A chunk's read buffer plus what scale_pixels makes of it: the float32 copy and the range masks.
+    working = record_bytes + 6 * n_pixels
+    budget = memory_budget()
+    step = max(1, min(n, CHUNK_BYTES // max(1, record_bytes), budget // CHUNK_SHARE // max(1, working)))
+    check_allocation(4 * n * n_pixels + step * working,
+                     f"{source}: {n} items of {n_pixels} pixels (load fewer with limit, --limit)", budget)
+    X = np.empty((n, n_pixels), dtype=np.float32)
     buffer = bytearray(step * record_bytes)
     for start in range(0, n, step):
         count = min(step, n - start)
@@ -136,6 +178,25 @@ def read_records(f: IO[bytes], dtype: np.dtype, n: int, n_pixels: int, source: s
     return X
 
 
+def check_end(f: IO[bytes], source: str, what: str) -> None:
+    """Read on to the end of a file whose data has all been read.
+
+    Only there does gzip (or a ``.npz`` member) compare its checksum, so a
+    damaged one shows; and data beyond what the header counts means the
+    header is wrong. At most one byte more is read.
+    """
+    try:
+        extra = f.read(1)
+    except (EOFError, zlib.error, OSError) as exc:
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise
+        kind = "gzip" if isinstance(f, gzip.GzipFile) else "compressed"
+        raise BitmapFormatError(f"{source}: damaged {kind} data ({shorten(str(exc), 80)}) after {what}") from None
+    if extra:
+        raise BitmapFormatError(f"{source}: more data after {what}; expected the file to end there "
+                                "(does the header count them right?)")
+
+
 def _read_into(f: IO[bytes], view: memoryview) -> int:
     got = 0
     while got < len(view):
@@ -151,7 +212,7 @@ def scale_pixels(chunk: np.ndarray, source: str, unit: str, first: int) -> np.nd
     if chunk.dtype == np.bool_:
         return chunk
     if chunk.dtype == np.uint8:
-        return chunk.astype(np.float32) / np.float32(255)
+        return _divided(chunk)
     if chunk.dtype.kind in "iu":
         low, high, lowest = 0, 255, "integers 0..255"
     elif chunk.dtype.kind == "f":
@@ -162,7 +223,14 @@ def scale_pixels(chunk: np.ndarray, source: str, unit: str, first: int) -> np.nd
     if bad.any():
         r, c = np.argwhere(bad)[0]
         raise BitmapFormatError(f"{source}: {unit} {first + r} holds {chunk[r, c]!r} at pixel {c}; expected {lowest}")
-    return chunk.astype(np.float32) / np.float32(255) if chunk.dtype.kind in "iu" else chunk
+    return _divided(chunk) if chunk.dtype.kind in "iu" else chunk
+
+
+def _divided(chunk: np.ndarray) -> np.ndarray:
+    """``chunk / 255`` as float32, in place in one copy (memory is budgeted per chunk)."""
+    out = chunk.astype(np.float32)
+    out /= np.float32(255)
+    return out
 
 
 # --------------------------------------------------------------------------- NumPy
@@ -187,6 +255,8 @@ def read_numpy(path: Path, key: str | None = None, shape: tuple[int, int] | None
         hw = _image_shape(dims[1:], shape, source)
         n = dims[0] if limit is None else min(limit, dims[0])
         X = read_records(f, dtype, n, hw[0] * hw[1], source, "record")
+        if n == dims[0]:
+            check_end(f, source, f"its {n} records")
     return Decoded(X, hw, None, None, dims[0], member)
 
 
@@ -197,9 +267,7 @@ def read_numpy_labels(path: Path, key: str | None = None) -> list[str]:
         if len(dims) != 1 or dtype.kind not in "biuU":
             raise BitmapFormatError(f"{source}: expected a 1-D array of labels, found shape {dims} of {dtype}")
         check_budget(dims[0], 1, 64 + dtype.itemsize, source)
-        data = f.read(dims[0] * dtype.itemsize)
-    if len(data) < dims[0] * dtype.itemsize:
-        raise BitmapFormatError(f"{source}: cut short after {len(data) // dtype.itemsize} of {dims[0]} labels")
+        data = _read_labels_data(f, dims[0], dtype, source)
     return [str(v) for v in np.frombuffer(data, dtype=dtype).tolist()]
 
 
@@ -230,16 +298,17 @@ def _open_array(path: Path, key: str | None) -> Iterator[tuple[IO[bytes], str, s
     with zf:
         members = [m[:-4] for m in zf.namelist() if m.endswith(".npy")]
         if key is None:
-            paired = [m for m in members if npz_labels_key(m) in members]  # images beside their labels
+            known = set(members)
+            paired = [m for m in members if npz_labels_key(m) in known]  # images beside their labels
             if len(members) > 1 and (len(paired) == 1 or "x_train" in paired):
                 key = paired[0] if len(paired) == 1 else "x_train"
             elif len(members) != 1:
                 example = f"; pick one, e.g. {path}:{members[0]}" if members else "; expected NumPy arrays"
-                raise BitmapFormatError(f"{path} holds {len(members)} arrays ({', '.join(members)}){example}")
+                raise BitmapFormatError(f"{path} holds {len(members)} arrays ({some_names(members)}){example}")
             else:
                 key = members[0]
         if key not in members:
-            raise BitmapFormatError(f"{path}: no array {key!r}; it holds {', '.join(members) or 'none'}")
+            raise BitmapFormatError(f"{path}: no array {key!r}; it holds {some_names(members) or 'none'}")
         try:
             with zf.open(key + ".npy") as f:
                 yield f, f"{path}:{key}", key
@@ -248,6 +317,16 @@ def _open_array(path: Path, key: str | None) -> Iterator[tuple[IO[bytes], str, s
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as exc:
             # A damaged archive fails in zipfile's seeks, CRC checks and decompressors alike.
             raise BitmapFormatError(f"{path}:{key}: damaged .npz data ({shorten(str(exc), 80)})") from None
+
+
+def some_names(names: list[str], shown: int = 10) -> str:
+    """The first ``shown`` names, comma-separated and each shortened, then how many more: one short line.
+
+    >>> some_names(["a", "b"]), some_names([f"a{i}" for i in range(20000)], 3)
+    ('a, b', 'a0, a1, a2 ... and 19,997 more')
+    """
+    text = ", ".join(shorten(n if n.isprintable() else repr(n)[1:-1], 40) for n in names[:shown])
+    return text + (f" ... and {len(names) - shown:,} more" if len(names) > shown else "")
 
 
 def _npy_header(f: IO[bytes], source: str) -> tuple[np.dtype, tuple[int, ...], bool]:
@@ -280,11 +359,13 @@ def read_csv(path: Path, shape: tuple[int, int] | None = None, limit: int | None
     as in ``mnist_train.csv``) or beside ``shape`` pixels is the label. Values
     are integers 0..255 (or only 0 and 1) or floats in [0, 1]. The file is read
     twice, a line at a time: once to count the rows, once to fill the array.
+    A line may be at most :func:`csv_line_limit` characters long.
     """
     source = str(path)
-    label_col, n_columns, header, n_rows = _csv_layout(path, source, shape)
+    label_col, n_columns, header_line, n_rows = _csv_layout(path, source, shape)
     n_pixels = n_columns - (label_col is not None)
     hw = _square_or_shape(n_pixels, shape, f"{source}: rows of {n_pixels} pixels")
+    check_image_size(hw, source)
     n = n_rows if limit is None else min(limit, n_rows)
     check_budget(n, n_pixels, 4, source)
     X = np.empty((n, n_pixels), dtype=np.float32)
@@ -297,16 +378,16 @@ def read_csv(path: Path, shape: tuple[int, int] | None = None, limit: int | None
         for lineno, line in lines:
             if row >= n:
                 break
-            if lineno == 1 and header or not line.strip():
+            if lineno == header_line or not line.strip():
                 continue
             line = line.rstrip("\r\n")
             if label_col is not None:
-                fields = line.split(",")
-                if len(fields) != n_columns:
-                    raise BitmapFormatError(f"{source}:{lineno}: {len(fields)} columns; expected {n_columns} "
+                found = line.count(",") + 1  # counted in C: a wide row is never split into Python strings
+                if found != n_columns:
+                    raise BitmapFormatError(f"{source}:{lineno}: {found} columns; expected {n_columns} "
                                             "like the first row")
-                labels.append(check_name(fields.pop(label_col).strip().strip('"'), f"{source}:{lineno}"))
-                line = ",".join(fields)
+                label, line = _split_column(line, label_col, n_columns)
+                labels.append(check_name(label.strip().strip('"'), f"{source}:{lineno}"))
             try:
                 values = np.fromstring(line, dtype=np.float32, sep=",")
             except (DeprecationWarning, ValueError):
@@ -327,69 +408,141 @@ def read_csv(path: Path, shape: tuple[int, int] | None = None, limit: int | None
     return Decoded(X, hw, None, labels, n_rows)
 
 
+def _split_column(line: str, k: int, n_columns: int) -> tuple[str, str]:
+    """Field ``k`` of a line of ``n_columns`` comma-separated fields, and the line without it."""
+    if k == n_columns - 1:
+        rest, _, field = line.rpartition(",")
+        return field, rest
+    *before, field, after = line.split(",", k + 1)
+    return field, ",".join([*before, after])
+
+
+def _fields(line: str) -> Iterator[str]:
+    """The comma-separated fields of a line, one at a time (a wide row as a list would cost ~50 bytes a field)."""
+    start = 0
+    while (end := line.find(",", start)) >= 0:
+        yield line[start:end]
+        start = end + 1
+    yield line[start:]
+
+
 def _csv_row_error(line: str, n_pixels: int, n_columns: int, source: str, lineno: int) -> BitmapFormatError:
     """What is wrong with a row that did not parse as ``n_pixels`` numbers."""
-    fields = line.split(",")
-    for field in fields:
-        if not _is_number(field) or not math.isfinite(float(field)):
+    for field in _fields(line):
+        # A number's digits are bounded first: float() of megabytes of them takes a while, to say "not a pixel".
+        if len(field) > 64 or not _is_number(field) or not math.isfinite(float(field)):
             return BitmapFormatError(f"{source}:{lineno}: {shorten(field.strip())!r} is not a pixel value; "
                                      "expected numbers 0..255 or in [0, 1]")
-    return BitmapFormatError(f"{source}:{lineno}: {len(fields) + n_columns - n_pixels} columns; expected "
+    return BitmapFormatError(f"{source}:{lineno}: {line.count(',') + 1 + n_columns - n_pixels} columns; expected "
                              f"{n_columns} like the first row")
 
 
+def csv_line_limit() -> int:
+    """The longest CSV line read, in characters: a sixteenth of the memory budget.
+
+    A line costs up to about 16 bytes a character while it is read and parsed
+    (its text, a copy, and up to one float32 for every two characters), so a
+    file without line breaks is refused by the budget instead of read whole.
+    With the default budget of 1 GiB that is 64 Mi characters, a row of
+    4096 x 4096 pixels of up to three digits.
+
+    >>> import os
+    >>> os.environ["GENVAL_MEMORY_BUDGET"] = "16M"
+    >>> csv_line_limit()
+    1048576
+    >>> del os.environ["GENVAL_MEMORY_BUDGET"]
+    """
+    return memory_budget() // _CSV_BYTES_PER_CHAR
+
+
+_CSV_BYTES_PER_CHAR = 16
+
+
 class _csv_lines:
-    """``(line number, line)`` of a (possibly gzipped) text file, a byte-order mark dropped."""
+    """``(line number, line)`` of a (possibly gzipped) text file, a byte-order mark dropped.
+
+    Lines longer than :func:`csv_line_limit` are refused before they are read whole.
+    """
 
     def __init__(self, path: Path, source: str):
         self.path, self.source = path, source
 
     def __enter__(self) -> Iterator[tuple[int, str]]:
+        self.limit = csv_line_limit()
         self.f = io.TextIOWrapper(open_binary(self.path), encoding="utf-8-sig", newline="")
         return self._lines()
 
     def _lines(self) -> Iterator[tuple[int, str]]:
+        lineno = 0
         try:
-            yield from enumerate(self.f, start=1)
+            while line := self.f.readline(self.limit + 1):
+                lineno += 1
+                if len(line) > self.limit:
+                    check_allocation(_CSV_BYTES_PER_CHAR * len(line),
+                                     f"{self.source}:{lineno}: a line of more than {self.limit:,} characters")
+                if "\0" in line:  # NumPy's number parser would stop there and take the rest of the row as read
+                    raise BitmapFormatError(f"{self.source}:{lineno}: a NUL character at column "
+                                            f"{line.index(chr(0)) + 1}; expected text")
+                yield lineno, line
         except UnicodeDecodeError as exc:
-            raise BitmapFormatError(f"{self.source}: not a text file ({exc.reason})") from None
+            raise BitmapFormatError(f"{self.source}:{lineno + 1}: not a text file ({exc.reason})") from None
         except (EOFError, zlib.error, OSError) as exc:
             if isinstance(exc, OSError) and exc.errno is not None:
                 raise
-            raise BitmapFormatError(f"{self.source}: damaged gzip data ({exc})") from None
+            raise BitmapFormatError(f"{self.source}: damaged gzip data ({shorten(str(exc), 80)})") from None
 
     def __exit__(self, *exc) -> None:
         self.f.close()
 
 
-def _csv_layout(path: Path, source: str, shape: tuple[int, int] | None) -> tuple[int | None, int, bool, int]:
-    """(label column or None, columns, has a header, data rows), from one pass over the file."""
-    first: list[str] | None = None
-    header = False
+def _csv_layout(path: Path, source: str, shape: tuple[int, int] | None) -> tuple[int | None, int, int, int]:
+    """(label column or None, columns, line number of the header or 0, data rows), from one pass over the file."""
+    n_columns = 0
+    names: list[str] | None = None
+    header_line = 0
     n_rows = 0
     with _csv_lines(path, source) as lines:
         for lineno, line in lines:
             if not line.strip():
                 continue
-            if first is None:
-                first = next(csv.reader([line]))
-                header = any(not _is_number(v) for v in first)
-                n_rows += not header
-            else:
-                n_rows += 1
-    if first is None or not n_rows:
+            if not n_columns:
+                n_columns, names = _csv_first_row(line, source, lineno)
+                header_line = lineno if names is not None else 0
+            n_rows += 1
+    n_rows -= bool(header_line)
+    if not n_rows:
         raise BitmapFormatError(f"{source}: no rows; expected one image per row of comma-separated pixel values")
-    n_columns = len(first)
-    if header:
-        names = [v.strip().lower() for v in first]
-        found = [i for i, v in enumerate(names) if v in _LABEL_COLUMNS]
-        return (found[0] if found else None), n_columns, True, n_rows
+    if names is not None:
+        found = [i for i, v in enumerate(names) if v.strip().lower() in _LABEL_COLUMNS]
+        return (found[0] if found else None), n_columns, header_line, n_rows
     square = math.isqrt(n_columns) ** 2 == n_columns
     if shape is not None:
         label = n_columns == shape[0] * shape[1] + 1
     else:
         label = not square and math.isqrt(n_columns - 1) ** 2 == n_columns - 1
-    return (0 if label else None), n_columns, False, n_rows
+    return (0 if label else None), n_columns, 0, n_rows
+
+
+def _csv_first_row(line: str, source: str, lineno: int) -> tuple[int, list[str] | None]:
+    """(columns, the column names if the row is a header): any field that is not a number makes it one."""
+    n_columns = line.count(",") + 1
+    if n_columns > MAX_PIXELS + 1:
+        raise BitmapFormatError(f"{source}:{lineno}: {n_columns:,} columns; expected at most {MAX_PIXELS + 1:,} "
+                                f"(images of at most {MAX_PIXELS:,} pixels, and a label)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        try:  # a row of numbers, the usual case, parses in C without a Python string per field
+            if len(np.fromstring(line, dtype=np.float32, sep=",")) == n_columns:
+                return n_columns, None
+        except (DeprecationWarning, ValueError):
+            pass
+    check_allocation(100 * n_columns, f"{source}:{lineno}: a header row of {n_columns:,} names")
+    try:
+        fields = next(csv.reader([line]))
+    except csv.Error as exc:
+        raise BitmapFormatError(f"{source}:{lineno}: {exc}; expected a header row of column names "
+                                "or one image of comma-separated pixel values") from None
+    return len(fields), (None if all(_is_number(v) for v in fields) else fields)
 
 
 def _is_number(text: str) -> bool:

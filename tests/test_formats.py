@@ -8,6 +8,7 @@ import gzip
 import os
 import struct
 import time
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -87,6 +88,93 @@ def test_a_size_over_the_memory_budget_is_refused_before_allocating(tmp_path, mo
         load_dataset(tmp_path / "huge-idx3-ubyte")
 
 
+def npy_header(path, shape, descr="|u1"):
+    with open(path, "wb") as f:
+        np.lib.format.write_array_header_1_0(f, {"descr": descr, "fortran_order": False, "shape": shape})
+    return path
+
+
+def peak_bytes(read, *args, **kwargs):
+    """The error ``read`` raises and the most memory Python and NumPy held meanwhile (tracemalloc sees both)."""
+    tracemalloc.start()
+    try:
+        read(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - handed back for the test to check its type and text
+        error = exc
+    else:
+        error = None
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return error, peak
+
+
+def test_no_items_and_huge_images_are_refused_before_any_buffer(tmp_path):
+    # Zero items of 262144x262144 once asked for a 64 GiB read buffer (MemoryError); 20000x20000 took 400 MB.
+    huge = tmp_path / "z-images-idx3-ubyte"
+    huge.write_bytes(struct.pack(">IIII", 0x803, 0, 262144, 262144))
+    for path, side in ((huge, 262144), (npy_header(tmp_path / "z.npy", (0, 262144, 262144)), 262144),
+                       (npy_header(tmp_path / "z2.npy", (0, 20000, 20000)), 20000)):
+        error, peak = peak_bytes(load_dataset, path)
+        assert isinstance(error, BitmapFormatError)
+        assert str(error) == f"{path}: images of {side}x{side} pixels; expected at most 16,777,216 pixels (4096x4096)"
+        assert peak < 2**20
+    # The largest images allowed, but none of them: said before a 128 MiB buffer of float64 records.
+    empty = npy_header(tmp_path / "empty.npy", (0, 4096, 4096), "<f8")
+    error, peak = peak_bytes(load_dataset, empty)
+    assert str(error) == f"{empty}: holds no items; expected at least one image" and peak < 2**20
+    (tmp_path / "empty-idx3-ubyte").write_bytes(struct.pack(">IIII", 0x803, 0, 28, 28))
+    with pytest.raises(BitmapFormatError, match="empty-idx3-ubyte: holds no items; expected at least one image"):
+        load_dataset(tmp_path / "empty-idx3-ubyte")
+
+
+def test_the_read_buffer_counts_against_the_memory_budget(tmp_path, monkeypatch):
+    # One 1000x1000 record of float64: 4 MB decoded, but read through an 8 MB buffer.
+    path = tmp_path / "f8-idx3-ubyte"
+    path.write_bytes(struct.pack(">4B3I", 0, 0, 0x0E, 3, 1, 1000, 1000) + np.zeros(10**6, ">f8").tobytes())
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "6M")
+    with pytest.raises(ParameterError, match=r"f8-idx3-ubyte: 1 items of 1000000 pixels .* would need about "
+                                             r"1\d\.\d MiB, more than the memory budget of 6\.0 MiB"):
+        load_dataset(path)
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "32M")
+    error, peak = peak_bytes(load_dataset, path)
+    assert error is None and peak < 32 * 2**20
+
+
+def test_damaged_gzip_checksums_and_data_past_the_count_are_errors(tmp_path):
+    # Files past the 1,024 bytes the format sniffer reads: only reading to the end checks their CRC.
+    zeros = np.zeros((50, 28, 28), dtype=np.uint8)
+    packed = gzip.compress(struct.pack(">4B3I", 0, 0, 8, 3, *zeros.shape) + zeros.tobytes())
+    (tmp_path / "crc-images-idx3-ubyte.gz").write_bytes(packed[:-8] + bytes(8))  # CRC and size zeroed
+    with pytest.raises(BitmapFormatError, match=r"crc-images-idx3-ubyte\.gz: damaged gzip data \(CRC check failed "
+                                                r".*\) after its 50 records"):
+        load_dataset(tmp_path / "crc-images-idx3-ubyte.gz")
+    assert len(load_dataset(tmp_path / "crc-images-idx3-ubyte.gz", limit=2)) == 2  # --limit reads no further
+    labels = gzip.compress(struct.pack(">4BI", 0, 0, 8, 1, 2000) + bytes(2000))
+    (tmp_path / "crc-labels").write_bytes(labels[:-8] + bytes(8))
+    images = idx(tmp_path / "ok-idx3-ubyte", np.zeros((2000, 1, 1), dtype=np.uint8))
+    with pytest.raises(BitmapFormatError, match=r"crc-labels: damaged gzip data \(CRC check failed .*after its 2000 "):
+        load_dataset(images, labels=tmp_path / "crc-labels")
+    data = struct.pack(">4B3I", 0, 0, 8, 3, *IMAGES.shape) + IMAGES.tobytes()
+    (tmp_path / "long-idx3-ubyte.gz").write_bytes(gzip.compress(data + b"\0"))
+    with pytest.raises(BitmapFormatError, match=r"long-idx3-ubyte\.gz: more data after its 5 records; expected the "
+                                                r"file to end there"):
+        load_dataset(tmp_path / "long-idx3-ubyte.gz")
+    np.save(tmp_path / "u8.npy", IMAGES)
+    (tmp_path / "long.npy").write_bytes((tmp_path / "u8.npy").read_bytes() + b"\0" * 12)
+    with pytest.raises(BitmapFormatError, match=r"long\.npy: more data after its 5 records"):
+        load_dataset(tmp_path / "long.npy")
+
+
+def test_an_npz_of_many_arrays_lists_the_first_ten(tmp_path):
+    np.savez(tmp_path / "many.npz", **{f"a{i}": np.zeros(1) for i in range(2000)})
+    with pytest.raises(BitmapFormatError) as caught:
+        load_dataset(tmp_path / "many.npz")
+    assert str(caught.value) == (f"{tmp_path / 'many.npz'} holds 2000 arrays (a0, a1, a2, a3, a4, a5, a6, a7, a8, a9 "
+                                 f"... and 1,990 more); pick one, e.g. {tmp_path / 'many.npz'}:a0")
+    with pytest.raises(BitmapFormatError, match=r"no array 'nope'; it holds a0, .*, a9 \.\.\. and 1,990 more$"):
+        load_dataset(f"{tmp_path / 'many.npz'}:nope")
+
+
 def test_npy_and_npz_grey_levels_shapes_and_labels(tmp_path):
     np.save(tmp_path / "u8.npy", IMAGES)
     np.testing.assert_allclose(load_dataset(tmp_path / "u8.npy").X, IMAGES.reshape(5, -1) / 255, rtol=1e-6)
@@ -138,6 +226,45 @@ def test_csv_with_and_without_header_and_label_column(tmp_path):
     (tmp_path / "range.csv").write_text("0,1,1,0\n1,300,0,0\n")
     with pytest.raises(BitmapFormatError, match=r"range\.csv:2: pixel value 300; expected integers 0\.\.255"):
         load_dataset(tmp_path / "range.csv")
+
+
+def test_csv_long_fields_nul_bytes_and_long_lines_are_clean_errors(tmp_path, monkeypatch):
+    (tmp_path / "long.csv").write_text("1" * 200_000 + "\n")  # once: _csv.Error, field larger than field limit
+    with pytest.raises(BitmapFormatError, match=r"long\.csv:1: '1{24}\.\.\.' is not a pixel value"):
+        load_dataset(tmp_path / "long.csv")
+    (tmp_path / "name.csv").write_text("label," + "p" * 200_000 + "\n1,0\n")
+    with pytest.raises(BitmapFormatError, match=r"name\.csv:1: field larger than field limit \(131072\); expected "
+                                                r"a header row of column names"):
+        load_dataset(tmp_path / "name.csv")
+    (tmp_path / "commas.csv").write_text("," * 100_000 + "\n")
+    with pytest.raises(BitmapFormatError, match=r"commas\.csv: no rows; expected one image per row"):
+        load_dataset(tmp_path / "commas.csv")
+    (tmp_path / "nul.csv").write_text("0,1,\x001,0\n1,1,0,0\n")  # was taken for a header row and dropped
+    with pytest.raises(BitmapFormatError, match=r"nul\.csv:1: a NUL character at column 5; expected text"):
+        load_dataset(tmp_path / "nul.csv")
+    (tmp_path / "blank.csv").write_text("\n\np0,p1,p2,p3\n0,1,1,0\n")  # a header after blank lines is still one
+    assert load_dataset(tmp_path / "blank.csv").X.tolist() == [[0, 1, 1, 0]]
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "1M")  # lines of at most 65,536 characters
+    (tmp_path / "wide.csv").write_text(",".join(["0"] * 40_000) + "\n")
+    with pytest.raises(ParameterError, match=r"wide\.csv:1: a line of more than 65,536 characters would need "
+                                             r"about 1\.0 MiB, more than the memory budget of 1\.0 MiB"):
+        load_dataset(tmp_path / "wide.csv")
+
+
+def test_csv_rows_of_a_million_pixels_load_without_a_string_per_field(tmp_path):
+    # label,pixel0..pixel999999 as in mnist_train.csv: splitting such a row into Python strings took 80 MB.
+    rows = [",".join(["7"] + ["255"] * 10**6), ",".join(["3"] + ["0"] * 10**6)]
+    (tmp_path / "wide.csv").write_text("\n".join(rows) + "\n")
+    s, peak = None, None
+    tracemalloc.start()
+    try:
+        s = load_dataset(tmp_path / "wide.csv")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert s.shape == (1000, 1000) and s.labels == ("7", "3")
+    assert s.X[0].min() == 1 and s.X[1].max() == 0
+    assert peak < 40 * 2**20  # the 8 MB set, a 4 MB line, its float32 values and copies
 
 
 def test_image_folders_grey_colour_and_labels_from_sub_folders(tmp_path):
