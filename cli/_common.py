@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
 import re
 import sys
 from pathlib import Path
@@ -92,6 +93,8 @@ class OutputFile(click.Path):
         super().__init__(dir_okay=False)
 
     def convert(self, value, param, ctx):
+        if isinstance(value, str) and value.endswith(("/", os.sep)):  # Path() would drop the slash
+            self.fail(f"{value} names a folder; give a file name in it", param, ctx)
         path = super().convert(value, param, ctx)
         folder = Path(path).parent
         if not folder.is_dir():
@@ -381,7 +384,8 @@ def training_callbacks(bar: ProgressBar, dataset: str) -> dict:
 
     def on_train(path, model) -> None:
         what = type(model).__name__
-        note(f"first use of {dataset}: training its default {what} (cached as {path})")
+        note(f"first use of {dataset}: training its default {what} "
+             + (f"(cached as {path})" if path is not None else "(not cached)"))
         bar.start(model.epochs, f"training the default {dataset} {what}: epochs")
 
     return {"on_train": on_train, "progress": bar.epochs}

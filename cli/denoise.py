@@ -97,7 +97,8 @@ def denoise(ctx, dataset, levels, noise, trials, model_file, any_data, out, nois
             trained = f"loaded from {model_file}"
         else:
             def on_train(path, fresh) -> None:
-                note(f"training the standard denoiser on {bitmaps.title} (cached as {path} for the next run)")
+                note(f"training the standard denoiser on {bitmaps.title} "
+                     + (f"(cached as {path} for the next run)" if path is not None else "(not cached)"))
                 bar.start(fresh.epochs, f"training the {bitmaps.title} denoiser: epochs")
 
             model, cached = cached_denoiser(bitmaps, noise, noise_levels, epochs, random_state,

@@ -201,7 +201,7 @@ def _unwritable(folder: Path) -> str | None:
 
 def cached_model(bitmaps: BitmapSet, kind: str, settings: dict, make: Callable[[], Autoencoder],
                  progress: Callable[[int, float], None] | None = None,
-                 on_train: Callable[[Path, Autoencoder], None] | None = None) -> tuple[Autoencoder, bool]:
+                 on_train: Callable[[Path | None, Autoencoder], None] | None = None) -> tuple[Autoencoder, bool]:
     """The cached model ``make()`` trained on ``bitmaps``, training and caching it if needed.
 
     The entry (:func:`entry_path`) is used only if it reads as a genval
@@ -228,7 +228,8 @@ def cached_model(bitmaps: BitmapSet, kind: str, settings: dict, make: Callable[[
         Passed to ``fit`` when training: ``progress(epochs_done, loss)``.
     on_train : callable, optional
         Called as ``on_train(path, model)`` just before training starts, with
-        the entry's path and the unfitted model (``model.epochs`` sizes a
+        the entry's path (None when the cache cannot be written: the model
+        will not be cached) and the unfitted model (``model.epochs`` sizes a
         progress bar). Not called when the cache holds the model.
 
     Returns
@@ -273,7 +274,7 @@ def cached_model(bitmaps: BitmapSet, kind: str, settings: dict, make: Callable[[
     elif problem:
         log.warning("%s; training it again", problem)
     if on_train is not None:
-        on_train(path, model)
+        on_train(None if unwritable or folder_in_the_way else path, model)
     model.fit(bitmaps.X, progress=progress)
     if unwritable or folder_in_the_way:
         return model, False
@@ -290,7 +291,7 @@ def cached_model(bitmaps: BitmapSet, kind: str, settings: dict, make: Callable[[
 
 
 def default_model(bitmaps: BitmapSet, progress: Callable[[int, float], None] | None = None,
-                  on_train: Callable[[Path, Autoencoder], None] | None = None,
+                  on_train: Callable[[Path | None, Autoencoder], None] | None = None,
                   kind: str = "autoencoder") -> tuple[Autoencoder, bool]:
     """The cached default model of a set, training and caching it if needed (see :func:`cached_model`).
 
@@ -301,8 +302,9 @@ def default_model(bitmaps: BitmapSet, progress: Callable[[int, float], None] | N
         Passed to :meth:`Autoencoder.fit` when training: ``progress(epochs_done, loss)``.
     on_train : callable, optional
         Called as ``on_train(path, model)`` just before training starts, with
-        the cache path and the unfitted model (``model.epochs`` sizes a
-        progress bar). Not called when the cache holds the model.
+        the cache path (None when it cannot be written) and the unfitted model
+        (``model.epochs`` sizes a progress bar). Not called when the cache
+        holds the model.
     kind : {"autoencoder", "vae"}
         ``Autoencoder(**DEFAULT_MODEL)`` or ``VariationalAutoencoder(**DEFAULT_MODEL)``.
 

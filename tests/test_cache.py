@@ -287,9 +287,12 @@ def test_a_cache_folder_that_is_a_file_warns_and_goes_on(tmp_path, monkeypatch, 
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("mine")
     monkeypatch.setenv("GENVAL_CACHE", str(blocker))
+    told = []
     with caplog.at_level(logging.WARNING, logger="genval.cache"):
-        model, cached = cached_model(load_dataset("emojis"), "autoencoder", SMALL, small)
+        model, cached = cached_model(load_dataset("emojis"), "autoencoder", SMALL, small,
+                                     on_train=lambda path, fresh: told.append(path))
     assert not cached and model.n_epochs_ == 30
+    assert told == [None]  # no path to announce: the command says "(not cached)", not "cached as"
     assert one_warning(caplog) == (f"cannot write the genval cache ({blocker} is a file, not a folder); "
                                    "training the autoencoder without caching it")
     assert blocker.read_text() == "mine"

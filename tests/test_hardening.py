@@ -94,6 +94,7 @@ def test_a_seed_is_a_non_negative_integer_or_a_usage_error(text):
     (["train", "--beta", "inf"], r"'--beta': 'inf' is not a finite number"),
     (["train", "--dropout", "nan"], r"'--dropout': 'nan' is not a finite number"),
     (["train", "--out", "missing/dir/f.npz"], r"cannot write missing/dir/f.npz: the folder missing/dir does not exist"),
+    (["train", "--out", "missing/"], r"missing/ names a folder; give a file name in it"),  # was a file "missing"
     (["show", "font", "--binarize", "nan"], r"'--binarize': 'nan' is not a finite number"),
 ])
 def test_bad_numbers_are_usage_errors_before_any_work(args, message):
