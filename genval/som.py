@@ -698,6 +698,8 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         if not (isinstance(grid, list) and len(grid) == 2 and all(_is_count(g) for g in grid)
                 and grid[0] * grid[1] <= MAX_NEURONS):
             raise damaged(f"grid must be [rows, cols] of at most {MAX_NEURONS:,} neurons, got {brief(grid, 40)}")
+        if som.grid is not None and tuple(som.grid) != tuple(grid):
+            raise damaged(f"params.grid {list(som.grid)} does not match its grid {grid}")
         for key, low in (("seed", 0), ("n_iterations", 1)):
             if not _is_count(config.get(key), low):
                 raise damaged(f"{key} must be an integer of at least {low}, got {brief(config.get(key), 40)}")

@@ -492,6 +492,8 @@ def test_map_files_are_checked_before_their_arrays_are_read(folder, good_map):
             "config.npy"]}, "damaged genval map (params: sigma must be a positive number, got 'x')"),
         "huge grid": ({"config.npy": with_config({}, {**config, "grid": [1000, 1000]})["config.npy"]},
                       "damaged genval map (grid must be [rows, cols] of at most 100,000 neurons, got [1000, 1000])"),
+        "two grids": ({"config.npy": with_config({}, {**config, "params": {**config["params"], "grid": [3, 2]}})[
+            "config.npy"]}, "damaged genval map (params.grid [3, 2] does not match its grid [2, 3])"),
         "a model": ({"config.npy": with_config({}, {**config, "format": "genval-model"})["config.npy"]},
                     "not a genval map file"),
     }
