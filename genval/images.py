@@ -309,6 +309,8 @@ def _open_array(path: Path, key: str | None) -> Iterator[tuple[IO[bytes], str, s
                 key = members[0]
         if key not in members:
             raise BitmapFormatError(f"{path}: no array {key!r}; it holds {some_names(members) or 'none'}")
+        if zf.getinfo(key + ".npy").flag_bits & 0x1:  # zipfile would raise RuntimeError, asking for a password
+            raise BitmapFormatError(f"{path}:{key}: encrypted; expected a .npz as np.savez writes it")
         try:
             with zf.open(key + ".npy") as f:
                 yield f, f"{path}:{key}", key
@@ -329,11 +331,25 @@ def some_names(names: list[str], shown: int = 10) -> str:
     return text + (f" ... and {len(names) - shown:,} more" if len(names) > shown else "")
 
 
+_NPY_HEADER_BYTES = 10_000  # a header of a few dimensions takes a hundred
+
+
 def _npy_header(f: IO[bytes], source: str) -> tuple[np.dtype, tuple[int, ...], bool]:
     try:
-        version = np.lib.format.read_magic(f)
-        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-        dims, fortran, dtype = read(f, max_header_size=10_000)
+        with warnings.catch_warnings():
+            # numpy warns that a header written by Python 2 needed more parsing; it loads the same.
+            warnings.simplefilter("ignore", UserWarning)
+            version = np.lib.format.read_magic(f)
+            # numpy reads all the bytes a header claims (up to 4 GiB) before its size limit applies.
+            length = f.read(2 if version == (1, 0) else 4)
+            size = int.from_bytes(length, "little")
+            if size > _NPY_HEADER_BYTES:
+                raise BitmapFormatError(f"{source}: a NumPy header of {size:,} bytes; expected at most "
+                                        f"{_NPY_HEADER_BYTES:,}")
+            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            dims, fortran, dtype = read(io.BytesIO(length + f.read(size)), max_header_size=_NPY_HEADER_BYTES)
+    except GenvalError:
+        raise
     # numpy evaluates the header's Python literal: a damaged one fails in the tokenizer or the parser.
     except (ValueError, TypeError, OSError, EOFError, SyntaxError, RecursionError, tokenize.TokenError, zlib.error,
             zipfile.BadZipFile) as exc:

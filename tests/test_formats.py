@@ -165,6 +165,20 @@ def test_damaged_gzip_checksums_and_data_past_the_count_are_errors(tmp_path):
         load_dataset(tmp_path / "long.npy")
 
 
+def test_npy_header_sizes_and_encrypted_npz_members_found_by_fuzzing(tmp_path):
+    # A version-2 header claiming 4 GB: numpy reads all of it before its own size limit applies.
+    (tmp_path / "head.npy").write_bytes(b"\x93NUMPY\x02\x00" + struct.pack("<I", 0xF0000000) + b"{}")
+    error, peak = peak_bytes(load_dataset, tmp_path / "head.npy")
+    assert str(error) == f"{tmp_path / 'head.npy'}: a NumPy header of 4,026,531,840 bytes; expected at most 10,000"
+    assert peak < 2**20
+    np.savez(tmp_path / "plain.npz", images=IMAGES)
+    raw = bytearray((tmp_path / "plain.npz").read_bytes())
+    raw[raw.index(b"PK\x01\x02") + 8] |= 1  # the central directory marks the member encrypted
+    (tmp_path / "locked.npz").write_bytes(bytes(raw))
+    with pytest.raises(BitmapFormatError, match=r"locked\.npz:images: encrypted; expected a \.npz as np\.savez"):
+        load_dataset(tmp_path / "locked.npz")
+
+
 def test_an_npz_of_many_arrays_lists_the_first_ten(tmp_path):
     np.savez(tmp_path / "many.npz", **{f"a{i}": np.zeros(1) for i in range(2000)})
     with pytest.raises(BitmapFormatError) as caught:
