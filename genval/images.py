@@ -303,7 +303,7 @@ def _open_array(path: Path, key: str | None) -> Iterator[tuple[IO[bytes], str, s
             if len(members) > 1 and (len(paired) == 1 or "x_train" in paired):
                 key = paired[0] if len(paired) == 1 else "x_train"
             elif len(members) != 1:
-                example = f"; pick one, e.g. {path}:{members[0]}" if members else "; expected NumPy arrays"
+                example = f"; pick one, e.g. {path}:{_printable(members[0])}" if members else "; expected NumPy arrays"
                 raise BitmapFormatError(f"{path} holds {len(members)} arrays ({some_names(members)}){example}")
             else:
                 key = members[0]
@@ -327,8 +327,13 @@ def some_names(names: list[str], shown: int = 10) -> str:
     >>> some_names(["a", "b"]), some_names([f"a{i}" for i in range(20000)], 3)
     ('a, b', 'a0, a1, a2 ... and 19,997 more')
     """
-    text = ", ".join(shorten(n if n.isprintable() else repr(n)[1:-1], 40) for n in names[:shown])
+    text = ", ".join(_printable(n) for n in names[:shown])
     return text + (f" ... and {len(names) - shown:,} more" if len(names) > shown else "")
+
+
+def _printable(name: str) -> str:
+    """A name from a file as one short line: escapes for control characters (a newline would split a message)."""
+    return shorten(name if name.isprintable() else repr(name)[1:-1], 40)
 
 
 _NPY_HEADER_BYTES = 10_000  # a header of a few dimensions takes a hundred

@@ -177,6 +177,11 @@ def test_npy_header_sizes_and_encrypted_npz_members_found_by_fuzzing(tmp_path):
     (tmp_path / "locked.npz").write_bytes(bytes(raw))
     with pytest.raises(BitmapFormatError, match=r"locked\.npz:images: encrypted; expected a \.npz as np\.savez"):
         load_dataset(tmp_path / "locked.npz")
+    np.savez(tmp_path / "names.npz", **{"\n_train": IMAGES, "y_train": LABELS})  # no x_train: pick one
+    with pytest.raises(BitmapFormatError) as caught:
+        load_dataset(tmp_path / "names.npz")
+    assert str(caught.value) == (f"{tmp_path / 'names.npz'} holds 2 arrays (\\n_train, y_train); "
+                                 f"pick one, e.g. {tmp_path / 'names.npz'}:\\n_train")
 
 
 def test_an_npz_of_many_arrays_lists_the_first_ten(tmp_path):
