@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 
 import click
 import numpy as np
@@ -283,6 +284,9 @@ def interpolate(start, stop, steps, path_kind, rules, space, plot, as_json):
     print_samples(records, verdicts, show_t=True)
 
 
+_NEGATIVE = re.compile(r"-(\d|\.\d|inf|nan)", re.IGNORECASE)  # -1.5, -.5, -1e3; -inf, for FiniteFloat to refuse
+
+
 class NegativeNumbersCommand(click.Command):
     """A command whose arguments may be negative numbers (``-1.5``), while a mistyped option is still
     "No such option" (click would take ``--jsn`` for an argument once unknown options are allowed)."""
@@ -293,17 +297,9 @@ class NegativeNumbersCommand(click.Command):
             if arg == "--":
                 break
             name = arg.split("=", 1)[0]
-            if arg.startswith("-") and name not in known and not _is_number(arg):
+            if arg.startswith("-") and name not in known and not _NEGATIVE.match(arg):
                 raise click.NoSuchOption(name, possibilities=sorted(known), ctx=ctx)
         return super().parse_args(ctx, args)
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 @click.command(cls=NegativeNumbersCommand, context_settings={"ignore_unknown_options": True})
