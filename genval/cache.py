@@ -298,13 +298,8 @@ def default_model(bitmaps: BitmapSet, progress: Callable[[int, float], None] | N
     Parameters
     ----------
     bitmaps : BitmapSet
-    progress : callable, optional
-        Passed to :meth:`Autoencoder.fit` when training: ``progress(epochs_done, loss)``.
-    on_train : callable, optional
-        Called as ``on_train(path, model)`` just before training starts, with
-        the cache path (None when it cannot be written) and the unfitted model
-        (``model.epochs`` sizes a progress bar). Not called when the cache
-        holds the model.
+    progress, on_train : callable, optional
+        As :func:`cached_model` takes them.
     kind : {"autoencoder", "vae"}
         ``Autoencoder(**DEFAULT_MODEL)`` or ``VariationalAutoencoder(**DEFAULT_MODEL)``.
 
