@@ -291,6 +291,9 @@ def parse_sweep(text: str, source: str = "<string>", *, max_runs: int = MAX_RUNS
         raise SweepConfigError(f"{source}: not valid TOML ({exc})") from None
     except RecursionError:  # tomllib recurses once per nested array or inline table
         raise SweepConfigError(f"{source}: not valid TOML (arrays or tables nested too deeply)") from None
+    if not doc:  # an empty file (or only comments) would silently run one default run
+        raise SweepConfigError(f"{source}: no settings; expected a [grid] of values to sweep (and optionally "
+                               "dataset, title, [fixed]), e.g. [grid] n_latent = [2, 3]")
     unknown = sorted(set(doc) - {"title", "dataset", "fixed", "grid"})
     if unknown:
         raise SweepConfigError(f"{source}: unknown key {', '.join(map(repr, unknown))}; "

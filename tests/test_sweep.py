@@ -394,6 +394,8 @@ def test_an_interrupted_parallel_sweep_keeps_its_finished_runs_and_resumes(tmp_p
 
 
 @pytest.mark.parametrize("text, message", [
+    ("", r"^bad\.toml: no settings; expected a \[grid\] of values to sweep"),  # ran one default run silently
+    ("# only a comment\n", r"^bad\.toml: no settings; expected a \[grid\] of values to sweep"),
     ("dataset = 5\n", r"^bad\.toml: dataset must be a non-empty string of printable text \(a bundled set or a path\), "
                       r"got 5$"),
     ("title = [1]\n", r"^bad\.toml: title must be a non-empty string of printable text, got \[1\]$"),
