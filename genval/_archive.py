@@ -38,7 +38,7 @@ import numpy as np
 from genval._budget import _size, memory_budget
 from genval.errors import ModelFileError
 
-__all__ = ["NpzArchive", "open_archive"]
+__all__ = ["NpzArchive", "brief", "is_int", "open_archive", "printable"]
 
 MAX_DIRECTORY = 64 * 1024  # bytes of zip directory; a genval file's few members need a few hundred
 MAX_HEADER = 10_000  # bytes of a .npy header: numpy's own max_header_size; it writes a few hundred
@@ -54,6 +54,12 @@ _NPY_HEADER = re.compile(r"\{'descr': '(?P<descr>[^'\\\x00-\x1f]{1,32})', 'fortr
 _KINDS = {"f": ("float32 or float64", lambda d: d.kind == "f" and d.itemsize in (4, 8)),
           "i": ("int32 or int64", lambda d: d.kind == "i" and d.itemsize in (4, 8)),
           "U": ("text", lambda d: d.kind == "U")}
+
+
+def is_int(value, low: int, high: int | None = None) -> bool:
+    """Whether ``value`` (read from a file) is an integer, not a bool, in ``[low, high]``."""
+    return (isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= low
+            and (high is None or value <= high))
 
 
 def printable(text: str, limit: int = 200) -> str:

@@ -24,6 +24,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from genval._archive import brief as _brief
+from genval._archive import is_int as _is_int
 from genval._archive import open_archive
 from genval._archive import printable as _printable
 from genval._budget import chunk_rows
@@ -43,11 +44,6 @@ MODEL_FORMAT = "genval-model"
 MODEL_VERSION = 1
 _DTYPES = ("float32", "float64")
 
-
-
-def _is_int(value, low: int, high: int | None = None) -> bool:
-    return (isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= low
-            and (high is None or value <= high))
 
 
 def _is_number(value, low: float, *, strict: bool = False) -> bool:

@@ -23,7 +23,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from genval._archive import brief, open_archive
+from genval._archive import brief, is_int, open_archive
 from genval._budget import check_allocation, chunk_rows
 from genval._estimator import atomic_write, resolve_rng
 from genval._winners import nearest_weights
@@ -653,7 +653,8 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         with open_archive(path, _MAP_MEMBERS, "map") as archive:
             config = archive.config(SOM_FORMAT, SOM_VERSION)
             archive.require(_MAP_MEMBERS)
-            som, grid = cls._from_config(config, archive.damaged)
+            som = cls._from_config(config, archive.damaged)
+            grid = som.grid_
             # float32 weights and int32 labels are copied to float64 and int64
             weights = archive.array("weights", (*grid, None), "weights do not match the grid",
                                     extra=2 * archive.size("weights") + 2 * archive.size("labels"))
@@ -669,8 +670,9 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         return som
 
     @classmethod
-    def _from_config(cls, config: dict, damaged) -> tuple["LatentSOM", tuple[int, int]]:
-        """The unfitted map of a file's config, its training facts set, and its grid; ``damaged(why)``: the error."""
+    def _from_config(cls, config: dict, damaged) -> "LatentSOM":
+        """The map of a file's config, its training facts (``grid_``, ``seed_``, ...) set but no weights yet;
+        ``damaged(why)``: the error to raise."""
         for key in config:
             if key not in _MAP_KEYS:
                 raise damaged(f"key {brief(key, 40)} is not a map setting; expected {', '.join(_MAP_KEYS)}")
@@ -708,7 +710,7 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
             raise damaged(f'algorithm must be "online" or "batch", got {brief(algorithm, 40)}')
         som.grid_, som.seed_, som.n_iterations_, som.algorithm_ = tuple(grid), config["seed"], \
             config["n_iterations"], algorithm
-        return som, som.grid_
+        return som
 
 
 _MAP_MEMBERS = ("config", "weights", "labels")
@@ -717,7 +719,7 @@ _MAP_KEYS = ("format", "version", "params", "grid", "seed", "n_iterations", "alg
 
 def _is_count(value, low: int = 1) -> bool:
     """Whether ``value`` (from JSON) is an integer of at least ``low`` that fits in 63 bits."""
-    return isinstance(value, int) and not isinstance(value, bool) and low <= value < 2**63
+    return is_int(value, low, 2**63 - 1)
 
 
 def load_som(path) -> LatentSOM:
