@@ -27,6 +27,7 @@ from typing import IO, Iterator
 
 import numpy as np
 
+from genval._archive import printable
 from genval._budget import CHUNK_SHARE, check_allocation, memory_budget
 from genval.errors import BitmapFormatError, GenvalError
 from genval.formats import (
@@ -332,8 +333,9 @@ def some_names(names: list[str], shown: int = 10) -> str:
 
 
 def _printable(name: str) -> str:
-    """A name from a file as one short line: escapes for control characters (a newline would split a message)."""
-    return shorten(name if name.isprintable() else repr(name)[1:-1], 40)
+    """A name from a file as one short line: escapes for control characters (a newline would split a message),
+    40 characters and then "..."."""
+    return printable(name, 43)
 
 
 _NPY_HEADER_BYTES = 10_000  # a header of a few dimensions takes a hundred
