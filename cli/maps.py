@@ -478,10 +478,10 @@ def grid(size, plot, rules, space, as_json):
     verdicts = judge(pixels.reshape(size * size, -1), embedding.bitmaps, checks)
     classes = tile_classes(verdicts).reshape(size, size)
     wide = embedding.codes.shape[1] > 2
+    origin, axes = plane(embedding.codes)  # the plane latent_grid decoded
     if plot:
         from genval.plotting import plot_latent_grid
 
-        origin, axes = plane(embedding.codes)
         codes = (embedding.codes - origin) @ axes.T  # the plane's coordinates (the codes themselves in 2-D)
         save_plot(plot_latent_grid(xs, ys, pixels, embedding.bitmaps.shape, codes, embedding.bitmaps.names,
                                    principal_plane=wide, verdicts=verdicts), plot)
@@ -490,7 +490,6 @@ def grid(size, plot, rules, space, as_json):
               "new_valid": int((classes == "new valid").sum()), "copies": int((~verdicts.novel).sum()),
               "invalid": int((~verdicts.valid).sum())}
     if as_json:
-        origin, axes = plane(embedding.codes)
         Z = origin + np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2) @ axes  # each tile's latent point
         emit_json({
             "dataset": embedding.bitmaps.title,
