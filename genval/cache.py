@@ -305,9 +305,8 @@ def default_model(bitmaps: BitmapSet, progress: Callable[[int, float], None] | N
 
     Returns
     -------
-    model : Autoencoder
-    cached : bool
-        True when it came from the cache.
+    model, cached
+        As :func:`cached_model` returns them.
 
     Raises
     ------
