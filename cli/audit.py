@@ -8,7 +8,9 @@ from ._common import (
     FiniteFloat, OutputFile, PictureFile, ProgressBar, emit_json, json_option, model_doc, note, open_space, plot_option,
     save_plot, space_options,
 )
-from genval.audit import MAX_SCORED, SCORES, STRATEGIES, audit as run_audit, compare_models, load_checks
+from genval.audit import (
+    MAX_SCORED, SCORE_KINDS, SCORES, STRATEGIES, VARY, audit as run_audit, compare_models, load_checks,
+)
 from genval.bitmaps import load_dataset
 
 BELOW_MIN_VALIDITY = 3
@@ -54,14 +56,8 @@ def _print_report(doc: dict) -> None:
     click.echo(f"  {'precision':<16}{_fraction(s['precision']):<24}{_fraction(sa['precision']):<30}"
                "valid among occupied")
     click.echo(f"  {'recall':<16}{_fraction(s['recall']):<24}{_fraction(sa['recall']):<30}occupied among valid")
-    scores = doc["scores"]
-    first = next((v for k, v in scores.items() if k != "samples"), None)
-    click.echo(f"scores as predictors of validity on {scores['samples']['new']} new samples "
-               f"(AUROC: 1 perfect, 0.5 chance; {first['n_valid'] if first else 0} valid, "
-               f"{first['n_invalid'] if first else 0} invalid):")
-    for name in SCORES:
-        if name in scores:
-            click.echo(f"  {name:<16} {_fmt(scores[name]['auroc']):>6}   {scores[name]['definition']}")
+    _print_controls(doc)
+    _print_novelty(doc["novelty"])
     m = doc["membership"]
     click.echo(f"rule-free membership, k = {m['k']}, N = {m['n_real']} training items, M = {m['n_fake']} samples"
                + ("" if m["n_fake"] == doc["n"] else f" (a seeded subsample of {MAX_SCORED:,})") + ":")
@@ -77,12 +73,102 @@ def _print_report(doc: dict) -> None:
                "pixel decided)")
 
 
+_VERDICT_MARK = {"beats": ">", "no better than": "=", "worse than": "<"}
+_STRATA = (("all", "all new samples"), ("inside_hull", "inside the codes' hull"),
+           ("matched", "matched by nearest code"))
+
+
+def _control_cell(row: dict | None, best: bool) -> str:
+    """``0.995 [-0.005,+0.008] =``: the AUROC, the 95% interval of its difference to the best baseline, a mark."""
+    if row is None or row["auroc"] is None:
+        return "n/a"
+    text = f"{row['auroc']:.3f}"
+    if best:
+        return text + " (best baseline)"
+    if "vs_best_baseline" in row:
+        lo, hi = row["vs_best_baseline"]["interval"]
+        text += f" [{lo:+.3f},{hi:+.3f}] {_VERDICT_MARK[row['verdict']]}"
+    return text
+
+
+def _by_kind(scores) -> list[str]:
+    """Score names as the tables list them: the baselines first, then the map's, the decoder's, the rest."""
+    order = ("baseline", "map", "decoder", "density", "pixels")
+    names = [n for n in SCORES if n in scores]
+    return sorted(names, key=lambda n: order.index(SCORE_KINDS[n]) if SCORE_KINDS.get(n) in order else len(order))
+
+
+def _print_controls(doc: dict) -> None:
+    """Every score's AUROC in three strata beside the best map-free baseline, with counts and verdicts."""
+    controls, scores = doc["controls"], doc["scores"]
+    click.echo(f"scores as predictors of validity on {scores['samples']['new']} new samples (AUROC: 1 perfect, "
+               "0.5 chance), hull " + (f"{doc['hull']['method']} in {doc['hull']['dims']}-D" if "dims" in doc["hull"]
+                                       else "n/a") + ":")
+    if "strata" not in controls:
+        click.echo(f"  {controls['note']}")
+        return
+    strata = controls["strata"]
+    width = 27
+    click.echo(f"  {'':<29}" + "".join(f"{label:<{width}}" for _, label in _STRATA))
+    click.echo(f"  {'samples valid / invalid':<29}" + "".join(
+        f"{strata[k]['n_valid']} / {strata[k]['n_invalid']}".ljust(width) for k, _ in _STRATA))
+    click.echo(f"  {'distinct bitmaps':<29}" + "".join(
+        (f"{strata[k]['distinct_valid']} / {strata[k]['distinct_invalid']}"
+          + ("" if strata[k]["ranked"] else " (not ranked)")).ljust(width) for k, _ in _STRATA))
+    for name in _by_kind(scores):
+        kind = SCORE_KINDS.get(name, "")
+        click.echo(f"  {kind:<9}{name:<20}" + "".join(
+            _control_cell(strata[k]["scores"].get(name), strata[k]["best_baseline"] == name).ljust(width)
+            for k, _ in _STRATA).rstrip())
+    click.echo(f"  [lo,hi]: 95% interval of the AUROC's difference to the stratum's best baseline ({controls['n_bootstrap']} "
+               "resamples of distinct bitmaps);\n  > beats it, = no better, < worse; not ranked: fewer than "
+               f"{controls['min_distinct']} distinct valid or invalid bitmaps; matched: valid and invalid\n  samples "
+               "paired only within 5 equal-count bins of their distance to the nearest training code")
+    for line in controls["summary"]:
+        click.echo(f"  {line}")
+
+
+def _print_novelty(novelty: dict) -> None:
+    """The distances of the new valid bitmaps to the training items, and the yield at the novelty floor."""
+    shown = ", ".join(f"{d} px: {c}" for d, c in novelty["histogram"].items()) or "none"
+    median = "n/a" if novelty["median"] is None else f"{novelty['median']:g}"
+    click.echo(f"novelty of the distinct new valid bitmaps (pixels to the nearest training item: count): {shown}; "
+               f"median {median}; yield at --min-novelty {novelty['min_novelty']}: {novelty['yield_at_floor']}")
+
+
 def _cell(figure: dict, digits: int = 3) -> str:
     text = _fmt(figure["value"], digits) if figure["value"] is not None else "n/a"
     if figure["interval"] is not None:
         lo, hi = figure["interval"]
         text += f" ±{(hi - lo) / 2:.{digits}f}"
     return text
+
+
+_CONTROLLED = (("auroc_hull_depth", "hull depth"), ("auroc_som_distance", "map dist"),
+               ("auroc_nearest_code", "nearest code"), ("inside_hull_auroc_hull_depth", "in: hull"),
+               ("inside_hull_auroc_som_distance", "in: map"), ("inside_hull_distinct_invalid", "in: inv."),
+               ("matched_auroc_hull_depth", "matched: hull"), ("matched_auroc_som_distance", "matched: map"),
+               ("yield_at_floor", "yield@floor"))
+
+
+def _print_controlled_rows(doc: dict, width: int) -> None:
+    """The map's distance beside the map-free baselines, on all new samples, inside the hull and matched."""
+    click.echo("")
+    click.echo("controlled: AUROC on new samples of the map's distance beside the map-free baselines, on all of "
+               "them, inside the codes' hull\n(in:, with its distinct invalid bitmaps) and matched by nearest-code "
+               "distance; runs = independent sample sets / maps (identical ones count once);\nevery score, each "
+               "stratum's verdict and bootstrap intervals: --json, or one audit's text report:")
+    click.echo(f"{'model':<12}{'strategy':<10}{'runs':>6}" + "".join(f"{h:>{width}}" for _, h in _CONTROLLED))
+    for row in doc["rows"]:
+        f = row["figures"]
+        cells = []
+        for key, _ in _CONTROLLED:
+            figure = f.get(key)
+            counted = key.endswith("distinct_invalid") or key == "yield_at_floor"
+            cells.append("n/a" if figure is None else _cell(figure, (1 if figure["interval"] else 0) if counted else 3))
+        runs = row["independent_runs"]
+        click.echo(f"{row['label']:<12}{row['strategy']:<10}{str(runs['samples']) + '/' + str(runs['maps']):>6}"
+                   + "".join(f"{c:>{width}}" for c in cells))
 
 
 def _print_comparison(doc: dict) -> None:
@@ -97,14 +183,7 @@ def _print_comparison(doc: dict) -> None:
                    + "".join(f"{_cell(f[h], (1 if f[h]['interval'] else 0) if h == 'yield' else 3):>{width}}"
                              for h in COMPARED))
     click.echo("")
-    click.echo("AUROC of each score as a predictor of validity on new samples (0.5 = chance):")
-    names = [n for n in SCORES if any(f"auroc_{n}" in row["figures"] for row in rows)]
-    width = max(width, *(len(n) + 2 for n in names))
-    click.echo(f"{'model':<12}{'strategy':<10}" + "".join(f"{n:>{width}}" for n in names))
-    for row in rows:
-        f = row["figures"]
-        click.echo(f"{row['label']:<12}{row['strategy']:<10}"
-                   + "".join(f"{_cell(f[f'auroc_{n}']) if f'auroc_{n}' in f else 'n/a':>{width}}" for n in names))
+    _print_controlled_rows(doc, width)
     runs = [run["membership"] for run in doc["runs"] if "pixels" in run["membership"]]
     if runs:
         ms = sorted({m["n_fake"] for m in runs})
@@ -132,7 +211,14 @@ def _print_comparison(doc: dict) -> None:
               help="Points to audit (lines/som-path split them over the pairs sharing a neuron).")
 @click.option("--compare", "compare_all", is_flag=True, help="Run every strategy and print one table side by side.")
 @click.option("--repeats", type=click.IntRange(min=1, max=100), default=1, show_default=True,
-              help="Seeds (the map and the sampling), from --seed on; figures get a mean and a 95%% interval.")
+              help="Seeds, from --seed on (what they vary: --vary); figures get a mean and a 95% interval over "
+                   "the independent runs (identical sample sets count once).")
+@click.option("--vary", type=click.Choice(VARY), multiple=True, default=("map", "sample"), show_default=True,
+              help="What each repeat's seed varies (repeatable): 'model' retrains the default model from it "
+                   "(cached), 'map' refits the map, 'sample' redraws the points.")
+@click.option("--min-novelty", type=click.IntRange(min=1), default=1, show_default=True, metavar="PIXELS",
+              help="The novelty floor: the yield at the floor counts new valid bitmaps at least this many pixels "
+                   "from every training item (1: every new one).")
 @click.option("--vae", "with_vae", is_flag=True,
               help="With --compare: add the set's default variational autoencoder (trained on first use, cached) "
                    "under every strategy and its prior, beside the autoencoder.")
@@ -150,8 +236,8 @@ def _print_comparison(doc: dict) -> None:
               help=f"Exit with code {BELOW_MIN_VALIDITY} when new-sample validity falls below this.")
 @space_options
 @json_option
-def audit(strategy, n_points, compare_all, repeats, with_vae, rules, csv_path, sheet, roc, plot, min_validity, space,
-          as_json):
+def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, with_vae, csv_path, sheet, roc, plot,
+          min_validity, space, as_json):
     """Decode many latent points, judge each, and report what is new apart from what is copied.
 
     Every sample is a copy (its bitmap equals a training item's) or new.
@@ -178,6 +264,10 @@ def audit(strategy, n_points, compare_all, repeats, with_vae, rules, csv_path, s
         raise click.UsageError("--csv, --sheet and --roc describe one audit; leave out --compare")
     if with_vae and not compare_all:
         raise click.UsageError("--vae adds a variational autoencoder to --compare; use both")
+    if "model" in vary and space["model"]:
+        raise click.UsageError("--vary model retrains the set's default model from each seed; leave out --model")
+    if "model" in vary and repeats == 1:
+        raise click.UsageError("--vary model needs --repeats 2 or more (one seed is one model)")
     if repeats > 1 and (csv_path or sheet or roc) and not compare_all:
         raise click.UsageError("--csv, --sheet and --roc describe one audit; leave out --repeats")
     bitmaps = load_dataset(space["dataset"])
@@ -190,10 +280,15 @@ def audit(strategy, n_points, compare_all, repeats, with_vae, rules, csv_path, s
         if with_vae:
             spaces["vae"] = open_space(dict(space, model=None), kind="vae")
         strategies = STRATEGIES if compare_all else (strategy,)
+        # Each seed's model trains (or comes from the cache) before the audits start, with its own progress bar.
+        retrained = {(label, seed): open_space(dict(space, model=None, model_seed=seed), kind=label)
+                     for label in spaces for seed in range(random_state, random_state + repeats)} \
+            if "model" in vary else {}
         with ProgressBar() as bar:
             bar.start(len(spaces) * len(strategies) * repeats, "audits done (strategies x seeds)")
             comparison = compare_models(spaces, strategies, n_points, checks, random_state, repeats,
-                                        progress=bar.points)
+                                        progress=bar.points, vary=vary,
+                                        rebuild=lambda label, seed: retrained[label, seed], min_novelty=min_novelty)
         doc = {"dataset": bitmaps.title, "seed": random_state, "n": n_points, "repeats": repeats,
                "models": {label: model_doc(s.model, model_file if label == "autoencoder" and model_file
                                            else "default") for label, s in spaces.items()},
@@ -204,24 +299,27 @@ def audit(strategy, n_points, compare_all, repeats, with_vae, rules, csv_path, s
             from genval.plotting import plot_comparison
 
             rows = [{"label": f"{row['strategy']}" if len(spaces) == 1 else f"{row['label']} {row['strategy']}",
-                     **{name: row["figures"][name] for name in ("copy_rate", "new_validity", "yield")}}
+                     **{name: row["figures"][name] for name in ("copy_rate", "new_validity", "yield",
+                                                                "yield_at_floor")}}
                     for row in doc["rows"]]
             seeds = "" if repeats == 1 else f", {repeats} seeds"
             save_plot(plot_comparison(rows, title=f"{bitmaps.title}: strategies compared ({n_points} samples each"
-                                                  f"{seeds})"), plot)
+                                                  f"{seeds})", min_novelty=min_novelty if min_novelty > 1 else None), plot)
         if as_json:
             emit_json(doc)
         else:
             grid = spaces["autoencoder"].som.grid_
             seeds = f"seed {random_state}" if repeats == 1 else \
-                f"seeds {random_state}-{random_state + repeats - 1} (mean ±95% interval half-width)"
+                (f"seeds {random_state}-{random_state + repeats - 1} varying the {' and the '.join(vary)} "
+                 "(mean ±95% interval half-width over the independent runs)")
             click.echo(f"{bitmaps.title}, checks: {checks.title}, map {grid[0]}x{grid[1]}, {seeds}, n {n_points}")
             _print_comparison(doc)
         worst = comparison.min_validity()
     else:
         latent = open_space(space)
         with ProgressBar(f"auditing ({strategy}): points decoded") as bar:
-            report = run_audit(latent, strategy, n_points, checks, random_state=random_state, progress=bar.points)
+            report = run_audit(latent, strategy, n_points, checks, random_state=random_state, progress=bar.points,
+                               min_novelty=min_novelty)
         doc = dict(report.to_dict(), model=model_doc(latent.model, model_file or "default"))
         if csv_path:
             report.write_csv(csv_path)

@@ -47,18 +47,19 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from genval._budget import check_allocation, chunk_rows, dedupe_rows
+from genval._budget import check_allocation, chunk_rows, dedupe_rows, nearest_bitmaps
 from genval._estimator import atomic_write, resolve_rng
 from genval.bitmaps import BitmapSet
+from genval.controls import box_centre_closeness, controlled_comparison, hull_depth
 from genval.errors import GenvalError, ParameterError, ShapeMismatchError
 from genval.membership import membership_metrics, nearest_distance, realism
 from genval.rules import default_checks, load_rules
 from genval.validity import CheckSet
 from genval.walks import LatentSpace, points_along, sample_latent
 
-__all__ = ["MAX_SCORED", "SCORES", "STRATEGIES", "AuditReport", "ModelComparison", "SampleVerdicts", "audit",
-           "audit_points", "compare", "compare_models", "fit_mixture", "headline", "interval", "judge", "load_checks",
-           "reseeded", "sample_mixture", "sharing_pairs"]
+__all__ = ["MAX_SCORED", "SCORES", "SCORE_KINDS", "STRATEGIES", "VARY", "AuditReport", "ModelComparison",
+           "SampleVerdicts", "audit", "audit_points", "compare", "compare_models", "fit_mixture", "headline", "interval",
+           "judge", "load_checks", "reseeded", "sample_mixture", "sharing_pairs"]
 
 STRATEGIES = ("random", "prior", "gmm", "neuron", "lines", "som-path", "grid", "vae-prior", "copycat")
 K_NEIGHBOURS = 5  # the k of the k-NN metrics and the realism score, as in the papers
@@ -345,6 +346,9 @@ def _ratio(numerator: int, denominator: int, definition: str) -> dict:
     return {"value": value, "numerator": numerator, "denominator": denominator, "definition": definition}
 
 
+STABILITY_MOVES = 8  # latent moves per sample of the stability score
+STABILITY_RADIUS = 0.02  # their length, as a share of the sampling box's diagonal
+
 # Each membership score, oriented so that a higher score predicts a valid sample, with what it measures.
 SCORES = {
     "som_distance": "minus the distance from the sample's code to its winning neuron's weights",
@@ -354,7 +358,21 @@ SCORES = {
     "gmm_log_density": "log-density of the sample's code under a Gaussian mixture fitted to the codes (BIC)",
     "realism": "k-NN realism in pixel space (Kynkäänniemi et al. 2019): max over training items of "
                "their k-NN radius / distance to the sample",
+    "hull_depth": "signed distance of the sample's code to the boundary of the training codes' convex hull, "
+                  "positive inside (map-free baseline)",
+    "box_centre": "minus the distance to the sampling box's centre, each axis in half-widths (sanity baseline)",
+    "umatrix": "minus the U-matrix height at the winning neuron (high between the map's clusters)",
+    "relative_qe": "minus the sample's quantization error over the largest of its neuron's training items' "
+                   "(an empty neuron: over the 95th percentile of all training items', MiniSom's outlier rule)",
+    "decoder_confidence": "mean over the decoded pixels of |2p - 1| (1: every pixel decided)",
+    "stability": f"share of {STABILITY_MOVES} latent moves of {STABILITY_RADIUS:.0%} of the box's diagonal "
+                 "that decode to the same bitmap",
 }
+# What each score draws on, for the tables: map-free baselines, the Kohonen map, the decoder, the rest.
+SCORE_KINDS = {"hull_depth": "baseline", "nearest_code": "baseline", "box_centre": "baseline",
+               "som_distance": "map", "occupied": "map", "hit_count": "map", "umatrix": "map", "relative_qe": "map",
+               "decoder_confidence": "decoder", "stability": "decoder", "gmm_log_density": "density",
+               "realism": "pixels"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -390,6 +408,14 @@ class AuditReport:
         Each of :data:`SCORES` on the scored samples.
     membership : dict
         :func:`genval.membership.membership_metrics` in pixel and latent space, as JSON.
+    hull : dict
+        How :func:`genval.controls.hull_depth` was computed (exact or projected, dimensions).
+    item_distance : ndarray of int (k,)
+        Pixels between each distinct bitmap and the nearest training item (0 for a copy).
+    min_novelty : int
+        The novelty floor of :meth:`novelty`'s ``yield_at_floor``.
+    control_seed : int
+        Seeds the bootstrap of :meth:`controls`.
     """
 
     strategy: str
@@ -411,6 +437,10 @@ class AuditReport:
     scored: np.ndarray
     scores: dict
     membership: dict
+    hull: dict = field(default_factory=dict)
+    item_distance: np.ndarray | None = None
+    min_novelty: int = 1
+    control_seed: int = 0
     _cache: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -523,6 +553,61 @@ class AuditReport:
             self._cache["roc"] = curves
         return self._cache["roc"]
 
+    def fingerprint(self, with_map: bool = False) -> str:
+        """A hash of the audited points and what they decoded to (``with_map``: and their neurons and the
+        map's distances): two runs with equal fingerprints are one run of the figures that rest on them."""
+        import hashlib
+
+        h = hashlib.sha256()
+        arrays = [self.Z, self.bitmap_index, np.packbits(self.bitmaps, axis=1), self.passes]
+        if with_map:
+            arrays += [self.neuron, self.som_distance, self.hits]
+        for array in arrays:
+            h.update(np.ascontiguousarray(array).tobytes())
+        return h.hexdigest()
+
+    def controls(self) -> dict:
+        """Every score against the map-free baselines, in strata, with bootstrap intervals.
+
+        See :func:`genval.controls.controlled_comparison`: on the scored new
+        samples, the AUROC of each score on all of them, inside the codes'
+        hull and matched by nearest-code distance, each beside the best
+        baseline (``hull_depth``, ``nearest_code``, ``box_centre``) with the
+        difference's 95% interval from resampling distinct bitmaps.
+        """
+        if "controls" not in self._cache:
+            new = self.novel[self.scored]
+            if "hull_depth" not in self.scores or not new.any():
+                self._cache["controls"] = {"note": "no controls: no new samples, or no hull of the codes"}
+            else:
+                scores = {name: s[new] for name, s in self.scores.items()}
+                self._cache["controls"] = controlled_comparison(
+                    scores, self.valid[self.scored][new], self.bitmap_index[self.scored][new],
+                    scores["hull_depth"], -scores["nearest_code"], kinds=SCORE_KINDS, random_state=self.control_seed)
+        return self._cache["controls"]
+
+    def novelty(self) -> dict:
+        """How far the new valid bitmaps lie from the training items: their distribution and the yield at a floor.
+
+        A one-pixel edit of a training item counts as new; the distances say
+        how new. ``histogram`` maps a distance in pixels to the number of
+        distinct new valid bitmaps at it; ``yield_at_floor`` counts those at
+        least :attr:`min_novelty` pixels away.
+        """
+        valid_u = self.passes.all(axis=1)
+        seen = np.bincount(self.bitmap_index, minlength=len(self.bitmaps)) > 0
+        d = self.item_distance[valid_u & seen & (self.copy_of < 0)] if self.item_distance is not None else \
+            np.zeros(0, dtype=np.int64)
+        values, counts = np.unique(d, return_counts=True)
+        return {
+            "histogram": {str(int(v)): int(c) for v, c in zip(values, counts)},
+            "median": float(np.median(d)) if len(d) else None,
+            "min_novelty": self.min_novelty,
+            "yield_at_floor": int((d >= self.min_novelty).sum()),
+            "definition": "pixels between each distinct new valid bitmap and its nearest training item "
+                          "(thresholded at 0.5); yield_at_floor counts those at least min_novelty away",
+        }
+
     def crispness(self) -> dict:
         return _ratio(self.crisp_pixels, self.n_total * self.bitmaps.shape[1],
                       "decoded pixels below 0.1 or above 0.9 / all decoded pixels (1 = every pixel decided)")
@@ -552,21 +637,33 @@ class AuditReport:
             },
             "membership": self.membership,
             "crispness": self.crispness(),
+            "novelty": self.novelty(),
+            "hull": self.hull,
+            "controls": self.controls(),
         }
 
     def write_csv(self, path) -> None:
         """One row per sample (numbered from 1): point, neuron (1-based), the map's distance and the neuron's
-        hits, bitmap as 0/1 row-major, verdict, failed checks, new (1) or a copy (0) and of which item."""
+        hits, bitmap as 0/1 row-major, verdict, failed checks, new (1) or a copy (0) and of which item, the
+        pixels to the nearest training item, then every score of :data:`SCORES` as ``score_NAME`` (oriented:
+        higher predicts valid; empty for a sample outside the scored subsample)."""
         strings = ["".join("1" if p else "0" for p in row) for row in self.bitmaps]
         failed = [";".join(n for n, ok in zip(self.check_names, row) if not ok) for row in self.passes]
         valid_u = self.passes.all(axis=1)
         copy_name = ["" if k < 0 else self.item_names[k] for k in self.copy_of]
+        distance = self.item_distance if self.item_distance is not None else np.zeros(len(self.bitmaps), int)
         dims = self.Z.shape[1]
+        names = list(self.scores)
+        row_of = np.full(self.n_total, -1, dtype=np.int64)
+        row_of[self.scored] = np.arange(len(self.scored))
+        table = np.column_stack([self.scores[name] for name in names]) if names else np.zeros((len(self.scored), 0))
+        blank = [""] * len(names)
         with atomic_write(path, "w") as fh:
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator="\n")
             writer.writerow(["sample", *[f"z{d + 1}" for d in range(dims)], "neuron", "som_distance", "hits",
-                             "bitmap", "valid", "failed", "novel", "copy_of"])
+                             "bitmap", "valid", "failed", "novel", "copy_of", "item_distance",
+                             *[f"score_{name}" for name in names]])
             for start in range(0, self.n_total, 50_000):
                 fh.write(buffer.getvalue())
                 buffer.seek(0)
@@ -575,9 +672,11 @@ class AuditReport:
                 for i in range(start, stop):
                     b = self.bitmap_index[i]
                     k = self.neuron[i]
+                    r = row_of[i]
                     writer.writerow([i + 1, *(f"{v:.6g}" for v in self.Z[i]), int(k) + 1, f"{self.som_distance[i]:.6g}",
                                      int(self.hits[k]), strings[b], int(valid_u[b]), failed[b],
-                                     int(self.copy_of[b] < 0), copy_name[b]])
+                                     int(self.copy_of[b] < 0), copy_name[b], int(distance[b]),
+                                     *(blank if r < 0 else (f"{v:.6g}" for v in table[r]))])
             fh.write(buffer.getvalue())
 
 
@@ -609,7 +708,7 @@ def load_checks(bitmaps: BitmapSet, rules: str | os.PathLike | None = None) -> C
 
 def audit(space: LatentSpace, strategy: str = "random", n: int = 10_000, checks: CheckSet | None = None,
           random_state=0, chunk: int | None = None, progress: Callable[[int, int], None] | None = None,
-          k: int = K_NEIGHBOURS, max_scored: int = MAX_SCORED) -> AuditReport:
+          k: int = K_NEIGHBOURS, max_scored: int = MAX_SCORED, min_novelty: int = 1) -> AuditReport:
     """Audit what the decoder produces at latent points chosen by ``strategy``.
 
     Parameters
@@ -631,6 +730,9 @@ def audit(space: LatentSpace, strategy: str = "random", n: int = 10_000, checks:
         Neighbours of the k-NN metrics and the realism score (5, as the papers).
     max_scored : int
         At most this many samples (a seeded subsample) enter the k-NN metrics and the scores.
+    min_novelty : int
+        The novelty floor: the report's ``yield_at_floor`` counts distinct new valid bitmaps at
+        least this many pixels away from every training item (1: every new one).
 
     Returns
     -------
@@ -663,11 +765,14 @@ def audit(space: LatentSpace, strategy: str = "random", n: int = 10_000, checks:
     if k < 1:
         raise ParameterError(f"k must be at least 1, got {k}")
     p = space.bitmaps.n_features
+    if not 1 <= min_novelty <= p:
+        raise ParameterError(f"min_novelty must be a number of pixels from 1 to {p}, got {min_novelty}")
     # Per point: its latent point, distinct bitmap, neuron and map distance; at worst every point
-    # decodes to a bitmap of its own, kept packed while the audit runs and as booleans in the report.
+    # decodes to a bitmap of its own, kept packed while the audit runs and as booleans in the report,
+    # with its distance to the nearest training item.
     # Per scored sample: its scores, and the near neighbours the k-NN radii keep (about k + 8 each).
     scored_bytes = min(n, max_scored) * (8 * len(SCORES) + 32 * (k + 8))
-    check_allocation(n * (8 * (space.codes.shape[1] + 3) + p + p // 8 + 1) + scored_bytes,
+    check_allocation(n * (8 * (space.codes.shape[1] + 4) + p + p // 8 + 1) + scored_bytes,
                      f"an audit of {n:,} points of {p} pixels")
     rng = resolve_rng(random_state)
     Z = audit_points(space, strategy, n, rng)
@@ -714,26 +819,33 @@ def audit(space: LatentSpace, strategy: str = "random", n: int = 10_000, checks:
     else:  # grey levels: the decoded probabilities against the items, by Euclidean distance
         fake = space.bitmaps.X[copied[scored]] if copied is not None else space.model.inverse_transform(Z[scored])
         metric = "euclidean"
-    scores, membership = _scores(space, Z[scored], neuron[scored], som_distance[scored], hits, fake, metric, k, rng)
+    scores, membership, hull = _scores(space, Z[scored], neuron[scored], som_distance[scored], hits, fake, metric,
+                                       k, rng, None if copied is None else copied[scored])
+    distinct_items = np.unique(space.bitmaps.binary(), axis=0)
+    _, item_distance = nearest_bitmaps(bitmaps, distinct_items)
     return AuditReport(
         strategy=strategy, dataset=space.bitmaps.title, checks_title=checks.title, check_names=checks.names,
         item_names=tuple(space.bitmaps.names), grid=tuple(space.som.grid_),
         random_state=random_state if isinstance(random_state, (int, type(None))) else "generator",
         Z=Z, neuron=neuron, som_distance=som_distance, bitmap_index=bitmap_index, bitmaps=bitmaps, passes=passes,
         copy_of=copy_of, hits=hits, crisp_pixels=crisp, scored=scored, scores=scores, membership=membership,
+        hull=hull, item_distance=item_distance, min_novelty=min_novelty,
+        control_seed=int(rng.integers(2**31 - 1)),
     )
 
 
 def _scores(space: LatentSpace, Z: np.ndarray, neuron: np.ndarray, som_distance: np.ndarray, hits: np.ndarray,
-            fake_pixels: np.ndarray, metric: str, k: int, rng: np.random.Generator) -> tuple[dict, dict]:
-    """Every membership score of the scored samples, and the k-NN metrics in pixel and latent space."""
+            fake_pixels: np.ndarray, metric: str, k: int, rng: np.random.Generator, copied: np.ndarray | None
+            ) -> tuple[dict, dict, dict]:
+    """Every membership score of the scored samples, the k-NN metrics in pixel and latent space, and the hull."""
     training = space.bitmaps
     real_pixels = training.binary() if metric == "hamming" else training.X
+    nearest = nearest_distance(space.codes, Z)[0]
     scores = {
         "som_distance": -som_distance,
         "occupied": (hits[neuron] > 0).astype(float),
         "hit_count": hits[neuron].astype(float),
-        "nearest_code": -nearest_distance(space.codes, Z)[0],
+        "nearest_code": -nearest,
         "gmm_log_density": fit_mixture(space.codes, rng).score_samples(Z),
     }
     membership = {"k": k, "n_real": len(training), "n_fake": len(Z)}
@@ -743,7 +855,47 @@ def _scores(space: LatentSpace, Z: np.ndarray, neuron: np.ndarray, som_distance:
         membership["latent"] = membership_metrics(space.codes, Z, k=k, metric="euclidean").to_dict()
     else:
         membership["note"] = f"the k-NN metrics need more than k = {k} training items and samples"
-    return scores, membership
+    hull = {"note": "no hull: fewer than 3 training codes"}
+    if len(space.codes) >= 3:
+        depth = hull_depth(space.codes, Z)
+        scores["hull_depth"], hull = depth.depth, depth.to_dict()
+    lo, hi = space.box()
+    scores["box_centre"] = box_centre_closeness(lo, hi, Z)
+    scores.update(_map_scores(space, neuron, som_distance))
+    scores.update(_decoder_scores(space, Z, rng, copied))
+    return scores, membership, hull
+
+
+def _map_scores(space: LatentSpace, neuron: np.ndarray, som_distance: np.ndarray) -> dict:
+    """The map's own signals at each sample's winning neuron: the U-matrix height and the relative quantization error."""
+    W = space.som.weights_.reshape(space.som.n_neurons, -1)
+    owner = space.som.winners(space.codes)
+    item_qe = np.sqrt(((space.codes - W[owner]) ** 2).sum(axis=1))
+    scale = np.zeros(space.som.n_neurons)
+    np.maximum.at(scale, owner, item_qe)
+    fallback = float(np.percentile(item_qe, 95)) if len(item_qe) else 0.0
+    scale = np.where(scale > 0, scale, fallback)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = np.where(scale[neuron] > 0, som_distance / scale[neuron], np.where(som_distance > 0, np.inf, 0.0))
+    return {"umatrix": -space.som.umatrix().ravel()[neuron], "relative_qe": -relative}
+
+
+def _decoder_scores(space: LatentSpace, Z: np.ndarray, rng: np.random.Generator, copied: np.ndarray | None) -> dict:
+    """The decoder's own signals: how firmly it decides the pixels, and whether small moves keep the bitmap."""
+    chunk = chunk_rows(8 * (STABILITY_MOVES + 2) * 4 * space.bitmaps.n_features)
+    lo, hi = space.box()
+    radius = STABILITY_RADIUS * float(np.linalg.norm(hi - lo))
+    confidence, stability = np.empty(len(Z)), np.empty(len(Z))
+    for s in range(0, len(Z), chunk):
+        Zc = Z[s:s + chunk]
+        directions = rng.standard_normal((len(Zc), STABILITY_MOVES, Z.shape[1]))  # one stream, whatever the chunk
+        directions *= radius / np.maximum(np.linalg.norm(directions, axis=2, keepdims=True), 1e-300)
+        pixels = space.bitmaps.X[copied[s:s + chunk]] if copied is not None else space.model.inverse_transform(Zc)
+        confidence[s:s + chunk] = np.abs(2 * pixels - 1).mean(axis=1)
+        moved = space.model.inverse_transform((Zc[:, None, :] + directions).reshape(-1, Z.shape[1]))
+        same = ((moved > 0.5).reshape(len(Zc), STABILITY_MOVES, -1) == (pixels > 0.5)[:, None, :]).all(axis=2)
+        stability[s:s + chunk] = same.mean(axis=1)
+    return {"decoder_confidence": confidence, "stability": stability}
 
 
 def interval(values: Sequence[float | None], confidence: float = 0.95,
@@ -789,15 +941,39 @@ def headline(report: AuditReport) -> dict:
         "crispness": doc["crispness"]["value"],
     }
     figures.update({f"auroc_{name}": doc["scores"][name]["auroc"] for name in SCORES if name in doc["scores"]})
+    figures["yield_at_floor"] = doc["novelty"]["yield_at_floor"]
+    strata = doc["controls"].get("strata", {})
+    for stratum in ("inside_hull", "matched"):
+        table = strata.get(stratum, {"scores": {}})
+        for name in ("som_distance", "hull_depth", "nearest_code"):
+            figures[f"{stratum}_auroc_{name}"] = table["scores"].get(name, {}).get("auroc")
+        figures[f"{stratum}_distinct_invalid"] = table.get("distinct_invalid")
     for space_name in ("pixels", "latent"):
         for metric in ("precision", "recall", "density", "coverage", "authenticity"):
             figures[f"{space_name}_{metric}"] = doc["membership"].get(space_name, {}).get(metric, {}).get("value")
     return figures
 
 
+def _distinct(prints: list[str]) -> list[int]:
+    """Indices of the first run of each distinct fingerprint, in order."""
+    first: dict[str, int] = {}
+    for i, p in enumerate(prints):
+        first.setdefault(p, i)
+    return sorted(first.values())
+
+
+def _rests_on_map(figure: str) -> bool:
+    """Whether a :func:`headline` figure reads the map (its neurons, weights or hits), not only the samples."""
+    return any(word in figure for word in ("som_", "occupied", "hit_count", "umatrix", "relative_qe"))
+
+
 def _bounds(figure: str) -> tuple[float, float] | None:
-    """The range of a :func:`headline` figure: shares and AUROCs lie in [0, 1]; counts and density do not."""
-    return None if figure in ("yield", "pixels_density", "latent_density") else (0.0, 1.0)
+    """The range of a :func:`headline` figure: shares and AUROCs lie in [0, 1], counts at or above 0."""
+    if figure in ("pixels_density", "latent_density"):
+        return None
+    if figure in ("yield", "yield_at_floor") or figure.endswith("distinct_invalid"):
+        return 0.0, math.inf  # counts: never below 0
+    return 0.0, 1.0
 
 
 def reseeded(space: LatentSpace, seed: int) -> LatentSpace:
@@ -827,6 +1003,9 @@ def compare(space: LatentSpace, strategies=STRATEGIES, n: int = 10_000, checks: 
     return reports
 
 
+VARY = ("model", "map", "sample")  # what the seeds of repeated audits may vary
+
+
 @dataclass(frozen=True)
 class ModelComparison:
     """Models audited under the same strategies, over one or more seeds. :meth:`to_dict` is the JSON document.
@@ -840,11 +1019,15 @@ class ModelComparison:
     skipped : tuple of (str, str)
         ``(label, strategy)`` for every strategy that cannot run on that model
         (no two items share a neuron, or no prior to sample).
+    vary : tuple of str
+        What the seeds varied: some of ``"model"`` (the default model
+        retrained from each seed), ``"map"`` and ``"sample"``.
     """
 
     runs: tuple[tuple[str, str, tuple[AuditReport, ...]], ...]
     seeds: tuple
     skipped: tuple[tuple[str, str], ...]
+    vary: tuple[str, ...] = ("map", "sample")
 
     @property
     def reports(self) -> tuple[tuple[str, AuditReport], ...]:
@@ -852,13 +1035,31 @@ class ModelComparison:
         return tuple((label, reports[0]) for label, _, reports in self.runs)
 
     def rows(self) -> list[dict]:
-        """Per model and strategy: every :func:`headline` figure as its mean, interval and per-seed values."""
+        """Per model and strategy: every :func:`headline` figure as its mean, interval and per-seed values.
+
+        Runs that audited identical samples count once in the mean and the
+        interval of every figure that rests on the samples alone (two map
+        seeds can give one map, and ``lines`` the same points; ``grid``
+        always draws the same points), and runs that also share their map's
+        verdicts count once in the map's figures. ``independent_runs`` says
+        how many remain of each (``samples``, ``maps``), and ``identical``
+        lists the groups of seeds that audited one sample set.
+        """
         rows = []
         for label, strategy, reports in self.runs:
             per_seed = [headline(r) for r in reports]
+            keep = {False: _distinct([r.fingerprint() for r in reports]),
+                    True: _distinct([r.fingerprint(with_map=True) for r in reports])}
+            prints = [r.fingerprint() for r in reports]
+            groups = [[self.seeds[i] for i, p in enumerate(prints) if p == prints[k]] for k in keep[False]]
+            figures = {}
+            for name in per_seed[0]:
+                chosen = keep[_rests_on_map(name)]
+                figures[name] = dict(interval([per_seed[i][name] for i in chosen], bounds=_bounds(name)),
+                                     per_seed=[f[name] for f in per_seed])
             rows.append({"label": label, "strategy": strategy,
-                         "figures": {name: interval([f[name] for f in per_seed], bounds=_bounds(name))
-                                     for name in per_seed[0]}})
+                         "independent_runs": {"samples": len(keep[False]), "maps": len(keep[True])},
+                         "identical": [g for g in groups if len(g) > 1], "figures": figures})
         return rows
 
     def min_validity(self) -> float:
@@ -869,6 +1070,7 @@ class ModelComparison:
     def to_dict(self) -> dict:
         return {
             "seeds": list(self.seeds),
+            "vary": list(self.vary),
             "rows": self.rows(),
             "runs": [dict(report.to_dict(), label=label) for label, _, reports in self.runs for report in reports],
             "skipped": [{"label": label, "strategy": strategy} for label, strategy in self.skipped],
@@ -877,7 +1079,9 @@ class ModelComparison:
 
 def compare_models(spaces: Mapping[str, LatentSpace], strategies: Sequence[str] = STRATEGIES, n: int = 10_000,
                    checks: CheckSet | None = None, random_state=0, repeats: int = 1,
-                   progress: Callable[[int, int], None] | None = None) -> ModelComparison:
+                   progress: Callable[[int, int], None] | None = None, vary: Sequence[str] = ("map", "sample"),
+                   rebuild: Callable[[str, int], LatentSpace] | None = None,
+                   min_novelty: int = 1) -> ModelComparison:
     """Audit every model (each in its own latent space) under every strategy, over ``repeats`` seeds.
 
     Parameters
@@ -893,13 +1097,23 @@ def compare_models(spaces: Mapping[str, LatentSpace], strategies: Sequence[str] 
         Default: :func:`genval.rules.default_checks` of each space's set.
     random_state : int
         The first seed. With ``repeats`` K, seeds ``random_state`` to
-        ``random_state + K - 1`` each retrain the map and draw the samples
-        (the first uses the map as given); every strategy and model sees the
-        same seeds, so their draws are comparable.
+        ``random_state + K - 1``; every strategy and model sees the same
+        seeds, so their draws are comparable.
     repeats : int
         Seeds per strategy; figures get a 95% t interval when there are two or more.
     progress : callable, optional
         ``progress(audits_done, audits_total)``.
+    vary : sequence of str
+        What each seed varies (see :data:`VARY`): ``"map"`` retrains the map
+        from the seed (the first uses the map as given), ``"sample"`` draws
+        the points from it (else every repeat draws from ``random_state``),
+        ``"model"`` takes each seed's model from ``rebuild``.
+    rebuild : callable, optional
+        ``rebuild(label, seed)``: the space of model ``label`` retrained from
+        ``seed`` (a cached default model), its map fitted like the given one.
+        Needed when ``vary`` holds ``"model"``.
+    min_novelty : int
+        Passed to :func:`audit`.
 
     Returns
     -------
@@ -920,17 +1134,28 @@ def compare_models(spaces: Mapping[str, LatentSpace], strategies: Sequence[str] 
         raise ParameterError(f"repeats must be at least 1, got {repeats}")
     if not isinstance(random_state, (int, np.integer)):
         raise ParameterError(f"repeated audits need an integer seed, got {random_state!r}")
+    unknown = [v for v in vary if v not in VARY]
+    if unknown or not vary:
+        raise ParameterError(f"vary takes some of {', '.join(VARY)}, got {', '.join(map(str, vary)) or 'nothing'}")
+    if "model" in vary and rebuild is None:
+        raise ParameterError("varying the model needs rebuild(label, seed) to retrain it")
     seeds = tuple(int(random_state) + r for r in range(repeats))
     runs: list[tuple[str, str, tuple[AuditReport, ...]]] = []
     skipped: list[tuple[str, str]] = []
     total, done = len(spaces) * len(strategies) * repeats, 0
     for label, space in spaces.items():
-        maps = [space] + [reseeded(space, seed) for seed in seeds[1:]]
+        maps = []
+        for r, seed in enumerate(seeds):
+            seeded = rebuild(label, seed) if "model" in vary else space
+            if "map" in vary and r > 0:
+                seeded = reseeded(seeded, seed)
+            maps.append(seeded)
         for strategy in strategies:
             reports = []
             for seed, seeded in zip(seeds, maps):
                 try:
-                    reports.append(audit(seeded, strategy, n, checks, seed))
+                    reports.append(audit(seeded, strategy, n, checks, seed if "sample" in vary else seeds[0],
+                                         min_novelty=min_novelty))
                 except GenvalError:
                     break
                 finally:
@@ -941,4 +1166,4 @@ def compare_models(spaces: Mapping[str, LatentSpace], strategies: Sequence[str] 
                 runs.append((label, strategy, tuple(reports)))
             else:
                 skipped.append((label, strategy))
-    return ModelComparison(tuple(runs), seeds, tuple(skipped))
+    return ModelComparison(tuple(runs), seeds, tuple(skipped), tuple(v for v in VARY if v in vary))

@@ -292,7 +292,7 @@ def cached_model(bitmaps: BitmapSet, kind: str, settings: dict, make: Callable[[
 
 def default_model(bitmaps: BitmapSet, progress: Callable[[int, float], None] | None = None,
                   on_train: Callable[[Path | None, Autoencoder], None] | None = None,
-                  kind: str = "autoencoder") -> tuple[Autoencoder, bool]:
+                  kind: str = "autoencoder", random_state: int = 0) -> tuple[Autoencoder, bool]:
     """The cached default model of a set, training and caching it if needed (see :func:`cached_model`).
 
     Parameters
@@ -302,6 +302,10 @@ def default_model(bitmaps: BitmapSet, progress: Callable[[int, float], None] | N
         As :func:`cached_model` takes them.
     kind : {"autoencoder", "vae"}
         ``Autoencoder(**DEFAULT_MODEL)`` or ``VariationalAutoencoder(**DEFAULT_MODEL)``.
+    random_state : int
+        The model's seed: 0 is the default model; another seed trains (and
+        caches) the same architecture from another start, so that a
+        comparison can vary the model as well as the map.
 
     Returns
     -------
@@ -314,8 +318,11 @@ def default_model(bitmaps: BitmapSet, progress: Callable[[int, float], None] | N
         For an unknown ``kind``.
     """
     _check_kind(kind, ("autoencoder", "vae"))
+    if not isinstance(random_state, (int, np.integer)) or isinstance(random_state, bool) or random_state < 0:
+        raise ParameterError(f"a default model's seed must be a non-negative integer, got {random_state!r}")
     klass = Autoencoder if kind == "autoencoder" else VariationalAutoencoder
-    return cached_model(bitmaps, kind, DEFAULT_MODEL, lambda: klass(**DEFAULT_MODEL), progress, on_train)
+    settings = dict(DEFAULT_MODEL, random_state=int(random_state))
+    return cached_model(bitmaps, kind, settings, lambda: klass(**settings), progress, on_train)
 
 
 # --------------------------------------------------------------------------- listing and clearing

@@ -979,8 +979,11 @@ _COMPARISON_PANELS = (("copy_rate", "copy rate", "share of samples identical to 
                       ("yield", "yield", "distinct new valid bitmaps"))
 
 
-def plot_comparison(rows, axes=None, title: str = "sampling strategies compared"):
+def plot_comparison(rows, axes=None, title: str = "sampling strategies compared", min_novelty: int | None = None):
     """Strategies side by side: copy rate, validity of the new samples and yield, one bar each.
+
+    With ``min_novelty``, a fourth panel: the yield at the novelty floor (the rows' ``yield_at_floor``:
+    distinct new valid bitmaps at least ``min_novelty`` pixels from every training item).
 
     Parameters
     ----------
@@ -990,12 +993,13 @@ def plot_comparison(rows, axes=None, title: str = "sampling strategies compared"
         [lo, hi] or None}``. Copy rate and new-sample validity are shares in
         [0, 1], the yield a count of distinct new valid bitmaps. An interval
         draws an error bar; a value of None is written ``n/a``.
-    axes : three Axes, optional
+    axes : three (four with ``min_novelty``) Axes, optional
     title : str
+    min_novelty : int, optional
 
     Returns
     -------
-    ndarray of three Axes
+    ndarray of three or four Axes
 
     Examples
     --------
@@ -1010,12 +1014,17 @@ def plot_comparison(rows, axes=None, title: str = "sampling strategies compared"
     import matplotlib.pyplot as plt
 
     n = len(rows)
+    panels = _COMPARISON_PANELS
+    if min_novelty is not None:
+        panels += (("yield_at_floor", f"yield at >= {min_novelty} px",
+                    f"distinct new valid bitmaps >= {min_novelty} px from every item"),)
     if axes is None:
-        _, axes = plt.subplots(1, 3, figsize=(11, 1.2 + 0.42 * max(n, 2)), layout="constrained", sharey=True)
+        _, axes = plt.subplots(1, len(panels), figsize=(3.7 * len(panels), 1.2 + 0.42 * max(n, 2)),
+                               layout="constrained", sharey=True)
     axes = np.asarray(axes).ravel()
     y = np.arange(n)
     labels = [row["label"] for row in rows]
-    for ax, (key, name, meaning), colour in zip(axes, _COMPARISON_PANELS, OKABE_ITO):
+    for ax, (key, name, meaning), colour in zip(axes, panels, OKABE_ITO):
         # shares run to 1, the yield to its largest value; either further when an interval reaches beyond
         # (a t interval over few seeds may pass 1)
         reach = [max([row[key]["value"], *(row[key].get("interval") or ())]) for row in rows
@@ -1032,7 +1041,7 @@ def plot_comparison(rows, axes=None, title: str = "sampling strategies compared"
                 ax.errorbar(value, i, xerr=[[value - lo], [hi - value]], fmt="none", ecolor="black", capsize=3,
                             lw=1)
             end = max(value, interval[1] if interval is not None else value)
-            text = f"{value:,.0f}" if key == "yield" else f"{value:.2f}"
+            text = f"{value:,.0f}" if key.startswith("yield") else f"{value:.2f}"
             ax.text(end + 0.015 * top, i, text, va="center", ha="left", fontsize=8)
         ax.set_xlim(0, top * 1.18)
         ax.set_yticks(y, labels, fontsize=8)
@@ -1043,7 +1052,7 @@ def plot_comparison(rows, axes=None, title: str = "sampling strategies compared"
         ax.tick_params(axis="x", labelsize=7)
         ax.grid(True, axis="x", alpha=0.3)
     axes[0].set_ylabel("strategy", fontsize=8)
-    intervals = any(row[key].get("interval") is not None for row in rows for key, _, _ in _COMPARISON_PANELS)
+    intervals = any(row[key].get("interval") is not None for row in rows for key, _, _ in panels)
     axes[0].figure.suptitle(f"{title}{' (bars: means; error bars: 95% intervals)' if intervals else ''}", fontsize=10)
     return axes
 

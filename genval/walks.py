@@ -277,7 +277,8 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
                 sigma: float = 1.0, som_learning_rate: float = 0.5, iterations: int | None = None,
                 topology: str = "rectangular", neighborhood: str = "gaussian", random_state=0,
                 on_train: Callable[[Path, Autoencoder], None] | None = None,
-                progress: Callable[[int, float], None] | None = None, any_data: bool = False) -> LatentSpace:
+                progress: Callable[[int, float], None] | None = None, any_data: bool = False,
+                model_seed: int = 0) -> LatentSpace:
     """A bitmap set, its model and a fitted map, from a set's name and the map's settings.
 
     Without ``model`` the set's default model is used: trained on first use
@@ -311,6 +312,10 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
         Use a model with bitmaps of its size other than those it was trained
         on (a model records a hash of its training pixels; see
         :meth:`Autoencoder.check_training_data`).
+    model_seed : int
+        The default model's seed (0: the default model itself; another seed
+        trains and caches the same architecture from another start). Only
+        without ``model``.
 
     Returns
     -------
@@ -339,18 +344,21 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
     >>> space.neuron_of(":)") == int(space.som.labels_[0])
     True
     """
-    bitmaps, model = _open_model(dataset, model, kind, items, on_train, progress, any_data)
+    if model is not None and model_seed != 0:
+        raise ParameterError("model_seed picks the seed of the set's default model; it cannot reseed a given model")
+    bitmaps, model = _open_model(dataset, model, kind, items, on_train, progress, any_data, model_seed)
     som = LatentSOM(grid=grid, sigma=sigma, learning_rate=som_learning_rate, iterations=iterations,
                     topology=topology, neighborhood=neighborhood, random_state=random_state)
     return LatentSpace.build(bitmaps, model, som)
 
 
-def _open_model(dataset, model, kind, items, on_train, progress, any_data=False) -> tuple[BitmapSet, Autoencoder]:
+def _open_model(dataset, model, kind, items, on_train, progress, any_data=False,
+                model_seed: int = 0) -> tuple[BitmapSet, Autoencoder]:
     bitmaps = dataset if isinstance(dataset, BitmapSet) else load_dataset(dataset)
     for item in items:
         item_index(bitmaps, item)
     if model is None:
-        model, _ = default_model(bitmaps, progress=progress, on_train=on_train, kind=kind)
+        model, _ = default_model(bitmaps, progress=progress, on_train=on_train, kind=kind, random_state=model_seed)
     elif isinstance(model, (str, os.PathLike)):
         model = load_model(model)
     if not any_data and getattr(model, "n_features_in_", None) == bitmaps.n_features:

@@ -7,8 +7,9 @@ from scipy import ndimage
 
 from genval import Autoencoder, GenvalError, LatentSOM, LatentSpace, load_dataset
 from genval.audit import (
-    audit, audit_points, compare, compare_models, fit_mixture, interval, reseeded, sharing_pairs,
+    SCORES, audit, audit_points, compare, compare_models, fit_mixture, interval, reseeded, sharing_pairs,
 )
+from genval.errors import ParameterError
 from genval.validity import CheckSet, check_emoji
 
 
@@ -116,7 +117,10 @@ def test_csv_rows(space, tmp_path):
     rows = list(csv.DictReader(path.open()))
     assert len(rows) == 500
     assert list(rows[0]) == ["sample", "z1", "z2", "neuron", "som_distance", "hits", "bitmap", "valid", "failed",
-                             "novel", "copy_of"]
+                             "novel", "copy_of", "item_distance", *[f"score_{name}" for name in report.scores]]
+    assert set(report.scores) == set(SCORES)
+    for name, values in report.scores.items():  # every score per sample (all 500 are scored)
+        np.testing.assert_allclose([float(row[f"score_{name}"]) for row in rows], values, rtol=1e-5, atol=1e-6)
     training = {"".join("1" if p else "0" for p in row): name
                 for name, row in reversed(list(zip(space.bitmaps.names, space.bitmaps.binary())))}
     decoded = space.model.inverse_transform(report.Z) > 0.5
@@ -133,6 +137,8 @@ def test_csv_rows(space, tmp_path):
         assert int(row["hits"]) == report.hits[neurons[k]]
         assert row["copy_of"] == training.get(row["bitmap"], "")
         assert row["novel"] == ("0" if row["bitmap"] in training else "1")
+        nearest = min(sum(a != b for a, b in zip(row["bitmap"], item)) for item in training)
+        assert int(row["item_distance"]) == nearest
 
 
 def generic_verdicts(binary, training, max_hamming=None):
@@ -242,8 +248,8 @@ def test_sharing_pairs_and_their_sample_on_a_crowded_map(space):
 def test_an_audit_beyond_the_budget_is_refused_with_the_estimate(space, monkeypatch):
     monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "8M")
     assert audit(space, "random", n=20_000).counts()["total"] == 20_000
-    # 100,000 x 80 bytes for the points, 10,000 x 464 for the scored subsample
-    with pytest.raises(MemoryError, match=r"an audit of 100,000 points of 35 pixels would need about 12\.1 MiB, "
+    # 100,000 x 88 bytes for the points, 10,000 x 512 for the scored subsample (12 scores)
+    with pytest.raises(MemoryError, match=r"an audit of 100,000 points of 35 pixels would need about 13\.3 MiB, "
                                           r"more than the memory budget of 8\.0 MiB"):
         audit(space, "random", n=100_000)
 
@@ -332,3 +338,40 @@ def test_repeats_retrain_the_map_per_seed(space):
     assert comparison.rows()[1]["figures"]["copy_rate"] == {"value": 1.0, "interval": [1.0, 1.0],
                                                             "per_seed": [1.0, 1.0, 1.0], "n": 3}
     assert comparison.min_validity() == row["value"]  # copycat has no new samples and is left out
+
+
+def test_novelty_counts_the_pixels_to_the_nearest_item_and_the_floor(space):
+    report = audit(space, "random", n=3000, random_state=2, min_novelty=2)
+    items = space.bitmaps.binary()
+    seen = np.unique(report.bitmap_index)
+    new_valid = [b for b in seen if report.copy_of[b] < 0 and report.passes[b].all()]
+    distances = [int((report.bitmaps[b] != items).sum(axis=1).min()) for b in new_valid]
+    novelty = report.novelty()
+    assert novelty["histogram"] == {str(d): distances.count(d) for d in sorted(set(distances))}
+    assert novelty["yield_at_floor"] == sum(d >= 2 for d in distances)
+    assert sum(novelty["histogram"].values()) == report.to_dict()["yield"]["value"]
+    with pytest.raises(ParameterError, match="min_novelty"):
+        audit(space, "random", n=10, min_novelty=0)
+
+
+def test_repeats_count_identical_sample_sets_once_and_can_vary_the_model(space):
+    found = compare_models({"autoencoder": space}, ["grid", "random"], n=400, repeats=3)
+    grid, random = found.rows()
+    # the grid draws the same points whatever the seed: one sample set, three maps
+    assert grid["independent_runs"] == {"samples": 1, "maps": 3} and grid["identical"] == [[0, 1, 2]]
+    assert grid["figures"]["new_validity"]["n"] == 1 and grid["figures"]["som_precision"]["n"] == 3
+    assert random["independent_runs"] == {"samples": 3, "maps": 3} and random["identical"] == []
+    built = []
+
+    def rebuild(label, seed):
+        built.append((label, seed))
+        model = Autoencoder(epochs=200, random_state=seed).fit(space.bitmaps.X)
+        return LatentSpace.build(space.bitmaps, model, LatentSOM(grid=(3, 3), random_state=0))
+
+    varied = compare_models({"autoencoder": space}, ["random"], n=300, repeats=2, vary=("model",), rebuild=rebuild)
+    assert built == [("autoencoder", 0), ("autoencoder", 1)] and varied.vary == ("model",)
+    assert varied.rows()[0]["independent_runs"]["samples"] == 2
+    with pytest.raises(ParameterError, match="rebuild"):
+        compare_models({"autoencoder": space}, ["random"], n=10, repeats=2, vary=("model",))
+    with pytest.raises(ParameterError, match="vary takes"):
+        compare_models({"autoencoder": space}, ["random"], n=10, vary=("weather",))

@@ -345,7 +345,7 @@ def test_audit_json_is_reproducible_byte_for_byte(runner):
     doc = json.loads(first.stdout)
     assert doc["n"] == 3000 and doc["seed"] == 0 and doc["all"]["counts"]["total"] == 3000
     assert set(doc) == {"strategy", "dataset", "checks", "grid", "seed", "n", "copies", "yield", "new", "all",
-                        "scores", "membership", "crispness", "model"}
+                        "scores", "membership", "crispness", "model", "novelty", "hull", "controls"}
     assert doc["model"] == {"file": "default", "kind": "autoencoder", "layer_sizes": [35, 25, 15, 2, 15, 25, 35]}
     new = doc["new"]
     assert new["counts"]["total"] == 3000 - doc["copies"]["rate"]["numerator"]
@@ -355,7 +355,8 @@ def test_audit_json_is_reproducible_byte_for_byte(runner):
     assert doc["checks"]["names"] == ["eyes", "mouth"]
     assert doc["membership"]["k"] == 5 and doc["membership"]["n_real"] == 17
     assert set(doc["scores"]) == {"samples", "som_distance", "occupied", "hit_count", "nearest_code",
-                                  "gmm_log_density", "realism"}
+                                  "gmm_log_density", "realism", "hull_depth", "box_centre", "umatrix", "relative_qe",
+                                  "decoder_confidence", "stability"}
     assert run(runner, *args[:-4], "--seed", "1", "--grid", "3x3", "--json").stdout != first.stdout
 
 
@@ -430,7 +431,8 @@ def test_audit_compare_repeats_give_intervals(runner):
     figure = doc["rows"][0]["figures"]["new_validity"]
     assert len(figure["per_seed"]) == 3 and figure["interval"][0] <= figure["value"] <= figure["interval"][1]
     text = run(runner, "audit", "--strategy", "random", "--repeats", "2", "--n", "400", "--grid", "3x3").stdout
-    assert text.splitlines()[0].endswith("seeds 0-1 (mean ±95% interval half-width), n 400")
+    assert text.splitlines()[0].endswith("seeds 0-1 varying the map and the sample (mean ±95% interval half-width "
+                                         "over the independent runs), n 400")
 
 
 def test_audit_compare_with_a_vae(runner):
