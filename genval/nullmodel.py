@@ -155,7 +155,8 @@ def _blends(rng: np.random.Generator, n: int, X: np.ndarray) -> np.ndarray:
     m = len(X)
     first = rng.integers(m, size=n)
     second = (first + rng.integers(1, m, size=n)) % m  # any item but the first, uniformly
-    total = X[first] + X[second]  # twice the average: halving is exact, so compare with 1
+    total = X[first]  # a copy: summed in place, twice the average (halving is exact, so compare with 1)
+    total += X[second]
     tie = rng.random(total.shape) < 0.5
     return (total > 1) | ((total == 1) & tie)
 
@@ -232,8 +233,8 @@ def null_model(checks, training: BitmapSet, n: int = 2000, random_state=0,
                                      f"the checks are for {shape[0]}x{shape[1]}")
     if len(training) == 0:
         raise ParameterError("the null model needs at least 1 training item, got an empty set")
-    seed = _seed(random_state)
     rng = resolve_rng(random_state)
+    seed = _seed(random_state)
     p = training.n_features
     check_allocation(n * p * _BYTES_PER_PIXEL, f"{n:,} null draws of {p:,} pixels per source")
     T = training.binary()

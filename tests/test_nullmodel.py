@@ -8,6 +8,7 @@ from scipy.stats import binom
 
 from genval import (NOISE_WARNING, NULL_SOURCES, BitmapSet, NullModel, ParameterError, ShapeMismatchError, load_dataset,
                     null_model)
+from genval._budget import MemoryBudgetError
 from genval.rules import default_checks
 from genval.validity import CheckSet, Rule
 
@@ -178,6 +179,17 @@ def test_items_of_another_shape_are_refused(emojis):
 def test_n_must_be_a_positive_whole_number(emojis, n):
     with pytest.raises(ParameterError, match=f"at least 1, got {n!r}"):
         null_model(default_checks(emojis), emojis, n=n)
+
+
+def test_draws_beyond_the_memory_budget_are_refused_with_the_estimate(emojis, monkeypatch):
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "1M")
+    with pytest.raises(MemoryBudgetError, match="100,000 null draws of 35 pixels per source would need about"):
+        null_model(default_checks(emojis), emojis, n=100_000)
+
+
+def test_a_random_state_must_be_a_seed_or_a_generator(emojis):
+    with pytest.raises(TypeError, match="random_state must be an int, a numpy Generator or None, got str"):
+        null_model(default_checks(emojis), emojis, n=10, random_state="3")
 
 
 def test_a_single_training_item_has_no_blend_and_says_why(emojis):
