@@ -8,6 +8,7 @@ finds one more of, so that only ``max_side`` stops the census.
 import json
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from test_structure import imports_of
@@ -16,6 +17,7 @@ import genval
 from genval import regions
 from genval._budget import MemoryBudgetError
 from genval.errors import ParameterError
+from genval.plotting import plot_regions, save_figure
 from genval.regions import RegionCensus, region_census, sample_regions
 
 A, B, C = [1.0, 0, 0, 0], [0, 1.0, 0, 0], [0, 0, 1.0, 1.0]
@@ -225,6 +227,38 @@ def test_a_census_beyond_the_memory_budget_is_refused_before_it_decodes(monkeypa
     monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "64K")
     with pytest.raises(MemoryBudgetError, match="a census of 256x256 cells of 4-pixel bitmaps would need about"):
         region_census(Rectangles(), [-1, -1], [1, 1], start=256)
+
+
+def test_plot_regions_tells_copies_from_new_regions(stripes, tmp_path):
+    # stripes 0 and 1 play training items: grey; the other four are new
+    training = stripes.bitmaps[[1, 0]]
+    ax = plot_regions(stripes, training=training, names=["one", "zero"])
+    assert isinstance(ax, plt.Axes)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["copy of a training item: 2 regions, 75.0% of the box", "new: 4 regions, 25.0% of the box"]
+    assert "6 distinct decoded bitmaps" in ax.get_title() and "not converged" in ax.get_title()
+    save_figure(ax, tmp_path / "regions.png")
+    assert (tmp_path / "regions.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_plot_regions_with_verdicts_and_codes_draws_into_given_axes(rectangles):
+    _, given = plt.subplots()
+    ax = plot_regions(rectangles, ax=given, training=rectangles.bitmaps[:1], valid=np.array([True, True, False]),
+                      codes=np.array([[-0.5, 0.0]]), names=["A"])
+    assert ax is given
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["copy of a training item: 1 region, 50.0% of the box",
+                      "new, valid: 1 region, 37.5% of the box", "new, invalid: 1 region, 12.5% of the box"]
+    assert [t.get_text() for t in ax.texts] == ["A"]
+    plt.close("all")
+
+
+def test_neighbouring_regions_get_different_colours(stripes):
+    ax = plot_regions(stripes)
+    rgb = ax.get_images()[0].get_array()[0, :, :3]  # the bottom row crosses every stripe
+    changes = np.flatnonzero(np.diff(stripes.cells[:stripes.side]))
+    assert all(not np.allclose(rgb[i], rgb[i + 1]) for i in changes)
+    plt.close("all")
 
 
 def test_census_is_a_frozen_value(rectangles):
