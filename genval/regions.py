@@ -10,17 +10,20 @@ coarse cells. :func:`sample_regions` then draws points region by region,
 so a sliver a few cells wide is drawn as often as a region covering half the
 box.
 
-Why: on the emojis' default model, new bitmaps live in thin slivers (about
-5% of the plane) between large regions that copy training items, so
+Why: on the emojis' default model, new valid bitmaps live in thin slivers
+(5.2% of the box) between large regions that copy training items (70%), so
 uniform draws over the box rarely reach them; drawn region by region, every
 distinct bitmap the census found is reached as soon as there are as many
 points as regions.
 
 Rule of thumb: the census decodes about ``4/3 * side**2`` points in all
 (every level anew, since the centres of a finer grid are not those of the
-coarser one), about a second per million on a small decoder. Convergence is
-a heuristic: a region narrower than half a cell at every level tried can
-still be missed, so read :attr:`RegionCensus.history` with the count.
+coarser one): a few seconds per million points on a small decoder.
+Convergence is a heuristic: a region narrower than half a cell at every level
+tried can still be missed, so read :attr:`RegionCensus.history` with the
+count. Where many region boundaries meet in one point (the emojis' default
+model has such a hub near the origin), every doubling finds more, ever
+smaller regions there and the census stops at ``max_side`` unconverged.
 
 Only :mod:`genval._budget`, :mod:`genval._estimator` and
 :mod:`genval.errors` are used: any object with ``inverse_transform(Z)``
@@ -266,7 +269,7 @@ def region_census(model, lo, hi, start: int = 32, max_side: int = 1024, chunk: i
     Raises
     ------
     ParameterError
-        For a box that is not 2-D (regions need a 2-D model), corners that are
+        For a box or a model (its ``n_latent``) that is not 2-D, corners that are
         not finite with ``lo < hi``, ``start < 1``, ``max_side < start``, or a
         model whose output is not one row per point.
     TypeError
@@ -290,6 +293,9 @@ def region_census(model, lo, hi, start: int = 32, max_side: int = 1024, chunk: i
         chunk = _count(chunk, "chunk", 1)
     if not callable(getattr(model, "inverse_transform", None)):
         raise TypeError(f"the model must have an inverse_transform(Z) method, got {type(model).__name__}")
+    width = getattr(model, "n_latent", 2)  # genval's autoencoders say it; any other model is taken at its box
+    if isinstance(width, Integral) and width != 2:
+        raise ParameterError(f"regions need a 2-D model: this model's latent space has {width} dimensions")
     n_pixels = _decode(model, cell_centres(lo, hi, 1, np.zeros(1, dtype=np.int64))).shape[1]
     chunk = chunk or chunk_rows(DECODE_BYTES * n_pixels)
     history: list[tuple[int, int]] = []
@@ -351,9 +357,11 @@ def sample_regions(census: RegionCensus, n: int, random_state=None) -> np.ndarra
     >>> from types import SimpleNamespace
     >>> sign = SimpleNamespace(inverse_transform=lambda Z: (Z[:, :1] > 0.5).astype(float))
     >>> census = region_census(sign, [-1, -1], [1, 1], start=4)
-    >>> points = sample_regions(census, 5, random_state=0)
-    >>> points.shape, int((points[:, 0] > 0.5).sum()) in (2, 3)
-    ((5, 2), True)
+    >>> points = sample_regions(census, 5, random_state=0)  # 2 points in one region, 3 in the other
+    >>> sign.inverse_transform(points)[:, 0].tolist()
+    [1.0, 0.0, 1.0, 0.0, 1.0]
+    >>> points[:2].tolist()  # cell centres of the 8x8 grid
+    [[0.625, -0.875], [-0.875, 0.125]]
     """
     if not isinstance(census, RegionCensus):
         raise TypeError(f"census must be a RegionCensus (from region_census), got {type(census).__name__}")

@@ -189,6 +189,9 @@ def test_a_wider_latent_space_is_refused():
 
     with pytest.raises(ParameterError, match="regions need a 2-D model: the box has 3 latent dimensions"):
         region_census(Wide(), [0, 0, 0], [1, 1, 1])
+    Wide.n_latent = 3  # a genval autoencoder says its width: a 2-D box does not hide a 3-D model
+    with pytest.raises(ParameterError, match="regions need a 2-D model: this model's latent space has 3 dimensions"):
+        region_census(Wide(), [0, 0], [1, 1])
 
 
 @pytest.mark.parametrize("kwargs, message", [
