@@ -1294,10 +1294,10 @@ def plot_denoising_curve(report, shape: tuple[int, int], names=None, axes=None, 
 
 
 # The plane's regions by kind: copies of training items in light greys (they are not the news), new bitmaps
-# in Okabe-Ito colours (blues and green when valid or unjudged, vermillion and orange when invalid). Within a
-# kind the tones only tell neighbouring regions apart.
+# in Okabe-Ito colours (bluish green first when unjudged, as the contact sheet frames new ones; blues when
+# valid; vermillion and orange when invalid). Within a kind the tones only tell neighbouring regions apart.
 REGION_TONES = {"copy": ("#E4E4E4", "#C4C4C4", "#D4D4D4", "#B2B2B2"),
-                "new": ("#0072B2", "#56B4E9", "#009E73", "#CC79A7", "#E69F00"),
+                "new": (NEW_COLOUR, "#56B4E9", "#CC79A7", "#E69F00", "#0072B2"),
                 "new valid": ("#0072B2", "#56B4E9", "#009E73", "#88CCEE"),
                 "new invalid": ("#D55E00", "#E69F00", "#CC79A7", "#F0B08A")}
 _REGION_LABELS = {"copy": "copy of a training item", "new": "new", "new valid": "new, valid",
@@ -1330,8 +1330,9 @@ def plot_regions(census, ax=None, training=None, valid=None, codes=None, names=N
 
     Each region (the cells decoding to one bitmap) is filled by its kind:
     light greys for a copy of a training item, Okabe-Ito colours for a new
-    bitmap (blues and green when valid or not judged, vermillion and orange
-    when invalid); within a kind, neighbouring regions take different tones.
+    bitmap (bluish green first when not judged, blues when valid, vermillion
+    and orange when invalid); within a kind, neighbouring regions take
+    different tones.
     The legend counts each kind's regions and their share of the box; the
     title the regions, the grid and whether the census converged.
 
