@@ -4,6 +4,7 @@ The public API, upstream to downstream::
 
     bitmaps -> Autoencoder (fit, transform, inverse_transform) -> latent codes
       -> LatentSOM (neurons over the codes) -> walks (points in the latent space) -> decode
+      (or, for a 2-D model: region_census, the plane's distinct decodings -> sample_regions -> decode)
       -> judge / audit (checks, copies, membership metrics)
 
 Every name below is imported on first use (PEP 562), so ``import genval`` and
@@ -59,6 +60,9 @@ _EXPORTS = {
     "LatentSOM": "genval.som",
     "Neuron": "genval.som",
     "load_som": "genval.som",
+    "RegionCensus": "genval.regions",
+    "region_census": "genval.regions",
+    "sample_regions": "genval.regions",
     "VariationalAutoencoder": "genval.autoencoder",
     "LatentSpace": "genval.walks",
     "Located": "genval.walks",

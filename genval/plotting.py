@@ -18,8 +18,8 @@ from genval._estimator import atomic_write
 
 __all__ = ["plot_audit_plane", "plot_audit_sheet", "plot_bitmaps", "plot_comparison", "plot_denoising",
            "plot_denoising_curve", "plot_latent", "plot_latent_grid", "plot_loss_curve", "plot_reconstructions",
-           "plot_roc", "plot_som", "plot_som_grid", "plot_sweep", "plot_walk", "save_figure", "tile_classes",
-           "verdict_text"]
+           "plot_regions", "plot_roc", "plot_som", "plot_som_grid", "plot_sweep", "plot_walk", "save_figure",
+           "tile_classes", "verdict_text"]
 
 
 def _axes(ax, figsize=(6, 4)):
@@ -1300,3 +1300,133 @@ def plot_denoising_curve(report, shape: tuple[int, int], names=None, axes=None, 
                                 label="pixels still wrong")],
                  loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
     return np.asarray([curve, strip])
+
+
+# The plane's regions by kind: copies of training items in light greys (they are not the news), new bitmaps
+# in Okabe-Ito colours (bluish green first when unjudged, as the contact sheet frames new ones; blues when
+# valid; vermillion and orange when invalid). Within a kind the tones only tell neighbouring regions apart.
+REGION_TONES = {"copy": ("#E4E4E4", "#C4C4C4", "#D4D4D4", "#B2B2B2"),
+                "new": (NEW_COLOUR, "#56B4E9", "#CC79A7", "#E69F00", "#0072B2"),
+                "new valid": ("#0072B2", "#56B4E9", "#009E73", "#88CCEE"),
+                "new invalid": ("#D55E00", "#E69F00", "#CC79A7", "#F0B08A")}
+_REGION_LABELS = {"copy": "copy of a training item", "new": "new", "new valid": "new, valid",
+                  "new invalid": "new, invalid"}
+
+
+def _region_tones(cells: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+    """Per region, the index of its tone in :data:`REGION_TONES` of its kind: greedy, largest region first,
+    each taking the first tone no neighbour of its kind has (the rarest among them when all are taken).
+    Neighbours share a cell edge."""
+    n = len(kinds)
+    pairs = np.concatenate([np.column_stack([cells[:, :-1].ravel(), cells[:, 1:].ravel()]),
+                            np.column_stack([cells[:-1].ravel(), cells[1:].ravel()])]).astype(np.int64)
+    pairs = np.sort(pairs[pairs[:, 0] != pairs[:, 1]], axis=1)
+    keys = np.unique(pairs[:, 0] * n + pairs[:, 1])
+    neighbours: list[list[int]] = [[] for _ in range(n)]
+    for a, b in zip(*np.divmod(keys, n)):
+        neighbours[a].append(int(b))
+        neighbours[b].append(int(a))
+    tone = np.full(n, -1)
+    for k in range(n):
+        palette = REGION_TONES[kinds[k]]
+        taken = [tone[m] for m in neighbours[k] if tone[m] >= 0 and kinds[m] == kinds[k]]
+        tone[k] = int(np.argmin(np.bincount(taken, minlength=len(palette))))
+    return tone
+
+
+def plot_regions(census, ax=None, training=None, valid=None, codes=None, names=None):
+    """The latent plane cut into the regions of a census, copies of training items told from new bitmaps.
+
+    Each region (the cells decoding to one bitmap) is filled by its kind:
+    light greys for a copy of a training item, Okabe-Ito colours for a new
+    bitmap (bluish green first when not judged, blues when valid, vermillion
+    and orange when invalid); within a kind, neighbouring regions take
+    different tones.
+    The legend counts each kind's regions and their share of the box; the
+    title the regions, the grid and whether the census converged.
+
+    Parameters
+    ----------
+    census : RegionCensus
+        From :func:`genval.regions.region_census`.
+    training : array-like of bool (n_items, n_pixels), optional
+        The training bitmaps (``space.bitmaps.binary()``): a region whose
+        bitmap equals one is a copy. Without it every region counts as new.
+    valid : array-like of bool (n_regions,), optional
+        The verdict on each region's bitmap (``checks.passes(census.bitmaps).all(axis=1)``).
+    codes : ndarray (n_items, 2), optional
+        Points to mark (the items' codes), named by ``names`` when there are at most 50.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from genval.regions import region_census
+    >>> sign = SimpleNamespace(inverse_transform=lambda Z: (Z[:, :1] > 0.5).astype(float))
+    >>> census = region_census(sign, [-1, -1], [1, 1], start=4)
+    >>> ax = plot_regions(census, training=[[False]])
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['copy of a training item: 1 region, 75.0% of the box', 'new: 1 region, 25.0% of the box']
+    """
+    from matplotlib.colors import to_rgb
+    from matplotlib.patches import Patch, Rectangle
+
+    from genval._budget import dedupe_rows
+
+    n = census.n_regions
+    copy = np.zeros(n, dtype=bool)
+    if training is not None:
+        training = np.asarray(training, dtype=bool).reshape(-1, census.bitmaps.shape[1])
+        _, inverse = dedupe_rows(np.concatenate([census.bitmaps, training]))
+        copy = np.isin(inverse[:n], inverse[n:])
+    if valid is None:
+        kinds = np.where(copy, "copy", "new")
+    else:
+        kinds = np.where(copy, "copy", np.where(np.asarray(valid, dtype=bool), "new valid", "new invalid"))
+    side = census.side
+    cells = census.cells.reshape(side, side)
+    tone = _region_tones(cells, kinds)
+    colours = np.array([to_rgb(REGION_TONES[kind][t]) for kind, t in zip(kinds, tone)]).reshape(-1, 3)
+    ax = _axes(ax, figsize=(7.5, 7.2))
+    (x0, y0), (x1, y1) = census.lo, census.hi
+    ax.imshow(colours[cells], extent=(x0, x1, y0, y1), origin="lower", interpolation="nearest", aspect="auto")
+    # The box's frame, and a margin round it: a box spanned by the codes has items on its edges.
+    ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="0.25", lw=0.8, zorder=2))
+    if codes is not None:
+        codes = np.asarray(codes, dtype=float)
+        ax.scatter(codes[:, 0], codes[:, 1], s=24, color="black", edgecolor="white", lw=0.8, zorder=3)
+        middle = (census.lo + census.hi) / 2
+        for (x, y), name in zip(codes, names if names is not None and len(codes) <= NAMED_ITEMS else []):
+            right, up = x <= middle[0], y <= middle[1]  # each name towards the middle, inside the box
+            ax.annotate(name, (x, y), xytext=(4 if right else -4, 3 if up else -3), textcoords="offset points",
+                        ha="left" if right else "right", va="bottom" if up else "top", fontsize=9, zorder=4,
+                        bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8))
+    pad = 0.02 * (census.hi - census.lo)
+    ax.set_xlim(x0 - pad[0], x1 + pad[0])
+    ax.set_ylim(y0 - pad[1], y1 + pad[1])
+    ax.set_xlabel("z1")
+    ax.set_ylabel("z2")
+    handles = []
+    for kind in ("copy", "new", "new valid", "new invalid"):
+        mask = kinds == kind
+        if mask.any():
+            count = int(mask.sum())
+            handles.append(Patch(facecolor=REGION_TONES[kind][0], edgecolor="0.3", lw=0.6,
+                                 label=f"{_REGION_LABELS[kind]}: {count} region{'' if count == 1 else 's'}, "
+                                       f"{100 * census.area[mask].sum():.1f}% of the box"))
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.09), ncols=1, fontsize=8,
+              frameon=False, title="regions by the bitmap they decode to (tones tell neighbours apart)",
+              title_fontsize=8)
+    first = census.history[0][0]
+    if census.converged:
+        how = f"converged: doubling to {side} found nothing new"
+    elif len(census.history) > 1:
+        how = f"not converged: {census.history[-2][1]} to {n} at the last doubling"
+    else:
+        how = "not converged: no doubling tried"
+    ax.set_title(f"{n} distinct decoded bitmaps over the box, {side}x{side} cells\n"
+                 f"(grid refined from {first} cells a side; {how})", fontsize=10)
+    return ax
