@@ -42,6 +42,7 @@ def _print_report(doc: dict) -> None:
                           ("uniqueness", "distinct valid / valid; new: the yield"),
                           ("novelty", "new distinct valid / distinct valid")):
         click.echo(f"  {name:<16}{_fraction(r[name]):<24}{_fraction(every['ratios'][name]):<30}{meaning}")
+    _print_null(doc["null_model"])
     click.echo("failures per check:       new samples   all samples")
     for name, count in new["failures"].items():
         click.echo(f"  {name:<22}  {count:>11}   {every['failures'][name]:>11}")
@@ -126,6 +127,20 @@ def _print_controls(doc: dict) -> None:
                "paired only within 5 equal-count bins of their distance to the nearest training code")
     for line in controls["summary"]:
         click.echo(f"  {line}")
+
+
+_NULL_SOURCES = (("coin_flip", "coin flips"), ("pixel_frequency", "pixel-frequency draws"),
+                 ("blend", "blends of two items"), ("held_out", "held-out items"))
+
+
+def _print_null(null: dict) -> None:
+    """How often the checks pass bitmaps nobody designed: the floor a validity figure stands on."""
+    shown = [f"{label} {null['sources'][key]['value']:.1%}" for key, label in _NULL_SOURCES
+             if null["sources"].get(key) is not None]
+    click.echo(f"  null model: the checks pass {', '.join(shown)} ({null['n']} draws each; --json for copies and "
+               "per check)")
+    if null["warning"]:
+        click.echo(f"  warning: {null['warning']}")
 
 
 def _print_novelty(novelty: dict) -> None:
@@ -313,6 +328,7 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
                 (f"seeds {random_state}-{random_state + repeats - 1} varying the {' and the '.join(vary)} "
                  "(mean ±95% interval half-width over the independent runs)")
             click.echo(f"{bitmaps.title}, checks: {checks.title}, map {grid[0]}x{grid[1]}, {seeds}, n {n_points}")
+            _print_null(doc["runs"][0]["null_model"])
             _print_comparison(doc)
         worst = comparison.min_validity()
     else:

@@ -26,7 +26,8 @@ fitted to the codes), ``gmm`` (a Gaussian mixture fitted to the codes, its
 number of components chosen by BIC), ``neuron`` (uniform inside the cells of
 the neurons that hold training items), ``lines`` (straight lines between every
 pair of items sharing a neuron), ``som-path`` (paths through the map's weights
-between those pairs), ``grid`` (a regular grid over the box), ``vae-prior`` (a
+between those pairs), ``grid`` (a regular grid over the box), ``regions``
+(region by region over a census of the distinct decoded bitmaps), ``vae-prior`` (a
 variational autoencoder's prior, N(0, I)) and ``copycat``, the reference row:
 it returns training items themselves, so it shows what pure memorisation
 scores (validity 1, novelty 0).
@@ -53,6 +54,8 @@ from genval.bitmaps import BitmapSet
 from genval.controls import box_centre_closeness, controlled_comparison, hull_depth
 from genval.errors import GenvalError, ParameterError, ShapeMismatchError
 from genval.membership import membership_metrics, nearest_distance, realism
+from genval.nullmodel import null_model
+from genval.regions import region_census, sample_regions
 from genval.rules import default_checks, load_rules
 from genval.validity import CheckSet
 from genval.walks import LatentSpace, points_along, sample_latent
@@ -61,10 +64,12 @@ __all__ = ["MAX_SCORED", "SCORES", "SCORE_KINDS", "STRATEGIES", "VARY", "AuditRe
            "SampleVerdicts", "audit", "audit_points", "compare", "compare_models", "fit_mixture", "headline", "interval",
            "judge", "load_checks", "reseeded", "sample_mixture", "sharing_pairs"]
 
-STRATEGIES = ("random", "prior", "gmm", "neuron", "lines", "som-path", "grid", "vae-prior", "copycat")
+STRATEGIES = ("random", "prior", "gmm", "neuron", "lines", "som-path", "grid", "regions", "vae-prior", "copycat")
 K_NEIGHBOURS = 5  # the k of the k-NN metrics and the realism score, as in the papers
 MAX_SCORED = 10_000  # samples (a seeded subsample beyond) that enter the k-NN metrics and the scores
 GMM_MAX_COMPONENTS = 8
+REGIONS_MAX_SIDE = 512  # the census behind the 'regions' strategy: up to 512 x 512 cells over the box
+NULL_DRAWS = 2000  # bitmaps per source of the checks' null model in every audit
 
 
 def sharing_pairs(space: LatentSpace) -> list[tuple[int, int]]:
@@ -145,10 +150,13 @@ def sample_mixture(gmm, n: int, random_state=None) -> np.ndarray:
 def audit_points(space: LatentSpace, strategy: str, n: int, random_state=None) -> np.ndarray:
     """The latent points a strategy audits, ``(n_points, n_latent)``.
 
-    ``random``, ``prior``, ``gmm``, ``neuron``, ``vae-prior`` and ``copycat`` give
+    ``random``, ``prior``, ``gmm``, ``neuron``, ``regions``, ``vae-prior`` and ``copycat`` give
     exactly ``n`` points (``copycat``: training items' codes, drawn with
     replacement); ``grid`` the smallest square grid with at least ``n``;
-    ``lines`` and ``som-path`` split ``n`` evenly over the sharing pairs (at
+    ``regions`` (2-D models) spreads them evenly over the distinct bitmaps of a
+    :func:`genval.regions.region_census` of the box (up to
+    :data:`REGIONS_MAX_SIDE` cells a side), each a cell centre that decodes to
+    its region's bitmap; ``lines`` and ``som-path`` split ``n`` evenly over the sharing pairs (at
     least 2 points each, both ends included); when there are more than
     ``n / 2`` pairs (a big set), ``n // 2`` of them (at least one) drawn at
     random walk, 2 points each.
@@ -183,6 +191,13 @@ def audit_points(space: LatentSpace, strategy: str, n: int, random_state=None) -
             raise GenvalError("the 'vae-prior' strategy samples a variational autoencoder's prior, and this model "
                               f"is a plain {type(space.model).__name__} (train one with genval train --vae)")
         return space.model.sample_prior(n, random_state=rng)
+    if strategy == "regions":
+        lo, hi = space.box()
+        if len(lo) != 2:
+            raise GenvalError(f"the 'regions' strategy cuts a 2-D latent plane into regions; this model's codes have "
+                              f"{len(lo)} dimensions")
+        census = region_census(space.model, lo, hi, max_side=REGIONS_MAX_SIDE)
+        return sample_regions(census, n, random_state=rng)
     if strategy == "grid":
         side = max(2, math.ceil(math.sqrt(n)))
         check_allocation(8 * side * side * 2, f"a {side:,}x{side:,} grid of latent points")
@@ -416,6 +431,9 @@ class AuditReport:
         The novelty floor of :meth:`novelty`'s ``yield_at_floor``.
     control_seed : int
         Seeds the bootstrap of :meth:`controls`.
+    null : dict
+        The checks' null model (:func:`genval.nullmodel.null_model`, :data:`NULL_DRAWS` draws per
+        source) as JSON: how often they pass bitmaps nobody designed.
     """
 
     strategy: str
@@ -441,6 +459,7 @@ class AuditReport:
     item_distance: np.ndarray | None = None
     min_novelty: int = 1
     control_seed: int = 0
+    null: dict | None = None
     _cache: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -638,6 +657,7 @@ class AuditReport:
             "membership": self.membership,
             "crispness": self.crispness(),
             "novelty": self.novelty(),
+            "null_model": self.null,
             "hull": self.hull,
             "controls": self.controls(),
         }
@@ -831,6 +851,7 @@ def audit(space: LatentSpace, strategy: str = "random", n: int = 10_000, checks:
         copy_of=copy_of, hits=hits, crisp_pixels=crisp, scored=scored, scores=scores, membership=membership,
         hull=hull, item_distance=item_distance, min_novelty=min_novelty,
         control_seed=int(rng.integers(2**31 - 1)),
+        null=null_model(checks, space.bitmaps, n=NULL_DRAWS, random_state=int(rng.integers(2**31 - 1))).to_dict(),
     )
 
 

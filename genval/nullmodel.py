@@ -47,7 +47,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from genval._budget import check_allocation, dedupe_rows
+from genval._budget import check_allocation, chunk_rows, dedupe_rows
 from genval._estimator import resolve_rng
 from genval.bitmaps import BitmapSet
 from genval.errors import ParameterError, ShapeMismatchError
@@ -143,22 +143,30 @@ class NullModel:
         }
 
 
-def _coin_flips(rng: np.random.Generator, n: int, p: int) -> np.ndarray:
-    return rng.random((n, p)) < 0.5
-
-
-def _pixel_frequency(rng: np.random.Generator, n: int, frequency: np.ndarray) -> np.ndarray:
-    return rng.random((n, len(frequency))) < frequency
-
-
-def _blends(rng: np.random.Generator, n: int, X: np.ndarray) -> np.ndarray:
-    m = len(X)
-    first = rng.integers(m, size=n)
-    second = (first + rng.integers(1, m, size=n)) % m  # any item but the first, uniformly
-    total = X[first]  # a copy: summed in place, twice the average (halving is exact, so compare with 1)
-    total += X[second]
+def _blend(rng: np.random.Generator, X: np.ndarray, first: np.ndarray, second: np.ndarray, start: int,
+           rows: int) -> np.ndarray:
+    """Rows ``start:start + rows`` of the blends (drawn a chunk at a time: the tie-breaking coins stream in order)."""
+    total = X[first[start:start + rows]]  # a copy: summed in place, twice the average (halving is exact)
+    total += X[second[start:start + rows]]
     tie = rng.random(total.shape) < 0.5
     return (total > 1) | ((total == 1) & tie)
+
+
+def _judged(checks, T: np.ndarray, draw, n: int, source: str, whole: bool = False) -> dict:
+    """Draw ``n`` bitmaps a chunk at a time (all at once when ``whole``), judge each distinct one, and count."""
+    p = T.shape[1]
+    step = n if whole else max(1, chunk_rows(p * _BYTES_PER_PIXEL))
+    valid, copies, per_check = 0, 0, np.zeros(len(checks.names), dtype=np.int64)
+    for start in range(0, n, step):
+        D = draw(start, min(step, n - start))
+        first, inverse = dedupe_rows(D)
+        judged = checks.passes(D[first])[inverse]
+        valid += int(judged.all(axis=1).sum())
+        copies += int(_copies(D[first], T)[inverse].sum())
+        per_check += judged.sum(axis=0)
+    return {"value": valid / n if n else None, "numerator": valid, "denominator": n,
+            "definition": DEFINITIONS[source], "copies": copies,
+            "per_check": {name: int(k) for name, k in zip(checks.names, per_check)}}
 
 
 def _copies(D: np.ndarray, T: np.ndarray) -> np.ndarray:
@@ -236,30 +244,27 @@ def null_model(checks, training: BitmapSet, n: int = 2000, random_state=0,
     rng = resolve_rng(random_state)
     seed = _seed(random_state)
     p = training.n_features
-    check_allocation(n * p * _BYTES_PER_PIXEL, f"{n:,} null draws of {p:,} pixels per source")
+    check_allocation(min(n, chunk_rows(p * _BYTES_PER_PIXEL)) * p * _BYTES_PER_PIXEL + 16 * n,
+                     f"{n:,} null draws of {p:,} pixels per source (drawn a chunk at a time)")
     T = training.binary()
-    draws = {"coin_flip": _coin_flips(rng, n, p), "pixel_frequency": _pixel_frequency(rng, n, T.mean(axis=0))}
+    frequency = T.mean(axis=0)
+    sources = {"coin_flip": lambda start, rows: rng.random((rows, p)) < 0.5,
+               "pixel_frequency": lambda start, rows: rng.random((rows, p)) < frequency}
     if len(training) >= 2:
-        draws["blend"] = _blends(rng, n, training.X)
-    if held_out is not None:
-        draws["held_out"] = held_out.binary()
-    D = np.concatenate(list(draws.values()))
-    first, inverse = dedupe_rows(D)
-    passes = checks.passes(D[first])
-    copies = _copies(D[first], T)
+        pairs = []  # drawn when the blends' turn comes, after the other sources' draws
+
+        def blend(start: int, rows: int) -> np.ndarray:
+            if not pairs:
+                m = len(training)
+                first = rng.integers(m, size=n)
+                pairs.extend([first, (first + rng.integers(1, m, size=n)) % m])  # any item but the first
+            return _blend(rng, training.X, *pairs, start, rows)
+
+        sources["blend"] = blend
     rates = dict.fromkeys(NULL_SOURCES)
-    start = 0
-    for source, drawn in draws.items():
-        at = inverse[start:start + len(drawn)]
-        start += len(drawn)
-        judged = passes[at]
-        valid = int(judged.all(axis=1).sum())
-        rates[source] = {
-            "value": valid / len(drawn) if len(drawn) else None,
-            "numerator": valid,
-            "denominator": len(drawn),
-            "definition": DEFINITIONS[source],
-            "copies": int(copies[at].sum()),
-            "per_check": {name: int(k) for name, k in zip(checks.names, judged.sum(axis=0))},
-        }
+    for source, draw in sources.items():
+        rates[source] = _judged(checks, T, draw, n, source)
+    if held_out is not None:
+        rates["held_out"] = _judged(checks, T, lambda start, rows: held_out.binary(), len(held_out), "held_out",
+                                    whole=True)
     return NullModel(checks.title, tuple(checks.names), n, seed, rates)

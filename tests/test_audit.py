@@ -98,7 +98,8 @@ def test_a_map_with_no_shared_neuron_cannot_walk_lines(space):
     assert sharing_pairs(lonely) == []
     with pytest.raises(GenvalError, match="no two items share a neuron on the 8x8 map"):
         audit(lonely, "lines", 100)
-    assert [r.strategy for r in compare(lonely, n=200)] == ["random", "prior", "gmm", "neuron", "grid", "copycat"]
+    assert [r.strategy for r in compare(lonely, n=200)] == ["random", "prior", "gmm", "neuron", "grid", "regions",
+                                                            "copycat"]
 
 
 def test_bad_arguments(space):
@@ -375,3 +376,19 @@ def test_repeats_count_identical_sample_sets_once_and_can_vary_the_model(space):
         compare_models({"autoencoder": space}, ["random"], n=10, repeats=2, vary=("model",))
     with pytest.raises(ParameterError, match="vary takes"):
         compare_models({"autoencoder": space}, ["random"], n=10, vary=("weather",))
+
+
+def test_the_regions_strategy_draws_region_by_region(space):
+    from genval.regions import region_census
+
+    Z = audit_points(space, "regions", 600, random_state=0)
+    census = region_census(space.model, *space.box(), max_side=512)
+    decoded = np.packbits(space.model.inverse_transform(Z) > 0.5, axis=1)
+    regions = {row.tobytes(): k for k, row in enumerate(np.packbits(census.bitmaps, axis=1))}
+    hit = np.bincount([regions[row.tobytes()] for row in decoded], minlength=census.n_regions)
+    per_region = 600 // census.n_regions
+    assert len(Z) == 600 and set(np.unique(hit)) <= {per_region, per_region + 1}
+    wide = LatentSpace.build(space.bitmaps, Autoencoder(n_latent=3, epochs=50, random_state=0).fit(space.bitmaps.X),
+                             LatentSOM(grid=(2, 2), random_state=0))
+    with pytest.raises(GenvalError, match="2-D latent plane"):
+        audit_points(wide, "regions", 10)

@@ -181,9 +181,13 @@ def test_n_must_be_a_positive_whole_number(emojis, n):
         null_model(default_checks(emojis), emojis, n=n)
 
 
-def test_draws_beyond_the_memory_budget_are_refused_with_the_estimate(emojis, monkeypatch):
+def test_draws_go_a_chunk_at_a_time_and_beyond_the_budget_are_refused(emojis, monkeypatch):
+    whole = null_model(default_checks(emojis), emojis, n=5000, random_state=2).to_dict()
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "200K")  # chunks of a few dozen draws: the same stream, the same counts
+    assert null_model(default_checks(emojis), emojis, n=5000, random_state=2).to_dict() == whole
     monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "1M")
-    with pytest.raises(MemoryBudgetError, match="100,000 null draws of 35 pixels per source would need about"):
+    with pytest.raises(MemoryBudgetError, match="100,000 null draws of 35 pixels per source .drawn a chunk at a "
+                                                "time. would need about"):
         null_model(default_checks(emojis), emojis, n=100_000)
 
 
