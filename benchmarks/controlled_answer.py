@@ -19,7 +19,7 @@ sample sets counted once):
 
 Run by hand (not part of the tests); the first run trains 30 models:
 
-    python benchmarks/controlled_answer.py [--seeds 5] [--n 10000] [--json out.json]
+    python benchmarks/controlled_answer.py [--seeds 5] [--n 10000] [--jobs 2] [--json out.json]
 """
 
 from __future__ import annotations
@@ -61,6 +61,17 @@ def one_run(space: LatentSpace, seed: int, n: int) -> dict:
     return row
 
 
+def one_model(name: str, label: str, model_seed: int, seeds: int, n: int) -> tuple[list[dict], float]:
+    """Every map seed's audit of one model (trained and cached first), and the seconds the audits took."""
+    bitmaps = load_dataset(name)
+    model = model_for(bitmaps, MODELS[label], model_seed)
+    tic = time.perf_counter()
+    codes = model.transform(bitmaps.X)
+    rows = [one_run(LatentSpace(bitmaps, model, LatentSOM(random_state=map_seed).fit(codes), codes), map_seed, n)
+            for map_seed in range(seeds)]
+    return rows, time.perf_counter() - tic
+
+
 def summarise(rows: list[dict]) -> dict:
     seen, kept = set(), []
     for r in rows:
@@ -93,27 +104,22 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5, help="model seeds and map seeds (each)")
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--sets", default=",".join(SETS))
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes (joblib)")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
+    from joblib import Parallel, delayed
+
     results = {}
     started = time.perf_counter()
-    audit_seconds = 0.0
-    for name in args.sets.split(","):
-        bitmaps = load_dataset(name)
-        for label, extra in MODELS.items():
-            rows = []
-            for model_seed in range(args.seeds):
-                model = model_for(bitmaps, extra, model_seed)
-                tic = time.perf_counter()
-                codes = model.transform(bitmaps.X)
-                for map_seed in range(args.seeds):
-                    space = LatentSpace(bitmaps, model, LatentSOM(random_state=map_seed).fit(codes), codes)
-                    rows.append(one_run(space, map_seed, args.n))
-                audit_seconds += time.perf_counter() - tic
-            results[f"{name} {label}"] = summarise(rows)
-            print(f"{name} {label}: done at {time.perf_counter() - started:.0f} s", flush=True)
+    tasks = [(name, label, seed) for name in args.sets.split(",") for label in MODELS for seed in range(args.seeds)]
+    done = Parallel(n_jobs=args.jobs)(delayed(one_model)(*task, args.seeds, args.n) for task in tasks)
+    audit_seconds = sum(seconds for _, seconds in done)
+    for (name, label, _), (rows, _) in zip(tasks, done):
+        results.setdefault(f"{name} {label}", []).extend(rows)
+    results = {key: summarise(rows) for key, rows in results.items()}
     print(f"\n{args.seeds} model seeds x {args.seeds} map seeds, {args.n:,} uniform draws each; audits "
-          f"{audit_seconds:.0f} s of {time.perf_counter() - started:.0f} s (load {os.getloadavg()[0]:.1f}); "
+          f"{audit_seconds:.0f} s in {args.jobs} workers, {time.perf_counter() - started:.0f} s in all (load "
+          f"{os.getloadavg()[0]:.1f}); "
           "mean ±95% t half-width over the independent runs")
     heads = ("new_validity", "yield", "yield_at_2", "all:hull_depth", "all:nearest_code", "all:som_distance",
              "inside_hull:hull_depth", "inside_hull:som_distance", "inside_hull:distinct_invalid",

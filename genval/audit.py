@@ -43,12 +43,13 @@ import csv
 import io
 import math
 import os
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from genval._budget import check_allocation, chunk_rows, dedupe_rows, nearest_bitmaps
+from genval._budget import blas_limit, check_allocation, chunk_rows, dedupe_rows, nearest_bitmaps
 from genval._estimator import atomic_write, resolve_rng
 from genval.bitmaps import BitmapSet
 from genval.controls import box_centre_closeness, controlled_comparison, hull_depth
@@ -196,8 +197,7 @@ def audit_points(space: LatentSpace, strategy: str, n: int, random_state=None) -
         if len(lo) != 2:
             raise GenvalError(f"the 'regions' strategy cuts a 2-D latent plane into regions; this model's codes have "
                               f"{len(lo)} dimensions")
-        census = region_census(space.model, lo, hi, max_side=REGIONS_MAX_SIDE)
-        return sample_regions(census, n, random_state=rng)
+        return sample_regions(_census(space.model, lo, hi), n, random_state=rng)
     if strategy == "grid":
         side = max(2, math.ceil(math.sqrt(n)))
         check_allocation(8 * side * side * 2, f"a {side:,}x{side:,} grid of latent points")
@@ -226,6 +226,22 @@ def audit_points(space: LatentSpace, strategy: str, n: int, random_state=None) -
             path = space.som.grid_path(int(winners[i]), int(winners[j]))
             chunks.append(points_along(np.vstack([za, W[path], zb]), per_pair)[1])
     return np.vstack(chunks)
+
+
+_CENSUSES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _census(model, lo: np.ndarray, hi: np.ndarray):
+    """The model's region census over the box, computed once per model and box (repeated audits share it)."""
+    try:
+        known = _CENSUSES.setdefault(model, {})
+    except TypeError:  # a model that takes no weak reference: no sharing
+        known = {}
+    params = getattr(model, "params_", None)  # a model refitted in place decodes anew
+    key = (lo.tobytes(), hi.tobytes(), None if params is None else hash(np.asarray(params).tobytes()))
+    if key not in known:
+        known[key] = region_census(model, lo, hi, max_side=REGIONS_MAX_SIDE)
+    return known[key]
 
 
 def _in_occupied_cells(space: LatentSpace, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -839,8 +855,10 @@ def audit(space: LatentSpace, strategy: str = "random", n: int = 10_000, checks:
     else:  # grey levels: the decoded probabilities against the items, by Euclidean distance
         fake = space.bitmaps.X[copied[scored]] if copied is not None else space.model.inverse_transform(Z[scored])
         metric = "euclidean"
-    scores, membership, hull = _scores(space, Z[scored], neuron[scored], som_distance[scored], hits, fake, metric,
-                                       k, rng, None if copied is None else copied[scored])
+    # The scores multiply the scored samples by the training items, a few dozen to a few thousand wide each.
+    with blas_limit(len(space.bitmaps) * p * 64):
+        scores, membership, hull = _scores(space, Z[scored], neuron[scored], som_distance[scored], hits, fake,
+                                           metric, k, rng, None if copied is None else copied[scored])
     distinct_items = np.unique(space.bitmaps.binary(), axis=0)
     _, item_distance = nearest_bitmaps(bitmaps, distinct_items)
     return AuditReport(

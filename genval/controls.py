@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from genval._budget import check_allocation, chunk_rows
+from genval._budget import blas_limit, check_allocation, chunk_rows
 from genval._estimator import resolve_rng
 from genval.errors import ParameterError
 
@@ -306,7 +306,7 @@ def _pair_matrix(score: np.ndarray, truth: np.ndarray, column: np.ndarray, bins:
 
 
 def bootstrap_aurocs(scores: Mapping[str, np.ndarray], valid, bitmap, bins=None, n_boot: int = N_BOOTSTRAP,
-                     random_state=None) -> tuple[dict, np.ndarray]:
+                     random_state=None, return_weights: bool = False) -> dict | tuple[dict, np.ndarray]:
     """Each score's AUROC over ``n_boot`` resamples of distinct bitmaps, valid and invalid apart.
 
     A resample draws as many distinct valid bitmaps as there are, with
@@ -326,18 +326,20 @@ def bootstrap_aurocs(scores: Mapping[str, np.ndarray], valid, bitmap, bins=None,
         Strata, as :func:`auroc` takes them.
     n_boot : int
     random_state : int, Generator or None
+    return_weights : bool
+        Also return each sample's multiplicity in each resample.
 
     Returns
     -------
     aurocs : dict of str to ndarray (n_boot,)
         NaN where a resample has no valid-invalid pair.
     weights : ndarray (n_boot, n)
-        Each sample's multiplicity in each resample.
+        Only with ``return_weights``.
 
     Examples
     --------
     >>> found, weights = bootstrap_aurocs({"s": [0.1, 0.2, 0.9, 0.8]}, [False, False, True, True], [0, 0, 1, 2],
-    ...                                   n_boot=3, random_state=0)
+    ...                                   n_boot=3, random_state=0, return_weights=True)
     >>> found["s"].tolist(), weights.shape
     ([1.0, 1.0, 1.0], (3, 4))
     """
@@ -358,16 +360,16 @@ def bootstrap_aurocs(scores: Mapping[str, np.ndarray], valid, bitmap, bins=None,
                      f"bootstrap AUROCs over {kv:,} x {ki:,} distinct valid and invalid bitmaps")
     found = {}
     bins = None if bins is None else np.asarray(bins)
-    for name, values in scores.items():
-        P, Q = _pair_matrix(np.asarray(values, dtype=float), valid, column, bins, kv, ki)
-        with np.errstate(invalid="ignore", divide="ignore"):
+    with blas_limit(n_boot * kv * ki), np.errstate(invalid="ignore", divide="ignore"):
+        for name, values in scores.items():
+            P, Q = _pair_matrix(np.asarray(values, dtype=float), valid, column, bins, kv, ki)
             found[name] = ((u @ P) * v).sum(axis=1) / ((u @ Q) * v).sum(axis=1)
-    return found, np.hstack([u, v])[:, column]
+    return (found, np.hstack([u, v])[:, column]) if return_weights else found
 
 
 def _bootstrap_differences(scores, best, t, b, bins, select, n_boot, rng) -> dict:
     """95% percentile intervals of AUROC(score) - AUROC(best) over resamples of distinct bitmaps."""
-    per_score, _ = bootstrap_aurocs({name: s[select] for name, s in scores.items()}, t, b, bins, n_boot, rng)
+    per_score = bootstrap_aurocs({name: s[select] for name, s in scores.items()}, t, b, bins, n_boot, rng)
     out = {}
     for name in scores:
         if name == best:

@@ -34,7 +34,7 @@ from typing import Callable
 
 import numpy as np
 
-from genval._budget import check_allocation
+from genval._budget import blas_limit, check_allocation
 from genval.errors import ParameterError, TrainingDivergedError
 from genval.network import Network, Params
 
@@ -48,7 +48,6 @@ TRAINING_REVISION = 2
 # thread. The standard denoiser (27M per step) trains 20% slower on one thread
 # of a quiet 2-core machine, but 10x slower on two threads of a busy one; an
 # MNIST network with batches of 256 (270M) gains from every core.
-_SMALL_STEP = 1 << 26
 # batch_size=None: the full batch up to this many rows per epoch (the course's
 # sets, their noisy copies, the digits), mini-batches of AUTO_BATCH beyond (an
 # MNIST-sized set would need gigabytes of workspace for one batch).
@@ -102,22 +101,6 @@ class TrainingResult:
     validation_loss_curve: list[float] | None = None
 
 
-def _blas_limit(work: int):
-    setting = os.environ.get("GENVAL_BLAS_THREADS", "").strip()
-    if setting:
-        try:
-            threads = int(setting)
-        except ValueError:
-            raise ParameterError(f"GENVAL_BLAS_THREADS must be a whole number, got {setting!r}") from None
-        if threads <= 0:
-            return nullcontext()
-    elif work < _SMALL_STEP:
-        threads = 1
-    else:
-        return nullcontext()
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=threads, user_api="blas")
 
 
 def batch_rows(n_rows: int, batch_size: int | None) -> int:
@@ -265,7 +248,7 @@ def train(network: Network, X: np.ndarray, theta: np.ndarray, optimizer, *, epoc
     stopped = False
     starts = range(0, n_rows, batch)
     in_order = np.arange(n_rows)
-    with _blas_limit(network.n_params * batch), np.errstate(over="ignore", invalid="ignore"):
+    with blas_limit(network.n_params * batch), np.errstate(over="ignore", invalid="ignore"):
         for epoch in range(epochs):
             order = in_order if fixed else shuffle_rng.permutation(n_rows)
             total, worst = 0.0, 0

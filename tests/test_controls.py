@@ -83,7 +83,7 @@ def test_each_bootstrap_auroc_is_the_weighted_auroc_of_its_resample():
     valid = bitmap % 3 == 0  # a verdict belongs to a bitmap
     scores = {"a": rng.normal(size=500) + valid, "b": np.round(rng.normal(size=500), 1)}
     bins = rng.integers(0, 4, 500)
-    found, weights = bootstrap_aurocs(scores, valid, bitmap, bins, n_boot=25, random_state=0)
+    found, weights = bootstrap_aurocs(scores, valid, bitmap, bins, n_boot=25, random_state=0, return_weights=True)
     for b in range(25):
         w = weights[b]
         # each resample draws as many distinct valid (invalid) bitmaps as there are, each with all its samples
