@@ -140,3 +140,49 @@ def test_the_emoji_audit_reproduces_the_issue_figures_by_recount(space):
     bitmaps = report.bitmap_index[report.scored][new]
     assert doc["inside_hull"]["distinct_invalid"] == len(np.unique(bitmaps[inside & ~valid]))
     assert doc["inside_hull"]["n_valid"] == int((inside & valid).sum())
+
+
+def test_the_map_and_decoder_scores_match_their_definitions(space):
+    report = audit(space, "random", n=400, random_state=3)
+    Z = report.Z[report.scored]
+    W = space.som.weights_.reshape(space.som.n_neurons, -1)
+    winner = space.som.winners(Z)
+    np.testing.assert_allclose(report.scores["umatrix"], -space.som.umatrix().ravel()[winner])
+    owner = space.som.winners(space.codes)
+    item_qe = np.linalg.norm(space.codes - W[owner], axis=1)
+    for score, z, k in zip(report.scores["relative_qe"], Z, winner):
+        mine = item_qe[owner == k]
+        scale = mine.max() if len(mine) and mine.max() > 0 else np.percentile(item_qe, 95)
+        assert score == pytest.approx(-np.linalg.norm(z - W[k]) / scale)
+    pixels = space.model.inverse_transform(Z)
+    np.testing.assert_allclose(report.scores["decoder_confidence"], np.abs(2 * pixels - 1).mean(axis=1), rtol=1e-6)
+    stability = report.scores["stability"]
+    assert set(np.unique(stability * 8)) <= set(range(9)) and 0 < stability.mean() < 1  # a share of 8 moves
+
+
+class HalfPlanes:
+    """A decoder that draws one of two emojis by the sign of z1, in probabilities 0.2 and 0.9."""
+
+    def __init__(self, a, b):
+        self.a, self.b = np.where(a, 0.9, 0.2), np.where(b, 0.9, 0.2)
+
+    def inverse_transform(self, Z):
+        return np.where(np.asarray(Z)[:, :1] < 0, self.a, self.b)
+
+
+def test_stability_counts_the_moves_that_keep_the_bitmap(space):
+    from genval import LatentSpace
+
+    decoder = HalfPlanes(*space.bitmaps.binary()[:2])
+    plane = LatentSpace(space.bitmaps, decoder, space.som, space.codes)
+    report = audit(plane, "random", n=300, random_state=0)
+    Z = report.Z[report.scored]
+    lo, hi = plane.box()
+    radius = 0.02 * np.linalg.norm(hi - lo)
+    far = np.abs(Z[:, 0]) > radius  # no move of that length crosses z1 = 0
+    assert far.sum() > 250 and (report.scores["stability"][far] == 1).all()
+    # right on the border about half the moves cross it
+    near = np.abs(Z[:, 0]) < radius / 100
+    assert all(0 < s < 1 for s in report.scores["stability"][near])
+    expected = np.where(Z[:, 0] < 0, np.abs(2 * decoder.a - 1).mean(), np.abs(2 * decoder.b - 1).mean())
+    np.testing.assert_allclose(report.scores["decoder_confidence"], expected)
