@@ -28,6 +28,7 @@ COMMANDS = {
     "sample": ("maps", "sample", "Decode random latent points and say what each looks like and resembles."),
     "grid": ("maps", "grid", "Draw the decoded latent plane: a SIZE x SIZE mosaic over the codes' box, items "
                              "overlaid."),
+    "regions": ("regions", "regions", "Census the latent plane: every distinct decoded bitmap, its area and its verdict."),
     "audit": ("audit", "audit",
               "Decode many latent points, judge each, and report what is new apart from what is copied."),
     "train": ("train", "train", "Train an autoencoder on a bitmap set and report its reconstructions."),

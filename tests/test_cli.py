@@ -771,3 +771,30 @@ def test_tab_completes_commands_datasets_and_item_names(runner):
     assert complete(runner, "genval interpolate :") == [f"plain,{n}" for n in EMOJIS if n.startswith(":")]
     font = load_dataset("font")
     assert complete(runner, "genval interpolate --dataset font ") == [f"plain,{n}" for n in font.names]
+
+
+# --- regions --------------------------------------------------------------------------------------
+
+def test_regions_census_text_json_and_picture(runner, tmp_path):
+    picture = tmp_path / "regions.png"
+    result = run(runner, "regions", "--max-side", "64", "--plot", str(picture))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "distinct bitmaps of emojis over the codes' box" in lines[0] and "at 64x64 cells" in lines[0]
+    assert lines[1] == "distinct bitmaps per grid side: 32: 64, 64: 95"
+    assert picture.stat().st_size > 10_000
+    doc = json.loads(run(runner, "regions", "--max-side", "64", "--json").stdout)
+    assert doc["n_regions"] == len(doc["regions"]) == 95 and not doc["converged"]
+    assert sum(r["area"] for r in doc["regions"]) == pytest.approx(1.0)
+    copies = [r for r in doc["regions"] if not r["novel"]]
+    assert len(copies) == doc["kinds"]["copy"]["regions"] and {r["copy_of"] for r in copies} <= set(
+        load_dataset("emojis").names)
+    wide = run(runner, "regions", "--dataset", "font", "--model", str(tmp_path / "missing.npz"))
+    assert wide.exit_code == 1 and "missing.npz" in wide.stderr
+
+
+def test_regions_refuse_a_model_wider_than_two(runner, tmp_path):
+    model = tmp_path / "wide.npz"
+    assert run(runner, "train", "--n-latent", "3", "--epochs", "20", "--out", str(model)).exit_code == 0
+    result = run(runner, "regions", "--model", str(model))
+    assert result.exit_code == 1 and "needs a 2-D latent plane; this model's codes have 3 dimensions" in result.stderr

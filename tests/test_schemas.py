@@ -25,6 +25,7 @@ CASES = {
     "decode": [["decode", "0", "0"], ["decode", "5", "5", "--dataset", "font"]],
     "sample": [["sample", "-n", "4"], ["sample", "-n", "3", "--method", "neuron", "--neuron", "1", "--grid", "2x2"]],
     "grid": [["grid", "--size", "3"]],
+    "regions": [["regions", "--max-side", "64"]],
     "audit": [["audit", "-n", "200", "--grid", "3x3"], ["audit", "-n", "50", "--strategy", "copycat"]],
     "audit-compare": [["audit", "--compare", "-n", "100", "--grid", "3x3"],
                       ["audit", "--strategy", "prior", "--repeats", "2", "-n", "100", "--grid", "3x3"]],
