@@ -241,7 +241,7 @@ def _print_comparison(doc: dict) -> None:
               help="Checks from a rule file; default: the emoji rules for emojis, generic checks otherwise.")
 @click.option("--csv", "csv_path", type=OutputFile(), default=None, metavar="FILE.csv",
               help="One row per sample: point, neuron, map distance, hits, bitmap as 0/1, verdict, failed checks, "
-                   "novel, copy_of.")
+                   "novel, copy_of, item_distance, every score (score_NAME).")
 @click.option("--sheet", type=PictureFile(), default=None, metavar="FILE.png",
               help="Contact sheet of the most frequent valid and invalid bitmaps.")
 @click.option("--roc", type=PictureFile(), default=None, metavar="FILE.png",
@@ -260,17 +260,26 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
     the figures on new samples: validity = valid new / new, the yield =
     distinct new valid bitmaps, failures per check, and whether the Kohonen
     map's verdict (the sample's neuron holds training items) agrees with the
-    checks. Then the AUROC of each membership score (the map's distance, the
-    occupied flag, hit count, nearest training code, a Gaussian mixture's
-    density, k-NN realism) as a predictor of validity, rule-free k-NN
-    precision, recall, density, coverage and authenticity (k = 5), and
-    crispness. --plot draws the points on the latent plane (with --compare:
-    a chart of the strategies).
+    checks, beside the checks' null model (how often they pass coin flips,
+    pixel-frequency draws and blends of two items) and how far the new valid
+    bitmaps lie from the training items. Then the AUROC of every membership
+    score (the map's distance, occupied flag, hit count, U-matrix height and
+    relative quantization error; the decoder's confidence and stability; a
+    Gaussian mixture's density; k-NN realism) as a predictor of validity,
+    beside map-free baselines (the depth inside the codes' convex hull, the
+    nearest code, the box's centre) on all new samples, inside the hull and
+    matched by nearest-code distance, each with a bootstrap interval over
+    distinct bitmaps and a verdict; rule-free k-NN precision, recall,
+    density, coverage and authenticity (k = 5), and crispness. --plot draws
+    the points on the latent plane (with --compare: a chart of the
+    strategies).
 
     \b
     Examples:
       genval audit --strategy random -n 10000 --seed 0 --grid 3x3
       genval audit --compare --repeats 5 --grid 3x3 --plot strategies.png
+      genval audit --compare --repeats 5 --vary model --vary map --vary sample
+      genval audit --strategy regions --min-novelty 2 --grid 3x3
       genval audit --compare --vae --grid 3x3       # plain AE beside a VAE
       genval audit --strategy gmm --grid 3x3 --csv samples.csv --sheet sheet.png --roc roc.png
       genval audit --rules my.rules.toml --min-validity 0.2 --json

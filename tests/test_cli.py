@@ -798,3 +798,19 @@ def test_regions_refuse_a_model_wider_than_two(runner, tmp_path):
     assert run(runner, "train", "--n-latent", "3", "--epochs", "20", "--out", str(model)).exit_code == 0
     result = run(runner, "regions", "--model", str(model))
     assert result.exit_code == 1 and "needs a 2-D latent plane; this model's codes have 3 dimensions" in result.stderr
+
+
+def test_audit_repeats_can_vary_the_model(runner, tmp_path):
+    result = run(runner, "audit", "--strategy", "random", "--repeats", "2", "--vary", "model", "-n", "300",
+                 "--grid", "3x3", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["vary"] == ["model"] and doc["seeds"] == [0, 1]
+    first, second = doc["runs"]
+    assert first["seed"] == second["seed"] == 0  # the samples are drawn from seed 0 each time...
+    assert first["copies"] != second["copies"] or first["yield"] != second["yield"]  # ...by two models
+    assert doc["rows"][0]["independent_runs"] == {"samples": 2, "maps": 2}
+    for args, message in ((["--vary", "model", "--model", str(tmp_path / "m.npz")], "leave out --model"),
+                          (["--vary", "model"], "needs --repeats 2 or more")):
+        bad = run(runner, "audit", "-n", "10", *args)
+        assert bad.exit_code == 2 and message in bad.stderr
