@@ -354,10 +354,15 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
 
             save_plot(plot_audit_sheet(report, bitmaps.shape), sheet)
         if roc:
-            from genval.plotting import plot_roc
+            from genval.plotting import plot_roc_panels
 
-            save_plot(plot_roc(report.roc(), title=f"{bitmaps.title}, '{strategy}' audit: which score tells "
-                                                   "valid new samples?"), roc)
+            groups = {"map-free baselines": [], "the Kohonen map": [], "decoder, density, pixels": []}
+            for name in _by_kind(report.scores):
+                kind = SCORE_KINDS[name]
+                groups["map-free baselines" if kind == "baseline" else "the Kohonen map" if kind == "map"
+                       else "decoder, density, pixels"].append(name)
+            save_plot(plot_roc_panels(report.roc(), groups, title=f"{bitmaps.title}, '{strategy}' audit: which "
+                                                                  "score tells valid new samples?"), roc)
         if plot:
             from genval.plotting import plot_audit_plane
 

@@ -18,8 +18,8 @@ from genval._estimator import atomic_write
 
 __all__ = ["plot_audit_plane", "plot_audit_sheet", "plot_bitmaps", "plot_comparison", "plot_denoising",
            "plot_denoising_curve", "plot_latent", "plot_latent_grid", "plot_loss_curve", "plot_reconstructions",
-           "plot_regions", "plot_roc", "plot_som", "plot_som_grid", "plot_sweep", "plot_walk", "save_figure",
-           "tile_classes", "verdict_text"]
+           "plot_regions", "plot_roc", "plot_roc_panels", "plot_som", "plot_som_grid", "plot_sweep", "plot_walk",
+           "save_figure", "tile_classes", "verdict_text"]
 
 
 def _axes(ax, figsize=(6, 4)):
@@ -972,6 +972,43 @@ def plot_roc(curves, ax=None, title: str = "each score as a predictor of validit
     ax.grid(True, alpha=0.3)
     ax.legend(loc="lower right", fontsize=7, framealpha=0.9)
     return ax
+
+
+def plot_roc_panels(curves, groups, title: str = "each score as a predictor of validity (new samples)"):
+    """ROC curves in one panel per group of scores (the map-free baselines, the map's, the decoder's...).
+
+    Twelve curves in one panel hide each other; grouped by what they draw on, each panel stays
+    readable and the baselines' panel is the reference the others are read against.
+
+    Parameters
+    ----------
+    curves : mapping of str to dict
+        As :func:`plot_roc` takes them.
+    groups : mapping of str to sequence of str
+        A panel title for each group of score names; names without a curve are left out, and so
+        are groups left empty.
+    title : str
+
+    Returns
+    -------
+    ndarray of Axes
+
+    Examples
+    --------
+    >>> curve = {"fpr": [0, 0.5, 1], "tpr": [0, 0.9, 1], "auroc": 0.7, "n_valid": 3, "n_invalid": 4}
+    >>> axes = plot_roc_panels({"a": curve, "b": curve}, {"baselines": ["a"], "the map": ["b", "c"], "none": ["d"]})
+    >>> [ax.get_title() for ax in axes]
+    ['baselines', 'the map']
+    """
+    import matplotlib.pyplot as plt
+
+    panels = [(name, {k: curves[k] for k in names if k in curves}) for name, names in groups.items()]
+    panels = [(name, chosen) for name, chosen in panels if chosen]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 5.6), layout="constrained", squeeze=False)
+    for ax, (name, chosen) in zip(axes[0], panels):
+        plot_roc(chosen, ax=ax, title=name)
+    fig.suptitle(title, fontsize=11)
+    return axes[0]
 
 
 _COMPARISON_PANELS = (("copy_rate", "copy rate", "share of samples identical to a training item"),
