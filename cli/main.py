@@ -28,6 +28,8 @@ COMMANDS = {
     "sample": ("maps", "sample", "Decode random latent points and say what each looks like and resembles."),
     "grid": ("maps", "grid", "Draw the decoded latent plane: a SIZE x SIZE mosaic over the codes' box, items "
                              "overlaid."),
+    "explore": ("explore", "explore", "Write the latent plane as one HTML page: point at it to see what the decoder "
+                                      "draws and the verdict."),
     "audit": ("audit", "audit",
               "Decode many latent points, judge each, and report what is new apart from what is copied."),
     "train": ("train", "train", "Train an autoencoder on a bitmap set and report its reconstructions."),
