@@ -12,9 +12,10 @@ is the one ``genval decode x y`` prints (the page shows the command, with
 coordinates that read back to the same numbers); between grid points it is
 the verdict of the nearest one, ``(hi - lo) / (resolution - 1)`` away at most
 along each axis. Many grid points decode to the same bitmap, and each distinct
-bitmap is stored once, packed 8 pixels to a byte: 101 x 101 points of the
-emojis take about 100 kB, 5,000 grey 28x28 items about 2 MB (nearly every
-point its own bitmap).
+bitmap is stored once, packed 8 pixels to a byte: a page of 101 x 101 points
+is 0.17 MB for the emojis (122 distinct bitmaps) and 1.4 MB for 5,000 grey
+28x28 items (7,017), 3.5 MB at 201 x 201 (``benchmarks/explore_size.py``).
+Grey sets are shown thresholded at 0.5, as the checks see them.
 
 Walks on the page (click two points or items) sample the straight line, or
 the map path through the neurons' weights, and snap each sample to the grid:

@@ -161,7 +161,9 @@ HARNESS = """
   const shown = () => ({row: +plane.dataset.row, col: +plane.dataset.col, verdict: text("verdict"),
                         nearest: text("nearest"), neuron: text("neuron"), command: text("command")});
   const results = {points: [], keys: [], walk: []};
+  const start = performance.now();
   for (const [r, c] of points) { plane.dispatchEvent(new MouseEvent("mousemove", at(r, c))); results.points.push(shown()); }
+  results.msPerMove = (performance.now() - start) / Math.max(1, points.length);
   plane.focus();
   for (const key of ["ArrowRight", "ArrowDown", "ArrowLeft", "ArrowUp", "ArrowUp"]) {
     plane.dispatchEvent(new KeyboardEvent("keydown", {key, bubbles: true})); results.keys.push(shown());
