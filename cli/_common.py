@@ -250,7 +250,6 @@ def space_options(command):
     """The options that choose the set, the model and the map: ``space``, the keywords of
     :func:`genval.walks.build_space`."""
     options = [
-        dataset_option(),
         click.option("--model", "-m", type=click.Path(dir_okay=False), default=None,
                      help="A model saved by `genval train --out`; default: the set's cached default model "
                           "(trained on first use, random_state 0)."),
@@ -278,7 +277,8 @@ def space_options(command):
         space = {name: kwargs.pop(name) for name in names}
         return command(space=space, **kwargs)
 
-    return wrapper
+    # Outside the wrapper: --dataset with --limit, --shape, ... is loaded before the space takes it.
+    return dataset_option()(wrapper)
 
 
 def emit_json(document) -> None:

@@ -769,3 +769,9 @@ def test_tab_completes_commands_datasets_and_item_names(runner):
     assert complete(runner, "genval interpolate :") == [f"plain,{n}" for n in EMOJIS if n.startswith(":")]
     font = load_dataset("font")
     assert complete(runner, "genval interpolate --dataset font ") == [f"plain,{n}" for n in font.names]
+
+
+def test_the_map_commands_take_the_loader_options(runner, tmp_path):
+    """--limit, --shape, ... load the set before the map commands build their space (they used to fail)."""
+    result = run(runner, "decode", "0", "0", "--dataset", "digits", "--limit", "40", "--any-data", "-q", "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["dataset"] == "digits"
