@@ -590,10 +590,8 @@ def latent_grid(space: LatentSpace | Embedding, size: int = 20,
 
     Returns
     -------
-    xs : ndarray (size,)
-        First coordinate of each column, increasing.
-    ys : ndarray (size,)
-        Second coordinate of each row, decreasing (row 0 is the top).
+    xs, ys : ndarray (size,)
+        The columns' and rows' coordinates (:func:`grid_axes`; row 0 is the top).
     pixels : ndarray (size, size, n_features)
 
     Raises
