@@ -215,8 +215,11 @@ def test_the_page_shows_genval_decodes_verdicts_under_the_cursor(emoji_page, tmp
     for (r, c), (x, y), (located, verdicts), got in zip(points, xy, expected, results["points"]):
         assert (got["row"], got["col"]) == (r, c)
         want = (verdicts.label(0), f"{names[located.nearest[0]]} at Hamming distance {located.hamming[0]}",
-                int(located.neuron[0]) + 1, f"genval decode {x!r} {y!r}")
-        agree += (got["verdict"], got["nearest"], int(got["neuron"].split()[1]), got["command"]) == want
+                int(located.neuron[0]) + 1, ["genval", "decode", x, y])
+        # the command's numbers read back exactly (JavaScript may spell them otherwise: 0.00001 for 1e-05)
+        command = got["command"].split()
+        command[2:] = map(float, command[2:])
+        agree += (got["verdict"], got["nearest"], int(got["neuron"].split()[1]), command) == want
     assert agree == len(points) == 300
 
     last = points[-1]
