@@ -214,11 +214,14 @@ def quiet() -> bool:
     return bool(ctx is not None and ctx.find_root().meta.get("genval.quiet"))
 
 
+quiet_option = click.option("--quiet", "-q", is_flag=True, expose_value=False, callback=_set_quiet, is_eager=True,
+                            help="No progress bars or notes on stderr; errors and warnings still print.")
+
+
 def json_option(command):
     """``--json`` (one JSON document on stdout instead of text) and ``--quiet``/``-q`` (nothing on stderr but
     errors and warnings), the two options every command shares."""
-    command = click.option("--quiet", "-q", is_flag=True, expose_value=False, callback=_set_quiet, is_eager=True,
-                           help="No progress bars or notes on stderr; errors and warnings still print.")(command)
+    command = quiet_option(command)
     return click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")(command)
 PICTURE_FORMATS = ("png", "svg", "pdf")  # genval.plotting.FIGURE_FORMATS, without importing matplotlib here
 
@@ -247,7 +250,6 @@ def space_options(command):
     """The options that choose the set, the model and the map: ``space``, the keywords of
     :func:`genval.walks.build_space`."""
     options = [
-        dataset_option(),
         click.option("--model", "-m", type=click.Path(dir_okay=False), default=None,
                      help="A model saved by `genval train --out`; default: the set's cached default model "
                           "(trained on first use, random_state 0)."),
@@ -275,7 +277,8 @@ def space_options(command):
         space = {name: kwargs.pop(name) for name in names}
         return command(space=space, **kwargs)
 
-    return wrapper
+    # Outside the wrapper: --dataset with --limit, --shape, ... is loaded before the space takes it.
+    return dataset_option()(wrapper)
 
 
 def emit_json(document) -> None:

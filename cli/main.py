@@ -29,6 +29,8 @@ COMMANDS = {
     "grid": ("maps", "grid", "Draw the decoded latent plane: a SIZE x SIZE mosaic over the codes' box, items "
                              "overlaid."),
     "regions": ("regions", "regions", "Census the latent plane: every distinct decoded bitmap, its area and its verdict."),
+    "explore": ("explore", "explore", "Write the latent plane as one HTML page: point at it to see what the decoder "
+                                      "draws and the verdict."),
     "audit": ("audit", "audit",
               "Decode many latent points, judge each, and report what is new apart from what is copied."),
     "train": ("train", "train", "Train an autoencoder on a bitmap set and report its reconstructions."),

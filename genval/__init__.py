@@ -5,7 +5,7 @@ The public API, upstream to downstream::
     bitmaps -> Autoencoder (fit, transform, inverse_transform) -> latent codes
       -> LatentSOM (neurons over the codes) -> walks (points in the latent space) -> decode
       (or, for a 2-D model: region_census, the plane's distinct decodings -> sample_regions -> decode)
-      -> judge / audit (checks, copies, membership metrics)
+      -> judge / audit (checks, copies, membership metrics) -> explore (the plane as an HTML page)
 
 Every name below is imported on first use (PEP 562), so ``import genval`` and
 the command line start fast: scikit-learn, scipy, matplotlib and MiniSom load
@@ -49,6 +49,8 @@ _EXPORTS = {
     "load_dataset": "genval.bitmaps",
     "parse_header": "genval.bitmaps",
     "parse_text": "genval.bitmaps",
+    "explore_data": "genval.explore",
+    "explore_html": "genval.explore",
     "BitmapFormatError": "genval.errors",
     "DataMismatchError": "genval.errors",
     "GenvalError": "genval.errors",

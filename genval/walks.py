@@ -36,8 +36,8 @@ from genval.cache import default_model
 from genval.errors import ParameterError, ShapeMismatchError, UnknownItemError
 from genval.som import LatentSOM
 
-__all__ = ["Embedding", "LatentSpace", "Located", "Walk", "build_embedding", "build_space", "latent_grid", "plane",
-           "sample_latent", "walk"]
+__all__ = ["Embedding", "LatentSpace", "Located", "Walk", "build_embedding", "build_space", "grid_axes",
+           "latent_grid", "plane", "sample_latent", "walk"]
 
 SAMPLE_METHODS = ("box", "gaussian", "neuron")
 
@@ -278,7 +278,7 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
                 topology: str = "rectangular", neighborhood: str = "gaussian", random_state=0,
                 on_train: Callable[[Path, Autoencoder], None] | None = None,
                 progress: Callable[[int, float], None] | None = None, any_data: bool = False,
-                model_seed: int = 0) -> LatentSpace:
+                model_seed: int = 0, som: LatentSOM | None = None) -> LatentSpace:
     """A bitmap set, its model and a fitted map, from a set's name and the map's settings.
 
     Without ``model`` the set's default model is used: trained on first use
@@ -316,6 +316,9 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
         The default model's seed (0: the default model itself; another seed
         trains and caches the same architecture from another start). Only
         without ``model``.
+    som : LatentSOM, optional
+        A fitted map (:func:`genval.som.load_som`) to use instead of fitting
+        one; the map's settings above are then ignored.
 
     Returns
     -------
@@ -332,7 +335,8 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
     ShapeMismatchError
         When the model was trained on bitmaps of another size.
     DataMismatchError
-        When it was trained on other bitmaps of this size, unless ``any_data``.
+        When it was trained on other bitmaps of this size, unless ``any_data``, or when ``som``
+        maps codes of another dimension than the model's.
 
     Examples
     --------
@@ -347,6 +351,12 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
     if model is not None and model_seed != 0:
         raise ParameterError("model_seed picks the seed of the set's default model; it cannot reseed a given model")
     bitmaps, model = _open_model(dataset, model, kind, items, on_train, progress, any_data, model_seed)
+    if som is not None:
+        n_latent = getattr(model, "n_latent", None)
+        if som.n_features_in_ != n_latent:
+            raise ShapeMismatchError(f"the map was fitted on {som.n_features_in_}-D codes and the model's codes are "
+                                     f"{n_latent}-D; fit a map on this model's codes")
+        return LatentSpace.build(bitmaps, model, som)
     som = LatentSOM(grid=grid, sigma=sigma, learning_rate=som_learning_rate, iterations=iterations,
                     topology=topology, neighborhood=neighborhood, random_state=random_state)
     return LatentSpace.build(bitmaps, model, som)
@@ -540,6 +550,41 @@ def sample_latent(space: LatentSpace, n: int, method: str = "box", neuron: int |
                          "almost none of the box spanned by the codes; pick another neuron")
 
 
+def grid_axes(codes: np.ndarray, size: int = 20, margin: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """The coordinates of a ``size x size`` grid over the codes' box in their plane (:func:`plane`).
+
+    The grid :func:`latent_grid` decodes, and ``genval explore``'s page snaps to:
+    the box the codes span, widened by ``margin`` of its sides at each end.
+
+    Returns
+    -------
+    xs : ndarray (size,)
+        First coordinate of each column, increasing.
+    ys : ndarray (size,)
+        Second coordinate of each row, decreasing (row 0 is the top).
+
+    Raises
+    ------
+    ParameterError
+        For ``size < 2``, or codes of one dimension.
+
+    Examples
+    --------
+    >>> xs, ys = grid_axes(np.array([[0.0, 0.0], [1.0, 2.0]]), size=3, margin=0)
+    >>> xs.tolist(), ys.tolist()
+    ([0.0, 0.5, 1.0], [2.0, 1.0, 0.0])
+    """
+    if size < 2:
+        raise ParameterError(f"size must be at least 2, got {size}")
+    if codes.shape[1] < 2:
+        raise ParameterError("a latent grid needs at least 2 latent dimensions, and this model has 1")
+    origin, axes = plane(codes)
+    P = (codes - origin) @ axes.T
+    lo, hi = P.min(axis=0), P.max(axis=0)
+    pad = (hi - lo) * margin
+    return np.linspace(lo[0] - pad[0], hi[0] + pad[0], size), np.linspace(hi[1] + pad[1], lo[1] - pad[1], size)
+
+
 def latent_grid(space: LatentSpace | Embedding, size: int = 20,
                 margin: float = 0.05) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Decode a regular ``size x size`` grid over the codes' bounding box.
@@ -552,10 +597,8 @@ def latent_grid(space: LatentSpace | Embedding, size: int = 20,
 
     Returns
     -------
-    xs : ndarray (size,)
-        First coordinate of each column, increasing.
-    ys : ndarray (size,)
-        Second coordinate of each row, decreasing (row 0 is the top).
+    xs, ys : ndarray (size,)
+        The columns' and rows' coordinates (:func:`grid_axes`; row 0 is the top).
     pixels : ndarray (size, size, n_features)
 
     Raises
@@ -565,16 +608,8 @@ def latent_grid(space: LatentSpace | Embedding, size: int = 20,
     genval._budget.MemoryBudgetError
         When the decoded grid would exceed the memory budget.
     """
-    if size < 2:
-        raise ParameterError(f"size must be at least 2, got {size}")
-    if space.codes.shape[1] < 2:
-        raise ParameterError("a latent grid needs at least 2 latent dimensions, and this model has 1")
+    xs, ys = grid_axes(space.codes, size, margin)
     origin, axes = plane(space.codes)
-    P = (space.codes - origin) @ axes.T
-    lo, hi = P.min(axis=0), P.max(axis=0)
-    pad = (hi - lo) * margin
-    xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], size)
-    ys = np.linspace(hi[1] + pad[1], lo[1] - pad[1], size)
     n_features = space.bitmaps.n_features
     check_allocation(8 * size * size * n_features, f"a {size}x{size} grid of {n_features}-pixel bitmaps")
     gx, gy = np.meshgrid(xs, ys)

@@ -814,3 +814,9 @@ def test_audit_repeats_can_vary_the_model(runner, tmp_path):
                           (["--vary", "model"], "needs --repeats 2 or more")):
         bad = run(runner, "audit", "-n", "10", *args)
         assert bad.exit_code == 2 and message in bad.stderr
+
+
+def test_the_map_commands_take_the_loader_options(runner, tmp_path):
+    """--limit, --shape, ... load the set before the map commands build their space (they used to fail)."""
+    result = run(runner, "decode", "0", "0", "--dataset", "digits", "--limit", "40", "--any-data", "-q", "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["dataset"] == "digits"

@@ -28,6 +28,7 @@ def test_wheel_installs_only_the_genval_namespace(wheel):
     assert "genval/cli/main.py" in names
     assert "genval/datasets/font.h" in names and "genval/datasets/emojis.h" in names
     assert "genval/schemas/audit.json" in names and "genval/schemas/train.json" in names
+    assert "genval/pages/explore.html" in names  # the explorer page's template
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "genval = genval.cli.main:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 

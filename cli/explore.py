@@ -1,0 +1,93 @@
+"""The explore command: the latent plane as one HTML page to point at."""
+
+from __future__ import annotations
+
+import shlex
+
+import click
+
+from ._common import OutputFile, ProgressBar, note, open_space, quiet_option, space_options
+from .maps import open_checks, rules_option
+
+# The options `genval decode` shares with explore, in the order the page's command line gives them: what
+# decides the bitmap and its verdict (the set, the model, the checks) and the neuron (the map's settings).
+DECODE_OPTIONS = ("dataset", "labels", "shape", "binarize", "limit", "model", "any_data", "rules", "grid", "sigma",
+                  "som_learning_rate", "iterations", "topology", "neighborhood", "random_state")
+MAP_SETTINGS = ("grid", "sigma", "som_learning_rate", "iterations", "topology", "neighborhood", "random_state")
+
+
+def decode_command(ctx: click.Context) -> str:
+    """``genval decode`` with the options given to this command that decode takes too, quoted for a shell."""
+    words = ["genval", "decode"]
+    by_name = {param.name: param for param in ctx.command.params}
+    for name in DECODE_OPTIONS:
+        if ctx.get_parameter_source(name) in (None, click.core.ParameterSource.DEFAULT):
+            continue
+        value, option = ctx.params[name], by_name[name].opts[0]
+        if value is True:
+            words.append(option)
+        elif isinstance(value, tuple):  # --grid 3x3, --shape 28x28
+            words += [option, "x".join(map(str, value))]
+        else:
+            words += [option, str(value)]
+    return shlex.join(words)
+
+
+@click.command()
+@click.option("--out", "-o", type=OutputFile(), required=True, metavar="FILE.html",
+              help="The page to write: one HTML file with everything inside.")
+@click.option("--resolution", type=click.IntRange(min=2, max=401), default=101, show_default=True,
+              help="Grid points per side that Python decodes and judges; the cursor snaps to the nearest.")
+@click.option("--map", "map_file", type=click.Path(dir_okay=False, exists=True), default=None, metavar="FILE.npz",
+              help="A map saved by LatentSOM.save, fitted on this model's codes, instead of fitting one.")
+@rules_option
+@space_options
+@quiet_option
+def explore(out, resolution, map_file, rules, space):
+    """Write the latent plane as one HTML page: point at it to see what the decoder draws and the verdict.
+
+    Decodes a RESOLUTION x RESOLUTION grid over the plane `genval grid`
+    shows, judges every distinct bitmap once, and writes a page that needs
+    no server, no network and no Python: the plane tinted by verdict (white
+    a copy of a training item, blue new and valid, vermillion invalid), the
+    training items, the map's neurons and their cells. Under the cursor it
+    shows the decoded bitmap, its coordinates, the verdict with the failing
+    checks, new or a copy of which item, the nearest training item and its
+    Hamming distance, the neuron, whether it is occupied and the distance to
+    its weights. The cursor snaps to the nearest grid point, where the
+    verdict is the one `genval decode X Y` prints (the page shows that
+    command). Click two points or items for a walk along the line or the
+    map path, its samples snapped to the grid. The arrow keys move the
+    cursor, Enter picks a point, Escape clears the walk; open the page at a
+    point with FILE.html#point=X,Y.
+
+    \b
+    Examples:
+      genval explore --out explore.html
+      genval explore --dataset font --grid 6x6 --out font.html
+      genval explore --dataset digits --resolution 151 --out digits.html
+      genval explore --model my.npz --map my-map.npz --rules my.rules.toml --out mine.html
+    """
+    from genval._estimator import atomic_write
+    from genval.explore import explore_data, explore_html
+
+    ctx = click.get_current_context()
+    if map_file is not None:
+        given = [name for name in MAP_SETTINGS
+                 if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
+        if given:
+            raise click.UsageError(f"--{given[0].replace('_', '-')} sets up a map to fit; --map gives a fitted one")
+        from genval.som import load_som
+
+        space = dict(space, som=load_som(map_file))
+    space, checks = open_checks(space, rules)
+    space = open_space(space)
+    with ProgressBar(f"decoding a {resolution}x{resolution} grid") as bar:
+        data = explore_data(space, checks, resolution=resolution, progress=bar.points)
+    page = explore_html(data, command=decode_command(ctx)).encode("utf-8")
+    with atomic_write(out) as fh:
+        fh.write(page)
+    size = len(page)
+    note(f"wrote {out} ({size / 1e6:.2f} MB)")
+    click.echo(f"{resolution}x{resolution} grid points of {space.bitmaps.title}, {data['bitmaps']['count']:,} distinct "
+               f"bitmaps; {size:,} bytes in {out}")
