@@ -247,7 +247,6 @@ def space_options(command):
     """The options that choose the set, the model and the map: ``space``, the keywords of
     :func:`genval.walks.build_space`."""
     options = [
-        dataset_option(),
         click.option("--model", "-m", type=click.Path(dir_okay=False), default=None,
                      help="A model saved by `genval train --out`; default: the set's cached default model "
                           "(trained on first use, random_state 0)."),
@@ -275,7 +274,8 @@ def space_options(command):
         space = {name: kwargs.pop(name) for name in names}
         return command(space=space, **kwargs)
 
-    return wrapper
+    # Outermost, so that the set is loaded with the loader options before `space` is assembled.
+    return dataset_option()(wrapper)
 
 
 def emit_json(document) -> None:

@@ -308,3 +308,81 @@ def test_a_model_of_another_set_of_the_same_size_needs_any_data(runner, tmp_path
     assert run(runner, "som", "--grid", "3x3", "--model", str(path), "--any-data").exit_code == 0
     assert run(runner, "grid", "--size", "3", "--model", str(path)).exit_code == 1
     assert run(runner, "grid", "--size", "3", "--model", str(path), "--any-data").exit_code == 0
+
+
+# --- the loader options on every map command ------------------------------------------------------------
+
+MAP_COMMANDS = {
+    "som": lambda names: ["som", "--grid", "2x2"],
+    "interpolate": lambda names: ["interpolate", names[0], names[1], "--steps", "3", "--grid", "2x2"],
+    "decode": lambda names: ["decode", "0", "0", "--grid", "2x2"],
+    "sample": lambda names: ["sample", "-n", "3", "--grid", "2x2"],
+    "audit": lambda names: ["audit", "-n", "50", "--grid", "2x2"],
+}
+
+
+@pytest.fixture(scope="module")
+def loader_files(tmp_path_factory):
+    """The font as files that need each loader option: grey (n, 7, 5), flat (n, 35), and a labels file; and one
+    genval cache for the module, so that each loaded set's default model trains once."""
+    folder = tmp_path_factory.mktemp("loader")
+    font = load_dataset("font")
+    np.save(folder / "grey.npy", (0.2 + 0.6 * font.X).reshape(-1, 7, 5))
+    np.save(folder / "flat.npy", font.X)
+    (folder / "labels.txt").write_text("".join(("vowel" if n in "aeiou" else "other") + "\n" for n in font.names))
+    (folder / "cache").mkdir()
+    return folder
+
+
+LOADER_CASES = {
+    "limit": lambda f: ["--dataset", "font", "--limit", "12"],
+    "binarize": lambda f: ["--dataset", str(f / "grey.npy"), "--binarize", "0.5"],
+    "labels": lambda f: ["--dataset", "font", "--labels", str(f / "labels.txt")],
+    "shape": lambda f: ["--dataset", str(f / "flat.npy"), "--shape", "7x5"],
+}
+
+
+def loaded_as(option, folder):
+    """The set a command loads with the option: what every map command must work on."""
+    args = LOADER_CASES[option](folder)
+    spec, option_value = args[1], args[3]
+    value = {"limit": int, "binarize": float, "labels": str, "shape": lambda v: tuple(map(int, v.split("x")))}
+    return load_dataset(spec, **{option: value[option](option_value)})
+
+
+@pytest.mark.parametrize("option", LOADER_CASES)
+@pytest.mark.parametrize("command", MAP_COMMANDS)
+def test_every_map_command_takes_every_loader_option(runner, loader_files, monkeypatch, command, option):
+    # Each used to fail with KeyError: 'dataset' and a traceback.
+    monkeypatch.setenv("GENVAL_CACHE", str(loader_files / "cache"))
+    bitmaps = loaded_as(option, loader_files)
+    result = run(runner, *MAP_COMMANDS[command](bitmaps.names), *LOADER_CASES[option](loader_files), "--json", "-q")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    doc = json.loads(result.stdout)
+    assert doc["dataset"] == bitmaps.title
+    if command == "som":  # the map holds exactly the set as loaded: its items, and its labels when given
+        items = [name for neuron in doc["neurons"] for name in neuron["items"]]
+        assert sorted(items) == sorted(bitmaps.names)
+        counts = {}
+        for neuron in doc["neurons"]:
+            for label, count in neuron.get("label_counts", {}).items():
+                counts[label] = counts.get(label, 0) + count
+        assert counts == ({} if bitmaps.labels is None else
+                          {label: bitmaps.labels.count(label) for label in set(bitmaps.labels)})
+    for record in doc.get("samples", [doc] if command == "decode" else []):
+        assert record["nearest"] in bitmaps.names
+        assert len(record["rows"]) == 7 and all(len(row) == 5 for row in record["rows"])
+
+
+def test_a_model_trained_on_a_thresholded_set_is_mapped_with_the_same_options(runner, tmp_path, loader_files):
+    grey = str(loader_files / "grey.npy")
+    model = tmp_path / "binary.npz"
+    assert run(runner, "train", "--dataset", grey, "--binarize", "0.5", "--epochs", "50", "--out", str(model),
+               "-q").exit_code == 0
+    for command, args in MAP_COMMANDS.items():
+        mapped = run(runner, *args(["0", "1"]), "--dataset", grey, "--binarize", "0.5", "--model", str(model), "-q")
+        assert mapped.exit_code == 0, (command, mapped.output)
+        refused = run(runner, *args(["0", "1"]), "--dataset", grey, "--model", str(model))
+        assert refused.exit_code == 1 and len(refused.stderr.splitlines()) == 1, command
+        assert "load it as the model was trained: the same --limit, --binarize, --shape" in refused.stderr
