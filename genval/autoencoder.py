@@ -373,8 +373,12 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
                                      f"{_describe(seen, title)} has {seen['n_features']} pixels per item; "
                                      "train a model on this set")
         if (seen["n_items"], seen["sha256"]) != (record["n_items"], record["sha256"]):
+            # The same set loaded another way (a subset, thresholded) is the usual cause: say how to match it.
+            same_set = " (the same set loaded another way? load it as the model was trained: the same --limit, " \
+                "--binarize, --shape)" if title and title == trained else ""
             raise DataMismatchError(f"this model was trained on {_describe(record, trained)}, not on "
-                                    f"{_describe(seen, title)}; pass --any-data (any_data=True) to use it anyway")
+                                    f"{_describe(seen, title)}{same_set}; pass --any-data (any_data=True) to use it "
+                                    "anyway")
         return True
 
     def save(self, path, metadata: dict | None = None) -> None:
