@@ -99,7 +99,7 @@ def _print_comparison(doc: dict) -> None:
     click.echo("")
     click.echo("AUROC of each score as a predictor of validity on new samples (0.5 = chance):")
     names = [n for n in SCORES if any(f"auroc_{n}" in row["figures"] for row in rows)]
-    width = max(width, *(len(n) + 2 for n in names))
+    width = max([width, *(len(n) + 2 for n in names)])
     click.echo(f"{'model':<12}{'strategy':<10}" + "".join(f"{n:>{width}}" for n in names))
     for row in rows:
         f = row["figures"]
@@ -120,8 +120,10 @@ def _print_comparison(doc: dict) -> None:
             click.echo(f"{row['label']:<12}{row['strategy']:<10}" + "".join(
                 f"{_cell(f[f'pixels_{n}']) if f'pixels_{n}' in f else 'n/a':>{width}}" for n in names))
     if doc["skipped"]:
-        click.echo("skipped (nothing to sample there: no two items share a neuron, or not a VAE): "
-                   + ", ".join(f"{s['label']} {s['strategy']}" for s in doc["skipped"]))
+        click.echo("")
+        click.echo("skipped (nothing to sample there):")
+        for s in doc["skipped"]:
+            click.echo(f"  {s['label']} {s['strategy']}: {s['reason']}")
 
 
 @click.command(epilog=f"Exit codes: 0 done; 1 bad input; 2 bad usage; {BELOW_MIN_VALIDITY} new-sample validity "
@@ -132,7 +134,7 @@ def _print_comparison(doc: dict) -> None:
               help="Points to audit (lines/som-path split them over the pairs sharing a neuron).")
 @click.option("--compare", "compare_all", is_flag=True, help="Run every strategy and print one table side by side.")
 @click.option("--repeats", type=click.IntRange(min=1, max=100), default=1, show_default=True,
-              help="Seeds (the map and the sampling), from --seed on; figures get a mean and a 95%% interval.")
+              help="Seeds (the map and the sampling), from --seed on; figures get a mean and a 95% interval.")
 @click.option("--vae", "with_vae", is_flag=True,
               help="With --compare: add the set's default variational autoencoder (trained on first use, cached) "
                    "under every strategy and its prior, beside the autoencoder.")
@@ -194,6 +196,8 @@ def audit(strategy, n_points, compare_all, repeats, with_vae, rules, csv_path, s
             bar.start(len(spaces) * len(strategies) * repeats, "audits done (strategies x seeds)")
             comparison = compare_models(spaces, strategies, n_points, checks, random_state, repeats,
                                         progress=bar.points)
+        if not compare_all and comparison.skipped:  # the one strategy asked for cannot run: say why, as one audit does
+            raise click.ClickException(comparison.skipped[0][2])
         doc = {"dataset": bitmaps.title, "seed": random_state, "n": n_points, "repeats": repeats,
                "models": {label: model_doc(s.model, model_file if label == "autoencoder" and model_file
                                            else "default") for label, s in spaces.items()},

@@ -413,12 +413,17 @@ def test_audit_compare_table(runner, tmp_path):
     strategies = ("random", "prior", "gmm", "neuron", "lines", "som-path", "grid", "copycat")
     assert [line.split()[:2] for line in lines[2:10]] == [["autoencoder", s] for s in strategies]
     assert lines[9].split()[2:5] == ["1.000", "n/a", "0"]  # copycat: every sample a copy, nothing new
-    assert lines[-1] == ("skipped (nothing to sample there: no two items share a neuron, or not a VAE): "
-                         "autoencoder vae-prior")
+    assert lines[-2:] == ["skipped (nothing to sample there):",
+                          "  autoencoder vae-prior: the 'vae-prior' strategy samples a variational autoencoder's "
+                          "prior, and this model is a plain Autoencoder (train one with genval train --vae)"]
     assert chart.read_bytes()[:4] == b"\x89PNG"
     doc = json.loads(run(runner, "audit", "--compare", "--n", "500", "--grid", "8x8", "--json").stdout)
     assert [d["strategy"] for d in doc["rows"]] == ["random", "prior", "gmm", "neuron", "grid", "copycat"]
-    assert doc["skipped"] == [{"label": "autoencoder", "strategy": s} for s in ("lines", "som-path", "vae-prior")]
+    assert [(d["label"], d["strategy"]) for d in doc["skipped"]] == [
+        ("autoencoder", s) for s in ("lines", "som-path", "vae-prior")]
+    assert [d["reason"] for d in doc["skipped"][:2]] == [
+        f"no two items share a neuron on the 8x8 map, so '{s}' has nothing to walk; use a smaller map (--grid)"
+        for s in ("lines", "som-path")]
     assert doc["seed"] == 0 and doc["dataset"] == "emojis" and doc["seeds"] == [0]
 
 
@@ -441,7 +446,8 @@ def test_audit_compare_with_a_vae(runner):
     assert rows == [("autoencoder", s) for s in ("random", "prior", "gmm", "neuron", "lines", "som-path", "grid",
                                                  "copycat")] + [
         ("vae", s) for s in ("random", "prior", "gmm", "neuron", "lines", "som-path", "grid", "vae-prior", "copycat")]
-    assert doc["skipped"] == [{"label": "autoencoder", "strategy": "vae-prior"}]
+    assert [(d["label"], d["strategy"]) for d in doc["skipped"]] == [("autoencoder", "vae-prior")]
+    assert doc["skipped"][0]["reason"].startswith("the 'vae-prior' strategy samples a variational autoencoder's")
     assert doc["models"]["vae"]["kind"] == "vae"
     notes = [line for line in result.stderr.splitlines() if line.startswith("first use")]
     assert [line.split(" (cached")[0] for line in notes] == [
@@ -769,3 +775,41 @@ def test_tab_completes_commands_datasets_and_item_names(runner):
     assert complete(runner, "genval interpolate :") == [f"plain,{n}" for n in EMOJIS if n.startswith(":")]
     font = load_dataset("font")
     assert complete(runner, "genval interpolate --dataset font ") == [f"plain,{n}" for n in font.names]
+
+
+def test_audit_compare_under_a_small_memory_budget_is_one_error_not_an_empty_table(runner, monkeypatch):
+    # Was: an empty table, then TypeError: 'int' object is not iterable; every strategy silently "impossible".
+    run(runner, "som", "--grid", "3x3", "-q")  # the default model trains within the default budget
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "2M")
+    for args in (["--compare"], ["--compare", "--json"], ["--strategy", "random", "--repeats", "2"]):
+        result = run(runner, "audit", *args, "-n", "100000", "--grid", "3x3", "-q")
+        assert result.exit_code == 1, args
+        assert result.stdout == ""
+        assert result.stderr == ("Error: an audit of 100,000 points of 35 pixels would need about 12.1 MiB, more "
+                                 "than the memory budget of 2.0 MiB; ask for fewer or raise GENVAL_MEMORY_BUDGET\n")
+
+
+def test_one_strategy_that_cannot_run_over_repeats_says_why(runner):
+    result = run(runner, "audit", "--strategy", "lines", "--repeats", "2", "-n", "200", "--grid", "8x8", "-q")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr == ("Error: no two items share a neuron on the 8x8 map, so 'lines' has nothing to walk; "
+                             "use a smaller map (--grid)\n")
+
+
+def test_the_grid_strategy_runs_on_the_principal_plane_of_wide_codes(runner, tmp_path):
+    model = tmp_path / "wide.npz"
+    assert run(runner, "train", "--dataset", "font", "--n-latent", "4", "--epochs", "100", "--out", str(model),
+               "-q").exit_code == 0
+    one = run(runner, "audit", "--strategy", "grid", "-n", "100", "--dataset", "font", "--model", str(model),
+              "--grid", "3x3", "--json", "-q")
+    assert one.exit_code == 0, one.output  # was: Error: Z has 2 features, but Autoencoder is expecting 4
+    assert json.loads(one.stdout)["n"] == 100
+    doc = json.loads(run(runner, "audit", "--compare", "-n", "100", "--dataset", "font", "--model", str(model),
+                         "--grid", "3x3", "--json", "-q").stdout)
+    assert "grid" in [row["strategy"] for row in doc["rows"]]
+    assert [(d["strategy"]) for d in doc["skipped"]] == ["vae-prior"]
+
+
+def test_audit_help_shows_percent_signs_once(runner):
+    text = run(runner, "audit", "--help").stdout
+    assert "95% interval" in " ".join(text.split()) and "%%" not in text
