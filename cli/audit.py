@@ -5,14 +5,19 @@ from __future__ import annotations
 import click
 
 from ._common import (
-    FiniteFloat, OutputFile, PictureFile, ProgressBar, emit_json, json_option, model_doc, note, open_space, plot_option,
-    save_plot, space_options,
+    FiniteFloat, OutputFile, PictureFile, ProgressBar, emit_json, json_option, map_doc, model_doc, note, open_space,
+    plot_option, save_plot, space_options,
 )
 from genval.audit import MAX_SCORED, SCORES, STRATEGIES, audit as run_audit, compare_models, load_checks
 from genval.bitmaps import load_dataset
 
 BELOW_MIN_VALIDITY = 3
 COMPARED = ("copy_rate", "new_validity", "yield", "som_precision", "som_recall", "auroc_som_distance")
+
+
+def _map_file(doc: dict) -> str:
+    """`` from map.npz`` for a map given by --map, else nothing."""
+    return "" if doc["file"] is None else f" from {doc['file']}"
 
 
 def _fmt(value, digits: int = 3) -> str:
@@ -31,7 +36,7 @@ def _print_report(doc: dict) -> None:
     r = new["ratios"]
     copies = doc["copies"]
     click.echo(f"audit '{doc['strategy']}' of {doc['dataset']}: {doc['n']} samples, checks: {doc['checks']['title']}, "
-               f"map {doc['grid'][0]}x{doc['grid'][1]}, seed {doc['seed']}")
+               f"map {doc['grid'][0]}x{doc['grid'][1]}{_map_file(doc['map'])}, seed {doc['seed']}")
     rate = copies["rate"]
     click.echo(f"copies: {rate['numerator']} of {rate['denominator']} samples equal a training item: copy rate "
                f"{_fmt(rate)} ({copies['distinct_items']} distinct training items reproduced)")
@@ -150,7 +155,7 @@ def _print_comparison(doc: dict) -> None:
 @plot_option
 @click.option("--min-validity", type=FiniteFloat(0, 1), default=None,
               help=f"Exit with code {BELOW_MIN_VALIDITY} when new-sample validity falls below this.")
-@space_options
+@space_options(sampling=True)
 @json_option
 def audit(strategy, n_points, compare_all, repeats, with_vae, rules, csv_path, sheet, roc, plot, min_validity, space,
           as_json):
@@ -175,6 +180,7 @@ def audit(strategy, n_points, compare_all, repeats, with_vae, rules, csv_path, s
       genval audit --compare --vae --grid 3x3       # plain AE beside a VAE
       genval audit --strategy gmm --grid 3x3 --csv samples.csv --sheet sheet.png --roc roc.png
       genval audit --rules my.rules.toml --min-validity 0.2 --json
+      genval audit --compare --map map.npz          # the map of genval som --out map.npz
     """
     if compare_all and (csv_path or sheet or roc):
         raise click.UsageError("--csv, --sheet and --roc describe one audit; leave out --compare")
@@ -182,15 +188,21 @@ def audit(strategy, n_points, compare_all, repeats, with_vae, rules, csv_path, s
         raise click.UsageError("--vae adds a variational autoencoder to --compare; use both")
     if repeats > 1 and (csv_path or sheet or roc) and not compare_all:
         raise click.UsageError("--csv, --sheet and --roc describe one audit; leave out --repeats")
+    if repeats > 1 and space["som"] is not None:
+        raise click.UsageError(f"--repeats fits a new map for each seed, and --map {space['som']} is one fitted map; "
+                               "leave out --repeats or --map")
     bitmaps = load_dataset(space["dataset"])
     checks = load_checks(bitmaps, rules)  # a bad rule file fails before any model trains
-    model_file = space["model"]
+    model_file, map_file = space["model"], space["som"]
     space = dict(space, dataset=bitmaps)
     random_state = space["random_state"]
     if compare_all or repeats > 1:
         spaces = {"autoencoder": open_space(space)}
         if with_vae:
-            spaces["vae"] = open_space(dict(space, model=None), kind="vae")
+            from sklearn.base import clone
+
+            # The VAE's codes need a map of their own: one with the autoencoder's map's settings.
+            spaces["vae"] = open_space(dict(space, model=None, som=clone(spaces["autoencoder"].som)), kind="vae")
         strategies = STRATEGIES if compare_all else (strategy,)
         with ProgressBar() as bar:
             bar.start(len(spaces) * len(strategies) * repeats, "audits done (strategies x seeds)")
@@ -201,9 +213,12 @@ def audit(strategy, n_points, compare_all, repeats, with_vae, rules, csv_path, s
         doc = {"dataset": bitmaps.title, "seed": random_state, "n": n_points, "repeats": repeats,
                "models": {label: model_doc(s.model, model_file if label == "autoencoder" and model_file
                                            else "default") for label, s in spaces.items()},
+               "maps": {label: map_doc(s.som, map_file if label == "autoencoder" else None)
+                        for label, s in spaces.items()},
                **comparison.to_dict()}
-        for run in doc["runs"]:  # each run reads as a single audit's document, with its model's label
+        for run in doc["runs"]:  # each run reads as a single audit's document, with its model's label and map
             run["model"] = doc["models"][run["label"]]
+            run["map"] = doc["maps"][run["label"]]
         if plot:
             from genval.plotting import plot_comparison
 
@@ -219,14 +234,16 @@ def audit(strategy, n_points, compare_all, repeats, with_vae, rules, csv_path, s
             grid = spaces["autoencoder"].som.grid_
             seeds = f"seed {random_state}" if repeats == 1 else \
                 f"seeds {random_state}-{random_state + repeats - 1} (mean ±95% interval half-width)"
-            click.echo(f"{bitmaps.title}, checks: {checks.title}, map {grid[0]}x{grid[1]}, {seeds}, n {n_points}")
+            click.echo(f"{bitmaps.title}, checks: {checks.title}, map {grid[0]}x{grid[1]}"
+                       f"{_map_file(doc['maps']['autoencoder'])}, {seeds}, n {n_points}")
             _print_comparison(doc)
         worst = comparison.min_validity()
     else:
         latent = open_space(space)
         with ProgressBar(f"auditing ({strategy}): points decoded") as bar:
             report = run_audit(latent, strategy, n_points, checks, random_state=random_state, progress=bar.points)
-        doc = dict(report.to_dict(), model=model_doc(latent.model, model_file or "default"))
+        doc = dict(report.to_dict(), model=model_doc(latent.model, model_file or "default"),
+                   map=map_doc(latent.som, map_file))
         if csv_path:
             report.write_csv(csv_path)
             note(f"wrote {csv_path}")
