@@ -277,8 +277,8 @@ def test_interpolate_json_schema_and_endpoints(runner):
     samples = doc["samples"]
     assert len(samples) == 10 and samples[0]["t"] == 0 and samples[-1]["t"] == 1
     assert [s["t"] for s in samples] == [round(i / 9, 6) for i in range(10)]
-    assert set(samples[0]) == {"t", "z", "neuron", "rows", "nearest", "hamming", "valid", "failed", "reasons",
-                               "novel", "copy_of"}
+    assert set(samples[0]) == {"t", "z", "neuron", "occupied", "som_distance", "rows", "nearest", "hamming", "valid",
+                               "failed", "reasons", "novel", "copy_of"}
     # The default model reconstructs every emoji, so the ends are the items themselves: valid copies.
     assert samples[0]["nearest"] == ":]" and samples[0]["hamming"] == 0
     assert (samples[0]["valid"], samples[0]["novel"], samples[0]["copy_of"]) == (True, False, ":]")
@@ -345,7 +345,8 @@ def test_audit_json_is_reproducible_byte_for_byte(runner):
     doc = json.loads(first.stdout)
     assert doc["n"] == 3000 and doc["seed"] == 0 and doc["all"]["counts"]["total"] == 3000
     assert set(doc) == {"strategy", "dataset", "checks", "grid", "seed", "n", "copies", "yield", "new", "all",
-                        "scores", "membership", "crispness", "model"}
+                        "scores", "membership", "crispness", "model", "map"}
+    assert doc["map"] == {"file": None, "grid": doc["grid"], "seed": 0}
     assert doc["model"] == {"file": "default", "kind": "autoencoder", "layer_sizes": [35, 25, 15, 2, 15, 25, 35]}
     new = doc["new"]
     assert new["counts"]["total"] == 3000 - doc["copies"]["rate"]["numerator"]
@@ -728,7 +729,7 @@ def test_decode_and_grid_use_the_principal_plane_of_a_wider_space(runner, tmp_pa
     origin, axes = plane(model.transform(emojis.X))
     np.testing.assert_allclose(json.loads(result.stdout)["z"], origin + np.array([1, -0.5]) @ axes, atol=1e-5)
     text = run(runner, "decode", "1", "-0.5", "--model", str(path), "--grid", "2x2").stdout
-    assert text.startswith("(1, -0.5) on the codes' principal plane, z = (")
+    assert text.splitlines()[1].startswith("(1, -0.5) on the codes' principal plane, z = (")
     picture = tmp_path / "plane.png"
     assert run(runner, "grid", "--model", str(path), "--size", "4", "--plot",
                str(picture)).exit_code == 0 and picture.exists()
