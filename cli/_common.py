@@ -246,13 +246,28 @@ any_data_option = click.option(
          "records a hash of its training pixels).")
 
 
-def space_options(command):
+MAP_SETTINGS = ("grid", "sigma", "som_learning_rate", "iterations", "topology", "neighborhood")
+
+
+def space_options(command=None, *, sampling: bool = False):
     """The options that choose the set, the model and the map: ``space``, the keywords of
-    :func:`genval.walks.build_space`."""
+    :func:`genval.walks.build_space`.
+
+    ``--map FILE`` loads a map saved by ``genval som --out`` instead of fitting one: the options
+    that would set up the new map are then usage errors (``--random-state`` too, unless the command
+    also samples with it: ``sampling``), not silently ignored.
+    """
+    if command is None:
+        return functools.partial(space_options, sampling=sampling)
+    seed_help = ("Seed of the map and of the sampling (with --map: of the sampling only)." if sampling else
+                 "Seed of the map.")
     options = [
         click.option("--model", "-m", type=click.Path(dir_okay=False), default=None,
                      help="A model saved by `genval train --out`; default: the set's cached default model "
                           "(trained on first use, random_state 0)."),
+        click.option("--map", "som", type=click.Path(dir_okay=False), default=None, metavar="FILE.npz",
+                     help="Use the map saved by `genval som --out FILE.npz` (made for this model and set) instead "
+                          "of fitting one, so that every command sees the same neurons."),
         click.option("--grid", type=GridType(), default=None,
                      help="Map size, e.g. 3x3. Default: about 5*sqrt(n_items) neurons shaped like the codes."),
         click.option("--sigma", type=FiniteFloat(min=0, min_open=True), default=1.0, show_default=True,
@@ -264,20 +279,27 @@ def space_options(command):
                      help="Map training steps; default 500 per neuron."),
         click.option("--topology", type=click.Choice(TOPOLOGIES), default="rectangular", show_default=True),
         click.option("--neighborhood", type=click.Choice(NEIGHBORHOODS), default="gaussian", show_default=True),
-        random_state_option("Seed of the map (and of sampling)."),
+        random_state_option(seed_help),
         any_data_option,
     ]
     for option in reversed(options):
         command = option(command)
-    names = ("dataset", "model", "grid", "sigma", "som_learning_rate", "iterations", "topology", "neighborhood",
-             "random_state", "any_data")
+    names = ("dataset", "model", "som", *MAP_SETTINGS, "random_state", "any_data")
+    fixed_by_a_map = MAP_SETTINGS if sampling else (*MAP_SETTINGS, "random_state")
 
     @functools.wraps(command)
     def wrapper(**kwargs):
         space = {name: kwargs.pop(name) for name in names}
+        if space["som"] is not None:
+            ctx = click.get_current_context()
+            for param in ctx.command.params:
+                if param.name in fixed_by_a_map and \
+                        ctx.get_parameter_source(param.name) is not click.core.ParameterSource.DEFAULT:
+                    raise click.UsageError(f"{param.opts[0]} sets up a new map, and --map {space['som']} is a "
+                                           f"fitted one (with its own settings); leave out {param.opts[0]} or --map")
         return command(space=space, **kwargs)
 
-    # Outside the wrapper: --dataset with --limit, --shape, ... is loaded before the space takes it.
+    # Outermost, so that the set is loaded with the loader options before `space` is assembled.
     return dataset_option()(wrapper)
 
 
@@ -296,6 +318,13 @@ def model_doc(model, file=None, kind: str | None = None) -> dict:
         kind = "vae" if hasattr(model, "sample_prior") else "autoencoder"
     return {"file": None if file is None else str(file), "kind": kind,
             "layer_sizes": [int(v) for v in getattr(model, "layer_sizes_", ())]}
+
+
+def map_doc(som, file=None) -> dict:
+    """``map`` in a command's JSON: the file it was read from or saved to (null: fitted for this run only),
+    its grid and the seed it was fitted with."""
+    seed = som.random_state if isinstance(som.random_state, int) else None
+    return {"file": None if file is None else str(file), "grid": [int(g) for g in som.grid_], "seed": seed}
 
 
 def neuron_doc(k: int, cols: int) -> dict:

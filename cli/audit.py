@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from ._common import (
-    FiniteFloat, OutputFile, PictureFile, ProgressBar, emit_json, json_option, model_doc, note, open_space, plot_option,
-    save_plot, space_options,
+    FiniteFloat, OutputFile, PictureFile, ProgressBar, emit_json, json_option, map_doc, model_doc, note, open_space,
+    plot_option, save_plot, space_options,
 )
 from genval.audit import (
     MAX_SCORED, SCORE_KINDS, SCORES, STRATEGIES, VARY, audit as run_audit, compare_models, load_checks,
@@ -15,6 +15,11 @@ from genval.bitmaps import load_dataset
 
 BELOW_MIN_VALIDITY = 3
 COMPARED = ("copy_rate", "new_validity", "yield", "som_precision", "som_recall", "auroc_som_distance")
+
+
+def _map_file(doc: dict) -> str:
+    """`` from map.npz`` for a map given by --map, else nothing."""
+    return "" if doc["file"] is None else f" from {doc['file']}"
 
 
 def _fmt(value, digits: int = 3) -> str:
@@ -33,7 +38,7 @@ def _print_report(doc: dict) -> None:
     r = new["ratios"]
     copies = doc["copies"]
     click.echo(f"audit '{doc['strategy']}' of {doc['dataset']}: {doc['n']} samples, checks: {doc['checks']['title']}, "
-               f"map {doc['grid'][0]}x{doc['grid'][1]}, seed {doc['seed']}")
+               f"map {doc['grid'][0]}x{doc['grid'][1]}{_map_file(doc['map'])}, seed {doc['seed']}")
     rate = copies["rate"]
     click.echo(f"copies: {rate['numerator']} of {rate['denominator']} samples equal a training item: copy rate "
                f"{_fmt(rate)} ({copies['distinct_items']} distinct training items reproduced)")
@@ -214,8 +219,10 @@ def _print_comparison(doc: dict) -> None:
             click.echo(f"{row['label']:<12}{row['strategy']:<10}" + "".join(
                 f"{_cell(f[f'pixels_{n}']) if f'pixels_{n}' in f else 'n/a':>{width}}" for n in names))
     if doc["skipped"]:
-        click.echo("skipped (nothing to sample there: no two items share a neuron, or not a VAE): "
-                   + ", ".join(f"{s['label']} {s['strategy']}" for s in doc["skipped"]))
+        click.echo("")
+        click.echo("skipped (nothing to sample there):")
+        for s in doc["skipped"]:
+            click.echo(f"  {s['label']} {s['strategy']}: {s['reason']}")
 
 
 @click.command(epilog=f"Exit codes: 0 done; 1 bad input; 2 bad usage; {BELOW_MIN_VALIDITY} new-sample validity "
@@ -249,7 +256,7 @@ def _print_comparison(doc: dict) -> None:
 @plot_option
 @click.option("--min-validity", type=FiniteFloat(0, 1), default=None,
               help=f"Exit with code {BELOW_MIN_VALIDITY} when new-sample validity falls below this.")
-@space_options
+@space_options(sampling=True)
 @json_option
 def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, with_vae, csv_path, sheet, roc, plot,
           min_validity, space, as_json):
@@ -283,6 +290,7 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
       genval audit --compare --vae --grid 3x3       # plain AE beside a VAE
       genval audit --strategy gmm --grid 3x3 --csv samples.csv --sheet sheet.png --roc roc.png
       genval audit --rules my.rules.toml --min-validity 0.2 --json
+      genval audit --compare --map map.npz          # the map of genval som --out map.npz
     """
     if compare_all and (csv_path or sheet or roc):
         raise click.UsageError("--csv, --sheet and --roc describe one audit; leave out --compare")
@@ -294,15 +302,21 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
         raise click.UsageError("--vary model needs --repeats 2 or more (one seed is one model)")
     if repeats > 1 and (csv_path or sheet or roc) and not compare_all:
         raise click.UsageError("--csv, --sheet and --roc describe one audit; leave out --repeats")
+    if repeats > 1 and space["som"] is not None:
+        raise click.UsageError(f"--repeats fits a new map for each seed, and --map {space['som']} is one fitted map; "
+                               "leave out --repeats or --map")
     bitmaps = load_dataset(space["dataset"])
     checks = load_checks(bitmaps, rules)  # a bad rule file fails before any model trains
-    model_file = space["model"]
+    model_file, map_file = space["model"], space["som"]
     space = dict(space, dataset=bitmaps)
     random_state = space["random_state"]
     if compare_all or repeats > 1:
         spaces = {"autoencoder": open_space(space)}
         if with_vae:
-            spaces["vae"] = open_space(dict(space, model=None), kind="vae")
+            from sklearn.base import clone
+
+            # The VAE's codes need a map of their own: one with the autoencoder's map's settings.
+            spaces["vae"] = open_space(dict(space, model=None, som=clone(spaces["autoencoder"].som)), kind="vae")
         strategies = STRATEGIES if compare_all else (strategy,)
         # Each seed's model trains (or comes from the cache) before the audits start, with its own progress bar.
         retrained = {(label, seed): open_space(dict(space, model=None, model_seed=seed), kind=label)
@@ -313,12 +327,17 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
             comparison = compare_models(spaces, strategies, n_points, checks, random_state, repeats,
                                         progress=bar.points, vary=vary,
                                         rebuild=lambda label, seed: retrained[label, seed], min_novelty=min_novelty)
+        if not compare_all and comparison.skipped:  # the one strategy asked for cannot run: say why, as one audit does
+            raise click.ClickException(comparison.skipped[0][2])
         doc = {"dataset": bitmaps.title, "seed": random_state, "n": n_points, "repeats": repeats,
                "models": {label: model_doc(s.model, model_file if label == "autoencoder" and model_file
                                            else "default") for label, s in spaces.items()},
+               "maps": {label: map_doc(s.som, map_file if label == "autoencoder" else None)
+                        for label, s in spaces.items()},
                **comparison.to_dict()}
-        for run in doc["runs"]:  # each run reads as a single audit's document, with its model's label
+        for run in doc["runs"]:  # each run reads as a single audit's document, with its model's label and map
             run["model"] = doc["models"][run["label"]]
+            run["map"] = doc["maps"][run["label"]]
         if plot:
             from genval.plotting import plot_comparison
 
@@ -336,7 +355,8 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
             seeds = f"seed {random_state}" if repeats == 1 else \
                 (f"seeds {random_state}-{random_state + repeats - 1} varying the {' and the '.join(vary)} "
                  "(mean ±95% interval half-width over the independent runs)")
-            click.echo(f"{bitmaps.title}, checks: {checks.title}, map {grid[0]}x{grid[1]}, {seeds}, n {n_points}")
+            click.echo(f"{bitmaps.title}, checks: {checks.title}, map {grid[0]}x{grid[1]}"
+                       f"{_map_file(doc['maps']['autoencoder'])}, {seeds}, n {n_points}")
             _print_null(doc["runs"][0]["null_model"])
             _print_comparison(doc)
         worst = comparison.min_validity()
@@ -345,7 +365,8 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
         with ProgressBar(f"auditing ({strategy}): points decoded") as bar:
             report = run_audit(latent, strategy, n_points, checks, random_state=random_state, progress=bar.points,
                                min_novelty=min_novelty)
-        doc = dict(report.to_dict(), model=model_doc(latent.model, model_file or "default"))
+        doc = dict(report.to_dict(), model=model_doc(latent.model, model_file or "default"),
+                   map=map_doc(latent.som, map_file))
         if csv_path:
             report.write_csv(csv_path)
             note(f"wrote {csv_path}")

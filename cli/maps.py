@@ -9,8 +9,9 @@ import click
 import numpy as np
 
 from ._common import (
-    FiniteFloat, ProgressBar, any_data_option, checks_doc, complete_item, dataset_option, emit_json, json_option, model_doc, neuron_doc,
-    open_space, plot_option, save_plot, space_options, training_callbacks, wrap_strip,
+    FiniteFloat, OutputFile, ProgressBar, any_data_option, checks_doc, complete_item, dataset_option, emit_json,
+    json_option, map_doc, model_doc, neuron_doc, note, open_space, plot_option, save_plot, space_options,
+    training_callbacks, wrap_strip,
 )
 from genval.walks import SAMPLE_METHODS, LatentSpace, latent_grid, sample_latent, walk
 
@@ -55,12 +56,13 @@ Item names such as :] ;D :( hold characters shells treat specially: quote
 them, e.g. genval interpolate ':]' ';D' (in cmd.exe: ":]" ";D")."""
 
 
-def map_summary(space: LatentSpace) -> str:
+def map_summary(space: LatentSpace, loaded_from=None) -> str:
+    """The map in one phrase: its grid and settings, and the file it came from (``--map``)."""
     som = space.som
     rows, cols = som.grid_
     return (f"{rows}x{cols} {som.topology} map of {len(space.bitmaps)} {space.bitmaps.title} codes "
             f"(sigma {som.sigma:g}, learning rate {som.learning_rate:g}, {som.n_iterations_} iterations, "
-            f"{som.neighborhood}, seed {som.random_state})")
+            f"{som.neighborhood}, seed {som.random_state})" + ("" if loaded_from is None else f" from {loaded_from}"))
 
 
 def neuron_label(k: int) -> str:
@@ -80,6 +82,8 @@ def sample_records(space: LatentSpace, located, verdicts, t=None) -> list[dict]:
         record.update({
             "z": [round(float(v), 6) for v in located.Z[i]],
             "neuron": neuron_doc(k, cols),
+            "occupied": bool(located.occupied[i]),
+            "som_distance": round(float(located.som_distance[i]), 6),
             "rows": space.rows(located.pixels[i]),
             "nearest": names[located.nearest[i]],
             "hamming": int(located.hamming[i]),
@@ -105,13 +109,16 @@ def print_samples(records: list[dict], verdicts, show_t: bool) -> None:
     width = max(7, *(len(r["nearest"]) for r in records))
     v_width = max(len("verdict"), *map(len, labels))
     t_head = f"{'t':>5}  " if show_t else ""
-    click.echo(f"{'sample':>6}  {t_head}{'z1':>8} {'z2':>8}  neuron  {'verdict':<{v_width}}  "
-               f"{'nearest':<{width}}  hamming")
+    click.echo(f"{'sample':>6}  {t_head}{'z1':>8} {'z2':>8}  neuron  occupied  som_distance  "
+               f"{'verdict':<{v_width}}  {'nearest':<{width}}  hamming")
     for i, r in enumerate(records):
         z = r["z"] + [float("nan")] * (2 - len(r["z"]))
         t = f"{r['t']:5.2f}  " if show_t else ""
-        click.echo(f"{i + 1:>6}  {t}{z[0]:8.3f} {z[1]:8.3f}  {r['neuron']['number']:>6}  {labels[i]:<{v_width}}  "
+        click.echo(f"{i + 1:>6}  {t}{z[0]:8.3f} {z[1]:8.3f}  {r['neuron']['number']:>6}  "
+                   f"{'yes' if r['occupied'] else 'no':>8}  {r['som_distance']:>12.3f}  {labels[i]:<{v_width}}  "
                    f"{r['nearest']:<{width}}  {r['hamming']:>7}")
+    click.echo("occupied: the sample's neuron holds training items; som_distance: from the sample's code to that "
+               "neuron's weights")
     click.echo(verdict_summary(verdicts))
 
 
@@ -152,8 +159,10 @@ def describe_members(items, label_of: dict | None) -> str:
                    "(the U-matrix over the neuron grid, each neuron's hits and items).")
 @click.option("--background", type=click.Choice(["umatrix", "cells"]), default="umatrix", show_default=True,
               help="With --view plane, what shades the plot: the U-matrix or one colour per neuron cell.")
+@click.option("--out", type=OutputFile(), default=None, metavar="FILE.npz",
+              help="Save the map, for --map FILE.npz on interpolate, decode, sample and audit (no pickle).")
 @json_option
-def som(space, plot, view, background, as_json):
+def som(space, plot, view, background, out, as_json):
     """Cluster the items' latent codes with a Kohonen map and list each neuron's items.
 
     Prints one line per neuron in row-major order, numbered from 1 like the
@@ -164,9 +173,16 @@ def som(space, plot, view, background, as_json):
     grid neighbours). Items that share a neuron are the candidates for
     blending with `genval interpolate`.
 
+    --out saves the map; --map FILE.npz on som, interpolate, decode, sample
+    and audit then uses that map instead of fitting one, so that the neuron
+    numbers agree from one command to the next. A map file belongs to the
+    model and the set it was fitted on: it is refused with any other.
+
     \b
     Examples:
       genval som --grid 3x3
+      genval som --grid 3x3 --out map.npz     # then: genval interpolate ':]' ';D' --map map.npz
+      genval som --map map.npz --json
       genval som --grid 4x4 --topology hexagonal --plot map.png
       genval som --grid 4x4 --plot grid.png --view grid
       genval som --grid 3x3 --sigma 1.5 --som-learning-rate 0.3 --random-state 2
@@ -179,9 +195,12 @@ def som(space, plot, view, background, as_json):
         raise click.UsageError(f"--{given[0]} chooses what --plot draws; add --plot FILE.png")
     if "background" in given and view == "grid":
         raise click.UsageError("--background shades --view plane; the grid view is shaded by the U-matrix")
-    model_file = space["model"] or "default"
+    model_file, map_file = space["model"] or "default", space["som"]
     space = open_space(space)
     som_ = space.som
+    if out:
+        som_.save(out)
+        note(f"wrote {out}")
     table = som_.neuron_table(space.codes, space.bitmaps.names)
     labels = space.bitmaps.labels
     label_of = None if labels is None else dict(zip(space.bitmaps.names, labels))
@@ -202,6 +221,7 @@ def som(space, plot, view, background, as_json):
             "iterations": som_.n_iterations_,
             "seed": som_.random_state,
             "model": model_doc(space.model, model_file),
+            "map": map_doc(som_, map_file or out),
             "neurons": [neuron_doc(k, som_.grid_[1]) | n.to_dict()
                         | ({} if label_of is None else {"label_counts": label_counts(n.items, label_of)})
                         for k, n in enumerate(table)],
@@ -209,7 +229,7 @@ def som(space, plot, view, background, as_json):
             "topographic_error": None if te != te else te,
         })
         return
-    click.echo(map_summary(space))
+    click.echo(map_summary(space, map_file))
     for neuron in table:
         click.echo(f"{neuron_label(neuron.index)}: {describe_members(neuron.items, label_of)}".rstrip())
     click.echo(f"quantization error {qe:.4f}")
@@ -240,6 +260,7 @@ def interpolate(start, stop, steps, path_kind, rules, space, plot, as_json):
     \b
     Examples:
       genval interpolate ':]' ';D' --grid 3x3
+      genval interpolate ':]' ';D' --map map.npz   # the map of genval som --out map.npz
       genval interpolate ':)' ':(' --path som --steps 12 --plot walk.png
       genval interpolate ':)' ':(' --rules my.rules.toml --json
     """
@@ -247,7 +268,7 @@ def interpolate(start, stop, steps, path_kind, rules, space, plot, as_json):
 
     space, checks = open_checks(space, rules)
     refuse_oversize(steps, space["dataset"], f"a walk of {steps:,} samples")
-    model_file, seed = space["model"] or "default", space["random_state"]
+    model_file, map_file = space["model"] or "default", space["som"]
     space = open_space(space, items=(start, stop))
     result = walk(space, start, stop, steps=steps, path=path_kind)
     verdicts = judge(result.located.pixels, space.bitmaps, checks)
@@ -259,8 +280,9 @@ def interpolate(start, stop, steps, path_kind, rules, space, plot, as_json):
     if as_json:
         emit_json({
             "dataset": space.bitmaps.title,
-            "seed": seed,
+            "seed": space.som.random_state,
             "model": model_doc(space.model, model_file),
+            "map": map_doc(space.som, map_file),
             "from": result.start,
             "to": result.stop,
             "walk": result.kind,
@@ -274,7 +296,7 @@ def interpolate(start, stop, steps, path_kind, rules, space, plot, as_json):
         return
     na, nb = space.neuron_of(start), space.neuron_of(stop)
     how = "a straight line" if path_kind == "line" else "the SOM weights"
-    click.echo(f"{result.start} -> {result.stop} along {how}, {steps} samples; {map_summary(space)}")
+    click.echo(f"{result.start} -> {result.stop} along {how}, {steps} samples; {map_summary(space, map_file)}")
     if result.same_neuron:
         click.echo(f"same neuron: yes, both in {neuron_label(na)}")
     else:
@@ -313,8 +335,9 @@ class NegativeNumbersCommand(click.Command):
 def decode(x, y, rules, space, plot, as_json):
     """Decode one latent point (X, Y): what does the model draw there?
 
-    Prints the neuron that wins the point, the nearest training item with
-    its Hamming distance, the decoded bitmap and the verdict on it (valid,
+    Prints the map, the neuron that wins the point (whether it holds training
+    items, and the point's distance to its weights), the nearest training
+    item with its Hamming distance, the decoded bitmap and the verdict on it (valid,
     or each failing check with its reason; new, or a copy of which training
     item). Negative coordinates work as they are. In a latent space wider
     than two, (X, Y) is a point of the codes' principal plane, the plane
@@ -326,12 +349,13 @@ def decode(x, y, rules, space, plot, as_json):
       genval decode -1.5 0.5 --json
       genval decode 1 -2 --rules my.rules.toml --grid 3x3
       genval decode -1.5 -0.5 --plot point.png
+      genval decode 0 0.5 --map map.npz       # the map of genval som --out map.npz
     """
     from genval.audit import judge
     from genval.walks import plane
 
     space, checks = open_checks(space, rules)
-    model_file, seed = space["model"] or "default", space["random_state"]
+    model_file, map_file = space["model"] or "default", space["som"]
     space = open_space(space)
     if space.codes.shape[1] < 2:
         raise click.ClickException("decode takes 2 coordinates but this model's latent space has 1 dimension")
@@ -347,12 +371,16 @@ def decode(x, y, rules, space, plot, as_json):
                                title=f"decoded at ({x:g}, {y:g}); label: nearest item (Hamming distance), verdict"),
                   plot)
     if as_json:
-        emit_json({"dataset": space.bitmaps.title, "seed": seed, "model": model_doc(space.model, model_file),
+        emit_json({"dataset": space.bitmaps.title, "seed": space.som.random_state,
+                   "model": model_doc(space.model, model_file), "map": map_doc(space.som, map_file),
                    "grid": list(space.som.grid_), "checks": checks_doc(checks), **record})
         return
     where = f"z = ({x:g}, {y:g})" if space.codes.shape[1] == 2 else \
         f"({x:g}, {y:g}) on the codes' principal plane, z = ({', '.join(f'{v:.3g}' for v in record['z'])})"
-    click.echo(f"{where}: {neuron_label(record['neuron']['number'] - 1)}, "
+    occupied = "occupied by training items" if record["occupied"] else "empty (no training item)"
+    click.echo(f"map: {map_summary(space, map_file)}")
+    click.echo(f"{where}: {neuron_label(record['neuron']['number'] - 1)}, {occupied}, "
+               f"{record['som_distance']:.3f} from its weights; "
                f"nearest item {record['nearest']} at Hamming distance {record['hamming']}")
     click.echo("\n".join(record["rows"]))
     click.echo(f"verdict: {verdicts.label(0)}")
@@ -368,15 +396,16 @@ def decode(x, y, rules, space, plot, as_json):
 @click.option("--neuron", type=click.IntRange(min=1), default=None,
               help="For --method neuron: the neuron, numbered from 1 as `genval som` prints.")
 @rules_option
-@space_options
+@space_options(sampling=True)
 @plot_option
 @json_option
 def sample(n_samples, method, neuron, rules, space, plot, as_json):
     """Decode random latent points and say what each looks like and resembles.
 
-    For each sample: its latent point, neuron, verdict (valid, or the checks
-    it fails; new, or a copy of which training item), nearest training item
-    and Hamming distance; then how many are valid and new.
+    For each sample: its latent point, neuron (whether it holds training
+    items, and the distance from the point to its weights), verdict (valid,
+    or the checks it fails; new, or a copy of which training item), nearest
+    training item and Hamming distance; then how many are valid and new.
 
     \b
     Examples:
@@ -384,6 +413,7 @@ def sample(n_samples, method, neuron, rules, space, plot, as_json):
       genval sample --method gaussian --n 8 --random-state 3 --json
       genval sample --grid 3x3 --method neuron --neuron 5 --plot samples.png
       genval sample -n 100 --rules my.rules.toml
+      genval sample --map map.npz --method neuron --neuron 5   # a neuron of genval som --out map.npz
     """
     from genval.audit import judge
 
@@ -396,7 +426,7 @@ def sample(n_samples, method, neuron, rules, space, plot, as_json):
     random_state = space["random_state"]
     space, checks = open_checks(space, rules)
     refuse_oversize(n_samples, space["dataset"], f"{n_samples:,} samples")
-    model_file = space["model"] or "default"
+    model_file, map_file = space["model"] or "default", space["som"]
     space = open_space(space)
     if neuron is not None and neuron > space.som.n_neurons:
         rows, cols = space.som.grid_
@@ -416,11 +446,11 @@ def sample(n_samples, method, neuron, rules, space, plot, as_json):
         save_plot(ax, plot)
     if as_json:
         emit_json({"dataset": space.bitmaps.title, "seed": random_state, "model": model_doc(space.model, model_file),
-                   "grid": list(space.som.grid_), "method": method,
+                   "map": map_doc(space.som, map_file), "grid": list(space.som.grid_), "method": method,
                    **({} if neuron is None else {"neuron": neuron_doc(neuron - 1, space.som.grid_[1])}),
                    "checks": checks_doc(checks), "n": len(records), "samples": records})
         return
-    click.echo(f"{n_samples} samples by {method}; {map_summary(space)}")
+    click.echo(f"{n_samples} samples by {method}; {map_summary(space, map_file)}")
     print_samples(records, verdicts, show_t=False)
 
 

@@ -57,6 +57,7 @@ _EXPORTS = {
     "ModelFileError": "genval.errors",
     "ParameterError": "genval.errors",
     "ShapeMismatchError": "genval.errors",
+    "StrategyImpossibleError": "genval.errors",
     "TrainingDivergedError": "genval.errors",
     "UnknownItemError": "genval.errors",
     "LatentSOM": "genval.som",

@@ -22,6 +22,7 @@ Only then are exactly the announced bytes read. Every failure is one
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import math
@@ -35,10 +36,10 @@ from pathlib import Path
 
 import numpy as np
 
-from genval._budget import _size, memory_budget
+from genval._budget import _size, chunk_rows, memory_budget
 from genval.errors import ModelFileError
 
-__all__ = ["NpzArchive", "brief", "is_int", "open_archive", "printable"]
+__all__ = ["NpzArchive", "brief", "fingerprint", "is_fingerprint", "is_int", "open_archive", "printable"]
 
 MAX_DIRECTORY = 64 * 1024  # bytes of zip directory; a genval file's few members need a few hundred
 MAX_HEADER = 10_000  # bytes of a .npy header: numpy's own max_header_size; it writes a few hundred
@@ -60,6 +61,32 @@ def is_int(value, low: int, high: int | None = None) -> bool:
     """Whether ``value`` (read from a file) is an integer, not a bool, in ``[low, high]``."""
     return (isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= low
             and (high is None or value <= high))
+
+
+def fingerprint(X: np.ndarray, title: str = "") -> dict:
+    """Sizes, title and SHA-256 of the data an estimator was fitted on, hashed chunk by chunk as float32.
+
+    What a model (``training_data_``: the pixels) and a map (the codes) record
+    and write in their files, so that one used on other data can say so.
+
+    >>> record = fingerprint(np.zeros((3, 2)), "zeros")
+    >>> record["n_items"], record["n_features"], record["title"], len(record["sha256"])
+    (3, 2, 'zeros', 64)
+    """
+    digest = hashlib.sha256()
+    rows = chunk_rows(4 * X.shape[1])  # one chunk's float32 copy
+    for start in range(0, len(X), rows):
+        digest.update(np.ascontiguousarray(X[start:start + rows], dtype="<f4"))
+    return {"n_items": int(len(X)), "n_features": int(X.shape[1]), "title": printable(title),
+            "sha256": digest.hexdigest()}
+
+
+def is_fingerprint(value, n_features: int) -> bool:
+    """Whether ``value`` (read from a file) is a :func:`fingerprint` of data with ``n_features`` columns."""
+    return (isinstance(value, dict) and set(value) == {"n_items", "n_features", "title", "sha256"}
+            and is_int(value["n_items"], 1, 2**63 - 1) and is_int(value["n_features"], n_features, n_features)
+            and isinstance(value["title"], str) and len(value["title"]) <= 200 and value["title"].isprintable()
+            and isinstance(value["sha256"], str) and re.fullmatch(r"[0-9a-f]{64}", value["sha256"]) is not None)
 
 
 def printable(text: str, limit: int = 200) -> str:

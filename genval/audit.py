@@ -53,13 +53,13 @@ from genval._budget import blas_limit, check_allocation, chunk_rows, dedupe_rows
 from genval._estimator import atomic_write, resolve_rng
 from genval.bitmaps import BitmapSet
 from genval.controls import box_centre_closeness, controlled_comparison, hull_depth
-from genval.errors import GenvalError, ParameterError, ShapeMismatchError
+from genval.errors import ParameterError, ShapeMismatchError, StrategyImpossibleError
 from genval.membership import membership_metrics, nearest_distance, realism
 from genval.nullmodel import null_model
 from genval.regions import region_census, sample_regions
 from genval.rules import default_checks, load_rules
 from genval.validity import CheckSet
-from genval.walks import LatentSpace, points_along, sample_latent
+from genval.walks import LatentSpace, plane, points_along, sample_latent
 
 __all__ = ["MAX_SCORED", "SCORES", "SCORE_KINDS", "STRATEGIES", "VARY", "AuditReport", "ModelComparison",
            "SampleVerdicts", "audit", "audit_points", "compare", "compare_models", "fit_mixture", "headline", "interval",
@@ -153,7 +153,10 @@ def audit_points(space: LatentSpace, strategy: str, n: int, random_state=None) -
 
     ``random``, ``prior``, ``gmm``, ``neuron``, ``regions``, ``vae-prior`` and ``copycat`` give
     exactly ``n`` points (``copycat``: training items' codes, drawn with
-    replacement); ``grid`` the smallest square grid with at least ``n``;
+    replacement); ``grid`` the smallest square grid with at least ``n``,
+    over the box of the codes on their principal plane when the latent space
+    is wider than two (:func:`genval.walks.plane`, the plane genval's
+    pictures and ``genval grid`` show; in 2-D the codes' own box);
     ``regions`` (2-D models) spreads them evenly over the distinct bitmaps of a
     :func:`genval.regions.region_census` of the box (up to
     :data:`REGIONS_MAX_SIDE` cells a side), each a cell centre that decodes to
@@ -166,9 +169,13 @@ def audit_points(space: LatentSpace, strategy: str, n: int, random_state=None) -
     ------
     ParameterError
         For an unknown strategy or ``n < 1``.
-    GenvalError
-        When ``lines``/``som-path`` find no two items sharing a neuron, or
-        ``vae-prior`` meets a model without a prior.
+    StrategyImpossibleError
+        When the strategy has nothing to sample here: ``lines``/``som-path``
+        find no two items sharing a neuron, ``vae-prior`` meets a model
+        without a prior, ``neuron`` finds the occupied cells too small to hit,
+        ``grid`` meets a 1-D latent space.
+    genval._budget.MemoryBudgetError
+        When the points would exceed the memory budget.
     """
     if strategy not in STRATEGIES:
         raise ParameterError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
@@ -189,26 +196,30 @@ def audit_points(space: LatentSpace, strategy: str, n: int, random_state=None) -
         return _in_occupied_cells(space, n, rng)
     if strategy == "vae-prior":
         if not hasattr(space.model, "sample_prior"):
-            raise GenvalError("the 'vae-prior' strategy samples a variational autoencoder's prior, and this model "
+            raise StrategyImpossibleError("the 'vae-prior' strategy samples a variational autoencoder's prior, and this model "
                               f"is a plain {type(space.model).__name__} (train one with genval train --vae)")
         return space.model.sample_prior(n, random_state=rng)
     if strategy == "regions":
         lo, hi = space.box()
         if len(lo) != 2:
-            raise GenvalError(f"the 'regions' strategy cuts a 2-D latent plane into regions; this model's codes have "
-                              f"{len(lo)} dimensions")
+            raise StrategyImpossibleError(f"the 'regions' strategy cuts a 2-D latent plane into regions; this "
+                                          f"model's codes have {len(lo)} dimensions")
         return sample_regions(_census(space.model, lo, hi), n, random_state=rng)
     if strategy == "grid":
+        if n_latent < 2:
+            raise StrategyImpossibleError("the 'grid' strategy spans a plane, and this model's latent space has "
+                                          "1 dimension; use 'random'")
         side = max(2, math.ceil(math.sqrt(n)))
-        check_allocation(8 * side * side * 2, f"a {side:,}x{side:,} grid of latent points")
-        lo, hi = space.box()
-        axes = [np.linspace(lo[d], hi[d], side) for d in range(2)]
-        gx, gy = np.meshgrid(*axes)
-        return np.column_stack([gx.ravel(), gy.ravel()])
+        check_allocation(8 * side * side * (2 + n_latent), f"a {side:,}x{side:,} grid of latent points")
+        origin, axes = plane(space.codes)  # in 2-D the identity: the codes' own box
+        P = (space.codes - origin) @ axes.T
+        lo, hi = P.min(axis=0), P.max(axis=0)
+        gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], side), np.linspace(lo[1], hi[1], side))
+        return origin + np.column_stack([gx.ravel(), gy.ravel()]) @ axes
     pairs = _sharing_pairs(space)
     if not len(pairs):
         rows, cols = space.som.grid_
-        raise GenvalError(f"no two items share a neuron on the {rows}x{cols} map, so '{strategy}' has nothing "
+        raise StrategyImpossibleError(f"no two items share a neuron on the {rows}x{cols} map, so '{strategy}' has nothing "
                           "to walk; use a smaller map (--grid)")
     if len(pairs) > max(1, n // 2):
         pairs = pairs[np.sort(rng.choice(len(pairs), max(1, n // 2), replace=False))]
@@ -258,7 +269,7 @@ def _in_occupied_cells(space: LatentSpace, n: int, rng: np.random.Generator) -> 
         have += len(found[-1])
         if have == n:
             return np.concatenate(found)
-    raise GenvalError("the occupied neurons win almost none of the codes' box; use the 'random' strategy")
+    raise StrategyImpossibleError("the occupied neurons win almost none of the codes' box; use the 'random' strategy")
 
 
 @dataclass(frozen=True, eq=False)
@@ -1027,16 +1038,17 @@ def compare(space: LatentSpace, strategies=STRATEGIES, n: int = 10_000, checks: 
             random_state=0, skip_impossible: bool = True) -> list[AuditReport]:
     """Run the same audit under several strategies (each with the same seed).
 
-    A strategy that cannot run here (``lines`` or ``som-path`` when no two
-    items share a neuron, ``vae-prior`` for a plain autoencoder) is left out
-    when ``skip_impossible``.
+    A strategy that cannot run here (a :class:`StrategyImpossibleError`:
+    ``lines`` or ``som-path`` when no two items share a neuron, ``vae-prior``
+    for a plain autoencoder) is left out when ``skip_impossible``; any other
+    error, such as a request beyond the memory budget, propagates.
     """
     checks = checks if checks is not None else default_checks(space.bitmaps)
     reports = []
     for strategy in strategies:
         try:
             reports.append(audit(space, strategy, n, checks, random_state))
-        except GenvalError:
+        except StrategyImpossibleError:
             if not skip_impossible:
                 raise
     return reports
@@ -1055,9 +1067,10 @@ class ModelComparison:
         ``(model label, strategy, one report per seed)``: models in the
         order given, strategies in the order asked.
     seeds : tuple of int
-    skipped : tuple of (str, str)
-        ``(label, strategy)`` for every strategy that cannot run on that model
-        (no two items share a neuron, or no prior to sample).
+    skipped : tuple of (str, str, str)
+        ``(label, strategy, reason)`` for every strategy that cannot run on
+        that model (the :class:`StrategyImpossibleError`'s message: no two
+        items share a neuron, no prior to sample, ...).
     vary : tuple of str
         What the seeds varied: some of ``"model"`` (the default model
         retrained from each seed), ``"map"`` and ``"sample"``.
@@ -1065,7 +1078,7 @@ class ModelComparison:
 
     runs: tuple[tuple[str, str, tuple[AuditReport, ...]], ...]
     seeds: tuple
-    skipped: tuple[tuple[str, str], ...]
+    skipped: tuple[tuple[str, str, str], ...]
     vary: tuple[str, ...] = ("map", "sample")
 
     @property
@@ -1112,7 +1125,8 @@ class ModelComparison:
             "vary": list(self.vary),
             "rows": self.rows(),
             "runs": [dict(report.to_dict(), label=label) for label, _, reports in self.runs for report in reports],
-            "skipped": [{"label": label, "strategy": strategy} for label, strategy in self.skipped],
+            "skipped": [{"label": label, "strategy": strategy, "reason": reason}
+                        for label, strategy, reason in self.skipped],
         }
 
 
@@ -1128,8 +1142,10 @@ def compare_models(spaces: Mapping[str, LatentSpace], strategies: Sequence[str] 
     spaces : mapping of str to LatentSpace
         A label for each model (``"autoencoder"``, ``"vae"``) and its space.
     strategies : sequence of str
-        See :data:`STRATEGIES`; one that cannot run on a model is listed in
-        :attr:`ModelComparison.skipped`.
+        See :data:`STRATEGIES`; one that cannot run on a model (a
+        :class:`StrategyImpossibleError`) is listed in
+        :attr:`ModelComparison.skipped` with the reason. Any other error, such
+        as a request beyond the memory budget, propagates.
     n : int
         Points per audit.
     checks : CheckSet, optional
@@ -1164,8 +1180,10 @@ def compare_models(spaces: Mapping[str, LatentSpace], strategies: Sequence[str] 
     >>> emojis = load_dataset("emojis")
     >>> space = build_space(emojis, Autoencoder(stop_wrong_pixels=0).fit(emojis.X), grid=(3, 3))
     >>> found = compare_models({"autoencoder": space}, ["random", "copycat", "vae-prior"], n=200)
-    >>> [(label, r.strategy) for label, r in found.reports], found.skipped
-    ([('autoencoder', 'random'), ('autoencoder', 'copycat')], (('autoencoder', 'vae-prior'),))
+    >>> [(label, r.strategy) for label, r in found.reports], [s[:2] for s in found.skipped]
+    ([('autoencoder', 'random'), ('autoencoder', 'copycat')], [('autoencoder', 'vae-prior')])
+    >>> found.skipped[0][2][:60]
+    "the 'vae-prior' strategy samples a variational autoencoder's"
     >>> found.rows()[1]["figures"]["copy_rate"]["value"]
     1.0
     """
@@ -1180,7 +1198,7 @@ def compare_models(spaces: Mapping[str, LatentSpace], strategies: Sequence[str] 
         raise ParameterError("varying the model needs rebuild(label, seed) to retrain it")
     seeds = tuple(int(random_state) + r for r in range(repeats))
     runs: list[tuple[str, str, tuple[AuditReport, ...]]] = []
-    skipped: list[tuple[str, str]] = []
+    skipped: list[tuple[str, str, str]] = []
     total, done = len(spaces) * len(strategies) * repeats, 0
     for label, space in spaces.items():
         maps = []
@@ -1195,7 +1213,8 @@ def compare_models(spaces: Mapping[str, LatentSpace], strategies: Sequence[str] 
                 try:
                     reports.append(audit(seeded, strategy, n, checks, seed if "sample" in vary else seeds[0],
                                          min_novelty=min_novelty))
-                except GenvalError:
+                except StrategyImpossibleError as exc:
+                    skipped.append((label, strategy, str(exc) if seed == seeds[0] else f"with seed {seed}: {exc}"))
                     break
                 finally:
                     done += 1
@@ -1203,6 +1222,4 @@ def compare_models(spaces: Mapping[str, LatentSpace], strategies: Sequence[str] 
                         progress(done, total)
             if len(reports) == repeats:
                 runs.append((label, strategy, tuple(reports)))
-            else:
-                skipped.append((label, strategy))
     return ModelComparison(tuple(runs), seeds, tuple(skipped), tuple(v for v in VARY if v in vary))

@@ -11,10 +11,8 @@ back without pickle.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -24,10 +22,11 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from genval._archive import brief as _brief
+from genval._archive import fingerprint as _fingerprint
+from genval._archive import is_fingerprint as _is_fingerprint
 from genval._archive import is_int as _is_int
 from genval._archive import open_archive
 from genval._archive import printable as _printable
-from genval._budget import chunk_rows
 from genval._estimator import atomic_write, resolve_rng
 from genval.activations import ACTIVATIONS, LOSSES, make_activation, make_loss
 from genval.bitmaps import BitmapSet
@@ -373,8 +372,12 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
                                      f"{_describe(seen, title)} has {seen['n_features']} pixels per item; "
                                      "train a model on this set")
         if (seen["n_items"], seen["sha256"]) != (record["n_items"], record["sha256"]):
+            # The same set loaded another way (a subset, thresholded) is the usual cause: say how to match it.
+            same_set = " (the same set loaded another way? load it as the model was trained: the same --limit, " \
+                "--binarize, --shape)" if title and title == trained else ""
             raise DataMismatchError(f"this model was trained on {_describe(record, trained)}, not on "
-                                    f"{_describe(seen, title)}; pass --any-data (any_data=True) to use it anyway")
+                                    f"{_describe(seen, title)}{same_set}; pass --any-data (any_data=True) to use it "
+                                    "anyway")
         return True
 
     def save(self, path, metadata: dict | None = None) -> None:
@@ -669,16 +672,6 @@ def load_model(path) -> _BaseAutoencoder:
 # ------------------------------------------------------------ the training data's record
 
 
-def _fingerprint(X: np.ndarray, title: str = "") -> dict:
-    """Sizes, title and SHA-256 of a training set (see ``training_data_``), hashed chunk by chunk."""
-    digest = hashlib.sha256()
-    rows = chunk_rows(4 * X.shape[1])  # one chunk's float32 copy
-    for start in range(0, len(X), rows):
-        digest.update(np.ascontiguousarray(X[start:start + rows], dtype="<f4"))
-    return {"n_items": int(len(X)), "n_features": int(X.shape[1]), "title": _printable(title),
-            "sha256": digest.hexdigest()}
-
-
 def _describe(record: dict, title: str) -> str:
     """``font (32 items of 35 pixels, sha256 1a2b3c4d5e6f)``; untitled, ``32 items of 35 pixels (sha256 ...)``."""
     sizes, digest = f"{record['n_items']} items of {record['n_features']} pixels", f"sha256 {record['sha256'][:12]}"
@@ -802,11 +795,7 @@ def _model_from_config(path: Path, config: dict) -> tuple[_BaseAutoencoder, Netw
     record = config.get("training_data")
     if record is not None:
         _check_key(path, "training_data", record, (
-            lambda v: isinstance(v, dict) and set(v) == {"n_items", "n_features", "title", "sha256"}
-            and _is_int(v["n_items"], 1, _MAX_INT) and _is_int(v["n_features"], sizes[0], sizes[0])
-            and isinstance(v["title"], str)
-            and len(v["title"]) <= 200 and v["title"].isprintable() and isinstance(v["sha256"], str)
-            and re.fullmatch(r"[0-9a-f]{64}", v["sha256"]) is not None,
+            lambda v: _is_fingerprint(v, sizes[0]),
             f"an object of n_items (>= 1), n_features ({sizes[0]}), a printable title and a sha256 (64 hex digits)"))
     return model, net, n_epochs
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 __all__ = [
     "GenvalError", "BitmapFormatError", "DataMismatchError", "ModelFileError", "ParameterError",
-    "ShapeMismatchError", "TrainingDivergedError", "UnknownItemError",
+    "ShapeMismatchError", "StrategyImpossibleError", "TrainingDivergedError", "UnknownItemError",
 ]
 
 
@@ -49,6 +49,20 @@ class DataMismatchError(GenvalError, ValueError):
 
     >>> issubclass(DataMismatchError, ValueError)
     True
+    """
+
+
+class StrategyImpossibleError(GenvalError, ValueError):
+    """An audit strategy that has nothing to sample in this latent space; the message says why.
+
+    ``lines`` and ``som-path`` when no two items share a neuron, ``vae-prior``
+    for a model without a prior, ``neuron`` when the occupied neurons win
+    almost none of the codes' box, ``grid`` in a 1-D latent space. A comparison
+    of strategies lists such a strategy as skipped, with the reason; any other
+    error (a request beyond the memory budget, for one) stops it.
+
+    >>> issubclass(StrategyImpossibleError, ValueError), issubclass(StrategyImpossibleError, MemoryError)
+    (True, False)
     """
 
 

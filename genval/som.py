@@ -23,11 +23,11 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from genval._archive import brief, is_int, open_archive
+from genval._archive import brief, fingerprint, is_fingerprint, is_int, open_archive
 from genval._budget import check_allocation, chunk_rows
 from genval._estimator import atomic_write, resolve_rng
 from genval._winners import nearest_weights
-from genval.errors import ParameterError
+from genval.errors import DataMismatchError, ParameterError, ShapeMismatchError
 
 __all__ = ["MAX_NEURONS", "LatentSOM", "Neuron", "default_grid", "load_som", "pca_weights"]
 
@@ -264,6 +264,12 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         The seed MiniSom got.
     n_features_in_ : int
         The latent dimension.
+    training_data_ : dict or None
+        The record of the codes the map was fitted on: ``n_items``,
+        ``n_features``, ``title`` ("") and ``sha256`` of the codes as float32;
+        saved with the map, so that a map file used with another model's or
+        set's codes is refused (:meth:`check_training_data`). None for a map
+        file saved before genval kept one.
 
     Examples
     --------
@@ -397,7 +403,65 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         self.n_iterations_ = iterations
         self.algorithm_ = algorithm
         self.labels_ = self.winners(Z)
+        self.training_data_ = fingerprint(Z)
         return self
+
+    def check_training_data(self, Z) -> bool:
+        """Refuse codes other than the ones this map was fitted on.
+
+        A map is a set of points in one model's latent space: over the codes of
+        another model, or of another set, its neurons mean nothing, though
+        every query would answer.
+
+        Parameters
+        ----------
+        Z : array-like of shape (n_items, n_latent)
+
+        Returns
+        -------
+        bool
+            True when ``Z`` are the codes the map was fitted on; False when the
+            map keeps no record of them (a file saved before genval kept one),
+            so only their width could be checked.
+
+        Raises
+        ------
+        ShapeMismatchError
+            For codes of another width than the map's weights.
+        DataMismatchError
+            For other codes of that width.
+
+        Examples
+        --------
+        >>> Z = np.array([[0.0, 0.0], [0.1, 0.0], [5.0, 5.0]])
+        >>> som = LatentSOM(grid=(1, 2), iterations=100).fit(Z)
+        >>> som.check_training_data(Z)
+        True
+        >>> som.check_training_data(Z + 1)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        genval.errors.DataMismatchError: this map was fitted on other codes (3 codes of 2 dimensions, sha256 ...),
+        not on these (3 codes of 2 dimensions, sha256 ...): a map of another model or set; make one for these ...
+        """
+        check_is_fitted(self)
+        Z = np.asarray(Z, dtype=float)
+        if Z.ndim != 2 or Z.shape[1] != self.n_features_in_:
+            width = Z.shape[1] if Z.ndim == 2 else "?"
+            raise ShapeMismatchError(f"this map was fitted on codes of {self.n_features_in_} dimensions, and these "
+                                     f"have {width}: a map of another model; make one for this model (genval som "
+                                     "--out FILE)")
+        record = getattr(self, "training_data_", None)
+        if record is None:
+            return False
+        seen = fingerprint(Z)
+        if (seen["n_items"], seen["sha256"]) != (record["n_items"], record["sha256"]):
+            def describe(r):
+                return f"{r['n_items']} codes of {r['n_features']} dimensions, sha256 {r['sha256'][:12]}"
+
+            raise DataMismatchError(f"this map was fitted on other codes ({describe(record)}), not on these "
+                                    f"({describe(seen)}): a map of another model or set; make one for these (genval "
+                                    "som --out FILE), or pass --any-data (any_data=True) to use it anyway")
+        return True
 
     # ------------------------------------------------------------------ queries
 
@@ -632,6 +696,8 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
                              if k != "random_state" or isinstance(v, (int, type(None)))},
                   "grid": list(self.grid_), "seed": self.seed_, "n_iterations": self.n_iterations_,
                   "algorithm": self.algorithm_}
+        if getattr(self, "training_data_", None) is not None:
+            config["training_data"] = self.training_data_
         with atomic_write(path) as fh:
             np.savez(fh, config=np.array(json.dumps(config)), weights=self.weights_, labels=self.labels_)
 
@@ -664,9 +730,15 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
                                   "its weights contain NaN, infinity or values past 1e100")
         if not np.all((labels >= 0) & (labels < grid[0] * grid[1])):
             raise archive.damaged(f"labels are not neurons of the {grid[0]}x{grid[1]} grid")
+        record = config.get("training_data")
+        if record is not None and not (is_fingerprint(record, weights.shape[2]) and record["n_items"] == len(labels)):
+            raise archive.damaged(f"training_data must be an object of n_items ({len(labels)}, one per label), "
+                                  f"n_features ({weights.shape[2]}), a printable title and a sha256 (64 hex digits), "
+                                  f"got {brief(record, 60)}")
         som.weights_ = weights.astype(float)
         som.labels_ = labels.astype(np.int64)
         som.n_features_in_ = weights.shape[2]
+        som.training_data_ = None if record is None else dict(record)
         return som
 
     @classmethod
@@ -714,7 +786,7 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 
 
 _MAP_MEMBERS = ("config", "weights", "labels")
-_MAP_KEYS = ("format", "version", "params", "grid", "seed", "n_iterations", "algorithm")
+_MAP_KEYS = ("format", "version", "params", "grid", "seed", "n_iterations", "algorithm", "training_data")
 
 
 def _is_count(value, low: int = 1) -> bool:

@@ -16,7 +16,7 @@ Walks:
 
 :func:`build_space` makes a space from nothing but a set's name, as the
 command line does: the set's default model (trained on first use and cached)
-and a map initialised by genval's rule.
+and a map initialised by genval's rule, or one saved by ``genval som --out``.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -33,8 +34,8 @@ from genval._estimator import resolve_rng
 from genval.autoencoder import Autoencoder, load_model
 from genval.bitmaps import BitmapSet, bitmap_rows, load_dataset
 from genval.cache import default_model
-from genval.errors import ParameterError, ShapeMismatchError, UnknownItemError
-from genval.som import LatentSOM
+from genval.errors import DataMismatchError, ParameterError, ShapeMismatchError, UnknownItemError
+from genval.som import LatentSOM, load_som
 
 __all__ = ["Embedding", "LatentSpace", "Located", "Walk", "build_embedding", "build_space", "grid_axes",
            "latent_grid", "plane", "sample_latent", "walk"]
@@ -83,6 +84,12 @@ class Located:
         Index of the nearest training item by Hamming distance (the first on ties).
     hamming : ndarray of int (n,)
         That distance in pixels.
+    som_distance : ndarray (n,)
+        Distance from each point to its neuron's weights: small where the map
+        has learned items, large in the gaps between them.
+    occupied : ndarray of bool (n,)
+        Whether the point's neuron wins at least one training item's code
+        (the course's sign that a point lies where the set is).
     """
 
     Z: np.ndarray
@@ -91,6 +98,8 @@ class Located:
     neuron: np.ndarray
     nearest: np.ndarray
     hamming: np.ndarray
+    som_distance: np.ndarray
+    occupied: np.ndarray
 
     def __len__(self) -> int:
         return len(self.Z)
@@ -159,20 +168,35 @@ class LatentSpace:
     codes: np.ndarray
 
     @classmethod
-    def build(cls, bitmaps: BitmapSet, model: Autoencoder, som: LatentSOM | None = None) -> "LatentSpace":
+    def build(cls, bitmaps: BitmapSet, model: Autoencoder, som: LatentSOM | None = None, *,
+              any_data: bool = False) -> "LatentSpace":
         """Encode the items and fit ``som`` (default ``LatentSOM()``) to their codes.
+
+        A map that is fitted already (a saved one, :func:`genval.som.load_som`)
+        is used as it is, once it is known to be a map of these codes
+        (:meth:`LatentSOM.check_training_data`).
 
         Raises
         ------
         ShapeMismatchError
-            When the model was trained on bitmaps of another size.
+            When the model was trained on bitmaps of another size, or a fitted
+            map on codes of another width.
+        DataMismatchError
+            When a fitted map was fitted on other codes, unless ``any_data``.
         """
         _check_sizes(bitmaps, model)
         codes = model.transform(bitmaps.X)
         som = som if som is not None else LatentSOM()
         if not hasattr(som, "weights_"):
             som.fit(codes)
+        elif not any_data or som.n_features_in_ != codes.shape[1]:  # any_data: any codes of its width
+            som.check_training_data(codes)
         return cls(bitmaps, model, som, codes)
+
+    @cached_property
+    def hits(self) -> np.ndarray:
+        """How many item codes each neuron wins, ``(n_neurons,)`` in flat order; 0 for an empty neuron."""
+        return np.bincount(self.som.winners(self.codes), minlength=self.som.n_neurons)
 
     def code(self, item: str | int) -> np.ndarray:
         """The latent code of one item (by name or index).
@@ -226,7 +250,10 @@ class LatentSpace:
         pixels = _decode(self.model, Z, p, chunk)
         binary = pixels > 0.5
         nearest, hamming = nearest_bitmaps(binary, self.bitmaps.binary())
-        return Located(Z, pixels, binary, self.som.winners(Z), nearest, hamming)
+        neuron = self.som.winners(Z)
+        W = self.som.weights_.reshape(self.som.n_neurons, -1)
+        som_distance = np.sqrt(((Z - W[neuron]) ** 2).sum(axis=1))
+        return Located(Z, pixels, binary, neuron, nearest, hamming, som_distance, self.hits[neuron] > 0)
 
     def rows(self, pixels: np.ndarray) -> list[str]:
         """One decoded bitmap as rows of ``#`` and ``.``."""
@@ -273,18 +300,20 @@ def item_index(bitmaps: BitmapSet, item: str | int) -> int:
 
 
 def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike | Autoencoder | None = None, *,
+                som: str | os.PathLike | LatentSOM | None = None,
                 kind: str = "autoencoder", items: Sequence[str] = (), grid: tuple[int, int] | None = None,
                 sigma: float = 1.0, som_learning_rate: float = 0.5, iterations: int | None = None,
                 topology: str = "rectangular", neighborhood: str = "gaussian", random_state=0,
                 on_train: Callable[[Path, Autoencoder], None] | None = None,
                 progress: Callable[[int, float], None] | None = None, any_data: bool = False,
-                model_seed: int = 0, som: LatentSOM | None = None) -> LatentSpace:
+                model_seed: int = 0) -> LatentSpace:
     """A bitmap set, its model and a fitted map, from a set's name and the map's settings.
 
     Without ``model`` the set's default model is used: trained on first use
     (``on_train`` and ``progress`` report it) and cached, see
-    :func:`genval.cache.default_model`. The map is a :class:`LatentSOM` with
-    the given settings, initialised on the codes' principal components.
+    :func:`genval.cache.default_model`. The map is ``som``, or else a
+    :class:`LatentSOM` with the given settings, initialised on the codes'
+    principal components.
 
     Parameters
     ----------
@@ -294,6 +323,11 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
     model : path or fitted Autoencoder, optional
         A model file (see :func:`genval.autoencoder.load_model`) or a fitted
         model; default: the set's cached default model of ``kind``.
+    som : path or LatentSOM, optional
+        A map file (see :meth:`LatentSOM.save`, ``genval som --out``), used
+        as it is, or a :class:`LatentSOM` (fitted: used as it is; not: fitted
+        to the codes). A fitted map must be one of these codes. Given, the
+        map's settings below are not used.
     kind : {"autoencoder", "vae"}
         Which default model, when ``model`` is None.
     items : sequence of str
@@ -316,9 +350,6 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
         The default model's seed (0: the default model itself; another seed
         trains and caches the same architecture from another start). Only
         without ``model``.
-    som : LatentSOM, optional
-        A fitted map (:func:`genval.som.load_som`) to use instead of fitting
-        one; the map's settings above are then ignored.
 
     Returns
     -------
@@ -331,12 +362,13 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
     UnknownItemError
         For a name in ``items`` the set does not hold.
     ModelFileError
-        For a missing or damaged model file.
+        For a missing or damaged model or map file.
     ShapeMismatchError
-        When the model was trained on bitmaps of another size.
+        When the model was trained on bitmaps of another size, or the map
+        fitted on codes of another width.
     DataMismatchError
-        When it was trained on other bitmaps of this size, unless ``any_data``, or when ``som``
-        maps codes of another dimension than the model's.
+        When it was trained on other bitmaps of this size, or the map fitted
+        on other codes, unless ``any_data``.
 
     Examples
     --------
@@ -347,19 +379,29 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
     ((3, 3), (17, 2))
     >>> space.neuron_of(":)") == int(space.som.labels_[0])
     True
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "map.npz"
+    >>> space.som.save(path)  # as genval som --out does; --map reads it back
+    >>> again = build_space(emojis, space.model, som=path)
+    >>> again.som.grid_, bool((again.som.weights_ == space.som.weights_).all())
+    ((3, 3), True)
     """
     if model is not None and model_seed != 0:
         raise ParameterError("model_seed picks the seed of the set's default model; it cannot reseed a given model")
+    path = som if isinstance(som, (str, os.PathLike)) else None
+    if path is not None:
+        som = load_som(path)  # a damaged map file fails before any model trains
     bitmaps, model = _open_model(dataset, model, kind, items, on_train, progress, any_data, model_seed)
-    if som is not None:
-        n_latent = getattr(model, "n_latent", None)
-        if som.n_features_in_ != n_latent:
-            raise ShapeMismatchError(f"the map was fitted on {som.n_features_in_}-D codes and the model's codes are "
-                                     f"{n_latent}-D; fit a map on this model's codes")
-        return LatentSpace.build(bitmaps, model, som)
-    som = LatentSOM(grid=grid, sigma=sigma, learning_rate=som_learning_rate, iterations=iterations,
-                    topology=topology, neighborhood=neighborhood, random_state=random_state)
-    return LatentSpace.build(bitmaps, model, som)
+    if som is None:
+        som = LatentSOM(grid=grid, sigma=sigma, learning_rate=som_learning_rate, iterations=iterations,
+                        topology=topology, neighborhood=neighborhood, random_state=random_state)
+    _check_sizes(bitmaps, model)  # the model's refusal first: a mismatch after it is the map's
+    try:
+        return LatentSpace.build(bitmaps, model, som, any_data=any_data)
+    except (ShapeMismatchError, DataMismatchError) as exc:
+        if path is None:
+            raise
+        raise type(exc)(f"{os.fspath(path)}: {exc}") from None
 
 
 def _open_model(dataset, model, kind, items, on_train, progress, any_data=False,

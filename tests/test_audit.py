@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from genval import Autoencoder, GenvalError, LatentSOM, LatentSpace, load_dataset
+from genval import Autoencoder, LatentSOM, LatentSpace, StrategyImpossibleError, load_dataset
 from genval.audit import (
     SCORES, audit, audit_points, compare, compare_models, fit_mixture, interval, reseeded, sharing_pairs,
 )
@@ -96,7 +96,7 @@ def test_strategies_point_counts(space):
 def test_a_map_with_no_shared_neuron_cannot_walk_lines(space):
     lonely = LatentSpace.build(space.bitmaps, space.model, LatentSOM(grid=(8, 8), random_state=0))
     assert sharing_pairs(lonely) == []
-    with pytest.raises(GenvalError, match="no two items share a neuron on the 8x8 map"):
+    with pytest.raises(StrategyImpossibleError, match="no two items share a neuron on the 8x8 map"):
         audit(lonely, "lines", 100)
     assert [r.strategy for r in compare(lonely, n=200)] == ["random", "prior", "gmm", "neuron", "grid", "regions",
                                                             "copycat"]
@@ -201,7 +201,7 @@ def test_the_vae_prior_strategy_decodes_draws_from_the_prior(space):
     report = audit(vae_space, "vae-prior", n=2000, random_state=0)
     assert report.n_total == 2000 and report.check_names == ("eyes", "mouth")
     assert "vae-prior" in [r.strategy for r in compare(vae_space, n=500)]
-    with pytest.raises(GenvalError, match="'vae-prior' strategy samples a variational autoencoder's prior"):
+    with pytest.raises(StrategyImpossibleError, match="'vae-prior' strategy samples a variational autoencoder's"):
         audit(space, "vae-prior", 10)
     assert "vae-prior" not in [r.strategy for r in compare(space, n=200)]
 
@@ -392,3 +392,37 @@ def test_the_regions_strategy_draws_region_by_region(space):
                              LatentSOM(grid=(2, 2), random_state=0))
     with pytest.raises(GenvalError, match="2-D latent plane"):
         audit_points(wide, "regions", 10)
+
+
+def test_only_an_impossible_strategy_is_skipped_a_memory_refusal_propagates(space, monkeypatch):
+    from genval._budget import MemoryBudgetError
+
+    lonely = LatentSpace.build(space.bitmaps, space.model, LatentSOM(grid=(8, 8), random_state=0))
+    found = compare_models({"ae": lonely}, ["random", "lines", "vae-prior"], n=100)
+    assert [(label, strategy) for label, strategy, _ in found.skipped] == [("ae", "lines"), ("ae", "vae-prior")]
+    assert found.skipped[0][2] == ("no two items share a neuron on the 8x8 map, so 'lines' has nothing to walk; "
+                                   "use a smaller map (--grid)")
+    assert found.to_dict()["skipped"][1] == {"label": "ae", "strategy": "vae-prior", "reason": found.skipped[1][2]}
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "1M")
+    for run_all in (lambda: compare_models({"ae": lonely}, ["random"], n=100_000),
+                    lambda: compare(lonely, ["random"], n=100_000)):
+        with pytest.raises(MemoryBudgetError, match="an audit of 100,000 points"):
+            run_all()
+
+
+def test_grid_points_lie_on_the_codes_principal_plane(space):
+    from genval import build_space
+    from genval.walks import plane
+
+    flat = audit_points(space, "grid", 9)  # 2-D: the codes' own box, corners included
+    lo, hi = space.box()
+    np.testing.assert_allclose(flat[[0, -1]], [lo, hi])
+    font = load_dataset("font")
+    wide = build_space(font, Autoencoder(n_latent=3, epochs=50, random_state=0).fit(font.X), grid=(2, 2))
+    points = audit_points(wide, "grid", 16)
+    origin, axes = plane(wide.codes)
+    assert points.shape == (16, 3)
+    np.testing.assert_allclose((points - origin) @ axes.T @ axes + origin, points)  # in the plane
+    line = build_space(font, Autoencoder(n_latent=1, epochs=20, random_state=0).fit(font.X), grid=(2, 2))
+    with pytest.raises(StrategyImpossibleError, match="the 'grid' strategy spans a plane"):
+        audit_points(line, "grid", 16)

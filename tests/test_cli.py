@@ -277,8 +277,8 @@ def test_interpolate_json_schema_and_endpoints(runner):
     samples = doc["samples"]
     assert len(samples) == 10 and samples[0]["t"] == 0 and samples[-1]["t"] == 1
     assert [s["t"] for s in samples] == [round(i / 9, 6) for i in range(10)]
-    assert set(samples[0]) == {"t", "z", "neuron", "rows", "nearest", "hamming", "valid", "failed", "reasons",
-                               "novel", "copy_of"}
+    assert set(samples[0]) == {"t", "z", "neuron", "occupied", "som_distance", "rows", "nearest", "hamming", "valid",
+                               "failed", "reasons", "novel", "copy_of"}
     # The default model reconstructs every emoji, so the ends are the items themselves: valid copies.
     assert samples[0]["nearest"] == ":]" and samples[0]["hamming"] == 0
     assert (samples[0]["valid"], samples[0]["novel"], samples[0]["copy_of"]) == (True, False, ":]")
@@ -345,7 +345,9 @@ def test_audit_json_is_reproducible_byte_for_byte(runner):
     doc = json.loads(first.stdout)
     assert doc["n"] == 3000 and doc["seed"] == 0 and doc["all"]["counts"]["total"] == 3000
     assert set(doc) == {"strategy", "dataset", "checks", "grid", "seed", "n", "copies", "yield", "new", "all",
-                        "scores", "membership", "crispness", "model", "novelty", "hull", "controls", "null_model"}
+                        "scores", "membership", "crispness", "model", "novelty", "hull", "controls", "null_model",
+                        "map"}
+    assert doc["map"] == {"file": None, "grid": doc["grid"], "seed": 0}
     assert doc["model"] == {"file": "default", "kind": "autoencoder", "layer_sizes": [35, 25, 15, 2, 15, 25, 35]}
     new = doc["new"]
     assert new["counts"]["total"] == 3000 - doc["copies"]["rate"]["numerator"]
@@ -414,12 +416,17 @@ def test_audit_compare_table(runner, tmp_path):
     strategies = ("random", "prior", "gmm", "neuron", "lines", "som-path", "grid", "copycat")
     assert [line.split()[:2] for line in lines[2:10]] == [["autoencoder", s] for s in strategies]
     assert lines[9].split()[2:5] == ["1.000", "n/a", "0"]  # copycat: every sample a copy, nothing new
-    assert lines[-1] == ("skipped (nothing to sample there: no two items share a neuron, or not a VAE): "
-                         "autoencoder vae-prior")
+    assert lines[-2:] == ["skipped (nothing to sample there):",
+                          "  autoencoder vae-prior: the 'vae-prior' strategy samples a variational autoencoder's "
+                          "prior, and this model is a plain Autoencoder (train one with genval train --vae)"]
     assert chart.read_bytes()[:4] == b"\x89PNG"
     doc = json.loads(run(runner, "audit", "--compare", "--n", "500", "--grid", "8x8", "--json").stdout)
     assert [d["strategy"] for d in doc["rows"]] == ["random", "prior", "gmm", "neuron", "grid", "copycat"]
-    assert doc["skipped"] == [{"label": "autoencoder", "strategy": s} for s in ("lines", "som-path", "vae-prior")]
+    assert [(d["label"], d["strategy"]) for d in doc["skipped"]] == [
+        ("autoencoder", s) for s in ("lines", "som-path", "vae-prior")]
+    assert [d["reason"] for d in doc["skipped"][:2]] == [
+        f"no two items share a neuron on the 8x8 map, so '{s}' has nothing to walk; use a smaller map (--grid)"
+        for s in ("lines", "som-path")]
     assert doc["seed"] == 0 and doc["dataset"] == "emojis" and doc["seeds"] == [0]
 
 
@@ -443,7 +450,8 @@ def test_audit_compare_with_a_vae(runner):
     assert rows == [("autoencoder", s) for s in ("random", "prior", "gmm", "neuron", "lines", "som-path", "grid",
                                                  "copycat")] + [
         ("vae", s) for s in ("random", "prior", "gmm", "neuron", "lines", "som-path", "grid", "vae-prior", "copycat")]
-    assert doc["skipped"] == [{"label": "autoencoder", "strategy": "vae-prior"}]
+    assert [(d["label"], d["strategy"]) for d in doc["skipped"]] == [("autoencoder", "vae-prior")]
+    assert doc["skipped"][0]["reason"].startswith("the 'vae-prior' strategy samples a variational autoencoder's")
     assert doc["models"]["vae"]["kind"] == "vae"
     notes = [line for line in result.stderr.splitlines() if line.startswith("first use")]
     assert [line.split(" (cached")[0] for line in notes] == [
@@ -724,7 +732,7 @@ def test_decode_and_grid_use_the_principal_plane_of_a_wider_space(runner, tmp_pa
     origin, axes = plane(model.transform(emojis.X))
     np.testing.assert_allclose(json.loads(result.stdout)["z"], origin + np.array([1, -0.5]) @ axes, atol=1e-5)
     text = run(runner, "decode", "1", "-0.5", "--model", str(path), "--grid", "2x2").stdout
-    assert text.startswith("(1, -0.5) on the codes' principal plane, z = (")
+    assert text.splitlines()[1].startswith("(1, -0.5) on the codes' principal plane, z = (")
     picture = tmp_path / "plane.png"
     assert run(runner, "grid", "--model", str(path), "--size", "4", "--plot",
                str(picture)).exit_code == 0 and picture.exists()
@@ -820,3 +828,41 @@ def test_the_map_commands_take_the_loader_options(runner, tmp_path):
     """--limit, --shape, ... load the set before the map commands build their space (they used to fail)."""
     result = run(runner, "decode", "0", "0", "--dataset", "digits", "--limit", "40", "--any-data", "-q", "--json")
     assert result.exit_code == 0 and json.loads(result.stdout)["dataset"] == "digits"
+
+
+def test_audit_compare_under_a_small_memory_budget_is_one_error_not_an_empty_table(runner, monkeypatch):
+    # Was: an empty table, then TypeError: 'int' object is not iterable; every strategy silently "impossible".
+    run(runner, "som", "--grid", "3x3", "-q")  # the default model trains within the default budget
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "2M")
+    for args in (["--compare"], ["--compare", "--json"], ["--strategy", "random", "--repeats", "2"]):
+        result = run(runner, "audit", *args, "-n", "100000", "--grid", "3x3", "-q")
+        assert result.exit_code == 1, args
+        assert result.stdout == ""
+        assert result.stderr == ("Error: an audit of 100,000 points of 35 pixels would need about 13.3 MiB, more "
+                                 "than the memory budget of 2.0 MiB; ask for fewer or raise GENVAL_MEMORY_BUDGET\n")
+
+
+def test_one_strategy_that_cannot_run_over_repeats_says_why(runner):
+    result = run(runner, "audit", "--strategy", "lines", "--repeats", "2", "-n", "200", "--grid", "8x8", "-q")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr == ("Error: no two items share a neuron on the 8x8 map, so 'lines' has nothing to walk; "
+                             "use a smaller map (--grid)\n")
+
+
+def test_the_grid_strategy_runs_on_the_principal_plane_of_wide_codes(runner, tmp_path):
+    model = tmp_path / "wide.npz"
+    assert run(runner, "train", "--dataset", "font", "--n-latent", "4", "--epochs", "100", "--out", str(model),
+               "-q").exit_code == 0
+    one = run(runner, "audit", "--strategy", "grid", "-n", "100", "--dataset", "font", "--model", str(model),
+              "--grid", "3x3", "--json", "-q")
+    assert one.exit_code == 0, one.output  # was: Error: Z has 2 features, but Autoencoder is expecting 4
+    assert json.loads(one.stdout)["n"] == 100
+    doc = json.loads(run(runner, "audit", "--compare", "-n", "100", "--dataset", "font", "--model", str(model),
+                         "--grid", "3x3", "--json", "-q").stdout)
+    assert "grid" in [row["strategy"] for row in doc["rows"]]
+    assert [(d["strategy"]) for d in doc["skipped"]] == ["vae-prior"]
+
+
+def test_audit_help_shows_percent_signs_once(runner):
+    text = run(runner, "audit", "--help").stdout
+    assert "95% interval" in " ".join(text.split()) and "%%" not in text

@@ -71,7 +71,8 @@ def test_interpolate_text_has_a_verdict_column_and_a_summary(runner):
     assert result.exit_code == 0, result.output
     out = result.stdout.splitlines()
     head = next(i for i, line in enumerate(out) if line.strip().startswith("sample"))
-    assert out[head].split() == ["sample", "t", "z1", "z2", "neuron", "verdict", "nearest", "hamming"]
+    assert out[head].split() == ["sample", "t", "z1", "z2", "neuron", "occupied", "som_distance", "verdict", "nearest",
+                                 "hamming"]
     table = out[head + 1:head + 11]
     assert "valid, copy of :]" in table[0] and table[0].split()[-2:] == [":]", "0"]
     assert "valid, copy of ;D" in table[-1]
@@ -79,7 +80,8 @@ def test_interpolate_text_has_a_verdict_column_and_a_summary(runner):
     valid = sum(s["valid"] for s in doc["samples"])
     new_valid = sum(s["valid"] and s["novel"] for s in doc["samples"])
     copies = sum(not s["novel"] for s in doc["samples"])
-    assert out[head + 11] == (f"{valid} of 10 samples valid, {new_valid} of them new; {copies} "
+    assert out[head + 11].startswith("occupied: the sample's neuron holds training items")
+    assert out[head + 12] == (f"{valid} of 10 samples valid, {new_valid} of them new; {copies} "
                               f"{'is a copy' if copies == 1 else 'are copies'} of training items")
 
 
@@ -121,18 +123,28 @@ def test_decode_json_and_text_say_what_the_library_says(runner):
     located = space.locate([[-1.5, 0.5]])
     verdicts = judge(located.pixels, EMOJIS)
     k, cols = int(located.neuron[0]), space.som.grid_[1]
-    assert {key: doc.pop(key) for key in ("dataset", "seed", "model", "grid", "checks")} == {
+    assert {key: doc.pop(key) for key in ("dataset", "seed", "model", "map", "grid", "checks")} == {
         "dataset": "emojis", "seed": 0, "grid": list(space.som.grid_),
         "model": {"file": "default", "kind": "autoencoder", "layer_sizes": list(space.model.layer_sizes_)},
+        "map": {"file": None, "grid": list(space.som.grid_), "seed": 0},
         "checks": {"title": "emojis: two eyes and a mouth", "names": ["eyes", "mouth"]}}
+    W = space.som.weights_.reshape(-1, 2)
     assert doc == {"z": [-1.5, 0.5], "neuron": {"number": k + 1, "row": k // cols, "col": k % cols},
+                   "occupied": k in space.som.winners(space.codes),
+                   "som_distance": round(float(np.linalg.norm(np.array([-1.5, 0.5]) - W[k])), 6),
                    "rows": space.rows(located.pixels[0]), "nearest": EMOJIS.names[located.nearest[0]],
                    "hamming": int(located.hamming[0]), **verdicts.record(0)}
     assert_verdict_record(doc, load_checks(EMOJIS))
     text = run(runner, "decode", "-1.5", "0.5").stdout.splitlines()
-    assert text[1:8] == doc["rows"]
-    assert text[8] == f"verdict: {verdicts.label(0)}"
-    assert [line.strip() for line in text[9:]] == doc["reasons"]
+    rows, cols = space.som.grid_
+    assert text[0].startswith(f"map: {rows}x{cols} rectangular map of 17 emojis codes (") and "from" not in text[0]
+    assert text[1] == (f"z = (-1.5, 0.5): Neuron {k + 1}, "
+                       f"{'occupied by training items' if doc['occupied'] else 'empty (no training item)'}, "
+                       f"{doc['som_distance']:.3f} from its weights; nearest item {doc['nearest']} at Hamming "
+                       f"distance {doc['hamming']}")
+    assert text[2:9] == doc["rows"]
+    assert text[9] == f"verdict: {verdicts.label(0)}"
+    assert [line.strip() for line in text[10:]] == doc["reasons"]
 
 
 def test_decode_reasons_of_an_invalid_sample(runner):
@@ -140,8 +152,8 @@ def test_decode_reasons_of_an_invalid_sample(runner):
     doc = json.loads(run(runner, "grid", "--size", "4", "--json").stdout)
     corner = next(t for t in doc["tiles"] if not t["valid"])
     text = run(runner, "decode", str(corner["x"]), str(corner["y"])).stdout.splitlines()
-    assert text[8].startswith("verdict: invalid (" + ", ".join(corner["failed"]))
-    assert [line.strip() for line in text[9:]] == corner["reasons"] and corner["reasons"]
+    assert text[9].startswith("verdict: invalid (" + ", ".join(corner["failed"]))
+    assert [line.strip() for line in text[10:]] == corner["reasons"] and corner["reasons"]
 
 
 def test_decode_takes_negative_numbers_names_a_mistyped_option_and_draws(runner, tmp_path):
@@ -308,3 +320,214 @@ def test_a_model_of_another_set_of_the_same_size_needs_any_data(runner, tmp_path
     assert run(runner, "som", "--grid", "3x3", "--model", str(path), "--any-data").exit_code == 0
     assert run(runner, "grid", "--size", "3", "--model", str(path)).exit_code == 1
     assert run(runner, "grid", "--size", "3", "--model", str(path), "--any-data").exit_code == 0
+
+
+# --- the loader options on every map command ------------------------------------------------------------
+
+MAP_COMMANDS = {
+    "som": lambda names: ["som", "--grid", "2x2"],
+    "interpolate": lambda names: ["interpolate", names[0], names[1], "--steps", "3", "--grid", "2x2"],
+    "decode": lambda names: ["decode", "0", "0", "--grid", "2x2"],
+    "sample": lambda names: ["sample", "-n", "3", "--grid", "2x2"],
+    "audit": lambda names: ["audit", "-n", "50", "--grid", "2x2"],
+}
+
+
+@pytest.fixture(scope="module")
+def loader_files(tmp_path_factory):
+    """The font as files that need each loader option: grey (n, 7, 5), flat (n, 35), and a labels file; and one
+    genval cache for the module, so that each loaded set's default model trains once."""
+    folder = tmp_path_factory.mktemp("loader")
+    font = load_dataset("font")
+    np.save(folder / "grey.npy", (0.2 + 0.6 * font.X).reshape(-1, 7, 5))
+    np.save(folder / "flat.npy", font.X)
+    (folder / "labels.txt").write_text("".join(("vowel" if n in "aeiou" else "other") + "\n" for n in font.names))
+    (folder / "cache").mkdir()
+    return folder
+
+
+LOADER_CASES = {
+    "limit": lambda f: ["--dataset", "font", "--limit", "12"],
+    "binarize": lambda f: ["--dataset", str(f / "grey.npy"), "--binarize", "0.5"],
+    "labels": lambda f: ["--dataset", "font", "--labels", str(f / "labels.txt")],
+    "shape": lambda f: ["--dataset", str(f / "flat.npy"), "--shape", "7x5"],
+}
+
+
+def loaded_as(option, folder):
+    """The set a command loads with the option: what every map command must work on."""
+    args = LOADER_CASES[option](folder)
+    spec, option_value = args[1], args[3]
+    value = {"limit": int, "binarize": float, "labels": str, "shape": lambda v: tuple(map(int, v.split("x")))}
+    return load_dataset(spec, **{option: value[option](option_value)})
+
+
+@pytest.mark.parametrize("option", LOADER_CASES)
+@pytest.mark.parametrize("command", MAP_COMMANDS)
+def test_every_map_command_takes_every_loader_option(runner, loader_files, monkeypatch, command, option):
+    # Each used to fail with KeyError: 'dataset' and a traceback.
+    monkeypatch.setenv("GENVAL_CACHE", str(loader_files / "cache"))
+    bitmaps = loaded_as(option, loader_files)
+    result = run(runner, *MAP_COMMANDS[command](bitmaps.names), *LOADER_CASES[option](loader_files), "--json", "-q")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    doc = json.loads(result.stdout)
+    assert doc["dataset"] == bitmaps.title
+    if command == "som":  # the map holds exactly the set as loaded: its items, and its labels when given
+        items = [name for neuron in doc["neurons"] for name in neuron["items"]]
+        assert sorted(items) == sorted(bitmaps.names)
+        counts = {}
+        for neuron in doc["neurons"]:
+            for label, count in neuron.get("label_counts", {}).items():
+                counts[label] = counts.get(label, 0) + count
+        assert counts == ({} if bitmaps.labels is None else
+                          {label: bitmaps.labels.count(label) for label in set(bitmaps.labels)})
+    for record in doc.get("samples", [doc] if command == "decode" else []):
+        assert record["nearest"] in bitmaps.names
+        assert len(record["rows"]) == 7 and all(len(row) == 5 for row in record["rows"])
+
+
+def test_a_model_trained_on_a_thresholded_set_is_mapped_with_the_same_options(runner, tmp_path, loader_files):
+    grey = str(loader_files / "grey.npy")
+    model = tmp_path / "binary.npz"
+    assert run(runner, "train", "--dataset", grey, "--binarize", "0.5", "--epochs", "50", "--out", str(model),
+               "-q").exit_code == 0
+    for command, args in MAP_COMMANDS.items():
+        mapped = run(runner, *args(["0", "1"]), "--dataset", grey, "--binarize", "0.5", "--model", str(model), "-q")
+        assert mapped.exit_code == 0, (command, mapped.output)
+        refused = run(runner, *args(["0", "1"]), "--dataset", grey, "--model", str(model))
+        assert refused.exit_code == 1 and len(refused.stderr.splitlines()) == 1, command
+        assert "load it as the model was trained: the same --limit, --binarize, --shape" in refused.stderr
+
+
+# --- one map across commands: som --out, --map ----------------------------------------------------------
+
+@pytest.fixture
+def saved_map(runner, tmp_path):
+    """`genval som --grid 3x3 --out map.npz` with the emojis' default model: the file and som's JSON."""
+    path = tmp_path / "map.npz"
+    result = run(runner, "som", "--grid", "3x3", "--out", str(path), "--json")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[-1] == f"wrote {path}"
+    return path, json.loads(result.stdout)
+
+
+def test_som_out_saves_the_map_every_command_then_uses(runner, saved_map, monkeypatch):
+    path, made = saved_map
+    stated = {"file": str(path), "grid": [3, 3], "seed": 0}
+    assert made["map"] == stated
+    from genval.som import LatentSOM
+
+    monkeypatch.setattr(LatentSOM, "fit", lambda *args: pytest.fail("--map must not fit a map"))
+    again = json.loads(run(runner, "som", "--map", str(path), "--json").stdout)
+    assert again["map"] == stated and again["neurons"] == made["neurons"]
+    neuron_of = {name: n["number"] for n in made["neurons"] for name in n["items"]}
+    walked = json.loads(run(runner, "interpolate", ":]", ";D", "--steps", "4", "--map", str(path), "--json").stdout)
+    assert walked["map"] == stated and walked["grid"] == [3, 3]
+    assert (walked["samples"][0]["neuron"]["number"], walked["samples"][-1]["neuron"]["number"]) == \
+        (neuron_of[":]"], neuron_of[";D"])  # the neurons som printed
+    for args in (["decode", "0", "0"], ["sample", "-n", "3"], ["audit", "-n", "200"]):
+        doc = json.loads(run(runner, *args, "--map", str(path), "--json").stdout)
+        assert doc["map"] == stated and doc["grid"] == [3, 3], args
+    compared = json.loads(run(runner, "audit", "--compare", "-n", "100", "--map", str(path), "--json").stdout)
+    assert compared["maps"] == {"autoencoder": stated} and {r["map"]["file"] for r in compared["runs"]} == {str(path)}
+    texts = {"som": run(runner, "som", "--map", str(path)).stdout.splitlines()[0],
+             "interpolate": run(runner, "interpolate", ":]", ";D", "--map", str(path)).stdout.splitlines()[0],
+             "decode": run(runner, "decode", "0", "0", "--map", str(path)).stdout.splitlines()[0],
+             "sample": run(runner, "sample", "-n", "2", "--map", str(path)).stdout.splitlines()[0],
+             "audit": run(runner, "audit", "-n", "100", "--map", str(path)).stdout.splitlines()[0],
+             "audit --compare": run(runner, "audit", "--compare", "-n", "100", "--map", str(path)).stdout.splitlines()[0]}
+    for command, header in texts.items():
+        assert ("3x3 rectangular map of 17 emojis codes" in header or "map 3x3" in header) and \
+            f" from {path}" in header, command
+
+
+def test_without_a_map_file_each_command_states_the_map_it_fitted(runner):
+    # The issue's reproducer: som --grid 3x3, then interpolate without --grid fits a map of its own (the default
+    # grid); now each says which map it used, and --map makes them the same.
+    mapped = json.loads(run(runner, "som", "--grid", "3x3", "--json").stdout)
+    walked = json.loads(run(runner, "interpolate", ":]", ";D", "--json").stdout)
+    assert mapped["map"] == {"file": None, "grid": [3, 3], "seed": 0}
+    assert walked["map"] == {"file": None, "grid": walked["grid"], "seed": 0} and walked["grid"] != [3, 3]
+
+
+def test_a_map_of_another_model_or_set_is_one_clean_error(runner, tmp_path, saved_map):
+    from genval import Autoencoder, LatentSOM
+
+    path, _ = saved_map
+    font = load_dataset("font")
+    wide = Autoencoder(n_latent=3, epochs=30, random_state=0).fit(font)
+    wide_model, wide_map = tmp_path / "wide.npz", tmp_path / "wide-map.npz"
+    wide.save(wide_model)
+    LatentSOM(grid=(2, 2)).fit(wide.transform(font.X)).save(wide_map)
+    (tmp_path / "broken.npz").write_bytes(path.read_bytes()[:200])
+    cases = [
+        (["--dataset", "font", "--map", str(path)],
+         f"Error: {path}: this map was fitted on other codes (17 codes of 2 dimensions, sha256 "),
+        (["--map", str(wide_map)], f"Error: {wide_map}: this map was fitted on codes of 3 dimensions, and these "
+                                   "have 2: a map of another model; make one for this model (genval som --out FILE)"),
+        (["--dataset", "font", "--model", str(wide_model), "--map", str(path)],
+         f"Error: {path}: this map was fitted on codes of 2 dimensions, and these have 3"),
+        (["--map", str(tmp_path / "broken.npz")], f"Error: {tmp_path / 'broken.npz'}: not a readable genval map"),
+        (["--map", str(tmp_path / "missing.npz")], f"Error: {tmp_path / 'missing.npz'}: no such map file"),
+    ]
+    for command in (["som"], ["interpolate"], ["decode", "0", "0"], ["sample", "-n", "2"], ["audit", "-n", "50"]):
+        for args, message in cases:
+            items = (("a", "b") if "font" in args else (":)", ":(")) if command == ["interpolate"] else ()
+            result = run(runner, *command, *items, *args, "-q")
+            assert result.exit_code == 1 and result.stdout == "", (command, args)
+            assert result.stderr.startswith(message) and len(result.stderr.splitlines()) == 1, (command, args)
+    # --any-data takes a map of other codes of the same width on purpose, never one of another width
+    assert run(runner, "decode", "0", "0", "--dataset", "font", "--map", str(path), "--any-data").exit_code == 0
+
+
+@pytest.mark.parametrize("command", [["som"], ["interpolate", ":)", ":("], ["decode", "0", "0"], ["sample"],
+                                     ["audit", "-n", "50"]])
+def test_map_settings_beside_a_map_file_are_usage_errors(runner, saved_map, command):
+    path, _ = saved_map
+    for option, value in (("--grid", "4x4"), ("--sigma", "2"), ("--som-learning-rate", "0.1"),
+                          ("--iterations", "10"), ("--topology", "hexagonal"), ("--neighborhood", "bubble")):
+        result = run(runner, *command, "--map", str(path), option, value)
+        assert result.exit_code == 2, (command, option)
+        assert result.stderr.splitlines()[-1] == (f"Error: {option} sets up a new map, and --map {path} is a fitted "
+                                                  f"one (with its own settings); leave out {option} or --map")
+    seeded = run(runner, *command, "--map", str(path), "--random-state", "3", "-q")
+    if command[0] in ("sample", "audit"):  # the seed of the sampling
+        assert seeded.exit_code == 0, seeded.output
+    else:
+        assert seeded.exit_code == 2 and "Error: --random-state sets up a new map" in seeded.stderr
+    if command[0] == "audit":
+        repeated = run(runner, *command, "--map", str(path), "--repeats", "2")
+        assert repeated.exit_code == 2 and repeated.stderr.splitlines()[-1] == (
+            f"Error: --repeats fits a new map for each seed, and --map {path} is one fitted map; leave out "
+            "--repeats or --map")
+
+
+def test_each_sample_says_whether_its_neuron_is_occupied_and_how_far_its_weights_are(runner, saved_map):
+    path, made = saved_map
+    occupied = {n["number"] for n in made["neurons"] if n["items"]}
+    weights = {n["number"]: np.array(n["weight"]) for n in made["neurons"]}
+    for args in (["sample", "-n", "12", "--random-state", "1"], ["interpolate", ":)", ";D", "--steps", "6"],
+                 ["decode", "-3", "2"]):
+        doc = json.loads(run(runner, *args, "--map", str(path), "--json").stdout)
+        records = doc.get("samples", [doc])
+        for r in records:
+            k = r["neuron"]["number"]
+            assert r["occupied"] == (k in occupied), args
+            assert r["som_distance"] == pytest.approx(np.linalg.norm(np.array(r["z"]) - weights[k]), abs=1e-5)
+        if args[0] == "decode":
+            continue
+        out = run(runner, *args, "--map", str(path)).stdout.splitlines()
+        head = next(i for i, line in enumerate(out) if line.strip().startswith("sample"))
+        rows = [line.split() for line in out[head + 1:head + 1 + len(records)]]
+        at = out[head].split().index("occupied")
+        assert [(row[at], float(row[at + 1])) for row in rows] == \
+            [("yes" if r["occupied"] else "no", pytest.approx(r["som_distance"], abs=1e-3)) for r in records]
+
+
+def test_every_map_command_shows_a_map_example_in_its_help(runner):
+    for command in ("som", "interpolate", "decode", "sample", "audit"):
+        text = run(runner, command, "--help").stdout
+        assert "--map FILE.npz" in text, command
+        assert "--map map.npz" in text.split("Examples:")[1], command
+    assert "--out FILE.npz" in run(runner, "som", "--help").stdout

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from genval import Autoencoder, LatentSOM, ModelFileError, VariationalAutoencoder, load_dataset, load_model, load_som
+from genval._archive import brief
 
 BUDGET = 256 * 1024  # GENVAL_MEMORY_BUDGET during these tests: every good file here needs a few kilobytes
 
@@ -474,6 +475,7 @@ def test_map_files_are_checked_before_their_arrays_are_read(folder, good_map):
     config = config_of(good_map)
     weights = np.load(io.BytesIO(good_map["weights.npy"]))
     prefix = f"{folder / 'mutant-map.npz'}: "
+    seven = {**config["training_data"], "n_items": 7}  # a record of other codes than the 20 labels
     cases = {
         # The weights' header claims a terabyte: np.load allocated it before this reader.
         "terabyte": ({"weights.npy": good_map["weights.npy"].replace(b"(2, 3, 2)", b"(2, 3, 100000000000)")},
@@ -496,10 +498,16 @@ def test_map_files_are_checked_before_their_arrays_are_read(folder, good_map):
             "config.npy"]}, "damaged genval map (params.grid [3, 2] does not match its grid [2, 3])"),
         "a model": ({"config.npy": with_config({}, {**config, "format": "genval-model"})["config.npy"]},
                     "not a genval map file"),
+        "codes of another count": (
+            {"config.npy": with_config({}, {**config, "training_data": seven})["config.npy"]},
+            "damaged genval map (training_data must be an object of n_items (20, one per label), n_features (2), a "
+            f"printable title and a sha256 (64 hex digits), got {brief(seven, 60)})"),
+        "no record": ({"config.npy": with_config({}, {k: v for k, v in config.items() if k != "training_data"})[
+            "config.npy"]}, None),
     }
     for case, (replace, message) in cases.items():
         members = {k: v for k, v in {**good_map, **replace}.items() if v is not None}
-        assert load_map_bytes(folder, npz(members)) == prefix + message, case
+        assert load_map_bytes(folder, npz(members)) == ("loaded" if message is None else prefix + message), case
 
 
 @SETTINGS

@@ -80,3 +80,32 @@ def test_the_schemas_catch_a_broken_document():
     for broken in ({**doc, "seed": "0"}, {**doc, "neuron": {"index": 1, "row": 0, "col": 0}},
                    {**doc, "model": "default"}, {k: v for k, v in doc.items() if k != "valid"}, {**doc, "extra": 1}):
         assert not check.is_valid(broken)
+
+
+def test_json_with_a_saved_map_matches_the_schemas(tmp_path):
+    runner = CliRunner()
+    path = str(tmp_path / "map.npz")
+    made = runner.invoke(cli, ["som", "--grid", "3x3", "--out", path, "--json"])
+    assert made.exit_code == 0, made.output
+    cases = {"som": [["som", "--map", path]], "interpolate": [["interpolate", ":)", ":(", "--steps", "3", "--map", path]],
+             "decode": [["decode", "0", "0", "--map", path]], "sample": [["sample", "-n", "3", "--map", path]],
+             "audit": [["audit", "-n", "100", "--map", path]],
+             "audit-compare": [["audit", "--compare", "--vae", "-n", "100", "--map", path]]}
+    for name, runs in cases.items():
+        for args in [*runs, *([["som", "--grid", "3x3", "--out", path]] if name == "som" else [])]:
+            result = runner.invoke(cli, [*args, "--json"])
+            assert result.exit_code == 0, result.output
+            doc = json.loads(result.stdout)
+            assert list(validator(name).iter_errors(doc)) == [], args
+            assert (doc.get("map") or doc["maps"]["autoencoder"])["file"] == path
+
+
+def test_the_schemas_require_the_map_and_each_samples_neuron_facts():
+    doc = json.loads(CliRunner().invoke(cli, ["sample", "-n", "2", "--json"]).stdout)
+    check = validator("sample")
+    assert check.is_valid(doc)
+    sample = doc["samples"][0]
+    for broken in ({k: v for k, v in doc.items() if k != "map"}, {**doc, "map": {**doc["map"], "grid": [3]}},
+                   {**doc, "samples": [{k: v for k, v in sample.items() if k != "occupied"}]},
+                   {**doc, "samples": [{**sample, "som_distance": -1.0}]}):
+        assert not check.is_valid(broken)

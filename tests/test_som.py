@@ -380,3 +380,24 @@ def test_a_diverging_map_is_a_parameter_error_not_a_crash(grid):
                                              r"learning_rate=1e\+300; use a learning rate of at most 1$"):
         LatentSOM(grid=grid, learning_rate=1e300).fit(Z)
     assert np.isfinite(LatentSOM(grid=grid, learning_rate=1.0).fit(Z).weights_).all()
+
+
+def test_a_map_records_its_codes_and_refuses_others(tmp_path, codes):
+    from genval import DataMismatchError, ShapeMismatchError
+
+    som = LatentSOM(grid=(2, 3), random_state=0).fit(codes)
+    assert som.training_data_["n_items"] == 18 and som.training_data_["n_features"] == 2
+    assert som.check_training_data(codes) is True
+    path = tmp_path / "map.npz"
+    som.save(path)
+    again = load_som(path)
+    assert again.training_data_ == som.training_data_ and again.check_training_data(codes) is True
+    with pytest.raises(DataMismatchError, match=r"this map was fitted on other codes \(18 codes of 2 dimensions, "
+                                                r"sha256 [0-9a-f]{12}\), not on these \(17 codes of 2 dimensions"):
+        again.check_training_data(codes[:-1])
+    with pytest.raises(DataMismatchError):
+        again.check_training_data(codes + 1e-3)
+    with pytest.raises(ShapeMismatchError, match="fitted on codes of 2 dimensions, and these have 3"):
+        again.check_training_data(np.column_stack([codes, codes[:, 0]]))
+    again.training_data_ = None  # a file saved before maps kept a record: only the width can be checked
+    assert again.check_training_data(codes + 1) is False

@@ -3,7 +3,7 @@ import time
 import numpy as np
 import pytest
 
-from genval import load_dataset
+from genval import load_dataset, load_som
 from genval._budget import dedupe_rows, nearest_bitmaps
 from genval.walks import Embedding, LatentSpace, build_embedding, latent_grid, point_bytes, sample_latent, walk
 
@@ -24,6 +24,12 @@ def test_locate_matches_brute_force(space):
     dist = (loc.binary[:, None, :] != train[None, :, :]).sum(axis=2)
     np.testing.assert_array_equal(loc.hamming, dist.min(axis=1))
     np.testing.assert_array_equal(loc.nearest, dist.argmin(axis=1))
+    W = space.som.weights_.reshape(space.som.n_neurons, -1)
+    brute = np.sqrt(((Z[:, None, :] - W[None, :, :]) ** 2).sum(axis=2))
+    np.testing.assert_allclose(loc.som_distance, brute.min(axis=1))
+    held = set(space.som.winners(space.codes).tolist())
+    assert loc.occupied.tolist() == [int(k) in held for k in loc.neuron]
+    assert loc.occupied.any() and not loc.occupied.all()  # the box has empty cells too
 
 
 def test_line_endpoints_decode_to_the_items_reconstructions(space):
@@ -239,3 +245,25 @@ def test_a_model_is_used_only_with_the_data_it_learned(tmp_path):
         build_embedding(emojis, path)
     assert build_space(emojis, path, grid=(2, 2), any_data=True).codes.shape == (17, 2)
     assert build_space(font, path, grid=(2, 2)).codes.shape == (32, 2)
+
+
+def test_a_saved_map_is_used_as_it_is_and_only_with_its_codes(space, tmp_path, monkeypatch):
+    from genval import Autoencoder, DataMismatchError, LatentSOM, ShapeMismatchError, build_space, load_dataset
+
+    path = tmp_path / "map.npz"
+    space.som.save(path)
+    monkeypatch.setattr(LatentSOM, "fit", lambda *args: pytest.fail("a saved map must not be refitted"))
+    again = build_space(space.bitmaps, space.model, som=path)
+    np.testing.assert_array_equal(again.som.weights_, space.som.weights_)
+    assert again.neuron_of(":]") == space.neuron_of(":]")
+    monkeypatch.undo()
+    font = load_dataset("font")
+    font_model = Autoencoder(epochs=30, random_state=0).fit(font)
+    with pytest.raises(DataMismatchError, match=rf"^{path}: this map was fitted on other codes \(17 codes of 2 "):
+        build_space(font, font_model, som=path)
+    assert build_space(font, font_model, som=path, any_data=True).som is not None  # on purpose: allowed
+    wide = Autoencoder(n_latent=3, epochs=30, random_state=0).fit(font)
+    with pytest.raises(ShapeMismatchError, match="this map was fitted on codes of 2 dimensions, and these have 3"):
+        build_space(font, wide, som=path, any_data=True)  # never, whatever any_data says
+    with pytest.raises(ShapeMismatchError, match="these have 3"):
+        LatentSpace.build(font, wide, load_som(path))  # a fitted map given as an object is checked too
