@@ -100,7 +100,7 @@ def _control_cell(row: dict | None, best: bool) -> str:
 def _by_kind(scores) -> list[str]:
     """Score names as the tables list them: the baselines first, then the map's, the decoder's, the rest."""
     order = ("baseline", "map", "decoder", "density", "pixels")
-    names = [n for n in SCORES if n in scores]
+    names = [n for n in (*SCORES, "chance") if n in scores]
     return sorted(names, key=lambda n: order.index(SCORE_KINDS[n]) if SCORE_KINDS.get(n) in order else len(order))
 
 
@@ -121,7 +121,7 @@ def _print_controls(doc: dict) -> None:
     click.echo(f"  {'distinct bitmaps':<29}" + "".join(
         (f"{strata[k]['distinct_valid']} / {strata[k]['distinct_invalid']}"
           + ("" if strata[k]["ranked"] else " (not ranked)")).ljust(width) for k, _ in _STRATA))
-    for name in _by_kind(scores):
+    for name in _by_kind(strata["all"]["scores"]):
         kind = SCORE_KINDS.get(name, "")
         click.echo(f"  {kind:<9}{name:<20}" + "".join(
             _control_cell(strata[k]["scores"].get(name), strata[k]["best_baseline"] == name).ljust(width)

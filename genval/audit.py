@@ -411,7 +411,7 @@ SCORES = {
                  "that decode to the same bitmap",
 }
 # What each score draws on, for the tables: map-free baselines, the Kohonen map, the decoder, the rest.
-SCORE_KINDS = {"hull_depth": "baseline", "nearest_code": "baseline", "box_centre": "baseline",
+SCORE_KINDS = {"hull_depth": "baseline", "nearest_code": "baseline", "box_centre": "baseline", "chance": "baseline",
                "som_distance": "map", "occupied": "map", "hit_count": "map", "umatrix": "map", "relative_qe": "map",
                "decoder_confidence": "decoder", "stability": "decoder", "gmm_log_density": "density",
                "realism": "pixels"}

@@ -16,7 +16,8 @@ machinery to compare against them honestly:
   are paired (a matched comparison).
 * :func:`controlled_comparison`: every score's AUROC on all new samples, on
   those inside the hull and matched by nearest-code distance, each beside
-  the best baseline, with a 95% interval for the difference from a bootstrap
+  the best baseline (or chance, a constant score, when every baseline is
+  worse than chance), with a 95% interval for the difference from a bootstrap
   that resamples *distinct bitmaps* (many samples decode to one bitmap, so
   samples are not independent), and a verdict in words.
 
@@ -39,7 +40,8 @@ from genval.errors import ParameterError
 __all__ = ["BASELINES", "MIN_DISTINCT", "N_BINS", "N_BOOTSTRAP", "HullDepth", "auroc", "bootstrap_aurocs",
            "box_centre_closeness", "controlled_comparison", "hull_depth"]
 
-BASELINES = ("hull_depth", "nearest_code", "box_centre")
+BASELINES = ("hull_depth", "nearest_code", "box_centre", "chance")
+# "chance" is a constant score (AUROC 0.5 exactly): beating the best baseline never means beating one below chance.
 MIN_DISTINCT = 10  # distinct valid and distinct invalid bitmaps a stratum needs before its scores are ranked
 N_BINS = 5  # nearest-code distance bins of the matched stratum (equal counts of new samples)
 N_BOOTSTRAP = 1000  # resamples of distinct bitmaps behind each interval
@@ -391,7 +393,8 @@ def controlled_comparison(scores: Mapping[str, np.ndarray], valid, bitmap, depth
     ``matched``: valid and invalid samples compared only within one of
     ``n_bins`` equal-count bins of their distance to the nearest training
     code, the bins pooled by their numbers of valid-invalid pairs. In each,
-    the best baseline is the one of ``baselines`` with the highest AUROC;
+    the best baseline is the one of ``baselines`` with the highest AUROC (``chance``, a constant score
+    added when not given, has AUROC 0.5: a score never "beats" baselines that are all below chance);
     every other score gets the difference to it with a 95% percentile
     interval from ``n_boot`` resamples that draw distinct valid bitmaps and
     distinct invalid bitmaps with replacement (each drawn bitmap brings all
@@ -436,6 +439,9 @@ def controlled_comparison(scores: Mapping[str, np.ndarray], valid, bitmap, depth
     if any(len(s) != n for s in scores.values()) or len(bitmap) != n or len(depth) != n or len(nearest) != n:
         raise ParameterError("every score, the verdicts, the bitmaps, the depths and the distances need one value "
                              f"per sample ({n})")
+    scores = dict(scores)
+    if "chance" in baselines and "chance" not in scores:
+        scores["chance"] = np.zeros(n)
     missing = [b for b in baselines if b not in scores]
     if missing:
         raise ParameterError(f"the scores lack the baselines {', '.join(missing)}")
