@@ -390,7 +390,7 @@ def test_the_regions_strategy_draws_region_by_region(space):
     assert len(Z) == 600 and set(np.unique(hit)) <= {per_region, per_region + 1}
     wide = LatentSpace.build(space.bitmaps, Autoencoder(n_latent=3, epochs=50, random_state=0).fit(space.bitmaps.X),
                              LatentSOM(grid=(2, 2), random_state=0))
-    with pytest.raises(GenvalError, match="2-D latent plane"):
+    with pytest.raises(StrategyImpossibleError, match="2-D latent plane"):
         audit_points(wide, "regions", 10)
 
 

@@ -412,16 +412,18 @@ def test_audit_compare_table(runner, tmp_path):
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == "emojis, checks: emojis: two eyes and a mouth, map 3x3, seed 0, n 1000"
+    assert lines[1].startswith("  null model: the checks pass coin flips ") and lines[2].startswith("  warning: ")
+    lines = lines[2:]
     assert lines[1].split()[:4] == ["model", "strategy", "copy", "rate"]
-    strategies = ("random", "prior", "gmm", "neuron", "lines", "som-path", "grid", "copycat")
-    assert [line.split()[:2] for line in lines[2:10]] == [["autoencoder", s] for s in strategies]
-    assert lines[9].split()[2:5] == ["1.000", "n/a", "0"]  # copycat: every sample a copy, nothing new
+    strategies = ("random", "prior", "gmm", "neuron", "lines", "som-path", "grid", "regions", "copycat")
+    assert [line.split()[:2] for line in lines[2:11]] == [["autoencoder", s] for s in strategies]
+    assert lines[10].split()[2:5] == ["1.000", "n/a", "0"]  # copycat: every sample a copy, nothing new
     assert lines[-2:] == ["skipped (nothing to sample there):",
                           "  autoencoder vae-prior: the 'vae-prior' strategy samples a variational autoencoder's "
                           "prior, and this model is a plain Autoencoder (train one with genval train --vae)"]
     assert chart.read_bytes()[:4] == b"\x89PNG"
     doc = json.loads(run(runner, "audit", "--compare", "--n", "500", "--grid", "8x8", "--json").stdout)
-    assert [d["strategy"] for d in doc["rows"]] == ["random", "prior", "gmm", "neuron", "grid", "copycat"]
+    assert [d["strategy"] for d in doc["rows"]] == ["random", "prior", "gmm", "neuron", "grid", "regions", "copycat"]
     assert [(d["label"], d["strategy"]) for d in doc["skipped"]] == [
         ("autoencoder", s) for s in ("lines", "som-path", "vae-prior")]
     assert [d["reason"] for d in doc["skipped"][:2]] == [
@@ -448,8 +450,9 @@ def test_audit_compare_with_a_vae(runner):
     doc = json.loads(result.stdout)
     rows = [(d["label"], d["strategy"]) for d in doc["rows"]]
     assert rows == [("autoencoder", s) for s in ("random", "prior", "gmm", "neuron", "lines", "som-path", "grid",
-                                                 "copycat")] + [
-        ("vae", s) for s in ("random", "prior", "gmm", "neuron", "lines", "som-path", "grid", "vae-prior", "copycat")]
+                                                 "regions", "copycat")] + [
+        ("vae", s) for s in ("random", "prior", "gmm", "neuron", "lines", "som-path", "grid", "regions", "vae-prior",
+                             "copycat")]
     assert [(d["label"], d["strategy"]) for d in doc["skipped"]] == [("autoencoder", "vae-prior")]
     assert doc["skipped"][0]["reason"].startswith("the 'vae-prior' strategy samples a variational autoencoder's")
     assert doc["models"]["vae"]["kind"] == "vae"
@@ -860,7 +863,9 @@ def test_the_grid_strategy_runs_on_the_principal_plane_of_wide_codes(runner, tmp
     doc = json.loads(run(runner, "audit", "--compare", "-n", "100", "--dataset", "font", "--model", str(model),
                          "--grid", "3x3", "--json", "-q").stdout)
     assert "grid" in [row["strategy"] for row in doc["rows"]]
-    assert [(d["strategy"]) for d in doc["skipped"]] == ["vae-prior"]
+    assert [(d["strategy"]) for d in doc["skipped"]] == ["regions", "vae-prior"]  # regions: 2-D planes only
+    assert doc["skipped"][0]["reason"] == ("the 'regions' strategy cuts a 2-D latent plane into regions; this "
+                                           "model's codes have 4 dimensions")
 
 
 def test_audit_help_shows_percent_signs_once(runner):

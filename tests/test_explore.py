@@ -120,14 +120,14 @@ def test_a_map_file_is_used_and_map_settings_beside_it_are_refused(tmp_path, spa
     assert result.exit_code == 0, result.output
     assert '"grid":[3,3]' in out.read_text(encoding="utf-8")
     refused = CliRunner().invoke(cli, ["explore", "--map", str(path), "--grid", "2x2", "--out", str(out)])
-    assert refused.exit_code == 2 and "--grid sets up a map to fit; --map gives a fitted one" in refused.stderr
+    assert refused.exit_code == 2 and "--grid sets up a new map, and --map" in refused.stderr
 
 
 def test_a_map_of_other_codes_is_refused(tmp_path, space):
     path = tmp_path / "map.npz"
     LatentSOM(grid=(2, 2), random_state=0).fit(np.random.default_rng(0).normal(size=(20, 3))).save(path)
     result = CliRunner().invoke(cli, ["explore", "--map", str(path), "--out", str(tmp_path / "e.html")])
-    assert result.exit_code == 1 and "fitted on 3-D codes and the model's codes are 2-D" in result.stderr
+    assert result.exit_code == 1 and "fitted on codes of 3 dimensions, and these have 2" in result.stderr
 
 
 # --- the page in a real browser ------------------------------------------------------------------------------------
