@@ -584,9 +584,13 @@ def read_image_folder(folder: Path, limit: int | None = None) -> Decoded:
     Files directly in the folder are named by their stem; with sub-folders
     instead, each sub-folder's name is its images' label and an item is named
     ``sub/stem``. Bright is ink, as in MNIST. All images must have one size.
-    """
-    from PIL import Image, UnidentifiedImageError  # Pillow only where images are read
 
+    A file must be what its suffix promises (``.png`` a PNG, ``.pgm``, ``.pbm``
+    and ``.ppm`` a Netpbm image), so no other decoder (nor an external program)
+    ever runs on it. Each image's size is read from its header and checked
+    against :data:`MAX_PIXELS`, the first image's size and the memory budget
+    before its pixels are decoded.
+    """
     source = str(folder)
     files, labels = _image_files(folder)
     if not files:
@@ -597,30 +601,91 @@ def read_image_folder(folder: Path, limit: int | None = None) -> Decoded:
     X: np.ndarray | None = None
     hw = (0, 0)
     names = []
-    for i, path in enumerate(files):
+    with _pillow_guard() as open_image:
+        for i, path in enumerate(files):
+            with open_image(path) as im:
+                size = (im.size[1], im.size[0])  # from the header: nothing decoded yet
+                check_image_size(size, str(path))
+                if X is None:
+                    hw = size
+                    # The set, one name per item, and one image's decoding: Pillow's copy (up to 16 bytes
+                    # a pixel), the grey one and the float32 copies made of it.
+                    check_allocation(len(files) * (4 * hw[0] * hw[1] + ITEM_BYTES) + _DECODE_BYTES * hw[0] * hw[1],
+                                     f"{source}: {len(files)} images of {hw[0]}x{hw[1]} pixels "
+                                     "(load fewer with limit, --limit)")
+                    X = np.empty((len(files), hw[0] * hw[1]), dtype=np.float32)
+                elif size != hw:
+                    raise BitmapFormatError(f"{path}: {size[0]}x{size[1]} pixels (height x width); "
+                                            f"expected {hw[0]}x{hw[1]} like {files[0].name}")
+                X[i] = _grey(im, path).reshape(-1)
+            stem = path.stem if labels is None else f"{path.parent.name}/{path.stem}"
+            names.append(check_name(stem, str(path)))
+    return Decoded(X, (int(hw[0]), int(hw[1])), names, labels, n_total)
+
+
+# What each suffix promises, as Pillow's format names: only that decoder is tried.
+_IMAGE_FORMATS = {".png": ("PNG",), ".pgm": ("PPM",), ".pbm": ("PPM",), ".ppm": ("PPM",)}
+_DECODE_BYTES = 32  # working bytes a pixel while one image is decoded and turned to grey float32
+ITEM_BYTES = 150  # what one item's name costs beside its pixels (a str and its list slot)
+
+
+@contextmanager
+def _pillow_guard():
+    """A function opening one image file, with Pillow's bomb guard at :data:`MAX_PIXELS` meanwhile.
+
+    Pillow refuses more than twice its ``MAX_IMAGE_PIXELS`` while reading the
+    header (and warns above it: genval's own check follows, from the same header).
+    """
+    from PIL import Image, UnidentifiedImageError  # Pillow only where images are read
+
+    @contextmanager
+    def open_image(path: Path):
+        formats = _IMAGE_FORMATS[path.suffix.lower()]
         try:
-            with Image.open(path) as im:
-                im.load()
-                if im.mode in ("I;16", "I;16B", "I;16L", "I"):
-                    pixels = np.asarray(im, dtype=np.float32) / np.float32(65535 if "16" in im.mode else 2**31 - 1)
-                else:
-                    pixels = np.asarray(im.convert("L"), dtype=np.float32) / np.float32(255)
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+            with Image.open(path, formats=formats) as im:
+                yield im
+        except GenvalError:
+            raise
+        except Image.DecompressionBombError as exc:
+            found = re.search(r"\((\d+) pixels\)", str(exc))
+            pixels = f"{int(found.group(1)):,} pixels" if found else "too many pixels"
+            side = math.isqrt(MAX_PIXELS)
+            raise BitmapFormatError(f"{path}: an image of {pixels}; expected at most {MAX_PIXELS:,} "
+                                    f"pixels ({side}x{side})") from None
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, struct.error) as exc:
             if isinstance(exc, OSError) and exc.errno is not None and not isinstance(exc, UnidentifiedImageError):
                 raise
+            expected = "a PNG file" if formats == ("PNG",) else "a PGM, PBM or PPM file"
+            if isinstance(exc, UnidentifiedImageError):  # another format, or none: no other decoder is tried
+                raise BitmapFormatError(f"{path}: not a readable image (its content is not {expected[2:-5]}); "
+                                        f"expected {expected}, as its suffix says") from None
             raise BitmapFormatError(f"{path}: not a readable image ({shorten(str(exc), 80)}); "
-                                    "expected a PNG or PGM file") from None
-        if X is None:
-            hw = pixels.shape
-            check_budget(len(files), hw[0] * hw[1], 4, source)
-            X = np.empty((len(files), hw[0] * hw[1]), dtype=np.float32)
-        elif pixels.shape != hw:
-            raise BitmapFormatError(f"{path}: {pixels.shape[0]}x{pixels.shape[1]} pixels (height x width); "
-                                    f"expected {hw[0]}x{hw[1]} like {files[0].name}")
-        X[i] = np.clip(pixels, 0, 1).reshape(-1)
-        stem = path.stem if labels is None else f"{path.parent.name}/{path.stem}"
-        names.append(check_name(stem, str(path)))
-    return Decoded(X, (int(hw[0]), int(hw[1])), names, labels, n_total)
+                                    f"expected {expected}") from None
+
+    before = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS if before is None else min(before, MAX_PIXELS)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            yield open_image
+    finally:
+        Image.MAX_IMAGE_PIXELS = before
+
+
+def _grey(im, path: Path) -> np.ndarray:
+    """An opened image's pixels as grey float32 in [0, 1] (16- and 32-bit integers and floats kept fine)."""
+    im.load()
+    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+        pixels = np.asarray(im, dtype=np.float32)
+        pixels /= np.float32(65535 if "16" in im.mode else 2**31 - 1)
+    elif im.mode == "F":
+        pixels = np.asarray(im, dtype=np.float32)
+        if not np.isfinite(pixels).all():
+            raise BitmapFormatError(f"{path}: pixels that are not finite numbers; expected grey levels")
+    else:
+        pixels = np.asarray(im.convert("L"), dtype=np.float32)
+        pixels /= np.float32(255)
+    return np.clip(pixels, 0, 1, out=pixels)
 
 
 def _image_files(folder: Path) -> tuple[list[Path], list[str] | None]:
