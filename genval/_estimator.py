@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from genval._budget import MemoryBudgetError, read_at_most
 from genval.errors import GenvalError
 
 
@@ -144,13 +145,14 @@ def read_text_file(path: Path, max_chars: int, error: type[GenvalError], what: s
     """A UTF-8 text file (a byte-order mark skipped) of at most ``max_chars`` characters, or ``error`` naming it.
 
     A file larger than ``4 * max_chars`` bytes (UTF-8 takes at most 4 bytes a
-    character) is refused unread.
+    character) is refused unread, and a device or pipe after that many.
     """
     try:
-        size = path.stat().st_size
-        if size > 4 * max_chars:
-            raise error(f"{path}: {size:,} bytes, more than {what} may hold")
-        return path.read_text(encoding="utf-8-sig")
+        with open(path, "rb") as f:
+            data = read_at_most(f, 4 * max_chars, str(path), what)
+        return data.decode("utf-8-sig")
+    except MemoryBudgetError as exc:
+        raise error(str(exc)) from None
     except UnicodeDecodeError as exc:
         raise error(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:

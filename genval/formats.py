@@ -27,7 +27,7 @@ from typing import IO
 
 import numpy as np
 
-from genval._budget import check_allocation
+from genval._budget import check_allocation, memory_budget, read_at_most
 from genval.errors import BitmapFormatError
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -126,10 +126,15 @@ def sniff(path: Path) -> str:
 
 
 def read_text_file(path: Path) -> str:
-    """The text of a (possibly gzipped) UTF-8 file, a byte-order mark dropped."""
+    """The text of a (possibly gzipped) UTF-8 file, a byte-order mark dropped.
+
+    At most :func:`text_limit` bytes (after gunzipping) are read: a larger file,
+    ``/dev/zero`` or a gzip bomb is refused with that limit.
+    """
     try:
         with open_binary(path) as f:
-            data = f.read()
+            data = read_at_most(f, text_limit(), str(path), "a C header or text file",
+                                " (a 32nd of the memory budget; raise GENVAL_MEMORY_BUDGET for more)")
         return codecs.decode(data, "utf-8-sig")
     except UnicodeDecodeError as exc:
         raise BitmapFormatError(f"{path}: not a text file ({exc.reason} at byte {exc.start})") from None
@@ -137,3 +142,18 @@ def read_text_file(path: Path) -> str:
         if isinstance(exc, OSError) and exc.errno is not None:
             raise
         raise BitmapFormatError(f"{path}: damaged gzip data ({exc}); expected a gzipped text file") from None
+
+
+TEXT_BYTES_PER_CHAR = 32  # parsing a C header costs up to about 24 bytes a character (tokens, rows, names)
+
+
+def text_limit() -> int:
+    """The largest text file read, in bytes: a 32nd of the memory budget (32 MiB of the default 1 GiB).
+
+    >>> import os
+    >>> os.environ["GENVAL_MEMORY_BUDGET"] = "64M"
+    >>> text_limit()
+    2097152
+    >>> del os.environ["GENVAL_MEMORY_BUDGET"]
+    """
+    return memory_budget() // TEXT_BYTES_PER_CHAR

@@ -15,7 +15,7 @@ import zlib
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -507,3 +507,55 @@ def test_a_file_must_be_the_format_its_suffix_promises_and_no_program_runs(tmp_p
     with pytest.raises(BitmapFormatError, match=rf"a\{suffix}: not a readable image \(its content is not "
                                                 rf"{expected[2:-5]}\); expected {expected}, as its suffix says"):
         load_dataset(tmp_path)
+
+
+# --- text reads bounded by the budget: devices, sparse files, gzip bombs --------------------------
+
+def _one_item(tmp_path):
+    path = tmp_path / "one.txt"
+    path.write_text("a\n#.\n")
+    return path
+
+
+def _endless_text(tmp_path, kind, size):
+    """A text file far larger than the limit, built cheaply: sparse, gzipped, or a device."""
+    if kind == "device":
+        return Path("/dev/zero")
+    if kind == "sparse":
+        path = tmp_path / f"sparse-{size}.h"
+        with open(path, "wb") as f:
+            f.truncate(size)
+        return path
+    path = tmp_path / f"bomb-{size}.txt.gz"
+    c = zlib.compressobj(9, zlib.DEFLATED, 31)
+    with open(path, "wb") as f:
+        for _ in range(size >> 16):
+            f.write(c.compress(b"#" * (1 << 16)))
+        f.write(c.flush())
+    return path
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kind=st.sampled_from(["device", "sparse", "gzip"]), size=st.integers(1 << 18, 1 << 22),
+       labels=st.booleans())
+def test_a_text_file_larger_than_the_budget_allows_is_refused_after_at_most_the_limit(tmp_path, monkeypatch, kind,
+                                                                                      size, labels):
+    assume(not (labels and kind == "device"))  # a labels file must be a regular file
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "4M")  # text files of up to 128 KiB
+    path = _endless_text(tmp_path, kind, size)
+    tracemalloc.start()
+    try:
+        with pytest.raises(GenvalError, match=rf"^{path}: more than 128\.0 KiB; expected a C header or text file "
+                                              r"of at most 128\.0 KiB \(a 32nd of the memory budget"):
+            load_dataset(_one_item(tmp_path), labels=path) if labels else load_dataset(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * 2**20
+
+
+def test_a_text_file_within_the_limit_still_loads(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "4M")
+    path = tmp_path / "big.txt"
+    path.write_text("".join(f"i{k}\n#.\n.#\n" for k in range(10000)))  # 98 KiB
+    assert len(load_dataset(path)) == 10000
