@@ -57,17 +57,22 @@ class Decoded:
 
 # --------------------------------------------------------------------------- memory
 
-def check_budget(n_items: int, n_pixels: int, itemsize: int, source: str) -> None:
-    """Refuse, with the estimate, a set whose pixels would not fit in the memory budget.
+ITEM_BYTES = 150  # what one item costs beside its pixels: its name (a str, a list and a tuple slot, an index entry)
+
+
+def check_budget(n_items: int, n_pixels: int, itemsize: int, source: str, per_item: int = ITEM_BYTES) -> None:
+    """Refuse, with the estimate, a set whose pixels and names would not fit in the memory budget.
 
     The budget is :func:`genval._budget.memory_budget` (``GENVAL_MEMORY_BUDGET``).
+    Each item costs ``n_pixels * itemsize`` bytes and ``per_item`` more (its
+    name, :data:`ITEM_BYTES`): a file of millions of 1x1 images is mostly names.
 
     >>> check_budget(10**9, 784, 4, "big-idx3-ubyte")
     Traceback (most recent call last):
     ...
     genval._budget.MemoryBudgetError: big-idx3-ubyte: 1000000000 items of 784 pixels (load fewer with limit, --limit) would need about ... TiB, more than the memory budget of ...; ask for fewer or raise GENVAL_MEMORY_BUDGET
     """
-    check_allocation(n_items * n_pixels * itemsize,
+    check_allocation(n_items * (n_pixels * itemsize + per_item),
                      f"{source}: {n_items} items of {n_pixels} pixels (load fewer with limit, --limit)")
 
 

@@ -31,7 +31,7 @@ from genval._archive import printable
 from genval._budget import CHUNK_SHARE, check_allocation, memory_budget
 from genval.errors import BitmapFormatError, GenvalError
 from genval.formats import (
-    IDX_TYPES, CHUNK_BYTES, Decoded, check_budget, check_name, open_binary, read_text_file, shorten, sniff,
+    IDX_TYPES, CHUNK_BYTES, ITEM_BYTES, Decoded, check_budget, check_name, open_binary, read_text_file, shorten, sniff,
 )
 
 IMAGE_SUFFIXES = (".png", ".pgm", ".pbm", ".ppm")
@@ -81,7 +81,7 @@ def read_idx_labels(path: Path) -> list[str]:
         if len(dims) != 1 or dtype.kind not in "iu":
             raise BitmapFormatError(f"{source}: expected an IDX file of integer labels (rank 1), "
                                     f"found rank {len(dims)} of {dtype}")
-        check_budget(dims[0], 1, 64, source)
+        check_budget(dims[0], 1, 64, source, per_item=0)
         data = _read_labels_data(f, dims[0], dtype, source)
     return [str(v) for v in np.frombuffer(data, dtype=dtype).tolist()]
 
@@ -148,8 +148,9 @@ def read_records(f: IO[bytes], dtype: np.dtype, n: int, n_pixels: int, source: s
 
     Integers must lie in 0..255 (divided by 255), floats in [0, 1], booleans
     are 0 and 1. ``unit`` names a record in errors ("record", "row"). The
-    result and the read buffer together are checked against the memory
-    budget before either is allocated.
+    result, the items' names (:data:`~genval.formats.ITEM_BYTES` each) and the
+    read buffer together are checked against the memory budget before any is
+    allocated.
     """
     if n < 1:
         raise BitmapFormatError(f"{source}: holds no items; expected at least one image")
@@ -158,7 +159,7 @@ def read_records(f: IO[bytes], dtype: np.dtype, n: int, n_pixels: int, source: s
     working = record_bytes + 6 * n_pixels
     budget = memory_budget()
     step = max(1, min(n, CHUNK_BYTES // max(1, record_bytes), budget // CHUNK_SHARE // max(1, working)))
-    check_allocation(4 * n * n_pixels + step * working,
+    check_allocation(n * (4 * n_pixels + ITEM_BYTES) + step * working,
                      f"{source}: {n} items of {n_pixels} pixels (load fewer with limit, --limit)", budget)
     X = np.empty((n, n_pixels), dtype=np.float32)
     buffer = bytearray(step * record_bytes)
@@ -267,7 +268,7 @@ def read_numpy_labels(path: Path, key: str | None = None) -> list[str]:
         dtype, dims, _ = _npy_header(f, source)
         if len(dims) != 1 or dtype.kind not in "biuU":
             raise BitmapFormatError(f"{source}: expected a 1-D array of labels, found shape {dims} of {dtype}")
-        check_budget(dims[0], 1, 64 + dtype.itemsize, source)
+        check_budget(dims[0], 1, 64 + dtype.itemsize, source, per_item=0)
         data = _read_labels_data(f, dims[0], dtype, source)
     return [str(v) for v in np.frombuffer(data, dtype=dtype).tolist()]
 
@@ -626,7 +627,6 @@ def read_image_folder(folder: Path, limit: int | None = None) -> Decoded:
 # What each suffix promises, as Pillow's format names: only that decoder is tried.
 _IMAGE_FORMATS = {".png": ("PNG",), ".pgm": ("PPM",), ".pbm": ("PPM",), ".ppm": ("PPM",)}
 _DECODE_BYTES = 32  # working bytes a pixel while one image is decoded and turned to grey float32
-ITEM_BYTES = 150  # what one item's name costs beside its pixels (a str and its list slot)
 
 
 @contextmanager

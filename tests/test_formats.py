@@ -6,6 +6,7 @@ fuzzed with hypothesis: any input gives a set or a genval error, quickly.
 
 import gzip
 import os
+import re
 import struct
 import time
 from pathlib import Path
@@ -81,7 +82,7 @@ def test_a_size_over_the_memory_budget_is_refused_before_allocating(tmp_path, mo
     (tmp_path / "huge-idx3-ubyte").write_bytes(struct.pack(">4B3I", 0, 0, 8, 3, 10**9, 28, 28))
     monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "1G")
     with pytest.raises(ParameterError, match=r"huge-idx3-ubyte: 1000000000 items of 784 pixels \(load fewer with "
-                                             r"limit, --limit\) would need about 2.9 TiB, more than the memory "
+                                             r"limit, --limit\) would need about 3.0 TiB, more than the memory "
                                              r"budget of 1.0 GiB"):
         load_dataset(tmp_path / "huge-idx3-ubyte")
     with pytest.raises(BitmapFormatError, match="cut short in record 0"):
@@ -559,3 +560,27 @@ def test_a_text_file_within_the_limit_still_loads(tmp_path, monkeypatch):
     path = tmp_path / "big.txt"
     path.write_text("".join(f"i{k}\n#.\n.#\n" for k in range(10000)))  # 98 KiB
     assert len(load_dataset(path)) == 10000
+
+
+# --- per-item cost: names are budgeted with the pixels --------------------------------------------
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(n=st.integers(1, 200_000), side=st.sampled_from([(1, 1), (1, 2), (2, 2), (3, 5)]), gz=st.booleans())
+def test_a_set_loads_within_the_budget_or_is_refused_before_allocating(tmp_path, monkeypatch, n, side, gz):
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "8M")
+    data = struct.pack(">4B3I", 0, 0, 8, 3, n, *side) + bytes(n * side[0] * side[1])
+    path = tmp_path / "tiny-images-idx3-ubyte"
+    path.write_bytes(gzip.compress(data, 1) if gz else data)
+    tracemalloc.start()
+    try:
+        s = load_dataset(path)
+        loaded = True
+    except GenvalError as exc:
+        assert re.fullmatch(rf"{path}: {n} items of {side[0] * side[1]} pixels \(load fewer with limit, --limit\) "
+                            r"would need about [\d.]+ MiB, more than the memory budget of 8\.0 MiB; .*", str(exc))
+        loaded = False
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak <= 8 * 2**20  # what loads stays within the budget, names and all
+    if loaded:
+        assert len(s) == n and s.names[-1] == str(n - 1)
