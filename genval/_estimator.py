@@ -79,6 +79,31 @@ def remove_stale_temporaries(folder) -> list[Path]:
     return removed
 
 
+def read_only(path) -> str | None:
+    """Why the existing file ``path`` must not be replaced, or None.
+
+    A file nobody may write (mode ``0444``: what ``rm`` calls write-protected,
+    and asks about even when root runs it), or one this user may not write,
+    is read-only: replacing it by a rename would get around the permission
+    the shell's ``>`` respects.
+
+    >>> import tempfile
+    >>> ro = Path(tempfile.mkdtemp()) / "ro.csv"
+    >>> _ = ro.write_text("keep"); ro.chmod(0o444)
+    >>> read_only(ro)
+    'Permission denied (the file is read-only)'
+    >>> ro.chmod(0o644); read_only(ro) is None
+    True
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode) and (not mode & 0o222 or not os.access(path, os.W_OK)):
+        return "Permission denied (the file is read-only)"
+    return None
+
+
 @contextmanager
 def atomic_write(path, mode: str = "wb"):
     """Open a temporary file beside ``path``; rename it over ``path`` on success.
@@ -87,8 +112,10 @@ def atomic_write(path, mode: str = "wb"):
     temporary is named ``.NAME.genval-PID-XXXXXXXX.tmp``, so that one left by a
     killed run (SIGKILL leaves no chance to clean up) is recognised and removed
     by the next write to the same folder (:func:`remove_stale_temporaries`).
-    The file gets the permissions any new file would (``0o666`` less the
-    umask), not the owner-only ones of a temporary file. A symbolic link to
+    A new file gets the permissions any new file would (``0o666`` less the
+    umask), not the owner-only ones of a temporary file; a file replaced keeps
+    its own. A read-only file (no write permission, :func:`read_only`) is
+    refused as a shell's ``>`` would refuse it, even for root. A symbolic link to
     a file stays a link (its target is replaced); a device, a pipe or a socket
     (``/dev/stdout``, a FIFO) is written in place, never replaced.
 
@@ -120,6 +147,14 @@ def atomic_write(path, mode: str = "wb"):
     folder = path.parent
     if not folder.is_dir():
         raise GenvalError(f"cannot write {given}: the folder {folder} does not exist")
+    if (reason := read_only(path)) is not None:
+        raise GenvalError(f"cannot write {given}: {reason}")
+    try:  # a file replaced keeps its permissions; a new one gets those any new file would
+        permissions = stat.S_IMODE(os.stat(path).st_mode) & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        permissions = 0o666 & ~umask
     remove_stale_temporaries(folder)
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.genval-{os.getpid()}-", suffix=".tmp")
@@ -128,9 +163,7 @@ def atomic_write(path, mode: str = "wb"):
     try:
         with os.fdopen(fd, mode) as handle:
             yield handle
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        os.chmod(tmp, permissions)
         os.replace(tmp, path)
     except BaseException as exc:
         if os.path.exists(tmp):
