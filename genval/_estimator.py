@@ -105,7 +105,7 @@ def read_only(path) -> str | None:
 
 
 @contextmanager
-def atomic_write(path, mode: str = "wb"):
+def atomic_write(path, mode: str = "wb", *, follow_links: bool = True):
     """Open a temporary file beside ``path``; rename it over ``path`` on success.
 
     An exception leaves ``path`` untouched and no temporary behind. The
@@ -117,7 +117,9 @@ def atomic_write(path, mode: str = "wb"):
     its own. A read-only file (no write permission, :func:`read_only`) is
     refused as a shell's ``>`` would refuse it, even for root. A symbolic link to
     a file stays a link (its target is replaced); a device, a pipe or a socket
-    (``/dev/stdout``, a FIFO) is written in place, never replaced.
+    (``/dev/stdout``, a FIFO) is written in place, never replaced. With
+    ``follow_links=False`` (a shared folder: the cache) nothing at ``path`` is
+    ever opened or followed: whatever stands there is replaced by the rename.
 
     Raises
     ------
@@ -128,10 +130,10 @@ def atomic_write(path, mode: str = "wb"):
     """
     given = Path(path)
     try:
-        kind = os.stat(given).st_mode  # through links: what a write would reach
+        kind = (os.stat if follow_links else os.lstat)(given).st_mode  # through links: what a write would reach
     except OSError:
         kind = None
-    if kind is not None and not stat.S_ISREG(kind) and not stat.S_ISDIR(kind):
+    if follow_links and kind is not None and not stat.S_ISREG(kind) and not stat.S_ISDIR(kind):
         # A device, a pipe or a socket (/dev/stdout, a FIFO): written in place, as a shell's ">" would;
         # a rename would put a regular file where it was.
         try:
@@ -143,13 +145,15 @@ def atomic_write(path, mode: str = "wb"):
             raise GenvalError(f"cannot write {given}: {exc.strerror or exc}") from None
         return
     # A link to a file keeps being a link: its target is replaced.
-    path = Path(os.path.realpath(given)) if given.is_symlink() else given
+    path = Path(os.path.realpath(given)) if follow_links and given.is_symlink() else given
     folder = path.parent
     if not folder.is_dir():
         raise GenvalError(f"cannot write {given}: the folder {folder} does not exist")
-    if (reason := read_only(path)) is not None:
+    if kind is not None and stat.S_ISREG(kind) and (reason := read_only(path)) is not None:
         raise GenvalError(f"cannot write {given}: {reason}")
     try:  # a file replaced keeps its permissions; a new one gets those any new file would
+        if kind is None or not stat.S_ISREG(kind):
+            raise FileNotFoundError
         permissions = stat.S_IMODE(os.stat(path).st_mode) & 0o777
     except OSError:
         umask = os.umask(0)

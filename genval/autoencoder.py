@@ -377,12 +377,12 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
                                     f"{_describe(seen, title)}; pass --any-data (any_data=True) to use it anyway")
         return True
 
-    def save(self, path, metadata: dict | None = None) -> None:
+    def save(self, path, metadata: dict | None = None, *, follow_links: bool = True) -> None:
         """Write the model as ``.npz`` arrays plus a JSON config (no pickle).
 
         The file is written to a temporary name and renamed, so a failure never
-        leaves a half-written model behind; it gets the permissions of any new
-        file (the umask decides).
+        leaves a half-written model behind; a new file gets the permissions of
+        any new file (the umask decides), a read-only one is refused.
 
         Parameters
         ----------
@@ -390,6 +390,9 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
         metadata : dict, optional
             JSON-serializable facts to keep with the model (the CLI stores the
             dataset name and bitmap shape); read back as ``metadata_``.
+        follow_links : bool, default True
+            False in a folder others may write (the cache): a link at ``path``
+            is replaced, never followed into a file genval did not create.
 
         Raises
         ------
@@ -421,7 +424,7 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
             text = json.dumps(config)
         except (TypeError, ValueError) as exc:
             raise ParameterError(f"metadata must be JSON-serializable: {exc}") from None
-        with atomic_write(path) as fh:
+        with atomic_write(path, follow_links=follow_links) as fh:
             extra = ({} if self.validation_loss_curve_ is None else
                      {"validation_loss_curve": np.asarray(self.validation_loss_curve_, dtype=float)})
             np.savez(fh, config=np.array(text), params=self.params_,

@@ -4,7 +4,6 @@ import math
 import os
 import signal
 import stat
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -260,46 +259,7 @@ def test_the_cli_refuses_a_read_only_output_before_any_work(tmp_path, args):
     assert target.read_bytes() == b"keep me" and stat.S_IMODE(target.stat().st_mode) == 0o444
 
 
-def run_as_other_user(task, uid: int = 65534) -> str:
-    """What ``task()`` returns (a string) when another user runs it: a forked child of root drops to ``uid``.
-
-    Forked, not started anew: the interpreter may lie in a folder only root can enter. Skips where this
-    process cannot change its user.
-    """
-    if os.geteuid() != 0:
-        pytest.skip("simulating another user needs root")
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into pytest
-        status = 1
-        try:
-            os.close(read_end)
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            os.write(write_end, str(task()).encode())
-            status = 0
-        except BaseException as exc:  # reported to the parent, which fails the test
-            os.write(write_end, f"child failed: {exc!r}".encode())
-        finally:
-            os._exit(status)
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as f:
-        out = f.read().decode()
-    os.waitpid(pid, 0)
-    return out
-
-
-@pytest.fixture
-def shared_folder():
-    """A world-writable folder outside the pytest tree (which other users cannot enter)."""
-    folder = Path(tempfile.mkdtemp(prefix="genval-shared-"))
-    folder.chmod(0o777)
-    yield folder
-    shutil.rmtree(folder)
-
-
-def test_another_users_file_in_a_writable_folder_is_not_replaced(shared_folder):
+def test_another_users_file_in_a_writable_folder_is_not_replaced(shared_folder, as_other_user):
     # A rename needs only the folder's permission: without the check, user nobody replaces root's file.
     victim = shared_folder / "root.csv"
     victim.write_bytes(b"root's data")
@@ -311,5 +271,5 @@ def test_another_users_file_in_a_writable_folder_is_not_replaced(shared_folder):
         except GenvalError as exc:
             return str(exc)
         return "written"
-    assert run_as_other_user(overwrite) == f"cannot write {victim}: Permission denied (the file is read-only)"
+    assert as_other_user(overwrite) == f"cannot write {victim}: Permission denied (the file is read-only)"
     assert victim.read_bytes() == b"root's data" and victim.stat().st_uid == 0
