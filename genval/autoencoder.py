@@ -467,6 +467,11 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
                           if archive.has("validation_loss_curve") else None)
         if not np.isfinite(params).all():
             raise ModelFileError(f"{path}: damaged genval model (its weights contain NaN or infinity)")
+        with np.errstate(over="ignore"):  # the model runs in its dtype: a weight must be finite there too
+            overflows = not np.isfinite(params.astype(model.dtype)).all()
+        if overflows:
+            raise ModelFileError(f"{path}: damaged genval model (a weight of {np.abs(params).max():.3g} is past "
+                                 f"the {model.dtype} range it runs in; expected finite {model.dtype} weights)")
         for name, values in (("loss_curve", curve), ("validation_loss_curve", validation)):
             if values is not None and not np.isfinite(values).all():
                 raise ModelFileError(f"{path}: damaged genval model ({name} contains NaN or infinity)")

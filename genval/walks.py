@@ -21,6 +21,7 @@ and a map initialised by genval's rule.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,8 +34,8 @@ from genval._estimator import resolve_rng
 from genval.autoencoder import Autoencoder, load_model
 from genval.bitmaps import BitmapSet, bitmap_rows, load_dataset
 from genval.cache import default_model
-from genval.errors import ParameterError, ShapeMismatchError, UnknownItemError
-from genval.som import LatentSOM
+from genval.errors import ModelFileError, ParameterError, ShapeMismatchError, UnknownItemError
+from genval.som import MAX_CODE, LatentSOM
 
 __all__ = ["Embedding", "LatentSpace", "Located", "Walk", "build_embedding", "build_space", "latent_grid", "plane",
            "sample_latent", "walk"]
@@ -116,16 +117,52 @@ class Embedding:
     codes: np.ndarray
 
     @classmethod
-    def build(cls, bitmaps: BitmapSet, model: Autoencoder) -> "Embedding":
-        """Encode the items.
+    def build(cls, bitmaps: BitmapSet, model: Autoencoder, source: str | None = None) -> "Embedding":
+        """Encode the items (``source``: the model's file, for errors).
 
         Raises
         ------
         ShapeMismatchError
             When the model was trained on bitmaps of another size.
+        ModelFileError, ParameterError
+            When the codes are not finite in the model's dtype (see :func:`encode_items`).
         """
-        _check_sizes(bitmaps, model)
-        return cls(bitmaps, model, model.transform(bitmaps.X))
+        return cls(bitmaps, model, encode_items(bitmaps, model, source))
+
+
+def encode_items(bitmaps: BitmapSet, model: Autoencoder, source: str | None = None) -> np.ndarray:
+    """The items' codes, checked finite in the dtype the model runs in and within a map's range.
+
+    Weights that are finite but huge (a damaged file, a training that
+    diverged) give codes whose squared distances overflow: every map, plot
+    and metric built on them would be noise. The bound is the smaller of
+    :data:`genval.som.MAX_CODE` and ``sqrt(max / (4 n_latent))`` of the
+    model's dtype (3.4e38 for float32), so that squared distances between
+    codes stay finite in that dtype.
+
+    Raises
+    ------
+    ModelFileError
+        Naming ``source`` (the model's file), when given.
+    ParameterError
+        Otherwise.
+    """
+    _check_sizes(bitmaps, model)
+    with np.errstate(over="ignore", invalid="ignore"):  # reported below, once
+        codes = model.transform(bitmaps.X)
+    dtype = np.dtype(getattr(model, "dtype", codes.dtype))
+    limit = min(MAX_CODE, math.sqrt(float(np.finfo(dtype).max) / (4 * max(1, codes.shape[1]))))
+    finite = bool(np.isfinite(codes).all())
+    largest = float(np.abs(codes).max(initial=0.0)) if finite else math.inf
+    if largest > limit:
+        found = f"reach {largest:.3g}" if finite else "are not finite"
+        message = (f"the codes of {bitmaps.title or 'the set'} {found}; expected {dtype} codes of magnitude at most "
+                   f"{limit:.3g} (squared distances past it overflow): its weights are damaged or its training "
+                   "diverged")
+        if source is not None:
+            raise ModelFileError(f"{source}: {message}")
+        raise ParameterError(f"the model: {message}")
+    return codes
 
 
 def _check_sizes(bitmaps: BitmapSet, model: Autoencoder) -> None:
@@ -159,16 +196,20 @@ class LatentSpace:
     codes: np.ndarray
 
     @classmethod
-    def build(cls, bitmaps: BitmapSet, model: Autoencoder, som: LatentSOM | None = None) -> "LatentSpace":
+    def build(cls, bitmaps: BitmapSet, model: Autoencoder, som: LatentSOM | None = None,
+              source: str | None = None) -> "LatentSpace":
         """Encode the items and fit ``som`` (default ``LatentSOM()``) to their codes.
+
+        ``source`` names the model's file in errors.
 
         Raises
         ------
         ShapeMismatchError
             When the model was trained on bitmaps of another size.
+        ModelFileError, ParameterError
+            When the codes are not finite in the model's dtype (see :func:`encode_items`).
         """
-        _check_sizes(bitmaps, model)
-        codes = model.transform(bitmaps.X)
+        codes = encode_items(bitmaps, model, source)
         som = som if som is not None else LatentSOM()
         if not hasattr(som, "weights_"):
             som.fit(codes)
@@ -339,23 +380,26 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
     >>> space.neuron_of(":)") == int(space.som.labels_[0])
     True
     """
-    bitmaps, model = _open_model(dataset, model, kind, items, on_train, progress, any_data)
+    bitmaps, model, source = _open_model(dataset, model, kind, items, on_train, progress, any_data)
     som = LatentSOM(grid=grid, sigma=sigma, learning_rate=som_learning_rate, iterations=iterations,
                     topology=topology, neighborhood=neighborhood, random_state=random_state)
-    return LatentSpace.build(bitmaps, model, som)
+    return LatentSpace.build(bitmaps, model, som, source)
 
 
-def _open_model(dataset, model, kind, items, on_train, progress, any_data=False) -> tuple[BitmapSet, Autoencoder]:
+def _open_model(dataset, model, kind, items, on_train, progress,
+                any_data=False) -> tuple[BitmapSet, Autoencoder, str | None]:
+    """The set, the model and the model's file (None unless given as a path)."""
     bitmaps = dataset if isinstance(dataset, BitmapSet) else load_dataset(dataset)
     for item in items:
         item_index(bitmaps, item)
+    source = None
     if model is None:
         model, _ = default_model(bitmaps, progress=progress, on_train=on_train, kind=kind)
     elif isinstance(model, (str, os.PathLike)):
-        model = load_model(model)
+        model, source = load_model(model), os.fspath(model)
     if not any_data and getattr(model, "n_features_in_", None) == bitmaps.n_features:
         model.check_training_data(bitmaps)  # a size mismatch is LatentSpace.build's to explain
-    return bitmaps, model
+    return bitmaps, model, source
 
 
 def build_embedding(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike | Autoencoder | None = None,

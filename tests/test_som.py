@@ -380,3 +380,16 @@ def test_a_diverging_map_is_a_parameter_error_not_a_crash(grid):
                                              r"learning_rate=1e\+300; use a learning rate of at most 1$"):
         LatentSOM(grid=grid, learning_rate=1e300).fit(Z)
     assert np.isfinite(LatentSOM(grid=grid, learning_rate=1.0).fit(Z).weights_).all()
+
+
+@pytest.mark.parametrize("scale", [1e101, 1e160, 1e300, -1e200])
+def test_codes_past_the_maps_range_are_refused_not_given_a_neuron_out_of_range(scale):
+    from genval import ParameterError
+
+    som = LatentSOM(grid=(3, 3), random_state=0).fit(np.random.default_rng(0).normal(size=(20, 2)))
+    with pytest.raises(ParameterError, match=r"codes reach [\d.e+]+; expected codes of magnitude at most 1e\+100"):
+        som.predict(np.array([[scale, 0.0]]))
+    with pytest.raises(ParameterError, match=r"codes reach"):
+        LatentSOM(grid=(3, 3), random_state=0).fit(np.array([[0.0, 0.0], [scale, 1.0]]))
+    within = np.random.default_rng(1).uniform(-1e99, 1e99, size=(50, 2))
+    assert ((0 <= som.predict(within)) & (som.predict(within) < 9)).all()
