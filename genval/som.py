@@ -169,6 +169,34 @@ def _train_batch(som, Z: np.ndarray, iterations: int) -> None:
             return
 
 
+def _unit_neighbours(P: np.ndarray, rows: int, cols: int) -> list[tuple[int, ...]]:
+    """For each neuron, in increasing order, the neurons at distance 1 on the plane (``P``: positions, flat order).
+
+    In either layout a neuron at unit distance lies at most one row and one
+    column away (hexagonal rows are ``sqrt(3)/2`` apart, so two rows are
+    already too far), so only the 8 cells around each neuron are measured:
+    linear in the neurons, where comparing all pairs took 5 minutes on a
+    316 x 316 map.
+    """
+    n = rows * cols
+    r, c = np.divmod(np.arange(n), cols)
+    pairs = []
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            if dr == dc == 0:
+                continue
+            ok = (r + dr >= 0) & (r + dr < rows) & (c + dc >= 0) & (c + dc < cols)
+            a = np.flatnonzero(ok)
+            b = a + dr * cols + dc
+            near = np.isclose(np.linalg.norm(P[a] - P[b], axis=1), 1.0)
+            pairs.append(np.stack([a[near], b[near]], axis=1))
+    both = np.concatenate(pairs)
+    both = both[np.lexsort((both[:, 1], both[:, 0]))]
+    ends = np.searchsorted(both[:, 0], np.arange(n + 1))
+    targets = both[:, 1].tolist()
+    return [tuple(targets[ends[k]:ends[k + 1]]) for k in range(n)]
+
+
 def _check_range(Z: np.ndarray) -> np.ndarray:
     """``Z``, or an error for codes past :data:`MAX_CODE`: their squared distances would overflow float64."""
     largest = float(np.abs(Z).max(initial=0.0))
@@ -598,13 +626,7 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         key = (tuple(self.grid_), self.topology)
         cached = getattr(self, "_adjacency", None)
         if cached is None or cached[0] != key:
-            P = self._coordinates()
-            found: list[tuple[int, ...]] = []
-            chunk = chunk_rows(8 * 3 * len(P))
-            for s in range(0, len(P), chunk):
-                d = np.linalg.norm(P[s:s + chunk, None, :] - P[None, :, :], axis=-1)
-                found += [tuple(np.flatnonzero(np.isclose(row, 1.0)).tolist()) for row in d]
-            cached = self._adjacency = (key, found)
+            cached = self._adjacency = (key, _unit_neighbours(self._coordinates(), *self.grid_))
         return cached[1]
 
     def grid_path(self, start: int, stop: int) -> list[int]:
