@@ -155,10 +155,9 @@ TEXT_BYTES_PER_CHAR = 32  # parsing a C header costs up to about 24 bytes a char
 def text_limit() -> int:
     """The largest text file read, in bytes: a 32nd of the memory budget (32 MiB of the default 1 GiB).
 
-    >>> import os
-    >>> os.environ["GENVAL_MEMORY_BUDGET"] = "64M"
-    >>> text_limit()
+    >>> from unittest import mock
+    >>> with mock.patch.dict("os.environ", GENVAL_MEMORY_BUDGET="64M"):
+    ...     text_limit()
     2097152
-    >>> del os.environ["GENVAL_MEMORY_BUDGET"]
     """
     return memory_budget() // TEXT_BYTES_PER_CHAR
