@@ -75,9 +75,13 @@ def memory_budget() -> int:
     if not text:
         return min(2**30, _machine_memory() // 4)
     match = re.fullmatch(r"(\d+(?:\.\d*)?)\s*([KMGT]?)(?:i?B)?", text, flags=re.IGNORECASE)
-    value = int(float(match.group(1)) * _SUFFIX[match.group(2).upper()]) if match else 0
+    try:
+        value = int(float(match.group(1)) * _SUFFIX[match.group(2).upper()]) if match else 0
+    except OverflowError:  # thousands of digits: past any float, and any machine's memory
+        value = 0
     if value < 1:
-        raise ParameterError(f"{ENV} must be a positive size such as 268435456, 512M or 1G, got {text!r}")
+        shown = text if len(text) <= 40 else text[:40] + "..."
+        raise ParameterError(f"{ENV} must be a positive size such as 268435456, 512M or 1G, got {shown!r}")
     return value
 
 

@@ -33,6 +33,7 @@ from genval.errors import BitmapFormatError
 _GZIP_MAGIC = b"\x1f\x8b"
 _NPY_MAGIC = b"\x93NUMPY"
 _ZIP_MAGIC = b"PK\x03\x04"
+_EMPTY_ZIP_MAGIC = b"PK\x05\x06"  # a zip of no members (np.savez with no arrays)
 CHUNK_BYTES = 4 << 20  # binary files are read and converted this much at a time
 IDX_TYPES = {  # IDX type codes: NumPy dtypes
     0x08: "u1", 0x09: "i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -118,10 +119,10 @@ def sniff(path: Path) -> str:
             raise BitmapFormatError(f"{path}: damaged gzip data ({exc}); expected a gzipped bitmap file") from None
     if head.startswith(_NPY_MAGIC):
         return "npy"
-    if head.startswith(_ZIP_MAGIC):
+    if head.startswith((_ZIP_MAGIC, _EMPTY_ZIP_MAGIC)):
         return "npz"
-    if len(head) >= 4 and head[:2] == b"\0\0" and head[2] in IDX_TYPES and 1 <= head[3] <= 4:
-        return "idx"
+    if len(head) >= 4 and head[:2] == b"\0\0" and 1 <= head[3] <= 4 and head[2] >= 0x07:
+        return "idx"  # an unknown type code too: the IDX reader names it, not the C-header parser
     suffixes = [s.lower() for s in path.suffixes]
     if ".csv" in suffixes:
         return "csv"

@@ -44,8 +44,11 @@ MAX_PIXELS = 2**24
 
 def _idx_header(f: IO[bytes], source: str) -> tuple[np.dtype, tuple[int, ...]]:
     head = f.read(4)
-    if len(head) < 4 or head[:2] != b"\0\0" or head[2] not in IDX_TYPES or not 1 <= head[3] <= 4:
+    if len(head) < 4 or head[:2] != b"\0\0" or not 1 <= head[3] <= 4:
         raise BitmapFormatError(f"{source}: not an IDX file; expected the bytes 0 0, a type code and a rank")
+    if head[2] not in IDX_TYPES:
+        codes = ", ".join(f"{code:#04x}" for code in IDX_TYPES)
+        raise BitmapFormatError(f"{source}: IDX type code {head[2]:#04x}; expected one of {codes}")
     dims_bytes = f.read(4 * head[3])
     if len(dims_bytes) < 4 * head[3]:
         raise BitmapFormatError(f"{source}: IDX header cut short; expected {head[3]} dimensions")
@@ -570,6 +573,8 @@ def _csv_first_row(line: str, source: str, lineno: int) -> tuple[int, list[str] 
 
 
 def _is_number(text: str) -> bool:
+    if "_" in text:  # Python's float() reads 1_0 as 10; a CSV reader does not
+        return False
     try:
         float(text)
     except ValueError:
@@ -654,6 +659,8 @@ def _pillow_guard():
                                     f"pixels ({side}x{side})") from None
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, struct.error) as exc:
             if isinstance(exc, OSError) and exc.errno is not None and not isinstance(exc, UnidentifiedImageError):
+                if exc.filename is None:  # a read error (a link to /proc/self/mem): say which file
+                    raise OSError(exc.errno, exc.strerror, str(path)) from None
                 raise
             expected = "a PNG file" if formats == ("PNG",) else "a PGM, PBM or PPM file"
             if isinstance(exc, UnidentifiedImageError):  # another format, or none: no other decoder is tried

@@ -584,3 +584,31 @@ def test_a_set_loads_within_the_budget_or_is_refused_before_allocating(tmp_path,
     assert peak <= 8 * 2**20  # what loads stays within the budget, names and all
     if loaded:
         assert len(s) == n and s.names[-1] == str(n - 1)
+
+
+# --- smaller things a user met: each file told by its own reader, each error naming its file -------
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(code=st.integers(0x07, 0xFF).filter(lambda c: c not in (0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E)))
+def test_an_idx_file_of_an_unknown_type_code_is_named_as_such(tmp_path, code):
+    path = tmp_path / "odd-idx3-ubyte"
+    path.write_bytes(struct.pack(">4B3I", 0, 0, code, 3, 1, 2, 2) + bytes(16))
+    with pytest.raises(BitmapFormatError, match=rf"odd-idx3-ubyte: IDX type code {code:#04x}; expected one of 0x08"):
+        load_dataset(path)
+
+
+def test_an_empty_npz_and_an_underscored_number_get_their_own_messages(tmp_path):
+    np.savez(tmp_path / "empty.npz")
+    with pytest.raises(BitmapFormatError, match=r"empty\.npz holds 0 arrays \(\); expected NumPy arrays"):
+        load_dataset(tmp_path / "empty.npz")
+    (tmp_path / "u.csv").write_text("1,2,3,4\n1_0,2,3,4\n")
+    with pytest.raises(BitmapFormatError, match=r"u\.csv:2: '1_0' is not a pixel value"):
+        load_dataset(tmp_path / "u.csv")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/mem"), reason="needs Linux's /proc")
+def test_an_image_that_cannot_be_read_is_named(tmp_path):
+    (tmp_path / "a.png").symlink_to("/proc/self/mem")
+    with pytest.raises(OSError) as caught:
+        load_dataset(tmp_path)
+    assert caught.value.filename == str(tmp_path / "a.png")

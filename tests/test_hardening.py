@@ -273,3 +273,16 @@ def test_another_users_file_in_a_writable_folder_is_not_replaced(shared_folder, 
         return "written"
     assert as_other_user(overwrite) == f"cannot write {victim}: Permission denied (the file is read-only)"
     assert victim.read_bytes() == b"root's data" and victim.stat().st_uid == 0
+
+
+@settings(max_examples=30, deadline=None)
+@given(digits=st.integers(310, 6000))  # past the largest float
+def test_a_budget_of_thousands_of_digits_is_one_line_not_an_overflow(digits):
+    from genval._budget import memory_budget
+    from genval.errors import ParameterError
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GENVAL_MEMORY_BUDGET", "9" * digits)
+        with pytest.raises(ParameterError, match=r"^GENVAL_MEMORY_BUDGET must be a positive size such as .*, got "
+                                                 r"'9{40}\.\.\.'$"):
+            memory_budget()
