@@ -576,6 +576,9 @@ def sample_latent(space: LatentSpace, n: int, method: str = "box", neuron: int |
                          "almost none of the box spanned by the codes; pick another neuron")
 
 
+MAX_MARGIN = 100.0  # a grid a hundred boxes wide on each side shows the box as a dot already
+
+
 def latent_grid(space: LatentSpace | Embedding, size: int = 20,
                 margin: float = 0.05) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Decode a regular ``size x size`` grid over the codes' bounding box.
@@ -597,12 +600,14 @@ def latent_grid(space: LatentSpace | Embedding, size: int = 20,
     Raises
     ------
     ParameterError
-        For ``size < 2``.
+        For ``size < 2``, or a ``margin`` not in ``[0, MAX_MARGIN]`` (NaN, infinite, negative).
     genval._budget.MemoryBudgetError
         When the decoded grid would exceed the memory budget.
     """
     if size < 2:
         raise ParameterError(f"size must be at least 2, got {size}")
+    if not (isinstance(margin, (int, float, np.integer, np.floating)) and 0 <= margin <= MAX_MARGIN):
+        raise ParameterError(f"margin must be a share of the codes' box from 0 to {MAX_MARGIN:g}, got {margin!r}")
     if space.codes.shape[1] < 2:
         raise ParameterError("a latent grid needs at least 2 latent dimensions, and this model has 1")
     origin, axes = plane(space.codes)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from genval import load_dataset
+from genval.errors import ParameterError
 from genval._budget import dedupe_rows, nearest_bitmaps
 from genval.walks import Embedding, LatentSpace, build_embedding, latent_grid, point_bytes, sample_latent, walk
 
@@ -239,3 +240,11 @@ def test_a_model_is_used_only_with_the_data_it_learned(tmp_path):
         build_embedding(emojis, path)
     assert build_space(emojis, path, grid=(2, 2), any_data=True).codes.shape == (17, 2)
     assert build_space(font, path, grid=(2, 2)).codes.shape == (32, 2)
+
+
+@pytest.mark.parametrize("margin", [float("inf"), float("nan"), -0.1, 1e300, "0.1"])
+def test_a_margin_that_is_not_a_share_of_the_box_is_refused_naming_it(space, margin):
+    from genval.walks import latent_grid
+
+    with pytest.raises(ParameterError, match=r"margin must be a share of the codes' box from 0 to 100, got"):
+        latent_grid(space, size=3, margin=margin)
