@@ -614,8 +614,8 @@ def read_image_folder(folder: Path, limit: int | None = None) -> Decoded:
                 check_image_size(size, str(path))
                 if X is None:
                     hw = size
-                    # The set, one name per item, and one image's decoding: Pillow's copy (up to 16 bytes
-                    # a pixel), the grey one and the float32 copies made of it.
+                    # The set, one name per item, and one image's decoding: Pillow's copy (up to 4 bytes
+                    # a pixel: RGBA, I, F), the grey one and the float32 copy made of it (scaled in place).
                     check_allocation(len(files) * (4 * hw[0] * hw[1] + ITEM_BYTES) + _DECODE_BYTES * hw[0] * hw[1],
                                      f"{source}: {len(files)} images of {hw[0]}x{hw[1]} pixels "
                                      "(load fewer with limit, --limit)")
@@ -631,7 +631,7 @@ def read_image_folder(folder: Path, limit: int | None = None) -> Decoded:
 
 # What each suffix promises, as Pillow's format names: only that decoder is tried.
 _IMAGE_FORMATS = {".png": ("PNG",), ".pgm": ("PPM",), ".pbm": ("PPM",), ".ppm": ("PPM",)}
-_DECODE_BYTES = 32  # working bytes a pixel while one image is decoded and turned to grey float32
+_DECODE_BYTES = 12  # working bytes a pixel while one image is decoded and turned to grey float32
 
 
 @contextmanager
