@@ -17,6 +17,7 @@ from pathlib import Path
 
 import click
 
+from genval._estimator import read_only
 from genval.som import MAX_NEURONS, NEIGHBORHOODS, TOPOLOGIES
 
 
@@ -99,6 +100,8 @@ class OutputFile(click.Path):
         folder = Path(path).parent
         if not folder.is_dir():
             self.fail(f"cannot write {path}: the folder {folder} does not exist", param, ctx)
+        if (reason := read_only(path)) is not None:
+            self.fail(f"cannot write {path}: {reason}", param, ctx)
         return path
 
 

@@ -22,14 +22,16 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from contextlib import nullcontext
+from typing import IO
 
 import numpy as np
 
 from genval.errors import ParameterError
 
 __all__ = ["CHUNK_SHARE", "MemoryBudgetError", "blas_limit", "check_allocation", "chunk_rows", "dedupe_rows",
-           "memory_budget", "nearest_bitmaps"]
+           "memory_budget", "nearest_bitmaps", "read_at_most"]
 
 ENV = "GENVAL_MEMORY_BUDGET"
 CHUNK_SHARE = 8
@@ -74,9 +76,13 @@ def memory_budget() -> int:
     if not text:
         return min(2**30, _machine_memory() // 4)
     match = re.fullmatch(r"(\d+(?:\.\d*)?)\s*([KMGT]?)(?:i?B)?", text, flags=re.IGNORECASE)
-    value = int(float(match.group(1)) * _SUFFIX[match.group(2).upper()]) if match else 0
+    try:
+        value = int(float(match.group(1)) * _SUFFIX[match.group(2).upper()]) if match else 0
+    except OverflowError:  # thousands of digits: past any float, and any machine's memory
+        value = 0
     if value < 1:
-        raise ParameterError(f"{ENV} must be a positive size such as 268435456, 512M or 1G, got {text!r}")
+        shown = text if len(text) <= 40 else text[:40] + "..."
+        raise ParameterError(f"{ENV} must be a positive size such as 268435456, 512M or 1G, got {shown!r}")
     return value
 
 
@@ -123,6 +129,41 @@ def check_allocation(nbytes: float, what: str, budget: int | None = None) -> Non
     if nbytes > budget:
         raise MemoryBudgetError(f"{what} would need about {_size(nbytes)}, more than the memory budget of "
                                 f"{_size(budget)}; ask for fewer or raise {ENV}")
+
+
+def read_at_most(f: IO[bytes], limit: int, source: str, what: str, hint: str = "") -> bytes:
+    """All of a stream's bytes when there are at most ``limit``; at most ``limit + 1`` are ever read.
+
+    A regular file larger than ``limit`` is refused unread; a device, a pipe
+    or a gzip stream (``/dev/zero``, a gzip bomb) after ``limit + 1`` bytes.
+
+    Raises
+    ------
+    MemoryBudgetError
+        Naming ``source``, ``what`` it should be and the limit, then ``hint``.
+
+    Examples
+    --------
+    >>> import io
+    >>> read_at_most(io.BytesIO(b"abc"), 3, "a.h", "a C header")
+    b'abc'
+    >>> read_at_most(io.BytesIO(b"abcd"), 3, "a.h", "a C header")
+    Traceback (most recent call last):
+    ...
+    genval._budget.MemoryBudgetError: a.h: more than 3 bytes; expected a C header of at most 3 bytes
+    """
+    try:
+        size = os.fstat(f.fileno()).st_size if stat.S_ISREG(os.fstat(f.fileno()).st_mode) else 0
+    except (AttributeError, OSError, ValueError):  # not a file (a gzip stream, a buffer): its size shows as it is read
+        size = 0
+    if size <= limit:
+        parts, got = [], 0
+        while got <= limit and (part := f.read(min(limit + 1 - got, 1 << 20))):
+            parts.append(part)
+            got += len(part)
+        if got <= limit:
+            return b"".join(parts)
+    raise MemoryBudgetError(f"{source}: more than {_size(limit)}; expected {what} of at most {_size(limit)}{hint}")
 
 
 def dedupe_rows(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

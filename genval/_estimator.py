@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from genval._budget import MemoryBudgetError, read_at_most
 from genval.errors import GenvalError
 
 
@@ -78,18 +79,47 @@ def remove_stale_temporaries(folder) -> list[Path]:
     return removed
 
 
+def read_only(path) -> str | None:
+    """Why the existing file ``path`` must not be replaced, or None.
+
+    A file nobody may write (mode ``0444``: what ``rm`` calls write-protected,
+    and asks about even when root runs it), or one this user may not write,
+    is read-only: replacing it by a rename would get around the permission
+    the shell's ``>`` respects.
+
+    >>> import tempfile
+    >>> ro = Path(tempfile.mkdtemp()) / "ro.csv"
+    >>> _ = ro.write_text("keep"); ro.chmod(0o444)
+    >>> read_only(ro)
+    'Permission denied (the file is read-only)'
+    >>> ro.chmod(0o644); read_only(ro) is None
+    True
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode) and (not mode & 0o222 or not os.access(path, os.W_OK)):
+        return "Permission denied (the file is read-only)"
+    return None
+
+
 @contextmanager
-def atomic_write(path, mode: str = "wb"):
+def atomic_write(path, mode: str = "wb", *, follow_links: bool = True):
     """Open a temporary file beside ``path``; rename it over ``path`` on success.
 
     An exception leaves ``path`` untouched and no temporary behind. The
     temporary is named ``.NAME.genval-PID-XXXXXXXX.tmp``, so that one left by a
     killed run (SIGKILL leaves no chance to clean up) is recognised and removed
     by the next write to the same folder (:func:`remove_stale_temporaries`).
-    The file gets the permissions any new file would (``0o666`` less the
-    umask), not the owner-only ones of a temporary file. A symbolic link to
+    A new file gets the permissions any new file would (``0o666`` less the
+    umask), not the owner-only ones of a temporary file; a file replaced keeps
+    its own. A read-only file (no write permission, :func:`read_only`) is
+    refused as a shell's ``>`` would refuse it, even for root. A symbolic link to
     a file stays a link (its target is replaced); a device, a pipe or a socket
-    (``/dev/stdout``, a FIFO) is written in place, never replaced.
+    (``/dev/stdout``, a FIFO) is written in place, never replaced. With
+    ``follow_links=False`` (a shared folder: the cache) nothing at ``path`` is
+    ever opened or followed: whatever stands there is replaced by the rename.
 
     Raises
     ------
@@ -100,10 +130,10 @@ def atomic_write(path, mode: str = "wb"):
     """
     given = Path(path)
     try:
-        kind = os.stat(given).st_mode  # through links: what a write would reach
+        kind = (os.stat if follow_links else os.lstat)(given).st_mode  # through links: what a write would reach
     except OSError:
         kind = None
-    if kind is not None and not stat.S_ISREG(kind) and not stat.S_ISDIR(kind):
+    if follow_links and kind is not None and not stat.S_ISREG(kind) and not stat.S_ISDIR(kind):
         # A device, a pipe or a socket (/dev/stdout, a FIFO): written in place, as a shell's ">" would;
         # a rename would put a regular file where it was.
         try:
@@ -115,10 +145,20 @@ def atomic_write(path, mode: str = "wb"):
             raise GenvalError(f"cannot write {given}: {exc.strerror or exc}") from None
         return
     # A link to a file keeps being a link: its target is replaced.
-    path = Path(os.path.realpath(given)) if given.is_symlink() else given
+    path = Path(os.path.realpath(given)) if follow_links and given.is_symlink() else given
     folder = path.parent
     if not folder.is_dir():
         raise GenvalError(f"cannot write {given}: the folder {folder} does not exist")
+    if kind is not None and stat.S_ISREG(kind) and (reason := read_only(path)) is not None:
+        raise GenvalError(f"cannot write {given}: {reason}")
+    try:  # a file replaced keeps its permissions; a new one gets those any new file would
+        if kind is None or not stat.S_ISREG(kind):
+            raise FileNotFoundError
+        permissions = stat.S_IMODE(os.stat(path).st_mode) & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        permissions = 0o666 & ~umask
     remove_stale_temporaries(folder)
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.genval-{os.getpid()}-", suffix=".tmp")
@@ -127,9 +167,7 @@ def atomic_write(path, mode: str = "wb"):
     try:
         with os.fdopen(fd, mode) as handle:
             yield handle
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        os.chmod(tmp, permissions)
         os.replace(tmp, path)
     except BaseException as exc:
         if os.path.exists(tmp):
@@ -144,13 +182,14 @@ def read_text_file(path: Path, max_chars: int, error: type[GenvalError], what: s
     """A UTF-8 text file (a byte-order mark skipped) of at most ``max_chars`` characters, or ``error`` naming it.
 
     A file larger than ``4 * max_chars`` bytes (UTF-8 takes at most 4 bytes a
-    character) is refused unread.
+    character) is refused unread, and a device or pipe after that many.
     """
     try:
-        size = path.stat().st_size
-        if size > 4 * max_chars:
-            raise error(f"{path}: {size:,} bytes, more than {what} may hold")
-        return path.read_text(encoding="utf-8-sig")
+        with open(path, "rb") as f:
+            data = read_at_most(f, 4 * max_chars, str(path), what)
+        return data.decode("utf-8-sig")
+    except MemoryBudgetError as exc:
+        raise error(str(exc)) from None
     except UnicodeDecodeError as exc:
         raise error(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:

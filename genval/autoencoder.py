@@ -380,12 +380,12 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
                                     "anyway")
         return True
 
-    def save(self, path, metadata: dict | None = None) -> None:
+    def save(self, path, metadata: dict | None = None, *, follow_links: bool = True) -> None:
         """Write the model as ``.npz`` arrays plus a JSON config (no pickle).
 
         The file is written to a temporary name and renamed, so a failure never
-        leaves a half-written model behind; it gets the permissions of any new
-        file (the umask decides).
+        leaves a half-written model behind; a new file gets the permissions of
+        any new file (the umask decides), a read-only one is refused.
 
         Parameters
         ----------
@@ -393,6 +393,9 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
         metadata : dict, optional
             JSON-serializable facts to keep with the model (the CLI stores the
             dataset name and bitmap shape); read back as ``metadata_``.
+        follow_links : bool, default True
+            False in a folder others may write (the cache): a link at ``path``
+            is replaced, never followed into a file genval did not create.
 
         Raises
         ------
@@ -424,7 +427,7 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
             text = json.dumps(config)
         except (TypeError, ValueError) as exc:
             raise ParameterError(f"metadata must be JSON-serializable: {exc}") from None
-        with atomic_write(path) as fh:
+        with atomic_write(path, follow_links=follow_links) as fh:
             extra = ({} if self.validation_loss_curve_ is None else
                      {"validation_loss_curve": np.asarray(self.validation_loss_curve_, dtype=float)})
             np.savez(fh, config=np.array(text), params=self.params_,
@@ -467,6 +470,11 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
                           if archive.has("validation_loss_curve") else None)
         if not np.isfinite(params).all():
             raise ModelFileError(f"{path}: damaged genval model (its weights contain NaN or infinity)")
+        with np.errstate(over="ignore"):  # the model runs in its dtype: a weight must be finite there too
+            overflows = not np.isfinite(params.astype(model.dtype)).all()
+        if overflows:
+            raise ModelFileError(f"{path}: damaged genval model (a weight of {np.abs(params).max():.3g} is past "
+                                 f"the {model.dtype} range it runs in; expected finite {model.dtype} weights)")
         for name, values in (("loss_curve", curve), ("validation_loss_curve", validation)):
             if values is not None and not np.isfinite(values).all():
                 raise ModelFileError(f"{path}: damaged genval model ({name} contains NaN or infinity)")

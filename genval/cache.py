@@ -29,6 +29,7 @@ import json
 import logging
 import os
 import re
+import stat
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -39,6 +40,7 @@ import numpy as np
 from genval.autoencoder import MODEL_VERSION, Autoencoder, VariationalAutoencoder, load_model
 from genval.bitmaps import BitmapSet
 from genval.errors import GenvalError, ModelFileError, ParameterError
+from genval.formats import shorten
 from genval.training import TRAINING_REVISION
 
 __all__ = ["DEFAULT_MODEL", "KINDS", "CacheEntry", "cache_dir", "cache_entries", "cache_key", "cached_model",
@@ -60,15 +62,24 @@ _TEMPORARY = re.compile(r"\.(model|vae|denoiser)-.+-[0-9a-f]{16}\.npz\..+\.tmp")
 def cache_dir() -> Path:
     """The cache folder (not created here).
 
+    Raises
+    ------
+    GenvalError
+        When there is none: no ``GENVAL_CACHE``, ``XDG_CACHE_HOME`` nor home folder.
+
     >>> import os
     >>> from unittest import mock
     >>> with mock.patch.dict(os.environ, GENVAL_CACHE="~/models"):
     ...     cache_dir() == Path.home() / "models"
     True
     """
-    if os.environ.get("GENVAL_CACHE"):
-        return Path(os.environ["GENVAL_CACHE"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    try:
+        if os.environ.get("GENVAL_CACHE"):
+            return Path(os.environ["GENVAL_CACHE"]).expanduser()
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    except RuntimeError:  # "~" with no HOME and no home directory in the user database
+        raise GenvalError("no cache folder: HOME is not set and this user has no home directory; "
+                          "set GENVAL_CACHE to a folder") from None
     return Path(base) / "genval"
 
 
@@ -154,48 +165,77 @@ def _plain(params: dict) -> dict:
 
 
 def _read_entry(path: Path, key: str, kind: str, fresh: Autoencoder,
-                bitmaps: BitmapSet) -> tuple[Autoencoder | None, str | None]:
-    """The entry's model if every check passes, else None and what was wrong (None too: no entry)."""
+                bitmaps: BitmapSet) -> tuple[Autoencoder | None, str | None, bool]:
+    """``(model, None, False)`` if every check passes, else None, what was wrong (None: no entry) and
+    whether what stands at ``path`` must be left alone (not a regular file of this user's).
+
+    The entry is looked at without following links: in a folder others can
+    write, a link planted at an entry's name must never lead genval to read or
+    overwrite the file it points to.
+    """
     try:
-        if path.is_dir():
-            return None, f"{path} is a folder, not a model file"
-        if not path.exists():
-            return None, None
+        found = os.lstat(path)
+    except FileNotFoundError:
+        return None, None, False
     except OSError as exc:
-        return None, f"{path} cannot be read ({exc.strerror or exc})"
+        return None, f"{path} cannot be read ({exc.strerror or exc})", True
+    if stat.S_ISLNK(found.st_mode):
+        return None, f"{path} is a symbolic link, not a model genval wrote", True
+    if stat.S_ISDIR(found.st_mode):
+        return None, f"{path} is a folder, not a model file", True
+    if not stat.S_ISREG(found.st_mode):
+        return None, f"{path} is not a regular file (a pipe, a socket or a device)", True
+    if found.st_uid != os.geteuid():
+        return None, f"{path} belongs to another user (uid {found.st_uid})", True
     try:
         model = load_model(path)
     except ModelFileError as exc:
-        return None, str(exc)
+        return None, str(exc), False
     meta = model.metadata_
     saved_kind = meta.get("kind")
     if type(model) is not type(fresh) or (saved_kind is not None and saved_kind != kind):
-        found = saved_kind or ("vae" if isinstance(model, VariationalAutoencoder) else "autoencoder")
-        return None, f"{path} holds {_a(found)}, not {_a(kind)}"
+        found_kind = saved_kind or ("vae" if isinstance(model, VariationalAutoencoder) else "autoencoder")
+        return None, f"{path} holds {_a(found_kind)}, not {_a(kind)}", False
     if (meta.get("cache_key") != key or model.n_features_in_ != bitmaps.n_features
             or _plain(model.get_params()) != _plain(fresh.get_params())):
-        return None, f"{path} holds a model of another set or other settings"
+        return None, f"{path} holds a model of another set or other settings", False
     if not np.all(np.isfinite(model.params_)):
-        return None, f"{path} holds NaN or infinite weights"
+        return None, f"{path} holds NaN or infinite weights", False
     if "params_sha256" not in meta:
-        return None, f"{path} has no checksum (written by an older genval)"
+        return None, f"{path} has no checksum (written by an older genval)", False
     if meta["params_sha256"] != _checksum(model):
-        return None, f"{path}: its weights changed after it was saved (checksum mismatch)"
-    return model, None
+        return None, f"{path}: its weights changed after it was saved (checksum mismatch)", False
+    return model, None, False
 
 
-def _unwritable(folder: Path) -> str | None:
-    """Why ``folder`` could not take a new file, or None. Creates nothing: it runs before training."""
+def _unusable(folder: Path) -> str | None:
+    """Why the cache ``folder`` cannot be used, or None. Creates nothing: it runs before training.
+
+    A folder of another user is not used (as ``git`` refuses a repository
+    another user owns): whoever owns it decides what genval would load.
+    """
     try:
-        existing = folder
-        while not existing.exists() and existing != existing.parent:
-            existing = existing.parent
-        if not existing.is_dir():
-            return f"{existing} is a file, not a folder"
-        if not os.access(existing, os.W_OK | os.X_OK):
-            return f"{existing} is not writable"
+        try:
+            found = os.stat(folder)
+        except (FileNotFoundError, NotADirectoryError):
+            if os.path.islink(folder):
+                return f"{folder} is a link to {os.readlink(folder)}, which does not exist"
+            existing = folder.parent
+            while not os.path.lexists(existing) and existing != existing.parent:
+                existing = existing.parent
+            if not existing.is_dir():
+                return f"{existing} is a file, not a folder"
+            if not os.access(existing, os.W_OK | os.X_OK):
+                return f"{existing} is not writable"
+            return None
+        if not stat.S_ISDIR(found.st_mode):
+            return f"{folder} is a file, not a folder"
+        if found.st_uid != os.geteuid():
+            return f"{folder} belongs to another user (uid {found.st_uid})"
+        if not os.access(folder, os.W_OK | os.X_OK):
+            return f"{folder} is not writable"
     except OSError as exc:
-        return f"{folder}: {exc.strerror or exc}"
+        return f"{shorten(str(folder), 200)}: {exc.strerror or exc}"
     return None
 
 
@@ -208,9 +248,12 @@ def cached_model(bitmaps: BitmapSet, kind: str, settings: dict, make: Callable[[
     model, was saved for this set, ``kind`` and ``settings``, holds finite
     weights, and its weights match the checksum saved with them. Otherwise
     the model is trained again (the same seed: the same model) with a
-    one-line warning saying why. When the cache folder cannot be written, or
-    a folder stands at the entry's path, the model is trained and returned
-    without being cached, after a one-line warning.
+    one-line warning saying why. When there is no usable cache folder (none
+    at all, a name too long, a dangling link, a folder of another user or
+    one that cannot be written), or something other than a regular file of
+    this user's stands at the entry's path (a folder, a FIFO, a link another
+    user planted), the model is trained and returned without being cached,
+    after a one-line warning: links are never followed into another file.
 
     Parameters
     ----------
@@ -260,29 +303,31 @@ def cached_model(bitmaps: BitmapSet, kind: str, settings: dict, make: Callable[[
     """
     _check_kind(kind)
     key = cache_key(bitmaps, kind, settings)
-    path = entry_path(bitmaps, kind, settings)
     model = make()
-    found, problem = _read_entry(path, key, kind, model, bitmaps)
+    try:
+        path = entry_path(bitmaps, kind, settings)
+        unusable = _unusable(path.parent)
+    except GenvalError as exc:  # no cache folder at all
+        path, unusable = None, str(exc)
+    found, problem, in_the_way = (None, None, False) if unusable else _read_entry(path, key, kind, model, bitmaps)
     if found is not None:
         return found, True
-    unwritable = _unwritable(path.parent)
-    folder_in_the_way = problem is not None and path.is_dir()
-    if unwritable:
-        log.warning("cannot write the genval cache (%s); training the %s without caching it", unwritable, kind)
-    elif folder_in_the_way:
-        log.warning("%s; training the %s without caching it (remove the folder to cache it)", problem, kind)
+    if unusable:
+        log.warning("cannot use the genval cache (%s); training the %s without caching it", unusable, kind)
+    elif in_the_way:
+        log.warning("%s; training the %s without caching it (remove it to cache the model)", problem, kind)
     elif problem:
         log.warning("%s; training it again", problem)
     if on_train is not None:
-        on_train(None if unwritable or folder_in_the_way else path, model)
+        on_train(None if unusable or in_the_way else path, model)
     model.fit(bitmaps.X, progress=progress)
-    if unwritable or folder_in_the_way:
+    if unusable or in_the_way:
         return model, False
     metadata = {"dataset": bitmaps.title, "shape": list(bitmaps.shape), "names": list(bitmaps.names),
                 "kind": kind, "cache_key": key, "params_sha256": _checksum(model)}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        model.save(path, metadata=metadata)
+        model.save(path, metadata=metadata, follow_links=False)  # whatever was planted there meanwhile
     except (OSError, GenvalError) as exc:  # the folder changed under us: the model is still good
         log.warning("cannot write the genval cache entry %s (%s); going on without caching", path,
                     getattr(exc, "strerror", None) or exc)
@@ -389,10 +434,10 @@ def cache_entries(dataset: str | None = None) -> list[CacheEntry]:
         if wanted is not None and slug != wanted:
             continue
         try:
-            stat = path.stat()
+            info = path.stat()
         except FileNotFoundError:  # removed since the folder was read (another genval clearing it)
             continue
-        entries.append(CacheEntry(path, _PREFIX_KIND[prefix], slug, stat.st_size, stat.st_mtime))
+        entries.append(CacheEntry(path, _PREFIX_KIND[prefix], slug, info.st_size, info.st_mtime))
     return entries
 
 

@@ -27,12 +27,13 @@ from typing import IO
 
 import numpy as np
 
-from genval._budget import check_allocation
+from genval._budget import check_allocation, memory_budget, read_at_most
 from genval.errors import BitmapFormatError
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _NPY_MAGIC = b"\x93NUMPY"
 _ZIP_MAGIC = b"PK\x03\x04"
+_EMPTY_ZIP_MAGIC = b"PK\x05\x06"  # a zip of no members (np.savez with no arrays)
 CHUNK_BYTES = 4 << 20  # binary files are read and converted this much at a time
 IDX_TYPES = {  # IDX type codes: NumPy dtypes
     0x08: "u1", 0x09: "i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -57,17 +58,22 @@ class Decoded:
 
 # --------------------------------------------------------------------------- memory
 
-def check_budget(n_items: int, n_pixels: int, itemsize: int, source: str) -> None:
-    """Refuse, with the estimate, a set whose pixels would not fit in the memory budget.
+ITEM_BYTES = 150  # what one item costs beside its pixels: its name (a str, a list and a tuple slot, an index entry)
+
+
+def check_budget(n_items: int, n_pixels: int, itemsize: int, source: str, per_item: int = ITEM_BYTES) -> None:
+    """Refuse, with the estimate, a set whose pixels and names would not fit in the memory budget.
 
     The budget is :func:`genval._budget.memory_budget` (``GENVAL_MEMORY_BUDGET``).
+    Each item costs ``n_pixels * itemsize`` bytes and ``per_item`` more (its
+    name, :data:`ITEM_BYTES`): a file of millions of 1x1 images is mostly names.
 
     >>> check_budget(10**9, 784, 4, "big-idx3-ubyte")
     Traceback (most recent call last):
     ...
     genval._budget.MemoryBudgetError: big-idx3-ubyte: 1000000000 items of 784 pixels (load fewer with limit, --limit) would need about ... TiB, more than the memory budget of ...; ask for fewer or raise GENVAL_MEMORY_BUDGET
     """
-    check_allocation(n_items * n_pixels * itemsize,
+    check_allocation(n_items * (n_pixels * itemsize + per_item),
                      f"{source}: {n_items} items of {n_pixels} pixels (load fewer with limit, --limit)")
 
 
@@ -113,10 +119,10 @@ def sniff(path: Path) -> str:
             raise BitmapFormatError(f"{path}: damaged gzip data ({exc}); expected a gzipped bitmap file") from None
     if head.startswith(_NPY_MAGIC):
         return "npy"
-    if head.startswith(_ZIP_MAGIC):
+    if head.startswith((_ZIP_MAGIC, _EMPTY_ZIP_MAGIC)):
         return "npz"
-    if len(head) >= 4 and head[:2] == b"\0\0" and head[2] in IDX_TYPES and 1 <= head[3] <= 4:
-        return "idx"
+    if len(head) >= 4 and head[:2] == b"\0\0" and 1 <= head[3] <= 4 and head[2] >= 0x07:
+        return "idx"  # an unknown type code too: the IDX reader names it, not the C-header parser
     suffixes = [s.lower() for s in path.suffixes]
     if ".csv" in suffixes:
         return "csv"
@@ -126,10 +132,15 @@ def sniff(path: Path) -> str:
 
 
 def read_text_file(path: Path) -> str:
-    """The text of a (possibly gzipped) UTF-8 file, a byte-order mark dropped."""
+    """The text of a (possibly gzipped) UTF-8 file, a byte-order mark dropped.
+
+    At most :func:`text_limit` bytes (after gunzipping) are read: a larger file,
+    ``/dev/zero`` or a gzip bomb is refused with that limit.
+    """
     try:
         with open_binary(path) as f:
-            data = f.read()
+            data = read_at_most(f, text_limit(), str(path), "a C header or text file",
+                                " (a 32nd of the memory budget; raise GENVAL_MEMORY_BUDGET for more)")
         return codecs.decode(data, "utf-8-sig")
     except UnicodeDecodeError as exc:
         raise BitmapFormatError(f"{path}: not a text file ({exc.reason} at byte {exc.start})") from None
@@ -137,3 +148,17 @@ def read_text_file(path: Path) -> str:
         if isinstance(exc, OSError) and exc.errno is not None:
             raise
         raise BitmapFormatError(f"{path}: damaged gzip data ({exc}); expected a gzipped text file") from None
+
+
+TEXT_BYTES_PER_CHAR = 32  # parsing a C header costs up to about 24 bytes a character (tokens, rows, names)
+
+
+def text_limit() -> int:
+    """The largest text file read, in bytes: a 32nd of the memory budget (32 MiB of the default 1 GiB).
+
+    >>> from unittest import mock
+    >>> with mock.patch.dict("os.environ", GENVAL_MEMORY_BUDGET="64M"):
+    ...     text_limit()
+    2097152
+    """
+    return memory_budget() // TEXT_BYTES_PER_CHAR

@@ -31,7 +31,7 @@ from genval._archive import printable
 from genval._budget import CHUNK_SHARE, check_allocation, memory_budget
 from genval.errors import BitmapFormatError, GenvalError
 from genval.formats import (
-    IDX_TYPES, CHUNK_BYTES, Decoded, check_budget, check_name, open_binary, read_text_file, shorten, sniff,
+    IDX_TYPES, CHUNK_BYTES, ITEM_BYTES, Decoded, check_budget, check_name, open_binary, read_text_file, shorten, sniff,
 )
 
 IMAGE_SUFFIXES = (".png", ".pgm", ".pbm", ".ppm")
@@ -44,8 +44,11 @@ MAX_PIXELS = 2**24
 
 def _idx_header(f: IO[bytes], source: str) -> tuple[np.dtype, tuple[int, ...]]:
     head = f.read(4)
-    if len(head) < 4 or head[:2] != b"\0\0" or head[2] not in IDX_TYPES or not 1 <= head[3] <= 4:
+    if len(head) < 4 or head[:2] != b"\0\0" or not 1 <= head[3] <= 4:
         raise BitmapFormatError(f"{source}: not an IDX file; expected the bytes 0 0, a type code and a rank")
+    if head[2] not in IDX_TYPES:
+        codes = ", ".join(f"{code:#04x}" for code in IDX_TYPES)
+        raise BitmapFormatError(f"{source}: IDX type code {head[2]:#04x}; expected one of {codes}")
     dims_bytes = f.read(4 * head[3])
     if len(dims_bytes) < 4 * head[3]:
         raise BitmapFormatError(f"{source}: IDX header cut short; expected {head[3]} dimensions")
@@ -81,7 +84,7 @@ def read_idx_labels(path: Path) -> list[str]:
         if len(dims) != 1 or dtype.kind not in "iu":
             raise BitmapFormatError(f"{source}: expected an IDX file of integer labels (rank 1), "
                                     f"found rank {len(dims)} of {dtype}")
-        check_budget(dims[0], 1, 64, source)
+        check_budget(dims[0], 1, 64, source, per_item=0)
         data = _read_labels_data(f, dims[0], dtype, source)
     return [str(v) for v in np.frombuffer(data, dtype=dtype).tolist()]
 
@@ -148,8 +151,9 @@ def read_records(f: IO[bytes], dtype: np.dtype, n: int, n_pixels: int, source: s
 
     Integers must lie in 0..255 (divided by 255), floats in [0, 1], booleans
     are 0 and 1. ``unit`` names a record in errors ("record", "row"). The
-    result and the read buffer together are checked against the memory
-    budget before either is allocated.
+    result, the items' names (:data:`~genval.formats.ITEM_BYTES` each) and the
+    read buffer together are checked against the memory budget before any is
+    allocated.
     """
     if n < 1:
         raise BitmapFormatError(f"{source}: holds no items; expected at least one image")
@@ -158,7 +162,7 @@ def read_records(f: IO[bytes], dtype: np.dtype, n: int, n_pixels: int, source: s
     working = record_bytes + 6 * n_pixels
     budget = memory_budget()
     step = max(1, min(n, CHUNK_BYTES // max(1, record_bytes), budget // CHUNK_SHARE // max(1, working)))
-    check_allocation(4 * n * n_pixels + step * working,
+    check_allocation(n * (4 * n_pixels + ITEM_BYTES) + step * working,
                      f"{source}: {n} items of {n_pixels} pixels (load fewer with limit, --limit)", budget)
     X = np.empty((n, n_pixels), dtype=np.float32)
     buffer = bytearray(step * record_bytes)
@@ -267,7 +271,7 @@ def read_numpy_labels(path: Path, key: str | None = None) -> list[str]:
         dtype, dims, _ = _npy_header(f, source)
         if len(dims) != 1 or dtype.kind not in "biuU":
             raise BitmapFormatError(f"{source}: expected a 1-D array of labels, found shape {dims} of {dtype}")
-        check_budget(dims[0], 1, 64 + dtype.itemsize, source)
+        check_budget(dims[0], 1, 64 + dtype.itemsize, source, per_item=0)
         data = _read_labels_data(f, dims[0], dtype, source)
     return [str(v) for v in np.frombuffer(data, dtype=dtype).tolist()]
 
@@ -569,6 +573,8 @@ def _csv_first_row(line: str, source: str, lineno: int) -> tuple[int, list[str] 
 
 
 def _is_number(text: str) -> bool:
+    if "_" in text:  # Python's float() reads 1_0 as 10; a CSV reader does not
+        return False
     try:
         float(text)
     except ValueError:
@@ -584,9 +590,13 @@ def read_image_folder(folder: Path, limit: int | None = None) -> Decoded:
     Files directly in the folder are named by their stem; with sub-folders
     instead, each sub-folder's name is its images' label and an item is named
     ``sub/stem``. Bright is ink, as in MNIST. All images must have one size.
-    """
-    from PIL import Image, UnidentifiedImageError  # Pillow only where images are read
 
+    A file must be what its suffix promises (``.png`` a PNG, ``.pgm``, ``.pbm``
+    and ``.ppm`` a Netpbm image), so no other decoder (nor an external program)
+    ever runs on it. Each image's size is read from its header and checked
+    against :data:`MAX_PIXELS`, the first image's size and the memory budget
+    before its pixels are decoded.
+    """
     source = str(folder)
     files, labels = _image_files(folder)
     if not files:
@@ -597,30 +607,92 @@ def read_image_folder(folder: Path, limit: int | None = None) -> Decoded:
     X: np.ndarray | None = None
     hw = (0, 0)
     names = []
-    for i, path in enumerate(files):
-        try:
-            with Image.open(path) as im:
-                im.load()
-                if im.mode in ("I;16", "I;16B", "I;16L", "I"):
-                    pixels = np.asarray(im, dtype=np.float32) / np.float32(65535 if "16" in im.mode else 2**31 - 1)
-                else:
-                    pixels = np.asarray(im.convert("L"), dtype=np.float32) / np.float32(255)
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-            if isinstance(exc, OSError) and exc.errno is not None and not isinstance(exc, UnidentifiedImageError):
-                raise
-            raise BitmapFormatError(f"{path}: not a readable image ({shorten(str(exc), 80)}); "
-                                    "expected a PNG or PGM file") from None
-        if X is None:
-            hw = pixels.shape
-            check_budget(len(files), hw[0] * hw[1], 4, source)
-            X = np.empty((len(files), hw[0] * hw[1]), dtype=np.float32)
-        elif pixels.shape != hw:
-            raise BitmapFormatError(f"{path}: {pixels.shape[0]}x{pixels.shape[1]} pixels (height x width); "
-                                    f"expected {hw[0]}x{hw[1]} like {files[0].name}")
-        X[i] = np.clip(pixels, 0, 1).reshape(-1)
-        stem = path.stem if labels is None else f"{path.parent.name}/{path.stem}"
-        names.append(check_name(stem, str(path)))
+    with _pillow_guard() as open_image:
+        for i, path in enumerate(files):
+            with open_image(path) as im:
+                size = (im.size[1], im.size[0])  # from the header: nothing decoded yet
+                check_image_size(size, str(path))
+                if X is None:
+                    hw = size
+                    # The set, one name per item, and one image's decoding: Pillow's copy (up to 4 bytes
+                    # a pixel: RGBA, I, F), the grey one and the float32 copy made of it (scaled in place).
+                    check_allocation(len(files) * (4 * hw[0] * hw[1] + ITEM_BYTES) + _DECODE_BYTES * hw[0] * hw[1],
+                                     f"{source}: {len(files)} images of {hw[0]}x{hw[1]} pixels "
+                                     "(load fewer with limit, --limit)")
+                    X = np.empty((len(files), hw[0] * hw[1]), dtype=np.float32)
+                elif size != hw:
+                    raise BitmapFormatError(f"{path}: {size[0]}x{size[1]} pixels (height x width); "
+                                            f"expected {hw[0]}x{hw[1]} like {files[0].name}")
+                X[i] = _grey(im, path).reshape(-1)
+            stem = path.stem if labels is None else f"{path.parent.name}/{path.stem}"
+            names.append(check_name(stem, str(path)))
     return Decoded(X, (int(hw[0]), int(hw[1])), names, labels, n_total)
+
+
+# What each suffix promises, as Pillow's format names: only that decoder is tried.
+_IMAGE_FORMATS = {".png": ("PNG",), ".pgm": ("PPM",), ".pbm": ("PPM",), ".ppm": ("PPM",)}
+_DECODE_BYTES = 12  # working bytes a pixel while one image is decoded and turned to grey float32
+
+
+@contextmanager
+def _pillow_guard():
+    """A function opening one image file, with Pillow's bomb guard at :data:`MAX_PIXELS` meanwhile.
+
+    Pillow refuses more than twice its ``MAX_IMAGE_PIXELS`` while reading the
+    header (and warns above it: genval's own check follows, from the same header).
+    """
+    from PIL import Image, UnidentifiedImageError  # Pillow only where images are read
+
+    @contextmanager
+    def open_image(path: Path):
+        formats = _IMAGE_FORMATS[path.suffix.lower()]
+        try:
+            with Image.open(path, formats=formats) as im:
+                yield im
+        except GenvalError:
+            raise
+        except Image.DecompressionBombError as exc:
+            found = re.search(r"\((\d+) pixels\)", str(exc))
+            pixels = f"{int(found.group(1)):,} pixels" if found else "too many pixels"
+            side = math.isqrt(MAX_PIXELS)
+            raise BitmapFormatError(f"{path}: an image of {pixels}; expected at most {MAX_PIXELS:,} "
+                                    f"pixels ({side}x{side})") from None
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, struct.error) as exc:
+            if isinstance(exc, OSError) and exc.errno is not None and not isinstance(exc, UnidentifiedImageError):
+                if exc.filename is None:  # a read error (a link to /proc/self/mem): say which file
+                    raise OSError(exc.errno, exc.strerror, str(path)) from None
+                raise
+            expected = "a PNG file" if formats == ("PNG",) else "a PGM, PBM or PPM file"
+            if isinstance(exc, UnidentifiedImageError):  # another format, or none: no other decoder is tried
+                raise BitmapFormatError(f"{path}: not a readable image (its content is not {expected[2:-5]}); "
+                                        f"expected {expected}, as its suffix says") from None
+            raise BitmapFormatError(f"{path}: not a readable image ({shorten(str(exc), 80)}); "
+                                    f"expected {expected}") from None
+
+    before = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS if before is None else min(before, MAX_PIXELS)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            yield open_image
+    finally:
+        Image.MAX_IMAGE_PIXELS = before
+
+
+def _grey(im, path: Path) -> np.ndarray:
+    """An opened image's pixels as grey float32 in [0, 1] (16- and 32-bit integers and floats kept fine)."""
+    im.load()
+    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+        pixels = np.asarray(im, dtype=np.float32)
+        pixels /= np.float32(65535 if "16" in im.mode else 2**31 - 1)
+    elif im.mode == "F":
+        pixels = np.asarray(im, dtype=np.float32)
+        if not np.isfinite(pixels).all():
+            raise BitmapFormatError(f"{path}: pixels that are not finite numbers; expected grey levels")
+    else:
+        pixels = np.asarray(im.convert("L"), dtype=np.float32)
+        pixels /= np.float32(255)
+    return np.clip(pixels, 0, 1, out=pixels)
 
 
 def _image_files(folder: Path) -> tuple[list[Path], list[str] | None]:

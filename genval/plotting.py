@@ -459,6 +459,9 @@ def _cell_raster(space, resolution: int, margin: float = 0.08):
     return cells, (x0, x1, y0, y1), (origin, axes)
 
 
+MAX_NUMBERED = 400  # neurons a map plot numbers; a 20x20 map's numbers still fit beside their neurons
+
+
 def plot_som(space, ax=None, background: str = "umatrix", resolution: int = 300):
     """The latent plane: item codes, neuron weights joined along the grid, neuron cells.
 
@@ -472,6 +475,7 @@ def plot_som(space, ax=None, background: str = "umatrix", resolution: int = 300)
         give each cell its own light colour.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.collections import LineCollection
 
     if background not in ("umatrix", "cells"):
         raise ValueError(f"unknown background {background!r}; choose umatrix or cells")
@@ -488,12 +492,14 @@ def plot_som(space, ax=None, background: str = "umatrix", resolution: int = 300)
         ax.imshow(cells % 20, extent=extent, origin="upper", cmap="tab20", vmin=0, vmax=19, alpha=0.35,
                   interpolation="nearest", aspect="auto")
     W = _project(som.weights_.reshape(rows * cols, -1), origin, axes)
-    for k, neighbours in enumerate(som.neighbours()):
-        for m in neighbours:
-            if m > k:
-                ax.plot(W[[k, m], 0], W[[k, m], 1], color="0.35", lw=1, zorder=2)
-    ax.scatter(W[:, 0], W[:, 1], marker="s", s=28, color="black", zorder=3, label="neuron weights")
-    for k, (x, y) in enumerate(W):
+    # One collection of all the grid's edges and one of all the neurons: an artist per edge or per number
+    # made a 316x316 map take minutes to draw, its time going to matplotlib's layout of 100,000 texts.
+    edges = [(k, m) for k, neighbours in enumerate(som.neighbours()) for m in neighbours if m > k]
+    ax.add_collection(LineCollection([W[[k, m]] for k, m in edges], colors="0.35", linewidths=1, zorder=2))
+    ax.scatter(W[:, 0], W[:, 1], marker="s", s=28 if len(W) <= MAX_NUMBERED else 4, color="black", zorder=3,
+               label="neuron weights")
+    numbered = len(W) <= MAX_NUMBERED  # past that the numbers overlap: nobody could read them
+    for k, (x, y) in enumerate(W if numbered else ()):
         ax.annotate(str(k + 1), (x, y), xytext=(-4, -11), textcoords="offset points", fontsize=7, color="0.25")
     Z = space.codes
     _items(ax, _project(Z, origin, axes), space.bitmaps.names, space.bitmaps.labels, color="#D55E00")
@@ -506,7 +512,8 @@ def plot_som(space, ax=None, background: str = "umatrix", resolution: int = 300)
     ax.legend(loc="best", fontsize=8, framealpha=0.9, ncols=2 if many else 1)
     through = "" if axes.shape[1] <= 2 else f", the {axes.shape[1]}-D codes' principal plane"
     ax.set_title(f"{rows}x{cols} {som.topology} map over {len(Z)} {space.bitmaps.title} codes{through}\n"
-                 "(neurons numbered from 1, row-major)", fontsize=10)
+                 + ("(neurons numbered from 1, row-major)" if numbered else f"(neurons numbered up to {MAX_NUMBERED} "
+                                                                            "only)"), fontsize=10)
     return ax
 
 
@@ -1115,7 +1122,8 @@ def plot_som_grid(space, ax=None, max_names: int = 4):
     (viridis: bright = far from its neighbours, a cluster border), numbered
     from 1 in row-major order as ``genval som`` prints, with its hit count
     (training items it wins) and its items: their names when at most
-    ``max_names``, label counts for a labelled set, else ``n items``.
+    ``max_names``, label counts for a labelled set, else ``n items``. A map
+    of more than :data:`MAX_NUMBERED` neurons shows the U-matrix only.
 
     Parameters
     ----------
@@ -1138,6 +1146,7 @@ def plot_som_grid(space, ax=None, max_names: int = 4):
     """
     import matplotlib
     import matplotlib.pyplot as plt
+    from matplotlib.collections import PatchCollection
     from matplotlib.patches import Rectangle, RegularPolygon
 
     som = space.som
@@ -1166,17 +1175,23 @@ def plot_som_grid(space, ax=None, max_names: int = 4):
         i, j = np.divmod(np.arange(rows * cols), cols)
         centres = np.column_stack([j, -i]).astype(float)
         patches = [Rectangle((x - 0.5, y - 0.5), 1, 1) for x, y in centres]
-    for patch, value in zip(patches, u):
-        patch.set_facecolor(cmap(value))
-        patch.set_edgecolor("white")
-        patch.set_linewidth(1.5)
-        ax.add_patch(patch)
+    # A big map is drawn as one collection of cells, without text: an artist and a text per neuron made a
+    # 316x316 map take minutes to draw, and its numbers could not be read anyway.
+    written = rows * cols <= MAX_NUMBERED
+    if written:
+        for patch, value in zip(patches, u):
+            patch.set_facecolor(cmap(value))
+            patch.set_edgecolor("white")
+            patch.set_linewidth(1.5)
+            ax.add_patch(patch)
+    else:
+        ax.add_collection(PatchCollection(patches, facecolors=cmap(u), edgecolors="none"))
     mappable = matplotlib.cm.ScalarMappable(norm=matplotlib.colors.Normalize(0, 1), cmap=cmap)
     plt.colorbar(mappable, ax=ax, shrink=0.8, label="U-matrix (distance to neighbour weights, scaled)")
     fontsize = float(np.clip(cell * 72 / 9.5, 4.5, 8.0))
     # points a line may take inside a cell (a hexagon's flat sides are as far apart as a square's)
     room = cell * 72 * 0.87
-    for k, (x, y) in enumerate(centres):
+    for k, (x, y) in enumerate(centres if written else ()):
         items = members[k]
         if not items:
             what = ""

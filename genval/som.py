@@ -48,8 +48,9 @@ _BYTES_PER_ONLINE_STEP = 16
 # A neuron's weights plus MiniSom's per-neuron arrays (coordinates, activation, neighbourhood) in float64.
 _BYTES_PER_NEURON = 8 * 8
 # A weight beyond this lies far past any code (codes are a network's activations) and its squared distances
-# overflow float64: the map has diverged.
-_HUGE_WEIGHT = 1e100
+# overflow float64: the map has diverged. Codes are held to the same bound, so that a map of them never does.
+MAX_CODE = 1e100
+_HUGE_WEIGHT = MAX_CODE
 
 
 def default_grid(Z: np.ndarray) -> tuple[int, int]:
@@ -166,6 +167,43 @@ def _train_batch(som, Z: np.ndarray, iterations: int) -> None:
         W[moved] = (1 - learning_rate) * W[moved] + learning_rate * (numerator[moved] / denominator[moved, None])
         if _diverged(W):  # no winner is meaningful any more (fit says so)
             return
+
+
+def _unit_neighbours(P: np.ndarray, rows: int, cols: int) -> list[tuple[int, ...]]:
+    """For each neuron, in increasing order, the neurons at distance 1 on the plane (``P``: positions, flat order).
+
+    In either layout a neuron at unit distance lies at most one row and one
+    column away (hexagonal rows are ``sqrt(3)/2`` apart, so two rows are
+    already too far), so only the 8 cells around each neuron are measured:
+    linear in the neurons, where comparing all pairs took 5 minutes on a
+    316 x 316 map.
+    """
+    n = rows * cols
+    r, c = np.divmod(np.arange(n), cols)
+    pairs = []
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            if dr == dc == 0:
+                continue
+            ok = (r + dr >= 0) & (r + dr < rows) & (c + dc >= 0) & (c + dc < cols)
+            a = np.flatnonzero(ok)
+            b = a + dr * cols + dc
+            near = np.isclose(np.linalg.norm(P[a] - P[b], axis=1), 1.0)
+            pairs.append(np.stack([a[near], b[near]], axis=1))
+    both = np.concatenate(pairs)
+    both = both[np.lexsort((both[:, 1], both[:, 0]))]
+    ends = np.searchsorted(both[:, 0], np.arange(n + 1))
+    targets = both[:, 1].tolist()
+    return [tuple(targets[ends[k]:ends[k + 1]]) for k in range(n)]
+
+
+def _check_range(Z: np.ndarray) -> np.ndarray:
+    """``Z``, or an error for codes past :data:`MAX_CODE`: their squared distances would overflow float64."""
+    largest = float(np.abs(Z).max(initial=0.0))
+    if largest > MAX_CODE:
+        raise ParameterError(f"codes reach {largest:.3g}; expected codes of magnitude at most {MAX_CODE:.0e} "
+                             "(squared distances past it overflow float64)")
+    return Z
 
 
 def _diverged(W: np.ndarray) -> bool:
@@ -364,7 +402,7 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         Parameters
         ----------
         Z : array-like of shape (n_samples, n_latent)
-            Any finite real values.
+            Finite real values of magnitude at most :data:`MAX_CODE`.
         y : ignored
 
         Returns
@@ -375,11 +413,11 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         ------
         ValueError
             For an invalid parameter (the message lists the valid choices),
-            or codes that are empty, not 2-D or not finite.
+            or codes that are empty, not 2-D, not finite or past :data:`MAX_CODE`.
         ParameterError
             When the map diverges (a learning rate far above 1).
         """
-        Z = validate_data(self, Z, dtype=np.float64)
+        Z = _check_range(validate_data(self, Z, dtype=np.float64))
         grid, iterations, algorithm = self._check_params(Z)
         seed = int(resolve_rng(self.random_state).integers(2**31 - 1))
         if self.init == "pca":
@@ -468,7 +506,7 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     def _check_codes(self, Z) -> np.ndarray:
         """Fitted, and ``Z`` finite (n, n_features_in_) codes: the boundary of every query."""
         check_is_fitted(self)
-        return validate_data(self, Z, dtype=np.float64, reset=False)
+        return _check_range(validate_data(self, Z, dtype=np.float64, reset=False))
 
     @property
     def n_neurons(self) -> int:
@@ -511,7 +549,7 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         sklearn.exceptions.NotFittedError
             Before :meth:`fit`.
         ValueError
-            For codes of another dimension than the map's, or not finite.
+            For codes of another dimension than the map's, not finite, or past :data:`MAX_CODE`.
 
         Examples
         --------
@@ -652,13 +690,7 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         key = (tuple(self.grid_), self.topology)
         cached = getattr(self, "_adjacency", None)
         if cached is None or cached[0] != key:
-            P = self._coordinates()
-            found: list[tuple[int, ...]] = []
-            chunk = chunk_rows(8 * 3 * len(P))
-            for s in range(0, len(P), chunk):
-                d = np.linalg.norm(P[s:s + chunk, None, :] - P[None, :, :], axis=-1)
-                found += [tuple(np.flatnonzero(np.isclose(row, 1.0)).tolist()) for row in d]
-            cached = self._adjacency = (key, found)
+            cached = self._adjacency = (key, _unit_neighbours(self._coordinates(), *self.grid_))
         return cached[1]
 
     def grid_path(self, start: int, stop: int) -> list[int]:

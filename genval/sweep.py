@@ -63,7 +63,7 @@ from typing import Callable
 
 import numpy as np
 
-from genval._budget import check_allocation
+from genval._budget import check_allocation, memory_budget
 from genval._estimator import atomic_write, read_text_file
 from genval.autoencoder import Autoencoder, VariationalAutoencoder, wrong_pixels
 from genval.bitmaps import load_dataset
@@ -461,7 +461,8 @@ def read_runs(path) -> list[dict]:
     path = Path(path)
     if not path.is_file():
         raise SweepConfigError(f"{path}: no such sweep CSV")
-    text = path.read_text(encoding="utf-8")
+    # A CSV row costs a dict of strings, some 64 bytes a character: the text may take a 256th of the budget.
+    text = read_text_file(path, memory_budget() // 256, SweepConfigError, "a sweep CSV")
     reader = csv.DictReader(io.StringIO(text))
     try:
         fields = reader.fieldnames or []

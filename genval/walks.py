@@ -21,6 +21,7 @@ and a map initialised by genval's rule, or one saved by ``genval som --out``.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,8 +35,8 @@ from genval._estimator import resolve_rng
 from genval.autoencoder import Autoencoder, load_model
 from genval.bitmaps import BitmapSet, bitmap_rows, load_dataset
 from genval.cache import default_model
-from genval.errors import DataMismatchError, ParameterError, ShapeMismatchError, UnknownItemError
-from genval.som import LatentSOM, load_som
+from genval.errors import DataMismatchError, ModelFileError, ParameterError, ShapeMismatchError, UnknownItemError
+from genval.som import MAX_CODE, LatentSOM, load_som
 
 __all__ = ["Embedding", "LatentSpace", "Located", "Walk", "build_embedding", "build_space", "grid_axes",
            "latent_grid", "plane", "sample_latent", "walk"]
@@ -125,16 +126,52 @@ class Embedding:
     codes: np.ndarray
 
     @classmethod
-    def build(cls, bitmaps: BitmapSet, model: Autoencoder) -> "Embedding":
-        """Encode the items.
+    def build(cls, bitmaps: BitmapSet, model: Autoencoder, source: str | None = None) -> "Embedding":
+        """Encode the items (``source``: the model's file, for errors).
 
         Raises
         ------
         ShapeMismatchError
             When the model was trained on bitmaps of another size.
+        ModelFileError, ParameterError
+            When the codes are not finite in the model's dtype (see :func:`encode_items`).
         """
-        _check_sizes(bitmaps, model)
-        return cls(bitmaps, model, model.transform(bitmaps.X))
+        return cls(bitmaps, model, encode_items(bitmaps, model, source))
+
+
+def encode_items(bitmaps: BitmapSet, model: Autoencoder, source: str | None = None) -> np.ndarray:
+    """The items' codes, checked finite in the dtype the model runs in and within a map's range.
+
+    Weights that are finite but huge (a damaged file, a training that
+    diverged) give codes whose squared distances overflow: every map, plot
+    and metric built on them would be noise. The bound is the smaller of
+    :data:`genval.som.MAX_CODE` and ``sqrt(max / (4 n_latent))`` of the
+    model's dtype (3.4e38 for float32), so that squared distances between
+    codes stay finite in that dtype.
+
+    Raises
+    ------
+    ModelFileError
+        Naming ``source`` (the model's file), when given.
+    ParameterError
+        Otherwise.
+    """
+    _check_sizes(bitmaps, model)
+    with np.errstate(over="ignore", invalid="ignore"):  # reported below, once
+        codes = model.transform(bitmaps.X)
+    dtype = np.dtype(getattr(model, "dtype", codes.dtype))
+    limit = min(MAX_CODE, math.sqrt(float(np.finfo(dtype).max) / (4 * max(1, codes.shape[1]))))
+    finite = bool(np.isfinite(codes).all())
+    largest = float(np.abs(codes).max(initial=0.0)) if finite else math.inf
+    if largest > limit:
+        found = f"reach {largest:.3g}" if finite else "are not finite"
+        message = (f"the codes of {bitmaps.title or 'the set'} {found}; expected {dtype} codes of magnitude at most "
+                   f"{limit:.3g} (squared distances past it overflow): its weights are damaged or its training "
+                   "diverged")
+        if source is not None:
+            raise ModelFileError(f"{source}: {message}")
+        raise ParameterError(f"the model: {message}")
+    return codes
 
 
 def _check_sizes(bitmaps: BitmapSet, model: Autoencoder) -> None:
@@ -168,13 +205,13 @@ class LatentSpace:
     codes: np.ndarray
 
     @classmethod
-    def build(cls, bitmaps: BitmapSet, model: Autoencoder, som: LatentSOM | None = None, *,
-              any_data: bool = False) -> "LatentSpace":
+    def build(cls, bitmaps: BitmapSet, model: Autoencoder, som: LatentSOM | None = None,
+              source: str | None = None, *, any_data: bool = False) -> "LatentSpace":
         """Encode the items and fit ``som`` (default ``LatentSOM()``) to their codes.
 
         A map that is fitted already (a saved one, :func:`genval.som.load_som`)
         is used as it is, once it is known to be a map of these codes
-        (:meth:`LatentSOM.check_training_data`).
+        (:meth:`LatentSOM.check_training_data`). ``source`` names the model's file in errors.
 
         Raises
         ------
@@ -183,9 +220,10 @@ class LatentSpace:
             map on codes of another width.
         DataMismatchError
             When a fitted map was fitted on other codes, unless ``any_data``.
+        ModelFileError, ParameterError
+            When the codes are not finite in the model's dtype (see :func:`encode_items`).
         """
-        _check_sizes(bitmaps, model)
-        codes = model.transform(bitmaps.X)
+        codes = encode_items(bitmaps, model, source)
         som = som if som is not None else LatentSOM()
         if not hasattr(som, "weights_"):
             som.fit(codes)
@@ -391,13 +429,13 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
     path = som if isinstance(som, (str, os.PathLike)) else None
     if path is not None:
         som = load_som(path)  # a damaged map file fails before any model trains
-    bitmaps, model = _open_model(dataset, model, kind, items, on_train, progress, any_data, model_seed)
+    bitmaps, model, source = _open_model(dataset, model, kind, items, on_train, progress, any_data, model_seed)
     if som is None:
         som = LatentSOM(grid=grid, sigma=sigma, learning_rate=som_learning_rate, iterations=iterations,
                         topology=topology, neighborhood=neighborhood, random_state=random_state)
     _check_sizes(bitmaps, model)  # the model's refusal first: a mismatch after it is the map's
     try:
-        return LatentSpace.build(bitmaps, model, som, any_data=any_data)
+        return LatentSpace.build(bitmaps, model, som, source, any_data=any_data)
     except (ShapeMismatchError, DataMismatchError) as exc:
         if path is None:
             raise
@@ -405,17 +443,19 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
 
 
 def _open_model(dataset, model, kind, items, on_train, progress, any_data=False,
-                model_seed: int = 0) -> tuple[BitmapSet, Autoencoder]:
+                model_seed: int = 0) -> tuple[BitmapSet, Autoencoder, str | None]:
+    """The set, the model and the model's file (None unless given as a path)."""
     bitmaps = dataset if isinstance(dataset, BitmapSet) else load_dataset(dataset)
     for item in items:
         item_index(bitmaps, item)
+    source = None
     if model is None:
         model, _ = default_model(bitmaps, progress=progress, on_train=on_train, kind=kind, random_state=model_seed)
     elif isinstance(model, (str, os.PathLike)):
-        model = load_model(model)
+        model, source = load_model(model), os.fspath(model)
     if not any_data and getattr(model, "n_features_in_", None) == bitmaps.n_features:
         model.check_training_data(bitmaps)  # a size mismatch is LatentSpace.build's to explain
-    return bitmaps, model
+    return bitmaps, model, source
 
 
 def build_embedding(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike | Autoencoder | None = None,
@@ -592,6 +632,9 @@ def sample_latent(space: LatentSpace, n: int, method: str = "box", neuron: int |
                          "almost none of the box spanned by the codes; pick another neuron")
 
 
+MAX_MARGIN = 100.0  # a grid a hundred boxes wide on each side shows the box as a dot already
+
+
 def grid_axes(codes: np.ndarray, size: int = 20, margin: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
     """The coordinates of a ``size x size`` grid over the codes' box in their plane (:func:`plane`).
 
@@ -618,6 +661,8 @@ def grid_axes(codes: np.ndarray, size: int = 20, margin: float = 0.05) -> tuple[
     """
     if size < 2:
         raise ParameterError(f"size must be at least 2, got {size}")
+    if not (isinstance(margin, (int, float, np.integer, np.floating)) and 0 <= margin <= MAX_MARGIN):
+        raise ParameterError(f"margin must be a share of the codes' box from 0 to {MAX_MARGIN:g}, got {margin!r}")
     if codes.shape[1] < 2:
         raise ParameterError("a latent grid needs at least 2 latent dimensions, and this model has 1")
     origin, axes = plane(codes)
@@ -646,7 +691,7 @@ def latent_grid(space: LatentSpace | Embedding, size: int = 20,
     Raises
     ------
     ParameterError
-        For ``size < 2``.
+        For ``size < 2``, or a ``margin`` not in ``[0, MAX_MARGIN]`` (NaN, infinite, negative).
     genval._budget.MemoryBudgetError
         When the decoded grid would exceed the memory budget.
     """

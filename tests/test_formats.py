@@ -6,13 +6,17 @@ fuzzed with hypothesis: any input gives a set or a genval error, quickly.
 
 import gzip
 import os
+import re
 import struct
 import time
+from pathlib import Path
+import tempfile
 import tracemalloc
+import zlib
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -78,7 +82,7 @@ def test_a_size_over_the_memory_budget_is_refused_before_allocating(tmp_path, mo
     (tmp_path / "huge-idx3-ubyte").write_bytes(struct.pack(">4B3I", 0, 0, 8, 3, 10**9, 28, 28))
     monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "1G")
     with pytest.raises(ParameterError, match=r"huge-idx3-ubyte: 1000000000 items of 784 pixels \(load fewer with "
-                                             r"limit, --limit\) would need about 2.9 TiB, more than the memory "
+                                             r"limit, --limit\) would need about 3.0 TiB, more than the memory "
                                              r"budget of 1.0 GiB"):
         load_dataset(tmp_path / "huge-idx3-ubyte")
     with pytest.raises(BitmapFormatError, match="cut short in record 0"):
@@ -419,3 +423,192 @@ def test_damaged_files_give_a_set_or_a_genval_error(tmp_path_factory, kind, n, s
     value = genval_value_or_error(load_dataset, path, limit=data.draw(st.none() | st.integers(1, 5)))
     if value is not None:
         assert value.X.min() >= 0 and value.X.max() <= 1
+
+
+# --- image folders: bombs and disguised files, refused from the header ----------------------------
+
+def forged_png(path, width, height, mode=(8, 0)):
+    """A PNG whose header claims ``width`` x ``height`` over a few bytes of data: never decodable whole."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", width, height, *mode, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+                     + chunk(b"IEND", b""))
+    return path
+
+
+_PNG_MODES = st.sampled_from([(1, 0), (8, 0), (16, 0), (8, 2), (8, 4), (8, 6), (16, 6)])  # 1-bit .. RGBA 16
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(side=st.tuples(st.integers(1, 2**31 - 1), st.integers(1, 2**31 - 1)).filter(lambda s: s[0] * s[1] > 2**24),
+       mode=_PNG_MODES, pgm=st.booleans())
+def test_an_image_bomb_is_refused_from_its_header_before_decoding(tmp_path, side, mode, pgm):
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))
+    if pgm:
+        (folder / "a.pgm").write_bytes(b"P5\n%d %d\n255\n" % side + b"\0" * 64)
+    else:
+        forged_png(folder / "a.png", *side, mode=mode)
+    tracemalloc.start()
+    try:
+        with pytest.raises(BitmapFormatError, match=r"a\.(png|pgm): (an image of [\d,]+ pixels; expected at most "
+                                                    r"16,777,216 pixels \(4096x4096\)|images of \d+x\d+ pixels; expected at most)"):
+            load_dataset(folder)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 2**20
+    assert Image.MAX_IMAGE_PIXELS == 89478485  # Pillow's own guard put back as it was
+
+
+def test_the_budget_and_a_second_size_are_checked_from_the_header_before_decoding(tmp_path, monkeypatch):
+    big = tmp_path / "big"
+    big.mkdir()
+    forged_png(big / "a.png", 4000, 4000)  # under the cap; its data would not decode
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "16M")
+    with pytest.raises(GenvalError,
+                       match=r"big: 1 images of 4000x4000 pixels \(load fewer.*would need about .* MiB, more than "
+                             r"the memory budget of 16\.0 MiB"):
+        load_dataset(big)
+    monkeypatch.delenv("GENVAL_MEMORY_BUDGET")
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    Image.fromarray(IMAGES[0]).save(mixed / "a.png")
+    forged_png(mixed / "b.png", 4000, 4000)
+    with pytest.raises(BitmapFormatError, match=r"b\.png: 4000x4000 pixels \(height x width\); expected 4x3 like a\.png"):
+        load_dataset(mixed)
+
+
+def _disguises():
+    """Files of other formats, each saved under a name promising a PNG or a PGM."""
+    grey = Image.fromarray(IMAGES[0])
+    return {
+        "eps": lambda p: p.write_text("%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 3 4\nshowpage\n"),
+        "tiff-F": lambda p: Image.new("F", (3, 4)).save(p, format="TIFF"),
+        "tiff-I": lambda p: Image.new("I", (3, 4)).save(p, format="TIFF"),
+        "bmp": lambda p: grey.save(p, format="BMP"),
+        "gif": lambda p: grey.save(p, format="GIF"),
+        "ico": lambda p: grey.save(p, format="ICO"),
+        "jpeg-cmyk": lambda p: Image.new("CMYK", (3, 4)).save(p, format="JPEG"),
+        "png-as-pgm": lambda p: grey.save(p, format="PNG"),
+        "pgm-as-png": lambda p: grey.save(p, format="PPM"),
+    }
+
+
+@pytest.mark.parametrize("kind", list(_disguises()))
+def test_a_file_must_be_the_format_its_suffix_promises_and_no_program_runs(tmp_path, kind, monkeypatch):
+    import subprocess
+
+    def no_program(*args, **kwargs):
+        raise AssertionError(f"an external program was started: {args}")
+    monkeypatch.setattr(subprocess, "Popen", no_program)
+    suffix = ".pgm" if kind == "png-as-pgm" else ".png"
+    _disguises()[kind](tmp_path / f"a{suffix}")
+    expected = "a PGM, PBM or PPM file" if suffix == ".pgm" else "a PNG file"
+    with pytest.raises(BitmapFormatError, match=rf"a\{suffix}: not a readable image \(its content is not "
+                                                rf"{expected[2:-5]}\); expected {expected}, as its suffix says"):
+        load_dataset(tmp_path)
+
+
+# --- text reads bounded by the budget: devices, sparse files, gzip bombs --------------------------
+
+def _one_item(tmp_path):
+    path = tmp_path / "one.txt"
+    path.write_text("a\n#.\n")
+    return path
+
+
+def _endless_text(tmp_path, kind, size):
+    """A text file far larger than the limit, built cheaply: sparse, gzipped, or a device."""
+    if kind == "device":
+        return Path("/dev/zero")
+    if kind == "sparse":
+        path = tmp_path / f"sparse-{size}.h"
+        with open(path, "wb") as f:
+            f.truncate(size)
+        return path
+    path = tmp_path / f"bomb-{size}.txt.gz"
+    c = zlib.compressobj(9, zlib.DEFLATED, 31)
+    with open(path, "wb") as f:
+        for _ in range(size >> 16):
+            f.write(c.compress(b"#" * (1 << 16)))
+        f.write(c.flush())
+    return path
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kind=st.sampled_from(["device", "sparse", "gzip"]), size=st.integers(1 << 18, 1 << 22),
+       labels=st.booleans())
+def test_a_text_file_larger_than_the_budget_allows_is_refused_after_at_most_the_limit(tmp_path, monkeypatch, kind,
+                                                                                      size, labels):
+    assume(not (labels and kind == "device"))  # a labels file must be a regular file
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "4M")  # text files of up to 128 KiB
+    path = _endless_text(tmp_path, kind, size)
+    tracemalloc.start()
+    try:
+        with pytest.raises(GenvalError, match=rf"^{path}: more than 128\.0 KiB; expected a C header or text file "
+                                              r"of at most 128\.0 KiB \(a 32nd of the memory budget"):
+            load_dataset(_one_item(tmp_path), labels=path) if labels else load_dataset(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * 2**20
+
+
+def test_a_text_file_within_the_limit_still_loads(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "4M")
+    path = tmp_path / "big.txt"
+    path.write_text("".join(f"i{k}\n#.\n.#\n" for k in range(10000)))  # 98 KiB
+    assert len(load_dataset(path)) == 10000
+
+
+# --- per-item cost: names are budgeted with the pixels --------------------------------------------
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(n=st.integers(1, 200_000), side=st.sampled_from([(1, 1), (1, 2), (2, 2), (3, 5)]), gz=st.booleans())
+def test_a_set_loads_within_the_budget_or_is_refused_before_allocating(tmp_path, monkeypatch, n, side, gz):
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "8M")
+    data = struct.pack(">4B3I", 0, 0, 8, 3, n, *side) + bytes(n * side[0] * side[1])
+    path = tmp_path / "tiny-images-idx3-ubyte"
+    path.write_bytes(gzip.compress(data, 1) if gz else data)
+    tracemalloc.start()
+    try:
+        s = load_dataset(path)
+        loaded = True
+    except GenvalError as exc:
+        assert re.fullmatch(rf"{path}: {n} items of {side[0] * side[1]} pixels \(load fewer with limit, --limit\) "
+                            r"would need about [\d.]+ MiB, more than the memory budget of 8\.0 MiB; .*", str(exc))
+        loaded = False
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak <= 8 * 2**20  # what loads stays within the budget, names and all
+    if loaded:
+        assert len(s) == n and s.names[-1] == str(n - 1)
+
+
+# --- smaller things a user met: each file told by its own reader, each error naming its file -------
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(code=st.integers(0x07, 0xFF).filter(lambda c: c not in (0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E)))
+def test_an_idx_file_of_an_unknown_type_code_is_named_as_such(tmp_path, code):
+    path = tmp_path / "odd-idx3-ubyte"
+    path.write_bytes(struct.pack(">4B3I", 0, 0, code, 3, 1, 2, 2) + bytes(16))
+    with pytest.raises(BitmapFormatError, match=rf"odd-idx3-ubyte: IDX type code {code:#04x}; expected one of 0x08"):
+        load_dataset(path)
+
+
+def test_an_empty_npz_and_an_underscored_number_get_their_own_messages(tmp_path):
+    np.savez(tmp_path / "empty.npz")
+    with pytest.raises(BitmapFormatError, match=r"empty\.npz holds 0 arrays \(\); expected NumPy arrays"):
+        load_dataset(tmp_path / "empty.npz")
+    (tmp_path / "u.csv").write_text("1,2,3,4\n1_0,2,3,4\n")
+    with pytest.raises(BitmapFormatError, match=r"u\.csv:2: '1_0' is not a pixel value"):
+        load_dataset(tmp_path / "u.csv")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/mem"), reason="needs Linux's /proc")
+def test_an_image_that_cannot_be_read_is_named(tmp_path):
+    (tmp_path / "a.png").symlink_to("/proc/self/mem")
+    with pytest.raises(OSError) as caught:
+        load_dataset(tmp_path)
+    assert caught.value.filename == str(tmp_path / "a.png")

@@ -6,9 +6,11 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
+from pathlib import Path
 
 import click
 import pytest
@@ -221,3 +223,66 @@ def test_a_read_only_folder_is_named_with_the_target(tmp_path):
                 pass
     finally:
         tmp_path.chmod(0o700)
+
+
+# --- read-only targets: refused as a shell's ">" refuses them, the file kept byte for byte -------------
+
+@settings(max_examples=60, deadline=None)
+@given(mode=st.integers(0, 0o777), old=st.binary(max_size=64), text_mode=st.booleans())
+def test_a_file_without_write_permission_is_never_replaced_and_a_writable_one_keeps_its_mode(mode, old, text_mode):
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "out.csv"
+        target.write_bytes(old)
+        target.chmod(mode)
+        try:
+            with atomic_write(target, "w" if text_mode else "wb") as fh:
+                fh.write("new" if text_mode else b"new")
+        except GenvalError as exc:
+            assert not mode & 0o222
+            assert str(exc) == f"cannot write {target}: Permission denied (the file is read-only)"
+            assert target.read_bytes() == old
+        else:
+            assert mode & 0o222 and target.read_bytes() == b"new"
+        assert stat.S_IMODE(target.stat().st_mode) == mode
+        assert os.listdir(folder) == ["out.csv"]
+
+
+@pytest.mark.parametrize("args", [["audit", "-n", "5", "--csv"], ["train", "--epochs", "1", "--out"]])
+def test_the_cli_refuses_a_read_only_output_before_any_work(tmp_path, args):
+    target = tmp_path / ("ro.csv" if "--csv" in args else "ro.npz")
+    target.write_bytes(b"keep me")
+    target.chmod(0o444)
+    result = CliRunner().invoke(cli, [*args, str(target)])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1].endswith(f"cannot write {target}: Permission denied "
+                                                           "(the file is read-only)")
+    assert target.read_bytes() == b"keep me" and stat.S_IMODE(target.stat().st_mode) == 0o444
+
+
+def test_another_users_file_in_a_writable_folder_is_not_replaced(shared_folder, as_other_user):
+    # A rename needs only the folder's permission: without the check, user nobody replaces root's file.
+    victim = shared_folder / "root.csv"
+    victim.write_bytes(b"root's data")
+    victim.chmod(0o644)
+    def overwrite():
+        try:
+            with atomic_write(victim, "w") as fh:
+                fh.write("overwritten")
+        except GenvalError as exc:
+            return str(exc)
+        return "written"
+    assert as_other_user(overwrite) == f"cannot write {victim}: Permission denied (the file is read-only)"
+    assert victim.read_bytes() == b"root's data" and victim.stat().st_uid == 0
+
+
+@settings(max_examples=30, deadline=None)
+@given(digits=st.integers(310, 6000))  # past the largest float
+def test_a_budget_of_thousands_of_digits_is_one_line_not_an_overflow(digits):
+    from genval._budget import memory_budget
+    from genval.errors import ParameterError
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GENVAL_MEMORY_BUDGET", "9" * digits)
+        with pytest.raises(ParameterError, match=r"^GENVAL_MEMORY_BUDGET must be a positive size such as .*, got "
+                                                 r"'9{40}\.\.\.'$"):
+            memory_budget()

@@ -526,3 +526,45 @@ def test_any_map_config_value_loads_or_is_one_clean_error(folder, good_map, data
     paths = [(k,) for k in config] + [("extra",)] + [("params", k) for k in config["params"]] + [("grid", 0)]
     mutate_config(config, paths, data)
     load_map_bytes(folder, npz(with_config(good_map, config)))
+
+
+# --- weights and codes finite in the dtype the model runs in ---------------------------------------
+
+@pytest.fixture(scope="module")
+def trained(emojis):
+    return {dtype: Autoencoder(epochs=40, dtype=dtype, random_state=0).fit(emojis.X) for dtype in ("float32", "float64")}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(dtype=st.sampled_from(["float32", "float64"]), exponent=st.integers(0, 308),
+       one_weight=st.booleans(), index=st.integers(0, 10**6))
+def test_a_scaled_model_gives_a_map_of_finite_codes_or_one_error_naming_its_file(
+        trained, emojis, folder, dtype, exponent, one_weight, index):
+    from genval.walks import build_space
+
+    model = trained[dtype]
+    params = model.params_.copy()
+    if one_weight:
+        params[index % len(params)] = 1.7976931348623157e308 if exponent == 308 else 10.0 ** exponent
+    else:
+        params = params * 10.0 ** exponent
+    path = folder / f"scaled-{dtype}-{exponent}-{one_weight}.npz"
+    with np.load(_save(model, folder), allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["params"] = params
+    np.savez(path, **arrays)
+    try:
+        space = build_space(emojis, path, grid=(3, 3), random_state=0)
+    except ModelFileError as exc:
+        assert str(exc).startswith(f"{path}: ") and "\n" not in str(exc)
+        return
+    assert np.isfinite(space.codes).all() and np.isfinite(space.som.weights_).all()
+    assert np.isfinite(space.som.quantization_error(space.codes))
+    assert ((0 <= space.som.labels_) & (space.som.labels_ < 9)).all()
+
+
+def _save(model, folder):
+    path = folder / f"base-{model.dtype}.npz"
+    if not path.exists():
+        model.save(path)
+    return path

@@ -9,7 +9,7 @@ import re
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from matplotlib.collections import PathCollection
+from matplotlib.collections import LineCollection, PathCollection
 
 from genval.audit import audit
 from genval.errors import ParameterError
@@ -125,7 +125,8 @@ def test_som_draws_neurons_edges_items_and_cells(space, tmp_path, background):
     (image,) = ax.images
     assert image.get_array().shape == (60, 60)
     assert sorted(scatter_sizes(ax)) == [9, 17]  # neuron weights, items
-    assert len(ax.get_lines()) == 12  # the 3x3 grid's edges
+    (edges,) = [c for c in ax.collections if isinstance(c, LineCollection)]
+    assert len(edges.get_segments()) == 12  # the 3x3 grid's edges
     assert texts(ax) == [str(k) for k in range(1, 10)] + list(space.bitmaps.names)
     assert len(ax.figure.axes) == (2 if background == "umatrix" else 1)  # the U-matrix colour bar
     assert ax.get_title().startswith("3x3 rectangular map over 17 emojis codes")
@@ -709,3 +710,20 @@ def test_som_grid_figure_is_mostly_map(space, topology):
     box = ax.get_position(original=False)  # the cells' box once drawn, in figure fractions
     # the rest is the title, the axis labels and the colour bar (a 14 x 12 inch figure left 38% blank round hexagons)
     assert box.width * box.height >= 0.7
+
+
+@pytest.mark.parametrize("topology", ["rectangular", "hexagonal"])
+def test_a_big_map_is_drawn_with_a_bounded_number_of_artists(space, topology):
+    # An artist per edge, per neuron number or per cell made a 316x316 map take minutes to draw.
+    from genval.plotting import MAX_NUMBERED
+    from genval.som import LatentSOM
+    from genval.walks import LatentSpace
+
+    big = LatentSpace.build(space.bitmaps, space.model, LatentSOM(grid=(25, 30), topology=topology, iterations=2,
+                                                                   random_state=0))
+    assert big.som.n_neurons > MAX_NUMBERED
+    ax = plot_som(big, resolution=30)
+    assert len(ax.lines) == 0 and len(ax.texts) <= len(big.bitmaps) + 1 and len(ax.collections) <= 4
+    assert "numbered up to 400 only" in ax.get_title()
+    grid = plot_som_grid(big)
+    assert len(grid.texts) == 0 and len(grid.patches) == 0 and len(grid.collections) == 1

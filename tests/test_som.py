@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from minisom import MiniSom
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -401,3 +403,43 @@ def test_a_map_records_its_codes_and_refuses_others(tmp_path, codes):
         again.check_training_data(np.column_stack([codes, codes[:, 0]]))
     again.training_data_ = None  # a file saved before maps kept a record: only the width can be checked
     assert again.check_training_data(codes + 1) is False
+
+
+@pytest.mark.parametrize("scale", [1e101, 1e160, 1e300, -1e200])
+def test_codes_past_the_maps_range_are_refused_not_given_a_neuron_out_of_range(scale):
+    from genval import ParameterError
+
+    som = LatentSOM(grid=(3, 3), random_state=0).fit(np.random.default_rng(0).normal(size=(20, 2)))
+    with pytest.raises(ParameterError, match=r"codes reach [\d.e+]+; expected codes of magnitude at most 1e\+100"):
+        som.predict(np.array([[scale, 0.0]]))
+    with pytest.raises(ParameterError, match=r"codes reach"):
+        LatentSOM(grid=(3, 3), random_state=0).fit(np.array([[0.0, 0.0], [scale, 1.0]]))
+    within = np.random.default_rng(1).uniform(-1e99, 1e99, size=(50, 2))
+    assert ((0 <= som.predict(within)) & (som.predict(within) < 9)).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.integers(1, 14), cols=st.integers(1, 14), topology=st.sampled_from(["rectangular", "hexagonal"]))
+def test_neighbours_are_the_neurons_at_unit_distance(rows, cols, topology):
+    som = LatentSOM(grid=(rows, cols), topology=topology, iterations=2, random_state=0).fit(
+        np.random.default_rng(0).normal(size=(5, 2)))
+    P = som._coordinates()
+    d = np.linalg.norm(P[:, None] - P[None], axis=-1)
+    assert som.neighbours() == [np.flatnonzero(np.isclose(row, 1.0)).tolist() for row in d]
+
+
+@pytest.mark.parametrize("topology", ["rectangular", "hexagonal"])
+def test_the_neighbour_table_takes_work_linear_in_the_neurons(monkeypatch, topology):
+    som = LatentSOM(grid=(120, 150), topology=topology, iterations=2, random_state=0).fit(
+        np.random.default_rng(0).normal(size=(5, 2)))
+    measured = []
+    norm = np.linalg.norm
+
+    def counting(x, *args, **kwargs):
+        measured.append(np.size(x))
+        return norm(x, *args, **kwargs)
+    monkeypatch.setattr(np.linalg, "norm", counting)
+    neighbours = som.neighbours()
+    assert sum(measured) <= 20 * som.n_neurons  # 8 cells around each neuron, 2 coordinates (and a few more): not n^2
+    assert max(map(len, neighbours)) == (6 if topology == "hexagonal" else 4)
+    assert som.grid_path(0, som.n_neurons - 1)[-1] == som.n_neurons - 1

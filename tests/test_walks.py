@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from genval import load_dataset, load_som
+from genval.errors import ParameterError
 from genval._budget import dedupe_rows, nearest_bitmaps
 from genval.walks import Embedding, LatentSpace, build_embedding, latent_grid, point_bytes, sample_latent, walk
 
@@ -267,3 +268,11 @@ def test_a_saved_map_is_used_as_it_is_and_only_with_its_codes(space, tmp_path, m
         build_space(font, wide, som=path, any_data=True)  # never, whatever any_data says
     with pytest.raises(ShapeMismatchError, match="these have 3"):
         LatentSpace.build(font, wide, load_som(path))  # a fitted map given as an object is checked too
+
+
+@pytest.mark.parametrize("margin", [float("inf"), float("nan"), -0.1, 1e300, "0.1"])
+def test_a_margin_that_is_not_a_share_of_the_box_is_refused_naming_it(space, margin):
+    from genval.walks import latent_grid
+
+    with pytest.raises(ParameterError, match=r"margin must be a share of the codes' box from 0 to 100, got"):
+        latent_grid(space, size=3, margin=margin)
