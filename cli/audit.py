@@ -157,10 +157,14 @@ def _print_novelty(novelty: dict) -> None:
 
 
 def _cell(figure: dict, digits: int = 3) -> str:
+    """``0.994 ±0.002``; an interval clipped to a figure's range is not symmetric: ``0.987 [0.958,1.000]``."""
     text = _fmt(figure["value"], digits) if figure["value"] is not None else "n/a"
     if figure["interval"] is not None:
         lo, hi = figure["interval"]
-        text += f" ±{(hi - lo) / 2:.{digits}f}"
+        if abs((figure["value"] - lo) - (hi - figure["value"])) > 0.5 * 10 ** -digits:
+            text += f" [{lo:.{digits}f},{hi:.{digits}f}]"
+        else:
+            text += f" ±{(hi - lo) / 2:.{digits}f}"
     return text
 
 
@@ -178,17 +182,27 @@ def _print_controlled_rows(doc: dict, width: int) -> None:
                "them, inside the codes' hull\n(in:, with its distinct invalid bitmaps) and matched by nearest-code "
                "distance; runs = independent sample sets / maps (identical ones count once);\nevery score, each "
                "stratum's verdict and bootstrap intervals: --json, or one audit's text report:")
+    width = max(width, 22)
     click.echo(f"{'model':<12}{'strategy':<10}{'runs':>6}" + "".join(f"{h:>{width}}" for _, h in _CONTROLLED))
+    marked = False
     for row in doc["rows"]:
         f = row["figures"]
         cells = []
         for key, _ in _CONTROLLED:
             figure = f.get(key)
             counted = key.endswith("distinct_invalid") or key == "yield_at_floor"
-            cells.append("n/a" if figure is None else _cell(figure, (1 if figure["interval"] else 0) if counted else 3))
+            text = "n/a" if figure is None else _cell(figure, (1 if figure["interval"] else 0) if counted else 3)
+            stratum = next((s for s in ("inside_hull", "matched") if key.startswith(s)), "all")
+            ranked = f.get(f"{stratum}_ranked", {}).get("per_seed") or [1.0]
+            if "auroc" in key and figure is not None and figure["value"] is not None and min(ranked) < 1:
+                text, marked = text + "*", True
+            cells.append(text)
         runs = row["independent_runs"]
         click.echo(f"{row['label']:<12}{row['strategy']:<10}{str(runs['samples']) + '/' + str(runs['maps']):>6}"
                    + "".join(f"{c:>{width}}" for c in cells))
+    if marked:
+        click.echo("* in at least one run this stratum held fewer than 10 distinct valid or invalid bitmaps: "
+                   "printed, not ranked (see --json)")
 
 
 def _print_comparison(doc: dict) -> None:

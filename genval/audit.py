@@ -880,7 +880,8 @@ def audit(space: LatentSpace, strategy: str = "random", n: int = 10_000, checks:
         copy_of=copy_of, hits=hits, crisp_pixels=crisp, scored=scored, scores=scores, membership=membership,
         hull=hull, item_distance=item_distance, min_novelty=min_novelty,
         control_seed=int(rng.integers(2**31 - 1)),
-        null=null_model(checks, space.bitmaps, n=NULL_DRAWS, random_state=int(rng.integers(2**31 - 1))).to_dict(),
+        # seeded apart from the audit: a property of the checks and the set, the same in every audit of them
+        null=null_model(checks, space.bitmaps, n=NULL_DRAWS, random_state=0).to_dict(),
     )
 
 
@@ -993,6 +994,8 @@ def headline(report: AuditReport) -> dict:
     figures.update({f"auroc_{name}": doc["scores"][name]["auroc"] for name in SCORES if name in doc["scores"]})
     figures["yield_at_floor"] = doc["novelty"]["yield_at_floor"]
     strata = doc["controls"].get("strata", {})
+    for stratum in ("all", "inside_hull", "matched"):
+        figures[f"{stratum}_ranked"] = float(strata.get(stratum, {}).get("ranked", False))
     for stratum in ("inside_hull", "matched"):
         table = strata.get(stratum, {"scores": {}})
         for name in ("som_distance", "hull_depth", "nearest_code"):
