@@ -12,6 +12,7 @@ from genval.audit import (
     MAX_SCORED, SCORE_KINDS, SCORES, STRATEGIES, VARY, audit as run_audit, compare_models, load_checks,
 )
 from genval.bitmaps import load_dataset
+from genval.controls import N_BINS
 
 BELOW_MIN_VALIDITY = 3
 COMPARED = ("copy_rate", "new_validity", "yield", "som_precision", "som_recall", "auroc_som_distance")
@@ -129,7 +130,7 @@ def _print_controls(doc: dict) -> None:
     click.echo(f"  [lo,hi]: 95% interval of the AUROC's difference to the stratum's best baseline ({controls['n_bootstrap']} "
                "resamples of distinct bitmaps);\n  > beats it, = no better, < worse; not ranked: fewer than "
                f"{controls['min_distinct']} distinct valid or invalid bitmaps; matched: valid and invalid\n  samples "
-               "paired only within 5 equal-count bins of their distance to the nearest training code")
+               f"paired only within {N_BINS} equal-count bins of their distance to the nearest training code")
     for line in controls["summary"]:
         click.echo(f"  {line}")
 
