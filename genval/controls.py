@@ -46,7 +46,8 @@ MIN_DISTINCT = 10  # distinct valid and distinct invalid bitmaps a stratum needs
 N_BINS = 20  # nearest-code distance bins of the matched stratum (equal counts of new samples): with 5, the
 # emojis' nearest-code distance still scored 0.67 within bins; with 20, 0.57
 N_BOOTSTRAP = 1000  # resamples of distinct bitmaps behind each interval
-MAX_EXACT_DIMS = 6  # beyond, Qhull's facets grow too fast (1,797 codes: 20,155 facets in 6-D, 926,766 in 8-D)
+MAX_EXACT_DIMS = 4  # beyond, Qhull's facets grow too fast (1,797 codes: 465 facets in 4-D, 20,155 in 6-D,
+# 926,766 in 8-D; 3,000 codes in 6-D took 37 s of a 47 s audit)
 MAX_EXACT_CODES = 64  # ...unless there are this few codes, whose hull stays small in any dimension
 
 

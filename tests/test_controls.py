@@ -50,7 +50,7 @@ def test_hull_depth_projects_flat_or_wide_codes_and_says_so():
     found = hull_depth(flat, np.zeros((1, 3)))
     assert (found.method, found.dims) == ("projected", 2) and found.depth[0] > 0
     wide = rng.normal(size=(200, 9))
-    assert (hull_depth(wide, wide[:5]).method, hull_depth(wide, wide[:5]).dims) == ("projected", 6)
+    assert (hull_depth(wide, wide[:5]).method, hull_depth(wide, wide[:5]).dims) == ("projected", 4)
     few_wide = rng.normal(size=(20, 9))  # few codes: the exact 9-D hull stays small
     assert hull_depth(few_wide, few_wide[:3]).method == "exact"
     with pytest.raises(ParameterError, match="at least 3 codes"):
