@@ -246,13 +246,21 @@ any_data_option = click.option(
          "records a hash of its training pixels).")
 
 
+MODEL_HELP = ("A model saved by `genval train --out` (.npz); an import path package.module:name of a fitted model "
+              "or a zero-argument factory (the current folder is importable; any model with transform, "
+              "inverse_transform and n_features_in_, such as a scikit-learn PCA); or an encoder and a decoder "
+              "exported to ONNX, ENCODER.onnx,DECODER.onnx (pip install 'genval[onnx]'). A model made elsewhere "
+              "has its decoded pixels clipped to [0, 1]. Default: the set's cached default model (trained on "
+              "first use, random_state 0).")
+model_option = click.option("--model", "-m", type=click.Path(dir_okay=False), default=None,
+                            metavar="FILE|MODULE:NAME|ENC.onnx,DEC.onnx", help=MODEL_HELP)
+
+
 def space_options(command):
     """The options that choose the set, the model and the map: ``space``, the keywords of
     :func:`genval.walks.build_space`."""
     options = [
-        click.option("--model", "-m", type=click.Path(dir_okay=False), default=None,
-                     help="A model saved by `genval train --out`; default: the set's cached default model "
-                          "(trained on first use, random_state 0)."),
+        model_option,
         click.option("--grid", type=GridType(), default=None,
                      help="Map size, e.g. 3x3. Default: about 5*sqrt(n_items) neurons shaped like the codes."),
         click.option("--sigma", type=FiniteFloat(min=0, min_open=True), default=1.0, show_default=True,
@@ -291,9 +299,12 @@ def emit_json(document) -> None:
 # object below.
 
 def model_doc(model, file=None, kind: str | None = None) -> dict:
-    """``model`` in a command's JSON: its file (or "default" for the set's cached default model), kind, layer sizes."""
+    """``model`` in a command's JSON: its file (or "default" for the set's cached default model; an import path or
+    ``encoder.onnx,decoder.onnx`` as given), kind, layer sizes (none for a model whose layers genval cannot see)."""
     if kind is None:
-        kind = "vae" if hasattr(model, "sample_prior") else "autoencoder"
+        from genval.protocol import model_kind
+
+        kind = model_kind(model)  # autoencoder, vae, or a model made elsewhere: pca, onnx, python
     return {"file": None if file is None else str(file), "kind": kind,
             "layer_sizes": [int(v) for v in getattr(model, "layer_sizes_", ())]}
 

@@ -74,6 +74,14 @@ def _print_report(doc: dict) -> None:
                "pixel decided)")
 
 
+def _print_clipping(models: dict) -> None:
+    """Say which models were made elsewhere: their decoded pixels are clipped to [0, 1]."""
+    foreign = [f"{label} ({m['kind']})" for label, m in models.items() if m["kind"] in ("pca", "onnx", "python")]
+    if foreign:
+        click.echo(f"{', '.join(foreign)}: made outside genval; decoded pixels clipped to [0, 1] (a PCA's "
+                   "inverse_transform is unbounded)")
+
+
 _VERDICT_MARK = {"beats": ">", "no better than": "=", "worse than": "<"}
 _STRATA = (("all", "all new samples"), ("inside_hull", "inside the codes' hull"),
            ("matched", "matched by nearest code"))
@@ -237,6 +245,10 @@ def _print_comparison(doc: dict) -> None:
 @click.option("--vae", "with_vae", is_flag=True,
               help="With --compare: add the set's default variational autoencoder (trained on first use, cached) "
                    "under every strategy and its prior, beside the autoencoder.")
+@click.option("--pca", "with_pca", is_flag=True,
+              help="With --compare: add scikit-learn's PCA with as many components as the autoencoder's latent "
+                   "width (a linear autoencoder baseline; its decoded pixels clipped to [0, 1]) under every "
+                   "strategy, beside the autoencoder.")
 @click.option("--rules", type=click.Path(dir_okay=False), default=None, metavar="FILE.toml",
               help="Checks from a rule file; default: the emoji rules for emojis, generic checks otherwise.")
 @click.option("--csv", "csv_path", type=OutputFile(), default=None, metavar="FILE.csv",
@@ -251,8 +263,8 @@ def _print_comparison(doc: dict) -> None:
               help=f"Exit with code {BELOW_MIN_VALIDITY} when new-sample validity falls below this.")
 @space_options
 @json_option
-def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, with_vae, csv_path, sheet, roc, plot,
-          min_validity, space, as_json):
+def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, with_vae, with_pca, csv_path, sheet, roc,
+          plot, min_validity, space, as_json):
     """Decode many latent points, judge each, and report what is new apart from what is copied.
 
     Every sample is a copy (its bitmap equals a training item's) or new.
@@ -281,6 +293,9 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
       genval audit --compare --repeats 5 --vary model --vary map --vary sample
       genval audit --strategy regions --min-novelty 2 --grid 3x3
       genval audit --compare --vae --grid 3x3       # plain AE beside a VAE
+      genval audit --compare --pca --grid 3x3       # beside a PCA of the same width
+      genval audit --model mymodels:vae --grid 3x3  # a model of your own (import path)
+      genval audit --model enc.onnx,dec.onnx        # or exported to ONNX
       genval audit --strategy gmm --grid 3x3 --csv samples.csv --sheet sheet.png --roc roc.png
       genval audit --rules my.rules.toml --min-validity 0.2 --json
     """
@@ -288,6 +303,8 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
         raise click.UsageError("--csv, --sheet and --roc describe one audit; leave out --compare")
     if with_vae and not compare_all:
         raise click.UsageError("--vae adds a variational autoencoder to --compare; use both")
+    if with_pca and not compare_all:
+        raise click.UsageError("--pca adds a PCA baseline to --compare; use both")
     if "model" in vary and space["model"]:
         raise click.UsageError("--vary model retrains the set's default model from each seed; leave out --model")
     if "model" in vary and repeats == 1:
@@ -303,9 +320,14 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
         spaces = {"autoencoder": open_space(space)}
         if with_vae:
             spaces["vae"] = open_space(dict(space, model=None), kind="vae")
+        if with_pca:  # a PCA is the same from every seed: --vary model keeps it
+            from genval.external import pca_model
+
+            spaces["pca"] = open_space(dict(space, model=pca_model(bitmaps, spaces["autoencoder"].codes.shape[1])))
         strategies = STRATEGIES if compare_all else (strategy,)
         # Each seed's model trains (or comes from the cache) before the audits start, with its own progress bar.
-        retrained = {(label, seed): open_space(dict(space, model=None, model_seed=seed), kind=label)
+        retrained = {(label, seed): spaces[label] if label == "pca" else
+                     open_space(dict(space, model=None, model_seed=seed), kind=label)
                      for label in spaces for seed in range(random_state, random_state + repeats)} \
             if "model" in vary else {}
         with ProgressBar() as bar:
@@ -314,8 +336,9 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
                                         progress=bar.points, vary=vary,
                                         rebuild=lambda label, seed: retrained[label, seed], min_novelty=min_novelty)
         doc = {"dataset": bitmaps.title, "seed": random_state, "n": n_points, "repeats": repeats,
-               "models": {label: model_doc(s.model, model_file if label == "autoencoder" and model_file
-                                           else "default") for label, s in spaces.items()},
+               "models": {label: model_doc(s.model, None if label == "pca" else model_file
+                                           if label == "autoencoder" and model_file else "default")
+                          for label, s in spaces.items()},
                **comparison.to_dict()}
         for run in doc["runs"]:  # each run reads as a single audit's document, with its model's label
             run["model"] = doc["models"][run["label"]]
@@ -339,6 +362,7 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
             click.echo(f"{bitmaps.title}, checks: {checks.title}, map {grid[0]}x{grid[1]}, {seeds}, n {n_points}")
             _print_null(doc["runs"][0]["null_model"])
             _print_comparison(doc)
+            _print_clipping(doc["models"])
         worst = comparison.min_validity()
     else:
         latent = open_space(space)
@@ -371,6 +395,7 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
             emit_json(doc)
         else:
             _print_report(doc)
+            _print_clipping({"model": doc["model"]})
         worst = doc["new"]["ratios"]["validity"]["value"]
         if worst is None and min_validity is not None:
             # Nothing new to judge: a model that only copies fails the gate rather than passing it unseen.

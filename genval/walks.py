@@ -1,7 +1,8 @@
 """Points in the latent space: where the items are, walks between them, samples.
 
 A :class:`LatentSpace` ties together what every walk needs: the bitmap set,
-the fitted autoencoder, the item codes and a fitted map over them. Its
+the fitted model (any :class:`~genval.protocol.LatentModel`: genval's
+autoencoders, a scikit-learn PCA, an ONNX pair), the item codes and a fitted map over them. Its
 :meth:`~LatentSpace.locate` decodes any number of latent points and says, for
 each, what it looks like (thresholded at 0.5), which neuron wins it and which
 training item is nearest in Hamming distance.
@@ -30,10 +31,10 @@ import numpy as np
 
 from genval._budget import check_allocation, chunk_rows, nearest_bitmaps
 from genval._estimator import resolve_rng
-from genval.autoencoder import Autoencoder, load_model
 from genval.bitmaps import BitmapSet, bitmap_rows, load_dataset
 from genval.cache import default_model
 from genval.errors import ParameterError, ShapeMismatchError, UnknownItemError
+from genval.protocol import LatentModel, as_latent_model
 from genval.som import LatentSOM
 
 __all__ = ["Embedding", "LatentSpace", "Located", "Walk", "build_embedding", "build_space", "grid_axes",
@@ -98,7 +99,7 @@ class Located:
 
 @dataclass(frozen=True, eq=False)
 class Embedding:
-    """A bitmap set and its codes under a fitted autoencoder, without a map.
+    """A bitmap set and its codes under a fitted model, without a map.
 
     What :func:`latent_grid` needs; a :class:`LatentSpace` is one with a
     fitted map besides. Build it with :meth:`build` or :func:`build_embedding`.
@@ -106,29 +107,34 @@ class Embedding:
     Attributes
     ----------
     bitmaps : BitmapSet
-    model : Autoencoder
+    model : LatentModel
+        Genval's own model, or another held to the protocol by
+        :func:`genval.protocol.as_latent_model`.
     codes : ndarray (n_items, n_latent)
         ``model.transform(bitmaps.X)``.
     """
 
     bitmaps: BitmapSet
-    model: Autoencoder
+    model: LatentModel
     codes: np.ndarray
 
     @classmethod
-    def build(cls, bitmaps: BitmapSet, model: Autoencoder) -> "Embedding":
+    def build(cls, bitmaps: BitmapSet, model: LatentModel) -> "Embedding":
         """Encode the items.
 
         Raises
         ------
         ShapeMismatchError
             When the model was trained on bitmaps of another size.
+        NotAModelError
+            For an object that lacks the model protocol.
         """
+        model = as_latent_model(model)
         _check_sizes(bitmaps, model)
         return cls(bitmaps, model, model.transform(bitmaps.X))
 
 
-def _check_sizes(bitmaps: BitmapSet, model: Autoencoder) -> None:
+def _check_sizes(bitmaps: BitmapSet, model: LatentModel) -> None:
     n = getattr(model, "n_features_in_", None)
     if n != bitmaps.n_features:
         h, w = bitmaps.shape
@@ -138,15 +144,17 @@ def _check_sizes(bitmaps: BitmapSet, model: Autoencoder) -> None:
 
 @dataclass(frozen=True, eq=False)
 class LatentSpace:
-    """A bitmap set embedded by an autoencoder and mapped by a SOM.
+    """A bitmap set embedded by a model and mapped by a SOM.
 
     Build it with :meth:`build`.
 
     Attributes
     ----------
     bitmaps : BitmapSet
-    model : Autoencoder
-        Fitted on sets of the same bitmap size.
+    model : LatentModel
+        Fitted on sets of the same bitmap size: genval's own model, or
+        another held to the protocol by :func:`genval.protocol.as_latent_model`
+        (its decoded pixels clipped to [0, 1]).
     som : LatentSOM
         Fitted on ``codes``.
     codes : ndarray (n_items, n_latent)
@@ -154,24 +162,40 @@ class LatentSpace:
     """
 
     bitmaps: BitmapSet
-    model: Autoencoder
+    model: LatentModel
     som: LatentSOM
     codes: np.ndarray
 
     @classmethod
-    def build(cls, bitmaps: BitmapSet, model: Autoencoder, som: LatentSOM | None = None) -> "LatentSpace":
+    def build(cls, bitmaps: BitmapSet, model: LatentModel, som: LatentSOM | None = None) -> "LatentSpace":
         """Encode the items and fit ``som`` (default ``LatentSOM()``) to their codes.
 
         Raises
         ------
         ShapeMismatchError
-            When the model was trained on bitmaps of another size.
+            When the model was trained on bitmaps of another size, or a fitted
+            ``som`` maps codes of another width than the model's.
+        NotAModelError
+            For an object that lacks the model protocol.
+
+        Examples
+        --------
+        >>> from sklearn.decomposition import PCA
+        >>> from genval import load_dataset
+        >>> emojis = load_dataset("emojis")
+        >>> space = LatentSpace.build(emojis, PCA(2).fit(emojis.X), LatentSOM(grid=(3, 3)))
+        >>> space.model.kind, space.codes.shape
+        ('pca', (17, 2))
         """
+        model = as_latent_model(model)
         _check_sizes(bitmaps, model)
         codes = model.transform(bitmaps.X)
         som = som if som is not None else LatentSOM()
         if not hasattr(som, "weights_"):
             som.fit(codes)
+        elif som.n_features_in_ != codes.shape[1]:
+            raise ShapeMismatchError(f"the map was fitted on {som.n_features_in_}-D codes and the model's codes are "
+                                     f"{codes.shape[1]}-D; fit a map on this model's codes")
         return cls(bitmaps, model, som, codes)
 
     def code(self, item: str | int) -> np.ndarray:
@@ -248,7 +272,7 @@ def point_bytes(n_features: int, n_latent: int) -> int:
     return 8 * (n_latent + 1) + 9 * n_features + (n_features + 7) // 8
 
 
-def _decode(model: Autoencoder, Z: np.ndarray, n_features: int, chunk: int | None = None) -> np.ndarray:
+def _decode(model: LatentModel, Z: np.ndarray, n_features: int, chunk: int | None = None) -> np.ndarray:
     """``model.inverse_transform(Z)`` a chunk at a time, into one (n, n_features) float64 array."""
     chunk = chunk or chunk_rows(32 * n_features)  # the decoder's layers take a few times the pixels of a row
     pixels = np.empty((len(Z), n_features))
@@ -272,11 +296,11 @@ def item_index(bitmaps: BitmapSet, item: str | int) -> int:
         raise UnknownItemError(*exc.args) from None
 
 
-def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike | Autoencoder | None = None, *,
+def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike | LatentModel | None = None, *,
                 kind: str = "autoencoder", items: Sequence[str] = (), grid: tuple[int, int] | None = None,
                 sigma: float = 1.0, som_learning_rate: float = 0.5, iterations: int | None = None,
                 topology: str = "rectangular", neighborhood: str = "gaussian", random_state=0,
-                on_train: Callable[[Path, Autoencoder], None] | None = None,
+                on_train: Callable[[Path, LatentModel], None] | None = None,
                 progress: Callable[[int, float], None] | None = None, any_data: bool = False,
                 model_seed: int = 0, som: LatentSOM | None = None) -> LatentSpace:
     """A bitmap set, its model and a fitted map, from a set's name and the map's settings.
@@ -291,9 +315,13 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
     dataset : str, path or BitmapSet
         A bundled set (``"emojis"``), a bitmap file (see
         :func:`genval.bitmaps.load_dataset`) or a loaded set.
-    model : path or fitted Autoencoder, optional
-        A model file (see :func:`genval.autoencoder.load_model`) or a fitted
-        model; default: the set's cached default model of ``kind``.
+    model : str, path or LatentModel, optional
+        A fitted model (anything under :class:`genval.protocol.LatentModel`:
+        genval's autoencoders, a scikit-learn ``PCA``, ...) or where to find
+        one (see :func:`genval.external.open_model`): a genval model file, an
+        import path ``package.module:name``, or ``encoder.onnx,decoder.onnx``;
+        default: the set's cached default model of ``kind``. A model made
+        elsewhere has its decoded pixels clipped to [0, 1].
     kind : {"autoencoder", "vae"}
         Which default model, when ``model`` is None.
     items : sequence of str
@@ -331,12 +359,15 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
     UnknownItemError
         For a name in ``items`` the set does not hold.
     ModelFileError
-        For a missing or damaged model file.
+        For a missing or damaged model file, or a model that cannot be imported or run.
+    NotAModelError
+        For an object that lacks the model protocol (the message names what it lacks).
     ShapeMismatchError
-        When the model was trained on bitmaps of another size.
+        When the model was trained on bitmaps of another size, or ``som`` maps codes of another
+        dimension than the model's.
     DataMismatchError
-        When it was trained on other bitmaps of this size, unless ``any_data``, or when ``som``
-        maps codes of another dimension than the model's.
+        When it was trained on other bitmaps of this size, unless ``any_data`` (only models that
+        record their training data, as genval's do, can tell).
 
     Examples
     --------
@@ -347,38 +378,44 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
     ((3, 3), (17, 2))
     >>> space.neuron_of(":)") == int(space.som.labels_[0])
     True
+
+    Any fitted model under the protocol will do, a PCA for one:
+
+    >>> from sklearn.decomposition import PCA
+    >>> build_space(emojis, PCA(2).fit(emojis.X), grid=(3, 3)).model
+    ForeignModel(PCA(n_components=2), kind='pca')
     """
     if model is not None and model_seed != 0:
         raise ParameterError("model_seed picks the seed of the set's default model; it cannot reseed a given model")
     bitmaps, model = _open_model(dataset, model, kind, items, on_train, progress, any_data, model_seed)
     if som is not None:
-        n_latent = getattr(model, "n_latent", None)
-        if som.n_features_in_ != n_latent:
-            raise ShapeMismatchError(f"the map was fitted on {som.n_features_in_}-D codes and the model's codes are "
-                                     f"{n_latent}-D; fit a map on this model's codes")
-        return LatentSpace.build(bitmaps, model, som)
+        return LatentSpace.build(bitmaps, model, som)  # it checks the map's width against the codes
     som = LatentSOM(grid=grid, sigma=sigma, learning_rate=som_learning_rate, iterations=iterations,
                     topology=topology, neighborhood=neighborhood, random_state=random_state)
     return LatentSpace.build(bitmaps, model, som)
 
 
 def _open_model(dataset, model, kind, items, on_train, progress, any_data=False,
-                model_seed: int = 0) -> tuple[BitmapSet, Autoencoder]:
+                model_seed: int = 0) -> tuple[BitmapSet, LatentModel]:
+    from genval.external import open_model  # here: onnxruntime and import paths only when a model names them
+
     bitmaps = dataset if isinstance(dataset, BitmapSet) else load_dataset(dataset)
     for item in items:
         item_index(bitmaps, item)
     if model is None:
         model, _ = default_model(bitmaps, progress=progress, on_train=on_train, kind=kind, random_state=model_seed)
     elif isinstance(model, (str, os.PathLike)):
-        model = load_model(model)
-    if not any_data and getattr(model, "n_features_in_", None) == bitmaps.n_features:
-        model.check_training_data(bitmaps)  # a size mismatch is LatentSpace.build's to explain
+        model = open_model(model)
+    model = as_latent_model(model)
+    check = getattr(model, "check_training_data", None)  # optional in the protocol: genval's models have it
+    if not any_data and callable(check) and model.n_features_in_ == bitmaps.n_features:
+        check(bitmaps)  # a size mismatch is LatentSpace.build's to explain
     return bitmaps, model
 
 
-def build_embedding(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike | Autoencoder | None = None,
+def build_embedding(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike | LatentModel | None = None,
                     *, kind: str = "autoencoder", items: Sequence[str] = (),
-                    on_train: Callable[[Path, Autoencoder], None] | None = None,
+                    on_train: Callable[[Path, LatentModel], None] | None = None,
                     progress: Callable[[int, float], None] | None = None, any_data: bool = False) -> Embedding:
     """A bitmap set and its codes, as :func:`build_space` makes them, without fitting a map.
 
