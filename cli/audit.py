@@ -12,6 +12,7 @@ from genval.audit import (
     MAX_SCORED, SCORE_KINDS, SCORES, STRATEGIES, VARY, audit as run_audit, compare_models, load_checks,
 )
 from genval.bitmaps import load_dataset
+from genval.protocol import model_kind
 
 BELOW_MIN_VALIDITY = 3
 COMPARED = ("copy_rate", "new_validity", "yield", "som_precision", "som_recall", "auroc_som_distance")
@@ -317,18 +318,22 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
     space = dict(space, dataset=bitmaps)
     random_state = space["random_state"]
     if compare_all or repeats > 1:
-        spaces = {"autoencoder": open_space(space)}
+        main = open_space(space)
+        # A model made elsewhere is labelled by its kind (onnx, python, pca), genval's own "autoencoder" as before.
+        kind = model_kind(main.model)
+        label = "autoencoder" if kind in ("autoencoder", "vae") else "model" if kind == "pca" and with_pca else kind
+        spaces = {label: main}
         if with_vae:
             spaces["vae"] = open_space(dict(space, model=None), kind="vae")
         if with_pca:  # a PCA is the same from every seed: --vary model keeps it
             from genval.external import pca_model
 
-            spaces["pca"] = open_space(dict(space, model=pca_model(bitmaps, spaces["autoencoder"].codes.shape[1])))
+            spaces["pca"] = open_space(dict(space, model=pca_model(bitmaps, main.codes.shape[1])))
         strategies = STRATEGIES if compare_all else (strategy,)
         # Each seed's model trains (or comes from the cache) before the audits start, with its own progress bar.
-        retrained = {(label, seed): spaces[label] if label == "pca" else
-                     open_space(dict(space, model=None, model_seed=seed), kind=label)
-                     for label in spaces for seed in range(random_state, random_state + repeats)} \
+        retrained = {(name, seed): spaces[name] if name == "pca" else
+                     open_space(dict(space, model=None, model_seed=seed), kind=name)
+                     for name in spaces for seed in range(random_state, random_state + repeats)} \
             if "model" in vary else {}
         with ProgressBar() as bar:
             bar.start(len(spaces) * len(strategies) * repeats, "audits done (strategies x seeds)")
@@ -336,9 +341,9 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
                                         progress=bar.points, vary=vary,
                                         rebuild=lambda label, seed: retrained[label, seed], min_novelty=min_novelty)
         doc = {"dataset": bitmaps.title, "seed": random_state, "n": n_points, "repeats": repeats,
-               "models": {label: model_doc(s.model, None if label == "pca" else model_file
-                                           if label == "autoencoder" and model_file else "default")
-                          for label, s in spaces.items()},
+               "models": {name: model_doc(s.model, None if name == "pca" else model_file
+                                          if name == label and model_file else "default")
+                          for name, s in spaces.items()},
                **comparison.to_dict()}
         for run in doc["runs"]:  # each run reads as a single audit's document, with its model's label
             run["model"] = doc["models"][run["label"]]
@@ -355,7 +360,7 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
         if as_json:
             emit_json(doc)
         else:
-            grid = spaces["autoencoder"].som.grid_
+            grid = main.som.grid_
             seeds = f"seed {random_state}" if repeats == 1 else \
                 (f"seeds {random_state}-{random_state + repeats - 1} varying the {' and the '.join(vary)} "
                  "(mean ±95% interval half-width over the independent runs)")

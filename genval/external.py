@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from genval._budget import chunk_rows
 from genval.autoencoder import load_model
 from genval.errors import ModelFileError, ParameterError
 from genval.protocol import ForeignModel, LatentModel, as_latent_model, missing
@@ -295,11 +296,13 @@ def _run(session, node, rows: np.ndarray, width: int) -> np.ndarray:
     """The graph's first output for ``rows``, a fixed batch size's worth at a time when the graph has one."""
     shape = [d if isinstance(d, int) and d > 0 else -1 for d in node.shape]
     rows = rows.astype(_ONNX_TYPES[node.type], copy=False)
-    batch = shape[0] if shape and shape[0] > 0 else len(rows) or 1
+    fixed = bool(shape) and shape[0] > 0
+    # a dynamic batch goes a memory budget's worth of rows at a time (its hidden layers: a few times the widths)
+    batch = shape[0] if fixed else chunk_rows(32 * (math.prod(rows.shape[1:]) + width))
     out = []
     for start in range(0, len(rows), batch):
         chunk = rows[start:start + batch]
-        short = batch - len(chunk) if shape and shape[0] > 0 else 0
+        short = batch - len(chunk) if fixed else 0
         if short:  # a fixed batch size: pad the last chunk with its last row, then drop the padding
             chunk = np.concatenate([chunk, np.repeat(chunk[-1:], short, axis=0)])
         result = session.run([session.get_outputs()[0].name], {node.name: chunk.reshape([len(chunk), *shape[1:]])})[0]

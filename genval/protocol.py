@@ -18,6 +18,7 @@ are genval's :class:`~genval.autoencoder.Autoencoder` and
 * ``check_training_data(X)``: raises when ``X`` is not what the model was
   trained on (genval's models record a hash of their training pixels).
 
+This module imports nothing of genval but its errors: every stage may use it.
 A model made elsewhere is held to the protocol by
 :class:`ForeignModel` (:func:`as_latent_model` wraps it): its codes and pixels
 become float64 arrays of the right shapes, and its decoded pixels are clipped
@@ -196,7 +197,7 @@ class ForeignModel:
         if X.ndim != 2 or X.shape[1] != self.n_features_in_:
             raise ShapeMismatchError(f"the {self.kind} model encodes items of {self.n_features_in_} pixels, got an "
                                      f"array of shape {X.shape}")
-        Z = np.asarray(self.estimator.transform(X), dtype=float)
+        Z = np.asarray(self._call("transform", X, f"{len(X)} items"), dtype=float)
         if Z.ndim != 2 or len(Z) != len(X):
             raise ParameterError(f"the {self.kind} model's transform returned shape {Z.shape} for {len(X)} items; "
                                  f"expected ({len(X)}, n_latent)")
@@ -207,7 +208,10 @@ class ForeignModel:
     def inverse_transform(self, Z) -> np.ndarray:
         """Pixels ``(n, n_features)`` as float64, clipped to [0, 1]."""
         Z = np.asarray(Z, dtype=float)
-        pixels = np.asarray(self.estimator.inverse_transform(Z), dtype=float)
+        if Z.ndim != 2 or (self.n_latent is not None and Z.shape[1] != self.n_latent):
+            raise ShapeMismatchError(f"the {self.kind} model decodes {self.n_latent or 'n_latent'}-D codes, got an array "
+                                     f"of shape {Z.shape}")
+        pixels = np.asarray(self._call("inverse_transform", Z, f"{len(Z)} points"), dtype=float)
         if pixels.ndim != 2:  # an image-shaped decoder (n, 1, 28, 28): flattened row by row
             pixels = pixels.reshape(len(pixels), -1)
         if pixels.shape != (len(Z), self.n_features_in_):
@@ -216,6 +220,15 @@ class ForeignModel:
         if not np.isfinite(pixels).all():
             raise ParameterError(f"the {self.kind} model's inverse_transform returned NaN or infinite pixels")
         return np.clip(pixels, 0.0, 1.0)
+
+    def _call(self, method: str, array: np.ndarray, what: str):
+        """The estimator's method on ``array``; whatever it raises is reported in one line, as a genval error."""
+        try:
+            return getattr(self.estimator, method)(array)
+        except Exception as exc:  # code made elsewhere (onnxruntime, the user's module): one line, not a traceback
+            text = " ".join(str(exc).split())
+            raise ParameterError(f"the {self.kind} model's {method} failed on {what} of shape {array.shape}: "
+                                 f"{type(exc).__name__}: {text}") from exc
 
     @property
     def sample_prior(self):
@@ -250,9 +263,7 @@ def as_latent_model(model, kind: str | None = None) -> LatentModel:
     """
     if isinstance(model, ForeignModel):
         return model
-    from genval.autoencoder import _BaseAutoencoder  # genval's own keep their checks and their file
-
-    if isinstance(model, _BaseAutoencoder):
+    if getattr(type(model), "_genval_native", False):  # genval's own keep their checks and their file
         return check_model(model)
     check_model(model)
     if kind is None:

@@ -253,5 +253,10 @@ def test_audit_compare_adds_a_pca_row_of_the_autoencoder_s_width(module):
     assert list(_schemas()("audit-compare").iter_errors(doc)) == []
     text = CliRunner().invoke(cli, ["audit", "--compare", "--pca", "-n", "100", "--grid", "3x3", "-q"]).stdout
     assert "pca (pca): made outside genval; decoded pixels clipped to [0, 1]" in text
+    own = CliRunner().invoke(cli, ["audit", "--compare", "--pca", "--model", f"{module}:make", "-n", "100", "--grid",
+                                   "3x3", "--json", "-q"])
+    models = json.loads(own.stdout)["models"]  # a model made elsewhere is labelled by its kind
+    assert models["python"] == {"file": f"{module}:make", "kind": "python", "layer_sizes": []}
+    assert models["pca"]["layer_sizes"] == [35, 2, 35]
     usage = CliRunner().invoke(cli, ["audit", "--pca"])
     assert usage.exit_code == 2 and "--pca adds a PCA baseline to --compare" in usage.stderr

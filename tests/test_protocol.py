@@ -113,6 +113,20 @@ def test_a_foreign_model_s_wrong_shapes_and_sizes_are_named(emojis):
         LatentSpace.build(emojis, Linear(35), som)
 
 
+def test_a_foreign_model_s_own_failures_are_one_genval_error(emojis):
+    model = as_latent_model(PCA(3).fit(emojis.X))
+    with pytest.raises(ShapeMismatchError, match=r"the pca model decodes 3-D codes, got an array of shape \(4, 2\)"):
+        model.inverse_transform(np.zeros((4, 2)))
+
+    class Failing(Linear):
+        def inverse_transform(self, Z):
+            raise RuntimeError("out of\nmemory")
+
+    with pytest.raises(ParameterError, match=r"the python model's inverse_transform failed on 4 points of shape "
+                                             r"\(4, 2\): RuntimeError: out of memory$"):
+        as_latent_model(Failing(35)).inverse_transform(np.zeros((4, 2)))
+
+
 def test_an_image_shaped_decoder_is_flattened(emojis):
     class Images(Linear):
         def inverse_transform(self, Z):

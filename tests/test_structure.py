@@ -62,3 +62,7 @@ def test_each_outside_library_has_one_home():
         users = {f"genval.{p.stem}" for p in PACKAGE.glob("*.py")
                  if any(m == library or m.startswith(library + ".") for m in imports_of(p, "genval"))}
         assert users <= allowed, f"{library} imported by {sorted(users - allowed)}"
+
+
+def test_the_model_protocol_is_a_leaf_every_stage_may_use():
+    assert graph()["genval.protocol"] <= {"genval.errors"}
