@@ -9,11 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from genval import build_space, load_dataset
 from genval.audit import audit
 from genval.cli.main import cli
-from genval.errors import ModelFileError, NotAModelError, ParameterError, ShapeMismatchError
+from genval.errors import GenvalError, ModelFileError, NotAModelError, ParameterError, ShapeMismatchError
 from genval.external import OnnxModel, import_model, open_model, spec_kind
 
 onnx = pytest.importorskip("onnx")
@@ -260,3 +262,12 @@ def test_audit_compare_adds_a_pca_row_of_the_autoencoder_s_width(module):
     assert models["pca"]["layer_sizes"] == [35, 2, 35]
     usage = CliRunner().invoke(cli, ["audit", "--pca"])
     assert usage.exit_code == 2 and "--pca adds a PCA baseline to --compare" in usage.stderr
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=40).filter(lambda t: ":" not in t))  # no import paths: importing runs code
+def test_any_model_value_without_an_import_path_fails_as_a_genval_error(text, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # an empty folder: no file any text could name
+    assert spec_kind(text) in ("file", "onnx")
+    with pytest.raises(GenvalError):
+        open_model(text)
