@@ -242,8 +242,8 @@ plot_option = click.option("--plot", type=PictureFile(), default=None, metavar="
 
 any_data_option = click.option(
     "--any-data", is_flag=True,
-    help="Use --model with bitmaps of its size other than those it was trained on (refused by default: a model "
-         "records a hash of its training pixels).")
+    help="Use --model with bitmaps of its size other than those it was trained on (refused by default: a genval "
+         "model records a hash of its training pixels; a model made elsewhere records none and is not checked).")
 
 
 MODEL_HELP = ("A model saved by `genval train --out` (.npz); an import path package.module:name of a fitted model "
