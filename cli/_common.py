@@ -245,8 +245,18 @@ plot_option = click.option("--plot", type=PictureFile(), default=None, metavar="
 
 any_data_option = click.option(
     "--any-data", is_flag=True,
-    help="Use --model with bitmaps of its size other than those it was trained on (refused by default: a model "
-         "records a hash of its training pixels).")
+    help="Use --model with bitmaps of its size other than those it was trained on (refused by default: a genval "
+         "model records a hash of its training pixels; a model made elsewhere records none and is not checked).")
+
+
+MODEL_HELP = ("A model saved by `genval train --out` (.npz); an import path package.module:name of a fitted model "
+              "or a zero-argument factory (the current folder is importable; any model with transform, "
+              "inverse_transform and n_features_in_, such as a scikit-learn PCA); or an encoder and a decoder "
+              "exported to ONNX, ENCODER.onnx,DECODER.onnx (pip install 'genval[onnx]'). A model made elsewhere "
+              "has its decoded pixels clipped to [0, 1]. Default: the set's cached default model (trained on "
+              "first use, random_state 0).")
+model_option = click.option("--model", "-m", type=click.Path(dir_okay=False), default=None,
+                            metavar="FILE|MODULE:NAME|ENC.onnx,DEC.onnx", help=MODEL_HELP)
 
 
 MAP_SETTINGS = ("grid", "sigma", "som_learning_rate", "iterations", "topology", "neighborhood")
@@ -265,9 +275,7 @@ def space_options(command=None, *, sampling: bool = False):
     seed_help = ("Seed of the map and of the sampling (with --map: of the sampling only)." if sampling else
                  "Seed of the map.")
     options = [
-        click.option("--model", "-m", type=click.Path(dir_okay=False), default=None,
-                     help="A model saved by `genval train --out`; default: the set's cached default model "
-                          "(trained on first use, random_state 0)."),
+        model_option,
         click.option("--map", "som", type=click.Path(dir_okay=False), default=None, metavar="FILE.npz",
                      help="Use the map saved by `genval som --out FILE.npz` (made for this model and set) instead "
                           "of fitting one, so that every command sees the same neurons."),
@@ -316,9 +324,12 @@ def emit_json(document) -> None:
 # object below.
 
 def model_doc(model, file=None, kind: str | None = None) -> dict:
-    """``model`` in a command's JSON: its file (or "default" for the set's cached default model), kind, layer sizes."""
+    """``model`` in a command's JSON: its file (or "default" for the set's cached default model; an import path or
+    ``encoder.onnx,decoder.onnx`` as given), kind, layer sizes (none for a model whose layers genval cannot see)."""
     if kind is None:
-        kind = "vae" if hasattr(model, "sample_prior") else "autoencoder"
+        from genval.protocol import model_kind
+
+        kind = model_kind(model)  # autoencoder, vae, or a model made elsewhere: pca, onnx, python
     return {"file": None if file is None else str(file), "kind": kind,
             "layer_sizes": [int(v) for v in getattr(model, "layer_sizes_", ())]}
 

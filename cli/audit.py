@@ -13,6 +13,7 @@ from genval.audit import (
 )
 from genval.bitmaps import load_dataset
 from genval.controls import N_BINS
+from genval.protocol import model_kind
 
 BELOW_MIN_VALIDITY = 3
 COMPARED = ("copy_rate", "new_validity", "yield", "som_precision", "som_recall", "auroc_som_distance")
@@ -78,6 +79,14 @@ def _print_report(doc: dict) -> None:
         click.echo(f"  {m['note']}")
     click.echo(f"crispness {_fmt(doc['crispness'])} (share of decoded pixels below 0.1 or above 0.9; 1 = every "
                "pixel decided)")
+
+
+def _print_clipping(models: dict) -> None:
+    """Say which models were made elsewhere: their decoded pixels are clipped to [0, 1]."""
+    foreign = [f"{label} ({m['kind']})" for label, m in models.items() if m["kind"] in ("pca", "onnx", "python")]
+    if foreign:
+        click.echo(f"{', '.join(foreign)}: made outside genval; decoded pixels clipped to [0, 1] (a PCA's "
+                   "inverse_transform is unbounded)")
 
 
 _VERDICT_MARK = {"beats": ">", "no better than": "=", "worse than": "<"}
@@ -259,6 +268,10 @@ def _print_comparison(doc: dict) -> None:
 @click.option("--vae", "with_vae", is_flag=True,
               help="With --compare: add the set's default variational autoencoder (trained on first use, cached) "
                    "under every strategy and its prior, beside the autoencoder.")
+@click.option("--pca", "with_pca", is_flag=True,
+              help="With --compare: add scikit-learn's PCA with as many components as the autoencoder's latent "
+                   "width (a linear autoencoder baseline; its decoded pixels clipped to [0, 1]) under every "
+                   "strategy, beside the autoencoder.")
 @click.option("--rules", type=click.Path(dir_okay=False), default=None, metavar="FILE.toml",
               help="Checks from a rule file; default: the emoji rules for emojis, generic checks otherwise.")
 @click.option("--csv", "csv_path", type=OutputFile(), default=None, metavar="FILE.csv",
@@ -273,8 +286,8 @@ def _print_comparison(doc: dict) -> None:
               help=f"Exit with code {BELOW_MIN_VALIDITY} when new-sample validity falls below this.")
 @space_options(sampling=True)
 @json_option
-def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, with_vae, csv_path, sheet, roc, plot,
-          min_validity, space, as_json):
+def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, with_vae, with_pca, csv_path, sheet, roc,
+          plot, min_validity, space, as_json):
     """Decode many latent points, judge each, and report what is new apart from what is copied.
 
     Every sample is a copy (its bitmap equals a training item's) or new.
@@ -303,6 +316,9 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
       genval audit --compare --repeats 5 --vary model --vary map --vary sample
       genval audit --strategy regions --min-novelty 2 --grid 3x3
       genval audit --compare --vae --grid 3x3       # plain AE beside a VAE
+      genval audit --compare --pca --grid 3x3       # beside a PCA of the same width
+      genval audit --model mymodels:vae --grid 3x3  # a model of your own (import path)
+      genval audit --model enc.onnx,dec.onnx        # or exported to ONNX
       genval audit --strategy gmm --grid 3x3 --csv samples.csv --sheet sheet.png --roc roc.png
       genval audit --rules my.rules.toml --min-validity 0.2 --json
       genval audit --compare --map map.npz          # the map of genval som --out map.npz
@@ -311,6 +327,8 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
         raise click.UsageError("--csv, --sheet and --roc describe one audit; leave out --compare")
     if with_vae and not compare_all:
         raise click.UsageError("--vae adds a variational autoencoder to --compare; use both")
+    if with_pca and not compare_all:
+        raise click.UsageError("--pca adds a PCA baseline to --compare; use both")
     if "model" in vary and space["model"]:
         raise click.UsageError("--vary model retrains the set's default model from each seed; leave out --model")
     if "model" in vary and repeats == 1:
@@ -326,16 +344,24 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
     space = dict(space, dataset=bitmaps)
     random_state = space["random_state"]
     if compare_all or repeats > 1:
-        spaces = {"autoencoder": open_space(space)}
-        if with_vae:
-            from sklearn.base import clone
+        main = open_space(space)
+        # A model made elsewhere is labelled by its kind (onnx, python, pca), genval's own "autoencoder" as before.
+        kind = model_kind(main.model)
+        label = "autoencoder" if kind in ("autoencoder", "vae") else "model" if kind == "pca" and with_pca else kind
+        spaces = {label: main}
+        from sklearn.base import clone
 
-            # The VAE's codes need a map of their own: one with the autoencoder's map's settings.
-            spaces["vae"] = open_space(dict(space, model=None, som=clone(spaces["autoencoder"].som)), kind="vae")
+        if with_vae:  # the VAE's codes need a map of their own: one with the main map's settings
+            spaces["vae"] = open_space(dict(space, model=None, som=clone(main.som)), kind="vae")
+        if with_pca:  # a PCA is the same from every seed: --vary model keeps it
+            from genval.external import pca_model
+
+            spaces["pca"] = open_space(dict(space, model=pca_model(bitmaps, main.codes.shape[1]), som=clone(main.som)))
         strategies = STRATEGIES if compare_all else (strategy,)
         # Each seed's model trains (or comes from the cache) before the audits start, with its own progress bar.
-        retrained = {(label, seed): open_space(dict(space, model=None, model_seed=seed), kind=label)
-                     for label in spaces for seed in range(random_state, random_state + repeats)} \
+        retrained = {(name, seed): spaces[name] if name == "pca" else
+                     open_space(dict(space, model=None, model_seed=seed), kind=name)
+                     for name in spaces for seed in range(random_state, random_state + repeats)} \
             if "model" in vary else {}
         with ProgressBar() as bar:
             bar.start(len(spaces) * len(strategies) * repeats, "audits done (strategies x seeds)")
@@ -345,10 +371,10 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
         if not compare_all and comparison.skipped:  # the one strategy asked for cannot run: say why, as one audit does
             raise click.ClickException(comparison.skipped[0][2])
         doc = {"dataset": bitmaps.title, "seed": random_state, "n": n_points, "repeats": repeats,
-               "models": {label: model_doc(s.model, model_file if label == "autoencoder" and model_file
-                                           else "default") for label, s in spaces.items()},
-               "maps": {label: map_doc(s.som, map_file if label == "autoencoder" else None)
-                        for label, s in spaces.items()},
+               "models": {name: model_doc(s.model, None if name == "pca" else model_file
+                                          if name == label and model_file else "default")
+                          for name, s in spaces.items()},
+               "maps": {name: map_doc(s.som, map_file if name == label else None) for name, s in spaces.items()},
                **comparison.to_dict()}
         for run in doc["runs"]:  # each run reads as a single audit's document, with its model's label and map
             run["model"] = doc["models"][run["label"]]
@@ -366,7 +392,7 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
         if as_json:
             emit_json(doc)
         else:
-            grid = spaces["autoencoder"].som.grid_
+            grid = main.som.grid_
             seeds = f"seed {random_state}" if repeats == 1 else \
                 (f"seeds {random_state}-{random_state + repeats - 1} varying the {' and the '.join(vary)} "
                  "(mean ±95% interval half-width over the independent runs)")
@@ -374,6 +400,7 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
                        f"{_map_file(doc['maps']['autoencoder'])}, {seeds}, n {n_points}")
             _print_null(doc["runs"][0]["null_model"])
             _print_comparison(doc)
+            _print_clipping(doc["models"])
         worst = comparison.min_validity()
     else:
         latent = open_space(space)
@@ -407,6 +434,7 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
             emit_json(doc)
         else:
             _print_report(doc)
+            _print_clipping({"model": doc["model"]})
         worst = doc["new"]["ratios"]["validity"]["value"]
         if worst is None and min_validity is not None:
             # Nothing new to judge: a model that only copies fails the gate rather than passing it unseen.

@@ -10,8 +10,8 @@ import numpy as np
 
 from ._common import (
     FiniteFloat, OutputFile, ProgressBar, any_data_option, checks_doc, complete_item, dataset_option, emit_json,
-    json_option, map_doc, model_doc, neuron_doc, note, open_space, plot_option, save_plot, space_options,
-    training_callbacks, wrap_strip,
+    json_option, map_doc, model_doc, model_option, neuron_doc, note, open_space, plot_option, save_plot,
+    space_options, training_callbacks, wrap_strip,
 )
 from genval.walks import SAMPLE_METHODS, LatentSpace, latent_grid, sample_latent, walk
 
@@ -462,9 +462,7 @@ def model_options(command):
         return command(space={"dataset": dataset, "model": model, "any_data": any_data}, **kwargs)
 
     wrapper = any_data_option(wrapper)
-    wrapper = click.option("--model", "-m", type=click.Path(dir_okay=False), default=None,
-                           help="A model saved by `genval train --out`; default: the set's cached default model "
-                                "(trained on first use, random_state 0).")(wrapper)
+    wrapper = model_option(wrapper)
     return dataset_option()(wrapper)
 
 

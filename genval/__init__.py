@@ -3,6 +3,7 @@
 The public API, upstream to downstream::
 
     bitmaps -> Autoencoder (fit, transform, inverse_transform) -> latent codes
+      (or any LatentModel: a scikit-learn PCA, an ONNX encoder/decoder pair, a model of your own)
       -> LatentSOM (neurons over the codes) -> walks (points in the latent space) -> decode
       (or, for a 2-D model: region_census, the plane's distinct decodings -> sample_regions -> decode)
       -> judge / audit (checks, copies, membership metrics) -> explore (the plane as an HTML page)
@@ -55,11 +56,15 @@ _EXPORTS = {
     "DataMismatchError": "genval.errors",
     "GenvalError": "genval.errors",
     "ModelFileError": "genval.errors",
+    "NotAModelError": "genval.errors",
     "ParameterError": "genval.errors",
     "ShapeMismatchError": "genval.errors",
     "StrategyImpossibleError": "genval.errors",
     "TrainingDivergedError": "genval.errors",
     "UnknownItemError": "genval.errors",
+    "LatentModel": "genval.protocol",
+    "ForeignModel": "genval.protocol",
+    "as_latent_model": "genval.protocol",
     "LatentSOM": "genval.som",
     "Neuron": "genval.som",
     "load_som": "genval.som",

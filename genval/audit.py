@@ -56,6 +56,7 @@ from genval.controls import box_centre_closeness, controlled_comparison, hull_de
 from genval.errors import ParameterError, ShapeMismatchError, StrategyImpossibleError
 from genval.membership import membership_metrics, nearest_distance, realism
 from genval.nullmodel import null_model
+from genval.protocol import LatentModel, has_prior, model_kind
 from genval.regions import region_census, sample_regions
 from genval.rules import default_checks, load_rules
 from genval.validity import CheckSet
@@ -195,9 +196,10 @@ def audit_points(space: LatentSpace, strategy: str, n: int, random_state=None) -
     if strategy == "neuron":
         return _in_occupied_cells(space, n, rng)
     if strategy == "vae-prior":
-        if not hasattr(space.model, "sample_prior"):
-            raise StrategyImpossibleError("the 'vae-prior' strategy samples a variational autoencoder's prior, and this model "
-                              f"is a plain {type(space.model).__name__} (train one with genval train --vae)")
+        if not has_prior(space.model):
+            raise StrategyImpossibleError("the 'vae-prior' strategy samples a variational autoencoder's prior, and "
+                                          f"this model ({model_kind(space.model)}) has no sample_prior (train one "
+                                          "with genval train --vae)")
         return space.model.sample_prior(n, random_state=rng)
     if strategy == "regions":
         lo, hi = space.box()
@@ -242,7 +244,7 @@ def audit_points(space: LatentSpace, strategy: str, n: int, random_state=None) -
 _CENSUSES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def _census(model, lo: np.ndarray, hi: np.ndarray):
+def _census(model: LatentModel, lo: np.ndarray, hi: np.ndarray):
     """The model's region census over the box, computed once per model and box (repeated audits share it)."""
     try:
         known = _CENSUSES.setdefault(model, {})

@@ -70,6 +70,7 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
     """What both autoencoders share; a subclass only says which code layer it has."""
 
     _kinds: dict[str, type] = {}
+    _genval_native = True  # genval.protocol.as_latent_model uses it as it is, with its checks and its file
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

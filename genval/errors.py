@@ -10,7 +10,7 @@ traceback.
 from __future__ import annotations
 
 __all__ = [
-    "GenvalError", "BitmapFormatError", "DataMismatchError", "ModelFileError", "ParameterError",
+    "GenvalError", "BitmapFormatError", "DataMismatchError", "ModelFileError", "NotAModelError", "ParameterError",
     "ShapeMismatchError", "StrategyImpossibleError", "TrainingDivergedError", "UnknownItemError",
 ]
 
@@ -29,6 +29,13 @@ class BitmapFormatError(GenvalError, ValueError):
 
 class ModelFileError(GenvalError, ValueError):
     """A saved model or map that is missing, truncated, foreign or mismatched."""
+
+
+class NotAModelError(GenvalError, TypeError):
+    """An object given as a model that lacks the model protocol (:class:`genval.protocol.LatentModel`).
+
+    The message names what it lacks: ``transform``, ``inverse_transform`` or ``n_features_in_``.
+    """
 
 
 class ParameterError(GenvalError, ValueError):

@@ -41,6 +41,7 @@ import numpy as np
 from genval._budget import check_allocation, chunk_rows, dedupe_rows
 from genval._estimator import resolve_rng
 from genval.errors import ParameterError
+from genval.protocol import LatentModel, latent_width
 
 __all__ = ["DEFINITION", "RegionCensus", "cell_centres", "region_census", "sample_regions"]
 
@@ -235,7 +236,7 @@ def _count(value, name: str, least: int) -> int:
     return int(value)
 
 
-def region_census(model, lo, hi, start: int = 32, max_side: int = 1024, chunk: int | None = None,
+def region_census(model: LatentModel, lo, hi, start: int = 32, max_side: int = 1024, chunk: int | None = None,
                   progress: Callable[[int, int, int], None] | None = None) -> RegionCensus:
     """The distinct bitmaps a 2-D latent model decodes to over a box, refined until none is new.
 
@@ -246,9 +247,11 @@ def region_census(model, lo, hi, start: int = 32, max_side: int = 1024, chunk: i
 
     Parameters
     ----------
-    model : object with ``inverse_transform(Z)``
-        ``Z`` (m, 2) to pixel values (m, n_pixels) in [0, 1]; an
-        :class:`genval.Autoencoder` with ``n_latent=2``, say.
+    model : LatentModel
+        Only its ``inverse_transform(Z)`` is used: ``Z`` (m, 2) to pixel values
+        (m, n_pixels) in [0, 1]; an :class:`genval.Autoencoder` with
+        ``n_latent=2``, say, or a 2-component PCA held to [0, 1] by
+        :func:`genval.protocol.as_latent_model`.
     lo, hi : array-like (2,)
         The box's corners, e.g. ``space.box()``.
     start : int, default 32
@@ -293,8 +296,8 @@ def region_census(model, lo, hi, start: int = 32, max_side: int = 1024, chunk: i
         chunk = _count(chunk, "chunk", 1)
     if not callable(getattr(model, "inverse_transform", None)):
         raise TypeError(f"the model must have an inverse_transform(Z) method, got {type(model).__name__}")
-    width = getattr(model, "n_latent", 2)  # genval's autoencoders say it; any other model is taken at its box
-    if isinstance(width, Integral) and width != 2:
+    width = latent_width(model)  # genval's autoencoders and a PCA say it; any other model is taken at its box
+    if width is not None and width != 2:
         raise ParameterError(f"regions need a 2-D model: this model's latent space has {width} dimensions")
     n_pixels = _decode(model, cell_centres(lo, hi, 1, np.zeros(1, dtype=np.int64))).shape[1]
     chunk = chunk or chunk_rows(DECODE_BYTES * n_pixels)

@@ -1,7 +1,8 @@
 """Points in the latent space: where the items are, walks between them, samples.
 
 A :class:`LatentSpace` ties together what every walk needs: the bitmap set,
-the fitted autoencoder, the item codes and a fitted map over them. Its
+the fitted model (any :class:`~genval.protocol.LatentModel`: genval's
+autoencoders, a scikit-learn PCA, an ONNX pair), the item codes and a fitted map over them. Its
 :meth:`~LatentSpace.locate` decodes any number of latent points and says, for
 each, what it looks like (thresholded at 0.5), which neuron wins it and which
 training item is nearest in Hamming distance.
@@ -32,10 +33,10 @@ import numpy as np
 
 from genval._budget import check_allocation, chunk_rows, nearest_bitmaps
 from genval._estimator import resolve_rng
-from genval.autoencoder import Autoencoder, load_model
 from genval.bitmaps import BitmapSet, bitmap_rows, load_dataset
 from genval.cache import default_model
 from genval.errors import DataMismatchError, ModelFileError, ParameterError, ShapeMismatchError, UnknownItemError
+from genval.protocol import LatentModel, as_latent_model
 from genval.som import MAX_CODE, LatentSOM, load_som
 
 __all__ = ["Embedding", "LatentSpace", "Located", "Walk", "build_embedding", "build_space", "grid_axes",
@@ -108,7 +109,7 @@ class Located:
 
 @dataclass(frozen=True, eq=False)
 class Embedding:
-    """A bitmap set and its codes under a fitted autoencoder, without a map.
+    """A bitmap set and its codes under a fitted model, without a map.
 
     What :func:`latent_grid` needs; a :class:`LatentSpace` is one with a
     fitted map besides. Build it with :meth:`build` or :func:`build_embedding`.
@@ -116,17 +117,19 @@ class Embedding:
     Attributes
     ----------
     bitmaps : BitmapSet
-    model : Autoencoder
+    model : LatentModel
+        Genval's own model, or another held to the protocol by
+        :func:`genval.protocol.as_latent_model`.
     codes : ndarray (n_items, n_latent)
         ``model.transform(bitmaps.X)``.
     """
 
     bitmaps: BitmapSet
-    model: Autoencoder
+    model: LatentModel
     codes: np.ndarray
 
     @classmethod
-    def build(cls, bitmaps: BitmapSet, model: Autoencoder, source: str | None = None) -> "Embedding":
+    def build(cls, bitmaps: BitmapSet, model: LatentModel, source: str | None = None) -> "Embedding":
         """Encode the items (``source``: the model's file, for errors).
 
         Raises
@@ -135,11 +138,14 @@ class Embedding:
             When the model was trained on bitmaps of another size.
         ModelFileError, ParameterError
             When the codes are not finite in the model's dtype (see :func:`encode_items`).
+        NotAModelError
+            For an object that lacks the model protocol.
         """
+        model = as_latent_model(model)
         return cls(bitmaps, model, encode_items(bitmaps, model, source))
 
 
-def encode_items(bitmaps: BitmapSet, model: Autoencoder, source: str | None = None) -> np.ndarray:
+def encode_items(bitmaps: BitmapSet, model: LatentModel, source: str | None = None) -> np.ndarray:
     """The items' codes, checked finite in the dtype the model runs in and within a map's range.
 
     Weights that are finite but huge (a damaged file, a training that
@@ -174,7 +180,7 @@ def encode_items(bitmaps: BitmapSet, model: Autoencoder, source: str | None = No
     return codes
 
 
-def _check_sizes(bitmaps: BitmapSet, model: Autoencoder) -> None:
+def _check_sizes(bitmaps: BitmapSet, model: LatentModel) -> None:
     n = getattr(model, "n_features_in_", None)
     if n != bitmaps.n_features:
         h, w = bitmaps.shape
@@ -184,15 +190,17 @@ def _check_sizes(bitmaps: BitmapSet, model: Autoencoder) -> None:
 
 @dataclass(frozen=True, eq=False)
 class LatentSpace:
-    """A bitmap set embedded by an autoencoder and mapped by a SOM.
+    """A bitmap set embedded by a model and mapped by a SOM.
 
     Build it with :meth:`build`.
 
     Attributes
     ----------
     bitmaps : BitmapSet
-    model : Autoencoder
-        Fitted on sets of the same bitmap size.
+    model : LatentModel
+        Fitted on sets of the same bitmap size: genval's own model, or
+        another held to the protocol by :func:`genval.protocol.as_latent_model`
+        (its decoded pixels clipped to [0, 1]).
     som : LatentSOM
         Fitted on ``codes``.
     codes : ndarray (n_items, n_latent)
@@ -200,12 +208,12 @@ class LatentSpace:
     """
 
     bitmaps: BitmapSet
-    model: Autoencoder
+    model: LatentModel
     som: LatentSOM
     codes: np.ndarray
 
     @classmethod
-    def build(cls, bitmaps: BitmapSet, model: Autoencoder, som: LatentSOM | None = None,
+    def build(cls, bitmaps: BitmapSet, model: LatentModel, som: LatentSOM | None = None,
               source: str | None = None, *, any_data: bool = False) -> "LatentSpace":
         """Encode the items and fit ``som`` (default ``LatentSOM()``) to their codes.
 
@@ -222,7 +230,19 @@ class LatentSpace:
             When a fitted map was fitted on other codes, unless ``any_data``.
         ModelFileError, ParameterError
             When the codes are not finite in the model's dtype (see :func:`encode_items`).
+        NotAModelError
+            For an object that lacks the model protocol.
+
+        Examples
+        --------
+        >>> from sklearn.decomposition import PCA
+        >>> from genval import load_dataset
+        >>> emojis = load_dataset("emojis")
+        >>> space = LatentSpace.build(emojis, PCA(2).fit(emojis.X), LatentSOM(grid=(3, 3)))
+        >>> space.model.kind, space.codes.shape
+        ('pca', (17, 2))
         """
+        model = as_latent_model(model)
         codes = encode_items(bitmaps, model, source)
         som = som if som is not None else LatentSOM()
         if not hasattr(som, "weights_"):
@@ -313,7 +333,7 @@ def point_bytes(n_features: int, n_latent: int) -> int:
     return 8 * (n_latent + 1) + 9 * n_features + (n_features + 7) // 8
 
 
-def _decode(model: Autoencoder, Z: np.ndarray, n_features: int, chunk: int | None = None) -> np.ndarray:
+def _decode(model: LatentModel, Z: np.ndarray, n_features: int, chunk: int | None = None) -> np.ndarray:
     """``model.inverse_transform(Z)`` a chunk at a time, into one (n, n_features) float64 array."""
     chunk = chunk or chunk_rows(32 * n_features)  # the decoder's layers take a few times the pixels of a row
     pixels = np.empty((len(Z), n_features))
@@ -337,12 +357,12 @@ def item_index(bitmaps: BitmapSet, item: str | int) -> int:
         raise UnknownItemError(*exc.args) from None
 
 
-def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike | Autoencoder | None = None, *,
+def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike | LatentModel | None = None, *,
                 som: str | os.PathLike | LatentSOM | None = None,
                 kind: str = "autoencoder", items: Sequence[str] = (), grid: tuple[int, int] | None = None,
                 sigma: float = 1.0, som_learning_rate: float = 0.5, iterations: int | None = None,
                 topology: str = "rectangular", neighborhood: str = "gaussian", random_state=0,
-                on_train: Callable[[Path, Autoencoder], None] | None = None,
+                on_train: Callable[[Path, LatentModel], None] | None = None,
                 progress: Callable[[int, float], None] | None = None, any_data: bool = False,
                 model_seed: int = 0) -> LatentSpace:
     """A bitmap set, its model and a fitted map, from a set's name and the map's settings.
@@ -358,9 +378,13 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
     dataset : str, path or BitmapSet
         A bundled set (``"emojis"``), a bitmap file (see
         :func:`genval.bitmaps.load_dataset`) or a loaded set.
-    model : path or fitted Autoencoder, optional
-        A model file (see :func:`genval.autoencoder.load_model`) or a fitted
-        model; default: the set's cached default model of ``kind``.
+    model : str, path or LatentModel, optional
+        A fitted model (anything under :class:`genval.protocol.LatentModel`:
+        genval's autoencoders, a scikit-learn ``PCA``, ...) or where to find
+        one (see :func:`genval.external.open_model`): a genval model file, an
+        import path ``package.module:name``, or ``encoder.onnx,decoder.onnx``;
+        default: the set's cached default model of ``kind``. A model made
+        elsewhere has its decoded pixels clipped to [0, 1].
     som : path or LatentSOM, optional
         A map file (see :meth:`LatentSOM.save`, ``genval som --out``), used
         as it is, or a :class:`LatentSOM` (fitted: used as it is; not: fitted
@@ -400,13 +424,16 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
     UnknownItemError
         For a name in ``items`` the set does not hold.
     ModelFileError
-        For a missing or damaged model or map file.
+        For a missing or damaged model or map file, or a model that cannot be imported or run.
+    NotAModelError
+        For an object that lacks the model protocol (the message names what it lacks).
     ShapeMismatchError
         When the model was trained on bitmaps of another size, or the map
         fitted on codes of another width.
     DataMismatchError
         When it was trained on other bitmaps of this size, or the map fitted
-        on other codes, unless ``any_data``.
+        on other codes, unless ``any_data`` (only models that record their
+        training data, as genval's do, can tell).
 
     Examples
     --------
@@ -423,6 +450,12 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
     >>> again = build_space(emojis, space.model, som=path)
     >>> again.som.grid_, bool((again.som.weights_ == space.som.weights_).all())
     ((3, 3), True)
+
+    Any fitted model under the protocol will do, a PCA for one:
+
+    >>> from sklearn.decomposition import PCA
+    >>> build_space(emojis, PCA(2).fit(emojis.X), grid=(3, 3)).model
+    ForeignModel(PCA(n_components=2), kind='pca')
     """
     if model is not None and model_seed != 0:
         raise ParameterError("model_seed picks the seed of the set's default model; it cannot reseed a given model")
@@ -443,8 +476,10 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
 
 
 def _open_model(dataset, model, kind, items, on_train, progress, any_data=False,
-                model_seed: int = 0) -> tuple[BitmapSet, Autoencoder, str | None]:
+                model_seed: int = 0) -> tuple[BitmapSet, LatentModel, str | None]:
     """The set, the model and the model's file (None unless given as a path)."""
+    from genval.external import open_model  # here: onnxruntime and import paths only when a model names them
+
     bitmaps = dataset if isinstance(dataset, BitmapSet) else load_dataset(dataset)
     for item in items:
         item_index(bitmaps, item)
@@ -452,15 +487,17 @@ def _open_model(dataset, model, kind, items, on_train, progress, any_data=False,
     if model is None:
         model, _ = default_model(bitmaps, progress=progress, on_train=on_train, kind=kind, random_state=model_seed)
     elif isinstance(model, (str, os.PathLike)):
-        model, source = load_model(model), os.fspath(model)
-    if not any_data and getattr(model, "n_features_in_", None) == bitmaps.n_features:
-        model.check_training_data(bitmaps)  # a size mismatch is LatentSpace.build's to explain
+        model, source = open_model(model), os.fspath(model)
+    model = as_latent_model(model)
+    check = getattr(model, "check_training_data", None)  # optional in the protocol: genval's models have it
+    if not any_data and callable(check) and model.n_features_in_ == bitmaps.n_features:
+        check(bitmaps)  # a size mismatch is LatentSpace.build's to explain
     return bitmaps, model, source
 
 
-def build_embedding(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike | Autoencoder | None = None,
+def build_embedding(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike | LatentModel | None = None,
                     *, kind: str = "autoencoder", items: Sequence[str] = (),
-                    on_train: Callable[[Path, Autoencoder], None] | None = None,
+                    on_train: Callable[[Path, LatentModel], None] | None = None,
                     progress: Callable[[int, float], None] | None = None, any_data: bool = False) -> Embedding:
     """A bitmap set and its codes, as :func:`build_space` makes them, without fitting a map.
 

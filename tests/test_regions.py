@@ -275,6 +275,7 @@ def test_regions_reads_no_further_downstream_than_the_budget():
     imports = imports_of(Path(regions.__file__), "genval")
     assert {m for m in imports if m.startswith("genval")} <= {
         "genval._budget", "genval._budget.check_allocation", "genval._budget.chunk_rows", "genval._budget.dedupe_rows",
-        "genval._estimator", "genval._estimator.resolve_rng", "genval.errors", "genval.errors.ParameterError"}
+        "genval._estimator", "genval._estimator.resolve_rng", "genval.errors", "genval.errors.ParameterError",
+        "genval.protocol", "genval.protocol.LatentModel", "genval.protocol.latent_width"}  # the protocol: a leaf
     assert {"RegionCensus", "region_census", "sample_regions"} <= set(genval.__all__)
     assert genval.region_census is region_census

@@ -57,8 +57,12 @@ def test_the_library_never_imports_the_cli():
 
 
 def test_each_outside_library_has_one_home():
-    homes = {"minisom": {"genval.som"}, "matplotlib": {"genval.plotting"}}
+    homes = {"minisom": {"genval.som"}, "matplotlib": {"genval.plotting"}, "onnxruntime": {"genval.external"}}
     for library, allowed in homes.items():
         users = {f"genval.{p.stem}" for p in PACKAGE.glob("*.py")
                  if any(m == library or m.startswith(library + ".") for m in imports_of(p, "genval"))}
         assert users <= allowed, f"{library} imported by {sorted(users - allowed)}"
+
+
+def test_the_model_protocol_is_a_leaf_every_stage_may_use():
+    assert graph()["genval.protocol"] <= {"genval.errors"}
