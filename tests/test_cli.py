@@ -420,7 +420,7 @@ def test_audit_compare_table(runner, tmp_path):
     assert lines[10].split()[2:5] == ["1.000", "n/a", "0"]  # copycat: every sample a copy, nothing new
     assert lines[-2:] == ["skipped (nothing to sample there):",
                           "  autoencoder vae-prior: the 'vae-prior' strategy samples a variational autoencoder's "
-                          "prior, and this model is a plain Autoencoder (train one with genval train --vae)"]
+                          "prior, and this model (autoencoder) has no sample_prior (train one with genval train --vae)"]
     assert chart.read_bytes()[:4] == b"\x89PNG"
     doc = json.loads(run(runner, "audit", "--compare", "--n", "500", "--grid", "8x8", "--json").stdout)
     assert [d["strategy"] for d in doc["rows"]] == ["random", "prior", "gmm", "neuron", "grid", "regions", "copycat"]

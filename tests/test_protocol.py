@@ -109,7 +109,7 @@ def test_a_foreign_model_s_wrong_shapes_and_sizes_are_named(emojis):
     with pytest.raises(ShapeMismatchError, match="the model expects 64 pixels per item but emojis has 35"):
         build_space(emojis, Linear(64))
     som = LatentSOM(grid=(2, 2)).fit(np.random.default_rng(0).normal(size=(10, 3)))
-    with pytest.raises(ShapeMismatchError, match="the map was fitted on 3-D codes and the model's codes are 2-D"):
+    with pytest.raises(ShapeMismatchError, match="this map was fitted on codes of 3 dimensions, and these have 2"):
         LatentSpace.build(emojis, Linear(35), som)
 
 
