@@ -11,9 +11,8 @@ from .maps import open_checks, rules_option
 
 # The options `genval decode` shares with explore, in the order the page's command line gives them: what
 # decides the bitmap and its verdict (the set, the model, the checks) and the neuron (the map's settings).
-DECODE_OPTIONS = ("dataset", "labels", "shape", "binarize", "limit", "model", "any_data", "rules", "grid", "sigma",
-                  "som_learning_rate", "iterations", "topology", "neighborhood", "random_state")
-MAP_SETTINGS = ("grid", "sigma", "som_learning_rate", "iterations", "topology", "neighborhood", "random_state")
+DECODE_OPTIONS = ("dataset", "labels", "shape", "binarize", "limit", "model", "som", "any_data", "rules", "grid",
+                  "sigma", "som_learning_rate", "iterations", "topology", "neighborhood", "random_state")
 
 
 def decode_command(ctx: click.Context) -> str:
@@ -38,12 +37,10 @@ def decode_command(ctx: click.Context) -> str:
               help="The page to write: one HTML file with everything inside.")
 @click.option("--resolution", type=click.IntRange(min=2, max=401), default=101, show_default=True,
               help="Grid points per side that Python decodes and judges; the cursor snaps to the nearest.")
-@click.option("--map", "map_file", type=click.Path(dir_okay=False, exists=True), default=None, metavar="FILE.npz",
-              help="A map saved by LatentSOM.save, fitted on this model's codes, instead of fitting one.")
 @rules_option
 @space_options
 @quiet_option
-def explore(out, resolution, map_file, rules, space):
+def explore(out, resolution, rules, space):
     """Write the latent plane as one HTML page: point at it to see what the decoder draws and the verdict.
 
     Decodes a RESOLUTION x RESOLUTION grid over the plane `genval grid`
@@ -71,15 +68,7 @@ def explore(out, resolution, map_file, rules, space):
     from genval._estimator import atomic_write
     from genval.explore import explore_data, explore_html
 
-    ctx = click.get_current_context()
-    if map_file is not None:
-        given = [name for name in MAP_SETTINGS
-                 if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
-        if given:
-            raise click.UsageError(f"--{given[0].replace('_', '-')} sets up a map to fit; --map gives a fitted one")
-        from genval.som import load_som
-
-        space = dict(space, som=load_som(map_file))
+    ctx = click.get_current_context()  # --map (space_options) refuses the map settings beside it
     space, checks = open_checks(space, rules)
     space = open_space(space)
     with ProgressBar(f"decoding a {resolution}x{resolution} grid") as bar:
