@@ -119,7 +119,7 @@ def test_a_map_file_is_used_and_map_settings_beside_it_are_refused(tmp_path, spa
                                       "--out", str(out), "-q"])
     assert result.exit_code == 0, result.output
     assert '"grid":[3,3]' in out.read_text(encoding="utf-8")
-    assert f"genval decode --map {path}" in out.read_text(encoding="utf-8")  # the shell command uses the same map
+    assert f"genval decode --model {model} --map {path}" in out.read_text(encoding="utf-8")  # the same map
     refused = CliRunner().invoke(cli, ["explore", "--map", str(path), "--grid", "2x2", "--out", str(out)])
     assert refused.exit_code == 2 and "--grid sets up a new map, and --map" in refused.stderr
 
