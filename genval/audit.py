@@ -40,6 +40,7 @@ seeded subsample of at most :data:`MAX_SCORED` samples.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import math
 import os
@@ -604,8 +605,6 @@ class AuditReport:
     def fingerprint(self, with_map: bool = False) -> str:
         """A hash of the audited points and what they decoded to (``with_map``: and their neurons and the
         map's distances): two runs with equal fingerprints are one run of the figures that rest on them."""
-        import hashlib
-
         h = hashlib.sha256()
         arrays = [self.Z, self.bitmap_index, np.packbits(self.bitmaps, axis=1), self.passes]
         if with_map:
@@ -872,8 +871,7 @@ def audit(space: LatentSpace, strategy: str = "random", n: int = 10_000, checks:
     with blas_limit(len(space.bitmaps) * p * 64):
         scores, membership, hull = _scores(space, Z[scored], neuron[scored], som_distance[scored], hits, fake,
                                            metric, k, rng, None if copied is None else copied[scored])
-    distinct_items = np.unique(space.bitmaps.binary(), axis=0)
-    _, item_distance = nearest_bitmaps(bitmaps, distinct_items)
+    _, item_distance = nearest_bitmaps(bitmaps, space.bitmaps.binary())  # it dedupes both sides itself
     return AuditReport(
         strategy=strategy, dataset=space.bitmaps.title, checks_title=checks.title, check_names=checks.names,
         item_names=tuple(space.bitmaps.names), grid=tuple(space.som.grid_),
