@@ -323,6 +323,9 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
       genval audit --rules my.rules.toml --min-validity 0.2 --json
       genval audit --compare --map map.npz          # the map of genval som --out map.npz
     """
+    if compare_all and click.get_current_context().get_parameter_source("strategy") is not \
+            click.core.ParameterSource.DEFAULT:
+        raise click.UsageError("--compare runs every strategy; leave out --strategy (or --compare, for one)")
     if compare_all and (csv_path or sheet or roc):
         raise click.UsageError("--csv, --sheet and --roc describe one audit; leave out --compare")
     if with_vae and not compare_all:
@@ -425,7 +428,8 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
                 groups["map-free baselines" if kind == "baseline" else "the Kohonen map" if kind == "map"
                        else "decoder, density, pixels"].append(name)
             save_plot(plot_roc_panels(report.roc(), groups, title=f"{bitmaps.title}, '{strategy}' audit: which "
-                                                                  "score tells valid new samples?"), roc)
+                                                                  "score tells valid new samples? (all new samples; "
+                                                                  "the strata and intervals: the text report)"), roc)
         if plot:
             from genval.plotting import plot_audit_plane
 

@@ -580,7 +580,8 @@ class AuditReport:
         Returns
         -------
         dict
-            Score name to ``{"fpr", "tpr", "auroc", "n_valid", "n_invalid"}``;
+            Score name to ``{"fpr", "tpr", "auroc", "n_valid", "n_invalid", "distinct_valid",
+            "distinct_invalid"}`` (samples, and the distinct bitmaps they decode to);
             ``auroc`` is None (and the curve empty) unless both classes occur.
         """
         if "roc" not in self._cache:
@@ -590,6 +591,9 @@ class AuditReport:
             truth = self.valid[self.scored][new]
             n_valid = int(truth.sum())
             n_invalid = int(len(truth) - n_valid)
+            bitmap = self.bitmap_index[self.scored][new]
+            distinct = {"distinct_valid": len(np.unique(bitmap[truth])),
+                        "distinct_invalid": len(np.unique(bitmap[~truth]))}
             curves = {}
             for name, score in self.scores.items():
                 s = np.nan_to_num(score[new].astype(float), posinf=np.finfo(float).max)
@@ -598,7 +602,8 @@ class AuditReport:
                     auroc = float(roc_auc_score(truth, s))
                 else:
                     fpr, tpr, auroc = np.zeros(0), np.zeros(0), None
-                curves[name] = {"fpr": fpr, "tpr": tpr, "auroc": auroc, "n_valid": n_valid, "n_invalid": n_invalid}
+                curves[name] = {"fpr": fpr, "tpr": tpr, "auroc": auroc, "n_valid": n_valid, "n_invalid": n_invalid,
+                                **distinct}
             self._cache["roc"] = curves
         return self._cache["roc"]
 

@@ -944,7 +944,8 @@ def plot_roc(curves, ax=None, title: str = "each score as a predictor of validit
     ----------
     curves : mapping of str to dict
         Score name to ``{"fpr": array, "tpr": array, "auroc": float or None,
-        "n_valid": int, "n_invalid": int}``: the false and true positive
+        "n_valid": int, "n_invalid": int}`` (and optionally ``"distinct_valid"``,
+        ``"distinct_invalid"``: the distinct bitmaps behind the samples): the false and true positive
         rates of the score as a predictor of validity, in threshold order.
         A score without an AUROC (one class absent) is listed in the legend
         as ``n/a`` and draws no line.
@@ -963,7 +964,10 @@ def plot_roc(curves, ax=None, title: str = "each score as a predictor of validit
     """
     ax = _axes(ax, figsize=(5.6, 5.2))
     for k, (name, curve) in enumerate(curves.items()):
-        counts = f"({curve['n_valid']:,} valid / {curve['n_invalid']:,} invalid)"
+        counts = f"({curve['n_valid']:,} valid / {curve['n_invalid']:,} invalid"
+        if "distinct_valid" in curve:  # samples of one bitmap are not independent: say how many bitmaps
+            counts += f"; {curve['distinct_valid']:,} / {curve['distinct_invalid']:,} distinct"
+        counts += ")"
         if curve.get("auroc") is None or len(curve.get("fpr", ())) == 0:
             ax.plot([], [], color=OKABE_ITO[k % 8], label=f"{name}: AUROC n/a {counts}")
             continue

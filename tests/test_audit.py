@@ -426,3 +426,14 @@ def test_grid_points_lie_on_the_codes_principal_plane(space):
     line = build_space(font, Autoencoder(n_latent=1, epochs=20, random_state=0).fit(font.X), grid=(2, 2))
     with pytest.raises(StrategyImpossibleError, match="the 'grid' strategy spans a plane"):
         audit_points(line, "grid", 16)
+
+
+def test_roc_curves_count_samples_and_the_distinct_bitmaps_behind_them(space):
+    report = audit(space, "random", n=800, random_state=4)
+    new = report.novel[report.scored]
+    valid = report.valid[report.scored][new]
+    bitmap = report.bitmap_index[report.scored][new]
+    for curve in report.roc().values():
+        assert (curve["n_valid"], curve["n_invalid"]) == (int(valid.sum()), int((~valid).sum()))
+        assert curve["distinct_valid"] == len(set(bitmap[valid].tolist()))
+        assert curve["distinct_invalid"] == len(set(bitmap[~valid].tolist()))

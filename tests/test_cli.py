@@ -871,3 +871,8 @@ def test_the_grid_strategy_runs_on_the_principal_plane_of_wide_codes(runner, tmp
 def test_audit_help_shows_percent_signs_once(runner):
     text = run(runner, "audit", "--help").stdout
     assert "95% interval" in " ".join(text.split()) and "%%" not in text
+
+
+def test_compare_with_a_strategy_is_a_usage_error(runner):
+    result = run(runner, "audit", "--compare", "--strategy", "gmm", "-n", "10")
+    assert result.exit_code == 2 and "--compare runs every strategy; leave out --strategy" in result.stderr
