@@ -1108,9 +1108,8 @@ class ModelComparison:
         rows = []
         for label, strategy, reports in self.runs:
             per_seed = [headline(r) for r in reports]
-            keep = {False: _distinct([r.fingerprint() for r in reports]),
-                    True: _distinct([r.fingerprint(with_map=True) for r in reports])}
             prints = [r.fingerprint() for r in reports]
+            keep = {False: _distinct(prints), True: _distinct([r.fingerprint(with_map=True) for r in reports])}
             groups = [[self.seeds[i] for i, p in enumerate(prints) if p == prints[k]] for k in keep[False]]
             figures = {}
             for name in per_seed[0]:
