@@ -12,7 +12,7 @@ from genval.audit import (
     MAX_SCORED, SCORE_KINDS, SCORES, STRATEGIES, VARY, audit as run_audit, compare_models, load_checks,
 )
 from genval.bitmaps import load_dataset
-from genval.controls import N_BINS
+from genval.controls import MIN_DISTINCT, N_BINS
 from genval.protocol import model_kind
 
 BELOW_MIN_VALIDITY = 3
@@ -136,10 +136,11 @@ def _print_controls(doc: dict) -> None:
         click.echo(f"  {kind:<9}{name:<20}" + "".join(
             _control_cell(strata[k]["scores"].get(name), strata[k]["best_baseline"] == name).ljust(width)
             for k, _ in _STRATA).rstrip())
-    click.echo(f"  [lo,hi]: 95% interval of the AUROC's difference to the stratum's best baseline ({controls['n_bootstrap']} "
-               "resamples of distinct bitmaps);\n  > beats it, = no better, < worse; not ranked: fewer than "
-               f"{controls['min_distinct']} distinct valid or invalid bitmaps; matched: valid and invalid\n  samples "
-               f"paired only within {N_BINS} equal-count bins of their distance to the nearest training code")
+    click.echo("  [lo,hi]: 95% interval of the AUROC's difference to the stratum's best baseline "
+               f"({controls['n_bootstrap']} resamples of distinct bitmaps);\n  > beats it, = no better, < worse; "
+               f"not ranked: fewer than {controls['min_distinct']} distinct valid or invalid bitmaps; matched: valid "
+               f"and invalid\n  samples paired only within {N_BINS} equal-count bins of their distance to the nearest "
+               "training code")
     for line in controls["summary"]:
         click.echo(f"  {line}")
 
@@ -211,8 +212,8 @@ def _print_controlled_rows(doc: dict, width: int) -> None:
         click.echo(f"{row['label']:<12}{row['strategy']:<10}{str(runs['samples']) + '/' + str(runs['maps']):>6}"
                    + "".join(f"{c:>{width}}" for c in cells))
     if marked:
-        click.echo("* in at least one run this stratum held fewer than 10 distinct valid or invalid bitmaps: "
-                   "printed, not ranked (see --json)")
+        click.echo(f"* in at least one run this stratum held fewer than {MIN_DISTINCT} distinct valid or invalid "
+                   "bitmaps: printed, not ranked (see --json)")
 
 
 def _print_comparison(doc: dict) -> None:
@@ -390,8 +391,8 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
                                                                 "yield_at_floor")}}
                     for row in doc["rows"]]
             seeds = "" if repeats == 1 else f", {repeats} seeds"
-            save_plot(plot_comparison(rows, title=f"{bitmaps.title}: strategies compared ({n_points} samples each"
-                                                  f"{seeds})", min_novelty=min_novelty if min_novelty > 1 else None), plot)
+            title = f"{bitmaps.title}: strategies compared ({n_points} samples each{seeds})"
+            save_plot(plot_comparison(rows, title=title, min_novelty=min_novelty if min_novelty > 1 else None), plot)
         if as_json:
             emit_json(doc)
         else:

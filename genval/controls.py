@@ -185,28 +185,9 @@ def box_centre_closeness(lo, hi, Z) -> np.ndarray:
     return -np.linalg.norm((np.asarray(Z, dtype=float) - (lo + hi) / 2) / half, axis=1)
 
 
-def _auc_parts(score: np.ndarray, truth: np.ndarray, weights: np.ndarray, bins: np.ndarray | None = None
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """Numerator and denominator of the weighted AUROC, per row of ``weights`` (B, n), pairs within bins only.
-
-    numerator = sum over (valid i, invalid j) pairs in one bin of w_i w_j ([s_i > s_j] + [s_i = s_j] / 2),
-    denominator = sum over bins of (valid weight) x (invalid weight).
-    """
-    B = weights.shape[0]
-    num, den = np.zeros(B), np.zeros(B)
-    groups = [np.arange(len(score))] if bins is None else [np.flatnonzero(bins == b) for b in np.unique(bins)]
-    for members in groups:
-        order = members[np.argsort(score[members], kind="stable")]
-        s = score[order]
-        starts = np.flatnonzero(np.concatenate([[True], s[1:] != s[:-1]]))  # tied scores form one group
-        w = weights[:, order]
-        t = truth[order]
-        V = np.add.reduceat(w * t, starts, axis=1)
-        In = np.add.reduceat(w * ~t, starts, axis=1)
-        below = np.cumsum(In, axis=1) - In
-        num += (V * (below + 0.5 * In)).sum(axis=1)
-        den += V.sum(axis=1) * In.sum(axis=1)
-    return num, den
+def _bin_members(n: int, bins: np.ndarray | None) -> list[np.ndarray]:
+    """The sample indices of each bin (one bin of all ``n`` samples without ``bins``)."""
+    return [np.arange(n)] if bins is None else [np.flatnonzero(bins == b) for b in np.unique(bins)]
 
 
 def auroc(score, truth, weight=None, bins=None) -> float | None:
@@ -237,9 +218,20 @@ def auroc(score, truth, weight=None, bins=None) -> float | None:
     """
     score = np.asarray(score, dtype=float)
     truth = np.asarray(truth, dtype=bool)
-    weights = np.ones((1, len(score))) if weight is None else np.asarray(weight, dtype=float)[None, :]
-    num, den = _auc_parts(score, truth, weights, None if bins is None else np.asarray(bins))
-    return float(num[0] / den[0]) if den[0] > 0 else None
+    weight = np.ones(len(score)) if weight is None else np.asarray(weight, dtype=float)
+    # numerator: over (valid i, invalid j) pairs in one bin, w_i w_j ([s_i > s_j] + [s_i = s_j] / 2);
+    # denominator: over bins, (valid weight) x (invalid weight)
+    num = den = 0.0
+    for members in _bin_members(len(score), None if bins is None else np.asarray(bins)):
+        order = members[np.argsort(score[members], kind="stable")]
+        s = score[order]
+        starts = np.flatnonzero(np.concatenate([[True], s[1:] != s[:-1]]))  # tied scores form one group
+        w, t = weight[order], truth[order]
+        V = np.add.reduceat(w * t, starts) if len(order) else np.zeros(0)
+        In = np.add.reduceat(w * ~t, starts) if len(order) else np.zeros(0)
+        num += float((V * (np.cumsum(In) - In + 0.5 * In)).sum())
+        den += float(V.sum() * In.sum())
+    return num / den if den > 0 else None
 
 
 def _matched_bins(distance: np.ndarray, n_bins: int) -> np.ndarray:
@@ -292,8 +284,7 @@ def _pair_matrix(score: np.ndarray, truth: np.ndarray, column: np.ndarray, bins:
     with multiplicities ``u`` (valid) and ``v`` (invalid) then has the AUROC ``u P v / u Q v``.
     """
     P, Q = np.zeros((kv, ki)), np.zeros((kv, ki))
-    groups = [np.arange(len(score))] if bins is None else [np.flatnonzero(bins == b) for b in np.unique(bins)]
-    for members in groups:
+    for members in _bin_members(len(score), bins):
         t = truth[members]
         sv, cv = score[members][t], column[members][t]
         si, ci = score[members][~t], column[members][~t] - kv
