@@ -22,8 +22,8 @@ import tracemalloc
 import numpy as np
 
 from genval import Autoencoder, LatentSOM, LatentSpace, load_dataset
-from genval.audit import audit, audit_points
-from genval.validity import check_emoji
+from genval.audit._audit import audit, audit_points
+from genval.checks._validity import check_emoji
 
 
 def baseline(space: LatentSpace, Z: np.ndarray) -> int:

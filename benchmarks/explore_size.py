@@ -2,7 +2,7 @@
 
 For each set: build the space as ``genval explore`` does (a map by genval's
 rule; for the bundled sets their cached default model, trained first if missing
-and not timed), then time :func:`genval.explore.explore_data` and
+and not timed), then time :func:`genval.pages.explore_data` and
 :func:`explore_html` at the given resolutions, and report the page's bytes and
 its distinct bitmaps. The 28x28 set is ``scale_speed.stand_in``: scikit-learn's
 digits upsampled and jittered, grey levels kept (nothing to download); its model
@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from scale_speed import stand_in  # noqa: E402
 
 from genval import Autoencoder, BitmapSet, build_space, load_dataset  # noqa: E402
-from genval.explore import explore_data, explore_html  # noqa: E402
+from genval.pages._explore import explore_data, explore_html  # noqa: E402
 
 
 def measure(space, resolution: int) -> dict:

@@ -21,8 +21,8 @@ import tracemalloc
 import numpy as np
 
 from genval import Autoencoder, load_dataset
-from genval.som import LatentSOM
-from genval.walks import LatentSpace, sample_latent
+from genval.latent._som import LatentSOM
+from genval.latent._space import LatentSpace, sample_latent
 
 
 def timed(fn, repeats: int) -> tuple[float, float]:

@@ -44,7 +44,7 @@ def child(which: str, n: int, p: int, k: int, dtype: str) -> None:
     real, fake = data(n, p, dtype)
     start = time.perf_counter()
     if which == "genval":
-        from genval.membership import membership_metrics
+        from genval.checks._membership import membership_metrics
         m = membership_metrics(real, fake, k=k)
         values = {name: getattr(m, name) for name in FIGURES}
     else:

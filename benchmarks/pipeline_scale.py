@@ -44,12 +44,12 @@ import numpy as np
 from scipy import ndimage
 
 from genval import Autoencoder, BitmapSet, LatentSOM, LatentSpace
-from genval import _winners as winners_module
-from genval import som as som_module
-from genval._budget import memory_budget, nearest_bitmaps
-from genval.audit import audit
-from genval.validity import CheckSet
-from genval.walks import latent_grid, sample_latent, walk
+from genval.latent import _winners as winners_module
+from genval.latent import _som as som_module
+from genval._utils.budget import memory_budget, nearest_bitmaps
+from genval.audit._audit import audit
+from genval.checks._validity import CheckSet
+from genval.latent._space import latent_grid, sample_latent, walk
 
 
 def stand_in(n_items: int, seed: int = 0) -> BitmapSet:

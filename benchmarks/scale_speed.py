@@ -137,7 +137,7 @@ def products_epoch(settings: dict, threads: int) -> tuple[float, float | None]:
     G = [np.empty_like(w) for w in W]
     dA = [np.empty((a, m), np.float32) for a, _ in shapes]
 
-    def ours():  # the products of genval.network.Network.gradient
+    def ours():  # the products of genval.nn.Network.gradient
         for i in range(len(W)):
             np.dot(W[i].T, A[i], out=Z[i])
         for i in range(len(W) - 1, -1, -1):

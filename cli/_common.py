@@ -17,8 +17,8 @@ from pathlib import Path
 
 import click
 
-from genval._estimator import read_only
-from genval.som import MAX_NEURONS, NEIGHBORHOODS, TOPOLOGIES
+from genval._utils.files import read_only
+from genval.latent._som import MAX_NEURONS, NEIGHBORHOODS, TOPOLOGIES
 
 
 class NumberListType(click.ParamType):
@@ -148,7 +148,7 @@ def loader_options(limit: bool = True):
     return decorate
 
 
-BUNDLED = ("emojis", "font", "digits")  # genval.bitmaps.BUNDLED_DATASETS, without importing the library here
+BUNDLED = ("emojis", "font", "digits")  # genval.data.BUNDLED_DATASETS, without importing the library here
 
 
 def complete_dataset(ctx, param, incomplete: str):
@@ -161,7 +161,7 @@ def complete_dataset(ctx, param, incomplete: str):
 
 def complete_item(ctx, param, incomplete: str):
     """TAB on an item name: the names of the chosen set (--dataset, given before the names, or emojis)."""
-    from genval.bitmaps import load_dataset
+    from genval.data._bitmaps import load_dataset
 
     try:
         names = load_dataset(ctx.params.get("dataset") or "emojis").names
@@ -187,7 +187,7 @@ def dataset_option(default: str = "emojis"):
         def wrapper(**kwargs):
             loader = {name: kwargs.pop(name) for name in LOADER_OPTIONS}
             if any(value is not None for value in loader.values()):
-                from genval.bitmaps import load_dataset  # here: `genval --help` imports no library
+                from genval.data._bitmaps import load_dataset  # here: `genval --help` imports no library
 
                 kwargs["dataset"] = load_dataset(kwargs["dataset"], **loader)
             return command(**kwargs)
@@ -264,7 +264,7 @@ MAP_SETTINGS = ("grid", "sigma", "som_learning_rate", "iterations", "topology", 
 
 def space_options(command=None, *, sampling: bool = False):
     """The options that choose the set, the model and the map: ``space``, the keywords of
-    :func:`genval.walks.build_space`.
+    :func:`genval.pipeline.build_space`.
 
     ``--map FILE`` loads a map saved by ``genval som --out`` instead of fitting one: the options
     that would set up the new map are then usage errors (``--random-state`` too, unless the command
@@ -327,7 +327,7 @@ def model_doc(model, file=None, kind: str | None = None) -> dict:
     """``model`` in a command's JSON: its file (or "default" for the set's cached default model; an import path or
     ``encoder.onnx,decoder.onnx`` as given), kind, layer sizes (none for a model whose layers genval cannot see)."""
     if kind is None:
-        from genval.protocol import model_kind
+        from genval.models._protocol import model_kind
 
         kind = model_kind(model)  # autoencoder, vae, or a model made elsewhere: pca, onnx, python
     return {"file": None if file is None else str(file), "kind": kind,
@@ -358,16 +358,16 @@ def note(message: str) -> None:
 
 
 def save_plot(ax, path) -> None:
-    from genval.plotting import save_figure
+    from genval.plotting._plotting import save_figure
 
     save_figure(ax, path)
     note(f"wrote {path}")
 
 
 def open_space(space: dict, **kwargs):
-    """:func:`genval.walks.build_space` with a command's :func:`space_options` (and ``kwargs``),
+    """:func:`genval.pipeline.build_space` with a command's :func:`space_options` (and ``kwargs``),
     showing a note and a progress bar if a default model trains."""
-    from genval.walks import build_space  # here, so that commands without a latent space start faster
+    from genval.pipeline import build_space  # here, so that commands without a latent space start faster
 
     dataset = space["dataset"]
     name = dataset if isinstance(dataset, str) else dataset.title
@@ -426,7 +426,7 @@ class ProgressBar:
 
 
 def training_callbacks(bar: ProgressBar, dataset: str) -> dict:
-    """``on_train`` and ``progress`` for :func:`genval.walks.build_space`: a note and a bar per default model."""
+    """``on_train`` and ``progress`` for :func:`genval.pipeline.build_space`: a note and a bar per default model."""
 
     def on_train(path, model) -> None:
         what = type(model).__name__

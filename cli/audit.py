@@ -8,12 +8,12 @@ from ._common import (
     FiniteFloat, OutputFile, PictureFile, ProgressBar, emit_json, json_option, map_doc, model_doc, note, open_space,
     plot_option, save_plot, space_options,
 )
-from genval.audit import (
+from genval.audit._audit import (
     MAX_SCORED, SCORE_KINDS, SCORES, STRATEGIES, VARY, audit as run_audit, compare_models, load_checks,
 )
-from genval.bitmaps import load_dataset
-from genval.controls import MIN_DISTINCT, N_BINS
-from genval.protocol import model_kind
+from genval.data._bitmaps import load_dataset
+from genval.audit._controls import MIN_DISTINCT, N_BINS
+from genval.models._protocol import model_kind
 
 BELOW_MIN_VALIDITY = 3
 COMPARED = ("copy_rate", "new_validity", "yield", "som_precision", "som_recall", "auroc_som_distance")
@@ -358,7 +358,7 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
         if with_vae:  # the VAE's codes need a map of their own: one with the main map's settings
             spaces["vae"] = open_space(dict(space, model=None, som=clone(main.som)), kind="vae")
         if with_pca:  # a PCA is the same from every seed: --vary model keeps it
-            from genval.external import pca_model
+            from genval.models._external import pca_model
 
             spaces["pca"] = open_space(dict(space, model=pca_model(bitmaps, main.codes.shape[1]), som=clone(main.som)))
         strategies = STRATEGIES if compare_all else (strategy,)
@@ -384,7 +384,7 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
             run["model"] = doc["models"][run["label"]]
             run["map"] = doc["maps"][run["label"]]
         if plot:
-            from genval.plotting import plot_comparison
+            from genval.plotting._plotting import plot_comparison
 
             rows = [{"label": f"{row['strategy']}" if len(spaces) == 1 else f"{row['label']} {row['strategy']}",
                      **{name: row["figures"][name] for name in ("copy_rate", "new_validity", "yield",
@@ -417,11 +417,11 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
             report.write_csv(csv_path)
             note(f"wrote {csv_path}")
         if sheet:
-            from genval.plotting import plot_audit_sheet
+            from genval.plotting._plotting import plot_audit_sheet
 
             save_plot(plot_audit_sheet(report, bitmaps.shape), sheet)
         if roc:
-            from genval.plotting import plot_roc_panels
+            from genval.plotting._plotting import plot_roc_panels
 
             groups = {"map-free baselines": [], "the Kohonen map": [], "decoder, density, pixels": []}
             for name in _by_kind(report.scores):
@@ -432,7 +432,7 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
                                                                   "score tells valid new samples? (all new samples; "
                                                                   "the strata and intervals: the text report)"), roc)
         if plot:
-            from genval.plotting import plot_audit_plane
+            from genval.plotting._plotting import plot_audit_plane
 
             save_plot(plot_audit_plane(report, latent), plot)
         if as_json:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ._common import emit_json, json_option, loader_options, note, wrap_strip
-from genval.bitmaps import BUNDLED_DATASETS, bitmap_shades, load_dataset
+from genval.data._bitmaps import BUNDLED_DATASETS, bitmap_shades, load_dataset
 
 TERMINAL_WIDTH = 120  # pictures side by side up to this many characters a line
 

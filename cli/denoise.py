@@ -10,10 +10,10 @@ from ._common import (
     NOISE_LEVELS, OutputFile, PictureFile, ProgressBar, any_data_option, dataset_option, emit_json, json_option,
     note, random_state_option, save_plot,
 )
-from genval.autoencoder import VariationalAutoencoder, load_model
-from genval.bitmaps import load_dataset
-from genval.denoise import DENOISER, cached_denoiser, denoise_report
-from genval.noise import NOISES
+from genval.models._autoencoder import VariationalAutoencoder, load_model
+from genval.data._bitmaps import load_dataset
+from genval.experiments._denoise import DENOISER, cached_denoiser, denoise_report
+from genval.data._noise import NOISES
 
 TRAINING_OPTIONS = ("noise_levels", "epochs")
 LONG_RUN = 10_000_000  # noisy copies: some 30 s of scoring on a 2-core machine
@@ -26,7 +26,7 @@ def _levels(levels) -> str:
 def model_kind(model) -> str:
     """The ``kind`` of a model in genval's JSON: "denoiser", "vae" or "autoencoder".
 
-    >>> from genval.denoise import make_denoiser
+    >>> from genval.experiments._denoise import make_denoiser
     >>> model_kind(make_denoiser())
     'denoiser'
     """
@@ -118,7 +118,7 @@ def denoise(ctx, dataset, levels, noise, trials, model_file, any_data, out, nois
                                   "names": list(bitmaps.names)})
         note(f"saved {out}")
     if plot:
-        from genval.plotting import plot_denoising_curve
+        from genval.plotting._plotting import plot_denoising_curve
 
         save_plot(plot_denoising_curve(report, bitmaps.shape), plot)
     if as_json:

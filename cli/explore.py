@@ -65,8 +65,8 @@ def explore(out, resolution, rules, space):
       genval explore --dataset digits --resolution 151 --out digits.html
       genval explore --model my.npz --map my-map.npz --rules my.rules.toml --out mine.html
     """
-    from genval._estimator import atomic_write
-    from genval.explore import explore_data, explore_html
+    from genval._utils.files import atomic_write
+    from genval.pages._explore import explore_data, explore_html
 
     ctx = click.get_current_context()  # --map (space_options) refuses the map settings beside it
     space, checks = open_checks(space, rules)

@@ -13,7 +13,7 @@ from ._common import (
     json_option, map_doc, model_doc, model_option, neuron_doc, note, open_space, plot_option, save_plot,
     space_options, training_callbacks, wrap_strip,
 )
-from genval.walks import SAMPLE_METHODS, LatentSpace, latent_grid, sample_latent, walk
+from genval.latent._space import SAMPLE_METHODS, LatentSpace, latent_grid, sample_latent, walk
 
 rules_option = click.option(
     "--rules", type=click.Path(dir_okay=False), default=None, metavar="FILE.toml",
@@ -24,8 +24,8 @@ rules_option = click.option(
 def open_checks(space: dict, rules):
     """The set and its checks, before any model trains (a bad rule file fails first): ``space``
     with the set loaded, and the checks."""
-    from genval.audit import load_checks
-    from genval.bitmaps import load_dataset
+    from genval.audit._audit import load_checks
+    from genval.data._bitmaps import load_dataset
 
     bitmaps = load_dataset(space["dataset"])
     return dict(space, dataset=bitmaps), load_checks(bitmaps, rules)
@@ -42,8 +42,8 @@ _TILE_BYTES = 3_000
 def refuse_oversize(n: int, bitmaps, what: str, record_bytes: int | None = None) -> None:
     """Refuse ``n`` decoded samples beyond the memory budget, with the estimate, before anything trains:
     their arrays and the table of records the command prints (``genval audit`` streams instead)."""
-    from genval._budget import check_allocation
-    from genval.walks import point_bytes
+    from genval._utils.budget import check_allocation
+    from genval.latent._space import point_bytes
 
     p = bitmaps.n_features
     record = _RECORD_BYTES + _RECORD_BYTES_PER_PIXEL * p if record_bytes is None else record_bytes
@@ -207,7 +207,7 @@ def som(space, plot, view, background, out, as_json):
     qe = som_.quantization_error(space.codes)
     te = som_.topographic_error(space.codes)
     if plot:
-        from genval.plotting import plot_som, plot_som_grid
+        from genval.plotting._plotting import plot_som, plot_som_grid
 
         save_plot(plot_som(space, background=background) if view == "plane" else plot_som_grid(space), plot)
     if as_json:
@@ -264,7 +264,7 @@ def interpolate(start, stop, steps, path_kind, rules, space, plot, as_json):
       genval interpolate ':)' ':(' --path som --steps 12 --plot walk.png
       genval interpolate ':)' ':(' --rules my.rules.toml --json
     """
-    from genval.audit import judge
+    from genval.audit._audit import judge
 
     space, checks = open_checks(space, rules)
     refuse_oversize(steps, space["dataset"], f"a walk of {steps:,} samples")
@@ -274,7 +274,7 @@ def interpolate(start, stop, steps, path_kind, rules, space, plot, as_json):
     verdicts = judge(result.located.pixels, space.bitmaps, checks)
     records = sample_records(space, result.located, verdicts, result.t)
     if plot:
-        from genval.plotting import plot_walk
+        from genval.plotting._plotting import plot_walk
 
         save_plot(plot_walk(result, space.bitmaps.shape, space.bitmaps.names, verdicts=verdicts), plot)
     if as_json:
@@ -351,8 +351,8 @@ def decode(x, y, rules, space, plot, as_json):
       genval decode -1.5 -0.5 --plot point.png
       genval decode 0 0.5 --map map.npz       # the map of genval som --out map.npz
     """
-    from genval.audit import judge
-    from genval.walks import plane
+    from genval.audit._audit import judge
+    from genval.latent._space import plane
 
     space, checks = open_checks(space, rules)
     model_file, map_file = space["model"] or "default", space["som"]
@@ -364,7 +364,7 @@ def decode(x, y, rules, space, plot, as_json):
     verdicts = judge(located.pixels, space.bitmaps, checks)
     (record,) = sample_records(space, located, verdicts)
     if plot:
-        from genval.plotting import plot_bitmaps
+        from genval.plotting._plotting import plot_bitmaps
 
         label = f"({x:g}, {y:g}): {record['nearest']} ({record['hamming']})"
         save_plot(plot_bitmaps(located.pixels, space.bitmaps.shape, [label], verdicts=verdicts,
@@ -415,7 +415,7 @@ def sample(n_samples, method, neuron, rules, space, plot, as_json):
       genval sample -n 100 --rules my.rules.toml
       genval sample --map map.npz --method neuron --neuron 5   # a neuron of genval som --out map.npz
     """
-    from genval.audit import judge
+    from genval.audit._audit import judge
 
     if method == "neuron" and neuron is None:
         raise click.UsageError("--method neuron needs --neuron N")
@@ -437,7 +437,7 @@ def sample(n_samples, method, neuron, rules, space, plot, as_json):
     verdicts = judge(located.pixels, space.bitmaps, checks)
     records = sample_records(space, located, verdicts)
     if plot:
-        from genval.plotting import plot_bitmaps
+        from genval.plotting._plotting import plot_bitmaps
 
         names = space.bitmaps.names
         labels = [f"{i}: {names[k]} ({h})" for i, (k, h) in enumerate(zip(located.nearest, located.hamming), 1)]
@@ -456,7 +456,7 @@ def sample(n_samples, method, neuron, rules, space, plot, as_json):
 
 def model_options(command):
     """The options that choose the set and the model, and nothing of the map: ``space``, the keywords of
-    :func:`genval.walks.build_embedding`."""
+    :func:`genval.pipeline.build_embedding`."""
     @functools.wraps(command)
     def wrapper(dataset, model, any_data, **kwargs):
         return command(space={"dataset": dataset, "model": model, "any_data": any_data}, **kwargs)
@@ -494,9 +494,10 @@ def grid(size, plot, rules, space, as_json):
       genval grid --dataset font --size 30 --plot font-plane.png
       genval grid --rules my.rules.toml --json
     """
-    from genval.audit import judge
-    from genval.plotting import tile_classes
-    from genval.walks import build_embedding, plane
+    from genval.audit._audit import judge
+    from genval.plotting._plotting import tile_classes
+    from genval.latent._space import plane
+    from genval.pipeline import build_embedding
 
     space, checks = open_checks(space, rules)
     refuse_oversize(size * size, space["dataset"], f"a {size}x{size} grid", record_bytes=_TILE_BYTES)
@@ -508,7 +509,7 @@ def grid(size, plot, rules, space, as_json):
     wide = embedding.codes.shape[1] > 2
     origin, axes = plane(embedding.codes)  # the plane latent_grid decoded
     if plot:
-        from genval.plotting import plot_latent_grid
+        from genval.plotting._plotting import plot_latent_grid
 
         codes = (embedding.codes - origin) @ axes.T  # the plane's coordinates (the codes themselves in 2-D)
         save_plot(plot_latent_grid(xs, ys, pixels, embedding.bitmaps.shape, codes, embedding.bitmaps.names,

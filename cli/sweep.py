@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from ._common import OutputFile, PictureFile, emit_json, json_option, note
-from genval.sweep import MAX_RUNS, bundled_sweeps, load_sweep, read_runs, run_sweep, summarize
+from genval.experiments._sweep import MAX_RUNS, bundled_sweeps, load_sweep, read_runs, run_sweep, summarize
 
 
 
@@ -101,7 +101,7 @@ def sweep(config, out, jobs, scheduler, max_runs, plot, report, as_json):
     seconds = time.perf_counter() - start
     summary = summarize(rows, axes)
     if plot:
-        from genval.plotting import plot_sweep, save_figure
+        from genval.plotting._plotting import plot_sweep, save_figure
 
         save_figure(plot_sweep(summary, title), plot)
         note(f"wrote {plot}")

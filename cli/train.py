@@ -10,11 +10,11 @@ from ._common import (
     LAYER_WIDTHS, NOISE_LEVELS, FiniteFloat, OutputFile, PictureFile, ProgressBar, dataset_option, emit_json,
     json_option, model_doc, note, plot_option, random_state_option, save_plot,
 )
-from genval.activations import ACTIVATIONS
-from genval.autoencoder import Autoencoder, VariationalAutoencoder, reconstruction_report
-from genval.bitmaps import load_dataset
-from genval.noise import NOISES
-from genval.optimizers import OPTIMIZERS
+from genval.nn._activations import ACTIVATIONS
+from genval.models._autoencoder import Autoencoder, VariationalAutoencoder, reconstruction_report
+from genval.data._bitmaps import load_dataset
+from genval.data._noise import NOISES
+from genval.nn._optimizers import OPTIMIZERS
 
 DEFAULTS = Autoencoder().get_params()  # the options' defaults are the estimator's
 LIST_ITEMS = 50  # sets up to this size get a line per item
@@ -122,11 +122,11 @@ def train(dataset, vae, beta, code_activation, momentum, out, plot, recon, as_js
         model.save(out, metadata={"dataset": bitmaps.title, "shape": list(bitmaps.shape),
                                   "names": list(bitmaps.names)})
     if plot is not None:
-        from genval.plotting import plot_loss_curve
+        from genval.plotting._plotting import plot_loss_curve
 
         save_plot(plot_loss_curve(model), plot)
     if recon is not None:
-        from genval.plotting import plot_reconstructions
+        from genval.plotting._plotting import plot_reconstructions
 
         save_plot(plot_reconstructions(bitmaps.X, model.reconstruct(bitmaps.X), bitmaps.shape, bitmaps.names,
                                        title=bitmaps.title), recon)

@@ -19,39 +19,39 @@ only when something needs them.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
+from genval._compat import install_moved_modules
+from genval._utils.lazy import lazy_exports
 
 __version__ = "0.2.0"
 
-# Public name -> the module that defines it.
+# Public name -> the stage that defines it (see the README's "How the code is organised").
 _EXPORTS = {
-    "Autoencoder": "genval.autoencoder",
-    "ReconstructionReport": "genval.autoencoder",
-    "load_model": "genval.autoencoder",
-    "reconstruction_report": "genval.autoencoder",
-    "wrong_pixels": "genval.autoencoder",
+    "Autoencoder": "genval.models",
+    "ReconstructionReport": "genval.models",
+    "load_model": "genval.models",
+    "reconstruction_report": "genval.models",
+    "wrong_pixels": "genval.models",
     "AuditReport": "genval.audit",
     "SampleVerdicts": "genval.audit",
     "judge": "genval.audit",
-    "ClassifierCheck": "genval.classifier",
-    "NOISE_WARNING": "genval.nullmodel",
-    "NULL_SOURCES": "genval.nullmodel",
-    "NullModel": "genval.nullmodel",
-    "null_model": "genval.nullmodel",
-    "MembershipMetrics": "genval.membership",
-    "membership_metrics": "genval.membership",
-    "realism": "genval.membership",
-    "BUNDLED_DATASETS": "genval.bitmaps",
-    "BitmapSet": "genval.bitmaps",
-    "bitmap_rows": "genval.bitmaps",
-    "format_header": "genval.bitmaps",
-    "format_text": "genval.bitmaps",
-    "load_dataset": "genval.bitmaps",
-    "parse_header": "genval.bitmaps",
-    "parse_text": "genval.bitmaps",
-    "explore_data": "genval.explore",
-    "explore_html": "genval.explore",
+    "ClassifierCheck": "genval.checks",
+    "NOISE_WARNING": "genval.checks",
+    "NULL_SOURCES": "genval.checks",
+    "NullModel": "genval.checks",
+    "null_model": "genval.checks",
+    "MembershipMetrics": "genval.checks",
+    "membership_metrics": "genval.checks",
+    "realism": "genval.checks",
+    "BUNDLED_DATASETS": "genval.data",
+    "BitmapSet": "genval.data",
+    "bitmap_rows": "genval.data",
+    "format_header": "genval.data",
+    "format_text": "genval.data",
+    "load_dataset": "genval.data",
+    "parse_header": "genval.data",
+    "parse_text": "genval.data",
+    "explore_data": "genval.pages",
+    "explore_html": "genval.pages",
     "BitmapFormatError": "genval.errors",
     "DataMismatchError": "genval.errors",
     "GenvalError": "genval.errors",
@@ -62,40 +62,28 @@ _EXPORTS = {
     "StrategyImpossibleError": "genval.errors",
     "TrainingDivergedError": "genval.errors",
     "UnknownItemError": "genval.errors",
-    "LatentModel": "genval.protocol",
-    "ForeignModel": "genval.protocol",
-    "as_latent_model": "genval.protocol",
-    "LatentSOM": "genval.som",
-    "Neuron": "genval.som",
-    "load_som": "genval.som",
-    "RegionCensus": "genval.regions",
-    "region_census": "genval.regions",
-    "sample_regions": "genval.regions",
-    "VariationalAutoencoder": "genval.autoencoder",
-    "LatentSpace": "genval.walks",
-    "Located": "genval.walks",
-    "Walk": "genval.walks",
-    "build_space": "genval.walks",
-    "latent_grid": "genval.walks",
-    "sample_latent": "genval.walks",
-    "walk": "genval.walks",
+    "LatentModel": "genval.models",
+    "ForeignModel": "genval.models",
+    "as_latent_model": "genval.models",
+    "LatentSOM": "genval.latent",
+    "Neuron": "genval.latent",
+    "load_som": "genval.latent",
+    "RegionCensus": "genval.latent",
+    "region_census": "genval.latent",
+    "sample_regions": "genval.latent",
+    "VariationalAutoencoder": "genval.models",
+    "LatentSpace": "genval.latent",
+    "Located": "genval.latent",
+    "Walk": "genval.latent",
+    "build_space": "genval.pipeline",
+    "build_embedding": "genval.pipeline",
+    "latent_grid": "genval.latent",
+    "sample_latent": "genval.latent",
+    "walk": "genval.latent",
 }
 
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    """Import a public name's module on first access, then keep the name here."""
-    module = _EXPORTS.get(name)
-    if module is not None:
-        value = getattr(importlib.import_module(module), name)
-    elif importlib.util.find_spec(f"{__name__}.{name}") is not None:  # a submodule: genval.audit
-        value = importlib.import_module(f"{__name__}.{name}")
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+install_moved_modules()  # genval.walks, genval.bitmaps, ... of 0.2.0 keep working, with a DeprecationWarning

@@ -32,7 +32,7 @@ class ModelFileError(GenvalError, ValueError):
 
 
 class NotAModelError(GenvalError, TypeError):
-    """An object given as a model that lacks the model protocol (:class:`genval.protocol.LatentModel`).
+    """An object given as a model that lacks the model protocol (:class:`genval.models.LatentModel`).
 
     The message names what it lacks: ``transform``, ``inverse_transform`` or ``n_features_in_``.
     """

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from genval.activations import ACTIVATIONS, make_activation, make_loss
+from genval.nn._activations import ACTIVATIONS, make_activation, make_loss
 
 
 def numeric_derivative(f, z, h=1e-6):

@@ -6,11 +6,11 @@ import pytest
 from scipy import ndimage
 
 from genval import Autoencoder, LatentSOM, LatentSpace, StrategyImpossibleError, load_dataset
-from genval.audit import (
+from genval.audit._audit import (
     SCORES, audit, audit_points, compare, compare_models, fit_mixture, interval, reseeded, sharing_pairs,
 )
 from genval.errors import ParameterError
-from genval.validity import CheckSet, check_emoji
+from genval.checks._validity import CheckSet, check_emoji
 
 
 def test_metrics_match_a_brute_force_recount(space):
@@ -379,7 +379,7 @@ def test_repeats_count_identical_sample_sets_once_and_can_vary_the_model(space):
 
 
 def test_the_regions_strategy_draws_region_by_region(space):
-    from genval.regions import region_census
+    from genval.latent._regions import region_census
 
     Z = audit_points(space, "regions", 600, random_state=0)
     census = region_census(space.model, *space.box(), max_side=512)
@@ -395,7 +395,7 @@ def test_the_regions_strategy_draws_region_by_region(space):
 
 
 def test_only_an_impossible_strategy_is_skipped_a_memory_refusal_propagates(space, monkeypatch):
-    from genval._budget import MemoryBudgetError
+    from genval._utils.budget import MemoryBudgetError
 
     lonely = LatentSpace.build(space.bitmaps, space.model, LatentSOM(grid=(8, 8), random_state=0))
     found = compare_models({"ae": lonely}, ["random", "lines", "vae-prior"], n=100)
@@ -412,7 +412,7 @@ def test_only_an_impossible_strategy_is_skipped_a_memory_refusal_propagates(spac
 
 def test_grid_points_lie_on_the_codes_principal_plane(space):
     from genval import build_space
-    from genval.walks import plane
+    from genval.latent._space import plane
 
     flat = audit_points(space, "grid", 9)  # 2-D: the codes' own box, corners included
     lo, hi = space.box()

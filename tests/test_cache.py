@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from genval import Autoencoder, BitmapSet, ShapeMismatchError, UnknownItemError, build_space, load_dataset
-from genval.cache import (
+from genval.models._cache import (
     DEFAULT_MODEL, cache_dir, cache_entries, cache_key, cached_model, clear_cache, default_model, default_model_path,
     entry_path,
 )
@@ -60,7 +60,7 @@ def test_damaged_cache_entries_are_rebuilt_bitwise(tmp_path, monkeypatch, caplog
     for damage, apply in damages.items():
         apply()
         caplog.clear()
-        with caplog.at_level(logging.WARNING, logger="genval.cache"):
+        with caplog.at_level(logging.WARNING, logger="genval.models._cache"):
             rebuilt, cached = default_model(emojis)
         assert not cached, damage
         assert [r.levelno for r in caplog.records] == [logging.WARNING], damage
@@ -166,7 +166,7 @@ def config_of(path: Path) -> dict:
 
 
 def one_warning(caplog) -> str:
-    records = [r for r in caplog.records if r.name == "genval.cache"]
+    records = [r for r in caplog.records if r.name == "genval.models._cache"]
     assert [r.levelno for r in records] == [logging.WARNING], [r.getMessage() for r in records]
     message = records[0].getMessage()
     assert "\n" not in message
@@ -225,7 +225,7 @@ def test_an_entry_that_fails_a_check_is_rebuilt_with_one_warning(damage, tmp_pat
     apply, reason = DAMAGES[damage]
     apply(path)
     trained = []
-    with caplog.at_level(logging.WARNING, logger="genval.cache"):
+    with caplog.at_level(logging.WARNING, logger="genval.models._cache"):
         rebuilt, cached = cached_model(emojis, "autoencoder", SMALL, small,
                                        on_train=lambda p, model: trained.append(p))
     assert not cached and trained == [path]
@@ -234,7 +234,7 @@ def test_an_entry_that_fails_a_check_is_rebuilt_with_one_warning(damage, tmp_pat
     assert saved_arrays(path) == original  # the same training: the same file, array for array
     np.testing.assert_array_equal(rebuilt.params_, first.params_)
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="genval.cache"):
+    with caplog.at_level(logging.WARNING, logger="genval.models._cache"):
         assert cached_model(emojis, "autoencoder", SMALL, small)[1]  # and trusted next time
     assert caplog.records == []
 
@@ -263,7 +263,7 @@ def test_an_entry_of_another_kind_set_or_settings_is_rebuilt(tmp_path, monkeypat
     for case, (model, reason) in wrong.items():
         model.save(path, metadata={} if "without" in case else model.metadata_)
         caplog.clear()
-        with caplog.at_level(logging.WARNING, logger="genval.cache"):
+        with caplog.at_level(logging.WARNING, logger="genval.models._cache"):
             rebuilt, cached = cached_model(emojis, "autoencoder", SMALL, small)
         assert not cached and type(rebuilt) is Autoencoder, case
         assert one_warning(caplog) == f"{path} {reason}; training it again", case
@@ -277,7 +277,7 @@ def test_a_folder_at_the_entry_path_trains_without_caching(tmp_path, monkeypatch
     (path / "inside").mkdir(parents=True)
     for _ in range(2):  # never cached, never removed: it is not genval's to remove
         caplog.clear()
-        with caplog.at_level(logging.WARNING, logger="genval.cache"):
+        with caplog.at_level(logging.WARNING, logger="genval.models._cache"):
             model, cached = cached_model(emojis, "autoencoder", SMALL, small)
         assert not cached and model.n_epochs_ == 30
         assert one_warning(caplog) == (f"{path} is a folder, not a model file; training the autoencoder without "
@@ -290,7 +290,7 @@ def test_a_cache_folder_that_is_a_file_warns_and_goes_on(tmp_path, monkeypatch, 
     blocker.write_text("mine")
     monkeypatch.setenv("GENVAL_CACHE", str(blocker))
     told = []
-    with caplog.at_level(logging.WARNING, logger="genval.cache"):
+    with caplog.at_level(logging.WARNING, logger="genval.models._cache"):
         model, cached = cached_model(load_dataset("emojis"), "autoencoder", SMALL, small,
                                      on_train=lambda path, fresh: told.append(path))
     assert not cached and model.n_epochs_ == 30
@@ -300,7 +300,7 @@ def test_a_cache_folder_that_is_a_file_warns_and_goes_on(tmp_path, monkeypatch, 
     assert blocker.read_text() == "mine"
     monkeypatch.setenv("GENVAL_CACHE", str(blocker / "deeper" / "still"))  # a file higher up
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="genval.cache"):
+    with caplog.at_level(logging.WARNING, logger="genval.models._cache"):
         assert not cached_model(load_dataset("emojis"), "autoencoder", SMALL, small)[1]
     assert f"({blocker} is a file, not a folder)" in one_warning(caplog)
 
@@ -312,7 +312,7 @@ def test_a_read_only_cache_folder_warns_and_goes_on(tmp_path, monkeypatch, caplo
     folder.chmod(0o555)
     monkeypatch.setenv("GENVAL_CACHE", str(folder))
     try:
-        with caplog.at_level(logging.WARNING, logger="genval.cache"):
+        with caplog.at_level(logging.WARNING, logger="genval.models._cache"):
             assert not cached_model(load_dataset("emojis"), "autoencoder", SMALL, small)[1]
         assert one_warning(caplog) == (f"cannot use the genval cache ({folder} is not writable); "
                                        "training the autoencoder without caching it")
@@ -330,7 +330,7 @@ def test_a_save_that_fails_after_training_warns_and_goes_on(tmp_path, monkeypatc
 
     monkeypatch.setattr(Autoencoder, "save", refuse)
     emojis = load_dataset("emojis")
-    with caplog.at_level(logging.WARNING, logger="genval.cache"):
+    with caplog.at_level(logging.WARNING, logger="genval.models._cache"):
         model, cached = cached_model(emojis, "autoencoder", SMALL, small)
     path = entry_path(emojis, "autoencoder", SMALL)
     assert not cached and model.n_epochs_ == 30 and model.metadata_["kind"] == "autoencoder"
@@ -530,7 +530,7 @@ def test_a_cache_folder_that_cannot_be_used_warns_and_trains_without_caching(tmp
     folder = make(tmp_path)
     monkeypatch.setenv("GENVAL_CACHE", str(folder))
     told = []
-    with caplog.at_level(logging.WARNING, logger="genval.cache"):
+    with caplog.at_level(logging.WARNING, logger="genval.models._cache"):
         model, cached = cached_model(load_dataset("emojis"), "autoencoder", SMALL, small,
                                      on_train=lambda path, fresh: told.append(path))
     assert not cached and model.n_epochs_ == 30 and told == [None]
@@ -550,7 +550,7 @@ def test_no_home_folder_is_a_warning_for_models_and_one_line_for_cache_commands(
             records = []
             handler = logging.Handler()
             handler.emit = records.append
-            logging.getLogger("genval.cache").addHandler(handler)
+            logging.getLogger("genval.models._cache").addHandler(handler)
             model, cached = cached_model(emojis, "autoencoder", SMALL, small)
             result = CliRunner().invoke(cli, ["cache", "list"])
             return repr(([r.getMessage() for r in records], cached, result.exit_code, result.stderr.strip()))
@@ -589,7 +589,7 @@ def test_what_stands_at_an_entry_is_never_followed_opened_or_replaced(tmp_path, 
     signal.signal(signal.SIGALRM, lambda *_: pytest.fail("blocked on the entry"))
     signal.alarm(60)
     try:
-        with caplog.at_level(logging.WARNING, logger="genval.cache"):
+        with caplog.at_level(logging.WARNING, logger="genval.models._cache"):
             model, cached = cached_model(emojis, "autoencoder", SMALL, small)
     finally:
         signal.alarm(0)
@@ -610,7 +610,7 @@ def test_a_link_planted_by_another_user_in_a_shared_folder_never_overwrites_the_
     path = entry_path(emojis, "autoencoder", SMALL)
     assert as_other_user(lambda: path.symlink_to(victim) or "planted") == "planted"
     try:
-        with caplog.at_level(logging.WARNING, logger="genval.cache"):
+        with caplog.at_level(logging.WARNING, logger="genval.models._cache"):
             model, cached = cached_model(emojis, "autoencoder", SMALL, small)
         assert not cached and "is a symbolic link, not a model genval wrote" in one_warning(caplog)
         assert victim.read_bytes() == b"25 bytes of someone's work" and path.is_symlink()
@@ -631,6 +631,6 @@ def test_an_entry_of_another_user_is_not_loaded(tmp_path, monkeypatch, caplog):
     cached_model(emojis, "autoencoder", SMALL, small)
     path = entry_path(emojis, "autoencoder", SMALL)
     os.chown(path, 65534, 65534)
-    with caplog.at_level(logging.WARNING, logger="genval.cache"):
+    with caplog.at_level(logging.WARNING, logger="genval.models._cache"):
         _, cached = cached_model(emojis, "autoencoder", SMALL, small)
     assert not cached and one_warning(caplog).startswith(f"{path} belongs to another user (uid 65534)")

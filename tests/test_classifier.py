@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from genval import load_dataset
-from genval.classifier import DEFAULT_THRESHOLD, ClassifierCheck
+from genval.checks._classifier import DEFAULT_THRESHOLD, ClassifierCheck
 from genval.errors import ParameterError
 
 
@@ -56,7 +56,7 @@ def test_bad_sets_and_thresholds(digits):
 
 
 def test_a_rule_file_adds_the_classifier_check(digits, tmp_path):
-    from genval.rules import RuleFileError, parse_rules
+    from genval.checks._rules import RuleFileError, parse_rules
 
     checks = parse_rules("[generic]\nchecks = ['not_empty']\n[classifier]\nthreshold = 0.6\n", digits, "c.toml")
     assert checks.names == ("not_empty", "classifier") and checks.classifier.threshold == 0.6
@@ -76,7 +76,7 @@ def test_a_rule_file_adds_the_classifier_check(digits, tmp_path):
 
 def test_an_audit_of_the_digits_with_the_classifier(digits, tmp_path):
     from genval import Autoencoder, build_space
-    from genval.audit import audit, judge, load_checks
+    from genval.audit._audit import audit, judge, load_checks
 
     rules = tmp_path / "digits.toml"
     rules.write_text("[classifier]\n")

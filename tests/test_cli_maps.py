@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from genval import build_space, load_dataset
-from genval.audit import load_checks
+from genval.audit._audit import load_checks
 from genval.cli.main import cli
 
 EMOJIS = load_dataset("emojis")
@@ -93,7 +93,7 @@ def test_a_rule_file_changes_the_verdicts(runner, tmp_path):
     first = doc["samples"][0]
     assert first["rows"][0] == "....." and first["copy_of"] == ":]"  # a copy, and still invalid by this rule
     assert (first["valid"], first["failed"], len(first["reasons"])) == (False, ["top_ink"], 1)
-    from genval.rules import load_rules
+    from genval.checks._rules import load_rules
 
     for record in doc["samples"]:
         assert_verdict_record(record, load_rules(rules, EMOJIS))
@@ -118,7 +118,7 @@ def test_a_bad_rule_file_fails_before_any_model_trains(runner, tmp_path):
 def test_decode_json_and_text_say_what_the_library_says(runner):
     doc = json.loads(run(runner, "decode", "-1.5", "0.5", "--json").stdout)
     space = build_space("emojis")  # the default model the command trained and cached, the same map
-    from genval.audit import judge
+    from genval.audit._audit import judge
 
     located = space.locate([[-1.5, 0.5]])
     verdicts = judge(located.pixels, EMOJIS)
@@ -248,8 +248,9 @@ def test_grid_text_and_json_judge_every_tile(runner):
 
 
 def test_grid_decodes_what_walks_latent_grid_decodes(runner):
-    from genval.audit import judge
-    from genval.walks import build_embedding, latent_grid
+    from genval.audit._audit import judge
+    from genval.latent._space import latent_grid
+    from genval.pipeline import build_embedding
 
     doc = json.loads(run(runner, "grid", "--size", "5", "--json").stdout)
     embedding = build_embedding("emojis")  # cached by the command: the same model
@@ -416,7 +417,7 @@ def test_som_out_saves_the_map_every_command_then_uses(runner, saved_map, monkey
     path, made = saved_map
     stated = {"file": str(path), "grid": [3, 3], "seed": 0}
     assert made["map"] == stated
-    from genval.som import LatentSOM
+    from genval.latent._som import LatentSOM
 
     monkeypatch.setattr(LatentSOM, "fit", lambda *args: pytest.fail("--map must not fit a map"))
     again = json.loads(run(runner, "som", "--map", str(path), "--json").stdout)

@@ -5,10 +5,10 @@ import pytest
 from click.testing import CliRunner
 
 from genval import Autoencoder, BitmapSet, ParameterError, ShapeMismatchError, load_dataset, load_model
-from genval.cache import cache_entries, entry_path
+from genval.models._cache import cache_entries, entry_path
 from genval.cli.main import cli
-from genval.denoise import DENOISER, cached_denoiser, denoise_report, make_denoiser
-from genval.noise import make_noise
+from genval.experiments._denoise import DENOISER, cached_denoiser, denoise_report, make_denoiser
+from genval.data._noise import make_noise
 
 ITEMS = BitmapSet(["a", "b", "c"], [[1, 1, 0, 0], [1, 0, 1, 0], [0, 0, 1, 1]], (2, 2))
 

@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner
 
 from genval import Autoencoder, LatentSOM, LatentSpace, load_dataset
-from genval.audit import judge
+from genval.audit._audit import judge
 from genval.cli.main import cli
 from genval.errors import ParameterError
-from genval.explore import TILE_FRAMES, TILE_TINTS, explore_data, explore_html
-from genval.walks import latent_grid, plane
+from genval.pages._explore import TILE_FRAMES, TILE_TINTS, explore_data, explore_html
+from genval.latent._space import latent_grid, plane
 
 
 def decoded_like_genval_decode(space, points):
@@ -76,7 +76,7 @@ def test_distinct_bitmaps_are_stored_once(space):
 
 
 def test_the_page_uses_the_pictures_palette():
-    from genval.plotting import TILE_FRAMES as frames, TILE_TINTS as tints
+    from genval.plotting._plotting import TILE_FRAMES as frames, TILE_TINTS as tints
 
     assert TILE_TINTS == tints and TILE_FRAMES == frames
 

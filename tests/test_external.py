@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from genval import build_space, load_dataset
-from genval.audit import audit
+from genval.audit._audit import audit
 from genval.cli.main import cli
 from genval.errors import GenvalError, ModelFileError, NotAModelError, ParameterError, ShapeMismatchError
-from genval.external import OnnxModel, import_model, open_model, spec_kind
+from genval.models._external import OnnxModel, import_model, open_model, spec_kind
 
 onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")

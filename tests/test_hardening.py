@@ -17,11 +17,11 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings, strategies as st
 
-from genval._estimator import atomic_write, remove_stale_temporaries
+from genval._utils.files import atomic_write, remove_stale_temporaries
 from genval.cli._common import SEED, FiniteFloat, GridType
 from genval.cli.main import cli
 from genval.errors import GenvalError
-from genval.som import MAX_NEURONS
+from genval.latent._som import MAX_NEURONS
 
 GENVAL = [sys.executable, "-c", "from genval.cli.main import main; main()"]
 
@@ -157,7 +157,7 @@ def test_a_killed_writers_temporary_is_removed_by_the_next_write_beside_it(tmp_p
     target = tmp_path / "runs.csv"
     writer = textwrap.dedent(f"""
         import sys, time
-        from genval._estimator import atomic_write
+        from genval._utils.files import atomic_write
         with atomic_write({str(target)!r}, "w") as fh:
             fh.write("half a table")
             fh.flush()
@@ -278,7 +278,7 @@ def test_another_users_file_in_a_writable_folder_is_not_replaced(shared_folder, 
 @settings(max_examples=30, deadline=None)
 @given(digits=st.integers(310, 6000))  # past the largest float
 def test_a_budget_of_thousands_of_digits_is_one_line_not_an_overflow(digits):
-    from genval._budget import memory_budget
+    from genval._utils.budget import memory_budget
     from genval.errors import ParameterError
 
     with pytest.MonkeyPatch.context() as mp:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from genval.errors import ParameterError
-from genval.membership import (DEFINITIONS, MembershipMetrics, knn_radii, membership_metrics, nearest_distance,
+from genval.checks._membership import (DEFINITIONS, MembershipMetrics, knn_radii, membership_metrics, nearest_distance,
                                realism)
 
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from genval import Autoencoder, LatentSOM, ModelFileError, VariationalAutoencoder, load_dataset, load_model, load_som
-from genval._archive import brief
+from genval._utils.archive import brief
 
 BUDGET = 256 * 1024  # GENVAL_MEMORY_BUDGET during these tests: every good file here needs a few kilobytes
 
@@ -540,7 +540,7 @@ def trained(emojis):
        one_weight=st.booleans(), index=st.integers(0, 10**6))
 def test_a_scaled_model_gives_a_map_of_finite_codes_or_one_error_naming_its_file(
         trained, emojis, folder, dtype, exponent, one_weight, index):
-    from genval.walks import build_space
+    from genval.pipeline import build_space
 
     model = trained[dtype]
     params = model.params_.copy()

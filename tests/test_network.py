@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from genval import Autoencoder, VariationalAutoencoder, load_dataset
-from genval.activations import make_activation, make_loss
-from genval.network import ActivityL1, Contractive, GaussianCode, LinearCode, Network
+from genval.nn._activations import make_activation, make_loss
+from genval.nn._network import ActivityL1, Contractive, GaussianCode, LinearCode, Network
 
 
 def numeric_gradient(model, X, h=1e-6):
@@ -200,14 +200,14 @@ def test_mean_loss_is_the_reconstruction_loss_in_chunks(X):
 
 
 def test_inference_in_chunks_equals_inference_in_one_piece(X, monkeypatch):
-    import genval.network
+    import genval.nn._network as network
 
     model = perturbed(Autoencoder, X)
     vae = perturbed(VariationalAutoencoder, X)
     Z = np.random.default_rng(0).normal(size=(7, 2))
     whole = (model.transform(X), model.inverse_transform(Z), vae.encode(X), model.score(X))
     for rows in (1, 2, 3, 5):  # the same numbers, up to BLAS's rounding for other matrix sizes
-        monkeypatch.setattr(genval.network, "ROWS", rows)
+        monkeypatch.setattr(network, "ROWS", rows)
         np.testing.assert_allclose(model.transform(X), whole[0], rtol=1e-13, atol=1e-15)
         np.testing.assert_allclose(model.inverse_transform(Z), whole[1], rtol=1e-13, atol=1e-15)
         np.testing.assert_allclose(vae.encode(X)[0], whole[2][0], rtol=1e-13, atol=1e-15)
@@ -216,7 +216,7 @@ def test_inference_in_chunks_equals_inference_in_one_piece(X, monkeypatch):
 
 
 def test_training_memory_is_estimated_from_the_sizes_and_refused_over_the_budget(monkeypatch):
-    from genval._budget import MemoryBudgetError
+    from genval._utils.budget import MemoryBudgetError
 
     net = Network(35, (25, 15), make_activation("tanh"), LinearCode(2), make_activation("sigmoid"), make_loss("bce"))
     per_row = sum(a + 3 * b for a, b in net.shapes) + 4 * 35

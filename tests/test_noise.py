@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from genval import Autoencoder, load_dataset
-from genval.noise import flip_noise, gaussian_noise, make_noise
+from genval.data._noise import flip_noise, gaussian_noise, make_noise
 
 
 def test_flip_noise_flips_at_the_given_rate_and_is_seeded():
@@ -56,7 +56,7 @@ def test_bad_noise_settings():
 
 
 def test_image_gaussian_noise_uses_each_images_own_mean_and_spread():
-    from genval.noise import image_gaussian_noise
+    from genval.data._noise import image_gaussian_noise
 
     rng = np.random.default_rng(0)
     X = np.vstack([np.full(20000, 0.2), np.where(np.arange(20000) % 2, 0.3, 0.5)])

@@ -8,9 +8,9 @@ from scipy.stats import binom
 
 from genval import (NOISE_WARNING, NULL_SOURCES, BitmapSet, NullModel, ParameterError, ShapeMismatchError, load_dataset,
                     null_model)
-from genval._budget import MemoryBudgetError
-from genval.rules import default_checks
-from genval.validity import CheckSet, Rule
+from genval._utils.budget import MemoryBudgetError
+from genval.checks._rules import default_checks
+from genval.checks._validity import CheckSet, Rule
 
 # What issue 17 measured with 20,000 draws a source: (set, source, pass rate).
 ISSUE_RATES = [("emojis", "coin_flip", 0.168), ("emojis", "pixel_frequency", 0.53), ("font", "coin_flip", 0.68)]
@@ -217,7 +217,7 @@ def test_the_document_is_json_with_every_source(measured):
 
 
 def test_nullmodel_stays_upstream_of_audits_walks_plots_and_the_cli():
-    code = "import sys, genval.nullmodel; print(sorted(m for m in sys.modules if m.startswith('genval.')))"
+    code = "import sys, genval.checks._nullmodel; print(sorted(m for m in sys.modules if m.startswith('genval.')))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    for downstream in ("genval.audit", "genval.walks", "genval.plotting", "genval.cache", "genval.cli", "genval.som"):
+    for downstream in ("genval.audit", "genval.latent._space", "genval.plotting", "genval.models._cache", "genval.cli", "genval.latent._som"):
         assert f"'{downstream}'" not in loaded and f"'{downstream}." not in loaded

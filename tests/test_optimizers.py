@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from genval.optimizers import make_optimizer
+from genval.nn._optimizers import make_optimizer
 
 
 def test_gradient_descent_and_momentum_steps():

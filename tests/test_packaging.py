@@ -60,7 +60,7 @@ print(all(resolved[name] is getattr(importlib.import_module(module), name)
           for name, module in genval._EXPORTS.items()),
       {"Autoencoder", "VariationalAutoencoder", "LatentSOM", "LatentSpace", "load_dataset", "load_model",
        "build_space", "GenvalError", "BitmapSet"} <= set(genval.__all__))
-print(genval.audit.__name__, genval.Autoencoder is sys.modules["genval.autoencoder"].Autoencoder)
+print(genval.audit.__name__, genval.Autoencoder is sys.modules["genval.models._autoencoder"].Autoencoder)
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     lines = result.stdout.splitlines()

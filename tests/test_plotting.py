@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from matplotlib.collections import LineCollection, PathCollection
 
-from genval.audit import audit
+from genval.audit._audit import audit
 from genval.errors import ParameterError
-from genval.plotting import (
+from genval.plotting._plotting import (
     plot_audit_plane,
     plot_audit_sheet,
     plot_bitmaps,
@@ -32,7 +32,7 @@ from genval.plotting import (
     tile_classes,
     verdict_text,
 )
-from genval.walks import latent_grid, walk
+from genval.latent._space import latent_grid, walk
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -218,7 +218,7 @@ def test_save_figure_takes_axes_arrays_or_figures(tmp_path):
 
 
 def _sweep_summary():
-    """A summary like genval.sweep.summarize's: two settings (one a pair of keys), two seeds, one bad run."""
+    """A summary like genval.experiments.summarize's: two settings (one a pair of keys), two seeds, one bad run."""
     axes = (("hidden", "n_latent"), ("learning_rate",))
     summary = []
     for hidden, n_latent in (("8", "2"), ("6-4", "3")):
@@ -235,7 +235,7 @@ def _sweep_summary():
 
 
 def test_plot_sweep_draws_a_panel_per_setting_and_metric(tmp_path):
-    from genval.plotting import plot_sweep
+    from genval.plotting._plotting import plot_sweep
 
     axes = plot_sweep(_sweep_summary(), "tiny")
     assert axes.shape == (2, 2)
@@ -255,7 +255,7 @@ def test_plot_sweep_draws_a_panel_per_setting_and_metric(tmp_path):
 
 def test_save_figure_writes_the_format_of_the_suffix(tmp_path):
     from genval.errors import ParameterError
-    from genval.plotting import plot_sweep, save_figure
+    from genval.plotting._plotting import plot_sweep, save_figure
 
     for suffix, magic in (("png", PNG), ("pdf", b"%PDF"), ("svg", b"<?xml")):
         save_figure(plot_sweep(_sweep_summary()), tmp_path / f"sweep.{suffix}")
@@ -290,7 +290,7 @@ def test_many_labelled_items_are_coloured_by_label_and_not_named(tmp_path):
 
 def test_codes_wider_than_two_are_drawn_on_their_principal_plane(tmp_path):
     from genval import Autoencoder, LatentSOM, LatentSpace, load_dataset
-    from genval.plotting import plane
+    from genval.plotting._plotting import plane
 
     rng = np.random.default_rng(1)
     Z = rng.normal(size=(30, 4)) * [3.0, 1.0, 0.1, 0.1]
@@ -321,7 +321,7 @@ def legend_texts(ax):
 def test_walk_marks_every_sample_with_its_verdict(space, tmp_path):
     from matplotlib.colors import to_hex
 
-    from genval.audit import judge
+    from genval.audit._audit import judge
 
     w = walk(space, ":)", ":(", steps=7)
     verdicts = judge(w.located.pixels, space.bitmaps)
@@ -341,7 +341,7 @@ def test_walk_marks_every_sample_with_its_verdict(space, tmp_path):
 
 
 def test_verdict_text_says_valid_or_the_failed_checks_and_new_or_which_copy(space):
-    from genval.audit import judge
+    from genval.audit._audit import judge
 
     blank = np.zeros((1, 35))
     verdicts = judge(np.vstack([space.bitmaps.X[[2]], blank]), space.bitmaps)
@@ -350,7 +350,7 @@ def test_verdict_text_says_valid_or_the_failed_checks_and_new_or_which_copy(spac
 
 
 def test_sample_tiles_carry_a_frame_and_a_verdict_each(space, tmp_path):
-    from genval.audit import judge
+    from genval.audit._audit import judge
 
     rng = np.random.default_rng(0)
     X = np.vstack([space.bitmaps.X[:3], rng.random((3, 35))])
@@ -369,8 +369,8 @@ def test_sample_tiles_carry_a_frame_and_a_verdict_each(space, tmp_path):
 def test_latent_grid_tints_each_tile_by_its_verdict(space, tmp_path):
     from matplotlib.colors import to_rgb
 
-    from genval.audit import judge
-    from genval.plotting import TILE_TINTS
+    from genval.audit._audit import judge
+    from genval.plotting._plotting import TILE_TINTS
 
     xs, ys, pixels = latent_grid(space, size=6)
     verdicts = judge(pixels.reshape(36, -1), space.bitmaps)
@@ -501,7 +501,7 @@ def test_som_grid_summarises_crowded_and_labelled_neurons(space):
 def test_denoising_curve_draws_the_model_beside_the_bound_over_one_strip(space, tmp_path):
     from matplotlib.colors import to_hex
 
-    from genval.denoise import denoise_report
+    from genval.experiments._denoise import denoise_report
 
     levels = [0.0, 0.1, 0.3]
     report = denoise_report(space.model, space.bitmaps, levels, trials=5, random_state=0, examples=4)
@@ -645,8 +645,8 @@ def test_audit_sheet_frames_new_bitmaps_apart_from_copies_with_no_gap_between_pa
 def test_latent_grid_frames_each_tile_in_its_verdict_colour(space, tmp_path):
     from matplotlib.colors import to_rgba
 
-    from genval.audit import judge
-    from genval.plotting import INVALID_COLOUR, VALID_COLOUR
+    from genval.audit._audit import judge
+    from genval.plotting._plotting import INVALID_COLOUR, VALID_COLOUR
 
     xs, ys, pixels = latent_grid(space, size=6)
     verdicts = judge(pixels.reshape(36, -1), space.bitmaps)
@@ -715,9 +715,9 @@ def test_som_grid_figure_is_mostly_map(space, topology):
 @pytest.mark.parametrize("topology", ["rectangular", "hexagonal"])
 def test_a_big_map_is_drawn_with_a_bounded_number_of_artists(space, topology):
     # An artist per edge, per neuron number or per cell made a 316x316 map take minutes to draw.
-    from genval.plotting import MAX_NUMBERED
-    from genval.som import LatentSOM
-    from genval.walks import LatentSpace
+    from genval.plotting._plotting import MAX_NUMBERED
+    from genval.latent._som import LatentSOM
+    from genval.latent._space import LatentSpace
 
     big = LatentSpace.build(space.bitmaps, space.model, LatentSOM(grid=(25, 30), topology=topology, iterations=2,
                                                                    random_state=0))

@@ -6,13 +6,14 @@ from sklearn.decomposition import PCA
 
 import genval
 from genval import Autoencoder, LatentSOM, VariationalAutoencoder, build_space, load_dataset
-from genval.audit import audit, audit_points
+from genval.audit._audit import audit, audit_points
 from genval.errors import GenvalError, NotAModelError, ParameterError, ShapeMismatchError
-from genval.external import pca_model
-from genval.protocol import (
+from genval.models._external import pca_model
+from genval.models._protocol import (
     ForeignModel, LatentModel, PriorModel, as_latent_model, check_model, has_prior, latent_width, model_kind,
 )
-from genval.walks import LatentSpace, build_embedding, latent_grid, walk
+from genval.latent._space import LatentSpace, latent_grid, walk
+from genval.pipeline import build_embedding
 
 
 @pytest.fixture(scope="module")

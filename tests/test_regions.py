@@ -14,11 +14,11 @@ import pytest
 from test_structure import imports_of
 
 import genval
-from genval import regions
-from genval._budget import MemoryBudgetError
+from genval.latent import _regions as regions
+from genval._utils.budget import MemoryBudgetError
 from genval.errors import ParameterError
-from genval.plotting import plot_regions, save_figure
-from genval.regions import RegionCensus, region_census, sample_regions
+from genval.plotting._plotting import plot_regions, save_figure
+from genval.latent._regions import RegionCensus, region_census, sample_regions
 
 A, B, C = [1.0, 0, 0, 0], [0, 1.0, 0, 0], [0, 0, 1.0, 1.0]
 
@@ -274,8 +274,8 @@ def test_regions_reads_no_further_downstream_than_the_budget():
     # any model with inverse_transform will do: no estimators, walks, audits, cache or command line
     imports = imports_of(Path(regions.__file__), "genval")
     assert {m for m in imports if m.startswith("genval")} <= {
-        "genval._budget", "genval._budget.check_allocation", "genval._budget.chunk_rows", "genval._budget.dedupe_rows",
-        "genval._estimator", "genval._estimator.resolve_rng", "genval.errors", "genval.errors.ParameterError",
-        "genval.protocol", "genval.protocol.LatentModel", "genval.protocol.latent_width"}  # the protocol: a leaf
+        "genval._utils.budget", "genval._utils.budget.check_allocation", "genval._utils.budget.chunk_rows", "genval._utils.budget.dedupe_rows",
+        "genval._utils.files", "genval._utils.files.resolve_rng", "genval.errors", "genval.errors.ParameterError",
+        "genval.models._protocol", "genval.models._protocol.LatentModel", "genval.models._protocol.latent_width"}  # the protocol: a leaf
     assert {"RegionCensus", "region_census", "sample_regions"} <= set(genval.__all__)
     assert genval.region_census is region_census

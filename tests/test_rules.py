@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from genval import load_dataset
-from genval.rules import MAX_RULES, RuleFileError, load_rules, parse_rules
-from genval.validity import MAX_REACH, CheckSet, Rule
+from genval.checks._rules import MAX_RULES, RuleFileError, load_rules, parse_rules
+from genval.checks._validity import MAX_REACH, CheckSet, Rule
 from tomlgen import toml_value
 
 

@@ -7,8 +7,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from genval import ModelFileError
-from genval import som as som_module
-from genval.som import LatentSOM, default_grid, load_som, pca_weights
+from genval.latent import _som as som_module
+from genval.latent._som import LatentSOM, default_grid, load_som, pca_weights
 
 
 @pytest.fixture(scope="module")
@@ -350,7 +350,7 @@ def test_saved_map_keeps_how_it_was_trained(tmp_path, codes):
 
 def test_sizes_past_the_limits_are_refused_before_training(monkeypatch):
     from genval.errors import ParameterError
-    from genval.som import MAX_BATCH_ITERATIONS, MAX_NEURONS
+    from genval.latent._som import MAX_BATCH_ITERATIONS, MAX_NEURONS
 
     Z = np.random.default_rng(0).normal(size=(20, 2))
     with pytest.raises(ParameterError, match=r"grid 1000x1000 has 1,000,000 neurons, more than the limit of 100,000"):

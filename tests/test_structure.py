@@ -1,12 +1,31 @@
-"""The package reads as its data flows: no import cycles, and each outside library has one home."""
+"""The package reads as its data flows: each stage imports only from stages upstream of it.
+
+The stages, upstream first (the README's "How the code is organised")::
+
+    errors, _utils -> data -> nn -> models -> latent -> checks -> audit -> experiments
+      -> pages, plotting -> pipeline (the composition root) -> cli
+
+A module may import from its own stage and from any stage before it, never from
+one after it; nothing imports a stage through ``genval``'s lazy top level; no
+import cycles; each outside library has one home.
+"""
 
 import ast
 from pathlib import Path
+
+import pytest
 
 import genval
 
 PACKAGE = Path(genval.__file__).parent
 CLI = PACKAGE.parent / "cli"
+
+STAGES = ["genval.errors", "genval._utils", "genval.data", "genval.nn", "genval.models", "genval.latent",
+          "genval.checks", "genval.audit", "genval.experiments", "genval.pages", "genval.plotting",
+          "genval.pipeline", "genval.cli"]
+# Outside libraries and the only stage (or module) that may import each.
+HOMES = {"minisom": "genval.latent._som", "matplotlib": "genval.plotting", "onnxruntime": "genval.models._external",
+         "click": "genval.cli"}
 
 
 def imports_of(path: Path, package: str) -> set[str]:
@@ -26,11 +45,57 @@ def imports_of(path: Path, package: str) -> set[str]:
     return found
 
 
+def modules() -> dict[str, Path]:
+    """Every module of the library and the CLI, by its installed name."""
+    found = {}
+    for root, name in ((PACKAGE, "genval"), (CLI, "genval.cli")):
+        for path in root.rglob("*.py"):
+            parts = path.relative_to(root).with_suffix("").parts
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            found[".".join((name, *parts))] = path
+    return found
+
+
 def graph() -> dict[str, set[str]]:
-    modules = {f"genval.{p.stem}": p for p in PACKAGE.glob("*.py") if p.stem != "__init__"}
-    modules |= {f"genval.cli.{p.stem}": p for p in CLI.glob("*.py") if p.stem != "__init__"}
-    return {name: {m for m in imports_of(path, name.rsplit(".", 1)[0]) if m in modules}
-            for name, path in modules.items()}
+    """Module -> the genval modules it imports (a package's import counts as its ``__init__``)."""
+    known = modules()
+    edges = {}
+    for name, path in known.items():
+        package = name if path.stem == "__init__" else name.rsplit(".", 1)[0]
+        edges[name] = {m for m in imports_of(path, package) if m in known and m != name}
+    return edges
+
+
+def stage_of(module: str) -> int | None:
+    """The position of a module's stage in STAGES (None for genval itself and its aliases)."""
+    for i, stage in enumerate(STAGES):
+        if module == stage or module.startswith(stage + "."):
+            return i
+    return None
+
+
+def test_every_module_belongs_to_a_stage():
+    assert {m for m in modules() if stage_of(m) is None} == {"genval", "genval._compat"}
+
+
+def test_each_stage_imports_only_from_stages_upstream_of_it():
+    def allowed(m, d):
+        if d == "genval":  # the lazy top level: only the CLI, for __version__
+            return m.startswith("genval.cli")
+        return stage_of(d) is not None and stage_of(d) <= stage_of(m)
+
+    wrong = sorted(f"{m} imports {d}" for m, deps in graph().items() if stage_of(m) is not None
+                   for d in deps if not allowed(m, d))
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_rule_catches_an_import_from_downstream(tmp_path):
+    # The test above must be able to fail: a data module importing the audit stage is caught.
+    bad = tmp_path / "bad.py"
+    bad.write_text("from genval.audit._audit import judge\n")
+    deps = {m for m in imports_of(bad, "genval.data") if m in modules()}
+    assert deps == {"genval.audit._audit"} and stage_of("genval.audit._audit") > stage_of("genval.data._bad")
 
 
 def test_no_import_cycles():
@@ -50,19 +115,50 @@ def test_no_import_cycles():
             visit(node, [])
 
 
-def test_the_library_never_imports_the_cli():
-    edges = graph()
-    assert not [m for m, deps in edges.items() if m.startswith("genval.") and not m.startswith("genval.cli")
-                and any(d.startswith("genval.cli") for d in deps)]
-
-
-def test_each_outside_library_has_one_home():
-    homes = {"minisom": {"genval.som"}, "matplotlib": {"genval.plotting"}, "onnxruntime": {"genval.external"}}
-    for library, allowed in homes.items():
-        users = {f"genval.{p.stem}" for p in PACKAGE.glob("*.py")
-                 if any(m == library or m.startswith(library + ".") for m in imports_of(p, "genval"))}
-        assert users <= allowed, f"{library} imported by {sorted(users - allowed)}"
+@pytest.mark.parametrize("library", sorted(HOMES))
+def test_each_outside_library_has_one_home(library):
+    home = HOMES[library]
+    users = {m for m, path in modules().items()
+             if any(i == library or i.startswith(library + ".") for i in imports_of(path, m))}
+    assert users and all(u == home or u.startswith(home + ".") for u in users), sorted(users)
 
 
 def test_the_model_protocol_is_a_leaf_every_stage_may_use():
-    assert graph()["genval.protocol"] <= {"genval.errors"}
+    assert graph()["genval.models._protocol"] <= {"genval.errors"}
+
+
+def test_each_stage_exports_what_its_modules_declare():
+    # A stage's __init__ is its table of contents: every name a module puts in __all__, and no other.
+    import importlib
+
+    for stage in STAGES[2:-2]:
+        if stage == "genval.pipeline":
+            continue
+        package = importlib.import_module(stage)
+        declared = {}
+        for path in (PACKAGE / stage.split(".")[1]).glob("_[!_]*.py"):
+            module = importlib.import_module(f"{stage}.{path.stem}")
+            declared |= {name: module.__name__ for name in getattr(module, "__all__", ())}
+        assert set(package.__all__) == set(declared), stage
+        for name, module in declared.items():
+            assert getattr(package, name) is getattr(importlib.import_module(module), name), (stage, name)
+
+
+def test_every_public_name_of_0_2_0_is_still_importable():
+    # 0.2.0's flat modules are deprecated aliases: every name they had still resolves, with a warning.
+    import importlib
+    import warnings
+
+    from genval._compat import MOVED
+
+    for old, targets in MOVED.items():
+        with pytest.warns(DeprecationWarning, match=old.replace(".", r"\.")):
+            alias = importlib.reload(importlib.import_module(old)) if old in __import__("sys").modules \
+                else importlib.import_module(old)
+        for target in targets:
+            for name in getattr(importlib.import_module(target), "__all__", ()):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error")
+                    assert getattr(alias, name) is getattr(importlib.import_module(target), name)
+    for name in genval.__all__:
+        assert getattr(genval, name) is not None

@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 from genval import Autoencoder
 from genval.errors import ParameterError
-from genval.sweep import (
+from genval.experiments._sweep import (
     COLUMNS, DEFAULTS, OLD_KEYS, SETTINGS, SweepConfigError, bundled_sweeps, load_sweep, parse_sweep, read_runs,
     run_sweep, summarize,
 )
@@ -193,16 +193,16 @@ def test_a_diverging_run_is_a_row_and_the_sweep_goes_on(tmp_path):
 
 
 def test_a_run_that_fails_otherwise_is_a_row_with_its_error(tmp_path, monkeypatch):
-    import genval.sweep
+    import genval.experiments._sweep as sweep
 
-    real = genval.sweep.wrong_pixels
+    real = sweep.wrong_pixels
 
     def broken(model, X, T=None):
         if model.n_latent == 3:
             raise MemoryError("out of memory")
         return real(model, X, T)
 
-    monkeypatch.setattr(genval.sweep, "wrong_pixels", broken)
+    monkeypatch.setattr(sweep, "wrong_pixels", broken)
     text = 'dataset = "emojis"\n[fixed]\nepochs = 5\n[grid]\nn_latent = [2, 3]\n'
     rows = run_sweep(parse_sweep(text), tmp_path / "f.csv")
     assert [r["status"] for r in rows] == ["ok", "MemoryError: out of memory"]

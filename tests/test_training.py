@@ -185,8 +185,8 @@ def test_no_batch_size_means_the_full_batch_for_small_sets_and_256_for_large_one
 
 
 def test_runs_too_long_to_record_are_refused_before_training(monkeypatch):
-    from genval._budget import MemoryBudgetError
-    from genval.training import batch_rows, check_memory
+    from genval._utils.budget import MemoryBudgetError
+    from genval.nn._training import batch_rows, check_memory
 
     monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "1G")
     X = load_dataset("emojis").X

@@ -3,8 +3,8 @@ import pytest
 from scipy import ndimage
 
 from genval import BitmapSet, load_dataset
-from genval.rules import RuleFileError, bundled_rules, default_checks, load_rules, parse_rules
-from genval.validity import CheckSet, Rule, check_emoji
+from genval.checks._rules import RuleFileError, bundled_rules, default_checks, load_rules, parse_rules
+from genval.checks._validity import CheckSet, Rule, check_emoji
 
 
 def bitmap(*rows):

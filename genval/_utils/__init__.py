@@ -1,0 +1,1 @@
+"""What every stage shares: the memory budget, checked archives, safe file writes, the RNG rule."""

@@ -1,0 +1,34 @@
+"""Stage 2, the network core: layers, code layers, penalties, losses, optimizers, one training loop.
+
+Pure functions over arrays, in float32 or float64: an activation carries its
+derivative and initialisation gain, a code layer (linear or Gaussian) and the
+penalties (activity L1, contractive) are small objects the network holds, and
+:func:`train` is the one loop every estimator uses. Only the optimizer step
+mutates parameters.
+"""
+
+from genval._utils.lazy import lazy_exports
+
+_EXPORTS = {
+    "ACTIVATIONS": "._activations",
+    "LOSSES": "._activations",
+    "make_activation": "._activations",
+    "make_loss": "._activations",
+    "ActivityL1": "._network",
+    "Contractive": "._network",
+    "GaussianCode": "._network",
+    "LinearCode": "._network",
+    "Network": "._network",
+    "Workspace": "._network",
+    "make_optimizer": "._optimizers",
+    "OPTIMIZERS": "._optimizers",
+    "batch_rows": "._training",
+    "check_memory": "._training",
+    "Corruption": "._training",
+    "train": "._training",
+    "TRAINING_REVISION": "._training",
+    "TrainingResult": "._training",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

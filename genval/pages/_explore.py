@@ -1,0 +1,201 @@
+"""The latent plane as one self-contained HTML page: point at it and see what the decoder draws there.
+
+:func:`explore_data` decodes a fine ``resolution x resolution`` grid over the
+plane that genval's pictures show (the grid of :func:`genval.latent.latent_grid`,
+:func:`genval.latent.plane` for codes wider than two) and judges every distinct
+bitmap once; :func:`explore_html` puts that data and a small script into one
+HTML file that needs no server, no network and no Python.
+
+The page never decodes: the cursor snaps to the nearest grid point and shows
+what Python computed there. So the verdict it shows for a grid point ``(x, y)``
+is the one ``genval decode x y`` prints (the page shows the command, with
+coordinates that read back to the same numbers); between grid points it is
+the verdict of the nearest one, ``(hi - lo) / (resolution - 1)`` away at most
+along each axis. Many grid points decode to the same bitmap, and each distinct
+bitmap is stored once, packed 8 pixels to a byte: a page of 101 x 101 points
+is 0.17 MB for the emojis (122 distinct bitmaps) and 1.4 MB for 5,000 grey
+28x28 items (7,017), 3.5 MB at 201 x 201 (``benchmarks/explore_size.py``).
+Grey sets are shown thresholded at 0.5, as the checks see them.
+
+Walks on the page (click two points or items) sample the straight line, or
+the map path through the neurons' weights, and snap each sample to the grid:
+the same verdicts as ``genval interpolate`` where its samples fall on grid
+points, the nearest grid point's elsewhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from importlib.resources import files
+
+import numpy as np
+
+from genval._utils.budget import check_allocation, chunk_rows, dedupe_rows, nearest_bitmaps
+from genval.audit._audit import judge
+from genval.errors import ParameterError
+from genval.checks._rules import default_checks
+from genval.checks._validity import CheckSet
+from genval.latent._space import LatentSpace, grid_axes, plane
+
+__all__ = ["DEFAULT_RESOLUTION", "MAX_RESOLUTION", "TILE_TINTS", "explore_data", "explore_html"]
+
+DEFAULT_RESOLUTION = 101  # grid points per side: 10,201 points, a step of 1% of the box
+MAX_RESOLUTION = 401
+# The verdict tints of genval's pictures (genval.plotting.TILE_TINTS and TILE_FRAMES; a test holds them equal):
+# white a copy of a training item, light blue new and valid, vermillion invalid; frames in the full colours.
+TILE_TINTS = {"copy": "#FFFFFF", "new valid": "#B9DAF0", "invalid": "#EFA27A"}
+TILE_FRAMES = {"copy": "#FFFFFF", "new valid": "#0072B2", "invalid": "#D55E00"}
+MAX_LABELLED_ITEMS = 60  # items whose names the plane shows; more are dots, named under the cursor
+
+
+def _b64(array: np.ndarray, dtype: str) -> str:
+    """A little-endian typed array as base64, for the page's ``Uint8Array``/``Float32Array`` views."""
+    return base64.b64encode(np.ascontiguousarray(array, dtype=np.dtype(dtype).newbyteorder("<")).tobytes()).decode()
+
+
+def explore_data(space: LatentSpace, checks: CheckSet | None = None, resolution: int = DEFAULT_RESOLUTION,
+                 margin: float = 0.05, progress: Callable[[int, int], None] | None = None) -> dict:
+    """Everything the explorer page shows, as one JSON-able document.
+
+    Parameters
+    ----------
+    space : LatentSpace
+        The set, the model and a fitted map.
+    checks : CheckSet, optional
+        Default :func:`genval.checks.default_checks` of the set.
+    resolution : int
+        Grid points per side, 2 to :data:`MAX_RESOLUTION`. Rule of thumb: 101
+        gives a step of 1% of the box, finer than a cursor moves on a 600-pixel
+        plane; the file grows with the distinct bitmaps, up to
+        ``resolution**2 * n_features / 8`` bytes (a third more as base64).
+    margin : float
+        The grid's box is the codes' widened by this share of each side, as in
+        :func:`genval.latent.latent_grid`.
+    progress : callable, optional
+        ``progress(points_done, points_total)`` after each decoded chunk.
+
+    Returns
+    -------
+    dict
+        ``xs``, ``ys`` (the grid's columns and rows, row 0 at the top),
+        ``points`` (per grid point, row-major from the top left: the index of
+        its distinct bitmap, its neuron and the distance to that neuron's
+        weights, base64 arrays), ``bitmaps`` (the distinct bitmaps packed, and
+        per bitmap the failed checks, reasons, the training item it copies and
+        the nearest one with the Hamming distance), ``items``, ``neurons`` and
+        the set's, model's and map's descriptions.
+
+    Raises
+    ------
+    ParameterError
+        For a resolution out of range.
+    genval._utils.budget.MemoryBudgetError
+        When the grid's bitmaps would exceed the memory budget.
+
+    Examples
+    --------
+    >>> from genval import Autoencoder, build_space, load_dataset
+    >>> emojis = load_dataset("emojis")
+    >>> space = build_space(emojis, Autoencoder(stop_wrong_pixels=0).fit(emojis.X), grid=(3, 3))
+    >>> data = explore_data(space, resolution=11)
+    >>> len(data["xs"]), data["bitmaps"]["count"] <= 121, data["checks"]["names"]
+    (11, True, ['eyes', 'mouth'])
+    """
+    if not 2 <= resolution <= MAX_RESOLUTION:
+        raise ParameterError(f"resolution must be 2 to {MAX_RESOLUTION} grid points per side, got {resolution}")
+    checks = checks if checks is not None else default_checks(space.bitmaps)
+    bitmaps, som, codes = space.bitmaps, space.som, space.codes
+    p, n = bitmaps.n_features, resolution * resolution
+    check_allocation(n * (p // 8 + 1 + 24 + 8 * codes.shape[1]), f"a {resolution}x{resolution} grid of {p}-pixel "
+                     "bitmaps")
+    origin, axes = plane(codes)
+    xs, ys = grid_axes(codes, resolution, margin)
+    gx, gy = np.meshgrid(xs, ys)
+    Z = origin + np.column_stack([gx.ravel(), gy.ravel()]) @ axes  # as genval decode computes each point
+    # Decode in chunks, keeping each chunk's distinct bitmaps packed (as an audit does): never n x p floats.
+    chunk = chunk_rows(32 * p)
+    found, index, n_found = [], np.empty(n, dtype=np.int64), 0
+    for start in range(0, n, chunk):
+        packed = np.packbits(space.model.inverse_transform(Z[start:start + chunk]) > 0.5, axis=1)
+        first, inverse = dedupe_rows(packed)
+        found.append(packed[first])
+        index[start:start + chunk] = inverse + n_found
+        n_found += len(first)
+        if progress is not None:
+            progress(min(start + chunk, n), n)
+    first, inverse = dedupe_rows(np.concatenate(found))
+    packed = np.concatenate(found)[first]
+    index = inverse[index]
+    distinct = np.unpackbits(packed, axis=1, count=p).astype(bool)
+    verdicts = judge(distinct, bitmaps, checks)
+    nearest, hamming = nearest_bitmaps(distinct, bitmaps.binary())
+    neuron = som.winners(Z)
+    W = som.weights_.reshape(som.n_neurons, -1)
+    distance = np.sqrt(((Z - W[neuron]) ** 2).sum(axis=1))
+    # Reasons repeat across bitmaps ("eyes: no eye found in rows 1-2"): a table of them, and indices.
+    reason_table: dict[str, int] = {}
+    reasons = [[reason_table.setdefault(r, len(reason_table)) for r in rs] for rs in verdicts.reasons]
+    check_index = {name: k for k, name in enumerate(checks.names)}
+    hits = np.bincount(som.winners(codes), minlength=som.n_neurons)
+    rows, cols = som.grid_
+    item_xy = (codes - origin) @ axes.T
+    return {
+        "format": "genval-explore", "version": 1,
+        "dataset": bitmaps.title, "shape": list(bitmaps.shape), "binary": bool(bitmaps.is_binary),
+        "n_latent": int(codes.shape[1]), "plane": "principal" if codes.shape[1] > 2 else "latent",
+        "origin": origin.tolist(), "axes": axes.tolist(),
+        "model": {"kind": "vae" if hasattr(space.model, "sample_prior") else "autoencoder",
+                  "layer_sizes": [int(v) for v in getattr(space.model, "layer_sizes_", ())]},
+        "checks": {"title": checks.title, "names": list(checks.names)},
+        "resolution": resolution, "xs": xs.tolist(), "ys": ys.tolist(),
+        "points": {"bitmap": _b64(index, "u4"), "neuron": _b64(neuron, "u2" if som.n_neurons < 65536 else "u4"),
+                   "distance": _b64(distance, "f4")},
+        "bitmaps": {"count": len(packed), "packed": _b64(packed, "u1"),
+                    "failed": [[check_index[name] for name in names] for names in verdicts.failed],
+                    "reasons": reasons, "reason_table": list(reason_table),
+                    "copy_of": verdicts.copy_of.tolist(), "nearest": nearest.tolist(), "hamming": hamming.tolist()},
+        "items": {"names": list(bitmaps.names), "labels": None if bitmaps.labels is None else list(bitmaps.labels),
+                  "xy": np.round(item_xy, 6).tolist(), "neuron": som.winners(codes).tolist(),
+                  "labelled": len(bitmaps) <= MAX_LABELLED_ITEMS},
+        "neurons": {"grid": [rows, cols], "topology": som.topology,
+                    "xy": np.round((W - origin) @ axes.T, 6).tolist(), "hits": hits.tolist(),
+                    "umatrix": np.round(som.umatrix().ravel(), 4).tolist(), "neighbours": som.neighbours()},
+        "tints": TILE_TINTS, "frames": TILE_FRAMES,
+    }
+
+
+def explore_html(data: dict, title: str | None = None, command: str = "genval decode") -> str:
+    """The explorer page of :func:`explore_data`'s document: one HTML string, no external files.
+
+    Parameters
+    ----------
+    data : dict
+        From :func:`explore_data`.
+    title : str, optional
+        The page's title; default names the set.
+    command : str
+        The command the page offers to reproduce a point, the coordinates
+        appended (``genval decode --dataset font``).
+
+    Returns
+    -------
+    str
+        UTF-8 HTML: the data as JSON in a ``<script type="application/json">``
+        element (``<`` escaped, so no item name can end it), the script and the
+        style inline.
+
+    Examples
+    --------
+    >>> page = explore_html({"dataset": "emojis</script>"}, command="genval decode")
+    >>> page.startswith("<!DOCTYPE html>"), "emojis</script>" in page
+    (True, False)
+    """
+    template = files("genval").joinpath("pages", "explore.html").read_text(encoding="utf-8")
+    blob = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+    title = title if title is not None else f"genval explore: {data.get('dataset') or 'latent plane'}"
+    escaped = title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    command_blob = json.dumps(command).replace("<", "\\u003c")
+    return (template.replace("{{TITLE}}", escaped).replace("{{COMMAND}}", command_blob)
+            .replace("{{DATA}}", blob))
