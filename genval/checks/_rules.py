@@ -39,7 +39,8 @@ from pathlib import Path
 from genval._utils.files import read_small_text
 from genval.data._bitmaps import BitmapSet
 from genval.errors import GenvalError
-from genval.checks._validity import GENERIC_CHECKS, MAX_REACH, CheckSet, Rule
+from genval.checks._rule_regions import MAX_REACH, Rule
+from genval.checks._validity import GENERIC_CHECKS, CheckSet
 
 __all__ = ["MAX_RULES", "MAX_RULE_FILE_BYTES", "RuleFileError", "bundled_rules", "default_checks", "load_rules",
            "parse_rules"]
