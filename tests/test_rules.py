@@ -128,7 +128,7 @@ def test_reach_with_the_most_ranges_is_one_matching_and_exact(monkeypatch):
         return matching(graph, perm_type=perm_type)
 
     monkeypatch.setattr(rule_regions, "maximum_bipartite_matching", counting)
-    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "256M")  # the groups matched at once follow the budget
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "1G")  # the groups matched at once follow the budget
     reach = tuple((1 + k % 28, 1 + k % 28) for k in range(MAX_REACH))  # columns 1-8 three times, the rest twice
     checks = CheckSet.from_rules([Rule("r", rows=(1, 28), reach=reach, connectivity=4)], (28, 28))
     rows, cols = np.indices((28, 28))
