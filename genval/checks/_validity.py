@@ -43,7 +43,7 @@ GENERIC_CHECKS = ("not_empty", "ink_range", "component_range", "isolated_pixels"
 class CheckResult:
     """One check's outcome: its name, pass or fail, and a readable reason when it fails.
 
-    The smallest verdict-like type: a :class:`Verdict` holds one per check for one bitmap.
+    One check's part of a :class:`Verdict`; :class:`genval.audit.SampleVerdicts` keeps the failed ones' reasons.
 
     Examples
     --------
@@ -60,9 +60,7 @@ class CheckResult:
 class Verdict:
     """Every check's result for one bitmap.
 
-    Use it for one bitmap (:meth:`CheckSet.verdict`, :func:`check_emoji`); for a batch of decoded
-    samples with copy detection use :class:`genval.audit.SampleVerdicts` (what :func:`genval.audit.judge`
-    returns), and :func:`genval.plotting.verdict_text` for the short label a tile shows.
+    One bitmap's; a batch's is :class:`genval.audit.SampleVerdicts`, labelled by ``genval.plotting.verdict_text``.
 
     Examples
     --------
