@@ -5,7 +5,8 @@ import pytest
 
 from genval import Autoencoder, VariationalAutoencoder, load_dataset
 from genval.nn._activations import make_activation, make_loss
-from genval.nn._network import ActivityL1, Contractive, GaussianCode, LinearCode, Network
+from genval.nn._code_layers import ActivityL1, Contractive, GaussianCode, LinearCode
+from genval.nn._network import Network, Params
 
 
 def numeric_gradient(model, X, h=1e-6):
@@ -180,23 +181,29 @@ def test_dropout_gradient_matches_finite_differences(X, settings):
 
 
 def test_inverted_dropout_keeps_the_expected_activation():
+    # Read through the Workspace's documented arrays: M[0] is the batch's mask, scaled by 1 / (1 - p),
+    # and the next layer's input is the hidden output times it.
     net = Network(6, (400,), make_activation("relu"), LinearCode(2), make_activation("sigmoid"),
                   make_loss("bce"), dropout=0.25)
+    rng = np.random.default_rng(0)
+    theta = net.init_params(rng)
     ws = net.workspace(50, np.float64)
-    H = np.ones((400, 50))
-    out = np.empty_like(H)
-    net._drop(H, ws.M[0], out, np.random.default_rng(0))
-    kept = out > 0
-    assert set(np.unique(out)) == {0.0, 4 / 3}
-    assert kept.mean() == pytest.approx(0.75, abs=0.01) and out.mean() == pytest.approx(1.0, abs=0.02)
+    ws.X[:] = rng.random(ws.X.shape) < 0.5
+    net.gradient(Params(net, theta, np.empty_like(theta)), ws, ws.X.copy(), rng)
+    mask = ws.M[0]
+    assert set(np.unique(mask)) == {0.0, 4 / 3}
+    assert (mask > 0).mean() == pytest.approx(0.75, abs=0.01) and mask.mean() == pytest.approx(1.0, abs=0.02)
+    np.testing.assert_array_equal(ws.A_in[1], ws.H[0] * mask)
 
 
 def test_mean_loss_is_the_reconstruction_loss_in_chunks(X):
-    model = perturbed(Autoencoder, X, dropout=0.4)
-    Y = model.reconstruct(X)  # inference uses every unit
+    net = Network(6, (4, 3), make_activation("tanh"), LinearCode(2), make_activation("sigmoid"), make_loss("bce"),
+                  dropout=0.4)
+    theta = net.init_params(np.random.default_rng(3))
+    Y = net.decode(theta, net.encode(theta, X))  # inference uses every unit
     expected = -np.mean(X * np.log(Y) + (1 - X) * np.log(1 - Y))
     for rows in (1, 2, 5, 100):
-        assert model._net.mean_loss(model.params_, X, rows=rows) == pytest.approx(expected, rel=1e-12)
+        assert net.mean_loss(theta, X, rows=rows) == pytest.approx(expected, rel=1e-12)
 
 
 def test_inference_in_chunks_equals_inference_in_one_piece(X, monkeypatch):

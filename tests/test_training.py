@@ -186,6 +186,7 @@ def test_no_batch_size_means_the_full_batch_for_small_sets_and_256_for_large_one
 
 def test_runs_too_long_to_record_are_refused_before_training(monkeypatch):
     from genval._utils.budget import MemoryBudgetError
+    from genval.nn import LinearCode, Network, make_activation, make_loss
     from genval.nn._training import batch_rows, check_memory
 
     monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "1G")
@@ -195,7 +196,7 @@ def test_runs_too_long_to_record_are_refused_before_training(monkeypatch):
         Autoencoder(epochs=10**12).fit(X)
     with pytest.raises(MemoryBudgetError, match=r"the loss curve of 20,000,000 epochs would need about 1\.2 GiB"):
         Autoencoder(epochs=20_000_000, validation_fraction=0.2).fit(X)  # two curves, 32 bytes an entry each
-    net = Autoencoder()._network(35)
+    net = Network(35, (25, 15), make_activation("tanh"), LinearCode(2), make_activation("sigmoid"), make_loss("bce"))
     with pytest.raises(MemoryBudgetError, match=r"the order of 100,000,000 training rows"):
         check_memory(net, 10**8, batch_size=1, epochs=1)
     assert check_memory(net, 17, batch_size=None, epochs=10_000) is None

@@ -27,12 +27,12 @@ _EXPORTS = {
     "MAX_RULES": "._rules",
     "parse_rules": "._rules",
     "RuleFileError": "._rules",
+    "MAX_REACH": "._rule_regions",
+    "Rule": "._rule_regions",
     "check_emoji": "._validity",
     "CheckResult": "._validity",
     "CheckSet": "._validity",
     "GENERIC_CHECKS": "._validity",
-    "MAX_REACH": "._validity",
-    "Rule": "._validity",
     "Verdict": "._validity",
 }
 

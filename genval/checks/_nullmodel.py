@@ -227,11 +227,28 @@ def null_model(checks, training: BitmapSet, n: int = 2000, random_state=0,
     >>> ratio["numerator"], ratio["denominator"], ratio["copies"], ratio["per_check"]
     (5, 5, 0, {'eyes': 5, 'mouth': 5})
     """
+    n = _checked_inputs(checks, training, n, held_out)
+    rng = resolve_rng(random_state)
+    seed = _seed(random_state)
+    p = training.n_features
+    check_allocation(min(n, chunk_rows(p * _BYTES_PER_PIXEL)) * p * _BYTES_PER_PIXEL + 16 * n,
+                     f"{n:,} null draws of {p:,} pixels per source (drawn a chunk at a time)")
+    T = training.binary()
+    rates = dict.fromkeys(NULL_SOURCES)
+    for source, draw in _draws(rng, training, T, n).items():
+        rates[source] = _judged(checks, T, draw, n, source)
+    if held_out is not None:
+        rates["held_out"] = _judged(checks, T, lambda start, rows: held_out.binary(), len(held_out), "held_out",
+                                    whole=True)
+    return NullModel(checks.title, tuple(checks.names), n, seed, rates)
+
+
+def _checked_inputs(checks, training: BitmapSet, n, held_out: BitmapSet | None) -> int:
+    """``n`` as an int, once the sets are of the checks' shape and ``n`` is a positive whole number."""
     if not isinstance(training, BitmapSet):
         raise TypeError(f"training must be a BitmapSet, got {type(training).__name__}")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ParameterError(f"n must be a whole number of draws per source, at least 1, got {n!r}")
-    n = int(n)
     shape = tuple(checks.shape)
     for name, items in (("training", training), ("held_out", held_out)):
         if items is not None and not isinstance(items, BitmapSet):
@@ -241,12 +258,15 @@ def null_model(checks, training: BitmapSet, n: int = 2000, random_state=0,
                                      f"the checks are for {shape[0]}x{shape[1]}")
     if len(training) == 0:
         raise ParameterError("the null model needs at least 1 training item, got an empty set")
-    rng = resolve_rng(random_state)
-    seed = _seed(random_state)
-    p = training.n_features
-    check_allocation(min(n, chunk_rows(p * _BYTES_PER_PIXEL)) * p * _BYTES_PER_PIXEL + 16 * n,
-                     f"{n:,} null draws of {p:,} pixels per source (drawn a chunk at a time)")
-    T = training.binary()
+    return int(n)
+
+
+def _draws(rng: np.random.Generator, training: BitmapSet, T: np.ndarray, n: int) -> dict:
+    """Source -> ``draw(start, rows)``, the rows ``start:start + rows`` of its ``n`` draws, in drawing order.
+
+    Blends need two different training items, so a single item has none.
+    """
+    p = T.shape[1]
     frequency = T.mean(axis=0)
     sources = {"coin_flip": lambda start, rows: rng.random((rows, p)) < 0.5,
                "pixel_frequency": lambda start, rows: rng.random((rows, p)) < frequency}
@@ -261,10 +281,4 @@ def null_model(checks, training: BitmapSet, n: int = 2000, random_state=0,
             return _blend(rng, training.X, *pairs, start, rows)
 
         sources["blend"] = blend
-    rates = dict.fromkeys(NULL_SOURCES)
-    for source, draw in sources.items():
-        rates[source] = _judged(checks, T, draw, n, source)
-    if held_out is not None:
-        rates["held_out"] = _judged(checks, T, lambda start, rows: held_out.binary(), len(held_out), "held_out",
-                                    whole=True)
-    return NullModel(checks.title, tuple(checks.names), n, seed, rates)
+    return sources

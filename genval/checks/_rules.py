@@ -39,7 +39,8 @@ from pathlib import Path
 from genval._utils.files import read_small_text
 from genval.data._bitmaps import BitmapSet
 from genval.errors import GenvalError
-from genval.checks._validity import GENERIC_CHECKS, MAX_REACH, CheckSet, Rule
+from genval.checks._rule_regions import MAX_REACH, Rule
+from genval.checks._validity import GENERIC_CHECKS, CheckSet
 
 __all__ = ["MAX_RULES", "MAX_RULE_FILE_BYTES", "RuleFileError", "bundled_rules", "default_checks", "load_rules",
            "parse_rules"]
@@ -197,7 +198,20 @@ def parse_rules(text: str, training: BitmapSet, source: str = "<string>") -> Che
     if wanted != shape:
         raise RuleFileError(f"{source}: the rules are for {wanted[0]}x{wanted[1]} bitmaps, "
                             f"but {training.title or 'the set'} is {shape[0]}x{shape[1]}")
-    tables = doc.get("rule", [])
+    rules = _rule_sections(doc.get("rule", []), source)
+    checks, max_hamming = _generic_section(doc.get("generic", {}), source)
+    classifier = _classifier(doc.get("classifier"), training, source)
+    if not rules and not checks and max_hamming is None and classifier is None:
+        raise RuleFileError(f"{source}: no checks; expected [[rule]] sections, [generic] checks or [classifier]")
+    try:
+        found = CheckSet.from_rules(rules, shape, training, tuple(checks), max_hamming, title=title)
+        return found if classifier is None else found.with_classifier(classifier)
+    except ValueError as exc:
+        raise RuleFileError(f"{source}: {exc}") from None
+
+
+def _rule_sections(tables, source: str) -> list[Rule]:
+    """The ``[[rule]]`` sections as rules, in order."""
     if not isinstance(tables, list):
         raise RuleFileError(f"{source}: 'rule' must be an array of tables ([[rule]] sections)")
     if len(tables) > MAX_RULES:
@@ -211,7 +225,11 @@ def parse_rules(text: str, training: BitmapSet, source: str = "<string>") -> Che
             rules.append(_rule(table, i))
         except ValueError as exc:
             raise RuleFileError(f"{source}: rule {label!r}: {exc}") from None
-    generic = doc.get("generic", {})
+    return rules
+
+
+def _generic_section(generic, source: str) -> tuple[list[str], int | None]:
+    """The ``[generic]`` table: the generic checks' names and ``max_hamming`` (None when absent)."""
     if not isinstance(generic, dict):
         raise RuleFileError(f"{source}: [generic] must be a table")
     _known_keys(generic, GENERIC_KEYS, f"{source}: [generic]")
@@ -221,14 +239,7 @@ def parse_rules(text: str, training: BitmapSet, source: str = "<string>") -> Che
     max_hamming = generic.get("max_hamming")
     if max_hamming is not None and (not _is_int(max_hamming) or max_hamming < 0):
         raise RuleFileError(f"{source}: [generic]: max_hamming must be an integer >= 0, got {max_hamming!r}")
-    classifier = _classifier(doc.get("classifier"), training, source)
-    if not rules and not checks and max_hamming is None and classifier is None:
-        raise RuleFileError(f"{source}: no checks; expected [[rule]] sections, [generic] checks or [classifier]")
-    try:
-        found = CheckSet.from_rules(rules, shape, training, tuple(checks), max_hamming, title=title)
-        return found if classifier is None else found.with_classifier(classifier)
-    except ValueError as exc:
-        raise RuleFileError(f"{source}: {exc}") from None
+    return checks, max_hamming
 
 
 def _known_keys(table: dict, known: tuple[str, ...], where: str) -> None:

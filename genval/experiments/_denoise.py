@@ -260,6 +260,16 @@ def denoise_report(model: Autoencoder, bitmaps: BitmapSet, levels: Sequence[floa
     >>> report.examples.noisy[0].tolist()
     [[0.0, 0.0, 1.0, 1.0], [0.0, 1.0, 0.0, 1.0]]
     """
+    _check_inputs(model, bitmaps, levels, trials)
+    scorer = _Scorer(model, bitmaps, make_noise(noise), resolve_rng(random_state), int(trials), examples)
+    total = scorer.total
+    results = []
+    for done_levels, level in enumerate(levels):
+        results.append(scorer.score(level, progress, done_levels * total, len(levels) * total))
+    return DenoiseReport(tuple(results), scorer.examples(len(levels)))
+
+
+def _check_inputs(model: Autoencoder, bitmaps: BitmapSet, levels: Sequence[float], trials) -> None:
     if isinstance(trials, bool) or not isinstance(trials, numbers.Integral) or trials < 1:
         raise ParameterError(f"trials must be an integer of at least 1, got {trials!r}")
     bad = [level for level in levels if not 0 <= level <= 1]
@@ -269,43 +279,59 @@ def denoise_report(model: Autoencoder, bitmaps: BitmapSet, levels: Sequence[floa
         raise ShapeMismatchError(f"the model expects {model.n_features_in_} pixels per item but "
                                  f"{bitmaps.title or 'the set'} has {bitmaps.n_features} "
                                  f"({bitmaps.shape[0]}x{bitmaps.shape[1]})")
-    noise_fn = make_noise(noise)
-    rng = resolve_rng(random_state)
-    binary = bitmaps.binary()
-    training = binary.astype(np.float32)
-    ink = training.sum(axis=1)
-    n, p = binary.shape
-    total = int(trials) * n
-    # Working bytes per noisy copy: its pixels a few times over (clean, noisy, restored, masks), a row of
-    # distances, ties, shares and item gaps, and the network's activations.
-    rows = chunk_rows(8 * (5 * p + 4 * n + sum(model.layer_sizes_)))
-    shown = min(examples, n)  # the first copy of each of the first items: rows 0..shown-1
-    results, noisy_shown, restored_shown = [], [], []
-    for done_levels, level in enumerate(levels):
+
+
+class _Scorer:
+    """Draws, restores and scores ``trials`` noisy copies of every item, a chunk at a time, level after level.
+
+    Every level draws from the same generator in turn, so the levels' order is part of the result.
+    """
+
+    def __init__(self, model: Autoencoder, bitmaps: BitmapSet, noise_fn, rng: np.random.Generator, trials: int,
+                 examples: int):
+        self.model, self.bitmaps, self.noise_fn, self.rng = model, bitmaps, noise_fn, rng
+        self.binary = bitmaps.binary()
+        self.training = self.binary.astype(np.float32)
+        self.ink = self.training.sum(axis=1)
+        n, p = self.binary.shape
+        self.total = trials * n
+        # Working bytes per noisy copy: its pixels a few times over (clean, noisy, restored, masks), a row of
+        # distances, ties, shares and item gaps, and the network's activations.
+        self.rows = chunk_rows(8 * (5 * p + 4 * n + sum(model.layer_sizes_)))
+        self.shown = min(examples, n)  # the first copy of each of the first items: rows 0..shown-1
+        self.noisy_shown, self.restored_shown = [], []
+
+    def score(self, level: float, progress: Callable[[int, int], None] | None, done_before: int,
+              in_all: int) -> DenoiseResult:
+        """One level's restoration and bound; ``progress(done_before + copies_scored, in_all)`` after every chunk."""
+        n, total, shown = len(self.binary), self.total, self.shown
         exact = within = 0
         bound_exact = bound_within = 0.0
-        for start in range(0, total, rows):
-            truth = np.arange(start, min(total, start + rows)) % n
+        for start in range(0, total, self.rows):
+            truth = np.arange(start, min(total, start + self.rows)) % n
             # One draw per chunk, in row order: the same stream as one draw for every copy at once.
-            noisy = noise_fn(bitmaps.X[truth], level, rng)
-            restored = model.reconstruct(noisy)
-            wrong = ((restored > 0.5) != binary[truth]).sum(axis=1)
+            noisy = self.noise_fn(self.bitmaps.X[truth], level, self.rng)
+            restored = self.model.reconstruct(noisy)
+            wrong = ((restored > 0.5) != self.binary[truth]).sum(axis=1)
             exact += int((wrong == 0).sum())
             within += int((wrong <= 1).sum())
-            best_exact, best_within = _bound(noisy > 0.5, truth, training, ink)
+            best_exact, best_within = _bound(noisy > 0.5, truth, self.training, self.ink)
             bound_exact += float(best_exact.sum())
             bound_within += float(best_within.sum())
             if start < shown:
-                noisy_shown.append(noisy[:shown - start])
-                restored_shown.append(restored[:shown - start])
+                self.noisy_shown.append(noisy[:shown - start])
+                self.restored_shown.append(restored[:shown - start])
             if progress is not None:
-                progress(done_levels * total + start + len(truth), len(levels) * total)
-        results.append(DenoiseResult(float(level), total, exact / total, within / total, bound_exact / total,
-                                     bound_within / total))
+                progress(done_before + start + len(truth), in_all)
+        return DenoiseResult(float(level), total, exact / total, within / total, bound_exact / total,
+                             bound_within / total)
 
-    def per_level(pieces):  # the kept rows of every level, in order: (levels, shown, pixels)
-        return np.concatenate(pieces).reshape(len(levels), shown, p) if pieces else np.zeros((0, shown, p))
+    def examples(self, n_levels: int) -> DenoiseExamples:
+        """The kept copies of every level scored so far, in order: (levels, shown, pixels)."""
+        shown, p = self.shown, self.binary.shape[1]
 
-    shown_examples = DenoiseExamples(tuple(bitmaps.names[:shown]), bitmaps.X[:shown], per_level(noisy_shown),
-                                     per_level(restored_shown))
-    return DenoiseReport(tuple(results), shown_examples)
+        def per_level(pieces):
+            return np.concatenate(pieces).reshape(n_levels, shown, p) if pieces else np.zeros((0, shown, p))
+
+        return DenoiseExamples(tuple(self.bitmaps.names[:shown]), self.bitmaps.X[:shown],
+                               per_level(self.noisy_shown), per_level(self.restored_shown))

@@ -99,8 +99,6 @@ class TrainingResult:
     validation_loss_curve: list[float] | None = None
 
 
-
-
 def batch_rows(n_rows: int, batch_size: int | None) -> int:
     """Rows per step for ``n_rows`` training rows: ``batch_size`` (at most every row), or by default
     the full batch up to ``FULL_BATCH_ROWS`` rows and ``AUTO_BATCH`` beyond.
@@ -206,85 +204,122 @@ def train(network: Network, X: np.ndarray, theta: np.ndarray, optimizer, *, epoc
         ten times the first epoch's.
     """
     dtype = np.dtype(dtype)
-    rows = np.arange(len(X)) if rows is None else np.asarray(rows)
-    n = len(rows)
-    copies = 1 if corruption is None else len(corruption.levels) * corruption.copies
-    n_rows = n * copies
+    feed = _Feed(network, X, rows, corruption, dtype)
+    n_rows = feed.n_rows
     batch = batch_rows(n_rows, batch_size)
     fixed = batch == n_rows  # one batch: no shuffling, and the clean rows never change
-    # Batches are gathered from sample-major rows (a contiguous copy per row,
-    # then one transpose into the feature-major workspace): gathering columns
-    # of a feature-major copy was 9x slower at MNIST's size, and needed the copy.
-    data = np.asarray(X, dtype=dtype)
-    level_of_block = None if corruption is None else np.repeat(
-        np.asarray(corruption.levels, dtype=dtype), corruption.copies)
-
     if int(epochs) < 1:
         raise ParameterError(f"epochs must be a positive integer, got {epochs!r}")
     check_memory(network, n_rows, batch_size=batch_size, epochs=epochs, dtype=dtype,
                  validation=validation is not None)
-    theta = theta.astype(dtype)
-    grad = np.empty_like(theta)
-    P = Params(network, theta, grad)
-    opt = optimizer(theta)
-    rate = opt.learning_rate  # the hint names the rate the user set, not one an optimizer adapted
-    spaces: dict[int, tuple] = {}
-
-    def space(m: int):
-        # A workspace, and where its clean targets live: the inputs themselves,
-        # unless noise is written over the inputs.
-        if m not in spaces:
-            ws = network.workspace(m, dtype)
-            T = ws.X if corruption is None else np.empty_like(ws.X)
-            spaces[m] = (ws, T, np.empty((m, X.shape[1]), dtype))
-        return spaces[m]
-
-    report_every = max(1, epochs // 100)
-    curve: list[float] = []
+    steps = _Steps(network, feed, theta.astype(dtype), optimizer, batch, stop_wrong_pixels, noise_rng)
     held_out = None if validation is None else np.asarray(validation, dtype=dtype)
-    validation_curve: list[float] | None = None if validation is None else []
-    stopped = False
-    starts = range(0, n_rows, batch)
-    in_order = np.arange(n_rows)
     with blas_limit(network.n_params * batch), np.errstate(over="ignore", invalid="ignore"):
+        curve, validation_curve, stopped = steps.run(epochs, fixed, shuffle_rng, held_out, progress)
+    if progress is not None:
+        progress(len(curve), curve[-1])
+    return TrainingResult(steps.theta.astype(np.float64), curve, len(curve), stopped, validation_curve)
+
+
+class _Feed:
+    """The training rows as batches: gathered into one workspace per batch size, noisy when denoising.
+
+    Batches are gathered from sample-major rows (a contiguous copy per row,
+    then one transpose into the feature-major workspace): gathering columns
+    of a feature-major copy was 9x slower at MNIST's size, and needed the copy.
+    """
+
+    def __init__(self, network: Network, X: np.ndarray, rows: np.ndarray | None, corruption: Corruption | None,
+                 dtype: np.dtype):
+        self.network, self.corruption, self.dtype = network, corruption, dtype
+        self.rows = np.arange(len(X)) if rows is None else np.asarray(rows)
+        self.n = len(self.rows)
+        self.copies = 1 if corruption is None else len(corruption.levels) * corruption.copies
+        self.n_rows = self.n * self.copies
+        self.data = np.asarray(X, dtype=dtype)
+        self.level_of_block = None if corruption is None else np.repeat(
+            np.asarray(corruption.levels, dtype=dtype), corruption.copies)
+        self.spaces: dict[int, tuple] = {}
+
+    def space(self, m: int) -> tuple:
+        """A workspace for ``m`` rows, where its clean targets live, and a buffer to gather rows into.
+
+        The targets are the inputs themselves, unless noise is written over the inputs.
+        """
+        if m not in self.spaces:
+            ws = self.network.workspace(m, self.dtype)
+            T = ws.X if self.corruption is None else np.empty_like(ws.X)
+            self.spaces[m] = (ws, T, np.empty((m, self.data.shape[1]), self.dtype))
+        return self.spaces[m]
+
+    def load(self, idx: np.ndarray, refresh: bool, noise_rng: np.random.Generator) -> tuple:
+        """The workspace and targets of the training rows ``idx``; the clean rows are gathered when ``refresh``."""
+        ws, T, gathered = self.space(len(idx))
+        if refresh:
+            np.take(self.data, self.rows[idx % self.n if self.copies > 1 else idx], axis=0, out=gathered)
+            np.copyto(T, gathered.T)
+        if self.corruption is not None:
+            levels = self.level_of_block[idx // self.n][None, :]
+            self.corruption.noise(T, levels, noise_rng, out=ws.X, axis=0)
+        return ws, T
+
+
+class _Steps:
+    """The optimizer's steps over one epoch's batches, with the divergence and early-stopping checks."""
+
+    def __init__(self, network: Network, feed: _Feed, theta: np.ndarray, optimizer, batch: int,
+                 stop_wrong_pixels: int | None, noise_rng: np.random.Generator):
+        self.network, self.feed, self.theta, self.batch = network, feed, theta, batch
+        self.stop_wrong_pixels, self.noise_rng = stop_wrong_pixels, noise_rng
+        self.grad = np.empty_like(theta)
+        self.params = Params(network, theta, self.grad)
+        self.opt = optimizer(theta)
+        self.rate = self.opt.learning_rate  # the hint names the rate the user set, not one an optimizer adapted
+        self.starts = range(0, feed.n_rows, batch)
+
+    def run(self, epochs: int, fixed: bool, shuffle_rng: np.random.Generator, held_out: np.ndarray | None,
+            progress: Callable[[int, float], None] | None) -> tuple[list[float], list[float] | None, bool]:
+        """Up to ``epochs`` epochs: the loss curve, the held-out loss curve and whether the early stop was reached."""
+        n_rows = self.feed.n_rows
+        report_every = max(1, epochs // 100)
+        curve: list[float] = []
+        validation_curve: list[float] | None = None if held_out is None else []
+        in_order = np.arange(n_rows)
         for epoch in range(epochs):
             order = in_order if fixed else shuffle_rng.permutation(n_rows)
-            total, worst = 0.0, 0
-            for s in starts:
-                idx = order[s:s + batch]
-                ws, T, gathered = space(len(idx))
-                if not fixed or epoch == 0:
-                    np.take(data, rows[idx % n if copies > 1 else idx], axis=0, out=gathered)
-                    np.copyto(T, gathered.T)
-                if corruption is not None:
-                    levels = level_of_block[idx // n][None, :]
-                    corruption.noise(T, levels, noise_rng, out=ws.X, axis=0)
-                loss = network.gradient(P, ws, T, noise_rng)
-                if not math.isfinite(loss):
-                    raise TrainingDivergedError(
-                        f"training diverged at epoch {epoch + 1}: the loss became {loss}; "
-                        f"try a learning rate below {rate:g}")
-                total += loss * len(idx)
-                if stop_wrong_pixels is not None:
-                    wrong = np.not_equal(ws.Y > 0.5, T > 0.5).sum(axis=0).max()
-                    worst = max(worst, int(wrong))
-                    # The epoch's last step is not taken when the check passes, so
-                    # a full batch returns exactly the model that was checked.
-                    stopped = s == starts[-1] and worst <= stop_wrong_pixels
-                    if stopped:
-                        break
-                opt.step(theta, grad, loss)
+            total, stopped = self.epoch(order, epoch, refresh=not fixed or epoch == 0)
             curve.append(total / n_rows)
             if held_out is not None:
-                validation_curve.append(network.mean_loss(theta, held_out))
+                validation_curve.append(self.network.mean_loss(self.theta, held_out))
             if curve[-1] > _BLOWUP * curve[0]:
                 raise TrainingDivergedError(
                     f"training diverged at epoch {epoch + 1}: the loss rose from {curve[0]:.4g} to "
-                    f"{curve[-1]:.4g}; try a learning rate below {rate:g}")
+                    f"{curve[-1]:.4g}; try a learning rate below {self.rate:g}")
             if progress is not None and epoch % report_every == 0:
                 progress(epoch + 1, curve[-1])
             if stopped:
                 break
-    if progress is not None:
-        progress(len(curve), curve[-1])
-    return TrainingResult(theta.astype(np.float64), curve, len(curve), stopped, validation_curve)
+        return curve, validation_curve, stopped
+
+    def epoch(self, order: np.ndarray, epoch: int, refresh: bool) -> tuple[float, bool]:
+        """One pass over ``order``: the summed loss of its rows, and whether the early stop was reached."""
+        total, worst, stopped = 0.0, 0, False
+        for s in self.starts:
+            idx = order[s:s + self.batch]
+            ws, T = self.feed.load(idx, refresh, self.noise_rng)
+            loss = self.network.gradient(self.params, ws, T, self.noise_rng)
+            if not math.isfinite(loss):
+                raise TrainingDivergedError(
+                    f"training diverged at epoch {epoch + 1}: the loss became {loss}; "
+                    f"try a learning rate below {self.rate:g}")
+            total += loss * len(idx)
+            if self.stop_wrong_pixels is not None:
+                wrong = np.not_equal(ws.Y > 0.5, T > 0.5).sum(axis=0).max()
+                worst = max(worst, int(wrong))
+                # The epoch's last step is not taken when the check passes, so
+                # a full batch returns exactly the model that was checked.
+                stopped = s == self.starts[-1] and worst <= self.stop_wrong_pixels
+                if stopped:
+                    break
+            self.opt.step(self.theta, self.grad, loss)
+        return total, stopped
