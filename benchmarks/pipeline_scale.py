@@ -45,7 +45,7 @@ from scipy import ndimage
 
 from genval import Autoencoder, BitmapSet, LatentSOM, LatentSpace
 from genval.latent import _winners as winners_module
-from genval.latent import _som as som_module
+from genval.latent import _som_params as som_params
 from genval._utils.budget import memory_budget, nearest_bitmaps
 from genval.audit._audit import audit
 from genval.checks._validity import CheckSet
@@ -162,11 +162,11 @@ def main() -> None:
     t_new, m_new, som = measure(fit, 1)
     steps = args.old_som_steps
     old = LatentSOM(grid=(30, 30), iterations=steps, random_state=0)
-    som_module.ONLINE_MAX_NEURONS = 900  # the online training every map had before
+    som_params.ONLINE_MAX_NEURONS = 900  # the online training every map had before
     t0 = time.perf_counter()
     old.fit(codes)
     t_old = (time.perf_counter() - t0) * (500 * 900 / steps)
-    som_module.ONLINE_MAX_NEURONS = 256
+    som_params.ONLINE_MAX_NEURONS = 256
     row("map fit 30x30 (batch vs online)", f"{len(codes):,} codes", t_new, m_new, t_old,
         f"old extrapolated from {steps:,} of 450,000 steps; qe {som.quantization_error(codes):.4f} "
         f"(online slice {old.quantization_error(codes):.4f})")

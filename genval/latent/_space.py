@@ -32,7 +32,8 @@ from genval._utils.files import resolve_rng
 from genval.data._bitmaps import BitmapSet, bitmap_rows
 from genval.errors import ModelFileError, ParameterError, ShapeMismatchError, UnknownItemError
 from genval.models._protocol import LatentModel, as_latent_model
-from genval.latent._som import MAX_CODE, LatentSOM
+from genval.latent._som import LatentSOM
+from genval.latent._winners import MAX_CODE
 
 __all__ = ["Embedding", "LatentSpace", "Located", "Walk", "grid_axes", "latent_grid", "plane", "sample_latent", "walk"]
 
