@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from genval.errors import ParameterError
+
 __all__: list[str] = []
 
 
@@ -40,13 +42,21 @@ def unit_neighbours(P: np.ndarray, rows: int, cols: int) -> list[tuple[int, ...]
     return [tuple(targets[ends[k]:ends[k + 1]]) for k in range(n)]
 
 
-def shortest_path(adjacency: list[tuple[int, ...]], start: int, stop: int) -> list[int]:
+def shortest_path(adjacency: list[tuple[int, ...]], start: int, stop: int, grid: tuple[int, int]) -> list[int]:
     """The shortest path of neighbouring neurons from ``start`` to ``stop`` over ``adjacency``, both ends included.
 
     Breadth-first search; among equally short paths the one visiting lower
     indices first (``adjacency`` lists each neuron's neighbours in increasing
     order), so the path is deterministic.
+
+    Raises
+    ------
+    ParameterError
+        For an end that is not a neuron of the ``(rows, cols)`` grid.
     """
+    for k in (start, stop):
+        if not 0 <= k < len(adjacency):
+            raise ParameterError(f"neuron {k} is outside the {grid[0]}x{grid[1]} map")
     previous = {start: None}
     frontier = [start]
     while frontier and stop not in previous:

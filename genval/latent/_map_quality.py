@@ -1,4 +1,4 @@
-"""How well a map fits codes: every point's distance to every neuron, and the topographic error.
+"""How well a map fits codes: distances to the neurons, the quantization and the topographic error.
 
 Both go a chunk of points at a time within the memory budget, and both compute
 exactly what MiniSom computes, so the figures agree with it to the bit.
@@ -29,6 +29,11 @@ def distances(Z: np.ndarray, W: np.ndarray) -> np.ndarray:
     return out
 
 
+def quantization_error(Z: np.ndarray, W: np.ndarray, winners: np.ndarray) -> float:
+    """Mean distance from each point of ``Z`` to its winning neuron's weight (``W[winners]``)."""
+    return float(np.linalg.norm(Z - W[winners], axis=1).mean())
+
+
 def topographic_error(Z: np.ndarray, weights: np.ndarray, P: np.ndarray, topology: str) -> float:
     """Fraction of codes whose best and second-best neurons are not grid neighbours (MiniSom's definition).
 
@@ -42,6 +47,9 @@ def topographic_error(Z: np.ndarray, weights: np.ndarray, P: np.ndarray, topolog
     topology : {"rectangular", "hexagonal"}
         On a rectangular grid the 8 neighbours around a neuron (diagonals
         too) count, on a hexagonal grid the 6 at unit distance.
+
+    Best and second best come from MiniSom's distance formula; on an exact
+    tie the lower index ranks first.
     """
     grid = weights.shape[:2]
     W = weights.reshape(-1, weights.shape[-1])

@@ -1,13 +1,8 @@
-"""A Kohonen self-organizing map over latent codes: a thin estimator around MiniSom.
+"""A Kohonen self-organizing map over latent codes: a thin estimator around MiniSom's public API.
 
-This is the only module that imports minisom, and it uses MiniSom's public
-API only. MiniSom trains the map online; genval adds what the rest of the
-toolkit needs from it: the scikit-learn estimator protocol, vectorized winners
-for many points at once, the neuron table of a labelled set and the grid's
-adjacency (for walks between neurons). Its helpers each do one job: where a
-map starts (:mod:`._som_init`), its parameters' checks (:mod:`._som_params`),
-the batch trainer for big maps (:mod:`._som_batch`), paths over the grid
-(:mod:`._grid_paths`) and the map file (:mod:`._som_file`).
+The only module that imports minisom: it trains small maps online and lays out the grid. The
+rest is one job per module beside it: the start (``_som_init``), the parameters (``_som_params``),
+the batch trainer (``_som_batch``), grid paths (``_grid_paths``), the map file (``_som_file``).
 
 Neurons are addressed as ``(row, col)`` on a ``rows x cols`` grid, or by their
 flat row-major index ``row * cols + col`` (the CLI prints it 1-based, like the
@@ -24,27 +19,22 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from genval._utils.archive import fingerprint
 from genval._utils.files import resolve_rng
-from genval.errors import ParameterError, ShapeMismatchError
+from genval.errors import ParameterError
 from genval.latent._grid_paths import shortest_path, unit_neighbours
-from genval.latent._map_quality import distances, topographic_error
-from genval.latent._neurons import neuron_table
+from genval.latent._map_quality import distances, quantization_error, topographic_error
+from genval.latent._neurons import Neuron, neuron_table
 from genval.latent._som_batch import train_batch
 from genval.latent._som_file import check_training_codes, read_map, save_map
-from genval.latent._som_init import pca_weights
+from genval.latent._som_init import default_grid as default_grid, pca_weights
 from genval.latent._som_params import resolve_params
 from genval.latent._winners import check_range, diverged, nearest_weights
 
-# 0.2.0's genval.som held these too, and the CLI reads the choices and limits from here: they stay importable.
-from genval.latent._neurons import Neuron as Neuron
-from genval.latent._som_file import SOM_FORMAT as SOM_FORMAT, SOM_VERSION as SOM_VERSION
-from genval.latent._som_init import default_grid as default_grid
-from genval.latent._som_params import (BATCH_ITERATIONS as BATCH_ITERATIONS, INITS as INITS,
-                                       MAX_BATCH_ITERATIONS as MAX_BATCH_ITERATIONS, MAX_NEURONS as MAX_NEURONS,
-                                       NEIGHBORHOODS as NEIGHBORHOODS, ONLINE_MAX_NEURONS as ONLINE_MAX_NEURONS,
+# The CLI reads the choices and limits from here, and 0.2.0's genval.som held them (and Neuron, default_grid).
+from genval.latent._som_params import (MAX_NEURONS as MAX_NEURONS, NEIGHBORHOODS as NEIGHBORHOODS,
                                        TOPOLOGIES as TOPOLOGIES)
-from genval.latent._winners import MAX_CODE as MAX_CODE
 
 __all__ = ["LatentSOM", "load_som"]
+
 
 class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """A self-organizing map fitted to latent codes.
@@ -89,18 +79,6 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     n_iterations_ : int
     algorithm_ : {"online", "batch"}
         How the map was trained (see Notes).
-
-    Notes
-    -----
-    Maps of up to 256 neurons (16x16) train online, with MiniSom's
-    ``train``: one randomly chosen code per step, every neuron moved towards
-    it. Bigger maps train in batch, Kohonen's batch map (what MiniSom's
-    ``train_batch_offline`` computes, vectorised): each pass finds every
-    code's winner at once and moves each neuron towards the
-    neighbourhood-weighted mean of the codes, blended by that pass's
-    learning rate. A pass costs a few matrix products, so a 30x30 map over
-    60,000 codes trains in seconds, where 500 online steps per neuron would
-    take minutes.
     seed_ : int
         The seed MiniSom got.
     n_features_in_ : int
@@ -111,6 +89,13 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         saved with the map, so that a map file used with another model's or
         set's codes is refused (:meth:`check_training_data`). None for a map
         file saved before genval kept one.
+
+    Notes
+    -----
+    Maps of up to 256 neurons (16x16) train online (MiniSom's ``train``: a
+    random code per step moves every neuron); bigger ones with Kohonen's
+    batch map (:mod:`._som_batch`): a 30x30 map over 60,000 codes trains in
+    seconds, where 500 online steps per neuron would take minutes.
 
     Examples
     --------
@@ -145,8 +130,7 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
             warnings.simplefilter("ignore", UserWarning)
             som = MiniSom(rows, cols, n_latent, sigma=float(self.sigma), learning_rate=float(self.learning_rate),
                           neighborhood_function=self.neighborhood, topology=self.topology, random_seed=seed)
-        # MiniSom has no setter for its weights: get_weights() hands out the array that train() and
-        # distance_map() work on, so the map starts from these by filling it.
+        # No setter: get_weights() hands out the array train() and distance_map() use, so it is filled.
         som.get_weights()[...] = weights
         return som
 
@@ -189,7 +173,7 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         self.training_data_ = fingerprint(Z)
         return self
 
-    def _train(self, Z: np.ndarray, grid: tuple[int, int], iterations: int, algorithm: str, seed: int) -> np.ndarray:
+    def _train(self, Z: np.ndarray, grid: tuple, iterations: int, algorithm: str, seed: int) -> np.ndarray:
         """The trained weights (rows, cols, n_latent), from MiniSom's online ``train`` or the batch map."""
         if self.init == "pca":
             som = self._minisom(pca_weights(Z, grid), seed)
@@ -243,15 +227,7 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         not on these (3 codes of 2 dimensions, sha256 ...): a map of another model or set; make one for these ...
         """
         check_is_fitted(self)
-        Z = np.asarray(Z, dtype=float)
-        if Z.ndim != 2 or Z.shape[1] != self.n_features_in_:
-            width = Z.shape[1] if Z.ndim == 2 else "?"
-            raise ShapeMismatchError(f"this map was fitted on codes of {self.n_features_in_} dimensions, and these "
-                                     f"have {width}: a map of another model; make one for this model (genval som "
-                                     "--out FILE)")
-        return check_training_codes(getattr(self, "training_data_", None), Z)
-
-    # ------------------------------------------------------------------ queries
+        return check_training_codes(getattr(self, "training_data_", None), self.n_features_in_, Z)
 
     def _check_codes(self, Z) -> np.ndarray:
         """Fitted, and ``Z`` finite (n, n_features_in_) codes: the boundary of every query."""
@@ -272,14 +248,9 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     def winners(self, Z, chunk: int | None = None) -> np.ndarray:
         """Flat index of the winning (nearest-weight) neuron of each point.
 
-        Codes of up to 4 dimensions find their two nearest neurons in a k-d
-        tree over the weights; wider codes get their squared distances from
-        the matrix-product form ``|z - c|^2 - 2 (z - c).(w - c) + |w - c|^2``
-        (``c`` the weights' mean). Both go a chunk of points at a time, and
-        both round differently from subtracting first, so a point whose two
-        best neurons are closer than its rounding bound is compared again by
-        subtraction: the winners are exactly those of the direct computation,
-        ties going to the lower index.
+        Exactly the winners of the direct ``argmin |z - w|^2``, ties going to
+        the lower index, found fast a chunk of points at a time (a k-d tree
+        or the matrix-product form: :func:`~genval.latent.nearest_weights`).
 
         Parameters
         ----------
@@ -330,8 +301,7 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         Raises
         ------
         genval._utils.budget.MemoryBudgetError
-            When the result would exceed the memory budget (``n_points *
-            n_neurons * 8`` bytes); the message gives the estimate.
+            When the result would exceed the memory budget (``n_points * n_neurons * 8`` bytes).
         """
         Z = self._check_codes(Z)
         return distances(Z, self.weights_.reshape(-1, self.weights_.shape[-1]))
@@ -353,17 +323,12 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     def quantization_error(self, Z) -> float:
         """Mean distance from each code to its winning neuron's weight."""
         Z = self._check_codes(Z)
-        W = self.weights_.reshape(-1, self.weights_.shape[-1])
-        return float(np.linalg.norm(Z - W[self.winners(Z)], axis=1).mean())
+        return quantization_error(Z, self.weights_.reshape(-1, self.weights_.shape[-1]), self.winners(Z))
 
     def topographic_error(self, Z) -> float:
-        """Fraction of codes whose best and second-best neurons are not grid neighbours.
+        """Fraction of codes whose best and second-best neurons are not grid neighbours (MiniSom's definition).
 
-        MiniSom's definition, computed a chunk of codes at a time: on a
-        rectangular grid the 8 neighbours around a neuron (diagonals too)
-        count, on a hexagonal grid the 6 at unit distance. Best and second
-        best come from MiniSom's distance formula; on an exact tie the lower
-        index ranks first. NaN for a 1x1 map, which has no second-best neuron.
+        NaN for a 1x1 map, which has no second-best neuron; see :func:`._map_quality.topographic_error`.
         """
         Z = self._check_codes(Z)
         if self.n_neurons == 1:
@@ -415,13 +380,7 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         Breadth-first search; among equally short paths the one visiting lower
         indices first, so the path is deterministic. Both ends included.
         """
-        adjacency = self._adjacency_of_grid()
-        for k in (start, stop):
-            if not 0 <= k < len(adjacency):
-                raise ParameterError(f"neuron {k} is outside the {self.grid_[0]}x{self.grid_[1]} map")
-        return shortest_path(adjacency, start, stop)
-
-    # ------------------------------------------------------------------ files
+        return shortest_path(self._adjacency_of_grid(), start, stop, self.grid_)
 
     def save(self, path) -> None:
         """Write the fitted map as ``.npz`` (weights, labels + JSON config, no pickle), atomically."""
@@ -429,17 +388,9 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 
     @classmethod
     def load(cls, path) -> "LatentSOM":
-        """Read a map written by :meth:`save`.
+        """Read a map written by :meth:`save`: untrusted input, checked before any array is read.
 
-        A map file is untrusted input, read like a model file (see
-        :mod:`genval._utils.archive`): its config's every key is checked, and the
-        weights' and labels' headers against the grid and the memory budget,
-        before any array is read.
-
-        Raises
-        ------
-        ModelFileError
-            One line naming the file and what was wrong.
+        Raises :class:`~genval.errors.ModelFileError`, one line naming the file and what was wrong.
         """
         return read_map(cls, path)
 

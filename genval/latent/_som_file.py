@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from genval._utils.archive import brief, fingerprint, is_fingerprint, is_int, open_archive
 from genval._utils.files import atomic_write
-from genval.errors import DataMismatchError, ParameterError
+from genval.errors import DataMismatchError, ParameterError, ShapeMismatchError
 from genval.latent._som_params import MAX_NEURONS, check_settings
 from genval.latent._winners import diverged
 
@@ -130,14 +130,22 @@ def _is_count(value, low: int = 1) -> bool:
     return is_int(value, low, 2**63 - 1)
 
 
-def check_training_codes(record: dict | None, Z: np.ndarray) -> bool:
+def check_training_codes(record: dict | None, n_features: int, Z) -> bool:
     """Whether ``Z`` are the codes of a map's training record (False: no record); raise for other codes.
 
     Raises
     ------
+    ShapeMismatchError
+        For codes of another width than the map's ``n_features``.
     DataMismatchError
         When ``Z``'s count or sha256 differ from the record's.
     """
+    Z = np.asarray(Z, dtype=float)
+    if Z.ndim != 2 or Z.shape[1] != n_features:
+        width = Z.shape[1] if Z.ndim == 2 else "?"
+        raise ShapeMismatchError(f"this map was fitted on codes of {n_features} dimensions, and these "
+                                 f"have {width}: a map of another model; make one for this model (genval som "
+                                 "--out FILE)")
     if record is None:
         return False
     seen = fingerprint(Z)
