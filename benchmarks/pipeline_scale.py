@@ -49,7 +49,7 @@ from genval.latent import _som_params as som_params
 from genval._utils.budget import memory_budget, nearest_bitmaps
 from genval.audit._audit import audit
 from genval.checks._validity import CheckSet
-from genval.latent._space import latent_grid, sample_latent, walk
+from genval.latent import latent_grid, sample_latent, walk
 
 
 def stand_in(n_items: int, seed: int = 0) -> BitmapSet:

@@ -13,7 +13,10 @@ from ._common import (
     json_option, map_doc, model_doc, model_option, neuron_doc, note, open_space, plot_option, save_plot,
     space_options, training_callbacks, wrap_strip,
 )
-from genval.latent._space import SAMPLE_METHODS, LatentSpace, latent_grid, sample_latent, walk
+from genval.latent._plane import latent_grid
+from genval.latent._samples import SAMPLE_METHODS, sample_latent
+from genval.latent._space import LatentSpace
+from genval.latent._walks import walk
 
 rules_option = click.option(
     "--rules", type=click.Path(dir_okay=False), default=None, metavar="FILE.toml",
@@ -352,7 +355,7 @@ def decode(x, y, rules, space, plot, as_json):
       genval decode 0 0.5 --map map.npz       # the map of genval som --out map.npz
     """
     from genval.audit._audit import judge
-    from genval.latent._space import plane
+    from genval.latent._plane import plane
 
     space, checks = open_checks(space, rules)
     model_file, map_file = space["model"] or "default", space["som"]
@@ -496,7 +499,7 @@ def grid(size, plot, rules, space, as_json):
     """
     from genval.audit._audit import judge
     from genval.plotting._plotting import tile_classes
-    from genval.latent._space import plane
+    from genval.latent._plane import plane
     from genval.pipeline import build_embedding
 
     space, checks = open_checks(space, rules)

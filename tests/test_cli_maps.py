@@ -249,7 +249,7 @@ def test_grid_text_and_json_judge_every_tile(runner):
 
 def test_grid_decodes_what_walks_latent_grid_decodes(runner):
     from genval.audit._audit import judge
-    from genval.latent._space import latent_grid
+    from genval.latent import latent_grid
     from genval.pipeline import build_embedding
 
     doc = json.loads(run(runner, "grid", "--size", "5", "--json").stdout)
