@@ -357,8 +357,8 @@ def test_unclosed_comments_take_linear_time(monkeypatch):
             matched.append(pos)
             return tokens.match(text, pos)
 
-    tokens = _headers._TOKEN
-    monkeypatch.setattr(_headers, "_TOKEN", CountingTokens())
+    tokens = _headers.TOKEN_PATTERN
+    monkeypatch.setattr(_headers, "TOKEN_PATTERN", CountingTokens())
     with pytest.raises(BitmapFormatError, match="comment never closed"):
         parse_header("/*x" * 200_000)
     # One token, then one search for "*/": the text is read once. Trying each of the 200,000 "/*" in turn
