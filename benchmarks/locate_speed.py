@@ -22,7 +22,7 @@ import numpy as np
 
 from genval import Autoencoder, load_dataset
 from genval.latent._som import LatentSOM
-from genval.latent._space import LatentSpace, sample_latent
+from genval.latent import LatentSpace, sample_latent
 
 
 def timed(fn, repeats: int) -> tuple[float, float]:

@@ -45,11 +45,11 @@ from scipy import ndimage
 
 from genval import Autoencoder, BitmapSet, LatentSOM, LatentSpace
 from genval.latent import _winners as winners_module
-from genval.latent import _som as som_module
+from genval.latent import _som_params as som_params
 from genval._utils.budget import memory_budget, nearest_bitmaps
 from genval.audit._audit import audit
 from genval.checks._validity import CheckSet
-from genval.latent._space import latent_grid, sample_latent, walk
+from genval.latent import latent_grid, sample_latent, walk
 
 
 def stand_in(n_items: int, seed: int = 0) -> BitmapSet:
@@ -156,22 +156,32 @@ def main() -> None:
     codes = model.transform(data.X)
     print(f"stand-in {data.X.shape} float32 built in {built:.1f} s; model trained in {trained:.1f} s; "
           f"memory budget {memory_budget() / 2**20:.0f} MiB")
+    som = bench_map(codes, args, row)
+    bench_winners(codes, som, args, row)
+    bench_locate(data, model, som, codes, args, row)
+    bench_commands(data, model, codes, args, row)
+    print_table(rows)
 
-    # map fit on 30x30
+
+def bench_map(codes, args, row) -> LatentSOM:
+    """A 30x30 map fitted in batch, against the online training every map had before."""
     fit = lambda: LatentSOM(grid=(30, 30), random_state=0).fit(codes)  # noqa: E731
     t_new, m_new, som = measure(fit, 1)
     steps = args.old_som_steps
     old = LatentSOM(grid=(30, 30), iterations=steps, random_state=0)
-    som_module.ONLINE_MAX_NEURONS = 900  # the online training every map had before
+    som_params.ONLINE_MAX_NEURONS = 900  # the online training every map had before
     t0 = time.perf_counter()
     old.fit(codes)
     t_old = (time.perf_counter() - t0) * (500 * 900 / steps)
-    som_module.ONLINE_MAX_NEURONS = 256
+    som_params.ONLINE_MAX_NEURONS = 256
     row("map fit 30x30 (batch vs online)", f"{len(codes):,} codes", t_new, m_new, t_old,
         f"old extrapolated from {steps:,} of 450,000 steps; qe {som.quantization_error(codes):.4f} "
         f"(online slice {old.quantization_error(codes):.4f})")
+    return som
 
-    # winners of 1,000,000 points
+
+def bench_winners(codes, som, args, row) -> None:
+    """The winners of a million points, by k-d tree and by the matrix-product form, against the direct way."""
     Z = np.random.default_rng(1).uniform(codes.min(axis=0), codes.max(axis=0), size=(args.points, 2))
     W = som.weights_.reshape(-1, 2)
     t_new, m_new, new = measure(lambda: som.winners(Z), args.repeats)
@@ -185,7 +195,9 @@ def main() -> None:
         f"identical; old peak {m_old:.0f} MiB")
     row("winners 30x30 (matmul form)", f"{args.points:,} points", t_mm, m_mm, t_old, "identical")
 
-    # locate and nearest-item search
+
+def bench_locate(data, model, som, codes, args, row) -> None:
+    """Locating points and their nearest items, and fitting the generic checks, against the old ways."""
     space = LatentSpace(data, model, som, codes)
     Zl = sample_latent(space, args.locate_points, "box", random_state=2)
     t_new, m_new, located = measure(lambda: space.locate(Zl), 1)
@@ -200,14 +212,14 @@ def main() -> None:
     n_distinct = len(np.unique(np.packbits(located.binary, axis=1), axis=0))
     row("nearest item (Hamming)", f"{args.locate_points:,} vs {len(data):,}", t_new, m_new, t_old_k * scale,
         f"identical on {k:,}; old scaled from them (peak {m_old * scale:.0f} MiB); {n_distinct:,} distinct queries")
-
-    # generic checks
     t_new, m_new, checks = measure(lambda: CheckSet.generic(data), args.repeats)
     t_old, m_old, (ink, comps) = measure(lambda: old_generic_fit(data), 1)
     assert (checks.generic_checks.ink, checks.generic_checks.components) == (ink, comps)
     row("generic checks fit", f"{len(data):,} items", t_new, m_new, t_old, f"identical ranges; old peak {m_old:.0f} MiB")
 
-    # the commands' library calls, default map of the set (auto: batch)
+
+def bench_commands(data, model, codes, args, row) -> None:
+    """The commands' library calls over the set's default map (batch, by its size)."""
     t_new, m_new, default = measure(lambda: LatentSOM(random_state=0).fit(codes), 1)
     row(f"som: default map {default.grid_[0]}x{default.grid_[1]} fit", f"{len(codes):,} codes", t_new, m_new,
         note=default.algorithm_)
@@ -225,13 +237,15 @@ def main() -> None:
     t_new, m_new, report = measure(lambda: audit(space, "random", 10_000, checks_default, random_state=0), 1)
     row("audit random", "10,000 points", t_new, m_new, note=f"{len(report.bitmaps):,} distinct bitmaps")
 
+
+def print_table(rows) -> None:
+    """The measurements, one row a step, and the run's peak resident memory."""
     print(f"{'step':<36} {'work':<20} {'new s':>8} {'old s':>9} {'old/new':>8} {'new peak MiB':>13}  note")
     for step, work, new, old, mib, note in rows:
         old_text = f"{old:9.2f}" if old is not None else f"{'-':>9}"
         ratio = f"{old / new:7.1f}x" if old is not None else f"{'-':>8}"
         print(f"{step:<36} {work:<20} {new:8.2f} {old_text} {ratio} {mib:13.0f}  {note}")
     print(f"peak resident set of the whole run {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
-
 
 if __name__ == "__main__":
     main()

@@ -2,153 +2,22 @@
 
 from __future__ import annotations
 
-import functools
-import re
-
 import click
 import numpy as np
 
 from ._common import (
-    FiniteFloat, OutputFile, ProgressBar, any_data_option, checks_doc, complete_item, dataset_option, emit_json,
-    json_option, map_doc, model_doc, model_option, neuron_doc, note, open_space, plot_option, save_plot,
-    space_options, training_callbacks, wrap_strip,
+    FiniteFloat, OutputFile, ProgressBar, checks_doc, complete_item, emit_json, json_option, map_doc, model_doc,
+    neuron_doc, note, open_space, plot_option, save_plot, space_options, training_callbacks,
 )
-from genval.latent._space import SAMPLE_METHODS, LatentSpace, latent_grid, sample_latent, walk
-
-rules_option = click.option(
-    "--rules", type=click.Path(dir_okay=False), default=None, metavar="FILE.toml",
-    help="Judge each sample by a rule file's checks (as `genval audit --rules`); default: the emoji rules for "
-         "emojis, generic checks otherwise.")
-
-
-def open_checks(space: dict, rules):
-    """The set and its checks, before any model trains (a bad rule file fails first): ``space``
-    with the set loaded, and the checks."""
-    from genval.audit._audit import load_checks
-    from genval.data._bitmaps import load_dataset
-
-    bitmaps = load_dataset(space["dataset"])
-    return dict(space, dataset=bitmaps), load_checks(bitmaps, rules)
-
-
-# Bytes of Python objects per sample that sample and interpolate print or put in JSON (its record, verdict
-# and text): measured 2.0 KB as text and 4.8 KB as JSON for a 35-pixel emoji, 5.2 KB for a 64-pixel digit;
-# the bitmap's rows add about 16 bytes a pixel. A grid's tile holds no rows: 2.9 KB with --json.
-_RECORD_BYTES = 5_000
-_RECORD_BYTES_PER_PIXEL = 16
-_TILE_BYTES = 3_000
-
-
-def refuse_oversize(n: int, bitmaps, what: str, record_bytes: int | None = None) -> None:
-    """Refuse ``n`` decoded samples beyond the memory budget, with the estimate, before anything trains:
-    their arrays and the table of records the command prints (``genval audit`` streams instead)."""
-    from genval._utils.budget import check_allocation
-    from genval.latent._space import point_bytes
-
-    p = bitmaps.n_features
-    record = _RECORD_BYTES + _RECORD_BYTES_PER_PIXEL * p if record_bytes is None else record_bytes
-    # 2 latent dimensions, the fewest a picture takes: the model may not be loaded yet
-    check_allocation(n * (point_bytes(p, 2) + record), f"{what} of {p} pixels and their table of verdicts")
-
-
-QUOTING = """\b
-Item names such as :] ;D :( hold characters shells treat specially: quote
-them, e.g. genval interpolate ':]' ';D' (in cmd.exe: ":]" ";D")."""
-
-
-def map_summary(space: LatentSpace, loaded_from=None) -> str:
-    """The map in one phrase: its grid and settings, and the file it came from (``--map``)."""
-    som = space.som
-    rows, cols = som.grid_
-    return (f"{rows}x{cols} {som.topology} map of {len(space.bitmaps)} {space.bitmaps.title} codes "
-            f"(sigma {som.sigma:g}, learning rate {som.learning_rate:g}, {som.n_iterations_} iterations, "
-            f"{som.neighborhood}, seed {som.random_state})" + ("" if loaded_from is None else f" from {loaded_from}"))
-
-
-def neuron_label(k: int) -> str:
-    """1-based like the course's `Neuron 12`."""
-    return f"Neuron {k + 1}"
-
-
-def sample_records(space: LatentSpace, located, verdicts, t=None) -> list[dict]:
-    """One JSON record per sample: its point, neuron, bitmap, nearest item and the verdict on it
-    (``valid``, ``failed``, ``reasons``, ``novel``, ``copy_of``: :meth:`SampleVerdicts.record`)."""
-    names = space.bitmaps.names
-    cols = space.som.grid_[1]
-    records = []
-    for i in range(len(located)):
-        k = int(located.neuron[i])
-        record = {} if t is None else {"t": round(float(t[i]), 6)}
-        record.update({
-            "z": [round(float(v), 6) for v in located.Z[i]],
-            "neuron": neuron_doc(k, cols),
-            "occupied": bool(located.occupied[i]),
-            "som_distance": round(float(located.som_distance[i]), 6),
-            "rows": space.rows(located.pixels[i]),
-            "nearest": names[located.nearest[i]],
-            "hamming": int(located.hamming[i]),
-            **verdicts.record(i),
-        })
-        records.append(record)
-    return records
-
-
-def verdict_summary(verdicts, what: str = "samples") -> str:
-    """``3 of 10 samples valid, 2 of them new; 7 copies of training items``."""
-    n, valid = len(verdicts), int(verdicts.valid.sum())
-    new_valid = int((verdicts.valid & verdicts.novel).sum())
-    copies = int((~verdicts.novel).sum())
-    return (f"{valid} of {n} {what} valid, {new_valid} of them new; "
-            f"{copies} {'is a copy of a training item' if copies == 1 else 'are copies of training items'}")
-
-
-def print_samples(records: list[dict], verdicts, show_t: bool) -> None:
-    click.echo("\n".join(wrap_strip([r["rows"] for r in records], [str(i + 1) for i in range(len(records))])))
-    click.echo("")
-    labels = [verdicts.label(i) for i in range(len(records))]
-    width = max(7, *(len(r["nearest"]) for r in records))
-    v_width = max(len("verdict"), *map(len, labels))
-    t_head = f"{'t':>5}  " if show_t else ""
-    click.echo(f"{'sample':>6}  {t_head}{'z1':>8} {'z2':>8}  neuron  occupied  som_distance  "
-               f"{'verdict':<{v_width}}  {'nearest':<{width}}  hamming")
-    for i, r in enumerate(records):
-        z = r["z"] + [float("nan")] * (2 - len(r["z"]))
-        t = f"{r['t']:5.2f}  " if show_t else ""
-        click.echo(f"{i + 1:>6}  {t}{z[0]:8.3f} {z[1]:8.3f}  {r['neuron']['number']:>6}  "
-                   f"{'yes' if r['occupied'] else 'no':>8}  {r['som_distance']:>12.3f}  {labels[i]:<{v_width}}  "
-                   f"{r['nearest']:<{width}}  {r['hamming']:>7}")
-    click.echo("occupied: the sample's neuron holds training items; som_distance: from the sample's code to that "
-               "neuron's weights")
-    click.echo(verdict_summary(verdicts))
-
-
-LIST_NAMES = 12  # a neuron with more items than this is summarised
-
-
-def label_counts(items, label_of: dict) -> dict[str, int]:
-    """How many of the items carry each label, most frequent first."""
-    counts: dict[str, int] = {}
-    for name in items:
-        counts[label_of[name]] = counts.get(label_of[name], 0) + 1
-    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-
-
-def describe_members(items, label_of: dict | None) -> str:
-    """A neuron's items for a person: their names, or label counts (`7×312 1×40`) for labelled sets,
-    or the count and the first few names for large unlabelled neurons.
-
-    >>> describe_members(("a", "b"), None)
-    'a b'
-    >>> describe_members(("a", "b", "c"), {"a": "7", "b": "1", "c": "7"})
-    '7×2 1×1'
-    >>> describe_members(tuple(f"i{k}" for k in range(20)), None)
-    '20 items: i0 i1 i2 i3 i4 i5 i6 i7 ...'
-    """
-    if label_of is not None and items:
-        return " ".join(f"{label}×{count}" for label, count in label_counts(items, label_of).items())
-    if len(items) > LIST_NAMES:
-        return f"{len(items)} items: {' '.join(items[:8])} ..."
-    return " ".join(items)
+from ._map_options import (
+    QUOTING, TILE_BYTES, NegativeNumbersCommand, model_options, open_checks, refuse_oversize, rules_option,
+)
+from ._map_text import (
+    describe_members, label_counts, map_summary, neuron_label, print_samples, sample_records, verdict_summary,
+)
+from genval.latent._plane import latent_grid
+from genval.latent._samples import SAMPLE_METHODS, sample_latent
+from genval.latent._walks import walk
 
 
 @click.command()
@@ -306,24 +175,6 @@ def interpolate(start, stop, steps, path_kind, rules, space, plot, as_json):
     print_samples(records, verdicts, show_t=True)
 
 
-_NEGATIVE = re.compile(r"-(\d|\.\d|inf|nan)", re.IGNORECASE)  # -1.5, -.5, -1e3; -inf, for FiniteFloat to refuse
-
-
-class NegativeNumbersCommand(click.Command):
-    """A command whose arguments may be negative numbers (``-1.5``), while a mistyped option is still
-    "No such option" (click would take ``--jsn`` for an argument once unknown options are allowed)."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        known = {name for param in self.get_params(ctx) for name in (*param.opts, *param.secondary_opts)}
-        for arg in args:
-            if arg == "--":
-                break
-            name = arg.split("=", 1)[0]
-            if arg.startswith("-") and name not in known and not _NEGATIVE.match(arg):
-                raise click.NoSuchOption(name, possibilities=sorted(known), ctx=ctx)
-        return super().parse_args(ctx, args)
-
-
 @click.command(cls=NegativeNumbersCommand, context_settings={"ignore_unknown_options": True})
 # A latent point beyond +-1e30 overflows a float32 model's first product: refused as a usage error.
 @click.argument("x", type=FiniteFloat(min=-1e30, max=1e30))
@@ -352,7 +203,7 @@ def decode(x, y, rules, space, plot, as_json):
       genval decode 0 0.5 --map map.npz       # the map of genval som --out map.npz
     """
     from genval.audit._audit import judge
-    from genval.latent._space import plane
+    from genval.latent._plane import plane
 
     space, checks = open_checks(space, rules)
     model_file, map_file = space["model"] or "default", space["som"]
@@ -454,18 +305,6 @@ def sample(n_samples, method, neuron, rules, space, plot, as_json):
     print_samples(records, verdicts, show_t=False)
 
 
-def model_options(command):
-    """The options that choose the set and the model, and nothing of the map: ``space``, the keywords of
-    :func:`genval.pipeline.build_embedding`."""
-    @functools.wraps(command)
-    def wrapper(dataset, model, any_data, **kwargs):
-        return command(space={"dataset": dataset, "model": model, "any_data": any_data}, **kwargs)
-
-    wrapper = any_data_option(wrapper)
-    wrapper = model_option(wrapper)
-    return dataset_option()(wrapper)
-
-
 TILE_MARKS = {"new valid": "o", "copy": "=", "invalid": "x"}
 
 
@@ -496,11 +335,11 @@ def grid(size, plot, rules, space, as_json):
     """
     from genval.audit._audit import judge
     from genval.plotting._plotting import tile_classes
-    from genval.latent._space import plane
+    from genval.latent._plane import plane
     from genval.pipeline import build_embedding
 
     space, checks = open_checks(space, rules)
-    refuse_oversize(size * size, space["dataset"], f"a {size}x{size} grid", record_bytes=_TILE_BYTES)
+    refuse_oversize(size * size, space["dataset"], f"a {size}x{size} grid", record_bytes=TILE_BYTES)
     with ProgressBar() as bar:
         embedding = build_embedding(**space, **training_callbacks(bar, space["dataset"].title))
     xs, ys, pixels = latent_grid(embedding, size)

@@ -7,7 +7,7 @@ import click
 from ._common import (
     ProgressBar, checks_doc, emit_json, json_option, model_doc, plot_option, save_plot, training_callbacks,
 )
-from .maps import model_options, open_checks, rules_option
+from ._map_options import model_options, open_checks, rules_option
 
 SHOWN = 5  # the largest regions of each kind the text report lists
 KINDS = {"copy": "copies", "new_valid": "new valid", "invalid": "invalid"}

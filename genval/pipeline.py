@@ -23,7 +23,48 @@ from genval.models._protocol import LatentModel, as_latent_model
 
 __all__ = ["build_embedding", "build_space"]
 
+# The parameters and errors build_space and build_embedding share, written once (numpydoc, 4 spaces in).
+_SHARED_DOCS = {
+    "dataset_and_model": """dataset : str, path or BitmapSet
+        A bundled set (``"emojis"``), a bitmap file (see
+        :func:`genval.data.load_dataset`) or a loaded set.
+    model : str, path or LatentModel, optional
+        A fitted model (anything under :class:`genval.models.LatentModel`:
+        genval's autoencoders, a scikit-learn ``PCA``, ...) or where to find
+        one (see :func:`genval.models.open_model`): a genval model file, an
+        import path ``package.module:name``, or ``encoder.onnx,decoder.onnx``;
+        default: the set's cached default model of ``kind``. A model made
+        elsewhere has its decoded pixels clipped to [0, 1].""",
+    "kind_and_items": """kind : {"autoencoder", "vae"}
+        Which default model, when ``model`` is None.
+    items : sequence of str
+        Item names the caller will use: checked before anything trains.""",
+    "training": """on_train : callable, optional
+        ``on_train(path, model)``, called with the unfitted default model just
+        before it trains (never when it comes from the cache).
+    progress : callable, optional
+        ``progress(epochs_done, loss)`` while the default model trains.
+    any_data : bool
+        Use a model with bitmaps of its size other than those it was trained
+        on (a model records a hash of its training pixels; see
+        :meth:`Autoencoder.check_training_data`).""",
+    "set_errors": """BitmapFormatError
+        For an unknown set or an unreadable bitmap file.
+    UnknownItemError
+        For a name in ``items`` the set does not hold.""",
+    "model_errors": """NotAModelError
+        For an object that lacks the model protocol (the message names what it lacks).""",
+}
 
+
+def _shared_docs(function):
+    """``function`` with each ``{name}`` line of its docstring replaced by ``_SHARED_DOCS[name]``."""
+    for name, text in _SHARED_DOCS.items():
+        function.__doc__ = function.__doc__.replace("{" + name + "}", text)
+    return function
+
+
+@_shared_docs
 def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike | LatentModel | None = None, *,
                 som: str | os.PathLike | LatentSOM | None = None,
                 kind: str = "autoencoder", items: Sequence[str] = (), grid: tuple[int, int] | None = None,
@@ -42,39 +83,19 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
 
     Parameters
     ----------
-    dataset : str, path or BitmapSet
-        A bundled set (``"emojis"``), a bitmap file (see
-        :func:`genval.data.load_dataset`) or a loaded set.
-    model : str, path or LatentModel, optional
-        A fitted model (anything under :class:`genval.models.LatentModel`:
-        genval's autoencoders, a scikit-learn ``PCA``, ...) or where to find
-        one (see :func:`genval.models.open_model`): a genval model file, an
-        import path ``package.module:name``, or ``encoder.onnx,decoder.onnx``;
-        default: the set's cached default model of ``kind``. A model made
-        elsewhere has its decoded pixels clipped to [0, 1].
+    {dataset_and_model}
     som : path or LatentSOM, optional
         A map file (see :meth:`LatentSOM.save`, ``genval som --out``), used
         as it is, or a :class:`LatentSOM` (fitted: used as it is; not: fitted
         to the codes). A fitted map must be one of these codes. Given, the
         map's settings below are not used.
-    kind : {"autoencoder", "vae"}
-        Which default model, when ``model`` is None.
-    items : sequence of str
-        Item names the caller will use: checked before anything trains.
+    {kind_and_items}
     grid : (rows, cols), optional
         Map size; default :func:`genval.latent.default_grid` of the codes.
     sigma, som_learning_rate, iterations, topology, neighborhood, random_state
         The map's settings: :class:`LatentSOM`'s ``sigma``, ``learning_rate``,
         ``iterations``, ``topology``, ``neighborhood`` and ``random_state``.
-    on_train : callable, optional
-        ``on_train(path, model)``, called with the unfitted default model just
-        before it trains (never when it comes from the cache).
-    progress : callable, optional
-        ``progress(epochs_done, loss)`` while the default model trains.
-    any_data : bool
-        Use a model with bitmaps of its size other than those it was trained
-        on (a model records a hash of its training pixels; see
-        :meth:`Autoencoder.check_training_data`).
+    {training}
     model_seed : int
         The default model's seed (0: the default model itself; another seed
         trains and caches the same architecture from another start). Only
@@ -86,14 +107,10 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
 
     Raises
     ------
-    BitmapFormatError
-        For an unknown set or an unreadable bitmap file.
-    UnknownItemError
-        For a name in ``items`` the set does not hold.
+    {set_errors}
     ModelFileError
         For a missing or damaged model or map file, or a model that cannot be imported or run.
-    NotAModelError
-        For an object that lacks the model protocol (the message names what it lacks).
+    {model_errors}
     ShapeMismatchError
         When the model was trained on bitmaps of another size, or the map
         fitted on codes of another width.
@@ -117,23 +134,28 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
     >>> again = build_space(emojis, space.model, som=path)
     >>> again.som.grid_, bool((again.som.weights_ == space.som.weights_).all())
     ((3, 3), True)
-
-    Any fitted model under the protocol will do, a PCA for one:
-
-    >>> from sklearn.decomposition import PCA
-    >>> build_space(emojis, PCA(2).fit(emojis.X), grid=(3, 3)).model
-    ForeignModel(PCA(n_components=2), kind='pca')
     """
     if model is not None and model_seed != 0:
         raise ParameterError("model_seed picks the seed of the set's default model; it cannot reseed a given model")
-    path = som if isinstance(som, (str, os.PathLike)) else None
-    if path is not None:
-        som = load_som(path)  # a damaged map file fails before any model trains
+    som, path = _read_map(som)  # a damaged map file fails before any model trains
     bitmaps, model, source = _open_model(dataset, model, kind, items, on_train, progress, any_data, model_seed)
     if som is None:
         som = LatentSOM(grid=grid, sigma=sigma, learning_rate=som_learning_rate, iterations=iterations,
                         topology=topology, neighborhood=neighborhood, random_state=random_state)
     _check_sizes(bitmaps, model)  # the model's refusal first: a mismatch after it is the map's
+    return _build(bitmaps, model, som, source, any_data, path)
+
+
+def _read_map(som: str | os.PathLike | LatentSOM | None) -> tuple[LatentSOM | None, str | os.PathLike | None]:
+    """``(map, its file)``: the map read from ``som`` when it names a file (else ``som`` itself, no file)."""
+    if isinstance(som, (str, os.PathLike)):
+        return load_som(som), som
+    return som, None
+
+
+def _build(bitmaps: BitmapSet, model: LatentModel, som: LatentSOM, source: str | None, any_data: bool,
+           path: str | os.PathLike | None) -> LatentSpace:
+    """The space of a set, its model and a map; a map file's mismatch with the codes names the file."""
     try:
         return LatentSpace.build(bitmaps, model, som, source, any_data=any_data)
     except (ShapeMismatchError, DataMismatchError) as exc:
@@ -162,6 +184,7 @@ def _open_model(dataset, model, kind, items, on_train, progress, any_data=False,
     return bitmaps, model, source
 
 
+@_shared_docs
 def build_embedding(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike | LatentModel | None = None,
                     *, kind: str = "autoencoder", items: Sequence[str] = (),
                     on_train: Callable[[Path, LatentModel], None] | None = None,
@@ -170,7 +193,25 @@ def build_embedding(dataset: str | os.PathLike | BitmapSet, model: str | os.Path
 
     For what needs only the codes and the decoder (:func:`latent_grid`):
     a map over a large set takes far longer to fit than the codes to compute.
-    The parameters are :func:`build_space`'s, and so are the errors.
+
+    Parameters
+    ----------
+    {dataset_and_model}
+    {kind_and_items}
+    {training}
+
+    Returns
+    -------
+    Embedding
+
+    Raises
+    ------
+    {set_errors}
+    ModelFileError
+        For a missing or damaged model file, or a model that cannot be imported or run.
+    {model_errors}
+    ShapeMismatchError, DataMismatchError
+        As for :func:`build_space`'s model.
 
     Examples
     --------
@@ -179,5 +220,11 @@ def build_embedding(dataset: str | os.PathLike | BitmapSet, model: str | os.Path
     >>> embedding = build_embedding(emojis, Autoencoder(epochs=50).fit(emojis.X))
     >>> embedding.codes.shape, hasattr(embedding, "som")
     ((17, 2), False)
+
+    Any fitted model under the protocol will do, a PCA for one (in :func:`build_space` too):
+
+    >>> from sklearn.decomposition import PCA
+    >>> build_embedding(emojis, PCA(2).fit(emojis.X)).model
+    ForeignModel(PCA(n_components=2), kind='pca')
     """
     return Embedding.build(*_open_model(dataset, model, kind, items, on_train, progress, any_data))

@@ -7,8 +7,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from genval import ModelFileError
-from genval.latent import _som as som_module
-from genval.latent._som import LatentSOM, default_grid, load_som, pca_weights
+from genval.latent import LatentSOM, default_grid, load_som, pca_weights
+from genval.latent import _som_params
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,7 @@ def minisom_with(weights, topology="rectangular"):
     """MiniSom itself holding given weights: the oracle for winners and errors."""
     rows, cols, n_latent = weights.shape
     som = MiniSom(rows, cols, n_latent, topology=topology)
-    som._weights = np.array(weights, dtype=float)
+    som.get_weights()[...] = weights  # MiniSom has no setter: get_weights() gives the array it works on
     return som
 
 
@@ -298,7 +298,7 @@ def test_winners_under_any_budget_wide_codes_too(monkeypatch, budget):
     ("hexagonal", "bubble", 2), ("rectangular", "triangle", 2), ("hexagonal", "gaussian", 1.0),
 ])
 def test_batch_training_is_minisoms_offline_batch(monkeypatch, codes, topology, neighborhood, sigma):
-    monkeypatch.setattr(som_module, "ONLINE_MAX_NEURONS", 11)  # a 3x4 map trains in batch
+    monkeypatch.setattr(_som_params, "ONLINE_MAX_NEURONS", 11)  # a 3x4 map trains in batch
     som = LatentSOM(grid=(3, 4), sigma=sigma, learning_rate=0.6, iterations=6, topology=topology,
                     neighborhood=neighborhood).fit(codes)
     oracle = MiniSom(3, 4, 2, sigma=sigma, learning_rate=0.6, neighborhood_function=neighborhood, topology=topology)
@@ -325,7 +325,8 @@ def test_chunked_errors_are_minisoms(monkeypatch, codes, topology, budget):
     assert som.topographic_error(probe) == oracle.topographic_error(probe)
     assert som.quantization_error(probe) == pytest.approx(oracle.quantization_error(probe), rel=1e-12)
     monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "40K")  # chunks of a few rows, the result within budget
-    np.testing.assert_allclose(som.transform(probe), oracle._distance_from_weights(probe), rtol=1e-9)
+    W = oracle.get_weights().reshape(-1, 2)
+    np.testing.assert_allclose(som.transform(probe), np.linalg.norm(probe[:, None] - W[None], axis=-1), rtol=1e-9)
 
 
 def test_transform_refuses_more_than_the_budget_with_the_estimate(monkeypatch, codes):
@@ -350,7 +351,7 @@ def test_saved_map_keeps_how_it_was_trained(tmp_path, codes):
 
 def test_sizes_past_the_limits_are_refused_before_training(monkeypatch):
     from genval.errors import ParameterError
-    from genval.latent._som import MAX_BATCH_ITERATIONS, MAX_NEURONS
+    from genval.latent._som_params import MAX_BATCH_ITERATIONS, MAX_NEURONS
 
     Z = np.random.default_rng(0).normal(size=(20, 2))
     with pytest.raises(ParameterError, match=r"grid 1000x1000 has 1,000,000 neurons, more than the limit of 100,000"):
@@ -423,7 +424,8 @@ def test_codes_past_the_maps_range_are_refused_not_given_a_neuron_out_of_range(s
 def test_neighbours_are_the_neurons_at_unit_distance(rows, cols, topology):
     som = LatentSOM(grid=(rows, cols), topology=topology, iterations=2, random_state=0).fit(
         np.random.default_rng(0).normal(size=(5, 2)))
-    P = som._coordinates()
+    xx, yy = MiniSom(rows, cols, 2, topology=topology).get_euclidean_coordinates()  # the oracle's layout
+    P = np.stack([np.ravel(xx), np.ravel(yy)], axis=1)
     d = np.linalg.norm(P[:, None] - P[None], axis=-1)
     assert som.neighbours() == [np.flatnonzero(np.isclose(row, 1.0)).tolist() for row in d]
 

@@ -10,15 +10,15 @@ bitmaps (denoising, test copies) live here too.
 from genval._utils.lazy import lazy_exports
 
 _EXPORTS = {
-    "bitmap_rows": "._bitmaps",
-    "bitmap_shades": "._bitmaps",
-    "BitmapSet": "._bitmaps",
+    "bitmap_rows": "._bitmap_set",
+    "bitmap_shades": "._bitmap_set",
+    "BitmapSet": "._bitmap_set",
     "BUNDLED_DATASETS": "._bitmaps",
-    "format_header": "._bitmaps",
-    "format_text": "._bitmaps",
+    "format_header": "._bitmap_text",
+    "format_text": "._bitmap_text",
     "load_dataset": "._bitmaps",
-    "parse_header": "._bitmaps",
-    "parse_text": "._bitmaps",
+    "parse_header": "._bitmap_text",
+    "parse_text": "._bitmap_text",
     "flip_noise": "._noise",
     "gaussian_noise": "._noise",
     "image_gaussian_noise": "._noise",

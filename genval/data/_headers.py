@@ -26,7 +26,7 @@ COURSE_ROW_BITS = 5
 
 # --------------------------------------------------------------------------- C headers
 
-_TOKEN = re.compile(
+TOKEN_PATTERN = re.compile(  # one C token; tests count its matches to hold the reading linear
     r"(?P<space>[ \t\r\f\v]+)|(?P<newline>\n)|(?P<comment>//[^\n]*)|(?P<block>/\*)"
     r"|(?P<word>[A-Za-z_0-9]+)|(?P<punct>[{}\[\]=,;()*&+#-])|(?P<other>.)",
     re.S,
@@ -40,7 +40,7 @@ _MAX_DIGITS = {"0x": 16, "0b": 64, "": 20}  # significant digits of a 64-bit val
 def _tokens(text: str, source: str) -> Iterator[tuple[str, str, int]]:
     """(kind, text, line) of each token, preprocessor lines and spaces dropped, in one pass."""
     pos, line, end, line_start = 0, 1, len(text), True
-    match = _TOKEN.match
+    match = TOKEN_PATTERN.match
     while pos < end:
         m = match(text, pos)
         kind, value = m.lastgroup, m.group()

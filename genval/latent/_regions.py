@@ -294,11 +294,7 @@ def region_census(model: LatentModel, lo, hi, start: int = 32, max_side: int = 1
     max_side = _count(max_side, "max_side", start)
     if chunk is not None:
         chunk = _count(chunk, "chunk", 1)
-    if not callable(getattr(model, "inverse_transform", None)):
-        raise TypeError(f"the model must have an inverse_transform(Z) method, got {type(model).__name__}")
-    width = latent_width(model)  # genval's autoencoders and a PCA say it; any other model is taken at its box
-    if width is not None and width != 2:
-        raise ParameterError(f"regions need a 2-D model: this model's latent space has {width} dimensions")
+    _check_planar(model)
     n_pixels = _decode(model, cell_centres(lo, hi, 1, np.zeros(1, dtype=np.int64))).shape[1]
     chunk = chunk or chunk_rows(DECODE_BYTES * n_pixels)
     history: list[tuple[int, int]] = []
@@ -314,13 +310,28 @@ def region_census(model: LatentModel, lo, hi, start: int = 32, max_side: int = 1
             converged = False
             break
         previous, side = known, 2 * side
+    return _census(lo, hi, side, known, cells, n_pixels, tuple(history), converged)
+
+
+def _check_planar(model: LatentModel) -> None:
+    """Refuse a model without ``inverse_transform``, or one that says its latent space is not 2-D."""
+    if not callable(getattr(model, "inverse_transform", None)):
+        raise TypeError(f"the model must have an inverse_transform(Z) method, got {type(model).__name__}")
+    width = latent_width(model)  # genval's autoencoders and a PCA say it; any other model is taken at its box
+    if width is not None and width != 2:
+        raise ParameterError(f"regions need a 2-D model: this model's latent space has {width} dimensions")
+
+
+def _census(lo: np.ndarray, hi: np.ndarray, side: int, known: np.ndarray, cells: np.ndarray, n_pixels: int,
+            history: tuple, converged: bool) -> RegionCensus:
+    """The census of the last level: its distinct bitmaps (packed in ``known``) ranked by area, largest first."""
     counts = np.bincount(cells, minlength=len(known))
     order = np.argsort(-counts, kind="stable")  # the largest first; ties keep first appearance
     rank = np.empty(len(order), dtype=np.int32)
     rank[order] = np.arange(len(order), dtype=np.int32)
     return RegionCensus(lo=lo, hi=hi, side=side,
                         bitmaps=np.unpackbits(known[order], axis=1, count=n_pixels).astype(bool),
-                        area=counts[order] / (side * side), cells=rank[cells], history=tuple(history),
+                        area=counts[order] / (side * side), cells=rank[cells], history=history,
                         converged=converged)
 
 

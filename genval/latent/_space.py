@@ -1,4 +1,4 @@
-"""Points in the latent space: where the items are, walks between them, samples.
+"""The latent space of a set: where the items are, and what any latent point decodes to.
 
 A :class:`LatentSpace` ties together what every walk needs: the bitmap set,
 the fitted model (any :class:`~genval.models.LatentModel`: genval's
@@ -7,15 +7,9 @@ autoencoders, a scikit-learn PCA, an ONNX pair), the item codes and a fitted map
 each, what it looks like (thresholded at 0.5), which neuron wins it and which
 training item is nearest in Hamming distance.
 
-Walks:
-
-* :func:`walk` with ``path="line"``: evenly spaced points on the straight
-  segment between two items' codes, endpoints included;
-* ``path="som"``: through the map's weights, along the shortest grid path of
-  neurons from the first item's neuron to the second's:
-  ``z_a -> w(n_0) -> ... -> w(n_k) -> z_b``, sampled evenly by arc length.
-
-:func:`genval.pipeline.build_space` makes a space from nothing but a set's
+Points to decode come from walks between items (:mod:`._walks`), random
+samples (:mod:`._samples`) and the regular grid over the codes' plane
+(:mod:`._plane`). :func:`genval.pipeline.build_space` makes a space from nothing but a set's
 name, as the command line does.
 """
 
@@ -28,38 +22,22 @@ from functools import cached_property
 import numpy as np
 
 from genval._utils.budget import check_allocation, chunk_rows, nearest_bitmaps
-from genval._utils.files import resolve_rng
+from genval._utils.lazy import lazy_exports
 from genval.data._bitmaps import BitmapSet, bitmap_rows
 from genval.errors import ModelFileError, ParameterError, ShapeMismatchError, UnknownItemError
 from genval.models._protocol import LatentModel, as_latent_model
-from genval.latent._som import MAX_CODE, LatentSOM
+from genval.latent._som import LatentSOM
+from genval.latent._winners import MAX_CODE
 
-__all__ = ["Embedding", "LatentSpace", "Located", "Walk", "grid_axes", "latent_grid", "plane", "sample_latent", "walk"]
+__all__ = ["Embedding", "LatentSpace", "Located"]
 
-SAMPLE_METHODS = ("box", "gaussian", "neuron")
-
-
-def plane(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The plane a picture shows of a latent space: ``(origin, axes)``.
-
-    Two dimensions are shown as they are (origin 0, axes the identity); more
-    through the codes' first two principal axes, so that a point ``p`` of the
-    plane is the latent point ``origin + p @ axes``. Pictures, ``latent_grid``
-    and ``genval decode`` use it for latent spaces wider than two.
-
-    Examples
-    --------
-    >>> Z = np.array([[2.0, 0, 1], [-2.0, 0, 1], [0, 1.0, 1], [0, -1.0, 1]])
-    >>> origin, axes = plane(Z)
-    >>> origin.tolist(), np.abs(axes).round(6).tolist()
-    ([0.0, 0.0, 1.0], [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
-    """
-    Z = np.asarray(Z, dtype=float)
-    if Z.shape[1] <= 2:
-        return np.zeros(Z.shape[1]), np.eye(Z.shape[1])[:2]
-    origin = Z.mean(axis=0)
-    _, _, vt = np.linalg.svd(Z - origin, full_matrices=False)
-    return origin, vt[:2]
+# Walks, samples and the plane moved to their own modules; other stages' code and tests still import them
+# from here, so they resolve on first use (a plain import would be circular: those modules use the space).
+_MOVED = {"plane": "genval.latent._plane", "grid_axes": "genval.latent._plane", "latent_grid": "genval.latent._plane",
+          "MAX_MARGIN": "genval.latent._plane", "Walk": "genval.latent._walks", "walk": "genval.latent._walks",
+          "points_along": "genval.latent._walks", "sample_latent": "genval.latent._samples",
+          "SAMPLE_METHODS": "genval.latent._samples"}
+__getattr__, __dir__ = lazy_exports(__name__, _MOVED, globals())
 
 
 @dataclass(frozen=True)
@@ -349,228 +327,3 @@ def item_index(bitmaps: BitmapSet, item: str | int) -> int:
         raise
     except KeyError as exc:  # BitmapSet.index raises a plain KeyError; the CLI reports only genval's errors
         raise UnknownItemError(*exc.args) from None
-
-
-@dataclass(frozen=True)
-class Walk:
-    """Samples decoded along a path between two items.
-
-    Attributes
-    ----------
-    start, stop : str
-        Item names.
-    kind : {"line", "som"}
-    same_neuron : bool
-        Whether one neuron wins both items (the course's criterion for
-        "these two may be blended").
-    path : list of int
-        For ``som`` the grid path of neurons (flat indices); for ``line`` the
-        neurons the samples pass through, in order.
-    t : ndarray (n,)
-        Position along the path, 0 at ``start`` and 1 at ``stop``.
-    located : Located
-    """
-
-    start: str
-    stop: str
-    kind: str
-    same_neuron: bool
-    path: list[int]
-    t: np.ndarray
-    located: Located
-
-
-def points_along(vertices: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray]:
-    """``steps`` points evenly spaced by arc length on a polyline, both ends included."""
-    seg = np.linalg.norm(np.diff(vertices, axis=0), axis=1)
-    total = seg.sum()
-    t = np.linspace(0.0, 1.0, steps)
-    if total == 0:
-        return t, np.repeat(vertices[:1], steps, axis=0)
-    cum = np.concatenate([[0.0], np.cumsum(seg)]) / total
-    points = np.column_stack([np.interp(t, cum, vertices[:, d]) for d in range(vertices.shape[1])])
-    return t, points
-
-
-def walk(space: LatentSpace, start: str, stop: str, steps: int = 10, path: str = "line") -> Walk:
-    """Decode ``steps`` points on a path from item ``start`` to item ``stop``.
-
-    Parameters
-    ----------
-    space : LatentSpace
-    start, stop : str
-        Item names (``":]"``, ``";D"``).
-    steps : int, default 10
-        Samples, both endpoints included (at least 2).
-    path : {"line", "som"}
-        The straight segment between the codes, or the route through the
-        map's weights along the shortest grid path of neurons.
-
-    Returns
-    -------
-    Walk
-
-    Raises
-    ------
-    UnknownItemError
-        For an unknown item name (the message lists the known ones).
-    ParameterError
-        For ``steps < 2`` or an unknown ``path``.
-
-    Examples
-    --------
-    >>> from genval import Autoencoder, build_space, load_dataset
-    >>> emojis = load_dataset("emojis")
-    >>> space = build_space(emojis, Autoencoder(stop_wrong_pixels=0).fit(emojis.X), grid=(3, 3))
-    >>> w = walk(space, ":]", ";D", steps=5)
-    >>> w.t.tolist(), emojis.names[w.located.nearest[-1]], int(w.located.hamming[-1])
-    ([0.0, 0.25, 0.5, 0.75, 1.0], ';D', 0)
-    """
-    if steps < 2:
-        raise ParameterError(f"steps must be at least 2 (both endpoints), got {steps}")
-    if path not in ("line", "som"):
-        raise ParameterError(f"unknown path {path!r}; choose line or som")
-    p = space.bitmaps.n_features
-    check_allocation(steps * point_bytes(p, space.codes.shape[1]), f"a walk of {steps:,} samples of {p} pixels")
-    za, zb = space.code(start), space.code(stop)
-    na, nb = space.neuron_of(start), space.neuron_of(stop)
-    if path == "line":
-        t = np.linspace(0.0, 1.0, steps)
-        Z = za[None, :] + t[:, None] * (zb - za)[None, :]
-        located = space.locate(Z)
-        neurons = [int(k) for i, k in enumerate(located.neuron) if i == 0 or k != located.neuron[i - 1]]
-    else:
-        neurons = space.som.grid_path(na, nb)
-        W = space.som.weights_.reshape(space.som.n_neurons, -1)
-        t, Z = points_along(np.vstack([za, W[neurons], zb]), steps)
-        located = space.locate(Z)
-    names = space.bitmaps.names
-    return Walk(names[item_index(space.bitmaps, start)], names[item_index(space.bitmaps, stop)],
-                path, na == nb, neurons, t, located)
-
-
-def sample_latent(space: LatentSpace, n: int, method: str = "box", neuron: int | None = None,
-                  random_state=None) -> np.ndarray:
-    """Random latent points, ``(n, n_latent)``.
-
-    Parameters
-    ----------
-    method : {"box", "gaussian", "neuron"}
-        Uniform in the box spanned by the item codes; from a Gaussian fitted
-        to the codes (their mean and covariance); or uniform inside one
-        neuron's cell (the part of the box that neuron wins).
-    neuron : int, optional
-        Flat index of the neuron, for ``method="neuron"``: 0-based, while
-        ``genval som`` numbers neuron ``k`` as ``k + 1``.
-    random_state : int, numpy Generator or None
-
-    Raises
-    ------
-    ParameterError
-        For an unknown method, a missing or out-of-range neuron, or a neuron
-        whose cell does not meet the box.
-    genval._utils.budget.MemoryBudgetError
-        When ``n`` points would exceed the memory budget.
-    """
-    if method not in SAMPLE_METHODS:
-        raise ParameterError(f"unknown sampling method {method!r}; choose one of {', '.join(SAMPLE_METHODS)}")
-    if n < 1:
-        raise ParameterError(f"n must be at least 1, got {n}")
-    n_latent = space.codes.shape[1]
-    # "neuron" draws 4 candidates per point at a time and keeps the ones its neuron wins
-    check_allocation(8 * n_latent * n * (5 if method == "neuron" else 1), f"{n:,} latent points")
-    rng = resolve_rng(random_state)
-    lo, hi = space.box()
-    if method == "box":
-        return rng.uniform(lo, hi, size=(n, len(lo)))
-    if method == "gaussian":
-        return rng.multivariate_normal(space.codes.mean(axis=0), np.cov(space.codes, rowvar=False), size=n)
-    if neuron is None or not 0 <= neuron < space.som.n_neurons:
-        # the index is 0-based, the neurons people see are numbered from 1: say both
-        got = "none" if neuron is None else f"{neuron} (neuron {neuron + 1})"
-        raise ParameterError(f"method 'neuron' needs a neuron index between 0 and {space.som.n_neurons - 1} "
-                             f"(neurons 1 to {space.som.n_neurons} as genval som numbers them), got {got}")
-    found: list[np.ndarray] = []
-    have = 0
-    for _ in range(200):  # rejection sampling: keep the points the neuron wins
-        batch = rng.uniform(lo, hi, size=(max(1024, 4 * n), len(lo)))
-        keep = batch[space.som.winners(batch) == neuron]
-        found.append(keep)
-        have += len(keep)
-        if have >= n:
-            return np.concatenate(found)[:n]
-    rows, cols = space.som.grid_
-    raise ParameterError(f"neuron {neuron + 1} (row {neuron // cols}, col {neuron % cols}, counted from 0) wins "
-                         "almost none of the box spanned by the codes; pick another neuron")
-
-
-MAX_MARGIN = 100.0  # a grid a hundred boxes wide on each side shows the box as a dot already
-
-
-def grid_axes(codes: np.ndarray, size: int = 20, margin: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
-    """The coordinates of a ``size x size`` grid over the codes' box in their plane (:func:`plane`).
-
-    The grid :func:`latent_grid` decodes, and ``genval explore``'s page snaps to:
-    the box the codes span, widened by ``margin`` of its sides at each end.
-
-    Returns
-    -------
-    xs : ndarray (size,)
-        First coordinate of each column, increasing.
-    ys : ndarray (size,)
-        Second coordinate of each row, decreasing (row 0 is the top).
-
-    Raises
-    ------
-    ParameterError
-        For ``size < 2``, or codes of one dimension.
-
-    Examples
-    --------
-    >>> xs, ys = grid_axes(np.array([[0.0, 0.0], [1.0, 2.0]]), size=3, margin=0)
-    >>> xs.tolist(), ys.tolist()
-    ([0.0, 0.5, 1.0], [2.0, 1.0, 0.0])
-    """
-    if size < 2:
-        raise ParameterError(f"size must be at least 2, got {size}")
-    if not (isinstance(margin, (int, float, np.integer, np.floating)) and 0 <= margin <= MAX_MARGIN):
-        raise ParameterError(f"margin must be a share of the codes' box from 0 to {MAX_MARGIN:g}, got {margin!r}")
-    if codes.shape[1] < 2:
-        raise ParameterError("a latent grid needs at least 2 latent dimensions, and this model has 1")
-    origin, axes = plane(codes)
-    P = (codes - origin) @ axes.T
-    lo, hi = P.min(axis=0), P.max(axis=0)
-    pad = (hi - lo) * margin
-    return np.linspace(lo[0] - pad[0], hi[0] + pad[0], size), np.linspace(hi[1] + pad[1], lo[1] - pad[1], size)
-
-
-def latent_grid(space: LatentSpace | Embedding, size: int = 20,
-                margin: float = 0.05) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Decode a regular ``size x size`` grid over the codes' bounding box.
-
-    Only the set, the model and the codes are used: an :class:`Embedding`
-    (no map) will do.
-
-    In a latent space wider than two the grid lies on the codes' principal
-    plane (:func:`plane`), and ``xs``, ``ys`` are coordinates in that plane.
-
-    Returns
-    -------
-    xs, ys : ndarray (size,)
-        The columns' and rows' coordinates (:func:`grid_axes`; row 0 is the top).
-    pixels : ndarray (size, size, n_features)
-
-    Raises
-    ------
-    ParameterError
-        For ``size < 2``, or a ``margin`` not in ``[0, MAX_MARGIN]`` (NaN, infinite, negative).
-    genval._utils.budget.MemoryBudgetError
-        When the decoded grid would exceed the memory budget.
-    """
-    xs, ys = grid_axes(space.codes, size, margin)
-    origin, axes = plane(space.codes)
-    n_features = space.bitmaps.n_features
-    check_allocation(8 * size * size * n_features, f"a {size}x{size} grid of {n_features}-pixel bitmaps")
-    gx, gy = np.meshgrid(xs, ys)
-    Z = origin + np.column_stack([gx.ravel(), gy.ravel()]) @ axes
-    return xs, ys, _decode(space.model, Z, n_features).reshape(size, size, -1)

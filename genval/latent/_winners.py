@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from genval._utils.budget import chunk_rows
+from genval.errors import ParameterError
 
 __all__ = ["KD_TREE_MAX_DIMENSIONS", "nearest_weights"]
 
@@ -101,3 +102,22 @@ def _nearest_by_tree(Z: np.ndarray, W: np.ndarray, chunk: int | None, out: np.nd
         close = dist[:, 1] ** 2 - dist[:, 0] ** 2 <= 2 * _slack(d) * reach ** 2
         _compare_directly(Z, W, np.flatnonzero(close) + s, out)
     return out
+
+
+# A weight beyond this lies far past any code (codes are a network's activations) and its squared distances
+# overflow float64: the map has diverged. Codes are held to the same bound, so that a map of them never does.
+MAX_CODE = 1e100
+
+
+def check_range(Z: np.ndarray) -> np.ndarray:
+    """``Z``, or an error for codes past :data:`MAX_CODE`: their squared distances would overflow float64."""
+    largest = float(np.abs(Z).max(initial=0.0))
+    if largest > MAX_CODE:
+        raise ParameterError(f"codes reach {largest:.3g}; expected codes of magnitude at most {MAX_CODE:.0e} "
+                             "(squared distances past it overflow float64)")
+    return Z
+
+
+def diverged(W: np.ndarray) -> bool:
+    """Weights infinite, NaN or so large that squared distances to them overflow: a map that blew up."""
+    return not np.isfinite(W).all() or float(np.abs(W).max(initial=0.0)) > MAX_CODE
