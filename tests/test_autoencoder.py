@@ -23,7 +23,7 @@ from genval import (
     reconstruction_report,
     wrong_pixels,
 )
-from genval.models._autoencoder import DataMismatchError
+from genval.errors import DataMismatchError
 from genval.errors import ParameterError
 
 ESTIMATORS = [Autoencoder, VariationalAutoencoder]
@@ -297,7 +297,7 @@ def test_decoding_with_an_output_activation_that_reads_its_input_twice():
 def test_fit_records_which_data_it_was_trained_on(emojis, trained, monkeypatch):
     import hashlib
 
-    from genval.models._autoencoder import _fingerprint
+    from genval._utils.archive import fingerprint as _fingerprint
 
     # The definition: SHA-256 of the pixels as little-endian float32, row after row.
     expected = hashlib.sha256(emojis.X.astype("<f4").tobytes()).hexdigest()

@@ -13,10 +13,10 @@ from genval._utils.lazy import lazy_exports
 _EXPORTS = {
     "Autoencoder": "._autoencoder",
     "load_model": "._autoencoder",
-    "reconstruction_report": "._autoencoder",
-    "ReconstructionReport": "._autoencoder",
+    "reconstruction_report": "._reconstruction",
+    "ReconstructionReport": "._reconstruction",
     "VariationalAutoencoder": "._autoencoder",
-    "wrong_pixels": "._autoencoder",
+    "wrong_pixels": "._reconstruction",
     "cache_dir": "._cache",
     "cache_entries": "._cache",
     "cache_key": "._cache",

@@ -37,7 +37,8 @@ from typing import Callable
 
 import numpy as np
 
-from genval.models._autoencoder import MODEL_VERSION, Autoencoder, VariationalAutoencoder, load_model
+from genval.models._autoencoder import Autoencoder, VariationalAutoencoder, load_model
+from genval.models._model_file import MODEL_VERSION
 from genval.data._bitmaps import BitmapSet
 from genval.errors import GenvalError, ModelFileError, ParameterError
 from genval.data._formats import shorten
