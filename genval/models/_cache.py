@@ -305,11 +305,7 @@ def cached_model(bitmaps: BitmapSet, kind: str, settings: dict, make: Callable[[
     _check_kind(kind)
     key = cache_key(bitmaps, kind, settings)
     model = make()
-    try:
-        path = entry_path(bitmaps, kind, settings)
-        unusable = _unusable(path.parent)
-    except GenvalError as exc:  # no cache folder at all
-        path, unusable = None, str(exc)
+    path, unusable = _cache_path(bitmaps, kind, settings)
     found, problem, in_the_way = (None, None, False) if unusable else _read_entry(path, key, kind, model, bitmaps)
     if found is not None:
         return found, True
@@ -322,10 +318,24 @@ def cached_model(bitmaps: BitmapSet, kind: str, settings: dict, make: Callable[[
     if on_train is not None:
         on_train(None if unusable or in_the_way else path, model)
     model.fit(bitmaps.X, progress=progress)
-    if unusable or in_the_way:
-        return model, False
-    metadata = {"dataset": bitmaps.title, "shape": list(bitmaps.shape), "names": list(bitmaps.names),
-                "kind": kind, "cache_key": key, "params_sha256": _checksum(model)}
+    if not (unusable or in_the_way):
+        _write_entry(model, path, {"dataset": bitmaps.title, "shape": list(bitmaps.shape),
+                                   "names": list(bitmaps.names), "kind": kind, "cache_key": key,
+                                   "params_sha256": _checksum(model)})
+    return model, False
+
+
+def _cache_path(bitmaps: BitmapSet, kind: str, settings: dict) -> tuple[Path | None, str | None]:
+    """The entry's path and why its folder cannot be used (None: it can); no path when there is no cache folder."""
+    try:
+        path = entry_path(bitmaps, kind, settings)
+        return path, _unusable(path.parent)
+    except GenvalError as exc:  # no cache folder at all
+        return None, str(exc)
+
+
+def _write_entry(model: Autoencoder, path: Path, metadata: dict) -> None:
+    """Save ``model`` as the cache entry ``path``; a folder that changed under us costs a warning, not the model."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         model.save(path, metadata=metadata, follow_links=False)  # whatever was planted there meanwhile
@@ -333,7 +343,6 @@ def cached_model(bitmaps: BitmapSet, kind: str, settings: dict, make: Callable[[
         log.warning("cannot write the genval cache entry %s (%s); going on without caching", path,
                     getattr(exc, "strerror", None) or exc)
         model.metadata_ = metadata
-    return model, False
 
 
 def default_model(bitmaps: BitmapSet, progress: Callable[[int, float], None] | None = None,
