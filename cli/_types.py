@@ -69,7 +69,7 @@ def param_type(name: str) -> click.ParamType:
     >>> param_type("dropout")
     <FiniteFloat 0<=x<1>
     >>> param_type("loss").choices
-    ['bce', 'mse']
+    ('bce', 'mse')
     """
     p = PARAMS[name]
     if p.kind == "name":
