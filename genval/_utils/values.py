@@ -20,8 +20,8 @@ def is_int(value, low: int, high: int | None = None) -> bool:
     >>> is_int(3, 1), is_int(True, 0), is_int(2.0, 1), is_int(np.int64(5), 0, 4)
     (True, False, False, False)
     """
-    return (isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= low
-            and (high is None or value <= high))
+    return bool(isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= low
+                and (high is None or value <= high))
 
 
 def is_number(value, low: float = -math.inf, *, strict: bool = False) -> bool:
