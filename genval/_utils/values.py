@@ -14,14 +14,14 @@ import numpy as np
 __all__ = ["is_int", "is_number"]
 
 
-def is_int(value, low: int, high: int | None = None) -> bool:
-    """Whether ``value`` is an integer (a NumPy one too), not a bool, in ``[low, high]``.
+def is_int(value, low: int | None = None, high: int | None = None) -> bool:
+    """Whether ``value`` is an integer (a NumPy one too), not a bool, in ``[low, high]`` (None: unbounded).
 
-    >>> is_int(3, 1), is_int(True, 0), is_int(2.0, 1), is_int(np.int64(5), 0, 4)
-    (True, False, False, False)
+    >>> is_int(3, 1), is_int(True), is_int(2.0), is_int(np.int64(5), 0, 4), is_int(-7)
+    (True, False, False, False, True)
     """
-    return bool(isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= low
-                and (high is None or value <= high))
+    return bool(isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+                and (low is None or value >= low) and (high is None or value <= high))
 
 
 def is_number(value, low: float = -math.inf, *, strict: bool = False) -> bool:
