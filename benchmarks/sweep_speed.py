@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from genval.experiments._sweep import SweepConfigError, load_sweep, parse_sweep, run_sweep
+from genval.experiments import SweepConfigError, load_sweep, parse_sweep, run_sweep
 
 
 def timeless(rows: list[dict]) -> list[dict]:

@@ -1,4 +1,4 @@
-"""What the genval commands share: option types, shared options, progress bars, renderers.
+"""What the genval commands share: shared options, progress bars, renderers (and the option types of ._types).
 
 Long option names are the library's parameter names (``--n-latent`` is
 ``n_latent``); the short forms people typed before stay as aliases
@@ -9,116 +9,19 @@ from __future__ import annotations
 
 import functools
 import json
-import math
-import os
-import re
 import sys
-from pathlib import Path
 
 import click
 
-from genval._utils.files import read_only
-from genval.latent._som import MAX_NEURONS, NEIGHBORHOODS, TOPOLOGIES
+from genval.latent._som import NEIGHBORHOODS, TOPOLOGIES
 
-
-class NumberListType(click.ParamType):
-    """Comma-separated numbers, each converted by ``cast`` and held to ``check``: ``25,15``."""
-
-    def __init__(self, metavar: str, cast, kind: str, check, rule: str):
-        self.name = metavar
-        self.cast, self.kind, self.check, self.rule = cast, kind, check, rule
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, tuple):
-            return value
-        if str(value).strip() == "":
-            return ()
-        try:
-            numbers = tuple(self.cast(p) for p in str(value).split(","))
-        except ValueError:
-            self.fail(f"{value!r} is not a comma-separated list of {self.kind}", param, ctx)
-        if not all(self.check(x) for x in numbers):
-            self.fail(f"{value!r}: {self.rule}", param, ctx)
-        return numbers
-
-
-class FiniteFloat(click.FloatRange):
-    """A finite number, optionally within a range: ``nan`` and ``inf`` are refused as the option's value.
-
-    click's ``FloatRange`` lets ``nan`` through (every comparison with it is
-    false), and a ``nan`` threshold or rate silently makes a result
-    impossible; no genval setting means anything at infinity either.
-    """
-
-    def convert(self, value, param, ctx):
-        number = click.FLOAT.convert(value, param, ctx)
-        if not math.isfinite(number):
-            self.fail(f"{value!r} is not a finite number", param, ctx)
-        return super().convert(number, param, ctx)
-
-
-LAYER_WIDTHS = NumberListType("N,N,...", int, "positive integers (e.g. 25,15)", lambda w: w >= 1,
-                              "every layer width must be at least 1")
-NOISE_LEVELS = NumberListType("P,P,...", float, "numbers", lambda p: 0 <= p <= 1, "every level must be in [0, 1]")
-
-
-class GridType(click.ParamType):
-    """``ROWSxCOLS``, both at least 1, at most ``limit`` cells in all: ``3x3``."""
-
-    name = "ROWSxCOLS"
-
-    def __init__(self, limit: int = MAX_NEURONS, what: str = "neurons"):
-        self.limit, self.what = limit, what
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, tuple):
-            return value
-        m = re.fullmatch(r"\s*([0-9]+)\s*[xX]\s*([0-9]+)\s*", str(value))  # ASCII digits only
-        if not m:
-            self.fail(f"{value!r} is not a grid like 3x3 (rows x columns)", param, ctx)
-        # int() of thousands of digits is slow (and refused past 4,300): a number that long is over the limit anyway.
-        rows, cols = (int(g) if len(g) <= 18 else self.limit + 1 for g in m.groups())
-        if rows < 1 or cols < 1:
-            self.fail(f"{value!r}: a grid needs at least 1 row and 1 column", param, ctx)
-        if rows * cols > self.limit:
-            if max(map(len, m.groups())) > 18:
-                self.fail(f"{value!r} has more {self.what} than the limit of {self.limit:,}", param, ctx)
-            self.fail(f"{value!r} has {rows * cols:,} {self.what}, more than the limit of {self.limit:,}", param, ctx)
-        return rows, cols
-
-
-class OutputFile(click.Path):
-    """A file to write, in a folder that exists (checked before any work starts)."""
-
-    def __init__(self):
-        super().__init__(dir_okay=False)
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, str) and value.endswith(("/", os.sep)):  # Path() would drop the slash
-            self.fail(f"{value} names a folder; give a file name in it", param, ctx)
-        path = super().convert(value, param, ctx)
-        folder = Path(path).parent
-        if not folder.is_dir():
-            self.fail(f"cannot write {path}: the folder {folder} does not exist", param, ctx)
-        if (reason := read_only(path)) is not None:
-            self.fail(f"cannot write {path}: {reason}", param, ctx)
-        return path
-
-
-class ShapeType(GridType):
-    """``HEIGHTxWIDTH`` of an image, both at least 1: ``28x28``."""
-
-    name = "HxW"
-
-    def __init__(self):
-        super().__init__(limit=2**31 - 1, what="pixels")
-
-    def convert(self, value, param, ctx):
-        try:
-            return super().convert(value, param, ctx)
-        except click.BadParameter:
-            self.fail(f"{value!r} is not an image shape like 28x28 (height x width, both at least 1)", param, ctx)
-
+# The option types live in ._types; every command imports them from here, as before.
+from ._types import LAYER_WIDTHS as LAYER_WIDTHS
+from ._types import NOISE_LEVELS as NOISE_LEVELS
+from ._types import PICTURE_FORMATS as PICTURE_FORMATS
+from ._types import FiniteFloat, GridType, PictureFile, ShapeType, param_type
+from ._types import NumberListType as NumberListType
+from ._types import OutputFile as OutputFile
 
 LOADER_OPTIONS = ("labels", "shape", "binarize", "limit")
 
@@ -198,7 +101,7 @@ def dataset_option(default: str = "emojis"):
 
 
 # numpy seeds are non-negative integers; a negative one would fail deep inside numpy without naming the option.
-SEED = click.IntRange(min=0)
+SEED = param_type("random_state")
 
 
 def random_state_option(help_text: str = "Seed for every random choice."):
@@ -226,17 +129,6 @@ def json_option(command):
     errors and warnings), the two options every command shares."""
     command = quiet_option(command)
     return click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")(command)
-PICTURE_FORMATS = ("png", "svg", "pdf")  # genval.plotting.FIGURE_FORMATS, without importing matplotlib here
-
-
-class PictureFile(OutputFile):
-    """A picture to write: its suffix names its format (png, svg or pdf), checked before any work."""
-
-    def convert(self, value, param, ctx):
-        path = super().convert(value, param, ctx)
-        if Path(path).suffix.lower().lstrip(".") not in PICTURE_FORMATS:
-            self.fail(f"{value!r}: name the picture .png, .svg or .pdf (its suffix is its format)", param, ctx)
-        return path
 
 
 plot_option = click.option("--plot", type=PictureFile(), default=None, metavar="FILE.png",

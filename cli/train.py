@@ -7,14 +7,12 @@ import time
 import click
 
 from ._common import (
-    LAYER_WIDTHS, NOISE_LEVELS, FiniteFloat, OutputFile, PictureFile, ProgressBar, dataset_option, emit_json,
-    json_option, model_doc, note, plot_option, random_state_option, save_plot,
+    FiniteFloat, OutputFile, PictureFile, ProgressBar, dataset_option, emit_json, json_option, model_doc, note,
+    param_type, plot_option, random_state_option, save_plot,
 )
-from genval.nn._activations import ACTIVATIONS
-from genval.models._autoencoder import Autoencoder, VariationalAutoencoder, reconstruction_report
 from genval.data._bitmaps import load_dataset
-from genval.data._noise import NOISES
-from genval.nn._optimizers import OPTIMIZERS
+from genval.models._autoencoder import Autoencoder, VariationalAutoencoder
+from genval.models._reconstruction import reconstruction_report
 
 DEFAULTS = Autoencoder().get_params()  # the options' defaults are the estimator's
 LIST_ITEMS = 50  # sets up to this size get a line per item
@@ -28,42 +26,42 @@ def json_params(model) -> dict:
 
 @click.command()
 @dataset_option()
-@click.option("--hidden", type=LAYER_WIDTHS, default=",".join(map(str, DEFAULTS["hidden"])), show_default=True,
+@click.option("--hidden", type=param_type("hidden"), default=",".join(map(str, DEFAULTS["hidden"])), show_default=True,
               help="Encoder layer widths; the decoder mirrors them.")
-@click.option("--n-latent", "--latent", "n_latent", type=click.IntRange(min=1), default=DEFAULTS["n_latent"],
+@click.option("--n-latent", "--latent", "n_latent", type=param_type("n_latent"), default=DEFAULTS["n_latent"],
               show_default=True, help="Latent dimensions.")
-@click.option("--activation", type=click.Choice(list(ACTIVATIONS)), default=DEFAULTS["activation"], show_default=True)
-@click.option("--activation-param", type=FiniteFloat(min=0, min_open=True), default=None,
+@click.option("--activation", type=param_type("activation"), default=DEFAULTS["activation"], show_default=True)
+@click.option("--activation-param", type=param_type("activation_param"), default=None,
               help="tanh/sigmoid beta, leaky ReLU slope or ELU alpha.")
-@click.option("--loss", type=click.Choice(["bce", "mse"]), default=DEFAULTS["loss"], show_default=True)
-@click.option("--optimizer", type=click.Choice(list(OPTIMIZERS)), default=DEFAULTS["optimizer"], show_default=True)
-@click.option("--learning-rate", "--lr", "learning_rate", type=FiniteFloat(min=0, min_open=True),
+@click.option("--loss", type=param_type("loss"), default=DEFAULTS["loss"], show_default=True)
+@click.option("--optimizer", type=param_type("optimizer"), default=DEFAULTS["optimizer"], show_default=True)
+@click.option("--learning-rate", "--lr", "learning_rate", type=param_type("learning_rate"),
               default=DEFAULTS["learning_rate"], show_default=True, help="The optimizer's step size.")
 @click.option("--momentum", type=FiniteFloat(min=0, max=1, max_open=True), default=None,
               help="The momentum of --optimizer momentum or adaptive (an optimizer option; the course used 0.7).")
-@click.option("--epochs", type=click.IntRange(min=1), default=DEFAULTS["epochs"], show_default=True,
+@click.option("--epochs", type=param_type("epochs"), default=DEFAULTS["epochs"], show_default=True,
               help="The most epochs to train. A long run shows its progress and Ctrl-C stops it (exit 130); "
                    "a count whose loss curve would not fit the memory budget is refused before training.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=None,
+@click.option("--batch-size", type=param_type("batch_size"), default=None,
               help="Mini-batch size (1 = online); default: the full set each epoch.")
-@click.option("--stop-wrong-pixels", "--stop-wrong", "stop_wrong_pixels", type=click.IntRange(min=0), default=None,
+@click.option("--stop-wrong-pixels", "--stop-wrong", "stop_wrong_pixels", type=param_type("stop_wrong_pixels"), default=None,
               metavar="N", help="Stop once every item is reconstructed with at most N wrong pixels.")
 @click.option("--vae", is_flag=True, help="Train a variational autoencoder instead.")
-@click.option("--beta", type=FiniteFloat(min=0), default=1.0, show_default=True,
+@click.option("--beta", type=param_type("beta"), default=1.0, show_default=True,
               help="With --vae: the weight of the KL term.")
-@click.option("--noise-levels", "--noise", "noise_levels", type=NOISE_LEVELS, default=(),
+@click.option("--noise-levels", "--noise", "noise_levels", type=param_type("noise_levels"), default=(),
               help="Train a denoising autoencoder on these noise levels at once, e.g. 0,0.1,0.15,0.2.")
-@click.option("--noise-type", "noise", type=click.Choice(list(NOISES)), default=DEFAULTS["noise"], show_default=True,
+@click.option("--noise-type", "noise", type=param_type("noise"), default=DEFAULTS["noise"], show_default=True,
               help="The `noise` parameter: bit flips (level = probability), gaussian (level = standard "
                    "deviation) or image_gaussian (each image's own mean and spread, times the level).")
-@click.option("--code-activation", type=click.Choice(list(ACTIVATIONS)), default=DEFAULTS["code_activation"],
+@click.option("--code-activation", type=param_type("code_activation"), default=DEFAULTS["code_activation"],
               show_default=True, help="Activation of the latent code (relu for a rectified code).")
-@click.option("--dropout", type=FiniteFloat(min=0, max=1, max_open=True), default=DEFAULTS["dropout"],
+@click.option("--dropout", type=param_type("dropout"), default=DEFAULTS["dropout"],
               show_default=True, help="Probability of dropping each hidden unit in training.")
-@click.option("--validation-fraction", type=FiniteFloat(min=0, max=1, max_open=True),
+@click.option("--validation-fraction", type=param_type("validation_fraction"),
               default=DEFAULTS["validation_fraction"], show_default=True,
               help="Share of the items held out to report a validation loss.")
-@click.option("--dtype", type=click.Choice(["float32", "float64"]), default=DEFAULTS["dtype"], show_default=True,
+@click.option("--dtype", type=param_type("dtype"), default=DEFAULTS["dtype"], show_default=True,
               help="Precision of the training arithmetic.")
 @random_state_option()
 @click.option("--out", "-o", type=OutputFile(), default=None,
@@ -94,18 +92,8 @@ def train(dataset, vae, beta, code_activation, momentum, out, plot, recon, as_js
       genval train --dataset font --hidden '' --n-latent 64 --code-activation relu \\
                    --activation relu --dropout 0.1 --validation-fraction 0.2
     """
-    if momentum is not None:
-        if params["optimizer"] not in ("momentum", "adaptive"):
-            raise click.BadParameter("takes --optimizer momentum or adaptive", param_hint="--momentum")
-        params["optimizer_options"] = {"momentum": momentum}
+    model = _make_model(params, vae, beta, code_activation, momentum)
     bitmaps = load_dataset(dataset)
-    if vae:
-        if code_activation != DEFAULTS["code_activation"]:
-            raise click.BadParameter("a variational autoencoder's code is Gaussian; leave out --code-activation",
-                                     param_hint="--code-activation")
-        model = VariationalAutoencoder(beta=beta, **params)
-    else:
-        model = Autoencoder(code_activation=code_activation, **params)
     # A network too large for the memory budget is refused before the progress bar opens.
     model._validate_params()
     model._network(bitmaps.X.shape[1]).check_training_memory(0, model.dtype)
@@ -121,15 +109,7 @@ def train(dataset, vae, beta, code_activation, momentum, out, plot, recon, as_js
     if out is not None:
         model.save(out, metadata={"dataset": bitmaps.title, "shape": list(bitmaps.shape),
                                   "names": list(bitmaps.names)})
-    if plot is not None:
-        from genval.plotting._plotting import plot_loss_curve
-
-        save_plot(plot_loss_curve(model), plot)
-    if recon is not None:
-        from genval.plotting._plotting import plot_reconstructions
-
-        save_plot(plot_reconstructions(bitmaps.X, model.reconstruct(bitmaps.X), bitmaps.shape, bitmaps.names,
-                                       title=bitmaps.title), recon)
+    _draw(model, bitmaps, plot, recon)
     if as_json:
         emit_json({
             "dataset": bitmaps.title,
@@ -145,6 +125,40 @@ def train(dataset, vae, beta, code_activation, momentum, out, plot, recon, as_js
             **report.to_dict(),
         })
         return
+    _echo(model, bitmaps, report, seconds)
+    if out is not None:
+        note(f"saved {out}")
+
+
+def _make_model(params: dict, vae: bool, beta: float, code_activation: str, momentum: float | None):
+    """The unfitted estimator the options describe; ``--momentum`` is an optimizer option."""
+    if momentum is not None:
+        if params["optimizer"] not in ("momentum", "adaptive"):
+            raise click.BadParameter("takes --optimizer momentum or adaptive", param_hint="--momentum")
+        params["optimizer_options"] = {"momentum": momentum}
+    if vae:
+        if code_activation != DEFAULTS["code_activation"]:
+            raise click.BadParameter("a variational autoencoder's code is Gaussian; leave out --code-activation",
+                                     param_hint="--code-activation")
+        return VariationalAutoencoder(beta=beta, **params)
+    return Autoencoder(code_activation=code_activation, **params)
+
+
+def _draw(model, bitmaps, plot, recon) -> None:
+    """``--plot`` (the loss curves) and ``--recon`` (items over their reconstructions)."""
+    if plot is not None:
+        from genval.plotting._plotting import plot_loss_curve
+
+        save_plot(plot_loss_curve(model), plot)
+    if recon is not None:
+        from genval.plotting._plotting import plot_reconstructions
+
+        save_plot(plot_reconstructions(bitmaps.X, model.reconstruct(bitmaps.X), bitmaps.shape, bitmaps.names,
+                                       title=bitmaps.title), recon)
+
+
+def _echo(model, bitmaps, report, seconds: float) -> None:
+    """The text report: the network and its training, then wrong pixels per item (the worst of a large set)."""
     sizes = "-".join(map(str, model.layer_sizes_))
     stopped = f", stopped early at <= {model.stop_wrong_pixels} wrong pixels" if model.stopped_early_ else ""
     click.echo(f"{bitmaps.title}: {len(bitmaps)} items, network {sizes}, "
@@ -162,5 +176,3 @@ def train(dataset, vae, beta, code_activation, momentum, out, plot, recon, as_js
     for name, wrong in shown:
         click.echo(f"{name:<{width}}  {wrong}")
     click.echo(f"perfect {report.perfect}/{n}, within one pixel {report.within_one}/{n}")
-    if out is not None:
-        note(f"saved {out}")

@@ -3,18 +3,13 @@
 import io
 import json
 import struct
-import time
 import tracemalloc
 import zipfile
-from datetime import timedelta
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from genval import Autoencoder, LatentSOM, ModelFileError, VariationalAutoencoder, load_dataset, load_model, load_som
-from genval._utils.archive import brief
+from genval import Autoencoder, ModelFileError, VariationalAutoencoder, load_dataset, load_model
 
 BUDGET = 256 * 1024  # GENVAL_MEMORY_BUDGET during these tests: every good file here needs a few kilobytes
 
@@ -76,11 +71,11 @@ def with_config(members: dict, config) -> dict:
 def measured_load(load, path):
     """``load(path)``, or the ModelFileError's message (one line naming the file).
 
-    Any other exception propagates and fails the test; so do a load slower than two seconds
-    and one that allocates more than the budget.
+    Any other exception propagates and fails the test; so does a load that allocates more than the budget.
+    What would make a load slow (reading or allocating far more than the file announces) shows in its peak
+    memory, which does not depend on how busy the machine is, as a time limit would.
     """
     tracemalloc.start()
-    start = time.perf_counter()
     try:
         return load(path)
     except ModelFileError as exc:
@@ -90,7 +85,7 @@ def measured_load(load, path):
     finally:
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-        assert time.perf_counter() - start < 2 and peak < BUDGET
+        assert peak < BUDGET
 
 
 def outcome(path):
@@ -100,7 +95,7 @@ def outcome(path):
         return model
     X = np.random.default_rng(0).random((4, model.n_features_in_))
     Z = model.transform(X)
-    assert Z.shape == (4, model._net.code.n_latent)
+    assert Z.shape == (4, model.n_latent)
     assert model.inverse_transform(Z).shape == X.shape
     return "loaded"
 
@@ -343,228 +338,3 @@ def test_save_then_load_predicts_bit_for_bit(tmp_path, emojis, model):
     assert loaded.metadata_["names"] == list(emojis.names)
     loaded.save(tmp_path / "again.npz", metadata=loaded.metadata_)
     assert (tmp_path / "again.npz").read_bytes() == path.read_bytes()
-
-
-# ------------------------------------------------------------ property-based: mutated files
-
-JSON_LEAVES = (st.none() | st.booleans() | st.integers(-10**30, 10**30) | st.integers(-3, 40)
-               | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=8)
-               | st.sampled_from(["relu", "sigmoid", "identity", "mse", "bce", "gd", "adam", "float64", "flip",
-                                  "Autoencoder", "VariationalAutoencoder", "genval-model", 0.5, 1e-3]))
-JSON_VALUES = st.recursive(JSON_LEAVES, lambda inner: st.lists(inner, max_size=4)
-                           | st.dictionaries(st.text(max_size=6), inner, max_size=4), max_leaves=10)
-SETTINGS = settings(max_examples=150, deadline=timedelta(seconds=3), database=None,
-                    suppress_health_check=[HealthCheck.too_slow])
-
-
-def _key_paths(config: dict) -> list[tuple]:
-    paths = [(k,) for k in config] + [("extra",), ("params", "extra")]
-    paths += [("params", k) for k in config["params"]] + [("training_data", k) for k in config["training_data"]]
-    paths += [("layer_sizes", i) for i in range(len(config["layer_sizes"]))] + [("params", "hidden", 0)]
-    return paths
-
-
-def mutate_config(config: dict, paths: list[tuple], data) -> None:
-    """Set one to three of ``config``'s keys at ``paths`` to random JSON values, or delete them, in place."""
-    for _ in range(data.draw(st.integers(1, 3))):
-        *parents, last = data.draw(st.sampled_from(paths))
-        node = config
-        for key in parents:
-            node = node.get(key) if isinstance(node, dict) else None
-        if isinstance(node, dict) or isinstance(node, list) and isinstance(last, int) and last < len(node):
-            if isinstance(node, dict) and data.draw(st.booleans()):
-                node.pop(last, None)
-            else:
-                node[last] = data.draw(JSON_VALUES)
-
-
-def mutate_bytes(raw: bytearray, data, how: str) -> bytearray:
-    """``raw`` cut short ("truncate") or with one to eight short runs overwritten ("overwrite")."""
-    if how == "truncate":
-        return raw[:data.draw(st.integers(0, len(raw) - 1))]
-    for _ in range(data.draw(st.integers(1, 8))):
-        at = data.draw(st.integers(0, len(raw) - 1))
-        patch = data.draw(st.binary(min_size=1, max_size=4))
-        raw[at:at + len(patch)] = patch
-    return raw
-
-
-@SETTINGS
-@given(st.data())
-def test_any_config_value_loads_a_working_model_or_is_one_clean_error(folder, goods, data):
-    kind = data.draw(st.sampled_from(sorted(goods)))
-    config = config_of(goods[kind])
-    paths = _key_paths(config)
-    mutate_config(config, paths, data)
-    load_bytes(folder, npz(with_config(goods[kind], config)))
-
-
-DESCRS = st.sampled_from(["<f8", "<f4", ">f8", "<f2", "<f16", "<i8", "|b1", "|O", "<c16", "<U5", "|V8", "|S3",
-                          "[('a', '<f8')]", "('<f8', (2,))", "'<f8'", "<f8'", "zz"])
-
-
-@st.composite
-def npy_headers(draw) -> bytes:
-    """A .npy member with a random header (shape, dtype, order, version) and random data."""
-    shape = draw(st.lists(st.integers(-2, 10**15) | st.integers(0, 400), max_size=3))
-    descr = draw(DESCRS)
-    descr = descr if descr.startswith(("[", "(", "'")) or descr.endswith("'") else repr(descr)
-    header = f"{{'descr': {descr}, 'fortran_order': {draw(st.booleans())}, 'shape': {tuple(shape)!r}, }}"
-    header = draw(st.sampled_from([header, header.replace("shape", "shapes"), header[:-3]]))
-    version = draw(st.sampled_from([(1, 0), (2, 0), (3, 0), (9, 9)]))
-    raw = header.encode("latin1") + b"\n"
-    length = struct.pack("<H" if version == (1, 0) else "<I", len(raw))
-    body = draw(st.binary(max_size=64)) if draw(st.booleans()) else bytes(8 * max(0, min(max(shape, default=1), 3000)))
-    return b"\x93NUMPY" + bytes(version) + length + raw + body
-
-
-@SETTINGS
-@given(st.data())
-def test_any_array_header_loads_a_working_model_or_is_one_clean_error(folder, goods, data):
-    kind = data.draw(st.sampled_from(sorted(goods)))
-    member = data.draw(st.sampled_from(sorted(goods[kind])))
-    members = {**goods[kind], member: data.draw(npy_headers())}
-    compression = data.draw(st.sampled_from([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED]))
-    load_bytes(folder, npz(members, compression))
-
-
-@SETTINGS
-@given(st.data())
-def test_truncated_or_overwritten_bytes_load_or_are_one_clean_error(folder, goods, data):
-    kind = data.draw(st.sampled_from(sorted(goods)))
-    compression = data.draw(st.sampled_from([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED]))
-    raw = bytearray(npz(goods[kind], compression))
-    how = data.draw(st.sampled_from(["truncate", "overwrite", "random"]))
-    if how == "random":
-        raw = bytearray(data.draw(st.binary(max_size=2000)))
-    else:
-        raw = mutate_bytes(raw, data, how)
-    load_bytes(folder, bytes(raw))
-
-
-# ------------------------------------------------------------ map files: read the same way
-
-
-@pytest.fixture(scope="module")
-def good_map(folder):
-    """A small saved map's members: a 2x3 grid over 20 two-dimensional codes."""
-    codes = np.random.default_rng(0).normal(size=(20, 2))
-    LatentSOM(grid=(2, 3), random_state=0).fit(codes).save(folder / "map.npz")
-    with zipfile.ZipFile(folder / "map.npz") as z:
-        return {info.filename: z.read(info) for info in z.infolist()}
-
-
-def map_outcome(path):
-    """Load the map at ``path``: "loaded" after checking it answers, else the error's message."""
-    som = measured_load(load_som, path)
-    if isinstance(som, str):
-        return som
-    winners = som.winners(np.zeros((3, som.n_features_in_)))
-    assert winners.shape == (3,) and winners.max() < som.n_neurons
-    return "loaded"
-
-
-def load_map_bytes(folder, data: bytes):
-    path = folder / "mutant-map.npz"
-    path.write_bytes(data)
-    return map_outcome(path)
-
-
-def test_map_files_are_checked_before_their_arrays_are_read(folder, good_map):
-    assert load_map_bytes(folder, npz(good_map)) == "loaded"
-    config = config_of(good_map)
-    weights = np.load(io.BytesIO(good_map["weights.npy"]))
-    prefix = f"{folder / 'mutant-map.npz'}: "
-    seven = {**config["training_data"], "n_items": 7}  # a record of other codes than the 20 labels
-    cases = {
-        # The weights' header claims a terabyte: np.load allocated it before this reader.
-        "terabyte": ({"weights.npy": good_map["weights.npy"].replace(b"(2, 3, 2)", b"(2, 3, 100000000000)")},
-                     "damaged genval map (weights.npy holds 107 bytes of data, its header announces 4800000000000)"),
-        "wrong grid": ({"weights.npy": npy(np.zeros((3, 2, 2)))},
-                       "damaged genval map (weights do not match the grid: weights.npy has shape (3, 2, 2), "
-                       "expected (2, 3, n))"),
-        "NaN weights": ({"weights.npy": npy(np.where(weights == weights.max(), np.nan, weights))},
-                        "damaged genval map (its weights contain NaN, infinity or values past 1e100)"),
-        "float labels": ({"labels.npy": npy(np.zeros(20))}, "damaged genval map (labels.npy holds float64, "
-                                                            "expected int32 or int64)"),
-        "labels off the grid": ({"labels.npy": npy(np.full(20, 6))},
-                                "damaged genval map (labels are not neurons of the 2x3 grid)"),
-        "no labels": ({"labels.npy": None}, "damaged genval map (missing labels)"),
-        "bad sigma": ({"config.npy": with_config({}, {**config, "params": {**config["params"], "sigma": "x"}})[
-            "config.npy"]}, "damaged genval map (params: sigma must be a positive number, got 'x')"),
-        "huge grid": ({"config.npy": with_config({}, {**config, "grid": [1000, 1000]})["config.npy"]},
-                      "damaged genval map (grid must be [rows, cols] of at most 100,000 neurons, got [1000, 1000])"),
-        "two grids": ({"config.npy": with_config({}, {**config, "params": {**config["params"], "grid": [3, 2]}})[
-            "config.npy"]}, "damaged genval map (params.grid [3, 2] does not match its grid [2, 3])"),
-        "a model": ({"config.npy": with_config({}, {**config, "format": "genval-model"})["config.npy"]},
-                    "not a genval map file"),
-        "codes of another count": (
-            {"config.npy": with_config({}, {**config, "training_data": seven})["config.npy"]},
-            "damaged genval map (training_data must be an object of n_items (20, one per label), n_features (2), a "
-            f"printable title and a sha256 (64 hex digits), got {brief(seven, 60)})"),
-        "no record": ({"config.npy": with_config({}, {k: v for k, v in config.items() if k != "training_data"})[
-            "config.npy"]}, None),
-    }
-    for case, (replace, message) in cases.items():
-        members = {k: v for k, v in {**good_map, **replace}.items() if v is not None}
-        assert load_map_bytes(folder, npz(members)) == ("loaded" if message is None else prefix + message), case
-
-
-@SETTINGS
-@given(st.data())
-def test_truncated_or_overwritten_map_files_load_or_are_one_clean_error(folder, good_map, data):
-    compression = data.draw(st.sampled_from([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED]))
-    raw = bytearray(npz(good_map, compression))
-    raw = mutate_bytes(raw, data, data.draw(st.sampled_from(["truncate", "overwrite"])))
-    load_map_bytes(folder, bytes(raw))
-
-
-@SETTINGS
-@given(st.data())
-def test_any_map_config_value_loads_or_is_one_clean_error(folder, good_map, data):
-    config = config_of(good_map)
-    paths = [(k,) for k in config] + [("extra",)] + [("params", k) for k in config["params"]] + [("grid", 0)]
-    mutate_config(config, paths, data)
-    load_map_bytes(folder, npz(with_config(good_map, config)))
-
-
-# --- weights and codes finite in the dtype the model runs in ---------------------------------------
-
-@pytest.fixture(scope="module")
-def trained(emojis):
-    return {dtype: Autoencoder(epochs=40, dtype=dtype, random_state=0).fit(emojis.X) for dtype in ("float32", "float64")}
-
-
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(dtype=st.sampled_from(["float32", "float64"]), exponent=st.integers(0, 308),
-       one_weight=st.booleans(), index=st.integers(0, 10**6))
-def test_a_scaled_model_gives_a_map_of_finite_codes_or_one_error_naming_its_file(
-        trained, emojis, folder, dtype, exponent, one_weight, index):
-    from genval.pipeline import build_space
-
-    model = trained[dtype]
-    params = model.params_.copy()
-    if one_weight:
-        params[index % len(params)] = 1.7976931348623157e308 if exponent == 308 else 10.0 ** exponent
-    else:
-        params = params * 10.0 ** exponent
-    path = folder / f"scaled-{dtype}-{exponent}-{one_weight}.npz"
-    with np.load(_save(model, folder), allow_pickle=False) as data:
-        arrays = {k: data[k] for k in data.files}
-    arrays["params"] = params
-    np.savez(path, **arrays)
-    try:
-        space = build_space(emojis, path, grid=(3, 3), random_state=0)
-    except ModelFileError as exc:
-        assert str(exc).startswith(f"{path}: ") and "\n" not in str(exc)
-        return
-    assert np.isfinite(space.codes).all() and np.isfinite(space.som.weights_).all()
-    assert np.isfinite(space.som.quantization_error(space.codes))
-    assert ((0 <= space.som.labels_) & (space.som.labels_ < 9)).all()
-
-
-def _save(model, folder):
-    path = folder / f"base-{model.dtype}.npz"
-    if not path.exists():
-        model.save(path)
-    return path

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from genval._utils.budget import _size, chunk_rows, memory_budget
+from genval._utils.values import is_int  # where latent._som and the checks of fingerprints import it from
 from genval.errors import ModelFileError
 
 __all__ = ["NpzArchive", "brief", "fingerprint", "is_fingerprint", "is_int", "open_archive", "printable"]
@@ -55,12 +56,6 @@ _NPY_HEADER = re.compile(r"\{'descr': '(?P<descr>[^'\\\x00-\x1f]{1,32})', 'fortr
 _KINDS = {"f": ("float32 or float64", lambda d: d.kind == "f" and d.itemsize in (4, 8)),
           "i": ("int32 or int64", lambda d: d.kind == "i" and d.itemsize in (4, 8)),
           "U": ("text", lambda d: d.kind == "U")}
-
-
-def is_int(value, low: int, high: int | None = None) -> bool:
-    """Whether ``value`` (read from a file) is an integer, not a bool, in ``[low, high]``."""
-    return (isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= low
-            and (high is None or value <= high))
 
 
 def fingerprint(X: np.ndarray, title: str = "") -> dict:

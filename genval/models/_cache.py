@@ -2,24 +2,16 @@
 
 ``genval som`` and friends work with nothing but a dataset: the first time a
 set is used, genval trains ``Autoencoder(**DEFAULT_MODEL)`` on it (fixed seed)
-and saves it in the cache folder; later runs load it. ``genval denoise`` does
-the same with its denoiser. :func:`cached_model` is the one mechanism behind
-both.
+and saves it in the cache folder (:mod:`genval.models._cache_folder` names
+its entries); later runs load it. ``genval denoise`` does the same with its
+denoiser. :func:`cached_model` is the one mechanism behind both.
 
-An entry's name holds its kind, the set's title and a hash of the set's names
-and pixels, the settings, the kind, the model format and the training
-revision, so a changed set, other settings or a new genval never pick up a
-stale model. An entry is checked, not trusted: one that cannot be read, was
-written for another set, settings or kind, holds NaN weights, or whose
-weights no longer match the checksum saved with them is trained again, with a
-one-line warning (``logging``, logger ``genval.models._cache``). A cache folder that
-cannot be written costs a warning, not the command: the model is trained and
-used without being cached.
-
-The folder is ``$GENVAL_CACHE`` if set, else ``$XDG_CACHE_HOME/genval``, else
-``~/.cache/genval``. genval only ever lists or removes files named as it names
-its entries (:func:`cache_entries`, :func:`clear_cache`); anything else in the
-folder is left alone.
+An entry is checked, not trusted: one that cannot be read, was written for
+another set, settings or kind, holds NaN weights, or whose weights no longer
+match the checksum saved with them is trained again, with a one-line warning
+(``logging``, logger ``genval.models._cache``). A cache folder that cannot be
+written costs a warning, not the command: the model is trained and used
+without being cached.
 """
 
 from __future__ import annotations
@@ -28,127 +20,28 @@ import hashlib
 import json
 import logging
 import os
-import re
 import stat
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from genval.models._autoencoder import MODEL_VERSION, Autoencoder, VariationalAutoencoder, load_model
 from genval.data._bitmaps import BitmapSet
-from genval.errors import GenvalError, ModelFileError, ParameterError
 from genval.data._formats import shorten
-from genval.nn._training import TRAINING_REVISION
+from genval.errors import GenvalError, ModelFileError, ParameterError
+from genval.models._autoencoder import Autoencoder, VariationalAutoencoder, load_model
+from genval.models._cache_folder import DEFAULT_MODEL, _check_kind, cache_key, entry_path
+# Where genval 0.2.0's genval.cache (and code that imported this module) found them.
+from genval.models._cache_folder import KINDS as KINDS
+from genval.models._cache_folder import CacheEntry as CacheEntry
+from genval.models._cache_folder import cache_dir as cache_dir
+from genval.models._cache_folder import cache_entries as cache_entries
+from genval.models._cache_folder import clear_cache as clear_cache
+from genval.models._cache_folder import default_model_path as default_model_path
 
-__all__ = ["DEFAULT_MODEL", "KINDS", "CacheEntry", "cache_dir", "cache_entries", "cache_key", "cached_model",
-           "clear_cache", "default_model", "default_model_path", "entry_path"]
+__all__ = ["cached_model", "default_model"]
 
 log = logging.getLogger(__name__)
-
-# The settings of every cached default model: genval's defaults, seed 0.
-DEFAULT_MODEL = {"random_state": 0}
-# Kind of cached model: the prefix of its file names. "model" for the default
-# autoencoder keeps the names caches already hold.
-KINDS = {"autoencoder": "model", "vae": "vae", "denoiser": "denoiser"}
-_PREFIX_KIND = {prefix: kind for kind, prefix in KINDS.items()}
-_ENTRY = re.compile(r"(model|vae|denoiser)-(.+)-([0-9a-f]{16})\.npz")
-# atomic_write's temporary files beside an entry; a killed run can leave one.
-_TEMPORARY = re.compile(r"\.(model|vae|denoiser)-.+-[0-9a-f]{16}\.npz\..+\.tmp")
-
-
-def cache_dir() -> Path:
-    """The cache folder (not created here).
-
-    Raises
-    ------
-    GenvalError
-        When there is none: no ``GENVAL_CACHE``, ``XDG_CACHE_HOME`` nor home folder.
-
-    >>> import os
-    >>> from unittest import mock
-    >>> with mock.patch.dict(os.environ, GENVAL_CACHE="~/models"):
-    ...     cache_dir() == Path.home() / "models"
-    True
-    """
-    try:
-        if os.environ.get("GENVAL_CACHE"):
-            return Path(os.environ["GENVAL_CACHE"]).expanduser()
-        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    except RuntimeError:  # "~" with no HOME and no home directory in the user database
-        raise GenvalError("no cache folder: HOME is not set and this user has no home directory; "
-                          "set GENVAL_CACHE to a folder") from None
-    return Path(base) / "genval"
-
-
-def _slug(title: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_-]+", "-", Path(title or "set").name).strip("-") or "set"
-
-
-def _check_kind(kind: str, kinds=KINDS) -> None:
-    if kind not in kinds:
-        raise ParameterError(f"unknown model kind {kind!r}; choose one of {', '.join(kinds)}")
-
-
-def cache_key(bitmaps: BitmapSet, kind: str, settings: dict) -> str:
-    """The hash that names a cache entry: 16 hex digits.
-
-    It covers the set's names, shape and pixels, ``settings`` (JSON), the
-    kind, the model file format and the training revision.
-
-    Raises
-    ------
-    ParameterError
-        For an unknown ``kind`` or settings that are not JSON (a numpy
-        Generator as ``random_state``, say: it cannot name an entry).
-
-    Examples
-    --------
-    >>> from genval import load_dataset
-    >>> emojis = load_dataset("emojis")
-    >>> len(cache_key(emojis, "denoiser", {"epochs": 100}))
-    16
-    >>> cache_key(emojis, "denoiser", {"epochs": 100}) == cache_key(emojis, "denoiser", {"epochs": 200})
-    False
-    """
-    _check_kind(kind)
-    try:
-        settings = json.loads(json.dumps(dict(sorted(settings.items())), allow_nan=False))
-    except (TypeError, ValueError) as exc:
-        raise ParameterError(f"cache settings must be plain JSON values (ints, floats, strings, lists), "
-                             f"got {settings!r} ({exc})") from None
-    h = hashlib.sha256()
-    # The field order is the one the first caches were named with: keep it, or every entry retrains.
-    h.update(json.dumps({"names": bitmaps.names, "shape": bitmaps.shape, "model": settings,
-                         "kind": kind, "format": MODEL_VERSION, "training": TRAINING_REVISION}).encode())
-    h.update(bitmaps.X.tobytes())
-    return h.hexdigest()[:16]
-
-
-def entry_path(bitmaps: BitmapSet, kind: str, settings: dict) -> Path:
-    """Where :func:`cached_model` keeps the model of ``kind`` and ``settings`` trained on ``bitmaps``.
-
-    >>> from genval import load_dataset
-    >>> entry_path(load_dataset("font"), "denoiser", {"epochs": 100}).name  # doctest: +ELLIPSIS
-    'denoiser-font-....npz'
-    """
-    return cache_dir() / f"{KINDS[kind] if kind in KINDS else kind}-{_slug(bitmaps.title)}-" \
-                         f"{cache_key(bitmaps, kind, settings)}.npz"
-
-
-def default_model_path(bitmaps: BitmapSet, kind: str = "autoencoder") -> Path:
-    """Where the default model (``kind`` "autoencoder" or "vae") of ``bitmaps`` is cached.
-
-    The name holds the set's title and a hash of its names, pixels, the
-    default settings, the model format and the training revision:
-
-    >>> from genval import load_dataset
-    >>> default_model_path(load_dataset("emojis"), "vae").name  # doctest: +ELLIPSIS
-    'vae-emojis-....npz'
-    """
-    return entry_path(bitmaps, kind, DEFAULT_MODEL)
 
 
 def _a(noun: str) -> str:
@@ -304,27 +197,42 @@ def cached_model(bitmaps: BitmapSet, kind: str, settings: dict, make: Callable[[
     _check_kind(kind)
     key = cache_key(bitmaps, kind, settings)
     model = make()
-    try:
-        path = entry_path(bitmaps, kind, settings)
-        unusable = _unusable(path.parent)
-    except GenvalError as exc:  # no cache folder at all
-        path, unusable = None, str(exc)
+    path, unusable = _cache_path(bitmaps, kind, settings)
     found, problem, in_the_way = (None, None, False) if unusable else _read_entry(path, key, kind, model, bitmaps)
     if found is not None:
         return found, True
+    _say_why_it_trains(kind, unusable, problem, in_the_way)
+    if on_train is not None:
+        on_train(None if unusable or in_the_way else path, model)
+    model.fit(bitmaps.X, progress=progress)
+    if not (unusable or in_the_way):
+        _write_entry(model, path, {"dataset": bitmaps.title, "shape": list(bitmaps.shape),
+                                   "names": list(bitmaps.names), "kind": kind, "cache_key": key,
+                                   "params_sha256": _checksum(model)})
+    return model, False
+
+
+def _say_why_it_trains(kind: str, unusable: str | None, problem: str | None, in_the_way: bool) -> None:
+    """The one-line warning before a model trains: no usable cache, something in the entry's way, or a bad entry."""
     if unusable:
         log.warning("cannot use the genval cache (%s); training the %s without caching it", unusable, kind)
     elif in_the_way:
         log.warning("%s; training the %s without caching it (remove it to cache the model)", problem, kind)
     elif problem:
         log.warning("%s; training it again", problem)
-    if on_train is not None:
-        on_train(None if unusable or in_the_way else path, model)
-    model.fit(bitmaps.X, progress=progress)
-    if unusable or in_the_way:
-        return model, False
-    metadata = {"dataset": bitmaps.title, "shape": list(bitmaps.shape), "names": list(bitmaps.names),
-                "kind": kind, "cache_key": key, "params_sha256": _checksum(model)}
+
+
+def _cache_path(bitmaps: BitmapSet, kind: str, settings: dict) -> tuple[Path | None, str | None]:
+    """The entry's path and why its folder cannot be used (None: it can); no path when there is no cache folder."""
+    try:
+        path = entry_path(bitmaps, kind, settings)
+        return path, _unusable(path.parent)
+    except GenvalError as exc:  # no cache folder at all
+        return None, str(exc)
+
+
+def _write_entry(model: Autoencoder, path: Path, metadata: dict) -> None:
+    """Save ``model`` as the cache entry ``path``; a folder that changed under us costs a warning, not the model."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         model.save(path, metadata=metadata, follow_links=False)  # whatever was planted there meanwhile
@@ -332,7 +240,6 @@ def cached_model(bitmaps: BitmapSet, kind: str, settings: dict, make: Callable[[
         log.warning("cannot write the genval cache entry %s (%s); going on without caching", path,
                     getattr(exc, "strerror", None) or exc)
         model.metadata_ = metadata
-    return model, False
 
 
 def default_model(bitmaps: BitmapSet, progress: Callable[[int, float], None] | None = None,
@@ -368,99 +275,3 @@ def default_model(bitmaps: BitmapSet, progress: Callable[[int, float], None] | N
     klass = Autoencoder if kind == "autoencoder" else VariationalAutoencoder
     settings = dict(DEFAULT_MODEL, random_state=int(random_state))
     return cached_model(bitmaps, kind, settings, lambda: klass(**settings), progress, on_train)
-
-
-# --------------------------------------------------------------------------- listing and clearing
-
-@dataclass(frozen=True)
-class CacheEntry:
-    """One file of the cache, as its name describes it (the file is not opened).
-
-    Attributes
-    ----------
-    path : Path
-    kind : str
-        "autoencoder", "vae" or "denoiser".
-    dataset : str
-        The set's title as it appears in the name (``font``, ``mnist-npz``).
-    size : int
-        Bytes.
-    modified : float
-        Seconds since the epoch (the file's modification time).
-    """
-
-    path: Path
-    kind: str
-    dataset: str
-    size: int
-    modified: float
-
-    def to_dict(self) -> dict:
-        """JSON-ready: ``file``, ``kind``, ``dataset``, ``bytes`` and ``modified`` (ISO 8601, UTC)."""
-        return {"file": str(self.path), "kind": self.kind, "dataset": self.dataset, "bytes": self.size,
-                "modified": datetime.fromtimestamp(self.modified, timezone.utc).isoformat(timespec="seconds")}
-
-
-def _genval_files(folder: Path, pattern: re.Pattern) -> list[Path]:
-    """Regular files of ``folder`` (not links, not folders) whose names match ``pattern``, sorted."""
-    try:
-        children = sorted(folder.iterdir())
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-    return [p for p in children if pattern.fullmatch(p.name) and p.is_file() and not p.is_symlink()]
-
-
-def cache_entries(dataset: str | None = None) -> list[CacheEntry]:
-    """The cached models in :func:`cache_dir`, sorted by file name; those of ``dataset`` only if given.
-
-    Only files named as genval names its entries count (``model-font-<hash>.npz``,
-    ``vae-...``, ``denoiser-...``); nothing is opened.
-
-    Parameters
-    ----------
-    dataset : str, optional
-        A set's title (``font``) or the path it was loaded from; compared as
-        it appears in entry names.
-
-    Examples
-    --------
-    >>> [entry.kind for entry in cache_entries("no-such-set")]
-    []
-    """
-    wanted = None if dataset is None else _slug(dataset)
-    entries = []
-    for path in _genval_files(cache_dir(), _ENTRY):
-        prefix, slug, _ = _ENTRY.fullmatch(path.name).groups()
-        if wanted is not None and slug != wanted:
-            continue
-        try:
-            info = path.stat()
-        except FileNotFoundError:  # removed since the folder was read (another genval clearing it)
-            continue
-        entries.append(CacheEntry(path, _PREFIX_KIND[prefix], slug, info.st_size, info.st_mtime))
-    return entries
-
-
-def clear_cache(dataset: str | None = None) -> list[Path]:
-    """Remove the cached models (of ``dataset`` only, if given); returns the files removed.
-
-    Only files genval named (:func:`cache_entries`, and the temporary files
-    an interrupted save left beside them) are removed: whatever else a
-    user-chosen ``GENVAL_CACHE`` folder holds stays.
-
-    Examples
-    --------
-    >>> clear_cache("no-such-set")
-    []
-    """
-    removed = [entry.path for entry in cache_entries(dataset)]
-    if dataset is None:
-        removed += _genval_files(cache_dir(), _TEMPORARY)
-    else:
-        wanted = _slug(dataset)
-        removed += [p for p in _genval_files(cache_dir(), _TEMPORARY)
-                    if re.fullmatch(rf"\.(model|vae|denoiser)-{re.escape(wanted)}-[0-9a-f]{{16}}\.npz\..+\.tmp",
-                                    p.name)]
-    for path in removed:
-        path.unlink(missing_ok=True)  # another genval may have removed it first
-    return removed

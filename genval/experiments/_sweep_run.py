@@ -1,0 +1,291 @@
+"""Running a sweep: every run in a worker process (or on a Dask cluster), one CSV row each, resumable.
+
+Every run becomes a CSV row, in grid order: every setting, a ``status``
+(``ok``, ``diverged at epoch E`` or the error: a run that fails never stops
+the sweep), the final loss, the epochs run, the wrong pixels summed over the
+scored items, perfect and within-one counts, seconds. Runs go to worker
+processes through joblib (``n_jobs``) or to a Dask cluster through joblib's
+Dask backend (``scheduler``), each with one BLAS thread; the results do not
+depend on either. An interrupted sweep keeps what it finished and a rerun
+skips it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+import time
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from genval._utils.budget import memory_budget
+from genval._utils.files import atomic_write, read_small_text
+from genval.data._bitmaps import load_dataset
+from genval.data._noise import flip_noise
+from genval.errors import ParameterError, TrainingDivergedError
+from genval.experiments._sweep_settings import (
+    COLUMNS, DEFAULTS, OLD_KEYS, RESULTS, SETTINGS, Sweep, SweepConfigError, cell, model_for, new_name, run_key,
+)
+from genval.models._reconstruction import wrong_pixels
+
+__all__ = ["read_runs", "run_sweep"]
+
+_DIVERGED = re.compile(r"diverged at epoch (\d+)")
+
+
+def _run(index: int, settings: dict, X: np.ndarray) -> tuple[int, dict]:
+    """Train and score one run (in a worker); every failure becomes its status."""
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(settings["random_state"])
+    train, scored = X, X
+    if settings["train_size"] is not None and settings["train_size"] < len(X):
+        order = rng.permutation(len(X))
+        train, scored = X[order[:settings["train_size"]]], X[order[settings["train_size"]:]]
+    result = dict.fromkeys(RESULTS, "")
+    start = time.perf_counter()
+    try:
+        with threadpool_limits(limits=1, user_api="blas"):  # the workers are the parallelism
+            model = model_for(settings).fit(train)
+            targets = np.tile(scored, (settings["test_copies"], 1))
+            inputs = flip_noise(targets, settings["noise_level"], rng) if settings["noise_level"] else targets
+            wrong = wrong_pixels(model, inputs, targets)
+        result |= {"final_loss": model.loss_curve_[-1], "epochs_run": model.n_epochs_,
+                   "wrong_pixels": int(wrong.sum()), "perfect": int((wrong == 0).sum()),
+                   "within_one": int((wrong <= 1).sum()), "scored": len(targets)}
+        status = "ok"
+    except TrainingDivergedError as exc:
+        found = _DIVERGED.search(str(exc))
+        status = f"diverged at epoch {found.group(1)}" if found else f"diverged: {exc}"
+        result["epochs_run"] = found.group(1) if found else ""
+    except Exception as exc:  # a run that fails is a finding of the sweep, not its end
+        status = f"{type(exc).__name__}: {exc}".replace("\n", " ")
+    result["seconds"] = round(time.perf_counter() - start, 4)
+    return index, {"status": status, **{k: str(v) for k, v in result.items()}}
+
+
+def _work(settings: dict, shape: tuple[int, int]) -> float:
+    """About how many multiply-adds a run costs (to hand out the longest runs first)."""
+    n_items, n_features = shape
+    widths = [n_features, *settings["hidden"], settings["n_latent"]]
+    weights = 2 * sum(a * b for a, b in zip(widths, widths[1:]))
+    levels = settings["noise_levels"] or ([settings["noise_level"]] if settings["noise_level"] else [0])
+    rows = (settings["train_size"] or n_items) * len(levels) * settings["noise_copies"]
+    steps = math.ceil(rows / min(settings["batch_size"] or rows, rows))
+    # a step of these small networks costs about 60,000 multiply-adds of NumPy call overhead
+    return float(settings["epochs"]) * (weights * rows + 60_000 * steps)
+
+
+def _row(sweep: Sweep, settings: dict, result: dict) -> dict:
+    return {"run": run_key(settings), "dataset": sweep.dataset, **{k: cell(settings[k]) for k in SETTINGS},
+            **result}
+
+
+def read_runs(path) -> list[dict]:
+    """The rows of a sweep's CSV, under today's column names.
+
+    A last row cut off in the middle (the file does not end with a newline,
+    or fields are missing) is left out, so that a resumed sweep redoes it.
+    Files written before the ``status`` column read their rows as ``ok``.
+
+    Raises
+    ------
+    SweepConfigError
+        For a file that is not a sweep CSV or a damaged row other than the last.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SweepConfigError(f"{path}: no such sweep CSV")
+    # A CSV row costs a dict of strings, some 64 bytes a character: the text may take a 256th of the budget.
+    text = read_small_text(path, memory_budget() // 256, SweepConfigError, "a sweep CSV")
+    reader = csv.DictReader(io.StringIO(text))
+    try:
+        fields = reader.fieldnames or []
+        raw = list(reader)
+    except csv.Error as exc:
+        raise SweepConfigError(f"{path}: not a readable CSV ({exc})") from None
+    # Before noise_level, a "noise" column held the level; today it holds the noise kind.
+    names = {c: c if c == "noise" and "noise_level" in fields else OLD_KEYS.get(c, c) for c in fields}
+    columns = list(names.values())
+    if not {"run", "final_loss", "seconds"} <= set(columns) or not set(columns) <= set(COLUMNS):
+        raise SweepConfigError(f"{path}: not a genval sweep CSV (columns differ); expected {', '.join(COLUMNS)}")
+    rows = [{names.get(k, k): v for k, v in row.items()} for row in raw]
+    cut = bool(rows) and (not text.endswith("\n") or None in rows[-1].values() or None in rows[-1])
+    if cut:
+        rows.pop()
+    for line, row in enumerate(rows, start=2):
+        if None in row.values() or None in row:
+            got = sum(v is not None for k, v in row.items() if k is not None) + len(row.get(None) or [])
+            raise SweepConfigError(f"{path}: line {line}: expected {len(columns)} fields, got {got}")
+        try:
+            stored = {new_name(k, v): v for k, v in json.loads(row["run"]).items()}
+        except (json.JSONDecodeError, AttributeError):
+            raise SweepConfigError(f"{path}: line {line}: the run column is not a run's settings") from None
+        row["run"] = run_key(DEFAULTS | stored)  # settings added since the file was written take their defaults
+        row.setdefault("status", "ok")
+        for key in COLUMNS:
+            row.setdefault(key, cell(DEFAULTS[key]) if key in DEFAULTS else "")
+    return rows
+
+
+def _check_same_sweep(sweep: Sweep, rows: list[dict], out: Path) -> None:
+    """Refuse a CSV written by another sweep, naming a setting that differs."""
+    other = next((row["dataset"] for row in rows if row["dataset"] not in ("", sweep.dataset)), None)
+    if other is not None:
+        raise SweepConfigError(f"{out}: written for dataset {other!r}, but {sweep.source} has {sweep.dataset!r}; "
+                               "the sweep file changed since the CSV was written: use another --out")
+    wanted = {run_key(s) for s in sweep.runs}
+    foreign = [row for row in rows if row["run"] not in wanted]
+    if not foreign:
+        return
+    row = foreign[0]
+    for key in SETTINGS:
+        ours = sorted({cell(s[key]) for s in sweep.runs})
+        if row[key] not in ours:
+            raise SweepConfigError(f"{out}: has runs with {key} = {row[key] or 'none'!r}, but {sweep.source} has "
+                                   f"{' or '.join(repr(v or 'none') for v in ours)}; the sweep file changed since "
+                                   "the CSV was written: use another --out, or restore the file")
+    where = ", ".join(f"{k} = {row[k]}" for k in sweep.keys)
+    raise SweepConfigError(f"{out}: has a run ({where}) that {sweep.source} no longer has; the sweep file changed "
+                           "since the CSV was written: use another --out, or restore the file")
+
+
+
+@contextmanager
+def _parallel(n_jobs: int, scheduler: str | None):
+    """A joblib ``Parallel`` yielding results as they finish: local processes, or a Dask cluster."""
+    from joblib import Parallel, parallel_config
+
+    if scheduler is None:
+        yield Parallel(n_jobs=n_jobs, return_as="generator_unordered", batch_size=1)
+        return
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ParameterError("running on a Dask cluster needs the distributed package: "
+                             "pip install 'genval[dask]'") from None
+    try:
+        client = Client(scheduler, set_as_default=False, timeout=10)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ParameterError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from None
+    try:
+        with parallel_config(backend="dask", client=client):
+            yield Parallel(n_jobs=-1, return_as="generator_unordered", batch_size=1)
+    finally:
+        client.close()
+
+
+def run_sweep(sweep: Sweep, out, progress: Callable[[int, int, dict, str | None], None] | None = None, *,
+              n_jobs: int = 1, scheduler: str | None = None) -> list[dict]:
+    """Run every run of ``sweep`` not already in the CSV ``out``; return all its rows in grid order.
+
+    Parameters
+    ----------
+    sweep : Sweep
+    out : path
+        The CSV; rewritten (atomically) as runs finish, at most every second,
+        and when the sweep ends or is interrupted.
+    progress : callable, optional
+        ``progress(done, total, settings, status)`` after each run; ``status``
+        is None for a run already in the CSV.
+    n_jobs : int
+        Worker processes (joblib; -1 for one per core). The rows do not depend
+        on it, only their ``seconds``.
+    scheduler : str, optional
+        The address of a Dask distributed scheduler (``tcp://host:8786``):
+        run on its workers instead (needs ``pip install 'genval[dask]'``).
+
+    Raises
+    ------
+    SweepConfigError
+        When ``out`` holds runs of another sweep (naming what changed).
+    ParameterError
+        For a bad ``n_jobs``, or a ``scheduler`` without dask's distributed
+        package or out of reach.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from genval.experiments import parse_sweep, summarize
+    >>> sweep = parse_sweep('dataset = "emojis"\\n[fixed]\\nepochs = 20\\n[grid]\\nlearning_rate = [0.004, 1e6]\\n')
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     rows = run_sweep(sweep, os.path.join(tmp, "runs.csv"))
+    >>> [row["status"] for row in rows]
+    ['ok', 'diverged at epoch 2']
+    >>> [(e["settings"], e["ok"], e["diverged"]) for e in summarize(rows, sweep.axes)]
+    [({'learning_rate': '0.004'}, 1, 0), ({'learning_rate': '1000000.0'}, 0, 1)]
+    """
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+        raise ParameterError(f"n_jobs must be a number of processes >= 1, or -1 for one per core; got {n_jobs!r}")
+    out = Path(out)
+    done = {row["run"]: row for row in read_runs(out)} if out.exists() else {}
+    _check_same_sweep(sweep, list(done.values()), out)
+    keys = [run_key(s) for s in sweep.runs]
+    todo = _todo(sweep, keys, done, progress)
+    if todo:
+        _run_todo(sweep, keys, todo, done, out, progress, n_jobs, scheduler)
+    _write(out, _ordered(keys, done))  # grid order, today's columns
+    return _ordered(keys, done)
+
+
+def _todo(sweep: Sweep, keys: list[str], done: dict, progress) -> list[int]:
+    """The runs still to do (their indices); ``progress`` hears of each run the CSV already has."""
+    todo, count = [], 0
+    for i, (key, settings) in enumerate(zip(keys, sweep.runs)):
+        if key in done:
+            count += 1
+            if progress is not None:
+                progress(count, len(keys), settings, None)
+        else:
+            todo.append(i)
+    return todo
+
+
+def _ordered(keys: list[str], done: dict) -> list[dict]:
+    return [done[k] for k in keys if k in done]
+
+
+def _run_todo(sweep: Sweep, keys: list[str], todo: list[int], done: dict, out: Path, progress,
+              n_jobs: int, scheduler: str | None) -> None:
+    """Run the runs ``todo``, adding their rows to ``done``; the CSV is rewritten at most every second, and when
+    the sweep is interrupted, so that it keeps what finished."""
+    count, total = len(keys) - len(todo), len(keys)
+    written, pending = time.monotonic(), False
+    try:
+        X = load_dataset(sweep.dataset).X
+        with _parallel(n_jobs, scheduler) as parallel, warnings.catch_warnings():
+            from joblib import delayed
+
+            # on an interruption joblib cancels the runs still going, and says so: they are redone on resume
+            warnings.filterwarnings("ignore", message=r".*tasks which were still being processed")
+
+            # the longest runs first, so that no worker is left with one at the end (rows stay in grid order)
+            todo = sorted(todo, key=lambda i: -_work(sweep.runs[i], X.shape))
+            for i, result in parallel(delayed(_run)(i, sweep.runs[i], X) for i in todo):
+                done[keys[i]] = _row(sweep, sweep.runs[i], result)
+                count, pending = count + 1, True
+                if time.monotonic() - written >= 1.0:
+                    _write(out, _ordered(keys, done))
+                    written, pending = time.monotonic(), False
+                if progress is not None:
+                    progress(count, total, sweep.runs[i], result["status"])
+    finally:
+        if pending:  # interrupted: keep what finished
+            _write(out, _ordered(keys, done))
+
+
+def _write(path: Path, rows: list[dict]) -> None:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    with atomic_write(path, "w") as fh:
+        fh.write(buffer.getvalue())
+
