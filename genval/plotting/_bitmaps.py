@@ -240,14 +240,59 @@ def plot_reconstructions(X: np.ndarray, reconstructed: np.ndarray, shape: tuple[
     >>> [t.get_text() for t in ax.texts], len(ax.collections[0].get_paths())
     (['a', 'b'], 1)
     """
-    from matplotlib.collections import PatchCollection
-    from matplotlib.patches import Patch, Rectangle
-
-    from genval._utils.budget import chunk_rows
-    from genval.errors import ParameterError
+    from matplotlib.patches import Patch
 
     # compared in their own dtype: a float64 copy of a large set's outputs would double their memory
     X, reconstructed = np.atleast_2d(np.asarray(X)), np.atleast_2d(np.asarray(reconstructed))
+    _check_reconstructions(X, reconstructed, shape, names, max_items)
+    h, w = shape
+    n = len(X)
+    wrong_in_all = _wrong_pixels(X, reconstructed)
+    k = min(n, max_items)
+    output = reconstructed[:k] > 0.5
+    wrong = (X[:k] > 0.5) != output
+    columns = columns or math.ceil(k / math.ceil(k / 16))
+    # a pair is one tall tile: the item, a gap row, its reconstruction
+    pairs = np.full((k, 2 * h + TILE_GAP, w), np.nan)
+    pairs[:, :h] = X[:k].astype(float).reshape(k, h, w)
+    pairs[:, h + TILE_GAP:] = output.reshape(k, h, w)
+    width = min(12.0, max(4.5, 0.62 * columns + 0.4))
+    unit = width / (columns * (w + TILE_GAP) + TILE_GAP)  # inches per pixel, the figure's width filled
+    extra = math.ceil(0.17 / unit) if names is not None else 0  # room for a name under each pair
+    canvas, corners = _tile_canvas(pairs.reshape(k, -1), (2 * h + TILE_GAP, w), columns, extra)
+    ax = _axes(ax, figsize=(width, canvas.shape[0] * unit + 1.0))
+    ax.imshow(canvas, cmap=_ink_cmap(), vmin=0, vmax=1, interpolation="nearest")
+    _frame_wrong_pixels(ax, wrong, corners, shape, unit)
+    _label_pairs(ax, corners, None if names is None else names[:k], shape, columns, canvas.shape)
+    ax.set_title(_reconstructions_title(title, k, n, int(wrong.sum()), wrong_in_all), fontsize=9)
+    ax.legend(handles=[Patch(facecolor="white", edgecolor=INVALID_COLOUR, lw=1.6,
+                             label="wrong pixel: white inside, ink lost; black inside, ink added")],
+              loc="upper center", bbox_to_anchor=(0.5, 0.0), fontsize=7, frameon=False)
+    return ax
+
+
+def _label_pairs(ax, corners, names, shape: tuple[int, int], columns: int, canvas_shape) -> None:
+    """Each pair's name under it, ``item`` and ``output`` beside each row of pairs, and no frame round the axes."""
+    h, w = shape
+    if names is not None:
+        for (left, top), name in zip(corners, names):
+            ax.text(left + (w - 1) / 2, top + 2 * h + TILE_GAP - 0.3, str(name), ha="center", va="top", fontsize=7)
+    ax.set_xlim(-0.5, canvas_shape[1] - 0.5)
+    ax.set_ylim(canvas_shape[0] - 0.5, -0.5)
+    ax.set_xticks([])
+    bands = [top for left, top in corners[::columns]]
+    ax.set_yticks([top + offset + (h - 1) / 2 for top in bands for offset in (0, h + TILE_GAP)],
+                  ["item", "output"] * len(bands), fontsize=7)
+    ax.tick_params(axis="y", length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
+def _check_reconstructions(X: np.ndarray, reconstructed: np.ndarray, shape: tuple[int, int], names,
+                           max_items: int) -> None:
+    """Raise :class:`ParameterError` unless :func:`plot_reconstructions` can draw these arrays."""
+    from genval.errors import ParameterError
+
     h, w = shape
     n = len(X)
     if X.ndim != 2 or X.shape != reconstructed.shape:
@@ -261,25 +306,23 @@ def plot_reconstructions(X: np.ndarray, reconstructed: np.ndarray, shape: tuple[
         raise ParameterError(f"got {len(names)} names for {n} items")
     if max_items < 1:
         raise ParameterError(f"max_items must be at least 1, got {max_items}")
-    # the wrong pixels of every item, a chunk of rows at a time (two boolean copies of a chunk at once)
+
+
+def _wrong_pixels(X: np.ndarray, reconstructed: np.ndarray) -> int:
+    """The wrong pixels of every item, a chunk of rows at a time (two boolean copies of a chunk at once)."""
+    from genval._utils.budget import chunk_rows
+
     step = chunk_rows(2 * X.shape[1])
-    wrong_in_all = sum(int(((reconstructed[i:i + step] > 0.5) != (X[i:i + step] > 0.5)).sum())
-                       for i in range(0, n, step))
-    k = min(n, max_items)
-    truth, output = X[:k] > 0.5, reconstructed[:k] > 0.5
-    wrong = truth != output
-    columns = columns or math.ceil(k / math.ceil(k / 16))
-    rows = math.ceil(k / columns)
-    # a pair is one tall tile: the item, a gap row, its reconstruction
-    pairs = np.full((k, 2 * h + TILE_GAP, w), np.nan)
-    pairs[:, :h] = X[:k].astype(float).reshape(k, h, w)
-    pairs[:, h + TILE_GAP:] = output.reshape(k, h, w)
-    width = min(12.0, max(4.5, 0.62 * columns + 0.4))
-    unit = width / (columns * (w + TILE_GAP) + TILE_GAP)  # inches per pixel, the figure's width filled
-    extra = math.ceil(0.17 / unit) if names is not None else 0  # room for a name under each pair
-    canvas, corners = _tile_canvas(pairs.reshape(k, -1), (2 * h + TILE_GAP, w), columns, extra)
-    ax = _axes(ax, figsize=(width, canvas.shape[0] * unit + 1.0))
-    ax.imshow(canvas, cmap=_ink_cmap(), vmin=0, vmax=1, interpolation="nearest")
+    return sum(int(((reconstructed[i:i + step] > 0.5) != (X[i:i + step] > 0.5)).sum())
+               for i in range(0, len(X), step))
+
+
+def _frame_wrong_pixels(ax, wrong: np.ndarray, corners, shape: tuple[int, int], unit: float) -> None:
+    """A vermillion frame round each wrong pixel of each pair's reconstruction (``unit``: inches per pixel)."""
+    from matplotlib.collections import PatchCollection
+    from matplotlib.patches import Rectangle
+
+    h, w = shape
     frames = [Rectangle((left + j - 0.5, top + h + TILE_GAP + i - 0.5), 1, 1)
               for (left, top), item_wrong in zip(corners, wrong)
               for i, j in zip(*np.nonzero(item_wrong.reshape(h, w)))]
@@ -287,19 +330,10 @@ def plot_reconstructions(X: np.ndarray, reconstructed: np.ndarray, shape: tuple[
     line = float(np.clip(unit * 72 * 0.22, 0.5, 2.0))
     ax.add_collection(PatchCollection(frames, facecolor="none", edgecolor=INVALID_COLOUR, linewidth=line,
                                       gid="wrong", zorder=3))
-    if names is not None:
-        for (left, top), name in zip(corners, names[:k]):
-            ax.text(left + (w - 1) / 2, top + 2 * h + TILE_GAP - 0.3, str(name), ha="center", va="top", fontsize=7)
-    ax.set_xlim(-0.5, canvas.shape[1] - 0.5)
-    ax.set_ylim(canvas.shape[0] - 0.5, -0.5)
-    ax.set_xticks([])
-    bands = [top for left, top in corners[::columns]]
-    ax.set_yticks([top + offset + (h - 1) / 2 for top in bands for offset in (0, h + TILE_GAP)],
-                  ["item", "output"] * rows, fontsize=7)
-    ax.tick_params(axis="y", length=0)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    shown = int(wrong.sum())
+
+
+def _reconstructions_title(title: str | None, k: int, n: int, shown: int, wrong_in_all: int) -> str:
+    """What the pairs are and how many wrong pixels they hold (and all ``n`` items, when only ``k`` are shown)."""
     counted = f"{shown:,} wrong pixel{'' if shown == 1 else 's'}"
     if k < n:
         which = f"the first {k} of {n:,} items"
@@ -307,9 +341,5 @@ def plot_reconstructions(X: np.ndarray, reconstructed: np.ndarray, shape: tuple[
     else:
         which = f"all {n} item{'' if n == 1 else 's'}"
     head = f"{title}: " if title else ""
-    ax.set_title(f"{head}{which}, each original over its reconstruction (output > 0.5 is ink)\n"
-                 f"{counted}, framed in vermillion", fontsize=9)
-    ax.legend(handles=[Patch(facecolor="white", edgecolor=INVALID_COLOUR, lw=1.6,
-                             label="wrong pixel: white inside, ink lost; black inside, ink added")],
-              loc="upper center", bbox_to_anchor=(0.5, 0.0), fontsize=7, frameon=False)
-    return ax
+    return (f"{head}{which}, each original over its reconstruction (output > 0.5 is ink)\n"
+            f"{counted}, framed in vermillion")

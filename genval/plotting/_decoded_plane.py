@@ -206,20 +206,9 @@ def plot_regions(census, ax=None, training=None, valid=None, codes=None, names=N
     ['copy of a training item: 1 region, 75.0% of the box', 'new: 1 region, 25.0% of the box']
     """
     from matplotlib.colors import to_rgb
-    from matplotlib.patches import Patch, Rectangle
+    from matplotlib.patches import Rectangle
 
-    from genval._utils.budget import dedupe_rows
-
-    n = census.n_regions
-    copy = np.zeros(n, dtype=bool)
-    if training is not None:
-        training = np.asarray(training, dtype=bool).reshape(-1, census.bitmaps.shape[1])
-        _, inverse = dedupe_rows(np.concatenate([census.bitmaps, training]))
-        copy = np.isin(inverse[:n], inverse[n:])
-    if valid is None:
-        kinds = np.where(copy, "copy", "new")
-    else:
-        kinds = np.where(copy, "copy", np.where(np.asarray(valid, dtype=bool), "new valid", "new invalid"))
+    kinds = _region_kinds(census, training, valid)
     side = census.side
     cells = census.cells.reshape(side, side)
     tone = _region_tones(cells, kinds)
@@ -230,19 +219,47 @@ def plot_regions(census, ax=None, training=None, valid=None, codes=None, names=N
     # The box's frame, and a margin round it: a box spanned by the codes has items on its edges.
     ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="0.25", lw=0.8, zorder=2))
     if codes is not None:
-        codes = np.asarray(codes, dtype=float)
-        ax.scatter(codes[:, 0], codes[:, 1], s=24, color="black", edgecolor="white", lw=0.8, zorder=3)
-        middle = (census.lo + census.hi) / 2
-        for (x, y), name in zip(codes, names if names is not None and len(codes) <= NAMED_ITEMS else []):
-            right, up = x <= middle[0], y <= middle[1]  # each name towards the middle, inside the box
-            ax.annotate(name, (x, y), xytext=(4 if right else -4, 3 if up else -3), textcoords="offset points",
-                        ha="left" if right else "right", va="bottom" if up else "top", fontsize=9, zorder=4,
-                        bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8))
+        _mark_codes(ax, np.asarray(codes, dtype=float), names, (census.lo + census.hi) / 2)
     pad = 0.02 * (census.hi - census.lo)
     ax.set_xlim(x0 - pad[0], x1 + pad[0])
     ax.set_ylim(y0 - pad[1], y1 + pad[1])
     ax.set_xlabel("z1")
     ax.set_ylabel("z2")
+    _region_legend(ax, kinds, census.area)
+    ax.set_title(_census_title(census), fontsize=10)
+    return ax
+
+
+def _region_kinds(census, training, valid) -> np.ndarray:
+    """Per region, its kind in :data:`REGION_TONES`: a copy of a training item, else new (valid or invalid
+    when judged)."""
+    from genval._utils.budget import dedupe_rows
+
+    n = census.n_regions
+    copy = np.zeros(n, dtype=bool)
+    if training is not None:
+        training = np.asarray(training, dtype=bool).reshape(-1, census.bitmaps.shape[1])
+        _, inverse = dedupe_rows(np.concatenate([census.bitmaps, training]))
+        copy = np.isin(inverse[:n], inverse[n:])
+    if valid is None:
+        return np.where(copy, "copy", "new")
+    return np.where(copy, "copy", np.where(np.asarray(valid, dtype=bool), "new valid", "new invalid"))
+
+
+def _mark_codes(ax, codes: np.ndarray, names, middle: np.ndarray) -> None:
+    """The items' codes as black dots, named (when at most :data:`NAMED_ITEMS`) towards the box's middle."""
+    ax.scatter(codes[:, 0], codes[:, 1], s=24, color="black", edgecolor="white", lw=0.8, zorder=3)
+    for (x, y), name in zip(codes, names if names is not None and len(codes) <= NAMED_ITEMS else []):
+        right, up = x <= middle[0], y <= middle[1]  # each name towards the middle, inside the box
+        ax.annotate(name, (x, y), xytext=(4 if right else -4, 3 if up else -3), textcoords="offset points",
+                    ha="left" if right else "right", va="bottom" if up else "top", fontsize=9, zorder=4,
+                    bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8))
+
+
+def _region_legend(ax, kinds: np.ndarray, area: np.ndarray) -> None:
+    """A legend under the plane: per kind present, its regions and their share of the box."""
+    from matplotlib.patches import Patch
+
     handles = []
     for kind in ("copy", "new", "new valid", "new invalid"):
         mask = kinds == kind
@@ -250,10 +267,15 @@ def plot_regions(census, ax=None, training=None, valid=None, codes=None, names=N
             count = int(mask.sum())
             handles.append(Patch(facecolor=REGION_TONES[kind][0], edgecolor="0.3", lw=0.6,
                                  label=f"{_REGION_LABELS[kind]}: {count} region{'' if count == 1 else 's'}, "
-                                       f"{100 * census.area[mask].sum():.1f}% of the box"))
+                                       f"{100 * area[mask].sum():.1f}% of the box"))
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.09), ncols=1, fontsize=8,
               frameon=False, title="regions by the bitmap they decode to (tones tell neighbours apart)",
               title_fontsize=8)
+
+
+def _census_title(census) -> str:
+    """The regions, the grid, and whether doubling it stopped finding new bitmaps."""
+    side, n = census.side, census.n_regions
     first = census.history[0][0]
     if census.converged:
         how = f"converged: doubling to {side} found nothing new"
@@ -261,6 +283,5 @@ def plot_regions(census, ax=None, training=None, valid=None, codes=None, names=N
         how = f"not converged: {census.history[-2][1]} to {n} at the last doubling"
     else:
         how = "not converged: no doubling tried"
-    ax.set_title(f"{n} distinct decoded bitmaps over the box, {side}x{side} cells\n"
-                 f"(grid refined from {first} cells a side; {how})", fontsize=10)
-    return ax
+    return (f"{n} distinct decoded bitmaps over the box, {side}x{side} cells\n"
+            f"(grid refined from {first} cells a side; {how})")

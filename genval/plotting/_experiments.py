@@ -103,42 +103,52 @@ def plot_sweep(summary, title: str = "", metrics=("wrong_pixels", "final_loss"),
         others = [k for other in settings if other != axis for k in other]
         xs = list(dict.fromkeys(_sweep_label(e, axis) for e in summary))
         series = list(dict.fromkeys(_sweep_label(e, others) for e in summary)) if others else [""]
-        width = 0.6 / len(series)
         for row, metric in enumerate(metrics):
-            ax = axes[row, col]
-            for s, name in enumerate(series):
-                offset = (s - (len(series) - 1) / 2) * width
-                members = [e for e in summary if not others or _sweep_label(e, others) == name]
-                color = f"C{s % 10}"
-                for e in members:
-                    x = xs.index(_sweep_label(e, axis)) + offset
-                    values = e["values"][metric]
-                    ax.plot([x] * len(values), values, "o", color=color, alpha=0.45, ms=3.5)
-                    if e[metric] is not None:
-                        mean, spread = e[metric]
-                        # on the loss's log scale a bar may not reach zero
-                        low = min(spread, 0.95 * mean) if metric == "final_loss" and mean > 0 else spread
-                        ax.errorbar(x, mean, yerr=[[low], [spread]], fmt="_", color=color, ms=12, capsize=3,
-                                    label=name if e is members[0] and others else None)
-                    bad = e["diverged"] + e["failed"]
-                    if bad:
-                        ax.annotate(f"{bad}✗", (x, 1.0), xycoords=("data", "axes fraction"), color="tab:red",
-                                    ha="center", va="top", fontsize=7)
-            tilted = sum(map(len, xs)) > 40
-            ax.set_xticks(range(len(xs)), xs, rotation=25 if tilted else 0, ha="right" if tilted else "center",
-                          rotation_mode="anchor", fontsize=7)
-            ax.set_xlim(-0.6, len(xs) - 0.4)
-            if metric == "final_loss" and all(v > 0 for e in summary for v in e["values"][metric]):
-                ax.set_yscale("log")
-            ax.set_ylabel(_SWEEP_METRICS.get(metric, metric.replace("_", " ")), fontsize=8)
-            ax.set_xlabel(" + ".join(axis) or "", fontsize=8)
-            ax.tick_params(axis="y", which="both", labelsize=7)
+            _draw_sweep_runs(axes[row, col], summary, metric, axis, others, xs, series)
+            _label_sweep_panel(axes[row, col], summary, metric, axis, xs)
         if others:
             axes[0, col].legend(title=" ".join(others), fontsize=6, title_fontsize=6, framealpha=0.6)
     if title:
         axes.flat[0].figure.suptitle(f"{title}: mean ± spread over seeds (dots: runs; ✗: diverged or failed)",
                                      fontsize=9)
     return axes
+
+
+def _draw_sweep_runs(ax, summary, metric: str, axis, others, xs, series) -> None:
+    """In one panel, per series (a value of the ``others`` settings): a dot per run at each value of ``axis``,
+    the mean ± spread as a bar, and the runs that diverged or failed counted in red."""
+    width = 0.6 / len(series)
+    for s, name in enumerate(series):
+        offset = (s - (len(series) - 1) / 2) * width
+        members = [e for e in summary if not others or _sweep_label(e, others) == name]
+        color = f"C{s % 10}"
+        for e in members:
+            x = xs.index(_sweep_label(e, axis)) + offset
+            values = e["values"][metric]
+            ax.plot([x] * len(values), values, "o", color=color, alpha=0.45, ms=3.5)
+            if e[metric] is not None:
+                mean, spread = e[metric]
+                # on the loss's log scale a bar may not reach zero
+                low = min(spread, 0.95 * mean) if metric == "final_loss" and mean > 0 else spread
+                ax.errorbar(x, mean, yerr=[[low], [spread]], fmt="_", color=color, ms=12, capsize=3,
+                            label=name if e is members[0] and others else None)
+            bad = e["diverged"] + e["failed"]
+            if bad:
+                ax.annotate(f"{bad}✗", (x, 1.0), xycoords=("data", "axes fraction"), color="tab:red",
+                            ha="center", va="top", fontsize=7)
+
+
+def _label_sweep_panel(ax, summary, metric: str, axis, xs) -> None:
+    """The setting's values along x (tilted when long), the metric up y (on a log scale for a positive loss)."""
+    tilted = sum(map(len, xs)) > 40
+    ax.set_xticks(range(len(xs)), xs, rotation=25 if tilted else 0, ha="right" if tilted else "center",
+                  rotation_mode="anchor", fontsize=7)
+    ax.set_xlim(-0.6, len(xs) - 0.4)
+    if metric == "final_loss" and all(v > 0 for e in summary for v in e["values"][metric]):
+        ax.set_yscale("log")
+    ax.set_ylabel(_SWEEP_METRICS.get(metric, metric.replace("_", " ")), fontsize=8)
+    ax.set_xlabel(" + ".join(axis) or "", fontsize=8)
+    ax.tick_params(axis="y", which="both", labelsize=7)
 
 
 def plot_denoising_curve(report, shape: tuple[int, int], names=None, axes=None, items: int = 6):
@@ -180,7 +190,6 @@ def plot_denoising_curve(report, shape: tuple[int, int], names=None, axes=None, 
     ['restored exactly', 'within one pixel', 'bound: restored exactly', 'bound: within one pixel']
     """
     import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch, Rectangle
 
     levels = [r.level for r in report]
     examples = report.examples
@@ -193,11 +202,19 @@ def plot_denoising_curve(report, shape: tuple[int, int], names=None, axes=None, 
         fig, axes = plt.subplots(2, 1, figsize=(7.2, 3.6 + strip_height), layout="constrained",
                                  gridspec_kw={"height_ratios": [3.2, strip_height]})
     curve, strip = np.asarray(axes).ravel()
+    _draw_denoising_shares(curve, report, levels)
+    _draw_denoising_strip(strip, examples, levels, k, names, shape)
+    return np.asarray([curve, strip])
+
+
+def _draw_denoising_shares(curve, report, levels) -> None:
+    """The model's shares restored exactly and within one pixel (solid, filled marks) beside the bound's
+    (dashed, open marks), against the noise level."""
     series = (("restored", "restored exactly", VALID_COLOUR, "-", "o"),
               ("within_one", "within one pixel", INVALID_COLOUR, "-", "s"),
               ("bound_restored", "bound: restored exactly", VALID_COLOUR, "--", "o"),
               ("bound_within_one", "bound: within one pixel", INVALID_COLOUR, "--", "s"))
-    for z, (key, label, colour, style, marker) in enumerate(series):
+    for key, label, colour, style, marker in series:
         bound = key.startswith("bound")
         # the exact shares on top, with smaller marks: where a curve equals its within-one twin both still show
         exact = "restored" in key
@@ -211,6 +228,14 @@ def plot_denoising_curve(report, shape: tuple[int, int], names=None, axes=None, 
     curve.grid(True, alpha=0.3)
     curve.legend(fontsize=8, loc="lower left", framealpha=0.9)
 
+
+def _draw_denoising_strip(strip, examples, levels, k: int, names, shape: tuple[int, int]) -> None:
+    """The first ``k`` examples, named ``names``: a clean row, then per level a noisy row and a restored row, each
+    restoration framed blue and solid when exact, vermillion and dashed when pixels are still wrong."""
+    from matplotlib.patches import Patch, Rectangle
+
+    h, w = shape
+    n_rows = 1 + 2 * len(levels)
     gap = 1
     canvas = np.full((n_rows * (h + gap) + gap, k * (w + gap) + gap), np.nan)
 
@@ -244,4 +269,3 @@ def plot_denoising_curve(report, shape: tuple[int, int], names=None, axes=None, 
                           Patch(fill=False, edgecolor=INVALID_COLOUR, linestyle=(0, (2, 1.2)),
                                 label="pixels still wrong")],
                  loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
-    return np.asarray([curve, strip])

@@ -149,11 +149,6 @@ def plot_som_grid(space, ax=None, max_names: int = 4):
     >>> len(ax.patches), ax.texts[0].get_text().split("\\n")[0]
     (6, '1')
     """
-    import matplotlib
-    import matplotlib.pyplot as plt
-    from matplotlib.collections import PatchCollection
-    from matplotlib.patches import Rectangle, RegularPolygon
-
     som = space.som
     rows, cols = som.grid_
     hexagonal = som.topology == "hexagonal"
@@ -161,7 +156,6 @@ def plot_som_grid(space, ax=None, max_names: int = 4):
     winners = som.winners(space.codes)
     hits = np.bincount(winners, minlength=rows * cols)
     names = list(space.bitmaps.names)
-    labels = space.bitmaps.labels
     members: list[list[int]] = [[] for _ in range(rows * cols)]
     for item, k in enumerate(winners):
         members[k].append(item)
@@ -171,19 +165,47 @@ def plot_som_grid(space, ax=None, max_names: int = 4):
     down = rows + 0.5 if hexagonal else rows
     cell = min(1.25, 11.0 / across, 9.5 / down)  # inches per data unit
     ax = _axes(ax, figsize=(cell * across + 2.1, cell * down + 1.15))
-    cmap = matplotlib.colormaps["viridis"]
-    if hexagonal:
-        centres = _hex_centres(rows, cols)
-        patches = [RegularPolygon(tuple(c), numVertices=6, radius=1 / np.sqrt(3), orientation=np.pi / 6)
-                   for c in centres]
-    else:
-        i, j = np.divmod(np.arange(rows * cols), cols)
-        centres = np.column_stack([j, -i]).astype(float)
-        patches = [Rectangle((x - 0.5, y - 0.5), 1, 1) for x, y in centres]
+    centres, patches = _grid_cells(rows, cols, hexagonal)
     # A big map is drawn as one collection of cells, without text: an artist and a text per neuron made a
     # 316x316 map take minutes to draw, and its numbers could not be read anyway.
     written = rows * cols <= MAX_NUMBERED
-    if written:
+    _paint_cells(ax, patches, u, one_artist_each=written)
+    fontsize = float(np.clip(cell * 72 / 9.5, 4.5, 8.0))
+    # points a line may take inside a cell (a hexagon's flat sides are as far apart as a square's)
+    room = cell * 72 * 0.87
+    for k, (x, y) in enumerate(centres if written else ()):
+        what = _neuron_items(members[k], names, space.bitmaps.labels, max_names, room, fontsize)
+        text = f"{k + 1}\nhits {hits[k]}" + (f"\n{what}" if what else "")
+        ink = "black" if u[k] > 0.55 else "white"  # viridis is light above about 0.55
+        ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, color=ink, linespacing=1.15)
+    _grid_frame(ax, centres, rows, cols, hexagonal)
+    ax.set_title(f"{rows}x{cols} {som.topology} map of {len(names)} {space.bitmaps.title} codes: U-matrix\n"
+                 "in each neuron: its number (from 1, row-major), hits (items it wins), its items", fontsize=10)
+    return ax
+
+
+def _grid_cells(rows: int, cols: int, hexagonal: bool):
+    """``centres, patches``: each neuron's centre (flat order, row 1 at the top) and its cell, a unit square
+    or a hexagon whose six neighbours lie at distance 1."""
+    from matplotlib.patches import Rectangle, RegularPolygon
+
+    if hexagonal:
+        centres = _hex_centres(rows, cols)
+        return centres, [RegularPolygon(tuple(c), numVertices=6, radius=1 / np.sqrt(3), orientation=np.pi / 6)
+                         for c in centres]
+    i, j = np.divmod(np.arange(rows * cols), cols)
+    centres = np.column_stack([j, -i]).astype(float)
+    return centres, [Rectangle((x - 0.5, y - 0.5), 1, 1) for x, y in centres]
+
+
+def _paint_cells(ax, patches, u: np.ndarray, one_artist_each: bool) -> None:
+    """Fill each cell by its U-matrix value (viridis), white-edged artists each or one collection, and a colour bar."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import PatchCollection
+
+    cmap = matplotlib.colormaps["viridis"]
+    if one_artist_each:
         for patch, value in zip(patches, u):
             patch.set_facecolor(cmap(value))
             patch.set_edgecolor("white")
@@ -193,26 +215,26 @@ def plot_som_grid(space, ax=None, max_names: int = 4):
         ax.add_collection(PatchCollection(patches, facecolors=cmap(u), edgecolors="none"))
     mappable = matplotlib.cm.ScalarMappable(norm=matplotlib.colors.Normalize(0, 1), cmap=cmap)
     plt.colorbar(mappable, ax=ax, shrink=0.8, label="U-matrix (distance to neighbour weights, scaled)")
-    fontsize = float(np.clip(cell * 72 / 9.5, 4.5, 8.0))
-    # points a line may take inside a cell (a hexagon's flat sides are as far apart as a square's)
-    room = cell * 72 * 0.87
-    for k, (x, y) in enumerate(centres if written else ()):
-        items = members[k]
-        if not items:
-            what = ""
-        elif labels is not None:
-            counts: dict[str, int] = {}
-            for item in items:
-                counts[labels[item]] = counts.get(labels[item], 0) + 1
-            top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-            what = _fit_words([f"{label}×{count}" for label, count in top], room, fontsize)
-        elif len(items) <= max_names:
-            what = _fit_words([names[item] for item in items], room, fontsize)
-        else:
-            what = f"{len(items)} items"
-        text = f"{k + 1}\nhits {hits[k]}" + (f"\n{what}" if what else "")
-        ink = "black" if u[k] > 0.55 else "white"  # viridis is light above about 0.55
-        ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, color=ink, linespacing=1.15)
+
+
+def _neuron_items(items: list[int], names, labels, max_names: int, room: float, fontsize: float) -> str:
+    """The line naming a neuron's items in ``room`` points: label counts for a labelled set, else the names
+    when at most ``max_names``, else ``n items``; empty for an empty neuron."""
+    if not items:
+        return ""
+    if labels is not None:
+        counts: dict[str, int] = {}
+        for item in items:
+            counts[labels[item]] = counts.get(labels[item], 0) + 1
+        top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        return _fit_words([f"{label}×{count}" for label, count in top], room, fontsize)
+    if len(items) <= max_names:
+        return _fit_words([names[item] for item in items], room, fontsize)
+    return f"{len(items)} items"
+
+
+def _grid_frame(ax, centres: np.ndarray, rows: int, cols: int, hexagonal: bool) -> None:
+    """The axes just round the cells, equal in scale, with map rows and columns numbered from 1."""
     pad = 1 / np.sqrt(3) + 0.02 if hexagonal else 0.52  # half a cell and a hair
     ax.set_xlim(centres[:, 0].min() - pad, centres[:, 0].max() + pad)
     ax.set_ylim(centres[:, 1].min() - pad, centres[:, 1].max() + pad)
@@ -226,9 +248,6 @@ def plot_som_grid(space, ax=None, max_names: int = 4):
     ax.set_ylabel("map row")
     for spine in ax.spines.values():
         spine.set_visible(False)
-    ax.set_title(f"{rows}x{cols} {som.topology} map of {len(names)} {space.bitmaps.title} codes: U-matrix\n"
-                 "in each neuron: its number (from 1, row-major), hits (items it wins), its items", fontsize=10)
-    return ax
 
 
 def _text_width(text: str, fontsize: float) -> float:
