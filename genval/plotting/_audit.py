@@ -224,6 +224,37 @@ _COMPARISON_PANELS = (("copy_rate", "copy rate", "share of samples identical to 
                       ("yield", "yield", "distinct new valid bitmaps"))
 
 
+def _comparison_panel(ax, rows, panel, colour) -> None:
+    """One measure's bars, a strategy a row (the first on top), each bar's value written past its interval."""
+    key, name, meaning = panel
+    # shares run to 1, the yield to its largest value; either further when an interval reaches beyond
+    # (a t interval over few seeds may pass 1)
+    reach = [max([row[key]["value"], *(row[key].get("interval") or ())]) for row in rows
+             if row[key]["value"] is not None]
+    top = max([1.0, *reach])
+    for i, row in enumerate(rows):
+        value, interval = row[key]["value"], row[key].get("interval")
+        if value is None:
+            ax.text(0.01 * top, i, "n/a", va="center", ha="left", fontsize=8, color="0.35")
+            continue
+        ax.barh(i, value, color=colour, height=0.6, alpha=0.85)
+        if interval is not None:
+            lo, hi = interval
+            ax.errorbar(value, i, xerr=[[value - lo], [hi - value]], fmt="none", ecolor="black", capsize=3,
+                        lw=1)
+        end = max(value, interval[1] if interval is not None else value)
+        text = f"{value:,.0f}" if key.startswith("yield") else f"{value:.2f}"
+        ax.text(end + 0.015 * top, i, text, va="center", ha="left", fontsize=8)
+    ax.set_xlim(0, top * 1.18)
+    ax.set_yticks(np.arange(len(rows)), [row["label"] for row in rows], fontsize=8)
+    if not ax.yaxis_inverted():  # the first strategy on top (shared axes invert once)
+        ax.invert_yaxis()
+    ax.set_title(name, fontsize=9)
+    ax.set_xlabel(meaning, fontsize=8)
+    ax.tick_params(axis="x", labelsize=7)
+    ax.grid(True, axis="x", alpha=0.3)
+
+
 def plot_comparison(rows, axes=None, title: str = "sampling strategies compared", min_novelty: int | None = None):
     """Strategies side by side: copy rate, validity of the new samples and yield, one bar each.
 
@@ -267,35 +298,8 @@ def plot_comparison(rows, axes=None, title: str = "sampling strategies compared"
         _, axes = plt.subplots(1, len(panels), figsize=(3.7 * len(panels), 1.2 + 0.42 * max(n, 2)),
                                layout="constrained", sharey=True)
     axes = np.asarray(axes).ravel()
-    y = np.arange(n)
-    labels = [row["label"] for row in rows]
-    for ax, (key, name, meaning), colour in zip(axes, panels, OKABE_ITO):
-        # shares run to 1, the yield to its largest value; either further when an interval reaches beyond
-        # (a t interval over few seeds may pass 1)
-        reach = [max([row[key]["value"], *(row[key].get("interval") or ())]) for row in rows
-                 if row[key]["value"] is not None]
-        top = max([1.0, *reach])
-        for i, row in enumerate(rows):
-            value, interval = row[key]["value"], row[key].get("interval")
-            if value is None:
-                ax.text(0.01 * top, i, "n/a", va="center", ha="left", fontsize=8, color="0.35")
-                continue
-            ax.barh(i, value, color=colour, height=0.6, alpha=0.85)
-            if interval is not None:
-                lo, hi = interval
-                ax.errorbar(value, i, xerr=[[value - lo], [hi - value]], fmt="none", ecolor="black", capsize=3,
-                            lw=1)
-            end = max(value, interval[1] if interval is not None else value)
-            text = f"{value:,.0f}" if key.startswith("yield") else f"{value:.2f}"
-            ax.text(end + 0.015 * top, i, text, va="center", ha="left", fontsize=8)
-        ax.set_xlim(0, top * 1.18)
-        ax.set_yticks(y, labels, fontsize=8)
-        if not ax.yaxis_inverted():  # the first strategy on top (shared axes invert once)
-            ax.invert_yaxis()
-        ax.set_title(name, fontsize=9)
-        ax.set_xlabel(meaning, fontsize=8)
-        ax.tick_params(axis="x", labelsize=7)
-        ax.grid(True, axis="x", alpha=0.3)
+    for ax, panel, colour in zip(axes, panels, OKABE_ITO):
+        _comparison_panel(ax, rows, panel, colour)
     axes[0].set_ylabel("strategy", fontsize=8)
     intervals = any(row[key].get("interval") is not None for row in rows for key, _, _ in panels)
     axes[0].figure.suptitle(f"{title}{' (bars: means; error bars: 95% intervals)' if intervals else ''}", fontsize=10)
