@@ -2,6 +2,11 @@
 
 Each function takes what it draws (no training, no files read), accepts ``ax=None``
 and returns the axes or figure; :func:`save_figure` writes PNG, SVG or PDF.
+
+The modules follow the stages they draw: ``_bitmaps`` (bitmaps, reconstructions, the loss
+curve, codes as points), ``_maps`` (the Kohonen map, walks), ``_decoded_plane`` (the decoded
+mosaic, regions), ``_audit`` (contact sheet, audited points, ROC, comparison) and
+``_experiments`` (denoising, sweeps); ``_base`` holds what they share.
 """
 
 from genval._utils.lazy import lazy_exports
