@@ -76,7 +76,7 @@ def test_distinct_bitmaps_are_stored_once(space):
 
 
 def test_the_page_uses_the_pictures_palette():
-    from genval.plotting._plotting import TILE_FRAMES as frames, TILE_TINTS as tints
+    from genval.plotting._decoded_plane import TILE_FRAMES as frames, TILE_TINTS as tints
 
     assert TILE_TINTS == tints and TILE_FRAMES == frames
 

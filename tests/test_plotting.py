@@ -13,7 +13,7 @@ from matplotlib.collections import LineCollection, PathCollection
 
 from genval.audit._audit import audit
 from genval.errors import ParameterError
-from genval.plotting._plotting import (
+from genval.plotting import (
     plot_audit_plane,
     plot_audit_sheet,
     plot_bitmaps,
@@ -235,7 +235,7 @@ def _sweep_summary():
 
 
 def test_plot_sweep_draws_a_panel_per_setting_and_metric(tmp_path):
-    from genval.plotting._plotting import plot_sweep
+    from genval.plotting import plot_sweep
 
     axes = plot_sweep(_sweep_summary(), "tiny")
     assert axes.shape == (2, 2)
@@ -255,7 +255,7 @@ def test_plot_sweep_draws_a_panel_per_setting_and_metric(tmp_path):
 
 def test_save_figure_writes_the_format_of_the_suffix(tmp_path):
     from genval.errors import ParameterError
-    from genval.plotting._plotting import plot_sweep, save_figure
+    from genval.plotting import plot_sweep, save_figure
 
     for suffix, magic in (("png", PNG), ("pdf", b"%PDF"), ("svg", b"<?xml")):
         save_figure(plot_sweep(_sweep_summary()), tmp_path / f"sweep.{suffix}")
@@ -290,7 +290,7 @@ def test_many_labelled_items_are_coloured_by_label_and_not_named(tmp_path):
 
 def test_codes_wider_than_two_are_drawn_on_their_principal_plane(tmp_path):
     from genval import Autoencoder, LatentSOM, LatentSpace, load_dataset
-    from genval.plotting._plotting import plane
+    from genval.latent import plane
 
     rng = np.random.default_rng(1)
     Z = rng.normal(size=(30, 4)) * [3.0, 1.0, 0.1, 0.1]
@@ -370,7 +370,7 @@ def test_latent_grid_tints_each_tile_by_its_verdict(space, tmp_path):
     from matplotlib.colors import to_rgb
 
     from genval.audit._audit import judge
-    from genval.plotting._plotting import TILE_TINTS
+    from genval.plotting._decoded_plane import TILE_TINTS
 
     xs, ys, pixels = latent_grid(space, size=6)
     verdicts = judge(pixels.reshape(36, -1), space.bitmaps)
@@ -443,7 +443,7 @@ def test_comparison_has_three_panels_with_bars_intervals_and_n_a(tmp_path):
     assert [len(ax.containers) for ax in axes] == [4, 3, 4]  # the bars, and an error bar for the intervals
     assert [t.get_text() for t in axes[0].get_yticklabels()] == ["random", "prior", "copycat"]
     assert axes[0].yaxis_inverted()  # the first strategy on top
-    assert axes[0].figure._suptitle.get_text() == "emojis (bars: means; error bars: 95% intervals)"
+    assert axes[0].figure.get_suptitle() == "emojis (bars: means; error bars: 95% intervals)"
     saved(axes, tmp_path / "comparison.png")
     rows = comparison_rows()
     for row in rows:
@@ -454,7 +454,7 @@ def test_comparison_has_three_panels_with_bars_intervals_and_n_a(tmp_path):
     assert axes[1].get_xlim()[1] > 1.4 and axes[0].get_xlim()[1] == pytest.approx(1.18)
     assert [t.get_position()[0] for t in axes[1].texts][1] > 1.4  # the value is written past the interval
     rows[1]["new_validity"]["interval"] = None
-    assert plot_comparison(rows, title="single runs")[0].figure._suptitle.get_text() == "single runs"
+    assert plot_comparison(rows, title="single runs")[0].figure.get_suptitle() == "single runs"
 
 
 @pytest.mark.parametrize("topology", ["rectangular", "hexagonal"])
@@ -646,7 +646,7 @@ def test_latent_grid_frames_each_tile_in_its_verdict_colour(space, tmp_path):
     from matplotlib.colors import to_rgba
 
     from genval.audit._audit import judge
-    from genval.plotting._plotting import INVALID_COLOUR, VALID_COLOUR
+    from genval.plotting._base import INVALID_COLOUR, VALID_COLOUR
 
     xs, ys, pixels = latent_grid(space, size=6)
     verdicts = judge(pixels.reshape(36, -1), space.bitmaps)
@@ -715,7 +715,7 @@ def test_som_grid_figure_is_mostly_map(space, topology):
 @pytest.mark.parametrize("topology", ["rectangular", "hexagonal"])
 def test_a_big_map_is_drawn_with_a_bounded_number_of_artists(space, topology):
     # An artist per edge, per neuron number or per cell made a 316x316 map take minutes to draw.
-    from genval.plotting._plotting import MAX_NUMBERED
+    from genval.plotting._maps import MAX_NUMBERED
     from genval.latent._som import LatentSOM
     from genval.latent._space import LatentSpace
 

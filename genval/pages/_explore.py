@@ -114,33 +114,7 @@ def explore_data(space: LatentSpace, checks: CheckSet | None = None, resolution:
     xs, ys = grid_axes(codes, resolution, margin)
     gx, gy = np.meshgrid(xs, ys)
     Z = origin + np.column_stack([gx.ravel(), gy.ravel()]) @ axes  # as genval decode computes each point
-    # Decode in chunks, keeping each chunk's distinct bitmaps packed (as an audit does): never n x p floats.
-    chunk = chunk_rows(32 * p)
-    found, index, n_found = [], np.empty(n, dtype=np.int64), 0
-    for start in range(0, n, chunk):
-        packed = np.packbits(space.model.inverse_transform(Z[start:start + chunk]) > 0.5, axis=1)
-        first, inverse = dedupe_rows(packed)
-        found.append(packed[first])
-        index[start:start + chunk] = inverse + n_found
-        n_found += len(first)
-        if progress is not None:
-            progress(min(start + chunk, n), n)
-    first, inverse = dedupe_rows(np.concatenate(found))
-    packed = np.concatenate(found)[first]
-    index = inverse[index]
-    distinct = np.unpackbits(packed, axis=1, count=p).astype(bool)
-    verdicts = judge(distinct, bitmaps, checks)
-    nearest, hamming = nearest_bitmaps(distinct, bitmaps.binary())
-    neuron = som.winners(Z)
-    W = som.weights_.reshape(som.n_neurons, -1)
-    distance = np.sqrt(((Z - W[neuron]) ** 2).sum(axis=1))
-    # Reasons repeat across bitmaps ("eyes: no eye found in rows 1-2"): a table of them, and indices.
-    reason_table: dict[str, int] = {}
-    reasons = [[reason_table.setdefault(r, len(reason_table)) for r in rs] for rs in verdicts.reasons]
-    check_index = {name: k for k, name in enumerate(checks.names)}
-    hits = np.bincount(som.winners(codes), minlength=som.n_neurons)
-    rows, cols = som.grid_
-    item_xy = (codes - origin) @ axes.T
+    packed, index = _decode_distinct(space.model, Z, p, progress)
     return {
         "format": "genval-explore", "version": 1,
         "dataset": bitmaps.title, "shape": list(bitmaps.shape), "binary": bool(bitmaps.is_binary),
@@ -150,20 +124,71 @@ def explore_data(space: LatentSpace, checks: CheckSet | None = None, resolution:
                   "layer_sizes": [int(v) for v in getattr(space.model, "layer_sizes_", ())]},
         "checks": {"title": checks.title, "names": list(checks.names)},
         "resolution": resolution, "xs": xs.tolist(), "ys": ys.tolist(),
-        "points": {"bitmap": _b64(index, "u4"), "neuron": _b64(neuron, "u2" if som.n_neurons < 65536 else "u4"),
-                   "distance": _b64(distance, "f4")},
-        "bitmaps": {"count": len(packed), "packed": _b64(packed, "u1"),
-                    "failed": [[check_index[name] for name in names] for names in verdicts.failed],
-                    "reasons": reasons, "reason_table": list(reason_table),
-                    "copy_of": verdicts.copy_of.tolist(), "nearest": nearest.tolist(), "hamming": hamming.tolist()},
+        "points": _points_doc(som, Z, index),
+        "bitmaps": _bitmaps_doc(packed, bitmaps, checks),
         "items": {"names": list(bitmaps.names), "labels": None if bitmaps.labels is None else list(bitmaps.labels),
-                  "xy": np.round(item_xy, 6).tolist(), "neuron": som.winners(codes).tolist(),
+                  "xy": np.round((codes - origin) @ axes.T, 6).tolist(), "neuron": som.winners(codes).tolist(),
                   "labelled": len(bitmaps) <= MAX_LABELLED_ITEMS},
-        "neurons": {"grid": [rows, cols], "topology": som.topology,
-                    "xy": np.round((W - origin) @ axes.T, 6).tolist(), "hits": hits.tolist(),
-                    "umatrix": np.round(som.umatrix().ravel(), 4).tolist(), "neighbours": som.neighbours()},
+        "neurons": _neurons_doc(som, codes, origin, axes),
         "tints": TILE_TINTS, "frames": TILE_FRAMES,
     }
+
+
+def _decode_distinct(model, Z: np.ndarray, p: int, progress) -> tuple[np.ndarray, np.ndarray]:
+    """``packed, index``: the distinct bitmaps that ``Z`` decodes to (thresholded at 0.5, packed 8 pixels to a
+    byte) and, per point, the index of its bitmap among them.
+
+    Decoded in chunks, each chunk's distinct bitmaps kept packed (as an audit does): never n x p floats.
+    """
+    n = len(Z)
+    chunk = chunk_rows(32 * p)
+    found, index, n_found = [], np.empty(n, dtype=np.int64), 0
+    for start in range(0, n, chunk):
+        packed = np.packbits(model.inverse_transform(Z[start:start + chunk]) > 0.5, axis=1)
+        first, inverse = dedupe_rows(packed)
+        found.append(packed[first])
+        index[start:start + chunk] = inverse + n_found
+        n_found += len(first)
+        if progress is not None:
+            progress(min(start + chunk, n), n)
+    first, inverse = dedupe_rows(np.concatenate(found))
+    return np.concatenate(found)[first], inverse[index]
+
+
+def _points_doc(som, Z: np.ndarray, index: np.ndarray) -> dict:
+    """Per grid point, as base64 arrays: the index of its distinct bitmap, its neuron and the distance to that
+    neuron's weights."""
+    neuron = som.winners(Z)
+    W = som.weights_.reshape(som.n_neurons, -1)
+    distance = np.sqrt(((Z - W[neuron]) ** 2).sum(axis=1))
+    return {"bitmap": _b64(index, "u4"), "neuron": _b64(neuron, "u2" if som.n_neurons < 65536 else "u4"),
+            "distance": _b64(distance, "f4")}
+
+
+def _bitmaps_doc(packed: np.ndarray, bitmaps, checks: CheckSet) -> dict:
+    """The distinct bitmaps, packed, and per bitmap its verdict: failed checks and reasons (indices into a
+    table), the training item it copies, the nearest one and the Hamming distance to it."""
+    distinct = np.unpackbits(packed, axis=1, count=bitmaps.n_features).astype(bool)
+    verdicts = judge(distinct, bitmaps, checks)
+    nearest, hamming = nearest_bitmaps(distinct, bitmaps.binary())
+    # Reasons repeat across bitmaps ("eyes: no eye found in rows 1-2"): a table of them, and indices.
+    reason_table: dict[str, int] = {}
+    reasons = [[reason_table.setdefault(r, len(reason_table)) for r in rs] for rs in verdicts.reasons]
+    check_index = {name: k for k, name in enumerate(checks.names)}
+    return {"count": len(packed), "packed": _b64(packed, "u1"),
+            "failed": [[check_index[name] for name in names] for names in verdicts.failed],
+            "reasons": reasons, "reason_table": list(reason_table),
+            "copy_of": verdicts.copy_of.tolist(), "nearest": nearest.tolist(), "hamming": hamming.tolist()}
+
+
+def _neurons_doc(som, codes: np.ndarray, origin: np.ndarray, axes: np.ndarray) -> dict:
+    """The map: its grid and topology, each neuron's weights on the plane, hits, U-matrix value and neighbours."""
+    W = som.weights_.reshape(som.n_neurons, -1)
+    rows, cols = som.grid_
+    return {"grid": [rows, cols], "topology": som.topology,
+            "xy": np.round((W - origin) @ axes.T, 6).tolist(),
+            "hits": np.bincount(som.winners(codes), minlength=som.n_neurons).tolist(),
+            "umatrix": np.round(som.umatrix().ravel(), 4).tolist(), "neighbours": som.neighbours()}
 
 
 def explore_html(data: dict, title: str | None = None, command: str = "genval decode") -> str:
