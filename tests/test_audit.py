@@ -6,7 +6,7 @@ import pytest
 from scipy import ndimage
 
 from genval import Autoencoder, LatentSOM, LatentSpace, StrategyImpossibleError, load_dataset
-from genval.audit._audit import (
+from genval.audit import (
     SCORES, audit, audit_points, compare, compare_models, fit_mixture, interval, reseeded, sharing_pairs,
 )
 from genval.errors import ParameterError

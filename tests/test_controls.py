@@ -7,9 +7,8 @@ import pytest
 from scipy.spatial import ConvexHull, Delaunay
 from sklearn.metrics import roc_auc_score
 
-from genval.audit._audit import audit
-from genval.audit._controls import (
-    MIN_DISTINCT, auroc, bootstrap_aurocs, box_centre_closeness, controlled_comparison, hull_depth,
+from genval.audit import (
+    MIN_DISTINCT, audit, auroc, bootstrap_aurocs, box_centre_closeness, controlled_comparison, hull_depth,
 )
 from genval.errors import ParameterError
 
