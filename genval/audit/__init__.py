@@ -3,6 +3,16 @@
 :func:`audit` samples points by a strategy, judges each distinct bitmap once and
 scores how well the map (and the map-free baselines) tell valid samples from
 invalid ones; :func:`compare_models` repeats it over seeds and models.
+
+The modules, in the order an audit runs through them:
+
+* ``_strategies``: the samplers, one per strategy, in a registry (:data:`STRATEGIES`);
+* ``_judging``: the verdicts, once per distinct bitmap (:func:`judge`);
+* ``_scores``: each sample's membership scores (:data:`SCORES`);
+* ``_baselines`` and ``_controls``: the map-free baselines, and the AUROCs set beside them;
+* ``_audit``: the audit itself (:func:`audit`);
+* ``_report``: what it found, as figures, JSON and CSV (:class:`AuditReport`); ``_text``: as tables;
+* ``_statistics`` and ``_compare``: repeated audits, their intervals and table (:func:`compare_models`).
 """
 
 from genval._utils.lazy import lazy_exports

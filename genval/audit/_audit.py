@@ -117,7 +117,8 @@ def audit(space: LatentSpace, strategy: str = "random", n: int = 10_000, checks:
     bitmap_index = verdicts.inverse[decoded.bitmap_index]
     scored = np.arange(len(Z)) if len(Z) <= max_scored else \
         np.sort(rng.choice(len(Z), max_scored, replace=False))
-    scores, membership, hull = _score(items, Z, copied, scored, decoded, verdicts.bitmaps[bitmap_index[scored]], k, rng)
+    scored_bitmaps = verdicts.bitmaps[bitmap_index[scored]]
+    scores, membership, hull = _score(items, Z, copied, scored, decoded, scored_bitmaps, k, rng)
     _, item_distance = nearest_bitmaps(verdicts.bitmaps, space.bitmaps.binary())  # it dedupes both sides itself
     return AuditReport(
         strategy=strategy, dataset=space.bitmaps.title, checks_title=checks.title, check_names=checks.names,
