@@ -13,9 +13,7 @@ from genval.audit._compare import VARY, compare_models
 from genval.audit._judging import load_checks
 from genval.audit._scores import SCORE_KINDS
 from genval.audit._strategies import STRATEGIES
-from genval.audit._text import (
-    by_kind, map_file_text, write_clipping, write_comparison, write_null, write_report,
-)
+from genval.audit._text import by_kind, map_file_text, write_clipping, write_comparison, write_null, write_report
 from genval.data._bitmaps import load_dataset
 from genval.models._protocol import model_kind
 
