@@ -22,7 +22,7 @@ import tracemalloc
 import numpy as np
 
 from genval import Autoencoder, LatentSOM, LatentSpace, load_dataset
-from genval.audit._audit import audit, audit_points
+from genval.audit import audit, audit_points
 from genval.checks._validity import check_emoji
 
 

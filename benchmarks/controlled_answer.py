@@ -32,7 +32,7 @@ import time
 import numpy as np
 
 from genval import Autoencoder, LatentSOM, LatentSpace, load_dataset
-from genval.audit._audit import audit, interval
+from genval.audit import audit, interval
 from genval.models._cache import cached_model
 
 MODELS = {"2-D": {}, "4-D": {"n_latent": 4}}

@@ -6,9 +6,7 @@ import pytest
 from scipy import ndimage
 
 from genval import Autoencoder, LatentSOM, LatentSpace, StrategyImpossibleError, load_dataset
-from genval.audit._audit import (
-    SCORES, audit, audit_points, compare, compare_models, fit_mixture, interval, reseeded, sharing_pairs,
-)
+from genval.audit import SCORES, audit, audit_points, compare, fit_mixture, judge, sharing_pairs
 from genval.errors import ParameterError
 from genval.checks._validity import CheckSet, check_emoji
 
@@ -288,59 +286,6 @@ def test_fit_mixture_chooses_components_by_bic():
     assert fit_mixture(rng.normal(size=(12, 2)), random_state=0).n_components <= 4  # at most a third of the items
 
 
-def test_auroc_of_each_score_is_the_brute_force_pair_count(space):
-    report = audit(space, "random", n=1500, random_state=3)
-    new = report.novel[report.scored]
-    truth = report.valid[report.scored][new]
-    for name, curve in report.roc().items():
-        s = report.scores[name][new]
-        pos, neg = s[truth], s[~truth]
-        wins = (pos[:, None] > neg[None]).sum() + 0.5 * (pos[:, None] == neg[None]).sum()
-        assert curve["auroc"] == pytest.approx(wins / (len(pos) * len(neg)))
-        assert (curve["n_valid"], curve["n_invalid"]) == (len(pos), len(neg))
-    occupied = report.occupied[report.neuron[report.scored][new]]
-    assert set(np.unique(report.scores["occupied"][new])) <= {0.0, 1.0}
-    np.testing.assert_array_equal(report.scores["occupied"][new] == 1, occupied)
-    doc = report.to_dict()["scores"]
-    assert doc["samples"] == {"scored": 1500, "new": int(new.sum()), "definition": doc["samples"]["definition"]}
-
-
-def test_scores_use_a_seeded_subsample_beyond_max_scored(space):
-    report = audit(space, "random", n=3000, random_state=0, max_scored=500)
-    assert len(report.scored) == 500 and len(np.unique(report.scored)) == 500
-    assert report.membership["n_fake"] == 500 and report.membership["k"] == 5
-    again = audit(space, "random", n=3000, random_state=0, max_scored=500)
-    np.testing.assert_array_equal(again.scored, report.scored)
-
-
-def test_interval_is_the_t_interval():
-    from scipy import stats
-
-    values = [0.2, 0.25, 0.3, 0.22, 0.28]
-    found = interval(values)
-    lo, hi = stats.t.interval(0.95, 4, loc=np.mean(values), scale=stats.sem(values))
-    assert found["value"] == pytest.approx(np.mean(values))
-    assert found["interval"] == pytest.approx([lo, hi])
-    assert found["per_seed"] == values and found["n"] == 5
-    assert interval([0.9, 1.0, 1.0], bounds=(0, 1))["interval"][1] == 1.0
-    assert interval([0.9, 1.0, 1.0])["interval"][1] > 1.0
-
-
-def test_repeats_retrain_the_map_per_seed(space):
-    comparison = compare_models({"autoencoder": space}, ["random", "copycat"], n=600, random_state=4, repeats=3)
-    assert comparison.seeds == (4, 5, 6)
-    (label, strategy, reports), _ = comparison.runs
-    assert [r.random_state for r in reports] == [4, 5, 6]
-    alone = audit(reseeded(space, 5), "random", 600, random_state=5)
-    assert json.dumps(alone.to_dict()) == json.dumps(reports[1].to_dict())
-    row = comparison.rows()[0]["figures"]["new_validity"]
-    assert row["per_seed"] == [r.ratios(new_only=True)["validity"]["value"] for r in reports]
-    assert row["interval"][0] <= row["value"] <= row["interval"][1]
-    assert comparison.rows()[1]["figures"]["copy_rate"] == {"value": 1.0, "interval": [1.0, 1.0],
-                                                            "per_seed": [1.0, 1.0, 1.0], "n": 3}
-    assert comparison.min_validity() == row["value"]  # copycat has no new samples and is left out
-
-
 def test_novelty_counts_the_pixels_to_the_nearest_item_and_the_floor(space):
     report = audit(space, "random", n=3000, random_state=2, min_novelty=2)
     items = space.bitmaps.binary()
@@ -353,29 +298,6 @@ def test_novelty_counts_the_pixels_to_the_nearest_item_and_the_floor(space):
     assert sum(novelty["histogram"].values()) == report.to_dict()["yield"]["value"]
     with pytest.raises(ParameterError, match="min_novelty"):
         audit(space, "random", n=10, min_novelty=0)
-
-
-def test_repeats_count_identical_sample_sets_once_and_can_vary_the_model(space):
-    found = compare_models({"autoencoder": space}, ["grid", "random"], n=400, repeats=3)
-    grid, random = found.rows()
-    # the grid draws the same points whatever the seed: one sample set, three maps
-    assert grid["independent_runs"] == {"samples": 1, "maps": 3} and grid["identical"] == [[0, 1, 2]]
-    assert grid["figures"]["new_validity"]["n"] == 1 and grid["figures"]["som_precision"]["n"] == 3
-    assert random["independent_runs"] == {"samples": 3, "maps": 3} and random["identical"] == []
-    built = []
-
-    def rebuild(label, seed):
-        built.append((label, seed))
-        model = Autoencoder(epochs=200, random_state=seed).fit(space.bitmaps.X)
-        return LatentSpace.build(space.bitmaps, model, LatentSOM(grid=(3, 3), random_state=0))
-
-    varied = compare_models({"autoencoder": space}, ["random"], n=300, repeats=2, vary=("model",), rebuild=rebuild)
-    assert built == [("autoencoder", 0), ("autoencoder", 1)] and varied.vary == ("model",)
-    assert varied.rows()[0]["independent_runs"]["samples"] == 2
-    with pytest.raises(ParameterError, match="rebuild"):
-        compare_models({"autoencoder": space}, ["random"], n=10, repeats=2, vary=("model",))
-    with pytest.raises(ParameterError, match="vary takes"):
-        compare_models({"autoencoder": space}, ["random"], n=10, vary=("weather",))
 
 
 def test_the_regions_strategy_draws_region_by_region(space):
@@ -392,22 +314,6 @@ def test_the_regions_strategy_draws_region_by_region(space):
                              LatentSOM(grid=(2, 2), random_state=0))
     with pytest.raises(StrategyImpossibleError, match="2-D latent plane"):
         audit_points(wide, "regions", 10)
-
-
-def test_only_an_impossible_strategy_is_skipped_a_memory_refusal_propagates(space, monkeypatch):
-    from genval._utils.budget import MemoryBudgetError
-
-    lonely = LatentSpace.build(space.bitmaps, space.model, LatentSOM(grid=(8, 8), random_state=0))
-    found = compare_models({"ae": lonely}, ["random", "lines", "vae-prior"], n=100)
-    assert [(label, strategy) for label, strategy, _ in found.skipped] == [("ae", "lines"), ("ae", "vae-prior")]
-    assert found.skipped[0][2] == ("no two items share a neuron on the 8x8 map, so 'lines' has nothing to walk; "
-                                   "use a smaller map (--grid)")
-    assert found.to_dict()["skipped"][1] == {"label": "ae", "strategy": "vae-prior", "reason": found.skipped[1][2]}
-    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "1M")
-    for run_all in (lambda: compare_models({"ae": lonely}, ["random"], n=100_000),
-                    lambda: compare(lonely, ["random"], n=100_000)):
-        with pytest.raises(MemoryBudgetError, match="an audit of 100,000 points"):
-            run_all()
 
 
 def test_grid_points_lie_on_the_codes_principal_plane(space):
@@ -428,12 +334,8 @@ def test_grid_points_lie_on_the_codes_principal_plane(space):
         audit_points(line, "grid", 16)
 
 
-def test_roc_curves_count_samples_and_the_distinct_bitmaps_behind_them(space):
-    report = audit(space, "random", n=800, random_state=4)
-    new = report.novel[report.scored]
-    valid = report.valid[report.scored][new]
-    bitmap = report.bitmap_index[report.scored][new]
-    for curve in report.roc().values():
-        assert (curve["n_valid"], curve["n_invalid"]) == (int(valid.sum()), int((~valid).sum()))
-        assert curve["distinct_valid"] == len(set(bitmap[valid].tolist()))
-        assert curve["distinct_invalid"] == len(set(bitmap[~valid].tolist()))
+def test_audit_and_judge_share_one_verdict_per_distinct_bitmap(space):
+    report = audit(space, "random", n=800, random_state=2)
+    found = judge(report.bitmaps, space.bitmaps)
+    np.testing.assert_array_equal(found.valid, report.passes.all(axis=1))
+    np.testing.assert_array_equal(found.copy_of, report.copy_of)

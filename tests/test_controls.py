@@ -7,9 +7,8 @@ import pytest
 from scipy.spatial import ConvexHull, Delaunay
 from sklearn.metrics import roc_auc_score
 
-from genval.audit._audit import audit
-from genval.audit._controls import (
-    MIN_DISTINCT, auroc, bootstrap_aurocs, box_centre_closeness, controlled_comparison, hull_depth,
+from genval.audit import (
+    MIN_DISTINCT, audit, auroc, bootstrap_aurocs, box_centre_closeness, controlled_comparison, hull_depth,
 )
 from genval.errors import ParameterError
 
@@ -186,3 +185,39 @@ def test_stability_counts_the_moves_that_keep_the_bitmap(space):
     assert all(0 < s < 1 for s in report.scores["stability"][near])
     expected = np.where(Z[:, 0] < 0, np.abs(2 * decoder.a - 1).mean(), np.abs(2 * decoder.b - 1).mean())
     np.testing.assert_allclose(report.scores["decoder_confidence"], expected)
+
+
+def test_auroc_of_each_score_is_the_brute_force_pair_count(space):
+    report = audit(space, "random", n=1500, random_state=3)
+    new = report.novel[report.scored]
+    truth = report.valid[report.scored][new]
+    for name, curve in report.roc().items():
+        s = report.scores[name][new]
+        pos, neg = s[truth], s[~truth]
+        wins = (pos[:, None] > neg[None]).sum() + 0.5 * (pos[:, None] == neg[None]).sum()
+        assert curve["auroc"] == pytest.approx(wins / (len(pos) * len(neg)))
+        assert (curve["n_valid"], curve["n_invalid"]) == (len(pos), len(neg))
+    occupied = report.occupied[report.neuron[report.scored][new]]
+    assert set(np.unique(report.scores["occupied"][new])) <= {0.0, 1.0}
+    np.testing.assert_array_equal(report.scores["occupied"][new] == 1, occupied)
+    doc = report.to_dict()["scores"]
+    assert doc["samples"] == {"scored": 1500, "new": int(new.sum()), "definition": doc["samples"]["definition"]}
+
+
+def test_scores_use_a_seeded_subsample_beyond_max_scored(space):
+    report = audit(space, "random", n=3000, random_state=0, max_scored=500)
+    assert len(report.scored) == 500 and len(np.unique(report.scored)) == 500
+    assert report.membership["n_fake"] == 500 and report.membership["k"] == 5
+    again = audit(space, "random", n=3000, random_state=0, max_scored=500)
+    np.testing.assert_array_equal(again.scored, report.scored)
+
+
+def test_roc_curves_count_samples_and_the_distinct_bitmaps_behind_them(space):
+    report = audit(space, "random", n=800, random_state=4)
+    new = report.novel[report.scored]
+    valid = report.valid[report.scored][new]
+    bitmap = report.bitmap_index[report.scored][new]
+    for curve in report.roc().values():
+        assert (curve["n_valid"], curve["n_invalid"]) == (int(valid.sum()), int((~valid).sum()))
+        assert curve["distinct_valid"] == len(set(bitmap[valid].tolist()))
+        assert curve["distinct_invalid"] == len(set(bitmap[~valid].tolist()))

@@ -3,41 +3,51 @@
 :func:`audit` samples points by a strategy, judges each distinct bitmap once and
 scores how well the map (and the map-free baselines) tell valid samples from
 invalid ones; :func:`compare_models` repeats it over seeds and models.
+
+The modules, in the order an audit runs through them:
+
+* ``_strategies``: the samplers, one per strategy, in a registry (:data:`STRATEGIES`);
+* ``_judging``: the verdicts, once per distinct bitmap (:func:`judge`);
+* ``_scores``: each sample's membership scores (:data:`SCORES`);
+* ``_baselines`` and ``_controls``: the map-free baselines, and the AUROCs set beside them;
+* ``_audit``: the audit itself (:func:`audit`);
+* ``_report``: what it found, as figures, JSON and CSV (:class:`AuditReport`); ``_text``: as tables;
+* ``_statistics`` and ``_compare``: repeated audits, their intervals and table (:func:`compare_models`).
 """
 
 from genval._utils.lazy import lazy_exports
 
 _EXPORTS = {
     "audit": "._audit",
-    "audit_points": "._audit",
-    "AuditReport": "._audit",
-    "compare": "._audit",
-    "compare_models": "._audit",
-    "fit_mixture": "._audit",
-    "headline": "._audit",
-    "interval": "._audit",
-    "judge": "._audit",
-    "load_checks": "._audit",
-    "MAX_SCORED": "._audit",
-    "ModelComparison": "._audit",
-    "reseeded": "._audit",
-    "sample_mixture": "._audit",
-    "SampleVerdicts": "._audit",
-    "SCORE_KINDS": "._audit",
-    "SCORES": "._audit",
-    "sharing_pairs": "._audit",
-    "STRATEGIES": "._audit",
-    "VARY": "._audit",
+    "box_centre_closeness": "._baselines",
+    "hull_depth": "._baselines",
+    "HullDepth": "._baselines",
+    "compare": "._compare",
+    "compare_models": "._compare",
+    "ModelComparison": "._compare",
+    "reseeded": "._compare",
+    "VARY": "._compare",
     "auroc": "._controls",
     "BASELINES": "._controls",
     "bootstrap_aurocs": "._controls",
-    "box_centre_closeness": "._controls",
     "controlled_comparison": "._controls",
-    "hull_depth": "._controls",
-    "HullDepth": "._controls",
     "MIN_DISTINCT": "._controls",
     "N_BINS": "._controls",
     "N_BOOTSTRAP": "._controls",
+    "judge": "._judging",
+    "load_checks": "._judging",
+    "SampleVerdicts": "._judging",
+    "AuditReport": "._report",
+    "MAX_SCORED": "._scores",
+    "SCORE_KINDS": "._scores",
+    "SCORES": "._scores",
+    "headline": "._statistics",
+    "interval": "._statistics",
+    "audit_points": "._strategies",
+    "fit_mixture": "._strategies",
+    "sample_mixture": "._strategies",
+    "sharing_pairs": "._strategies",
+    "STRATEGIES": "._strategies",
 }
 
 __all__ = sorted(_EXPORTS)
