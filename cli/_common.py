@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from genval.latent._som import NEIGHBORHOODS, TOPOLOGIES
+from genval.latent._som_params import NEIGHBORHOODS, TOPOLOGIES
 
 # The option types live in ._types; every command imports them from here, as before.
 from ._types import LAYER_WIDTHS as LAYER_WIDTHS
@@ -250,7 +250,7 @@ def note(message: str) -> None:
 
 
 def save_plot(ax, path) -> None:
-    from genval.plotting._plotting import save_figure
+    from genval.plotting._base import save_figure
 
     save_figure(ax, path)
     note(f"wrote {path}")

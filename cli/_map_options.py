@@ -29,7 +29,7 @@ rules_option = click.option(
 def open_checks(space: dict, rules):
     """The set and its checks, before any model trains (a bad rule file fails first): ``space``
     with the set loaded, and the checks."""
-    from genval.audit._audit import load_checks
+    from genval.audit._judging import load_checks
     from genval.data._bitmaps import load_dataset
 
     bitmaps = load_dataset(space["dataset"])

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from genval._utils.files import read_only
-from genval.latent._som import MAX_NEURONS
+from genval.latent._som_params import MAX_NEURONS
 from genval.models._params import PARAMS
 
 

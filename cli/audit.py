@@ -199,7 +199,7 @@ def _run_comparison(space: dict, checks, strategies, n_points: int, repeats: int
 
 def _plot_comparison(doc: dict, title: str, n_models: int, n_points: int, repeats: int, min_novelty: int,
                      path) -> None:
-    from genval.plotting._plotting import plot_comparison
+    from genval.plotting._audit import plot_comparison
 
     rows = [{"label": f"{row['strategy']}" if n_models == 1 else f"{row['label']} {row['strategy']}",
              **{name: row["figures"][name] for name in ("copy_rate", "new_validity", "yield", "yield_at_floor")}}
@@ -223,14 +223,14 @@ def _run_single(space: dict, checks, strategy: str, n_points: int, min_novelty: 
         report.write_csv(csv_path)
         note(f"wrote {csv_path}")
     if sheet:
-        from genval.plotting._plotting import plot_audit_sheet
+        from genval.plotting._audit import plot_audit_sheet
 
         save_plot(plot_audit_sheet(report, bitmaps.shape), sheet)
     if roc:
         _plot_roc(report, f"{bitmaps.title}, '{strategy}' audit: which score tells valid new samples? (all new "
                           "samples; the strata and intervals: the text report)", roc)
     if plot:
-        from genval.plotting._plotting import plot_audit_plane
+        from genval.plotting._audit import plot_audit_plane
 
         save_plot(plot_audit_plane(report, latent), plot)
     if as_json:
@@ -243,7 +243,7 @@ def _run_single(space: dict, checks, strategy: str, n_points: int, min_novelty: 
 
 def _plot_roc(report, title: str, path) -> None:
     """Every score's ROC curve, in panels: the map-free baselines, the map's, the rest."""
-    from genval.plotting._plotting import plot_roc_panels
+    from genval.plotting._audit import plot_roc_panels
 
     groups = {"map-free baselines": [], "the Kohonen map": [], "decoder, density, pixels": []}
     for name in by_kind(report.scores):

@@ -28,7 +28,7 @@ dataset_filter = click.option("--dataset", "-d", default=None, metavar="NAME",
 
 def _others(dataset: str | None) -> str:
     """For a --dataset that matched nothing (a typo?), the sets that do have cached models."""
-    from genval.models._cache import cache_entries
+    from genval.models._cache_folder import cache_entries
 
     titles = sorted({entry.dataset for entry in cache_entries()}) if dataset else []
     return f"; cached sets: {', '.join(titles)}" if titles else ""
@@ -67,7 +67,7 @@ def list_entries(dataset, as_json):
       genval cache list
       genval cache list --dataset emojis --json
     """
-    from genval.models._cache import cache_dir, cache_entries
+    from genval.models._cache_folder import cache_dir, cache_entries
 
     entries = cache_entries(dataset)
     if as_json:
@@ -100,7 +100,7 @@ def clear(dataset, as_json):
       genval cache clear --dataset font
       genval cache clear
     """
-    from genval.models._cache import cache_dir, clear_cache
+    from genval.models._cache_folder import cache_dir, clear_cache
 
     removed = clear_cache(dataset)
     if as_json:
@@ -124,6 +124,6 @@ def path():
       genval cache path
       ls "$(genval cache path)"
     """
-    from genval.models._cache import cache_dir
+    from genval.models._cache_folder import cache_dir
 
     click.echo(str(cache_dir()))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from ._common import emit_json, json_option, loader_options, note, wrap_strip
-from genval.data._bitmaps import BUNDLED_DATASETS, bitmap_shades, load_dataset
+from genval.data._bitmap_set import bitmap_shades
+from genval.data._bitmaps import BUNDLED_DATASETS, load_dataset
 
 TERMINAL_WIDTH = 120  # pictures side by side up to this many characters a line
 

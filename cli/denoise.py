@@ -118,7 +118,7 @@ def denoise(ctx, dataset, levels, noise, trials, model_file, any_data, out, nois
                                   "names": list(bitmaps.names)})
         note(f"saved {out}")
     if plot:
-        from genval.plotting._plotting import plot_denoising_curve
+        from genval.plotting._experiments import plot_denoising_curve
 
         save_plot(plot_denoising_curve(report, bitmaps.shape), plot)
     if as_json:

@@ -76,7 +76,7 @@ def som(space, plot, view, background, out, as_json):
     qe = som_.quantization_error(space.codes)
     te = som_.topographic_error(space.codes)
     if plot:
-        from genval.plotting._plotting import plot_som, plot_som_grid
+        from genval.plotting._maps import plot_som, plot_som_grid
 
         save_plot(plot_som(space, background=background) if view == "plane" else plot_som_grid(space), plot)
     if as_json:
@@ -133,7 +133,7 @@ def interpolate(start, stop, steps, path_kind, rules, space, plot, as_json):
       genval interpolate ':)' ':(' --path som --steps 12 --plot walk.png
       genval interpolate ':)' ':(' --rules my.rules.toml --json
     """
-    from genval.audit._audit import judge
+    from genval.audit._judging import judge
 
     space, checks = open_checks(space, rules)
     refuse_oversize(steps, space["dataset"], f"a walk of {steps:,} samples")
@@ -143,7 +143,7 @@ def interpolate(start, stop, steps, path_kind, rules, space, plot, as_json):
     verdicts = judge(result.located.pixels, space.bitmaps, checks)
     records = sample_records(space, result.located, verdicts, result.t)
     if plot:
-        from genval.plotting._plotting import plot_walk
+        from genval.plotting._maps import plot_walk
 
         save_plot(plot_walk(result, space.bitmaps.shape, space.bitmaps.names, verdicts=verdicts), plot)
     if as_json:
@@ -202,7 +202,7 @@ def decode(x, y, rules, space, plot, as_json):
       genval decode -1.5 -0.5 --plot point.png
       genval decode 0 0.5 --map map.npz       # the map of genval som --out map.npz
     """
-    from genval.audit._audit import judge
+    from genval.audit._judging import judge
     from genval.latent._plane import plane
 
     space, checks = open_checks(space, rules)
@@ -215,7 +215,7 @@ def decode(x, y, rules, space, plot, as_json):
     verdicts = judge(located.pixels, space.bitmaps, checks)
     (record,) = sample_records(space, located, verdicts)
     if plot:
-        from genval.plotting._plotting import plot_bitmaps
+        from genval.plotting._bitmaps import plot_bitmaps
 
         label = f"({x:g}, {y:g}): {record['nearest']} ({record['hamming']})"
         save_plot(plot_bitmaps(located.pixels, space.bitmaps.shape, [label], verdicts=verdicts,
@@ -266,7 +266,7 @@ def sample(n_samples, method, neuron, rules, space, plot, as_json):
       genval sample -n 100 --rules my.rules.toml
       genval sample --map map.npz --method neuron --neuron 5   # a neuron of genval som --out map.npz
     """
-    from genval.audit._audit import judge
+    from genval.audit._judging import judge
 
     if method == "neuron" and neuron is None:
         raise click.UsageError("--method neuron needs --neuron N")
@@ -288,7 +288,7 @@ def sample(n_samples, method, neuron, rules, space, plot, as_json):
     verdicts = judge(located.pixels, space.bitmaps, checks)
     records = sample_records(space, located, verdicts)
     if plot:
-        from genval.plotting._plotting import plot_bitmaps
+        from genval.plotting._bitmaps import plot_bitmaps
 
         names = space.bitmaps.names
         labels = [f"{i}: {names[k]} ({h})" for i, (k, h) in enumerate(zip(located.nearest, located.hamming), 1)]
@@ -333,8 +333,8 @@ def grid(size, plot, rules, space, as_json):
       genval grid --dataset font --size 30 --plot font-plane.png
       genval grid --rules my.rules.toml --json
     """
-    from genval.audit._audit import judge
-    from genval.plotting._plotting import tile_classes
+    from genval.audit._judging import judge
+    from genval.plotting._decoded_plane import tile_classes
     from genval.latent._plane import plane
     from genval.pipeline import build_embedding
 
@@ -348,7 +348,7 @@ def grid(size, plot, rules, space, as_json):
     wide = embedding.codes.shape[1] > 2
     origin, axes = plane(embedding.codes)  # the plane latent_grid decoded
     if plot:
-        from genval.plotting._plotting import plot_latent_grid
+        from genval.plotting._decoded_plane import plot_latent_grid
 
         codes = (embedding.codes - origin) @ axes.T  # the plane's coordinates (the codes themselves in 2-D)
         save_plot(plot_latent_grid(xs, ys, pixels, embedding.bitmaps.shape, codes, embedding.bitmaps.names,

@@ -41,7 +41,7 @@ def regions(max_side, plot, rules, space, as_json):
     """
     import numpy as np
 
-    from genval.audit._audit import judge
+    from genval.audit._judging import judge
     from genval.errors import ParameterError
     from genval.latent._regions import region_census
     from genval.pipeline import build_embedding
@@ -60,7 +60,7 @@ def regions(max_side, plot, rules, space, as_json):
     kind = np.where(~verdicts.novel, "copy", np.where(verdicts.valid, "new_valid", "invalid"))
     summary = {k: {"regions": int((kind == k).sum()), "area": float(census.area[kind == k].sum())} for k in KINDS}
     if plot:
-        from genval.plotting._plotting import plot_regions
+        from genval.plotting._decoded_plane import plot_regions
 
         save_plot(plot_regions(census, training=embedding.bitmaps.binary(), valid=verdicts.valid,
                                codes=embedding.codes, names=embedding.bitmaps.names), plot)

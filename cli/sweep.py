@@ -10,7 +10,9 @@ from pathlib import Path
 import click
 
 from ._common import OutputFile, PictureFile, emit_json, json_option, note
-from genval.experiments._sweep import MAX_RUNS, bundled_sweeps, load_sweep, read_runs, run_sweep, summarize
+from genval.experiments._sweep_file import MAX_RUNS, bundled_sweeps, load_sweep
+from genval.experiments._sweep_run import read_runs, run_sweep
+from genval.experiments._sweep_summary import summarize
 
 
 
@@ -101,7 +103,8 @@ def sweep(config, out, jobs, scheduler, max_runs, plot, report, as_json):
     seconds = time.perf_counter() - start
     summary = summarize(rows, axes)
     if plot:
-        from genval.plotting._plotting import plot_sweep, save_figure
+        from genval.plotting._base import save_figure
+        from genval.plotting._experiments import plot_sweep
 
         save_figure(plot_sweep(summary, title), plot)
         note(f"wrote {plot}")

@@ -147,11 +147,11 @@ def _make_model(params: dict, vae: bool, beta: float, code_activation: str, mome
 def _draw(model, bitmaps, plot, recon) -> None:
     """``--plot`` (the loss curves) and ``--recon`` (items over their reconstructions)."""
     if plot is not None:
-        from genval.plotting._plotting import plot_loss_curve
+        from genval.plotting._bitmaps import plot_loss_curve
 
         save_plot(plot_loss_curve(model), plot)
     if recon is not None:
-        from genval.plotting._plotting import plot_reconstructions
+        from genval.plotting._bitmaps import plot_reconstructions
 
         save_plot(plot_reconstructions(bitmaps.X, model.reconstruct(bitmaps.X), bitmaps.shape, bitmaps.names,
                                        title=bitmaps.title), recon)

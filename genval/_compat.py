@@ -3,7 +3,8 @@
 0.2.0 was a flat package (``genval.walks``, ``genval.bitmaps``, ...); it now has
 one subpackage per pipeline stage. ``import genval.walks`` (or ``from
 genval.walks import walk``) still works: it gives a module that looks each name
-up in the modules that now hold it, and warns once with a
+up in the stages that now hold it (their public names, then the modules behind
+them), and warns once with a
 ``DeprecationWarning`` naming the new place. ``genval.audit`` and
 ``genval.plotting`` kept their names (they became packages) and need no alias.
 """
@@ -13,58 +14,73 @@ from __future__ import annotations
 import importlib
 import importlib.abc
 import importlib.machinery
+import pkgutil
 import sys
 import types
 import warnings
 
-# 0.2.0 module -> the modules that hold its names now, the first public one named in the warning.
+# 0.2.0 module -> the stages that hold its names now.
 MOVED = {
-    "genval.activations": ("genval.nn._activations",),
-    "genval.autoencoder": ("genval.models._autoencoder",),
-    "genval.bitmaps": ("genval.data._bitmaps",),
-    "genval.cache": ("genval.models._cache",),
-    "genval.classifier": ("genval.checks._classifier",),
-    "genval.controls": ("genval.audit._controls",),
-    "genval.denoise": ("genval.experiments._denoise",),
-    "genval.explore": ("genval.pages._explore",),
-    "genval.external": ("genval.models._external",),
-    "genval.formats": ("genval.data._formats",),
-    "genval.headers": ("genval.data._headers",),
-    "genval.images": ("genval.data._images",),
-    "genval.membership": ("genval.checks._membership",),
-    "genval.network": ("genval.nn._network",),
-    "genval.noise": ("genval.data._noise",),
-    "genval.nullmodel": ("genval.checks._nullmodel",),
-    "genval.optimizers": ("genval.nn._optimizers",),
-    "genval.protocol": ("genval.models._protocol",),
-    "genval.regions": ("genval.latent._regions",),
-    "genval.rules": ("genval.checks._rules",),
-    "genval.som": ("genval.latent._som",),
-    "genval.sweep": ("genval.experiments._sweep",),
-    "genval.training": ("genval.nn._training",),
-    "genval.validity": ("genval.checks._validity",),
-    "genval.walks": ("genval.latent._space", "genval.pipeline"),
+    "genval.activations": ("genval.nn",),
+    "genval.autoencoder": ("genval.models",),
+    "genval.bitmaps": ("genval.data",),
+    "genval.cache": ("genval.models",),
+    "genval.classifier": ("genval.checks",),
+    "genval.controls": ("genval.audit",),
+    "genval.denoise": ("genval.experiments",),
+    "genval.explore": ("genval.pages",),
+    "genval.external": ("genval.models",),
+    "genval.formats": ("genval.data",),
+    "genval.headers": ("genval.data",),
+    "genval.images": ("genval.data",),
+    "genval.membership": ("genval.checks",),
+    "genval.network": ("genval.nn",),
+    "genval.noise": ("genval.data",),
+    "genval.nullmodel": ("genval.checks",),
+    "genval.optimizers": ("genval.nn",),
+    "genval.protocol": ("genval.models",),
+    "genval.regions": ("genval.latent",),
+    "genval.rules": ("genval.checks",),
+    "genval.som": ("genval.latent",),
+    "genval.sweep": ("genval.experiments",),
+    "genval.training": ("genval.nn",),
+    "genval.validity": ("genval.checks",),
+    "genval.walks": ("genval.latent", "genval.pipeline"),
 }
 
+# Names renamed with the move: (0.2.0 module, old name) -> (module, new name).
+RENAMED = {("genval.formats", "read_text_file"): ("genval.data._formats", "read_bitmap_text")}
 
-def _public(module: str) -> str:
-    """``genval.latent._space`` -> ``genval.latent``: the package that re-exports it."""
-    head, _, tail = module.rpartition(".")
-    return head if tail.startswith("_") else module
+
+def _lookup(target: str, name: str):
+    """``name`` from a stage's public names, else from the module of the stage that defines it."""
+    module = importlib.import_module(target)
+    if name in getattr(module, "__all__", ()) or not hasattr(module, "__path__"):
+        return getattr(module, name)
+    for info in pkgutil.iter_modules(module.__path__, prefix=target + "."):
+        inner = importlib.import_module(info.name)
+        if name in vars(inner) and getattr(vars(inner)[name], "__module__", info.name) == info.name:
+            return vars(inner)[name]
+    for info in pkgutil.iter_modules(module.__path__, prefix=target + "."):  # a constant: any module holding it
+        if name in vars(inner := importlib.import_module(info.name)):
+            return vars(inner)[name]
+    raise AttributeError(name)
 
 
 class _Alias(types.ModuleType):
-    """A 0.2.0 module: every attribute is looked up in the modules that hold it now."""
+    """A 0.2.0 module: every attribute is looked up in the stages that hold it now."""
 
     def __getattr__(self, name: str):
-        for target in MOVED[self.__name__]:
-            module = importlib.import_module(target)
-            if hasattr(module, name):
-                return getattr(module, name)
+        if (self.__name__, name) in RENAMED:
+            module, new = RENAMED[self.__name__, name]
+            return getattr(importlib.import_module(module), new)
+        if not name.startswith("__"):
+            for target in MOVED[self.__name__]:
+                try:
+                    return _lookup(target, name)
+                except AttributeError:
+                    continue
         raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
-
-    def __dir__(self) -> list[str]:
-        return sorted({n for t in MOVED[self.__name__] for n in dir(importlib.import_module(t))})
 
 
 class _MovedFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -79,7 +95,7 @@ class _MovedFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return _Alias(spec.name)
 
     def exec_module(self, module):
-        where = " and ".join(dict.fromkeys(_public(t) for t in MOVED[module.__name__]))
+        where = " and ".join(MOVED[module.__name__])
         warnings.warn(f"{module.__name__} has moved: import from {where} (or from genval itself)",
                       DeprecationWarning, stacklevel=2)
 

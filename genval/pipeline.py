@@ -14,7 +14,8 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from genval.data._bitmaps import BitmapSet, load_dataset
+from genval.data._bitmap_set import BitmapSet
+from genval.data._bitmaps import load_dataset
 from genval.errors import DataMismatchError, ParameterError, ShapeMismatchError
 from genval.latent._som import LatentSOM, load_som
 from genval.latent._space import Embedding, LatentSpace, _check_sizes, item_index

@@ -318,7 +318,7 @@ def test_the_regions_strategy_draws_region_by_region(space):
 
 def test_grid_points_lie_on_the_codes_principal_plane(space):
     from genval import build_space
-    from genval.latent._space import plane
+    from genval.latent._plane import plane
 
     flat = audit_points(space, "grid", 9)  # 2-D: the codes' own box, corners included
     lo, hi = space.box()

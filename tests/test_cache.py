@@ -7,10 +7,8 @@ import numpy as np
 import pytest
 
 from genval import Autoencoder, BitmapSet, ShapeMismatchError, UnknownItemError, build_space, load_dataset
-from genval.models._cache import (
-    DEFAULT_MODEL, cache_dir, cache_key, cached_model, default_model, default_model_path,
-    entry_path,
-)
+from genval.models._cache import cached_model, default_model
+from genval.models._cache_folder import DEFAULT_MODEL, cache_dir, cache_key, default_model_path, entry_path
 from genval.errors import ParameterError
 
 

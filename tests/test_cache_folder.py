@@ -10,7 +10,8 @@ from click.testing import CliRunner
 
 from genval import load_dataset
 from genval.cli.main import cli
-from genval.models._cache import cache_entries, cached_model, clear_cache, entry_path
+from genval.models._cache import cached_model
+from genval.models._cache_folder import cache_entries, clear_cache, entry_path
 from test_cache import SMALL, small
 
 

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from genval import load_dataset
 from genval.cli.main import cli
 from genval.errors import GenvalError
-from genval.models._cache import cached_model, entry_path
+from genval.models._cache import cached_model
+from genval.models._cache_folder import entry_path
 from test_cache import SMALL, one_warning, small
 
 

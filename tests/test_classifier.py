@@ -76,7 +76,8 @@ def test_a_rule_file_adds_the_classifier_check(digits, tmp_path):
 
 def test_an_audit_of_the_digits_with_the_classifier(digits, tmp_path):
     from genval import Autoencoder, build_space
-    from genval.audit._audit import audit, judge, load_checks
+    from genval.audit._audit import audit
+    from genval.audit._judging import judge, load_checks
 
     rules = tmp_path / "digits.toml"
     rules.write_text("[classifier]\n")

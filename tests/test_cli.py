@@ -314,7 +314,7 @@ def test_model_option_and_size_mismatch(runner, tmp_path):
 
 def test_decode_and_grid_use_the_principal_plane_of_a_wider_space(runner, tmp_path):
     from genval import Autoencoder, load_dataset
-    from genval.latent._space import plane
+    from genval.latent._plane import plane
 
     emojis = load_dataset("emojis")
     path = tmp_path / "e3.npz"

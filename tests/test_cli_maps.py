@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from genval import build_space, load_dataset
-from genval.audit._audit import load_checks
+from genval.audit._judging import load_checks
 from genval.cli.main import cli
 
 EMOJIS = load_dataset("emojis")
@@ -118,7 +118,7 @@ def test_a_bad_rule_file_fails_before_any_model_trains(runner, tmp_path):
 def test_decode_json_and_text_say_what_the_library_says(runner):
     doc = json.loads(run(runner, "decode", "-1.5", "0.5", "--json").stdout)
     space = build_space("emojis")  # the default model the command trained and cached, the same map
-    from genval.audit._audit import judge
+    from genval.audit._judging import judge
 
     located = space.locate([[-1.5, 0.5]])
     verdicts = judge(located.pixels, EMOJIS)
@@ -248,7 +248,7 @@ def test_grid_text_and_json_judge_every_tile(runner):
 
 
 def test_grid_decodes_what_walks_latent_grid_decodes(runner):
-    from genval.audit._audit import judge
+    from genval.audit._judging import judge
     from genval.latent import latent_grid
     from genval.pipeline import build_embedding
 

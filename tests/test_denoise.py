@@ -5,7 +5,7 @@ import pytest
 from click.testing import CliRunner
 
 from genval import Autoencoder, BitmapSet, ParameterError, ShapeMismatchError, load_dataset, load_model
-from genval.models._cache import cache_entries, entry_path
+from genval.models._cache_folder import cache_entries, entry_path
 from genval.cli.main import cli
 from genval.experiments._denoise import DENOISER, cached_denoiser, denoise_report, make_denoiser
 from genval.data._noise import make_noise

@@ -13,11 +13,12 @@ import pytest
 from click.testing import CliRunner
 
 from genval import Autoencoder, LatentSOM, LatentSpace, load_dataset
-from genval.audit._audit import judge
+from genval.audit._judging import judge
 from genval.cli.main import cli
 from genval.errors import ParameterError
 from genval.pages._explore import TILE_FRAMES, TILE_TINTS, explore_data, explore_html
-from genval.latent._space import latent_grid, plane
+from genval.latent._plane import plane
+from genval.latent._space import latent_grid
 
 
 def decoded_like_genval_decode(space, points):

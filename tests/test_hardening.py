@@ -21,7 +21,7 @@ from genval._utils.files import atomic_write, remove_stale_temporaries
 from genval.cli._common import SEED, FiniteFloat, GridType
 from genval.cli.main import cli
 from genval.errors import GenvalError
-from genval.latent._som import MAX_NEURONS
+from genval.latent._som_params import MAX_NEURONS
 
 GENVAL = [sys.executable, "-c", "from genval.cli.main import main; main()"]
 

@@ -10,7 +10,8 @@ from genval import (NOISE_WARNING, NULL_SOURCES, BitmapSet, NullModel, Parameter
                     null_model)
 from genval._utils.budget import MemoryBudgetError
 from genval.checks._rules import default_checks
-from genval.checks._validity import CheckSet, Rule
+from genval.checks._rule_regions import Rule
+from genval.checks._validity import CheckSet
 
 # What issue 17 measured with 20,000 draws a source: (set, source, pass rate).
 ISSUE_RATES = [("emojis", "coin_flip", 0.168), ("emojis", "pixel_frequency", 0.53), ("font", "coin_flip", 0.68)]

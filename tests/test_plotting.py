@@ -321,7 +321,7 @@ def legend_texts(ax):
 def test_walk_marks_every_sample_with_its_verdict(space, tmp_path):
     from matplotlib.colors import to_hex
 
-    from genval.audit._audit import judge
+    from genval.audit._judging import judge
 
     w = walk(space, ":)", ":(", steps=7)
     verdicts = judge(w.located.pixels, space.bitmaps)
@@ -341,7 +341,7 @@ def test_walk_marks_every_sample_with_its_verdict(space, tmp_path):
 
 
 def test_verdict_text_says_valid_or_the_failed_checks_and_new_or_which_copy(space):
-    from genval.audit._audit import judge
+    from genval.audit._judging import judge
 
     blank = np.zeros((1, 35))
     verdicts = judge(np.vstack([space.bitmaps.X[[2]], blank]), space.bitmaps)
@@ -350,7 +350,7 @@ def test_verdict_text_says_valid_or_the_failed_checks_and_new_or_which_copy(spac
 
 
 def test_sample_tiles_carry_a_frame_and_a_verdict_each(space, tmp_path):
-    from genval.audit._audit import judge
+    from genval.audit._judging import judge
 
     rng = np.random.default_rng(0)
     X = np.vstack([space.bitmaps.X[:3], rng.random((3, 35))])
@@ -369,7 +369,7 @@ def test_sample_tiles_carry_a_frame_and_a_verdict_each(space, tmp_path):
 def test_latent_grid_tints_each_tile_by_its_verdict(space, tmp_path):
     from matplotlib.colors import to_rgb
 
-    from genval.audit._audit import judge
+    from genval.audit._judging import judge
     from genval.plotting._decoded_plane import TILE_TINTS
 
     xs, ys, pixels = latent_grid(space, size=6)
@@ -645,7 +645,7 @@ def test_audit_sheet_frames_new_bitmaps_apart_from_copies_with_no_gap_between_pa
 def test_latent_grid_frames_each_tile_in_its_verdict_colour(space, tmp_path):
     from matplotlib.colors import to_rgba
 
-    from genval.audit._audit import judge
+    from genval.audit._judging import judge
     from genval.plotting._base import INVALID_COLOUR, VALID_COLOUR
 
     xs, ys, pixels = latent_grid(space, size=6)

@@ -6,7 +6,8 @@ from sklearn.decomposition import PCA
 
 import genval
 from genval import Autoencoder, LatentSOM, VariationalAutoencoder, build_space, load_dataset
-from genval.audit._audit import audit, audit_points
+from genval.audit._audit import audit
+from genval.audit._strategies import audit_points
 from genval.errors import GenvalError, NotAModelError, ParameterError, ShapeMismatchError
 from genval.models._external import pca_model
 from genval.models._protocol import (

@@ -17,7 +17,8 @@ import genval
 from genval.latent import _regions as regions
 from genval._utils.budget import MemoryBudgetError
 from genval.errors import ParameterError
-from genval.plotting._plotting import plot_regions, save_figure
+from genval.plotting._base import save_figure
+from genval.plotting._decoded_plane import plot_regions
 from genval.latent._regions import RegionCensus, region_census, sample_regions
 
 A, B, C = [1.0, 0, 0, 0], [0, 1.0, 0, 0], [0, 0, 1.0, 1.0]

@@ -8,7 +8,8 @@ from hypothesis import given, settings, strategies as st
 
 from genval import load_dataset
 from genval.checks._rules import MAX_RULES, RuleFileError, load_rules, parse_rules
-from genval.checks._validity import MAX_REACH, CheckSet, Rule
+from genval.checks._rule_regions import MAX_REACH, Rule
+from genval.checks._validity import CheckSet
 from tomlgen import toml_value
 
 

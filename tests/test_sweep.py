@@ -8,10 +8,10 @@ import pytest
 
 from genval import Autoencoder
 from genval.errors import ParameterError
-from genval.experiments._sweep import (
-    COLUMNS, DEFAULTS, OLD_KEYS, SETTINGS, SweepConfigError, bundled_sweeps, load_sweep, parse_sweep, read_runs,
-    run_sweep, summarize,
-)
+from genval.experiments._sweep_file import bundled_sweeps, load_sweep, parse_sweep
+from genval.experiments._sweep_run import read_runs, run_sweep
+from genval.experiments._sweep_settings import COLUMNS, DEFAULTS, OLD_KEYS, SETTINGS, SweepConfigError
+from genval.experiments._sweep_summary import summarize
 
 SMALL = """
 title = "small"

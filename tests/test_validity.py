@@ -4,7 +4,8 @@ from scipy import ndimage
 
 from genval import BitmapSet, load_dataset
 from genval.checks._rules import RuleFileError, bundled_rules, default_checks, load_rules, parse_rules
-from genval.checks._validity import CheckSet, Rule, check_emoji
+from genval.checks._rule_regions import Rule
+from genval.checks._validity import CheckSet, check_emoji
 
 
 def bitmap(*rows):

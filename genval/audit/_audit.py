@@ -46,8 +46,6 @@ from genval.errors import ParameterError, ShapeMismatchError
 from genval.latent._space import LatentSpace
 
 # Modules of other stages import these from here, where they lived before the audit stage was split.
-from genval.audit._judging import judge, load_checks  # noqa: F401
-from genval.audit._strategies import audit_points  # noqa: F401
 
 __all__ = ["audit"]
 

@@ -29,8 +29,6 @@ import numpy as np
 from genval._utils.budget import blas_limit, check_allocation
 from genval._utils.files import resolve_rng
 from genval.errors import ParameterError
-# The baselines live in genval.audit._baselines; the 0.2.0 path genval.controls still finds them here.
-from genval.audit._baselines import HullDepth, box_centre_closeness, hull_depth  # noqa: F401
 
 __all__ = ["BASELINES", "MIN_DISTINCT", "N_BINS", "N_BOOTSTRAP", "auroc", "bootstrap_aurocs",
            "controlled_comparison"]

@@ -16,7 +16,7 @@ import numpy as np
 from genval._utils.budget import dedupe_rows
 from genval.checks._rules import default_checks, load_rules
 from genval.checks._validity import CheckSet
-from genval.data._bitmaps import BitmapSet
+from genval.data._bitmap_set import BitmapSet
 from genval.errors import ShapeMismatchError
 
 __all__ = ["SampleVerdicts", "judge", "load_checks"]

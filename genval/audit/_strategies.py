@@ -34,7 +34,10 @@ from genval._utils.budget import check_allocation, chunk_rows
 from genval._utils.files import resolve_rng
 from genval.errors import ParameterError, StrategyImpossibleError
 from genval.latent._regions import region_census, sample_regions
-from genval.latent._space import LatentSpace, plane, points_along, sample_latent
+from genval.latent._plane import plane
+from genval.latent._samples import sample_latent
+from genval.latent._space import LatentSpace
+from genval.latent._walks import points_along
 from genval.models._protocol import LatentModel, has_prior, model_kind
 
 __all__ = ["STRATEGIES", "audit_points", "fit_mixture", "sample_mixture", "sharing_pairs"]

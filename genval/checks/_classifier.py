@@ -32,7 +32,7 @@ import numpy as np
 
 from genval._utils.budget import chunk_rows
 from genval._utils.files import resolve_rng
-from genval.data._bitmaps import BitmapSet
+from genval.data._bitmap_set import BitmapSet
 from genval.errors import ParameterError
 
 __all__ = ["DEFAULT_THRESHOLD", "MAX_FIT_ITEMS", "ClassifierCheck"]

@@ -49,7 +49,7 @@ import numpy as np
 
 from genval._utils.budget import check_allocation, chunk_rows, dedupe_rows
 from genval._utils.files import resolve_rng
-from genval.data._bitmaps import BitmapSet
+from genval.data._bitmap_set import BitmapSet
 from genval.errors import ParameterError, ShapeMismatchError
 
 __all__ = ["NOISE_WARNING", "NULL_SOURCES", "NullModel", "null_model"]

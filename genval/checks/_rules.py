@@ -37,7 +37,7 @@ from importlib import resources
 from pathlib import Path
 
 from genval._utils.files import read_small_text
-from genval.data._bitmaps import BitmapSet
+from genval.data._bitmap_set import BitmapSet
 from genval.errors import GenvalError
 from genval.checks._rule_regions import MAX_REACH, Rule
 from genval.checks._validity import GENERIC_CHECKS, CheckSet

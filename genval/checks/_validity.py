@@ -32,7 +32,7 @@ from scipy import ndimage
 from genval._utils.budget import nearest_bitmaps
 from genval.checks._rule_regions import (_STRUCTURE, MAX_REACH, Rule, _count_text, _counted, _in_chunks,
                                          _isolated_pixels, _region_stats, _rule_pass, _rule_reason, _whole_components)
-from genval.data._bitmaps import BitmapSet
+from genval.data._bitmap_set import BitmapSet
 
 __all__ = ["CheckResult", "CheckSet", "GENERIC_CHECKS", "Verdict", "check_emoji"]
 

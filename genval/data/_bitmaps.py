@@ -26,10 +26,10 @@ import numpy as np
 from genval.errors import BitmapFormatError, ParameterError
 from genval.data._formats import Decoded, read_bitmap_text, sniff
 from genval.data._headers import MAX_ROW_BITS, read_header, read_text
-from genval.data._images import (
-    IMAGE_SUFFIXES, labels_beside, npz_labels_key, read_csv, read_idx, read_image_folder, read_labels, read_numpy,
-    read_numpy_labels,
-)
+from genval.data._csv import read_csv
+from genval.data._idx_numpy import npz_labels_key, read_idx, read_numpy, read_numpy_labels
+from genval.data._image_folders import IMAGE_SUFFIXES, read_image_folder
+from genval.data._images import labels_beside, read_labels
 from genval.data._bitmap_set import BitmapSet, from_decoded
 from genval.data._bitmap_text import parse_header
 

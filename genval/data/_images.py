@@ -10,8 +10,7 @@ or from one given.
 
 Each file kind has its reader's module: IDX and NumPy (:mod:`._idx_numpy`),
 CSV (:mod:`._csv`), image folders (:mod:`._image_folders`), with what they
-share in :mod:`._pixels`. This module reads labels files, and is where the
-loaders (and 0.2.0's ``genval.images``) find every reader.
+share in :mod:`._pixels`. This module reads labels files.
 """
 
 from __future__ import annotations
@@ -24,13 +23,6 @@ from genval.errors import BitmapFormatError
 from genval.data._formats import check_name, read_bitmap_text, sniff
 from genval.data._idx_numpy import read_idx_labels, read_numpy_labels
 
-# The loaders, and 0.2.0's genval.images, find every reader here.
-from genval.data._csv import csv_line_limit as csv_line_limit, read_csv as read_csv
-from genval.data._idx_numpy import npz_labels_key as npz_labels_key, read_idx as read_idx
-from genval.data._idx_numpy import read_numpy as read_numpy
-from genval.data._image_folders import IMAGE_SUFFIXES as IMAGE_SUFFIXES, read_image_folder as read_image_folder
-from genval.data._pixels import MAX_PIXELS as MAX_PIXELS, check_end as check_end, check_image_size as check_image_size
-from genval.data._pixels import read_records as read_records, scale_pixels as scale_pixels, some_names as some_names
 
 __all__: list[str] = []
 

@@ -26,7 +26,7 @@ import numpy as np
 from genval._utils.budget import chunk_rows, dedupe_rows
 from genval._utils.files import resolve_rng
 from genval.models._autoencoder import Autoencoder
-from genval.data._bitmaps import BitmapSet
+from genval.data._bitmap_set import BitmapSet
 from genval.models._cache import cached_model
 from genval.errors import ParameterError, ShapeMismatchError
 from genval.data._noise import make_noise

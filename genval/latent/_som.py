@@ -25,13 +25,10 @@ from genval.latent._map_quality import distances, quantization_error, topographi
 from genval.latent._neurons import Neuron, neuron_table
 from genval.latent._som_batch import train_batch
 from genval.latent._som_file import check_training_codes, read_map, save_map
-from genval.latent._som_init import default_grid as default_grid, pca_weights
+from genval.latent._som_init import pca_weights
 from genval.latent._som_params import resolve_params
 from genval.latent._winners import check_range, diverged, nearest_weights
 
-# The CLI reads the choices and limits from here, and 0.2.0's genval.som held them (and Neuron, default_grid).
-from genval.latent._som_params import (MAX_NEURONS as MAX_NEURONS, NEIGHBORHOODS as NEIGHBORHOODS,
-                                       TOPOLOGIES as TOPOLOGIES)
 
 __all__ = ["LatentSOM", "load_som"]
 

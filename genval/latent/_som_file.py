@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from genval._utils.archive import brief, fingerprint, is_fingerprint, is_int, open_archive
+from genval._utils.archive import brief, fingerprint, is_fingerprint, open_archive
+from genval._utils.values import is_int
 from genval._utils.files import atomic_write
 from genval.errors import DataMismatchError, ParameterError, ShapeMismatchError
 from genval.latent._som_params import MAX_NEURONS, check_settings

@@ -22,22 +22,13 @@ from functools import cached_property
 import numpy as np
 
 from genval._utils.budget import check_allocation, chunk_rows, nearest_bitmaps
-from genval._utils.lazy import lazy_exports
-from genval.data._bitmaps import BitmapSet, bitmap_rows
+from genval.data._bitmap_set import BitmapSet, bitmap_rows
 from genval.errors import ModelFileError, ParameterError, ShapeMismatchError, UnknownItemError
 from genval.models._protocol import LatentModel, as_latent_model
 from genval.latent._som import LatentSOM
 from genval.latent._winners import MAX_CODE
 
 __all__ = ["Embedding", "LatentSpace", "Located"]
-
-# Walks, samples and the plane moved to their own modules; other stages' code and tests still import them
-# from here, so they resolve on first use (a plain import would be circular: those modules use the space).
-_MOVED = {"plane": "genval.latent._plane", "grid_axes": "genval.latent._plane", "latent_grid": "genval.latent._plane",
-          "MAX_MARGIN": "genval.latent._plane", "Walk": "genval.latent._walks", "walk": "genval.latent._walks",
-          "points_along": "genval.latent._walks", "sample_latent": "genval.latent._samples",
-          "SAMPLE_METHODS": "genval.latent._samples"}
-__getattr__, __dir__ = lazy_exports(__name__, _MOVED, globals())
 
 
 @dataclass(frozen=True)

@@ -18,14 +18,9 @@ from sklearn.utils.validation import check_is_fitted
 from genval._utils.files import resolve_rng
 from genval.errors import ParameterError
 from genval.models._base import _BaseAutoencoder, store_params
-from genval.models._model_file import MODEL_FORMAT as MODEL_FORMAT  # 0.2.0's genval.autoencoder held these
-from genval.models._model_file import MODEL_VERSION as MODEL_VERSION
 from genval.models._params import PARAMS
-from genval.models._reconstruction import ReconstructionReport as ReconstructionReport
-from genval.models._reconstruction import reconstruction_report as reconstruction_report
-from genval.models._reconstruction import wrong_pixels as wrong_pixels  # and its docstring example uses it
 from genval.nn._activations import make_activation
-from genval.nn._network import GaussianCode, LinearCode
+from genval.nn._code_layers import GaussianCode, LinearCode
 
 __all__ = ["Autoencoder", "VariationalAutoencoder", "load_model"]
 
@@ -133,7 +128,7 @@ class Autoencoder(_BaseAutoencoder):
 
     Examples
     --------
-    >>> from genval import load_dataset
+    >>> from genval import load_dataset, wrong_pixels
     >>> emojis = load_dataset("emojis")
     >>> ae = Autoencoder(stop_wrong_pixels=0).fit(emojis.X)
     >>> ae.transform(emojis.X).shape

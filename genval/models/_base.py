@@ -24,7 +24,8 @@ from genval.models._model_file import read_model, write_model
 from genval.models._params import check_params
 from genval.models._training_data import check_data, titled_array
 from genval.nn._activations import make_activation, make_loss
-from genval.nn._network import ActivityL1, Contractive, Network, Params
+from genval.nn._code_layers import ActivityL1, Contractive
+from genval.nn._network import Network, Params
 from genval.nn._optimizers import make_optimizer
 from genval.nn._training import Corruption, check_memory, train
 

@@ -26,18 +26,11 @@ from typing import Callable
 
 import numpy as np
 
-from genval.data._bitmaps import BitmapSet
+from genval.data._bitmap_set import BitmapSet
 from genval.data._formats import shorten
 from genval.errors import GenvalError, ModelFileError, ParameterError
 from genval.models._autoencoder import Autoencoder, VariationalAutoencoder, load_model
 from genval.models._cache_folder import DEFAULT_MODEL, _check_kind, cache_key, entry_path
-# Where genval 0.2.0's genval.cache (and code that imported this module) found them.
-from genval.models._cache_folder import KINDS as KINDS
-from genval.models._cache_folder import CacheEntry as CacheEntry
-from genval.models._cache_folder import cache_dir as cache_dir
-from genval.models._cache_folder import cache_entries as cache_entries
-from genval.models._cache_folder import clear_cache as clear_cache
-from genval.models._cache_folder import default_model_path as default_model_path
 
 __all__ = ["cached_model", "default_model"]
 
@@ -184,6 +177,7 @@ def cached_model(bitmaps: BitmapSet, kind: str, settings: dict, make: Callable[[
     >>> import os, tempfile
     >>> from unittest import mock
     >>> from genval import Autoencoder, load_dataset
+    >>> from genval.models import cache_entries, clear_cache
     >>> emojis, settings = load_dataset("emojis"), {"epochs": 5, "random_state": 1}
     >>> make = lambda: Autoencoder(epochs=5, random_state=1)
     >>> with mock.patch.dict(os.environ, GENVAL_CACHE=tempfile.mkdtemp()):  # a fresh cache folder

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from genval.data._bitmaps import BitmapSet
+from genval.data._bitmap_set import BitmapSet
 from genval.errors import GenvalError, ParameterError
 from genval.models._model_file import MODEL_VERSION
 from genval.nn._training import TRAINING_REVISION

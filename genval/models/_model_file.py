@@ -20,7 +20,8 @@ import numpy as np
 from genval._utils.archive import brief, is_fingerprint, open_archive
 from genval._utils.files import atomic_write
 from genval.errors import GenvalError, ModelFileError, ParameterError
-from genval.models._params import MAX_LAYERS, MAX_WIDTH, WIDTHS, file_rule, is_int
+from genval._utils.values import is_int
+from genval.models._params import MAX_LAYERS, MAX_WIDTH, WIDTHS, file_rule
 
 __all__: list[str] = []
 

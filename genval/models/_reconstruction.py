@@ -11,7 +11,7 @@ from genval.errors import ParameterError
 from genval.models._training_data import titled_array
 
 if TYPE_CHECKING:
-    from genval.data._bitmaps import BitmapSet
+    from genval.data._bitmap_set import BitmapSet
 
 __all__ = ["ReconstructionReport", "reconstruction_report", "wrong_pixels"]
 

@@ -35,12 +35,6 @@ import numpy as np
 from genval._utils.budget import check_allocation
 from genval.errors import ParameterError
 from genval.nn._activations import Identity
-# The code layers and penalties live in their own module; they are imported here under their own names
-# because genval.models and 0.2.0's ``genval.network`` still look them up in this one.
-from genval.nn._code_layers import ActivityL1 as ActivityL1
-from genval.nn._code_layers import Contractive as Contractive
-from genval.nn._code_layers import GaussianCode as GaussianCode
-from genval.nn._code_layers import LinearCode as LinearCode
 
 __all__ = ["Network", "Workspace"]
 
@@ -111,7 +105,7 @@ class Network:
 
     Examples
     --------
-    >>> from genval.nn._activations import make_activation, make_loss
+    >>> from genval.nn import LinearCode, make_activation, make_loss
     >>> net = Network(35, (25, 15), make_activation("tanh"), LinearCode(2),
     ...               make_activation("sigmoid"), make_loss("bce"))
     >>> net.layer_sizes, net.n_params
@@ -144,7 +138,7 @@ class Network:
 
         Examples
         --------
-        >>> from genval.nn._activations import make_activation, make_loss
+        >>> from genval.nn import LinearCode, make_activation, make_loss
         >>> net = Network(35, (25, 15), make_activation("tanh"), LinearCode(2),
         ...               make_activation("sigmoid"), make_loss("bce"))
         >>> net.training_bytes(0, "float32") == 2677 * (2 * 8 + 5 * 4)
@@ -168,7 +162,7 @@ class Network:
 
         Examples
         --------
-        >>> from genval.nn._activations import make_activation, make_loss
+        >>> from genval.nn import LinearCode, make_activation, make_loss
         >>> net = Network(35, (10**9,), make_activation("tanh"), LinearCode(2),
         ...               make_activation("sigmoid"), make_loss("bce"))
         >>> net.check_training_memory(17, "float32")

@@ -131,8 +131,7 @@ def check_memory(network: Network, n_rows: int, *, batch_size: int | None, epoch
 
     Examples
     --------
-    >>> from genval.nn._activations import make_activation, make_loss
-    >>> from genval.nn._network import LinearCode
+    >>> from genval.nn import LinearCode, make_activation, make_loss
     >>> net = Network(35, (25, 15), make_activation("tanh"), LinearCode(2),
     ...               make_activation("sigmoid"), make_loss("bce"))
     >>> check_memory(net, 17, batch_size=None, epochs=10_000)

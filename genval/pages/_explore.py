@@ -33,11 +33,12 @@ from importlib.resources import files
 import numpy as np
 
 from genval._utils.budget import check_allocation, chunk_rows, dedupe_rows, nearest_bitmaps
-from genval.audit._audit import judge
+from genval.audit._judging import judge
 from genval.errors import ParameterError
 from genval.checks._rules import default_checks
 from genval.checks._validity import CheckSet
-from genval.latent._space import LatentSpace, grid_axes, plane
+from genval.latent._plane import grid_axes, plane
+from genval.latent._space import LatentSpace
 
 __all__ = ["DEFAULT_RESOLUTION", "MAX_RESOLUTION", "TILE_TINTS", "explore_data", "explore_html"]
 

@@ -145,7 +145,7 @@ NEW_COLOUR, COPY_COLOUR = "#009E73", "0.45"
 def _cell_raster(space, resolution: int, margin: float = 0.08):
     """The winning neuron of every pixel of a raster over the codes' box in the picture's plane
     (row 0 at the top), with the plane: ``cells, extent, (origin, axes)``."""
-    from genval.latent._space import plane  # on first use: the latent stage brings the estimators with it
+    from genval.latent._plane import plane  # on first use: the latent stage brings the estimators with it
 
     origin, axes = plane(space.codes)
     P = _project(space.codes, origin, axes)

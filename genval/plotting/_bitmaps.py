@@ -63,7 +63,7 @@ def plot_latent(Z: np.ndarray, names, ax=None, color="tab:blue", labels=None):
     >>> [t.get_text() for t in ax.texts]
     ['a', 'b']
     """
-    from genval.latent._space import plane  # on first use: the latent stage brings the estimators with it
+    from genval.latent._plane import plane  # on first use: the latent stage brings the estimators with it
 
     ax = _axes(ax, figsize=(6, 6))
     origin, axes = plane(Z)

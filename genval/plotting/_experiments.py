@@ -83,7 +83,7 @@ def plot_sweep(summary, title: str = "", metrics=("wrong_pixels", "final_loss"),
 
     Examples
     --------
-    >>> from genval.experiments._sweep import parse_sweep, run_sweep, summarize
+    >>> from genval.experiments import parse_sweep, run_sweep, summarize
     >>> import tempfile, os
     >>> sweep = parse_sweep('dataset = "emojis"\\n[fixed]\\nepochs = 20\\n[grid]\\nn_latent = [2, 3]\\n'
     ...                     'random_state = [0, 1]\\n')
