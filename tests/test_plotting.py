@@ -32,7 +32,8 @@ from genval.plotting import (
     tile_classes,
     verdict_text,
 )
-from genval.latent._space import latent_grid, walk
+from genval.latent._plane import latent_grid
+from genval.latent._walks import walk
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
