@@ -13,12 +13,13 @@ coordinates that read back to the same numbers); between grid points it is
 the verdict of the nearest one, ``(hi - lo) / (resolution - 1)`` away at most
 along each axis. Many grid points decode to the same bitmap, and each distinct
 bitmap is stored once, packed 8 pixels to a byte: a page of 101 x 101 points
-is 0.17 MB for the emojis (122 distinct bitmaps).
+is 0.17 MB for the emojis (122 distinct bitmaps), 0.19 MB for the font (962).
 Grey sets also keep each grid point's decoded grey levels, 8 bits a pixel, for
 the page to show (the verdict stays the thresholded bitmap's, as in ``genval
 decode``), within :data:`GREY_BUDGET` bytes: every grid point for the 8x8
-digits at 101 x 101 (XXX MB), every second one along each axis for 28x28
-items (``benchmarks/explore_size.py``).
+digits up to 201 x 201 (1.2 MB at 101 x 101, 4.4 MB at 201 x 201), every
+second one along each axis for 28x28 items at 101 x 101 (4.2 MB for 5,000 of
+them; ``benchmarks/explore_size.py``).
 
 Walks on the page (click two points or items) sample the straight line, or
 the map path through the neurons' weights, and snap each sample to the grid:
