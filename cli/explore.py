@@ -60,7 +60,8 @@ def explore(out, resolution, rules, space, as_json):
     point with FILE.html#point=X,Y. On grey sets the panel shows the
     decoded grey levels (the verdict is the bitmap thresholded at 0.5). In a
     latent space wider than two, walks between items are decoded in the full
-    space as `genval interpolate` does. With --json, prints one document: the
+    space as `genval interpolate` does (10 samples), and walks between plane
+    points stay on the plane. With --json, prints one document: the
     page's path and bytes, the grid, the distinct bitmaps, the set, model,
     map and the seconds it took.
 
