@@ -90,11 +90,13 @@ def test_the_grey_budget_picks_the_smallest_stride():
 # --- walks in a wider space ----------------------------------------------------------------------------------------
 
 def walk_labels(space, data, a, b, path):
-    """genval.latent.walk's sample labels as the page captions them, and what the page holds for the same walk."""
+    """genval.latent.walk's "same neuron: yes/no" and its samples' labels, as the page words them."""
     w = walk(space, a, b, steps=data["walks"]["steps"], path=path)
     verdicts = judge(w.located.pixels, space.bitmaps)
     names = space.bitmaps.names
-    return [f"{verdicts.label(i)}; near {names[w.located.nearest[i]]} ({w.located.hamming[i]})" for i in range(len(w.t))]
+    same = f"same neuron: {'yes' if w.same_neuron else 'no'}"
+    return same, [f"{verdicts.label(i)}; near {names[w.located.nearest[i]]} ({w.located.hamming[i]})"
+                  for i in range(len(w.t))]
 
 
 def test_walks_between_items_are_genval_walks_decoded_in_the_full_space(wide_space):
@@ -181,7 +183,8 @@ def test_the_page_shows_genval_interpolates_walks_in_a_3d_space(wide_space, tmp_
     results = in_browser(tmp_path, data, point, walks)
     for (path, i, j), got in zip(pairs, results["walks"]):
         assert got["status"].startswith(f"{names[i]} -> {names[j]}") and "full 3-D space" in got["status"]
-        assert got["captions"] == walk_labels(wide_space, data, names[i], names[j], path), (path, i, j)
+        same, captions = walk_labels(wide_space, data, names[i], names[j], path)
+        assert got["captions"] == captions and same in got["status"], (path, i, j)
     assert results["walks"][-1]["captions"] == [] and "from item to item" in results["walks"][-1]["status"]
 
 
