@@ -6,6 +6,7 @@ from genval._utils.lazy import lazy_exports
 _EXPORTS = {
     "DEFAULT_RESOLUTION": "._explore",
     "explore_data": "._explore",
+    "GREY_BUDGET": "._explore",
     "explore_html": "._explore",
     "MAX_RESOLUTION": "._explore",
     "TILE_TINTS": "._explore",

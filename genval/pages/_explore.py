@@ -13,14 +13,21 @@ coordinates that read back to the same numbers); between grid points it is
 the verdict of the nearest one, ``(hi - lo) / (resolution - 1)`` away at most
 along each axis. Many grid points decode to the same bitmap, and each distinct
 bitmap is stored once, packed 8 pixels to a byte: a page of 101 x 101 points
-is 0.17 MB for the emojis (122 distinct bitmaps) and 1.4 MB for 5,000 grey
-28x28 items (7,017), 3.5 MB at 201 x 201 (``benchmarks/explore_size.py``).
-Grey sets are shown thresholded at 0.5, as the checks see them.
+is 0.17 MB for the emojis (122 distinct bitmaps), 0.19 MB for the font (962).
+Grey sets also keep each grid point's decoded grey levels, 8 bits a pixel, for
+the page to show (the verdict stays the thresholded bitmap's, as in ``genval
+decode``), within :data:`GREY_BUDGET` bytes: every grid point for the 8x8
+digits up to 201 x 201 (1.2 MB at 101 x 101, 4.4 MB at 201 x 201), every
+second one along each axis for 28x28 items at 101 x 101 (4.2 MB for 5,000 of
+them; ``benchmarks/explore_size.py``).
 
 Walks on the page (click two points or items) sample the straight line, or
 the map path through the neurons' weights, and snap each sample to the grid:
 the same verdicts as ``genval interpolate`` where its samples fall on grid
-points, the nearest grid point's elsewhere.
+points, the nearest grid point's elsewhere. For codes wider than two a walk
+between two items leaves the plane: the page shows the walks that
+:mod:`genval.pages._explore_walks` decoded in the full space, the verdicts
+``genval interpolate`` prints.
 """
 
 from __future__ import annotations
@@ -39,8 +46,9 @@ from genval.checks._rules import default_checks
 from genval.checks._validity import CheckSet
 from genval.latent._plane import grid_axes, plane
 from genval.latent._space import LatentSpace
+from genval.pages._explore_walks import GREY_BUDGET, MAX_WALK_ITEMS, WALK_STEPS, grey_levels, grey_stride, walk_codes, walk_items
 
-__all__ = ["DEFAULT_RESOLUTION", "MAX_RESOLUTION", "TILE_TINTS", "explore_data", "explore_html"]
+__all__ = ["DEFAULT_RESOLUTION", "GREY_BUDGET", "MAX_RESOLUTION", "TILE_TINTS", "explore_data", "explore_html"]
 
 DEFAULT_RESOLUTION = 101  # grid points per side: 10,201 points, a step of 1% of the box
 MAX_RESOLUTION = 401
@@ -109,15 +117,16 @@ def explore_data(space: LatentSpace, checks: CheckSet | None = None, resolution:
     checks = checks if checks is not None else default_checks(space.bitmaps)
     bitmaps, som, codes = space.bitmaps, space.som, space.codes
     p, n = bitmaps.n_features, resolution * resolution
-    check_allocation(n * (p // 8 + 1 + 24 + 8 * codes.shape[1]), f"a {resolution}x{resolution} grid of {p}-pixel "
-                     "bitmaps")
+    _check_memory(space, resolution)
     origin, axes = plane(codes)
     xs, ys = grid_axes(codes, resolution, margin)
     gx, gy = np.meshgrid(xs, ys)
     Z = origin + np.column_stack([gx.ravel(), gy.ravel()]) @ axes  # as genval decode computes each point
-    packed, index = _decode_distinct(space.model, Z, p, progress)
+    items = walk_items(space) if codes.shape[1] > 2 else None
+    stride = grey_stride(resolution, p) if not bitmaps.is_binary else None
+    packed, index, greys = _decode_grid_and_walks(space, Z, resolution, items, stride, progress)
     return {
-        "format": "genval-explore", "version": 1,
+        "format": "genval-explore", "version": 2,
         "dataset": bitmaps.title, "shape": list(bitmaps.shape), "binary": bool(bitmaps.is_binary),
         "n_latent": int(codes.shape[1]), "plane": "principal" if codes.shape[1] > 2 else "latent",
         "origin": origin.tolist(), "axes": axes.tolist(),
@@ -125,8 +134,10 @@ def explore_data(space: LatentSpace, checks: CheckSet | None = None, resolution:
                   "layer_sizes": [int(v) for v in getattr(space.model, "layer_sizes_", ())]},
         "checks": {"title": checks.title, "names": list(checks.names)},
         "resolution": resolution, "xs": xs.tolist(), "ys": ys.tolist(),
-        "points": _points_doc(som, Z, index),
+        "points": _points_doc(som, Z, index[:n]),
         "bitmaps": _bitmaps_doc(packed, bitmaps, checks),
+        "greys": None if greys is None else _greys_doc(*greys, stride),
+        "walks": None if items is None else _walks_doc(space, items, index[n:]),
         "items": {"names": list(bitmaps.names), "labels": None if bitmaps.labels is None else list(bitmaps.labels),
                   "xy": np.round((codes - origin) @ axes.T, 6).tolist(), "neuron": som.winners(codes).tolist(),
                   "labelled": len(bitmaps) <= MAX_LABELLED_ITEMS},
@@ -135,25 +146,74 @@ def explore_data(space: LatentSpace, checks: CheckSet | None = None, resolution:
     }
 
 
-def _decode_distinct(model, Z: np.ndarray, p: int, progress) -> tuple[np.ndarray, np.ndarray]:
-    """``packed, index``: the distinct bitmaps that ``Z`` decodes to (thresholded at 0.5, packed 8 pixels to a
-    byte) and, per point, the index of its bitmap among them.
+def _check_memory(space: LatentSpace, resolution: int) -> None:
+    """Refuse a grid (with its walks and grey levels) whose decoding would exceed the memory budget."""
+    bitmaps, d, n = space.bitmaps, space.codes.shape[1], resolution * resolution
+    p = bitmaps.n_features
+    n_walk = 2 * min(len(bitmaps), MAX_WALK_ITEMS) ** 2 * WALK_STEPS if d > 2 else 0
+    grey_bytes = 0 if bitmaps.is_binary else 2 * GREY_BUDGET + 8 * n  # the levels, their distinct copy, the index
+    check_allocation((n + n_walk) * (p // 8 + 1 + 24 + 8 * d) + grey_bytes,
+                     f"a {resolution}x{resolution} grid of {p}-pixel bitmaps")
+
+
+def _greys_doc(levels: np.ndarray, index: np.ndarray, stride: int) -> dict:
+    """The distinct 8-bit grey images and per grid point the index of its image (-1 where none is kept)."""
+    return {"stride": stride, "budget": GREY_BUDGET, "count": len(levels), "levels": _b64(levels, "u1"),
+            "index": _b64(index, "i4")}
+
+
+def _decode_grid_and_walks(space: LatentSpace, Z: np.ndarray, resolution: int, items: np.ndarray | None,
+                           stride: int | None, progress):
+    """:func:`_decode_distinct` of the grid's points ``Z`` followed by the walks' between ``items`` (none for
+    ``None``), keeping the grey levels of every ``stride``-th grid point along each axis (none for ``None``)."""
+    walk_Z = None if items is None else walk_codes(space, items).reshape(-1, Z.shape[1])
+    on = None if stride is None else np.arange(resolution) % stride == 0
+    grey = None if on is None else (on[:, None] & on[None, :]).ravel()
+    return _decode_distinct(space.model, Z if walk_Z is None else np.vstack([Z, walk_Z]), space.bitmaps.n_features,
+                            progress, grey)
+
+
+def _decode_distinct(model, Z: np.ndarray, p: int, progress, grey: np.ndarray | None = None):
+    """``packed, index, greys``: the distinct bitmaps that ``Z`` decodes to (thresholded at 0.5, packed 8 pixels
+    to a byte), per point the index of its bitmap among them, and for the first ``len(grey)`` points where
+    ``grey`` is true their 8-bit grey levels (``None`` without ``grey``): the distinct images and per point the
+    index of its image, -1 where none is kept.
 
     Decoded in chunks, each chunk's distinct bitmaps kept packed (as an audit does): never n x p floats.
     """
     n = len(Z)
     chunk = chunk_rows(32 * p)
     found, index, n_found = [], np.empty(n, dtype=np.int64), 0
+    levels = []
     for start in range(0, n, chunk):
-        packed = np.packbits(model.inverse_transform(Z[start:start + chunk]) > 0.5, axis=1)
+        pixels = model.inverse_transform(Z[start:start + chunk])
+        packed = np.packbits(pixels > 0.5, axis=1)
         first, inverse = dedupe_rows(packed)
         found.append(packed[first])
         index[start:start + chunk] = inverse + n_found
         n_found += len(first)
+        if grey is not None:
+            levels.append(grey_levels(pixels[grey[start:start + chunk]]))
         if progress is not None:
             progress(min(start + chunk, n), n)
     first, inverse = dedupe_rows(np.concatenate(found))
-    return np.concatenate(found)[first], inverse[index]
+    greys = None
+    if grey is not None:
+        distinct, grey_inverse = dedupe_rows(np.concatenate(levels))
+        grey_index = np.full(len(grey), -1, dtype=np.int64)
+        grey_index[grey] = grey_inverse
+        greys = (np.concatenate(levels)[distinct], grey_index)
+    return np.concatenate(found)[first], inverse[index], greys
+
+
+def _walks_doc(space: LatentSpace, items: np.ndarray, index: np.ndarray) -> dict:
+    """The walks between ``items`` decoded in the full space: their bitmaps (``index``, per walk point), the items'
+    codes and the map's weights (for the page to draw each sample where it projects)."""
+    m = len(items)
+    line, som_path = index.reshape(2, m * m * WALK_STEPS)
+    return {"steps": WALK_STEPS, "items": items.tolist(), "line": _b64(line, "u4"), "som": _b64(som_path, "u4"),
+            "codes": np.round(space.codes[items], 6).tolist(),
+            "weights": np.round(space.som.weights_.reshape(space.som.n_neurons, -1), 6).tolist()}
 
 
 def _points_doc(som, Z: np.ndarray, index: np.ndarray) -> dict:
