@@ -139,6 +139,11 @@ def denoise(ctx, dataset, levels, noise, trials, model_file, any_data, out, nois
                              "noise_levels": list(model.noise_levels), "epochs": model.n_epochs_},
                    **report.to_dict()})
         return
+    _echo(bitmaps, model, trained, trials, tolerance, report)
+
+
+def _echo(bitmaps, model, trained: str, trials: int, tolerance: float, report) -> None:
+    """The text report: restoration beside the bound, then the grey-level figures, per level."""
     sizes = "-".join(map(str, model.layer_sizes_))
     click.echo(f"{bitmaps.title}: {len(bitmaps)} items; {model_kind(model)} {sizes} {trained}; "
                f"{trials} noisy copies of every item per level")

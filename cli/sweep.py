@@ -66,6 +66,20 @@ def _default_csv(config: str, settings: dict) -> Path:
     return Path(re.sub(r"[^A-Za-z0-9_.=+-]", "_", name) + ".csv")
 
 
+def _emit(title: str, dataset: str, csv_path: Path, rows: list[dict], counts: dict, status: dict, seconds: float,
+          summary: list[dict]) -> None:
+    """The --json document: counts by status, and every grid point's figures (mean and spread over seeds)."""
+    metrics = (*METRICS, "seconds")
+    # The CSV holds settings as text; each run's own JSON key holds them typed, as the sweep file gave them.
+    typed = {(k, row[k]): value for row in rows for k, value in json.loads(row["run"]).items() if k in row}
+    emit_json({"title": title, "dataset": dataset, "csv": str(csv_path), "runs": len(rows),
+               "ran": counts["ran"], "resumed": counts["skipped"], "status": status, "seconds": round(seconds, 3),
+               "summary": [{k: v for k, v in e.items() if k not in ("axes", "values", "settings")}
+                           | {"settings": {k: typed.get((k, v), v) for k, v in e["settings"].items()}}
+                           | {k: _json_metric(e[k]) for k in metrics}
+                           for e in summary]})
+
+
 def _json_metric(pair) -> dict | None:
     """A (mean, spread) pair in JSON; an infinite PSNR (or its spread) is null."""
     if pair is None:
@@ -170,15 +184,7 @@ def sweep(config, out, jobs, scheduler, overrides, max_runs, plot, report, as_js
         note(f"wrote {plot}")
     status = _counts(rows)
     if as_json:
-        metrics = (*METRICS, "seconds")
-        # The CSV holds settings as text; each run's own JSON key holds them typed, as the sweep file gave them.
-        typed = {(k, row[k]): value for row in rows for k, value in json.loads(row["run"]).items() if k in row}
-        emit_json({"title": title, "dataset": dataset, "csv": str(csv_path), "runs": len(rows),
-                   "ran": counts["ran"], "resumed": counts["skipped"], "status": status, "seconds": round(seconds, 3),
-                   "summary": [{k: v for k, v in e.items() if k not in ("axes", "values", "settings")}
-                               | {"settings": {k: typed.get((k, v), v) for k, v in e["settings"].items()}}
-                               | {k: _json_metric(e[k]) for k in metrics}
-                               for e in summary]})
+        _emit(title, dataset, csv_path, rows, counts, status, seconds, summary)
         return
     where = f"read from {csv_path}" if report else (f"{counts['ran']} run now, {counts['skipped']} already in "
                                                     f"{csv_path}")

@@ -212,13 +212,8 @@ def train(network: Network, X: np.ndarray, theta: np.ndarray, optimizer, *, epoc
         When the loss becomes NaN or infinite, or an epoch's loss is more than
         ten times the first epoch's.
 
-    Notes
-    -----
-    A run that did not stop early and whose loss stalled
-    (:func:`genval.nn._stall.stall_reason`: its final loss is no better than
-    0.9 x the trivial model's or its first epoch's, above the floor of a
-    perfect reconstruction) logs a warning and says why in
-    ``TrainingResult.stalled``.
+    A run that did not stop early and stalled (:func:`genval.nn._stall.stall_reason`)
+    logs a warning and says why in ``TrainingResult.stalled``.
     """
     dtype = np.dtype(dtype)
     feed = _Feed(network, X, rows, corruption, dtype)
