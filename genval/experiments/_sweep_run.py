@@ -226,13 +226,14 @@ def run_sweep(sweep: Sweep, out, progress: Callable[[int, int, dict, str | None]
     --------
     >>> import os, tempfile
     >>> from genval.experiments import parse_sweep, summarize
-    >>> sweep = parse_sweep('dataset = "emojis"\\n[fixed]\\nepochs = 20\\n[grid]\\nlearning_rate = [0.004, 1e6]\\n')
+    >>> grid = 'learning_rate = [0.05, 0.0001, 1e6]'
+    >>> sweep = parse_sweep('dataset = "emojis"\\n[fixed]\\nepochs = 20\\n[grid]\\n' + grid)
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     rows = run_sweep(sweep, os.path.join(tmp, "runs.csv"))
     >>> [row["status"] for row in rows]
-    ['ok', 'diverged at epoch 2']
-    >>> [(e["settings"], e["ok"], e["diverged"]) for e in summarize(rows, sweep.axes)]
-    [({'learning_rate': '0.004'}, 1, 0), ({'learning_rate': '1000000.0'}, 0, 1)]
+    ['ok', 'stalled', 'diverged at epoch 2']
+    >>> [(e["ok"], e["stalled"], e["diverged"]) for e in summarize(rows, sweep.axes)]
+    [(1, 0, 0), (0, 1, 0), (0, 0, 1)]
     """
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
         raise ParameterError(f"n_jobs must be a number of processes >= 1, or -1 for one per core; got {n_jobs!r}")
