@@ -88,12 +88,14 @@ def stall_reason(loss_curve: list[float], trivial: float, floor: float = 0.0) ->
     training stalled: the final loss 0.704 is no better than 0.9 x 0.5, the loss of a model that outputs every pixel's mean; try a larger learning rate or more epochs
     """
     final, first = loss_curve[-1], loss_curve[0]
+    above = "" if floor == 0 else f" above the floor {floor:.4g} of a perfect reconstruction"
     if trivial > floor and final - floor >= STALL_RATIO * (trivial - floor):
         return (f"training stalled: the final loss {final:.4g} is no better than {STALL_RATIO:g} x {trivial:.4g}, "
-                "the loss of a model that outputs every pixel's mean; try a larger learning rate or more epochs")
+                f"the loss of a model that outputs every pixel's mean{above}; try a larger learning rate or "
+                "more epochs")
     if len(loss_curve) >= 2 and first > floor and final - floor >= STALL_RATIO * (first - floor):
         return (f"training stalled: the final loss {final:.4g} is still {STALL_RATIO:g} x the first epoch's "
-                f"{first:.4g} or more; try a larger learning rate or more epochs")
+                f"{first:.4g} or more{above}; try a larger learning rate or more epochs")
     return None
 
 
