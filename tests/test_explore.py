@@ -18,7 +18,7 @@ from genval.cli.main import cli
 from genval.errors import ParameterError
 from genval.pages._explore import TILE_FRAMES, TILE_TINTS, explore_data, explore_html
 from genval.latent._plane import plane
-from genval.latent._space import latent_grid
+from genval.latent import latent_grid
 
 
 def decoded_like_genval_decode(space, points):

@@ -32,7 +32,7 @@ from genval.plotting import (
     tile_classes,
     verdict_text,
 )
-from genval.latent._space import latent_grid, walk
+from genval.latent import latent_grid, walk
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

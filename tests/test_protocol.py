@@ -13,7 +13,7 @@ from genval.models._external import pca_model
 from genval.models._protocol import (
     ForeignModel, LatentModel, PriorModel, as_latent_model, check_model, has_prior, latent_width, model_kind,
 )
-from genval.latent._space import LatentSpace, latent_grid, walk
+from genval.latent import LatentSpace, latent_grid, walk
 from genval.pipeline import build_embedding
 
 
