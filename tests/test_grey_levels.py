@@ -2,6 +2,7 @@
 
 import logging
 import math
+import threading
 
 import numpy as np
 import pytest
@@ -109,3 +110,15 @@ def test_a_stalled_run_is_logged_and_a_learning_one_is_not(caplog):
         Autoencoder(epochs=300, random_state=1).fit(font.X)
         Autoencoder(learning_rate=1e-6, epochs=5, stop_wrong_pixels=35).fit(font.X)  # reached its early stop
     assert stalled == []
+
+
+def test_caught_stalls_keeps_to_its_own_thread():
+    # Runs in other threads (a Dask worker's threads) are theirs to collect, not the caller's.
+    font = load_dataset("font")
+    with caught_stalls() as stalled:
+        other = threading.Thread(target=lambda: Autoencoder(learning_rate=1e-6, epochs=5).fit(font.X))
+        other.start()
+        other.join()
+        assert stalled == []
+        Autoencoder(learning_rate=1e-6, epochs=5).fit(font.X)
+    assert len(stalled) == 1

@@ -9,6 +9,7 @@ and words them itself.
 from __future__ import annotations
 
 import logging
+import threading
 from contextlib import contextmanager
 
 import numpy as np
@@ -101,16 +102,19 @@ def stall_reason(loss_curve: list[float], trivial: float, floor: float = 0.0) ->
 
 @contextmanager
 def caught_stalls():
-    """Collect the stall warnings :func:`train` logs inside the block: yields the list their messages join.
+    """Collect the stall warnings :func:`train` logs inside the block, in this thread: yields the list their
+    messages join.
 
     The warnings still reach any other handler (a script's logging set-up); with none, this one keeps them off
     stderr, so that a command can word them itself.
     """
     messages: list[str] = []
+    thread = threading.get_ident()  # runs in other threads (a Dask worker's) are theirs to collect
 
     class _Collect(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            messages.append(record.getMessage())
+            if record.thread == thread:
+                messages.append(record.getMessage())
 
     handler = _Collect(logging.WARNING)
     log.addHandler(handler)
