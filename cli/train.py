@@ -12,7 +12,8 @@ from ._common import (
 )
 from genval.data._bitmaps import load_dataset
 from genval.models._autoencoder import Autoencoder, VariationalAutoencoder
-from genval.models._reconstruction import reconstruction_report
+from genval.models._reconstruction import TOLERANCE, reconstruction_report
+from genval.nn._stall import caught_stalls
 
 DEFAULTS = Autoencoder().get_params()  # the options' defaults are the estimator's
 LIST_ITEMS = 50  # sets up to this size get a line per item
@@ -61,23 +62,38 @@ def json_params(model) -> dict:
 @click.option("--validation-fraction", type=param_type("validation_fraction"),
               default=DEFAULTS["validation_fraction"], show_default=True,
               help="Share of the items held out to report a validation loss.")
+@click.option("--activity-l1", type=param_type("activity_l1"), default=DEFAULTS["activity_l1"], show_default=True,
+              help="Weight of an L1 penalty on the code's activity (a sparse code), e.g. --activity-l1 0.001.")
+@click.option("--contractive", type=param_type("contractive"), default=DEFAULTS["contractive"], show_default=True,
+              help="Weight of the contractive penalty (the squared Frobenius norm of the encoder's Jacobian), "
+                   "e.g. --contractive 0.01.")
 @click.option("--dtype", type=param_type("dtype"), default=DEFAULTS["dtype"], show_default=True,
               help="Precision of the training arithmetic.")
 @random_state_option()
 @click.option("--out", "-o", type=OutputFile(), default=None,
               help="Save the trained model here (.npz arrays + JSON config, no pickle).")
+@click.option("--tolerance", type=FiniteFloat(min=0), default=TOLERANCE, show_default=True,
+              help="A pixel within this of its target counts as right in the grey-level share, e.g. --tolerance 0.05.")
 @plot_option
 @click.option("--recon", type=PictureFile(), default=None, metavar="FILE.png",
               help="Also draw each item over its reconstruction, wrong pixels framed (the first 48 items of a "
                    "larger set); .png, .svg or .pdf by the file's suffix.")
 @json_option
-def train(dataset, vae, beta, code_activation, momentum, out, plot, recon, as_json, **params):
+def train(dataset, vae, beta, code_activation, momentum, out, tolerance, plot, recon, as_json, **params):
     """Train an autoencoder on a bitmap set and report its reconstructions.
 
     For each item it prints the wrong pixels of its reconstruction (output
     thresholded at 0.5; for sets of more than 50 items, the 10 worst), then
-    how many items are perfect and within one pixel.
+    how many items are perfect and within one pixel, and the grey-level
+    figures over every pixel: mean squared error, PSNR = 10 log10(1 / MSE) dB
+    (peak 1.0; inf for an MSE of 0, null in JSON) and the share of pixels
+    within --tolerance of their targets.
     The options are the parameters of genval.Autoencoder.
+
+    A run that stalled gets a warning on stderr: one that did not stop early
+    and whose final loss L, above the floor F of a perfect reconstruction, is
+    still 0.9 x or more of the trivial model's (a decoder that outputs every
+    pixel's mean: L - F >= 0.9 (L0 - F)) or of its first epoch's.
 
     \b
     Examples:
@@ -89,6 +105,8 @@ def train(dataset, vae, beta, code_activation, momentum, out, plot, recon, as_js
       genval train --dataset font --epochs 300 --recon font.png  # items over reconstructions
       genval train --dataset font --optimizer adaptive --learning-rate 1 --momentum 0.7
       genval train --dataset font --noise-levels 0,0.1,0.15,0.2 --hidden 64,32 --n-latent 8
+      genval train --dataset font --activity-l1 0.001 --contractive 0.01   # sparse, contractive code
+      genval train --dataset digits --epochs 200 --tolerance 0.05           # grey levels
       genval train --dataset font --hidden '' --n-latent 64 --code-activation relu \\
                    --activation relu --dropout 0.1 --validation-fraction 0.2
     """
@@ -101,11 +119,13 @@ def train(dataset, vae, beta, code_activation, momentum, out, plot, recon, as_js
         note(f"{len(bitmaps):,} items x {model.epochs:,} epochs is a long run; "
              "pass --epochs (e.g. --epochs 20) for a first look, and Ctrl-C stops it")
     start = time.perf_counter()
-    with ProgressBar(f"training on {bitmaps.title}: epochs") as bar:
+    with ProgressBar(f"training on {bitmaps.title}: epochs") as bar, caught_stalls() as stalled:
         bar.start(model.epochs)
         model.fit(bitmaps.X, progress=bar.epochs)
     seconds = time.perf_counter() - start
-    report = reconstruction_report(model, bitmaps)
+    for message in stalled:
+        note(f"warning: {message}")
+    report = reconstruction_report(model, bitmaps, tolerance)
     if out is not None:
         model.save(out, metadata={"dataset": bitmaps.title, "shape": list(bitmaps.shape),
                                   "names": list(bitmaps.names)})
@@ -122,6 +142,7 @@ def train(dataset, vae, beta, code_activation, momentum, out, plot, recon, as_js
             "final_validation_loss": (None if model.validation_loss_curve_ is None
                                       else model.validation_loss_curve_[-1]),
             "seconds": round(seconds, 4),
+            "stalled": stalled[0] if stalled else None,
             **report.to_dict(),
         })
         return
@@ -176,3 +197,6 @@ def _echo(model, bitmaps, report, seconds: float) -> None:
     for name, wrong in shown:
         click.echo(f"{name:<{width}}  {wrong}")
     click.echo(f"perfect {report.perfect}/{n}, within one pixel {report.within_one}/{n}")
+    grey = report.grey
+    click.echo(f"grey levels: mean squared error {grey.mse:.4g}, PSNR {grey.psnr:.1f} dB, "
+               f"{100 * grey.within_tolerance:.1f}% of pixels within {grey.tolerance:g}")

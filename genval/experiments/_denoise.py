@@ -2,7 +2,10 @@
 
 For each noise level, :func:`denoise_report` corrupts ``trials`` copies of
 every item, reconstructs them and counts the copies restored exactly and
-within one wrong pixel. Beside it stands the bound: the best any denoiser
+within one wrong pixel, and the grey-level figures of the restored copies
+against the clean items: mean squared error, PSNR (peak 1.0) and the share of
+pixels within a tolerance (:mod:`genval.models._reconstruction`), beside the
+noisy copies' own mean squared error. Beside it stands the bound: the best any denoiser
 can do on that set, decoding each noisy copy to its nearest training item by
 Hamming distance (ties shared evenly, as a fair coin among the tied items
 would). The copies are drawn and scored a chunk at a time (the memory
@@ -16,6 +19,7 @@ per set and settings and keeps it in genval's cache (:mod:`genval.models._cache`
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -28,6 +32,7 @@ from genval._utils.files import resolve_rng
 from genval.models._autoencoder import Autoencoder
 from genval.data._bitmap_set import BitmapSet
 from genval.models._cache import cached_model
+from genval.models._reconstruction import TOLERANCE, GreyLevels
 from genval.errors import ParameterError, ShapeMismatchError
 from genval.data._noise import make_noise
 
@@ -127,7 +132,26 @@ def cached_denoiser(bitmaps: BitmapSet, noise: str = "flip", noise_levels: Seque
 
 @dataclass(frozen=True)
 class DenoiseResult:
-    """Restoration at one noise level; fractions of ``samples`` noisy copies."""
+    """Restoration at one noise level; fractions of ``samples`` noisy copies.
+
+    Attributes
+    ----------
+    level : float
+    samples : int
+    restored, within_one : float
+        Copies restored exactly, and within one wrong pixel (thresholded at 0.5).
+    bound_restored, bound_within_one : float
+        The same for the nearest-item decoder, the best any denoiser can do.
+    mse : float
+        Mean squared error of the restored copies against the clean items, over every pixel.
+    within_tolerance : float
+        The share of restored pixels within ``tolerance`` of the clean pixel.
+    tolerance : float
+    noisy_mse : float
+        Mean squared error of the noisy copies themselves: what restoring improves on.
+    psnr : float
+        ``10 log10(1 / mse)`` dB (peak 1.0), ``inf`` for an ``mse`` of 0 (null in JSON).
+    """
 
     level: float
     samples: int
@@ -135,9 +159,19 @@ class DenoiseResult:
     within_one: float
     bound_restored: float
     bound_within_one: float
+    mse: float = math.nan
+    within_tolerance: float = math.nan
+    tolerance: float = TOLERANCE
+    noisy_mse: float = math.nan
+
+    @property
+    def psnr(self) -> float:
+        return GreyLevels(self.mse, self.within_tolerance, self.tolerance).psnr
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """Every field, and ``psnr`` (null when infinite)."""
+        value = self.psnr
+        return asdict(self) | {"psnr": value if math.isfinite(value) else None}
 
 
 @dataclass(frozen=True, eq=False)
@@ -212,7 +246,7 @@ def _bound(noisy: np.ndarray, truth: np.ndarray, training: np.ndarray,
 
 def denoise_report(model: Autoencoder, bitmaps: BitmapSet, levels: Sequence[float], noise: str = "flip",
                    trials: int = 200, random_state=0, examples: int = 12,
-                   progress: Callable[[int, int], None] | None = None) -> DenoiseReport:
+                   progress: Callable[[int, int], None] | None = None, tolerance: float = TOLERANCE) -> DenoiseReport:
     """Restoration of noisy copies of every item, and the nearest-item bound, per level.
 
     Parameters
@@ -234,6 +268,9 @@ def denoise_report(model: Autoencoder, bitmaps: BitmapSet, levels: Sequence[floa
         How many items (the first ones) the report keeps a scored copy of.
     progress : callable, optional
         ``progress(copies_scored, copies_in_all)`` after every chunk.
+    tolerance : float
+        A restored pixel within this of the clean one counts in
+        ``within_tolerance`` (default 0.1).
 
     Returns
     -------
@@ -243,7 +280,7 @@ def denoise_report(model: Autoencoder, bitmaps: BitmapSet, levels: Sequence[floa
     Raises
     ------
     ParameterError
-        For ``trials < 1`` or a level outside [0, 1].
+        For ``trials < 1``, a level outside [0, 1] or a negative ``tolerance``.
     ShapeMismatchError
         For a model of another number of pixels than the set's.
 
@@ -255,13 +292,16 @@ def denoise_report(model: Autoencoder, bitmaps: BitmapSet, levels: Sequence[floa
     >>> items = BitmapSet(["a", "b"], [[1, 1, 0, 0], [1, 0, 1, 0]], (2, 2))
     >>> model = Autoencoder(hidden=(4,), epochs=20).fit(items.X)
     >>> report = denoise_report(model, items, [1.0], trials=3)
-    >>> report[0].samples, report[0].bound_restored
-    (6, 0.0)
+    >>> report[0].samples, report[0].bound_restored, report[0].noisy_mse
+    (6, 0.0, 1.0)
     >>> report.examples.noisy[0].tolist()
     [[0.0, 0.0, 1.0, 1.0], [0.0, 1.0, 0.0, 1.0]]
     """
     _check_inputs(model, bitmaps, levels, trials)
+    if isinstance(tolerance, bool) or not isinstance(tolerance, numbers.Real) or not 0 <= tolerance < math.inf:
+        raise ParameterError(f"tolerance must be a finite number >= 0, got {tolerance!r}")
     scorer = _Scorer(model, bitmaps, make_noise(noise), resolve_rng(random_state), int(trials), examples)
+    scorer.tolerance = float(tolerance)
     total = scorer.total
     results = []
     for done_levels, level in enumerate(levels):
@@ -295,18 +335,20 @@ class _Scorer:
         self.ink = self.training.sum(axis=1)
         n, p = self.binary.shape
         self.total = trials * n
-        # Working bytes per noisy copy: its pixels a few times over (clean, noisy, restored, masks), a row of
+        # Working bytes per noisy copy: its pixels a few times over (clean, noisy, restored, masks, differences),
+        # a row of
         # distances, ties, shares and item gaps, and the network's activations.
-        self.rows = chunk_rows(8 * (5 * p + 4 * n + sum(model.layer_sizes_)))
+        self.rows = chunk_rows(8 * (7 * p + 4 * n + sum(model.layer_sizes_)))
         self.shown = min(examples, n)  # the first copy of each of the first items: rows 0..shown-1
         self.noisy_shown, self.restored_shown = [], []
+        self.tolerance = TOLERANCE
 
     def score(self, level: float, progress: Callable[[int, int], None] | None, done_before: int,
               in_all: int) -> DenoiseResult:
         """One level's restoration and bound; ``progress(done_before + copies_scored, in_all)`` after every chunk."""
         n, total, shown = len(self.binary), self.total, self.shown
-        exact = within = 0
-        bound_exact = bound_within = 0.0
+        exact = within = close = 0
+        bound_exact = bound_within = squared = noisy_squared = 0.0
         for start in range(0, total, self.rows):
             truth = np.arange(start, min(total, start + self.rows)) % n
             # One draw per chunk, in row order: the same stream as one draw for every copy at once.
@@ -315,6 +357,12 @@ class _Scorer:
             wrong = ((restored > 0.5) != self.binary[truth]).sum(axis=1)
             exact += int((wrong == 0).sum())
             within += int((wrong <= 1).sum())
+            clean = self.bitmaps.X[truth]
+            diff = np.subtract(restored, clean, dtype=np.float64)
+            squared += float(np.vdot(diff, diff))
+            close += int(np.count_nonzero(np.abs(diff, out=diff) <= self.tolerance))
+            np.subtract(noisy, clean, out=diff, dtype=np.float64)
+            noisy_squared += float(np.vdot(diff, diff))
             best_exact, best_within = _bound(noisy > 0.5, truth, self.training, self.ink)
             bound_exact += float(best_exact.sum())
             bound_within += float(best_within.sum())
@@ -323,8 +371,10 @@ class _Scorer:
                 self.restored_shown.append(restored[:shown - start])
             if progress is not None:
                 progress(done_before + start + len(truth), in_all)
+        pixels = total * self.binary.shape[1]
         return DenoiseResult(float(level), total, exact / total, within / total, bound_exact / total,
-                             bound_within / total)
+                             bound_within / total, squared / pixels, close / pixels, self.tolerance,
+                             noisy_squared / pixels)
 
     def examples(self, n_levels: int) -> DenoiseExamples:
         """The kept copies of every level scored so far, in order: (levels, shown, pixels)."""

@@ -1,9 +1,16 @@
 """Running a sweep: every run in a worker process (or on a Dask cluster), one CSV row each, resumable.
 
 Every run becomes a CSV row, in grid order: every setting, a ``status``
-(``ok``, ``diverged at epoch E`` or the error: a run that fails never stops
-the sweep), the final loss, the epochs run, the wrong pixels summed over the
-scored items, perfect and within-one counts, seconds. Runs go to worker
+(``ok``, ``stalled``, ``diverged at epoch E`` or the error: a run that fails
+never stops the sweep), the final loss, the epochs run, the wrong pixels
+summed over the scored items, perfect and within-one counts, seconds, the
+final validation loss (with ``validation_fraction``), and the grey-level
+figures over every scored pixel: mean squared error, PSNR (peak 1.0, ``inf``
+for an MSE of 0) and the share of pixels within
+:data:`~genval.models._reconstruction.TOLERANCE` (0.1). A run is ``stalled``
+when training ended near where it started (the rule of
+:func:`genval.nn._stall.stall_reason`: its final loss is no better than
+0.9 x the trivial model's or its first epoch's); its figures are kept. Runs go to worker
 processes through joblib (``n_jobs``) or to a Dask cluster through joblib's
 Dask backend (``scheduler``), each with one BLAS thread; the results do not
 depend on either. An interrupted sweep keeps what it finished and a rerun
@@ -33,7 +40,8 @@ from genval.errors import ParameterError, TrainingDivergedError
 from genval.experiments._sweep_settings import (
     COLUMNS, DEFAULTS, OLD_KEYS, RESULTS, SETTINGS, Sweep, SweepConfigError, cell, model_for, new_name, run_key,
 )
-from genval.models._reconstruction import wrong_pixels
+from genval.models._reconstruction import grey_levels
+from genval.nn._stall import caught_stalls
 
 __all__ = ["read_runs", "run_sweep"]
 
@@ -52,15 +60,19 @@ def _run(index: int, settings: dict, X: np.ndarray) -> tuple[int, dict]:
     result = dict.fromkeys(RESULTS, "")
     start = time.perf_counter()
     try:
-        with threadpool_limits(limits=1, user_api="blas"):  # the workers are the parallelism
+        # the workers are the parallelism; a stall is the run's status, not a line on the worker's stderr
+        with threadpool_limits(limits=1, user_api="blas"), caught_stalls() as stalled:
             model = model_for(settings).fit(train)
             targets = np.tile(scored, (settings["test_copies"], 1))
             inputs = flip_noise(targets, settings["noise_level"], rng) if settings["noise_level"] else targets
-            wrong = wrong_pixels(model, inputs, targets)
+            wrong, grey = grey_levels(model, inputs, targets)
+        validation = model.validation_loss_curve_
         result |= {"final_loss": model.loss_curve_[-1], "epochs_run": model.n_epochs_,
                    "wrong_pixels": int(wrong.sum()), "perfect": int((wrong == 0).sum()),
-                   "within_one": int((wrong <= 1).sum()), "scored": len(targets)}
-        status = "ok"
+                   "within_one": int((wrong <= 1).sum()), "scored": len(targets),
+                   "validation_loss": "" if validation is None else validation[-1], "mse": grey.mse,
+                   "psnr": grey.psnr, "within_tolerance": grey.within_tolerance}
+        status = "stalled" if stalled else "ok"
     except TrainingDivergedError as exc:
         found = _DIVERGED.search(str(exc))
         status = f"diverged at epoch {found.group(1)}" if found else f"diverged: {exc}"
@@ -214,13 +226,14 @@ def run_sweep(sweep: Sweep, out, progress: Callable[[int, int, dict, str | None]
     --------
     >>> import os, tempfile
     >>> from genval.experiments import parse_sweep, summarize
-    >>> sweep = parse_sweep('dataset = "emojis"\\n[fixed]\\nepochs = 20\\n[grid]\\nlearning_rate = [0.004, 1e6]\\n')
+    >>> grid = 'learning_rate = [0.05, 0.0001, 1e6]'
+    >>> sweep = parse_sweep('dataset = "emojis"\\n[fixed]\\nepochs = 20\\n[grid]\\n' + grid)
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     rows = run_sweep(sweep, os.path.join(tmp, "runs.csv"))
     >>> [row["status"] for row in rows]
-    ['ok', 'diverged at epoch 2']
-    >>> [(e["settings"], e["ok"], e["diverged"]) for e in summarize(rows, sweep.axes)]
-    [({'learning_rate': '0.004'}, 1, 0), ({'learning_rate': '1000000.0'}, 0, 1)]
+    ['ok', 'stalled', 'diverged at epoch 2']
+    >>> [(e["ok"], e["stalled"], e["diverged"]) for e in summarize(rows, sweep.axes)]
+    [(1, 0, 0), (0, 1, 0), (0, 0, 1)]
     """
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
         raise ParameterError(f"n_jobs must be a number of processes >= 1, or -1 for one per core; got {n_jobs!r}")

@@ -37,7 +37,9 @@ DEFAULTS = ({k: list(v) if isinstance(v, tuple) else v for k, v in Autoencoder()
                "test_copies": 1, "train_size": None})
 # Keys of sweep files (and CSV columns) written before the settings took the estimator's names.
 OLD_KEYS = {"latent": "n_latent", "stop_wrong": "stop_wrong_pixels", "seed": "random_state", "noise": "noise_level"}
-RESULTS = ["final_loss", "epochs_run", "wrong_pixels", "perfect", "within_one", "scored", "seconds"]
+# Results, in the CSV's order; the grey-level figures and the held-out loss came last, after seconds.
+RESULTS = ["final_loss", "epochs_run", "wrong_pixels", "perfect", "within_one", "scored", "seconds",
+           "validation_loss", "mse", "psnr", "within_tolerance"]
 COLUMNS = ["run", "dataset", *SETTINGS, "status", *RESULTS]
 
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 
 from genval.experiments._sweep_settings import SETTINGS
 
 __all__ = ["summarize"]
+
+# The figures summarised over seeds (the first four as ever; the held-out loss and grey levels since 0.3).
+METRICS = ("final_loss", "wrong_pixels", "perfect", "within_one", "validation_loss", "mse", "psnr",
+           "within_tolerance")
 
 
 def _paired_columns(rows: list[dict]) -> list[tuple[str, ...]]:
@@ -55,15 +60,18 @@ def summarize(rows: list[dict], axes: tuple[tuple[str, ...], ...] | None = None)
     summary = []
     for key, members in groups.items():
         ok = [m for m in members if m["status"] == "ok"]
+        stalled = [m for m in members if m["status"] == "stalled"]
         diverged = sum(m["status"].startswith("diverged") for m in members)
         entry = {"settings": dict(zip(varied, key)), "axes": axes, "runs": len(members), "ok": len(ok),
-                 "diverged": diverged, "failed": len(members) - len(ok) - diverged, "values": {}}
-        for col in ("final_loss", "wrong_pixels", "perfect", "within_one"):
-            values = [float(m[col]) for m in ok if m[col] != ""]
+                 "stalled": len(stalled), "diverged": diverged,
+                 "failed": len(members) - len(ok) - len(stalled) - diverged, "values": {}}
+        finished = [m for m in members if m["status"] in ("ok", "stalled")]
+        for col in METRICS:
+            values = [float(m[col]) for m in finished if m.get(col, "") != ""]
             entry["values"][col] = values
             entry[col] = _mean_spread(values)
         entry["seconds"] = _mean_spread([float(m["seconds"]) for m in members if m["seconds"] != ""])
-        entry["scored"] = int(ok[0]["scored"]) if ok and ok[0]["scored"] else None
+        entry["scored"] = int(finished[0]["scored"]) if finished and finished[0]["scored"] else None
         summary.append(entry)
     return summary
 
@@ -71,4 +79,6 @@ def summarize(rows: list[dict], axes: tuple[tuple[str, ...], ...] | None = None)
 def _mean_spread(values: list[float]) -> tuple[float, float] | None:
     if not values:
         return None
+    if not all(math.isfinite(v) for v in values):  # an infinite PSNR: a perfect run
+        return statistics.fmean(values), math.nan
     return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0

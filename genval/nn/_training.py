@@ -18,6 +18,12 @@ A denoising autoencoder trains on ``len(levels) * copies`` rows per item: row
 afresh every time the row is used. Rows are indices into the clean data, which
 is never tiled.
 
+A run that ends where it started has failed quietly: :func:`stall_reason`
+holds its final loss to the trivial model's (a decoder that outputs every
+pixel's mean over the training rows) and to its first epoch's
+(:mod:`genval.nn._stall`), and :func:`train` logs a warning (logger
+``genval.nn._stall``) for a run that stalled.
+
 Small networks run with one BLAS thread: on a busy 2-core machine, two
 OpenBLAS threads fighting over products a few dozen wide made a course network
 15x slower. Set ``GENVAL_BLAS_THREADS`` to a number to override the choice
@@ -35,6 +41,7 @@ import numpy as np
 from genval._utils.budget import blas_limit, check_allocation
 from genval.errors import ParameterError, TrainingDivergedError
 from genval.nn._network import Network, Params
+from genval.nn._stall import log, stall_reason, trivial_loss
 
 __all__ = ["TRAINING_REVISION", "Corruption", "TrainingResult", "batch_rows", "check_memory", "train"]
 
@@ -90,6 +97,8 @@ class TrainingResult:
     stopped_early : bool
     validation_loss_curve : list of float or None
         The held-out loss after each epoch, when there is a held-out set.
+    stalled : str or None
+        Why the run stalled (:func:`stall_reason`), or None.
     """
 
     params: np.ndarray
@@ -97,6 +106,7 @@ class TrainingResult:
     n_epochs: int
     stopped_early: bool
     validation_loss_curve: list[float] | None = None
+    stalled: str | None = None
 
 
 def batch_rows(n_rows: int, batch_size: int | None) -> int:
@@ -201,6 +211,9 @@ def train(network: Network, X: np.ndarray, theta: np.ndarray, optimizer, *, epoc
     TrainingDivergedError
         When the loss becomes NaN or infinite, or an epoch's loss is more than
         ten times the first epoch's.
+
+    A run that did not stop early and stalled (:func:`genval.nn._stall.stall_reason`)
+    logs a warning and says why in ``TrainingResult.stalled``.
     """
     dtype = np.dtype(dtype)
     feed = _Feed(network, X, rows, corruption, dtype)
@@ -217,7 +230,10 @@ def train(network: Network, X: np.ndarray, theta: np.ndarray, optimizer, *, epoc
         curve, validation_curve, stopped = steps.run(epochs, fixed, shuffle_rng, held_out, progress)
     if progress is not None:
         progress(len(curve), curve[-1])
-    return TrainingResult(steps.theta.astype(np.float64), curve, len(curve), stopped, validation_curve)
+    stalled = None if stopped else stall_reason(curve, *trivial_loss(network, X, rows))
+    if stalled is not None:
+        log.warning(stalled)
+    return TrainingResult(steps.theta.astype(np.float64), curve, len(curve), stopped, validation_curve, stalled)
 
 
 class _Feed:
