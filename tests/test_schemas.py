@@ -31,6 +31,7 @@ CASES = {
                       ["audit", "--strategy", "prior", "--repeats", "2", "-n", "100", "--grid", "3x3"]],
     "denoise": [["denoise", "--trials", "2", "--epochs", "20", "--levels", "0.1"]],
     "sweep": [],  # needs a file: test_sweep_json_matches_its_schema
+    "explore": [],  # writes a page: test_explore_grey_walks.py::test_explore_json_is_one_document_that_matches_its_schema
     "cache-list": [["cache", "list"]],
     "cache-clear": [["cache", "clear"], ["cache", "clear", "--dataset", "font"]],
 }
@@ -51,7 +52,7 @@ def test_every_schema_is_a_valid_schema_and_every_json_command_has_one():
         subcommands = command.commands.items() if isinstance(command, click.Group) else [(None, command)]
         with_json |= {(name, sub) for sub, c in subcommands if any(p.name == "as_json" for p in c.params)}
     covered = {(args[0], args[1] if args[0] == "cache" else None) for cases in CASES.values() for args in cases}
-    assert with_json <= covered | {("sweep", None)}
+    assert with_json <= covered | {("sweep", None), ("explore", None)}
 
 
 @pytest.mark.parametrize("name, args", [(name, args) for name, cases in CASES.items() for args in cases])

@@ -27,8 +27,7 @@ from genval.models._training_data import titled_array
 if TYPE_CHECKING:
     from genval.data._bitmap_set import BitmapSet
 
-# GreyLevels, grey_levels, psnr, PEAK and TOLERANCE are imported from here until genval.models' table lists them.
-__all__ = ["ReconstructionReport", "reconstruction_report", "wrong_pixels"]
+__all__ = ["GreyLevels", "PEAK", "ReconstructionReport", "TOLERANCE", "grey_levels", "psnr", "reconstruction_report", "wrong_pixels"]
 
 PEAK = 1.0  # the largest pixel value: PSNR's peak
 TOLERANCE = 0.1  # a pixel within this of its target counts as right, in the grey-level share

@@ -28,6 +28,10 @@ _EXPORTS = {
     "train": "._training",
     "TRAINING_REVISION": "._training",
     "TrainingResult": "._training",
+    "caught_stalls": "._stall",
+    "STALL_RATIO": "._stall",
+    "stall_reason": "._stall",
+    "trivial_loss": "._stall",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -18,7 +18,7 @@ from genval._utils.budget import chunk_rows
 from genval.nn._activations import BinaryCrossEntropy
 from genval.nn._network import Network
 
-__all__: list[str] = []
+__all__ = ["STALL_RATIO", "caught_stalls", "stall_reason", "trivial_loss"]
 
 log = logging.getLogger(__name__)
 
