@@ -2,8 +2,10 @@
 
 import csv
 import os
+import socket
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -90,3 +92,20 @@ def test_a_bad_or_unreachable_address_is_one_line_and_nothing_after(tmp_path, ad
                          env={**os.environ, "GENVAL_SCHEDULER": ""})
     assert run.returncode == 1
     assert run.stderr.splitlines() == [f"Error: {caught.value}"]
+
+
+def test_an_address_where_no_scheduler_answers_is_given_up_with_one_line(tmp_path):
+    listener = socket.create_server(("127.0.0.1", 0))  # accepts connections, never says a word
+    accepted = []
+    threading.Thread(target=lambda: [accepted.append(listener.accept()) for _ in range(50)], daemon=True).start()
+    address = f"tcp://127.0.0.1:{listener.getsockname()[1]}"
+    try:
+        with pytest.raises(ParameterError) as caught:
+            run_sweep(parse_sweep(SMALL), tmp_path / "runs.csv", scheduler=address)
+    finally:
+        listener.close()
+    assert str(caught.value) in (
+        f"no Dask scheduler answered at {address!r} within 10 s; expected the address of a running scheduler "
+        "(dask scheduler prints it)",
+        f"cannot reach the Dask scheduler at {address!r}: Timed out trying to connect to {address} after 10 s")
+    assert not (tmp_path / "runs.csv").exists()

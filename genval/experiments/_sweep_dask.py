@@ -13,6 +13,7 @@ runs that finished stay in the CSV and a rerun resumes from them.
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from contextlib import contextmanager
 from typing import Callable, Iterator
@@ -73,14 +74,36 @@ def dask_client(scheduler: str):
         except OSError as exc:
             raise ParameterError(f"cannot reach the Dask scheduler at {scheduler!r}: "
                                  f"{exc.strerror or brief(exc) or type(exc).__name__}") from None
-    try:
-        client = Client(scheduler, set_as_default=False, timeout=CONNECT_SECONDS)
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise ParameterError(f"cannot reach the Dask scheduler at {scheduler!r}: {brief(exc)}") from None
+    client = _connect(Client, scheduler)
     try:
         yield client
     finally:
         client.close()
+
+
+def _connect(Client, scheduler: str):
+    """``Client(scheduler)``, given up after :data:`CONNECT_SECONDS` (and a grace of 5 s) even where ``Client``
+    itself would wait for ever: at an address where something listens that never answers as a scheduler."""
+    made: dict = {}
+
+    def connect() -> None:
+        try:
+            made["client"] = Client(scheduler, set_as_default=False, timeout=CONNECT_SECONDS)
+        except Exception as exc:  # handed to the caller's thread, below
+            made["error"] = exc
+
+    thread = threading.Thread(target=connect, name="genval-dask-connect", daemon=True)  # not waited for at exit
+    thread.start()
+    thread.join(CONNECT_SECONDS + 5)
+    if thread.is_alive():
+        raise ParameterError(f"no Dask scheduler answered at {scheduler!r} within {CONNECT_SECONDS} s; expected "
+                             "the address of a running scheduler (dask scheduler prints it)")
+    error = made.get("error")
+    if isinstance(error, (OSError, TimeoutError, ValueError)):
+        raise ParameterError(f"cannot reach the Dask scheduler at {scheduler!r}: {brief(error)}") from None
+    if error is not None:
+        raise error
+    return made["client"]
 
 
 def dask_results(client, scheduler: str, function: Callable, calls: list[tuple], data) -> Iterator:
@@ -100,14 +123,21 @@ def dask_results(client, scheduler: str, function: Callable, calls: list[tuple],
         pending = set(futures)
         alone_since = None
         while pending:
-            finished = [f for f in pending if f.done()]
+            # "lost" (its result died with a worker before it was fetched) is not done: Dask computes it again
+            finished = [f for f in pending if f.status in ("finished", "error", "cancelled")]
             if not finished:
                 alone_since = _check_workers(client, scheduler, alone_since, len(pending))
                 time.sleep(_POLL_SECONDS)
                 continue
             for future in finished:
+                if future.status in ("error", "cancelled"):
+                    _fail(future, scheduler, len(pending))
+                try:
+                    result = future.result(timeout=NO_WORKER_SECONDS)
+                except TimeoutError:  # its result was lost with a worker since: Dask computes it again
+                    continue
                 pending.discard(future)
-                yield _result(future, scheduler, len(pending))
+                yield result
     finally:
         if futures:
             client.cancel(futures)
@@ -138,10 +168,8 @@ def _check_workers(client, scheduler: str, alone_since: float | None, n_pending:
     return now if alone_since is None else alone_since
 
 
-def _result(future, scheduler: str, n_pending: int):
-    if future.status == "finished":
-        return future.result()
+def _fail(future, scheduler: str, n_pending: int) -> None:
     what = ("cancelled: the workers that held it or its data were lost" if future.status == "cancelled" else
             f"{type(future.exception()).__name__}: {brief(future.exception())}")
-    raise DaskClusterError(f"a run failed on the Dask cluster at {scheduler} ({what}) with {n_pending + 1} runs "
+    raise DaskClusterError(f"a run failed on the Dask cluster at {scheduler} ({what}) with {n_pending} runs "
                            "unfinished; the finished ones are kept, run the sweep again to resume")
