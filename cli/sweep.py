@@ -53,7 +53,8 @@ def _check_jobs(ctx, param, value):
               help="Worker processes (-1: one per core); each run uses one BLAS thread.")
 @click.option("--scheduler", envvar="GENVAL_SCHEDULER", default=None, metavar="ADDRESS",
               help="Run on a Dask cluster: its scheduler's address, e.g. tcp://10.0.0.5:8786 (also "
-                   "$GENVAL_SCHEDULER). Needs pip install 'genval[dask]'.")
+                   "$GENVAL_SCHEDULER). Every run runs on its workers; if it has none for 10 s or loses them, the "
+                   "sweep stops with one line and a rerun resumes. Needs pip install 'genval[dask]'.")
 @click.option("--max-runs", type=click.IntRange(min=1), default=MAX_RUNS, show_default=True,
               help="Refuse a grid of more runs.")
 @click.option("--plot", type=PictureFile(), default=None, metavar="FILE.png",
