@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import warnings
 
 import click
 
@@ -112,16 +113,45 @@ def random_state_option(help_text: str = "Seed for every random choice."):
 def _set_quiet(ctx: click.Context, param, value: bool) -> None:
     if value:
         ctx.find_root().meta["genval.quiet"] = True
+    _route_warnings(ctx)
 
 
 def quiet() -> bool:
-    """Whether ``--quiet`` asked for no progress bars and no notes (errors and warnings still print)."""
+    """Whether ``--quiet`` asked for no progress bars and no notes (errors and genval's warnings still print)."""
     ctx = click.get_current_context(silent=True)
     return bool(ctx is not None and ctx.find_root().meta.get("genval.quiet"))
 
 
+def _route_warnings(ctx: click.Context) -> None:
+    """While the command runs, Python warnings (scikit-learn's ``ConvergenceWarning`` of a Gaussian mixture on
+    duplicate codes, numpy's, a user model's) are notes: one line each, shown once, none with ``--quiet``.
+
+    Python would print each as two lines, the library's file and line and then its source line, which reads
+    like a traceback and is no use to someone at the terminal. Filters set by ``-W`` or
+    ``PYTHONWARNINGS`` still apply first: ``-W error`` still raises.
+    """
+    root = ctx.find_root()
+    if root.meta.get("genval.warnings") is not None:
+        return
+    shown = root.meta["genval.warnings"] = set()
+
+    def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+        text = " ".join(str(message).split())
+        # Read when warned, not when installed: --quiet may come after; a worker thread has no click context.
+        if root.meta.get("genval.quiet") or (category, text) in shown:
+            return
+        shown.add((category, text))
+        source = category.__module__.partition(".")[0]
+        origin = "" if source == "builtins" else f" from {source}"
+        click.echo(f"note: {category.__name__}{origin}: {text}", err=True)
+
+    ctx.with_resource(warnings.catch_warnings())  # the filters and showwarning come back when the command ends
+    warnings.showwarning = show_warning
+
+
 quiet_option = click.option("--quiet", "-q", is_flag=True, expose_value=False, callback=_set_quiet, is_eager=True,
-                            help="No progress bars or notes on stderr; errors and warnings still print.")
+                            help="No progress bars, notes or library warnings (such as scikit-learn's) on stderr; "
+                                 "errors and genval's own warnings still print.")
 
 
 def json_option(command):

@@ -111,7 +111,8 @@ def _check_jobs(ctx, param, value):
               help="Worker processes (-1: one per core); each run uses one BLAS thread.")
 @click.option("--scheduler", envvar="GENVAL_SCHEDULER", default=None, metavar="ADDRESS",
               help="Run on a Dask cluster: its scheduler's address, e.g. tcp://10.0.0.5:8786 (also "
-                   "$GENVAL_SCHEDULER). Needs pip install 'genval[dask]'.")
+                   "$GENVAL_SCHEDULER). Every run runs on its workers; if it has none for 10 s or loses them, the "
+                   "sweep stops with one line and a rerun resumes. Needs pip install 'genval[dask]'.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", callback=_settings,
               help="Replace a setting of the sweep file, in [fixed] or [grid] (a grid key then takes this one "
                    "value), checked as the file's own; repeatable. VALUE is a TOML value: --set epochs=200 "

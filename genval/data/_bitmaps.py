@@ -23,8 +23,9 @@ from zipfile import ZipFile, is_zipfile
 
 import numpy as np
 
+from genval._utils.archive import printable
 from genval.errors import BitmapFormatError, ParameterError
-from genval.data._formats import Decoded, read_bitmap_text, sniff
+from genval.data._formats import Decoded, read_bitmap_text, sniff, unicode_name
 from genval.data._headers import MAX_ROW_BITS, read_header, read_text
 from genval.data._csv import read_csv
 from genval.data._idx_numpy import npz_labels_key, read_idx, read_numpy, read_numpy_labels
@@ -190,7 +191,9 @@ def _load(spec: str, width, labels, shape, limit) -> BitmapSet:
     decoded = _read_file(path, array, width, shape, limit)
     if not len(decoded.X):
         raise BitmapFormatError(f"{path}: holds no items; expected at least one image")
-    title = f"{path}:{decoded.array}" if decoded.array is not None else str(path)
+    # The set's title is printed and written to JSON: the path's bytes that are not UTF-8 and the control
+    # characters of a .npz member's name escaped.
+    title = unicode_name(str(path)) + (f":{printable(decoded.array)}" if decoded.array is not None else "")
     found: list[str] | None = None
     if labels is not None:
         found, where = read_labels(Path(labels)), str(labels)

@@ -79,8 +79,32 @@ def check_budget(n_items: int, n_pixels: int, itemsize: int, source: str, per_it
 
 # --------------------------------------------------------------------------- names
 
+def unicode_name(name: str) -> str:
+    """``name`` as valid Unicode (printable and writable as UTF-8), the bytes that were not UTF-8 as ``\\xNN``.
+
+    Python hands over a file name whose bytes are not UTF-8 with each such byte
+    as a lone surrogate (``os.fsdecode``), which no UTF-8 output (a JSON
+    document, a strict terminal) can hold; like ``ls -b``, genval shows the byte
+    escaped instead. Valid names are returned unchanged.
+
+    >>> unicode_name("café"), unicode_name(b"caf\\xe9".decode("utf-8", "surrogateescape"))
+    ('café', 'caf\\\\xe9')
+    """
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        pass
+    try:
+        raw = name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate that stands for no byte: escaped as itself
+        return name.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")
+
+
 def check_name(name: str, where: str) -> str:
-    """``name``, or an error at ``where`` if it holds control characters (they would drive the terminal).
+    """``name`` (as :func:`unicode_name`), or an error at ``where`` if it holds control characters (they would
+    drive the terminal).
 
     >>> check_name(":)", "f.h:3")
     ':)'
@@ -91,7 +115,7 @@ def check_name(name: str, where: str) -> str:
     """
     if any(unicodedata.category(c) == "Cc" for c in name):
         raise BitmapFormatError(f"{where}: item name {name!r} holds control characters; expected printable text")
-    return name
+    return unicode_name(name)
 
 
 def shorten(text: str, limit: int = 24) -> str:

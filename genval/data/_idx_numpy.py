@@ -168,16 +168,17 @@ def _open_array(path: Path, key: str | None) -> Iterator[tuple[IO[bytes], str, s
                 key = members[0]
         if key not in members:
             raise BitmapFormatError(f"{path}: no array {key!r}; it holds {some_names(members) or 'none'}")
+        source = f"{path}:{printable_name(key)}"  # a member's name is the archive's text: escaped, shortened
         if zf.getinfo(key + ".npy").flag_bits & 0x1:  # zipfile would raise RuntimeError, asking for a password
-            raise BitmapFormatError(f"{path}:{key}: encrypted; expected a .npz as np.savez writes it")
+            raise BitmapFormatError(f"{source}: encrypted; expected a .npz as np.savez writes it")
         try:
             with zf.open(key + ".npy") as f:
-                yield f, f"{path}:{key}", key
+                yield f, source, key
         except GenvalError:
             raise
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as exc:
             # A damaged archive fails in zipfile's seeks, CRC checks and decompressors alike.
-            raise BitmapFormatError(f"{path}:{key}: damaged .npz data ({shorten(str(exc), 80)})") from None
+            raise BitmapFormatError(f"{source}: damaged .npz data ({shorten(str(exc), 80)})") from None
 
 
 _NPY_HEADER_BYTES = 10_000  # a header of a few dimensions takes a hundred

@@ -37,6 +37,7 @@ from genval._utils.files import atomic_write, read_small_text
 from genval.data._bitmaps import load_dataset
 from genval.data._noise import flip_noise
 from genval.errors import ParameterError, TrainingDivergedError
+from genval.experiments._sweep_dask import dask_client, dask_results
 from genval.experiments._sweep_settings import (
     COLUMNS, DEFAULTS, OLD_KEYS, RESULTS, SETTINGS, Sweep, SweepConfigError, cell, model_for, new_name, run_key,
 )
@@ -172,26 +173,16 @@ def _check_same_sweep(sweep: Sweep, rows: list[dict], out: Path) -> None:
 
 @contextmanager
 def _parallel(n_jobs: int, scheduler: str | None):
-    """A joblib ``Parallel`` yielding results as they finish: local processes, or a Dask cluster."""
-    from joblib import Parallel, parallel_config
-
+    """``run(calls, X)``: ``_run(*call, X)`` of every call, yielded as they finish, in local processes or every one
+    on a Dask cluster's workers (:mod:`._sweep_dask`: never in this process, every failure one line)."""
     if scheduler is None:
-        yield Parallel(n_jobs=n_jobs, return_as="generator_unordered", batch_size=1)
+        from joblib import Parallel, delayed
+
+        parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered", batch_size=1)
+        yield lambda calls, X: parallel(delayed(_run)(*call, X) for call in calls)
         return
-    try:
-        from distributed import Client
-    except ImportError:
-        raise ParameterError("running on a Dask cluster needs the distributed package: "
-                             "pip install 'genval[dask]'") from None
-    try:
-        client = Client(scheduler, set_as_default=False, timeout=10)
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise ParameterError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from None
-    try:
-        with parallel_config(backend="dask", client=client):
-            yield Parallel(n_jobs=-1, return_as="generator_unordered", batch_size=1)
-    finally:
-        client.close()
+    with dask_client(scheduler) as client:
+        yield lambda calls, X: dask_results(client, scheduler, _run, calls, X)
 
 
 def run_sweep(sweep: Sweep, out, progress: Callable[[int, int, dict, str | None], None] | None = None, *,
@@ -220,7 +211,11 @@ def run_sweep(sweep: Sweep, out, progress: Callable[[int, int, dict, str | None]
         When ``out`` holds runs of another sweep (naming what changed).
     ParameterError
         For a bad ``n_jobs``, or a ``scheduler`` without dask's distributed
-        package or out of reach.
+        package, not an address or out of reach.
+    genval.experiments._sweep_dask.DaskClusterError
+        When the cluster cannot run the runs (no worker for 10 s, a worker
+        killed, the scheduler lost): the finished runs stay in ``out``. Runs
+        never fall back to this process.
 
     Examples
     --------
@@ -273,15 +268,13 @@ def _run_todo(sweep: Sweep, keys: list[str], todo: list[int], done: dict, out: P
     written, pending = time.monotonic(), False
     try:
         X = load_dataset(sweep.dataset).X
-        with _parallel(n_jobs, scheduler) as parallel, warnings.catch_warnings():
-            from joblib import delayed
-
+        with _parallel(n_jobs, scheduler) as run, warnings.catch_warnings():
             # on an interruption joblib cancels the runs still going, and says so: they are redone on resume
             warnings.filterwarnings("ignore", message=r".*tasks which were still being processed")
 
             # the longest runs first, so that no worker is left with one at the end (rows stay in grid order)
             todo = sorted(todo, key=lambda i: -_work(sweep.runs[i], X.shape))
-            for i, result in parallel(delayed(_run)(i, sweep.runs[i], X) for i in todo):
+            for i, result in run([(i, sweep.runs[i]) for i in todo], X):
                 done[keys[i]] = _row(sweep, sweep.runs[i], result)
                 count, pending = count + 1, True
                 if time.monotonic() - written >= 1.0:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from genval._utils.budget import check_allocation
+from genval._utils.values import is_int, is_number
 from genval.errors import ParameterError
 from genval.latent._space import _decode
 
@@ -45,6 +46,7 @@ def plane(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 MAX_MARGIN = 100.0  # a grid a hundred boxes wide on each side shows the box as a dot already
+MAX_GRID_SIZE = 100_000  # points a side: 10^10 decoded bitmaps, far past any memory budget
 
 
 def grid_axes(codes: np.ndarray, size: int = 20, margin: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
@@ -63,7 +65,8 @@ def grid_axes(codes: np.ndarray, size: int = 20, margin: float = 0.05) -> tuple[
     Raises
     ------
     ParameterError
-        For ``size < 2``, or codes of one dimension.
+        For a ``size`` that is not a whole number from 2 to :data:`MAX_GRID_SIZE`, a ``margin`` not in
+        ``[0, MAX_MARGIN]`` (NaN, infinite, negative, not a number), or codes of one dimension.
 
     Examples
     --------
@@ -71,9 +74,9 @@ def grid_axes(codes: np.ndarray, size: int = 20, margin: float = 0.05) -> tuple[
     >>> xs.tolist(), ys.tolist()
     ([0.0, 0.5, 1.0], [2.0, 1.0, 0.0])
     """
-    if size < 2:
-        raise ParameterError(f"size must be at least 2, got {size}")
-    if not (isinstance(margin, (int, float, np.integer, np.floating)) and 0 <= margin <= MAX_MARGIN):
+    if not is_int(size, 2, MAX_GRID_SIZE):
+        raise ParameterError(f"size must be a whole number of grid points from 2 to {MAX_GRID_SIZE:,}, got {size!r}")
+    if not (is_number(margin, 0) and margin <= MAX_MARGIN):
         raise ParameterError(f"margin must be a share of the codes' box from 0 to {MAX_MARGIN:g}, got {margin!r}")
     if codes.shape[1] < 2:
         raise ParameterError("a latent grid needs at least 2 latent dimensions, and this model has 1")
@@ -103,7 +106,8 @@ def latent_grid(space: LatentSpace | Embedding, size: int = 20,
     Raises
     ------
     ParameterError
-        For ``size < 2``, or a ``margin`` not in ``[0, MAX_MARGIN]`` (NaN, infinite, negative).
+        For a ``size`` that is not a whole number from 2 to :data:`MAX_GRID_SIZE`, or a ``margin`` not in
+        ``[0, MAX_MARGIN]`` (NaN, infinite, negative, not a number).
     genval._utils.budget.MemoryBudgetError
         When the decoded grid would exceed the memory budget.
     """
