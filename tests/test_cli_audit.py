@@ -19,7 +19,7 @@ def test_audit_json_is_reproducible_byte_for_byte(runner):
     assert doc["n"] == 3000 and doc["seed"] == 0 and doc["all"]["counts"]["total"] == 3000
     assert set(doc) == {"strategy", "dataset", "checks", "grid", "seed", "n", "copies", "yield", "new", "all",
                         "scores", "membership", "crispness", "model", "novelty", "hull", "controls", "null_model",
-                        "map"}
+                        "map", "bootstrap"}
     assert doc["map"] == {"file": None, "grid": doc["grid"], "seed": 0}
     assert doc["model"] == {"file": "default", "kind": "autoencoder", "layer_sizes": [35, 25, 15, 2, 15, 25, 35]}
     new = doc["new"]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from genval._utils.files import atomic_write
+from genval.audit._bootstrap import N_RESAMPLES, bootstrap_audit
 from genval.audit._controls import controlled_comparison
 from genval.audit._scores import MAX_SCORED, SCORE_KINDS, SCORES
 
@@ -68,6 +69,12 @@ class AuditReport:
         The novelty floor of :meth:`novelty`'s ``yield_at_floor``.
     control_seed : int
         Seeds the bootstrap of :meth:`controls`.
+    crisp_histogram : ndarray of int (n_pixels + 1,), optional
+        Samples deciding firmly 0, 1, ... of their pixels (the crispness, resampled).
+    bootstrap_seed : int
+        Seeds the bootstrap over samples of :meth:`bootstrap`.
+    n_resamples : int
+        Its resamples (0: none).
     null : dict
         The checks' null model (:func:`genval.checks.null_model`, :data:`NULL_DRAWS` draws per
         source) as JSON: how often they pass bitmaps nobody designed.
@@ -97,6 +104,9 @@ class AuditReport:
     min_novelty: int = 1
     control_seed: int = 0
     null: dict | None = None
+    crisp_histogram: np.ndarray | None = None
+    bootstrap_seed: int = 0
+    n_resamples: int = N_RESAMPLES
     _cache: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -267,6 +277,21 @@ class AuditReport:
                           "(thresholded at 0.5); yield_at_floor counts those at least min_novelty away",
         }
 
+    def bootstrap(self) -> dict:
+        """Every figure's 95% percentile interval from :attr:`n_resamples` resamples of the samples.
+
+        See :mod:`genval.audit._bootstrap`: copies, validity, uniqueness and
+        novelty (new and all samples), the yield and the yield at the floor,
+        failures per check on new samples, the map's precision and recall,
+        crispness and the k-NN precision in pixel space, each as ``{"value",
+        "interval", "defined"}`` (the resamples where it has a denominator)
+        under ``figures``, with ``n_resamples``, ``seed`` and what is not
+        resampled and why.
+        """
+        if "bootstrap" not in self._cache:
+            self._cache["bootstrap"] = bootstrap_audit(self, self.n_resamples, self.bootstrap_seed)
+        return self._cache["bootstrap"]
+
     def crispness(self) -> dict:
         return _ratio(self.crisp_pixels, self.n_total * self.bitmaps.shape[1],
                       "decoded pixels below 0.1 or above 0.9 / all decoded pixels (1 = every pixel decided)")
@@ -302,6 +327,7 @@ class AuditReport:
             "null_model": self.null,
             "hull": self.hull,
             "controls": self.controls(),
+            "bootstrap": self.bootstrap(),
         }
         described = {"model": model, "map": map}
         return dict(doc, **{key: value for key, value in described.items() if value is not None})
