@@ -11,10 +11,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from genval._utils.budget import chunk_rows
 from genval._utils.files import atomic_write
 from genval.audit._bootstrap import N_RESAMPLES, bootstrap_audit
 from genval.audit._controls import controlled_comparison
@@ -332,39 +334,48 @@ class AuditReport:
         described = {"model": model, "map": map}
         return dict(doc, **{key: value for key, value in described.items() if value is not None})
 
-    def write_csv(self, path) -> None:
+    def write_csv(self, path, progress: Callable[[int, int], None] | None = None) -> None:
         """One row per sample (numbered from 1): point, neuron (1-based), the map's distance and the neuron's
         hits, bitmap as 0/1 row-major, verdict, failed checks, new (1) or a copy (0) and of which item, the
         pixels to the nearest training item, then every score of :data:`SCORES` as ``score_NAME`` (oriented:
-        higher predicts valid; empty for a sample outside the scored subsample)."""
-        strings = ["".join("1" if p else "0" for p in row) for row in self.bitmaps]
-        failed = [";".join(n for n, ok in zip(self.check_names, row) if not ok) for row in self.passes]
+        higher predicts valid; empty for a sample outside the scored subsample).
+
+        Written a chunk of rows at a time (each chunk's bitmaps spelled out only for it, so the memory stays
+        within the budget whatever the number of samples), calling ``progress(rows_done, rows_total)`` after
+        each chunk."""
+        p, dims, names = self.bitmaps.shape[1], self.Z.shape[1], list(self.scores)
         valid_u = self.passes.all(axis=1)
         copy_name = ["" if k < 0 else self.item_names[k] for k in self.copy_of]
         distance = self.item_distance if self.item_distance is not None else np.zeros(len(self.bitmaps), int)
-        dims = self.Z.shape[1]
-        names = list(self.scores)
         row_of = np.full(self.n_total, -1, dtype=np.int64)
         row_of[self.scored] = np.arange(len(self.scored))
         table = np.column_stack([self.scores[name] for name in names]) if names else np.zeros((len(self.scored), 0))
         blank = [""] * len(names)
+        # A row spells its bitmap (p characters), its point and scores (a dozen characters each) a few times over.
+        chunk = min(50_000, chunk_rows(4 * (p + 16 * (dims + len(names) + 8))))
         with atomic_write(path, "w") as fh:
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator="\n")
             writer.writerow(["sample", *[f"z{d + 1}" for d in range(dims)], "neuron", "som_distance", "hits",
                              "bitmap", "valid", "failed", "novel", "copy_of", "item_distance",
                              *[f"score_{name}" for name in names]])
-            for start in range(0, self.n_total, 50_000):
+            for start in range(0, self.n_total, chunk):
                 fh.write(buffer.getvalue())
                 buffer.seek(0)
                 buffer.truncate()
-                stop = min(start + 50_000, self.n_total)
-                for i in range(start, stop):
+                stop = min(start + chunk, self.n_total)
+                distinct, local = np.unique(self.bitmap_index[start:stop], return_inverse=True)
+                chars = (self.bitmaps[distinct].astype(np.uint8) + ord("0")).view(f"S{p}").ravel()
+                strings = [c.decode() for c in chars]
+                failed = [";".join(n for n, ok in zip(self.check_names, row) if not ok) for row in self.passes[distinct]]
+                for i, j in zip(range(start, stop), local.ravel()):
                     b = self.bitmap_index[i]
                     k = self.neuron[i]
                     r = row_of[i]
                     writer.writerow([i + 1, *(f"{v:.6g}" for v in self.Z[i]), int(k) + 1, f"{self.som_distance[i]:.6g}",
-                                     int(self.hits[k]), strings[b], int(valid_u[b]), failed[b],
+                                     int(self.hits[k]), strings[j], int(valid_u[b]), failed[j],
                                      int(self.copy_of[b] < 0), copy_name[b], int(distance[b]),
                                      *(blank if r < 0 else (f"{v:.6g}" for v in table[r]))])
+                if progress is not None:
+                    progress(stop, self.n_total)
             fh.write(buffer.getvalue())
