@@ -161,8 +161,9 @@ def bootstrap_audit(report, n_resamples: int, seed: int, budget: int | None = No
     groups = []  # (weights, figures of counts) per kind of class
     groups.append((np.bincount(report.bitmap_index, minlength=len(valid)),
                    lambda C: bitmap_figures(C, valid, new, passes, far, report.check_names)))
-    cells = 4 * report.novel + 2 * report.valid + report.occupied[report.neuron]
-    groups.append((np.bincount(cells, minlength=CELLS), cell_figures))
+    if report.neuron is not None and len(report.hits):  # an audit of samples without a map has no map's figures
+        cells = 4 * report.novel + 2 * report.valid + report.occupied[report.neuron]
+        groups.append((np.bincount(cells, minlength=CELLS), cell_figures))
     if report.crisp_histogram is not None:
         pixels = np.arange(len(report.crisp_histogram), dtype=np.float64)
         groups.append((report.crisp_histogram,

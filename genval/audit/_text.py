@@ -120,7 +120,7 @@ def write_bootstrap(boot: dict, echo: Callable[[str], None]) -> None:
     cells += [f"{'fails ' + name[len('new_failures_'):]:<16}" + resampled_cell(f, True)
               for name, f in figures.items() if name.startswith("new_failures_")]
     for i in range(0, len(cells), 2):
-        echo("  " + "".join(f"{c:<40}" for c in cells[i:i + 2]).rstrip())
+        echo("  " + "".join(c.ljust(38) + "  " for c in cells[i:i + 2]).rstrip())
     echo("  * rests on a count of distinct bitmaps, which shrinks when a resample repeats samples: its interval "
          "lies below it; fails: new samples failing the check")
 
