@@ -115,12 +115,14 @@ def write_bootstrap(boot: dict, echo: Callable[[str], None]) -> None:
     figures = boot["figures"]
     echo(f"intervals over samples: 95% percentile bootstrap, {boot['n_resamples']} resamples of the "
          f"{boot['samples']} samples (k-NN precision: of the {boot['scored']} scored); --json for every figure:")
-    cells = [f"{label:<16}" + resampled_cell(figures.get(name), name in COUNTS) + ("*" if name in ON_DISTINCT else "")
+    pairs = [(label, resampled_cell(figures.get(name), name in COUNTS) + ("*" if name in ON_DISTINCT else ""))
              for name, label in RESAMPLED if name in figures]
-    cells += [f"{'fails ' + name[len('new_failures_'):]:<16}" + resampled_cell(f, True)
+    pairs += [("fails " + name[len("new_failures_"):], resampled_cell(f, True))
               for name, f in figures.items() if name.startswith("new_failures_")]
+    width = max(16, *(len(label) + 2 for label, _ in pairs))
+    cells = [f"{label:<{width}}{cell}" for label, cell in pairs]
     for i in range(0, len(cells), 2):
-        echo("  " + "".join(c.ljust(38) + "  " for c in cells[i:i + 2]).rstrip())
+        echo("  " + "".join(c.ljust(width + 22) + "  " for c in cells[i:i + 2]).rstrip())
     echo("  * rests on a count of distinct bitmaps, which shrinks when a resample repeats samples: its interval "
          "lies below it; fails: new samples failing the check")
 
