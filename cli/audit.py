@@ -220,8 +220,9 @@ def _run_single(space: dict, checks, strategy: str, n_points: int, min_novelty: 
     doc = report.to_dict(model=model_doc(latent.model, space["model"] or "default"),
                          map=map_doc(latent.som, space["som"]))
     if csv_path:
-        report.write_csv(csv_path)
-        note(f"wrote {csv_path}")
+        with ProgressBar(f"writing {csv_path}: rows") as bar:  # a million rows take seconds
+            report.write_csv(csv_path, progress=bar.points)
+        note(f"wrote {csv_path} ({report.n_total:,} rows)")
     if sheet:
         from genval.plotting._audit import plot_audit_sheet
 

@@ -19,7 +19,7 @@ def test_audit_json_is_reproducible_byte_for_byte(runner):
     assert doc["n"] == 3000 and doc["seed"] == 0 and doc["all"]["counts"]["total"] == 3000
     assert set(doc) == {"strategy", "dataset", "checks", "grid", "seed", "n", "copies", "yield", "new", "all",
                         "scores", "membership", "crispness", "model", "novelty", "hull", "controls", "null_model",
-                        "map"}
+                        "map", "bootstrap"}
     assert doc["map"] == {"file": None, "grid": doc["grid"], "seed": 0}
     assert doc["model"] == {"file": "default", "kind": "autoencoder", "layer_sizes": [35, 25, 15, 2, 15, 25, 35]}
     new = doc["new"]
@@ -46,6 +46,7 @@ def test_audit_text_outputs_and_min_validity(runner, tmp_path):
     assert any(line.startswith("rule-free membership, k = 5, N = 17 training items, M = 800 samples")
                for line in out)
     assert len(paths["csv"].read_text().splitlines()) == 801
+    assert f"wrote {paths['csv']} (800 rows)" in result.stderr
     for key in ("sheet.png", "plot.png", "roc.png"):
         assert paths[key].read_bytes()[:4] == b"\x89PNG"
     doc = json.loads(run(runner, "audit", "--n", "800", "--grid", "3x3", "--json").stdout)
@@ -69,6 +70,13 @@ def test_audit_text_outputs_and_min_validity(runner, tmp_path):
     for where in ("occupied", "empty"):
         (line,) = [line for line in out if line.startswith(f"  {where} neuron ")]
         assert line.split()[2:] == [str(t[f"{where}_{v}"]) for t in tables for v in ("valid", "invalid")]
+    # Beside each figure, its interval over resamples of the samples, with the number of resamples.
+    head = out.index("intervals over samples: 95% percentile bootstrap, 1000 resamples of the 800 samples (k-NN "
+                     "precision: of the 800 scored); --json for every figure:")
+    boot = doc["bootstrap"]["figures"]
+    lo, hi = boot["copy_rate"]["interval"]
+    assert out[head + 1].startswith(f"  copy rate       {rate['value']:.3f} [{lo:.3f},{hi:.3f}]")
+    assert f"yield           {doc['yield']['value']} [" in out[head + 2]
     validity = doc["new"]["ratios"]["validity"]["value"]
     below = run(runner, "audit", "--n", "800", "--grid", "3x3", "--min-validity", "0.999")
     assert below.exit_code == 3
@@ -115,6 +123,15 @@ def test_audit_compare_repeats_give_intervals(runner):
     text = run(runner, "audit", "--strategy", "random", "--repeats", "2", "--n", "400", "--grid", "3x3").stdout
     assert text.splitlines()[0].endswith("seeds 0-1 varying the map and the sample (mean ±95% interval half-width "
                                          "over the independent runs), n 400")
+    # Beside the intervals over seeds, those over the samples of the first seed's audit, with their resamples.
+    lines = text.splitlines()
+    at = lines.index("the same figures over samples: the seed-0 audit of each row with its 95% percentile bootstrap "
+                     "interval")
+    assert lines[at + 1].startswith("(1000 resamples of its samples;")
+    first = json.loads(run(runner, "audit", "--strategy", "random", "--repeats", "2", "--n", "400", "--grid", "3x3",
+                           "--json").stdout)["runs"][0]["bootstrap"]["figures"]["copy_rate"]
+    assert lines[at + 3].split()[:4] == ["autoencoder", "random", f"{first['value']:.3f}",
+                                         "[{:.3f},{:.3f}]".format(*first["interval"])]
 
 
 def test_audit_compare_with_a_vae(runner):

@@ -22,6 +22,7 @@ _EXPORTS = {
     "box_centre_closeness": "._baselines",
     "hull_depth": "._baselines",
     "HullDepth": "._baselines",
+    "N_RESAMPLES": "._bootstrap",
     "compare": "._compare",
     "compare_models": "._compare",
     "ModelComparison": "._compare",

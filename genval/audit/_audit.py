@@ -35,6 +35,7 @@ import numpy as np
 
 from genval._utils.budget import blas_limit, check_allocation, chunk_rows, dedupe_rows, nearest_bitmaps
 from genval._utils.files import resolve_rng
+from genval.audit._bootstrap import N_RESAMPLES
 from genval.audit._judging import judge_distinct
 from genval.audit._report import AuditReport
 from genval.audit._scores import K_NEIGHBOURS, MAX_SCORED, SCORES, score_samples
@@ -54,7 +55,8 @@ NULL_DRAWS = 2000  # bitmaps per source of the checks' null model in every audit
 
 def audit(space: LatentSpace, strategy: str = "random", n: int = 10_000, checks: CheckSet | None = None,
           random_state=0, chunk: int | None = None, progress: Callable[[int, int], None] | None = None,
-          k: int = K_NEIGHBOURS, max_scored: int = MAX_SCORED, min_novelty: int = 1) -> AuditReport:
+          k: int = K_NEIGHBOURS, max_scored: int = MAX_SCORED, min_novelty: int = 1,
+          n_resamples: int = N_RESAMPLES) -> AuditReport:
     """Audit what the decoder produces at latent points chosen by ``strategy``.
 
     Parameters
@@ -69,7 +71,7 @@ def audit(space: LatentSpace, strategy: str = "random", n: int = 10_000, checks:
     random_state : int, numpy Generator or None
         Draws the points, then the scored subsample and the mixture's start.
     chunk : int, optional
-        Points decoded at once; default from the memory budget.
+        Points decoded at once (at least 1); default from the memory budget.
     progress : callable, optional
         Called as ``progress(points_done, points_total)`` after each chunk.
     k : int
@@ -79,6 +81,8 @@ def audit(space: LatentSpace, strategy: str = "random", n: int = 10_000, checks:
     min_novelty : int
         The novelty floor: the report's ``yield_at_floor`` counts distinct new valid bitmaps at
         least this many pixels away from every training item (1: every new one).
+    n_resamples : int
+        Bootstrap resamples of the samples behind the report's ``bootstrap`` intervals (0: none).
 
     Returns
     -------
@@ -88,9 +92,9 @@ def audit(space: LatentSpace, strategy: str = "random", n: int = 10_000, checks:
     ------
     ShapeMismatchError
         When the checks are for bitmaps of another size.
-    genval._utils.budget.MemoryBudgetError
-        When ``n`` points could not be audited within the memory budget
-        (the estimate assumes every point decodes to a bitmap of its own).
+    ParameterError
+        For ``k``, ``chunk``, ``max_scored``, ``min_novelty`` or ``n_resamples`` out of range, or ``n`` points
+        beyond the memory budget (a MemoryBudgetError; it assumes every point decodes to a bitmap of its own).
 
     Examples
     --------
@@ -100,11 +104,10 @@ def audit(space: LatentSpace, strategy: str = "random", n: int = 10_000, checks:
     >>> report = audit(space, "random", n=1000, random_state=0)
     >>> report.counts()["total"], report.check_names
     (1000, ('eyes', 'mouth'))
-    >>> copies = report.copies()["rate"]["numerator"]
-    >>> report.counts(new_only=True)["total"] == 1000 - copies
+    >>> report.counts(new_only=True)["total"] == 1000 - report.copies()["rate"]["numerator"]
     True
     """
-    checks = _checked(space, checks, n, k, max_scored, min_novelty)
+    checks = _checked(space, checks, n, k, max_scored, min_novelty, chunk, n_resamples)
     rng = resolve_rng(random_state)
     items = ItemsOnMap(space)
     drawn = draw(space, strategy, n, rng, items)
@@ -113,8 +116,7 @@ def audit(space: LatentSpace, strategy: str = "random", n: int = 10_000, checks:
     decoded = _decode(items, Z, copied, chunk or chunk_rows(32 * space.bitmaps.n_features), progress)
     verdicts = judge_distinct(decoded.packed, space.bitmaps.n_features, space.bitmaps, checks)
     bitmap_index = verdicts.inverse[decoded.bitmap_index]
-    scored = np.arange(len(Z)) if len(Z) <= max_scored else \
-        np.sort(rng.choice(len(Z), max_scored, replace=False))
+    scored = np.arange(len(Z)) if len(Z) <= max_scored else np.sort(rng.choice(len(Z), max_scored, replace=False))
     scored_bitmaps = verdicts.bitmaps[bitmap_index[scored]]
     scores, membership, hull = _score(items, Z, copied, scored, decoded, scored_bitmaps, k, rng)
     _, item_distance = nearest_bitmaps(verdicts.bitmaps, space.bitmaps.binary())  # it dedupes both sides itself
@@ -124,22 +126,27 @@ def audit(space: LatentSpace, strategy: str = "random", n: int = 10_000, checks:
         random_state=random_state if isinstance(random_state, (int, type(None))) else "generator",
         Z=Z, neuron=decoded.neuron, som_distance=decoded.som_distance, bitmap_index=bitmap_index,
         bitmaps=verdicts.bitmaps, passes=verdicts.passes, copy_of=verdicts.copy_of, hits=items.hits,
-        crisp_pixels=decoded.crisp, scored=scored, scores=scores, membership=membership, hull=hull,
+        crisp_pixels=int(decoded.crisp @ np.arange(len(decoded.crisp))), crisp_histogram=decoded.crisp,
+        scored=scored, scores=scores, membership=membership, hull=hull,
         item_distance=item_distance, min_novelty=min_novelty, control_seed=int(rng.integers(2**31 - 1)),
+        bootstrap_seed=int(rng.integers(2**31 - 1)), n_resamples=n_resamples,  # drawn last: earlier draws unchanged
         # seeded apart from the audit: a property of the checks and the set, the same in every audit of them
         null=null_model(checks, space.bitmaps, n=NULL_DRAWS, random_state=0).to_dict(),
     )
 
 
 def _checked(space: LatentSpace, checks: CheckSet | None, n: int, k: int, max_scored: int,
-             min_novelty: int) -> CheckSet:
+             min_novelty: int, chunk: int | None = None, n_resamples: int = 0) -> CheckSet:
     """The checks an audit runs (default: the set's), once the arguments fit the set and the memory budget."""
     checks = checks if checks is not None else default_checks(space.bitmaps)
     if tuple(checks.shape) != tuple(space.bitmaps.shape):
         raise ShapeMismatchError(f"the checks are for {checks.shape[0]}x{checks.shape[1]} bitmaps, "
                                  f"the set is {space.bitmaps.shape[0]}x{space.bitmaps.shape[1]}")
-    if k < 1:
-        raise ParameterError(f"k must be at least 1, got {k}")
+    for name, value, low in (("k", k, 1), ("chunk", chunk, 1), ("max_scored", max_scored, 1),
+                             ("n_resamples", n_resamples, 0)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))
+                                  or value < low):
+            raise ParameterError(f"{name} must be a whole number of at least {low}, got {value!r}")
     p = space.bitmaps.n_features
     if not 1 <= min_novelty <= p:
         raise ParameterError(f"min_novelty must be a number of pixels from 1 to {p}, got {min_novelty}")
@@ -170,13 +177,14 @@ def _score(items: ItemsOnMap, Z: np.ndarray, copied: np.ndarray | None, scored: 
 
 class _Decoded(NamedTuple):
     """The audited points decoded: each chunk's distinct bitmaps (packed), and per point its bitmap's row there,
-    its winning neuron and the distance to that neuron's weights; and the decoded pixels decided firmly."""
+    its winning neuron and the distance to that neuron's weights; and how many points decide firmly 0, 1, ... of
+    their pixels."""
 
     packed: np.ndarray
     bitmap_index: np.ndarray
     neuron: np.ndarray
     som_distance: np.ndarray
-    crisp: int
+    crisp: np.ndarray
 
 
 def _decode(items: ItemsOnMap, Z: np.ndarray, copied: np.ndarray | None, chunk: int,
@@ -186,13 +194,13 @@ def _decode(items: ItemsOnMap, Z: np.ndarray, copied: np.ndarray | None, chunk: 
     bitmap_index = np.empty(total, dtype=np.int64)
     neuron = np.empty(total, dtype=np.int64)
     som_distance = np.empty(total)
-    crisp, n_found = 0, 0
+    crisp, n_found = np.zeros(p + 1, dtype=np.int64), 0
     found: list[np.ndarray] = []  # each chunk's distinct bitmaps, packed, in order of first appearance
     for start in range(0, total, chunk):
         Zc = Z[start:start + chunk]
         pixels = space.bitmaps.X[copied[start:start + chunk]] if copied is not None else \
             space.model.inverse_transform(Zc)
-        crisp += int(np.count_nonzero((pixels < 0.1) | (pixels > 0.9)))
+        crisp += np.bincount(np.count_nonzero((pixels < 0.1) | (pixels > 0.9), axis=1), minlength=p + 1)
         packed = np.packbits(pixels > 0.5, axis=1)
         first, inverse = dedupe_rows(packed)
         found.append(packed[first])

@@ -11,11 +11,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from genval._utils.budget import chunk_rows
 from genval._utils.files import atomic_write
+from genval.audit._bootstrap import N_RESAMPLES, bootstrap_audit
 from genval.audit._controls import controlled_comparison
 from genval.audit._scores import MAX_SCORED, SCORE_KINDS, SCORES
 
@@ -68,6 +71,12 @@ class AuditReport:
         The novelty floor of :meth:`novelty`'s ``yield_at_floor``.
     control_seed : int
         Seeds the bootstrap of :meth:`controls`.
+    crisp_histogram : ndarray of int (n_pixels + 1,), optional
+        Samples deciding firmly 0, 1, ... of their pixels (the crispness, resampled).
+    bootstrap_seed : int
+        Seeds the bootstrap over samples of :meth:`bootstrap`.
+    n_resamples : int
+        Its resamples (0: none).
     null : dict
         The checks' null model (:func:`genval.checks.null_model`, :data:`NULL_DRAWS` draws per
         source) as JSON: how often they pass bitmaps nobody designed.
@@ -97,6 +106,9 @@ class AuditReport:
     min_novelty: int = 1
     control_seed: int = 0
     null: dict | None = None
+    crisp_histogram: np.ndarray | None = None
+    bootstrap_seed: int = 0
+    n_resamples: int = N_RESAMPLES
     _cache: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -267,6 +279,21 @@ class AuditReport:
                           "(thresholded at 0.5); yield_at_floor counts those at least min_novelty away",
         }
 
+    def bootstrap(self) -> dict:
+        """Every figure's 95% percentile interval from :attr:`n_resamples` resamples of the samples.
+
+        See :mod:`genval.audit._bootstrap`: copies, validity, uniqueness and
+        novelty (new and all samples), the yield and the yield at the floor,
+        failures per check on new samples, the map's precision and recall,
+        crispness and the k-NN precision in pixel space, each as ``{"value",
+        "interval", "defined"}`` (the resamples where it has a denominator)
+        under ``figures``, with ``n_resamples``, ``seed`` and what is not
+        resampled and why.
+        """
+        if "bootstrap" not in self._cache:
+            self._cache["bootstrap"] = bootstrap_audit(self, self.n_resamples, self.bootstrap_seed)
+        return self._cache["bootstrap"]
+
     def crispness(self) -> dict:
         return _ratio(self.crisp_pixels, self.n_total * self.bitmaps.shape[1],
                       "decoded pixels below 0.1 or above 0.9 / all decoded pixels (1 = every pixel decided)")
@@ -302,43 +329,53 @@ class AuditReport:
             "null_model": self.null,
             "hull": self.hull,
             "controls": self.controls(),
+            "bootstrap": self.bootstrap(),
         }
         described = {"model": model, "map": map}
         return dict(doc, **{key: value for key, value in described.items() if value is not None})
 
-    def write_csv(self, path) -> None:
+    def write_csv(self, path, progress: Callable[[int, int], None] | None = None) -> None:
         """One row per sample (numbered from 1): point, neuron (1-based), the map's distance and the neuron's
         hits, bitmap as 0/1 row-major, verdict, failed checks, new (1) or a copy (0) and of which item, the
         pixels to the nearest training item, then every score of :data:`SCORES` as ``score_NAME`` (oriented:
-        higher predicts valid; empty for a sample outside the scored subsample)."""
-        strings = ["".join("1" if p else "0" for p in row) for row in self.bitmaps]
-        failed = [";".join(n for n, ok in zip(self.check_names, row) if not ok) for row in self.passes]
+        higher predicts valid; empty for a sample outside the scored subsample).
+
+        Written a chunk of rows at a time (each chunk's bitmaps spelled out only for it, so the memory stays
+        within the budget whatever the number of samples), calling ``progress(rows_done, rows_total)`` after
+        each chunk."""
+        p, dims, names = self.bitmaps.shape[1], self.Z.shape[1], list(self.scores)
         valid_u = self.passes.all(axis=1)
         copy_name = ["" if k < 0 else self.item_names[k] for k in self.copy_of]
         distance = self.item_distance if self.item_distance is not None else np.zeros(len(self.bitmaps), int)
-        dims = self.Z.shape[1]
-        names = list(self.scores)
         row_of = np.full(self.n_total, -1, dtype=np.int64)
         row_of[self.scored] = np.arange(len(self.scored))
         table = np.column_stack([self.scores[name] for name in names]) if names else np.zeros((len(self.scored), 0))
         blank = [""] * len(names)
+        # A row spells its bitmap (p characters), its point and scores (a dozen characters each) a few times over.
+        chunk = min(50_000, chunk_rows(4 * (p + 16 * (dims + len(names) + 8))))
         with atomic_write(path, "w") as fh:
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator="\n")
             writer.writerow(["sample", *[f"z{d + 1}" for d in range(dims)], "neuron", "som_distance", "hits",
                              "bitmap", "valid", "failed", "novel", "copy_of", "item_distance",
                              *[f"score_{name}" for name in names]])
-            for start in range(0, self.n_total, 50_000):
+            for start in range(0, self.n_total, chunk):
                 fh.write(buffer.getvalue())
                 buffer.seek(0)
                 buffer.truncate()
-                stop = min(start + 50_000, self.n_total)
-                for i in range(start, stop):
+                stop = min(start + chunk, self.n_total)
+                distinct, local = np.unique(self.bitmap_index[start:stop], return_inverse=True)
+                chars = (self.bitmaps[distinct].astype(np.uint8) + ord("0")).view(f"S{p}").ravel()
+                strings = [c.decode() for c in chars]
+                failed = [";".join(n for n, ok in zip(self.check_names, row) if not ok) for row in self.passes[distinct]]
+                for i, j in zip(range(start, stop), local.ravel()):
                     b = self.bitmap_index[i]
                     k = self.neuron[i]
                     r = row_of[i]
                     writer.writerow([i + 1, *(f"{v:.6g}" for v in self.Z[i]), int(k) + 1, f"{self.som_distance[i]:.6g}",
-                                     int(self.hits[k]), strings[b], int(valid_u[b]), failed[b],
+                                     int(self.hits[k]), strings[j], int(valid_u[b]), failed[j],
                                      int(self.copy_of[b] < 0), copy_name[b], int(distance[b]),
                                      *(blank if r < 0 else (f"{v:.6g}" for v in table[r]))])
+                if progress is not None:
+                    progress(stop, self.n_total)
             fh.write(buffer.getvalue())

@@ -16,6 +16,8 @@ from genval.audit._scores import MAX_SCORED, SCORE_KINDS, SCORES
 __all__: list[str] = []
 
 COMPARED = ("copy_rate", "new_validity", "yield", "som_precision", "som_recall", "auroc_som_distance")
+HEADS = {"copy_rate": "copy rate", "new_validity": "new validity", "yield": "yield", "som_precision": "map prec",
+         "som_recall": "map recall", "auroc_som_distance": "AUROC map dist"}
 
 
 def map_file_text(doc: dict) -> str:
@@ -78,6 +80,51 @@ def write_report(doc: dict, echo: Callable[[str], None]) -> None:
         echo(f"  {m['note']}")
     echo(f"crispness {_fmt(doc['crispness'])} (share of decoded pixels below 0.1 or above 0.9; 1 = every "
                "pixel decided)")
+    if "bootstrap" in doc:
+        write_bootstrap(doc["bootstrap"], echo)
+
+
+# The figures of one audit the text shows with their intervals over samples (all of them: --json), and labels.
+RESAMPLED = (("copy_rate", "copy rate"), ("new_validity", "new validity"), ("new_uniqueness", "new uniqueness"),
+             ("yield", "yield"), ("yield_at_floor", "yield at floor"), ("all_validity", "validity (all)"),
+             ("som_precision", "map precision"), ("som_recall", "map recall"), ("crispness", "crispness"),
+             ("pixels_precision", "k-NN precision"))
+COUNTS = ("yield", "yield_at_floor", "distinct_items")
+# Figures resting on counts of distinct bitmaps, which shrink when a resample repeats samples.
+ON_DISTINCT = (*COUNTS, "new_uniqueness", "all_uniqueness", "all_novelty")
+
+
+def resampled_cell(figure: dict | None, count: bool = False) -> str:
+    """``0.201 [0.188,0.217]``: a figure of one audit and its interval over samples; ``38 [29,36]*`` for a count
+    of distinct bitmaps (the star: its interval lies below it by construction)."""
+    if figure is None or figure["value"] is None:
+        return "n/a"
+    digits = 0 if count else 3
+    text = f"{figure['value']:.{digits}f}"
+    if figure["interval"] is not None:
+        lo, hi = figure["interval"]
+        text += f" [{lo:.{digits}f},{hi:.{digits}f}]"
+    return text
+
+
+def write_bootstrap(boot: dict, echo: Callable[[str], None]) -> None:
+    """The headline figures of one audit with their 95% percentile intervals over resamples of its samples."""
+    if not boot["n_resamples"]:
+        echo("intervals over samples: none (0 resamples)")
+        return
+    figures = boot["figures"]
+    echo(f"intervals over samples: 95% percentile bootstrap, {boot['n_resamples']} resamples of the "
+         f"{boot['samples']} samples (k-NN precision: of the {boot['scored']} scored); --json for every figure:")
+    pairs = [(label, resampled_cell(figures.get(name), name in COUNTS) + ("*" if name in ON_DISTINCT else ""))
+             for name, label in RESAMPLED if name in figures]
+    pairs += [("fails " + name[len("new_failures_"):], resampled_cell(f, True))
+              for name, f in figures.items() if name.startswith("new_failures_")]
+    width = max(16, *(len(label) + 2 for label, _ in pairs))
+    cells = [f"{label:<{width}}{cell}" for label, cell in pairs]
+    for i in range(0, len(cells), 2):
+        echo("  " + "".join(c.ljust(width + 22) + "  " for c in cells[i:i + 2]).rstrip())
+    echo("  * rests on a count of distinct bitmaps, which shrinks when a resample repeats samples: its interval "
+         "lies below it; fails: new samples failing the check")
 
 
 def write_clipping(models: dict, echo: Callable[[str], None]) -> None:
@@ -215,17 +262,40 @@ def write_controlled_rows(doc: dict, width: int, echo: Callable[[str], None]) ->
                    "bitmaps: printed, not ranked (see --json)")
 
 
+def write_resampled_rows(doc: dict, width: int, echo: Callable[[str], None]) -> None:
+    """Beside the intervals over seeds: the same figures with their intervals over samples, from each row's
+    first-seed audit (its bootstrap)."""
+    first = {}
+    for run in doc["runs"]:
+        first.setdefault((run.get("label"), run["strategy"]), run.get("bootstrap"))
+    boots = [first.get((row["label"], row["strategy"])) for row in doc["rows"]]
+    if not any(b and b["n_resamples"] for b in boots):
+        return
+    n_resamples = max(b["n_resamples"] for b in boots if b)
+    shown = [h for h in COMPARED if not h.startswith("auroc")]  # the AUROCs' intervals: the controls
+    echo("")
+    echo(f"the same figures over samples: the seed-{doc['seeds'][0]} audit of each row with its 95% percentile "
+         f"bootstrap interval\n({n_resamples} resamples of its samples; * rests on distinct bitmaps, which a "
+         "resample thins; every figure: --json, runs[].bootstrap):")
+    width = max(width, 21)
+    echo(f"{'model':<12}{'strategy':<10}" + "".join(f"{HEADS[h]:>{width}}" for h in shown))
+    for row, boot in zip(doc["rows"], boots):
+        figures = boot["figures"] if boot else {}
+        echo(f"{row['label']:<12}{row['strategy']:<10}" + "".join(
+            f"{resampled_cell(figures.get(h), h in COUNTS) + ('*' if h in ON_DISTINCT else ''):>{width}}"
+            for h in shown))
+
+
 def write_comparison(doc: dict, echo: Callable[[str], None]) -> None:
     rows = doc["rows"]
-    heads = {"copy_rate": "copy rate", "new_validity": "new validity", "yield": "yield", "som_precision": "map prec",
-             "som_recall": "map recall", "auroc_som_distance": "AUROC map dist"}
     width = 17 if len(doc["seeds"]) > 1 else 15
-    echo(f"{'model':<12}{'strategy':<10}" + "".join(f"{heads[h]:>{width}}" for h in COMPARED))
+    echo(f"{'model':<12}{'strategy':<10}" + "".join(f"{HEADS[h]:>{width}}" for h in COMPARED))
     for row in rows:
         f = row["figures"]
         echo(f"{row['label']:<12}{row['strategy']:<10}"
                    + "".join(f"{_cell(f[h], (1 if f[h]['interval'] else 0) if h == 'yield' else 3):>{width}}"
                              for h in COMPARED))
+    write_resampled_rows(doc, width, echo)
     echo("")
     write_controlled_rows(doc, width, echo)
     runs = [run["membership"] for run in doc["runs"] if "pixels" in run["membership"]]
