@@ -10,6 +10,7 @@ The modules, in the order an audit runs through them:
 * ``_judging``: the verdicts, once per distinct bitmap (:func:`judge`);
 * ``_scores``: each sample's membership scores (:data:`SCORES`);
 * ``_baselines`` and ``_controls``: the map-free baselines, and the AUROCs set beside them;
+* ``_bootstrap``: one audit's figures resampled over its samples, their percentile intervals (:data:`N_RESAMPLES`);
 * ``_audit``: the audit itself (:func:`audit`);
 * ``_report``: what it found, as figures, JSON and CSV (:class:`AuditReport`); ``_text``: as tables;
 * ``_statistics`` and ``_compare``: repeated audits, their intervals and table (:func:`compare_models`).
