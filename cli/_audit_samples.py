@@ -27,9 +27,10 @@ def samples_options(command):
              "--dataset digits --csv per-sample.csv")(command)
 
 
-def audit_given_samples(samples, near_copy, space: dict, rules, csv_path, min_validity, as_json) -> None:
-    """Run the samples audit the options ask for and print or emit it; exit 3 below --min-validity."""
-    from .audit import BELOW_MIN_VALIDITY
+def audit_given_samples(samples, near_copy, space: dict, rules, csv_path, min_validity, as_json,
+                        below_exit_code: int) -> None:
+    """Run the samples audit the options ask for and print or emit it; exit ``below_exit_code`` below
+    --min-validity (or when every sample is a copy)."""
     from genval.audit._judging import load_checks
     from genval.audit._samples import audit_samples
     from genval.audit._samples_report import write_samples_text
@@ -60,10 +61,10 @@ def audit_given_samples(samples, near_copy, space: dict, rules, csv_path, min_va
     if validity is None:  # only copies: the gate fails rather than passing unseen, as in the latent audit
         note(f"no new samples (all {doc['n']} are copies of training items), so no new-sample validity "
              f"reaches --min-validity {min_validity:g}")
-        raise SystemExit(BELOW_MIN_VALIDITY)
+        raise SystemExit(below_exit_code)
     if validity < min_validity:
         note(f"new-sample validity {validity:.3f} is below --min-validity {min_validity:g}")
-        raise SystemExit(BELOW_MIN_VALIDITY)
+        raise SystemExit(below_exit_code)
 
 
 def _check_usage(samples, space: dict) -> None:

@@ -98,7 +98,7 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
       genval audit --samples gen.npy --model model.npz --csv per-sample.csv   # samples made elsewhere
     """
     if samples is not None or near_copy is not None:
-        return audit_given_samples(samples, near_copy, space, rules, csv_path, min_validity, as_json)
+        return audit_given_samples(samples, near_copy, space, rules, csv_path, min_validity, as_json, BELOW_MIN_VALIDITY)
     strategy_given = click.get_current_context().get_parameter_source("strategy") is not \
         click.core.ParameterSource.DEFAULT
     _check_options(compare_all, strategy_given, repeats, vary, with_vae, with_pca, bool(csv_path or sheet or roc),

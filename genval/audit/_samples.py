@@ -149,17 +149,8 @@ def audit_samples(samples, training: BitmapSet, checks: CheckSet | None = None, 
     nearest, distance = nearest_bitmaps(verdicts.bitmaps, training.binary())
     threshold, median = (near_copy, None) if near_copy is not None else near_copy_threshold(training, rng)
     scored = np.arange(n) if n <= max_scored else np.sort(rng.choice(n, max_scored, replace=False))
-    if training.is_binary:  # binary sets: the thresholded bitmaps, by exact Hamming distance
-        real, fake, metric = training.binary(), verdicts.bitmaps[verdicts.inverse[scored]], "hamming"
-    else:  # grey sets: the grey levels, by Euclidean distance
-        real, fake, metric = training.X, samples.X[scored], "euclidean"
-    membership = {"k": k, "n_real": len(training), "n_fake": len(scored)}
-    scores = {}
-    if len(training) > k and len(scored) > k:
-        membership["pixels"] = membership_metrics(real, fake, k=k, metric=metric).to_dict()
-        scores["realism"] = realism(real, fake, k=k, metric=metric)
-    else:
-        membership["note"] = f"the k-NN metrics need more than k = {k} training items and scored samples"
+    fake = verdicts.bitmaps[verdicts.inverse[scored]] if training.is_binary else samples.X[scored]
+    membership, scores = _pixel_membership(training, fake, k)
     located = None if space is None else _locate(space, samples, scored, k, membership, scores)
     return SamplesReport(
         dataset=training.title, source=source, shape=tuple(training.shape), sample_names=tuple(samples.names),
@@ -214,6 +205,19 @@ def _check_inputs(samples: BitmapSet, training: BitmapSet, checks: CheckSet, spa
     # Per scored sample: its pixels for the k-NN metrics and the near neighbours the radii keep (about k + 8).
     check_allocation(n * (p + p // 8 + 48 + latent) + scored * (4 * p + 32 * (k + 8)),
                      f"an audit of {n:,} samples of {p} pixels")
+
+
+def _pixel_membership(training: BitmapSet, fake: np.ndarray, k: int) -> tuple[dict, dict]:
+    """The k-NN metrics and realism of the scored samples in pixel space: thresholded bitmaps by exact Hamming
+    distance for a binary set, grey levels by Euclidean distance for a grey one."""
+    real, metric = (training.binary(), "hamming") if training.is_binary else (training.X, "euclidean")
+    membership, scores = {"k": k, "n_real": len(training), "n_fake": len(fake)}, {}
+    if len(training) > k and len(fake) > k:
+        membership["pixels"] = membership_metrics(real, fake, k=k, metric=metric).to_dict()
+        scores["realism"] = realism(real, fake, k=k, metric=metric)
+    else:
+        membership["note"] = f"the k-NN metrics need more than k = {k} training items and scored samples"
+    return membership, scores
 
 
 def _locate(space: LatentSpace, samples: BitmapSet, scored: np.ndarray, k: int, membership: dict,
