@@ -74,6 +74,8 @@ def test_the_same_seed_gives_the_same_report_and_the_subsample_is_bounded(emojis
     assert first.to_dict() == audit_samples(X, emojis, max_scored=50, random_state=3).to_dict()
     assert first.to_dict()["membership"]["n_fake"] == 50 and len(first.scored) == 50
     assert first.to_dict()["copies"]["rate"]["denominator"] == 300
+    few = audit_samples(X, emojis, max_scored=10).to_dict()["membership"]  # the training side is subsampled too
+    assert (few["n_real"], few["n_training"], few["pixels"]["n_real"], few["pixels"]["n_fake"]) == (10, 17, 10, 10)
 
 
 def test_shape_mismatches_name_both_shapes(emojis):

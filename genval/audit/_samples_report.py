@@ -216,7 +216,8 @@ def write_samples_text(doc: dict, echo) -> None:
     echo("failures per check on new samples: " + ", ".join(f"{name} {_fraction(r)}"
                                                          for name, r in doc["failures"].items()))
     m = doc["membership"]
-    echo(f"k-NN membership (k = {m['k']}, N = {m['n_real']} training items, M = {m['n_fake']} samples):")
+    of = "" if m["n_real"] == m["n_training"] else f" (a seeded subsample of {m['n_training']})"
+    echo(f"k-NN membership (k = {m['k']}, N = {m['n_real']} training items{of}, M = {m['n_fake']} samples):")
     for space, label in (("pixels", "pixels"), ("latent", "latent codes")):
         if space in m:
             figures = ", ".join(f"{name} {m[space][name]['value']:.3f}"
