@@ -60,7 +60,7 @@ BELOW_MIN_VALIDITY = 3
 @space_options(sampling=True)
 @json_option
 def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, with_vae, with_pca, csv_path, sheet, roc,
-          plot, min_validity, samples, near_copy, space, as_json):
+          plot, min_validity, given_samples, space, as_json):
     """Decode many latent points, judge each, and report what is new apart from what is copied.
 
     Every sample is a copy (its bitmap equals a training item's) or new.
@@ -97,8 +97,8 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
       genval audit --compare --map map.npz          # the map of genval som --out map.npz
       genval audit --samples gen.npy --model model.npz --csv per-sample.csv   # samples made elsewhere
     """
-    if samples is not None or near_copy is not None:
-        return audit_given_samples(samples, near_copy, space, rules, csv_path, min_validity, as_json, BELOW_MIN_VALIDITY)
+    if given_samples:
+        return audit_given_samples(given_samples, space, rules, csv_path, min_validity, as_json, BELOW_MIN_VALIDITY)
     strategy_given = click.get_current_context().get_parameter_source("strategy") is not \
         click.core.ParameterSource.DEFAULT
     _check_options(compare_all, strategy_given, repeats, vary, with_vae, with_pca, bool(csv_path or sheet or roc),

@@ -160,3 +160,26 @@ def test_samples_refusals(tmp_path, emojis):
     low = runner.invoke(cli, ["audit", "--samples", str(npy), "--min-validity", "0.9"])
     assert low.exit_code == 3 and "below --min-validity" in low.stderr
     assert runner.invoke(cli, ["audit", "--samples", str(npy), "--min-validity", "0.5"]).exit_code == 0
+
+
+def test_features_of_ones_own_give_the_k_nn_metrics_in_that_space(tmp_path, emojis):
+    X = _samples(emojis)
+    doc = audit_samples(X, emojis, k=2, features=np.vstack([emojis.X, X])).to_dict()
+    # 0/1 features: Euclidean balls hold what the Hamming balls of the pixels hold, so the figures agree.
+    figures = ("precision", "recall", "density", "coverage", "authenticity")
+    assert [doc["membership"]["features"][f]["value"] for f in figures] == \
+        [doc["membership"]["pixels"][f]["value"] for f in figures]
+    assert doc["membership"]["features"]["metric"] == "euclidean" and "feature_realism" in doc["scores"]
+    with pytest.raises(ShapeMismatchError, match=r"\(25, 35\).*\(26, d\)"):
+        audit_samples(X, emojis, features=np.vstack([emojis.X, X[:8]]))
+    npy, _ = _files(tmp_path, emojis)
+    good, short = tmp_path / "f.npy", tmp_path / "short.npy"
+    np.save(good, np.vstack([emojis.X, X]))
+    np.save(short, emojis.X)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["audit", "--samples", str(npy), "--features", str(good), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["membership"]["features"]["n_fake"] == 9
+    bad = runner.invoke(cli, ["audit", "--samples", str(npy), "--features", str(short)])
+    assert bad.exit_code == 1 and len(bad.stderr.strip().splitlines()) == 1 and "(17, 35)" in bad.stderr
+    assert runner.invoke(cli, ["audit", "--features", str(good)]).exit_code == 2

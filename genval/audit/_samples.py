@@ -90,7 +90,7 @@ def near_copy_threshold(training: BitmapSet, random_state=0, n_items: int = CALI
 
 def audit_samples(samples, training: BitmapSet, checks: CheckSet | None = None, space: LatentSpace | None = None, *,
                   near_copy: int | None = None, k: int = K_NEIGHBOURS, max_scored: int = MAX_SCORED,
-                  random_state=0, source: str | None = None) -> SamplesReport:
+                  random_state=0, source: str | None = None, features=None) -> SamplesReport:
     """Judge given samples against the training set: copies, near-copies, validity, k-NN metrics, the map.
 
     Parameters
@@ -103,21 +103,21 @@ def audit_samples(samples, training: BitmapSet, checks: CheckSet | None = None, 
     checks : CheckSet, optional
         Default :func:`genval.checks.default_checks` of the set.
     space : LatentSpace, optional
-        A model and map over ``training``: the samples are encoded by its model for the latent
-        k-NN metrics and located on its map.
+        A model and map over ``training``: its model encodes the samples (latent k-NN metrics), its map locates them.
     near_copy : int, optional
-        Pixels within which a sample is a near-copy of a training item; default
-        :func:`near_copy_threshold` of the set.
+        Pixels within which a sample is a near-copy of an item; default :func:`near_copy_threshold`.
     k : int
         Neighbours of the k-NN metrics and the realism scores (5, as in the papers).
     max_scored : int
-        At most this many samples and this many training items (seeded subsamples) enter the k-NN
-        metrics and the realism scores: 10,000 a side, as Naeem et al. (2020) measure, keeps the
-        ``N * N`` radii of a 60,000-item set to seconds. The report states N and M.
+        At most this many samples and training items (seeded subsamples) enter the k-NN metrics and
+        realism: 10,000 a side as Naeem et al. (2020), so a 60,000-item set takes seconds.
     random_state : int, numpy Generator or None
-        Draws the scored subsamples (samples, training items) and the calibration subsample.
+        Draws the subsamples (scored samples and items, calibration items).
     source : str, optional
-        Where the samples came from (a file name), for the report.
+        The samples' file, for the report.
+    features : array-like (n_training + n, d), optional
+        Features of your own (say a CLIP embedding), the training items' rows then the samples': the
+        k-NN metrics and realism in that space too (only the subsampled rows are read).
 
     Returns
     -------
@@ -126,7 +126,7 @@ def audit_samples(samples, training: BitmapSet, checks: CheckSet | None = None, 
     Raises
     ------
     ShapeMismatchError
-        When the samples, the set, the checks or the space disagree on the bitmap shape.
+        When the samples, the set, the checks, the space or the features disagree on their shape.
     ParameterError
         For pixel values outside [0, 1], no samples, or bad ``near_copy``, ``k`` or ``max_scored``.
     genval._utils.budget.MemoryBudgetError
@@ -145,16 +145,19 @@ def audit_samples(samples, training: BitmapSet, checks: CheckSet | None = None, 
     samples = _as_samples(samples, training)
     checks = checks if checks is not None else default_checks(training)
     _check_inputs(samples, training, checks, space, near_copy, k, max_scored)
+    features = None if features is None else _checked_features(features, len(training), len(samples))
     rng = resolve_rng(random_state)
-    n, p = len(samples), training.n_features
-    verdicts = judge_distinct(np.packbits(samples.binary(), axis=1), p, training, checks)
+    n = len(samples)
+    verdicts = judge_distinct(np.packbits(samples.binary(), axis=1), training.n_features, training, checks)
     nearest, distance = nearest_bitmaps(verdicts.bitmaps, training.binary())
     threshold, median = (near_copy, None) if near_copy is not None else near_copy_threshold(training, rng)
     scored, reference = (np.arange(m) if m <= max_scored else np.sort(rng.choice(m, max_scored, replace=False))
                          for m in (n, len(training)))
-    fake = verdicts.bitmaps[verdicts.inverse[scored]] if training.is_binary else samples.X[scored]
-    membership, scores = _pixel_membership(training, reference, fake, k)
+    membership, scores = _pixel_membership(training, reference, verdicts.bitmaps[verdicts.inverse[scored]]
+                                           if training.is_binary else samples.X[scored], k)
     located = None if space is None else _locate(space, samples, scored, reference, k, membership, scores)
+    if features is not None:
+        _feature_membership(features, len(training), scored, reference, k, membership, scores)
     return SamplesReport(
         dataset=training.title, source=source, shape=tuple(training.shape), sample_names=tuple(samples.names),
         item_names=tuple(training.names), checks_title=checks.title, check_names=tuple(checks.names),
@@ -223,6 +226,29 @@ def _pixel_membership(training: BitmapSet, reference: np.ndarray, fake: np.ndarr
     else:
         membership["note"] = f"the k-NN metrics need more than k = {k} training items and scored samples"
     return membership, scores
+
+
+def _checked_features(features, n_training: int, n: int):
+    """The features array, once it holds one row per training item and sample."""
+    F = features if isinstance(features, np.ndarray) else np.asarray(features)
+    if F.ndim != 2 or len(F) != n_training + n or F.shape[1] < 1:
+        raise ShapeMismatchError(f"the features are an array of shape {F.shape}, expected ({n_training + n}, d): "
+                                 f"{n_training} training items, then {n} samples")
+    if not (np.issubdtype(F.dtype, np.number) or F.dtype == bool) or np.issubdtype(F.dtype, np.complexfloating):
+        raise ParameterError(f"the features must be real numbers, got an array of {F.dtype}")
+    return F
+
+
+def _feature_membership(F, n_training: int, scored: np.ndarray, reference: np.ndarray, k: int, membership: dict,
+                        scores: dict) -> None:
+    """The k-NN metrics and realism of the scored samples' features against the reference items' (Euclidean)."""
+    real = np.asarray(F[reference], dtype=np.float64)
+    fake = np.asarray(F[n_training + scored], dtype=np.float64)
+    if not (np.isfinite(real).all() and np.isfinite(fake).all()):
+        raise ParameterError("the features hold NaN or infinite values; expected finite numbers")
+    if len(real) > k and len(fake) > k:
+        membership["features"] = membership_metrics(real, fake, k=k, metric="euclidean").to_dict()
+        scores["feature_realism"] = realism(real, fake, k=k, metric="euclidean")
 
 
 def _locate(space: LatentSpace, samples: BitmapSet, scored: np.ndarray, reference: np.ndarray, k: int,

@@ -19,6 +19,7 @@ SAMPLE_SCORES = {
                "radius / distance to the sample (inf at distance 0)",
     "nearest_code": "minus the distance from the sample's code to the nearest training code (with a model)",
     "latent_realism": "k-NN realism between the sample's code and the training codes (with a model)",
+    "feature_realism": "k-NN realism between the sample's features and the training items' (with features)",
 }
 DEFINITIONS = {
     "copies": "samples whose thresholded bitmap equals a training item's",
@@ -218,7 +219,7 @@ def write_samples_text(doc: dict, echo) -> None:
     m = doc["membership"]
     of = "" if m["n_real"] == m["n_training"] else f" (a seeded subsample of {m['n_training']})"
     echo(f"k-NN membership (k = {m['k']}, N = {m['n_real']} training items{of}, M = {m['n_fake']} samples):")
-    for space, label in (("pixels", "pixels"), ("latent", "latent codes")):
+    for space, label in (("pixels", "pixels"), ("latent", "latent codes"), ("features", "given features")):
         if space in m:
             figures = ", ".join(f"{name} {m[space][name]['value']:.3f}"
                                 for name in ("precision", "recall", "density", "coverage", "authenticity"))
