@@ -112,7 +112,7 @@ def audit_samples(samples, training: BitmapSet, checks: CheckSet | None = None, 
         At most this many samples and training items (seeded subsamples) enter the k-NN metrics and
         realism: 10,000 a side as Naeem et al. (2020), so a 60,000-item set takes seconds.
     random_state : int, numpy Generator or None
-        Draws the subsamples (scored samples and items, calibration items).
+        Draws the subsamples of scored samples and items.
     source : str, optional
         The samples' file, for the report.
     features : array-like (n_training + n, d), optional
@@ -150,7 +150,7 @@ def audit_samples(samples, training: BitmapSet, checks: CheckSet | None = None, 
     n = len(samples)
     verdicts = judge_distinct(np.packbits(samples.binary(), axis=1), training.n_features, training, checks)
     nearest, distance = nearest_bitmaps(verdicts.bitmaps, training.binary())
-    threshold, median = (near_copy, None) if near_copy is not None else near_copy_threshold(training, rng)
+    threshold, median = (near_copy, None) if near_copy is not None else near_copy_threshold(training, 0)  # of the set
     scored, reference = (np.arange(m) if m <= max_scored else np.sort(rng.choice(m, max_scored, replace=False))
                          for m in (n, len(training)))
     membership, scores = _pixel_membership(training, reference, verdicts.bitmaps[verdicts.inverse[scored]]
