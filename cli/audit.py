@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ._audit_samples import audit_given_samples, samples_options
 from ._common import (
     FiniteFloat, OutputFile, PictureFile, ProgressBar, emit_json, json_option, map_doc, model_doc, note, open_space,
     plot_option, save_plot, space_options,
@@ -55,10 +56,11 @@ BELOW_MIN_VALIDITY = 3
 @plot_option
 @click.option("--min-validity", type=FiniteFloat(0, 1), default=None,
               help=f"Exit with code {BELOW_MIN_VALIDITY} when new-sample validity falls below this.")
+@samples_options
 @space_options(sampling=True)
 @json_option
 def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, with_vae, with_pca, csv_path, sheet, roc,
-          plot, min_validity, space, as_json):
+          plot, min_validity, given_samples, space, as_json):
     """Decode many latent points, judge each, and report what is new apart from what is copied.
 
     Every sample is a copy (its bitmap equals a training item's) or new.
@@ -93,7 +95,10 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
       genval audit --strategy gmm --grid 3x3 --csv samples.csv --sheet sheet.png --roc roc.png
       genval audit --rules my.rules.toml --min-validity 0.2 --json
       genval audit --compare --map map.npz          # the map of genval som --out map.npz
+      genval audit --samples gen.npy --model model.npz --csv per-sample.csv   # samples made elsewhere
     """
+    if given_samples:
+        return audit_given_samples(given_samples, space, rules, csv_path, min_validity, as_json, BELOW_MIN_VALIDITY)
     strategy_given = click.get_current_context().get_parameter_source("strategy") is not \
         click.core.ParameterSource.DEFAULT
     _check_options(compare_all, strategy_given, repeats, vary, with_vae, with_pca, bool(csv_path or sheet or roc),

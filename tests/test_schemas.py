@@ -29,6 +29,7 @@ CASES = {
     "audit": [["audit", "-n", "200", "--grid", "3x3"], ["audit", "-n", "50", "--strategy", "copycat"]],
     "audit-compare": [["audit", "--compare", "-n", "100", "--grid", "3x3"],
                       ["audit", "--strategy", "prior", "--repeats", "2", "-n", "100", "--grid", "3x3"]],
+    "audit-samples": [],  # needs a file: tests/test_audit_samples.py
     "denoise": [["denoise", "--trials", "2", "--epochs", "20", "--levels", "0.1"]],
     "sweep": [],  # needs a file: test_sweep_json_matches_its_schema
     "explore": [],  # writes a page: test_explore_grey_walks.py::test_explore_json_is_one_document_that_matches_its_schema

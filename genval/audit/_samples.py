@@ -1,0 +1,274 @@
+"""Audits of given samples: generated bitmaps or grey images from anywhere, judged against the training set.
+
+:func:`audit` judges what genval's own decoder makes; :func:`audit_samples`
+takes samples made elsewhere (a file of a diffusion model's images, a
+PyTorch VAE's decodings) and reports, for the set's checks and items:
+
+* copies (the thresholded bitmap equals a training item's) and near-copies
+  (within :func:`near_copy_threshold` pixels of one, Hamming distance);
+* validity by the checks, for all samples, new ones and those beyond the
+  near-copy threshold, with the checks' null model beside it;
+* k-NN precision, recall, density, coverage and authenticity
+  (:func:`genval.checks.membership_metrics`) in pixel space and, with a
+  latent space, between the encoded samples and the training codes;
+* with a latent space, the Kohonen map's verdict on each sample: its winning
+  neuron, whether that neuron wins a training item, the distance to its weights.
+
+Samples are thresholded at 0.5 and every distinct bitmap is judged and
+measured once; the k-NN metrics and the realism scores use a seeded
+subsample of at most :data:`genval.audit.MAX_SCORED` samples.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from genval._utils.budget import check_allocation, chunk_rows, dedupe_rows, nearest_bitmaps
+from genval._utils.files import resolve_rng
+from genval.audit._audit import NULL_DRAWS
+from genval.audit._judging import judge_distinct
+from genval.audit._samples_report import SamplesReport
+from genval.audit._scores import K_NEIGHBOURS, MAX_SCORED
+from genval.audit._strategies import ItemsOnMap
+from genval.checks._membership import knn_radii, membership_metrics, nearest_distance, realism
+from genval.checks._nullmodel import null_model
+from genval.checks._rules import default_checks
+from genval.checks._validity import CheckSet
+from genval.data._bitmap_set import BitmapSet
+from genval.errors import ParameterError, ShapeMismatchError
+from genval.latent._space import LatentSpace
+
+__all__ = ["audit_samples", "near_copy_threshold"]
+
+CALIBRATION_ITEMS = 2000  # distinct training items (a seeded subsample beyond) that calibrate the near-copy threshold
+
+
+def near_copy_threshold(training: BitmapSet, random_state=0, n_items: int = CALIBRATION_ITEMS) -> tuple[int, float]:
+    """The near-copy threshold in pixels: half the median distance from a training bitmap to its nearest other one.
+
+    A sample within this many pixels of a training item (and not equal to it)
+    is closer to that item than typical training items are to their nearest
+    neighbours, by a factor of two: it reproduces that item with a few pixels
+    changed rather than lying between items. The distances are Hamming
+    distances between the distinct thresholded training bitmaps; beyond
+    ``n_items`` distinct bitmaps, a seeded subsample of ``n_items`` is measured
+    against all the others.
+
+    Parameters
+    ----------
+    training : BitmapSet
+    random_state : int, numpy Generator or None
+        Draws the subsample (only for sets of more than ``n_items`` distinct bitmaps).
+    n_items : int
+
+    Returns
+    -------
+    threshold : int
+        At least 1 pixel.
+    median : float
+        The median nearest-other distance it halves (0.0 for a set of one distinct bitmap).
+
+    Examples
+    --------
+    >>> from genval import load_dataset
+    >>> near_copy_threshold(load_dataset("emojis"))
+    (1, 2.0)
+    """
+    T = training.binary()
+    U = T[dedupe_rows(T)[0]]
+    if len(U) < 2:
+        return 1, 0.0
+    if len(U) <= n_items:
+        distances = knn_radii(U, k=1, metric="hamming")
+    else:
+        picked = np.zeros(len(U), dtype=bool)
+        picked[resolve_rng(random_state).choice(len(U), n_items, replace=False)] = True
+        distances = nearest_bitmaps(U[picked], U[~picked])[1]
+    median = float(np.median(distances))
+    return max(1, int(median // 2)), median
+
+
+def audit_samples(samples, training: BitmapSet, checks: CheckSet | None = None, space: LatentSpace | None = None, *,
+                  near_copy: int | None = None, k: int = K_NEIGHBOURS, max_scored: int = MAX_SCORED,
+                  random_state=0, source: str | None = None, features=None) -> SamplesReport:
+    """Judge given samples against the training set: copies, near-copies, validity, k-NN metrics, the map.
+
+    Parameters
+    ----------
+    samples : BitmapSet or array-like (n, height * width) or (n, height, width)
+        Generated bitmaps or grey images with pixel values in [0, 1] (bright is ink),
+        thresholded at 0.5 to bitmaps.
+    training : BitmapSet
+        The set the generator learned.
+    checks : CheckSet, optional
+        Default :func:`genval.checks.default_checks` of the set.
+    space : LatentSpace, optional
+        A model and map over ``training``: its model encodes the samples (latent k-NN metrics), its map locates them.
+    near_copy : int, optional
+        Pixels within which a sample is a near-copy of an item; default :func:`near_copy_threshold`.
+    k : int
+        Neighbours of the k-NN metrics and the realism scores (5, as in the papers).
+    max_scored : int
+        At most this many samples and training items (seeded subsamples) enter the k-NN metrics and
+        realism: 10,000 a side as Naeem et al. (2020), so a 60,000-item set takes seconds.
+    random_state : int, numpy Generator or None
+        Draws the subsamples of scored samples and items.
+    source : str, optional
+        The samples' file, for the report.
+    features : array-like (n_training + n, d), optional
+        Features of your own (say a CLIP embedding), the training items' rows then the samples': the
+        k-NN metrics and realism in that space too (only the subsampled rows are read).
+
+    Returns
+    -------
+    SamplesReport
+
+    Raises
+    ------
+    ShapeMismatchError
+        When the samples, the set, the checks, the space or the features disagree on their shape.
+    ParameterError
+        For pixel values outside [0, 1], no samples, or bad ``near_copy``, ``k`` or ``max_scored``.
+    genval._utils.budget.MemoryBudgetError
+        When the samples could not be audited within the memory budget.
+
+    Examples
+    --------
+    >>> from genval import load_dataset
+    >>> emojis = load_dataset("emojis")
+    >>> X = emojis.X[:8].copy()
+    >>> X[0, 0] = 1 - X[0, 0]  # one pixel changed: a near-copy of the first item
+    >>> report = audit_samples(X, emojis, k=2)
+    >>> report.to_dict()["copies"]["rate"]["numerator"], report.to_dict()["near_copies"]["rate"]["numerator"]
+    (7, 1)
+    """
+    samples = _as_samples(samples, training)
+    checks = checks if checks is not None else default_checks(training)
+    _check_inputs(samples, training, checks, space, near_copy, k, max_scored)
+    features = None if features is None else _checked_features(features, len(training), len(samples))
+    rng = resolve_rng(random_state)
+    n = len(samples)
+    verdicts = judge_distinct(np.packbits(samples.binary(), axis=1), training.n_features, training, checks)
+    nearest, distance = nearest_bitmaps(verdicts.bitmaps, training.binary())
+    threshold, median = (near_copy, None) if near_copy is not None else near_copy_threshold(training, 0)  # of the set
+    scored, reference = (np.arange(m) if m <= max_scored else np.sort(rng.choice(m, max_scored, replace=False))
+                         for m in (n, len(training)))
+    membership, scores = _pixel_membership(training, reference, verdicts.bitmaps[verdicts.inverse[scored]]
+                                           if training.is_binary else samples.X[scored], k)
+    located = None if space is None else _locate(space, samples, scored, reference, k, membership, scores)
+    if features is not None:
+        _feature_membership(features, len(training), scored, reference, k, membership, scores)
+    return SamplesReport(
+        dataset=training.title, source=source, shape=tuple(training.shape), sample_names=tuple(samples.names),
+        item_names=tuple(training.names), checks_title=checks.title, check_names=tuple(checks.names),
+        bitmap_index=verdicts.inverse, bitmaps=verdicts.bitmaps, passes=verdicts.passes, copy_of=verdicts.copy_of,
+        nearest=nearest, item_distance=distance, near_copy=int(threshold), near_copy_median=median,
+        scored=scored, scores=scores, membership=membership, located=located,
+        random_state=random_state if isinstance(random_state, (int, type(None))) else "generator",
+        # seeded apart from the samples: a property of the checks and the set, as in every audit
+        null=null_model(checks, training, n=NULL_DRAWS, random_state=0).to_dict(),
+    )
+
+
+def _as_samples(samples, training: BitmapSet) -> BitmapSet:
+    """The samples as a set of the training set's shape (an array's rows named 1, 2, ...)."""
+    if isinstance(samples, BitmapSet):
+        return samples
+    X = np.asarray(samples)
+    if X.dtype == bool:
+        X = X.astype(np.float32)
+    if X.ndim == 3:
+        shape, X = X.shape[1:], X.reshape(len(X), -1)
+    elif X.ndim == 2 and X.shape[1] == training.n_features:
+        shape = training.shape
+    else:
+        h, w = training.shape
+        raise ShapeMismatchError(f"the samples are an array of shape {X.shape}, the training set {training.title!r} "
+                                 f"needs (n, {h}, {w}) or (n, {h * w})")
+    return BitmapSet([str(i) for i in range(1, len(X) + 1)], X, shape, title="samples")
+
+
+def _check_inputs(samples: BitmapSet, training: BitmapSet, checks: CheckSet, space: LatentSpace | None,
+                  near_copy: int | None, k: int, max_scored: int) -> None:
+    """Refuse mismatched shapes and bad settings; check that the audit fits the memory budget."""
+    for what, shape in (("the samples", samples.shape), ("the checks", tuple(checks.shape)),
+                        ("the model's set", None if space is None else space.bitmaps.shape)):
+        if shape is not None and tuple(shape) != tuple(training.shape):
+            raise ShapeMismatchError(f"{what} are {shape[0]}x{shape[1]} bitmaps, the training set "
+                                     f"{training.title!r} is {training.shape[0]}x{training.shape[1]}")
+    if len(samples) == 0:
+        raise ParameterError("no samples to audit: the sample set is empty")
+    if len(training) == 0:
+        raise ParameterError("the training set is empty: nothing to judge the samples against")
+    p = training.n_features
+    if near_copy is not None and not (isinstance(near_copy, (int, np.integer)) and 1 <= near_copy <= p):
+        raise ParameterError(f"near_copy must be a number of pixels from 1 to {p}, got {near_copy!r}")
+    if k < 1 or max_scored < 1:
+        raise ParameterError(f"k and max_scored must be at least 1, got k={k}, max_scored={max_scored}")
+    n, scored = len(samples), min(len(samples), max_scored)
+    latent = 0 if space is None else 8 * (space.codes.shape[1] + 4)
+    # Per sample: its bitmap (bool, then packed), distinct index, nearest item and distance, verdicts; its code.
+    # Per scored sample: its pixels for the k-NN metrics and the near neighbours the radii keep (about k + 8).
+    check_allocation(n * (p + p // 8 + 48 + latent) + scored * (4 * p + 32 * (k + 8)),
+                     f"an audit of {n:,} samples of {p} pixels")
+
+
+def _pixel_membership(training: BitmapSet, reference: np.ndarray, fake: np.ndarray, k: int) -> tuple[dict, dict]:
+    """The k-NN metrics and realism of the scored samples against the ``reference`` items in pixel space:
+    thresholded bitmaps by exact Hamming distance for a binary set, grey levels by Euclidean distance for a grey one."""
+    X = training.X[reference]
+    real, metric = (X > 0.5, "hamming") if training.is_binary else (X, "euclidean")
+    membership = {"k": k, "n_real": len(reference), "n_fake": len(fake), "n_training": len(training)}
+    scores = {}
+    if len(real) > k and len(fake) > k:
+        membership["pixels"] = membership_metrics(real, fake, k=k, metric=metric).to_dict()
+        scores["realism"] = realism(real, fake, k=k, metric=metric)
+    else:
+        membership["note"] = f"the k-NN metrics need more than k = {k} training items and scored samples"
+    return membership, scores
+
+
+def _checked_features(features, n_training: int, n: int):
+    """The features array, once it holds one row per training item and sample."""
+    F = features if isinstance(features, np.ndarray) else np.asarray(features)
+    if F.ndim != 2 or len(F) != n_training + n or F.shape[1] < 1:
+        raise ShapeMismatchError(f"the features are an array of shape {F.shape}, expected ({n_training + n}, d): "
+                                 f"{n_training} training items, then {n} samples")
+    if not (np.issubdtype(F.dtype, np.number) or F.dtype == bool) or np.issubdtype(F.dtype, np.complexfloating):
+        raise ParameterError(f"the features must be real numbers, got an array of {F.dtype}")
+    return F
+
+
+def _feature_membership(F, n_training: int, scored: np.ndarray, reference: np.ndarray, k: int, membership: dict,
+                        scores: dict) -> None:
+    """The k-NN metrics and realism of the scored samples' features against the reference items' (Euclidean)."""
+    real = np.asarray(F[reference], dtype=np.float64)
+    fake = np.asarray(F[n_training + scored], dtype=np.float64)
+    if not (np.isfinite(real).all() and np.isfinite(fake).all()):
+        raise ParameterError("the features hold NaN or infinite values; expected finite numbers")
+    if len(real) > k and len(fake) > k:
+        membership["features"] = membership_metrics(real, fake, k=k, metric="euclidean").to_dict()
+        scores["feature_realism"] = realism(real, fake, k=k, metric="euclidean")
+
+
+def _locate(space: LatentSpace, samples: BitmapSet, scored: np.ndarray, reference: np.ndarray, k: int,
+            membership: dict, scores: dict) -> dict:
+    """Encode the samples; their winning neurons and map distances; the latent k-NN metrics and scores."""
+    first, inverse = dedupe_rows(samples.X)  # identical samples are encoded once
+    chunk = chunk_rows(32 * samples.n_features)
+    Zu = np.concatenate([np.asarray(space.model.transform(samples.X[first[s:s + chunk]]), dtype=np.float64)
+                         for s in range(0, len(first), chunk)])
+    if not np.isfinite(Zu).all():
+        raise ParameterError("the model encoded some samples to non-finite codes (NaN or inf)")
+    Z = Zu[inverse]
+    items = ItemsOnMap(space)
+    neuron = space.som.winners(Z)
+    som_distance = np.sqrt(((Z - items.weights[neuron]) ** 2).sum(axis=1))
+    Zs = Z[scored]
+    scores["nearest_code"] = 0.0 - nearest_distance(space.codes, Zs)[0]  # 0.0, not -0.0, at a code
+    codes = space.codes[reference]
+    if len(codes) > k and len(scored) > k:
+        membership["latent"] = membership_metrics(codes, Zs, k=k, metric="euclidean").to_dict()
+        scores["latent_realism"] = realism(codes, Zs, k=k, metric="euclidean")
+    return {"Z": Z, "neuron": neuron, "som_distance": som_distance, "hits": items.hits,
+            "grid": tuple(int(g) for g in space.som.grid_)}

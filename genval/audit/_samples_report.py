@@ -1,0 +1,234 @@
+"""What an audit of given samples found (:func:`genval.audit.audit_samples`), as figures, JSON and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+import numpy as np
+
+from genval._utils.files import atomic_write
+from genval.audit._text import _fraction, write_null
+
+__all__ = ["SAMPLE_SCORES", "SamplesReport"]
+
+# Each per-sample score of a samples audit, oriented so that a higher score means closer to the training data.
+SAMPLE_SCORES = {
+    "realism": "k-NN realism in pixel space (Kynkäänniemi et al. 2019): max over training items of their k-NN "
+               "radius / distance to the sample (inf at distance 0)",
+    "nearest_code": "minus the distance from the sample's code to the nearest training code (with a model)",
+    "latent_realism": "k-NN realism between the sample's code and the training codes (with a model)",
+    "feature_realism": "k-NN realism between the sample's features and the training items' (with features)",
+}
+DEFINITIONS = {
+    "copies": "samples whose thresholded bitmap equals a training item's",
+    "near_copies": "samples 1 to threshold pixels (Hamming distance) from their nearest training item",
+    "threshold": "half the median Hamming distance from a distinct training bitmap to its nearest other one (at "
+                 "least 1): a near-copy is closer to one item than typical items are to their nearest neighbours, "
+                 "by a factor of two",
+    "all": "valid samples / samples",
+    "new": "valid new samples / new samples (every sample but the exact copies)",
+    "beyond_near_copies": "valid samples / samples farther than the threshold from every training item",
+    "failures": "new samples failing the check / new samples",
+    "occupied": "samples whose winning neuron wins at least one training item / samples",
+    "valid_when_occupied": "valid samples / samples on occupied neurons",
+    "valid_when_empty": "valid samples / samples on empty neurons",
+}
+
+
+def _ratio(numerator: int, denominator: int, definition: str) -> dict:
+    return {"value": numerator / denominator if denominator else None, "numerator": int(numerator),
+            "denominator": int(denominator), "definition": definition}
+
+
+@dataclass(frozen=True, eq=False)
+class SamplesReport:
+    """An audit of given samples: per distinct bitmap its verdicts and nearest item, per sample where it falls.
+
+    Attributes
+    ----------
+    bitmap_index : ndarray of int (n,)
+        Each sample's row of ``bitmaps``.
+    bitmaps, passes, copy_of, nearest, item_distance : ndarray (u, ...)
+        Per distinct bitmap: the bitmap, every check's verdict, the training item it equals
+        (-1: none), the nearest training item and the Hamming distance to it.
+    near_copy : int
+        The near-copy threshold in pixels; ``near_copy_median`` the median it was calibrated
+        on (None when it was given).
+    scored : ndarray of int (s,)
+        The samples that entered the k-NN metrics; ``scores`` maps each score of
+        :data:`SAMPLE_SCORES` computed to its values on them.
+    membership : dict
+        The k-NN metrics in pixel space and, with a model, in latent space, with k, N and M.
+    located : dict or None
+        With a model: each sample's code ``Z``, winning ``neuron``, ``som_distance``, and the
+        map's ``hits`` per neuron and ``grid``.
+    null : dict
+        The checks' null model (:func:`genval.checks.null_model`) as JSON.
+    """
+
+    dataset: str
+    source: str | None
+    shape: tuple[int, int]
+    sample_names: tuple[str, ...]
+    item_names: tuple[str, ...]
+    checks_title: str
+    check_names: tuple[str, ...]
+    bitmap_index: np.ndarray
+    bitmaps: np.ndarray
+    passes: np.ndarray
+    copy_of: np.ndarray
+    nearest: np.ndarray
+    item_distance: np.ndarray
+    near_copy: int
+    near_copy_median: float | None
+    scored: np.ndarray
+    scores: dict
+    membership: dict
+    located: dict | None
+    random_state: int | str | None
+    null: dict
+
+    def __len__(self) -> int:
+        return len(self.bitmap_index)
+
+    def per_sample(self) -> dict:
+        """Per sample: ``valid``, ``copy`` (equals an item), ``near_copy`` and ``distance`` (to the nearest item)."""
+        b = self.bitmap_index
+        distance = self.item_distance[b]
+        return {"valid": self.passes.all(axis=1)[b], "copy": self.copy_of[b] >= 0,
+                "near_copy": (distance >= 1) & (distance <= self.near_copy), "distance": distance}
+
+    def to_dict(self, model: dict | None = None, map: dict | None = None) -> dict:
+        """The report as JSON: every figure with its numerator, denominator and definition.
+
+        ``model`` and ``map`` describe the model and map of a latent space (the CLI's
+        ``model_doc`` and ``map_doc``); None without one.
+        """
+        s = self.per_sample()
+        n, valid, copy, near, distance = len(self), s["valid"], s["copy"], s["near_copy"], s["distance"]
+        new, beyond = ~copy, distance > self.near_copy
+        n_new = int(new.sum())
+        failing = ~self.passes[self.bitmap_index[new]]
+        return {
+            "dataset": self.dataset, "source": self.source, "shape": [int(v) for v in self.shape], "n": n,
+            "distinct": int(len(self.bitmaps)), "seed": self.random_state,
+            "checks": {"title": self.checks_title, "names": list(self.check_names)},
+            "copies": {"rate": _ratio(copy.sum(), n, DEFINITIONS["copies"]),
+                       "distinct_items": int(len(np.unique(self.copy_of[self.copy_of >= 0])))},
+            "near_copies": {"threshold": int(self.near_copy),
+                            "calibrated": self.near_copy_median is not None,
+                            "median_item_distance": self.near_copy_median,
+                            "threshold_definition": DEFINITIONS["threshold"] if self.near_copy_median is not None
+                            else "given",
+                            "rate": _ratio(near.sum(), n, DEFINITIONS["near_copies"]),
+                            "distinct_items": int(len(np.unique(self.nearest[self.bitmap_index[near]])))},
+            "validity": {"all": _ratio(valid.sum(), n, DEFINITIONS["all"]),
+                         "new": _ratio(valid[new].sum(), n_new, DEFINITIONS["new"]),
+                         "beyond_near_copies": _ratio(valid[beyond].sum(), int(beyond.sum()),
+                                                      DEFINITIONS["beyond_near_copies"])},
+            "failures": {name: _ratio(failing[:, j].sum(), n_new, DEFINITIONS["failures"])
+                         for j, name in enumerate(self.check_names)},
+            "item_distance": {"min": int(distance.min()), "median": float(np.median(distance)),
+                              "max": int(distance.max()),
+                              "definition": "Hamming distance from each sample's bitmap to its nearest training item"},
+            "membership": self.membership,
+            "scores": {name: SAMPLE_SCORES[name] for name in self.scores},
+            "map_verdict": self._map_verdict(valid),
+            "model": model, "map": map,
+            "null_model": self.null,
+        }
+
+    def _map_verdict(self, valid: np.ndarray) -> dict | None:
+        if self.located is None:
+            return None
+        occupied = self.located["hits"][self.located["neuron"]] > 0
+        distance = self.located["som_distance"]
+        return {"grid": [int(g) for g in self.located["grid"]],
+                "occupied": _ratio(occupied.sum(), len(self), DEFINITIONS["occupied"]),
+                "valid_when_occupied": _ratio(valid[occupied].sum(), int(occupied.sum()),
+                                              DEFINITIONS["valid_when_occupied"]),
+                "valid_when_empty": _ratio(valid[~occupied].sum(), int((~occupied).sum()),
+                                           DEFINITIONS["valid_when_empty"]),
+                "som_distance_median": float(np.median(distance))}
+
+    def write_csv(self, path) -> None:
+        """One row per sample (numbered from 1): its name, bitmap as 0/1 row-major, verdict, failed checks, the
+        item it copies, its nearest item and the Hamming distance, near-copy (1/0); with a model its code, neuron
+        (1-based), whether the neuron is occupied, its hits and the distance to its weights; then every score of
+        :data:`SAMPLE_SCORES` computed, as ``score_NAME`` (empty outside the scored subsample)."""
+        names = list(self.scores)
+        row_of = np.full(len(self), -1, dtype=np.int64)
+        row_of[self.scored] = np.arange(len(self.scored))
+        strings = ["".join("1" if v else "0" for v in row) for row in self.bitmaps]
+        failed = [";".join(n for n, ok in zip(self.check_names, row) if not ok) for row in self.passes]
+        located = self.located
+        dims = 0 if located is None else located["Z"].shape[1]
+        header = ["sample", "name", "bitmap", "valid", "failed", "copy_of", "nearest_item", "item_distance",
+                  "near_copy", *[f"z{d + 1}" for d in range(dims)],
+                  *(["neuron", "occupied", "hits", "som_distance"] if located is not None else []),
+                  *[f"score_{name}" for name in names]]
+        with atomic_write(path, "w") as fh:
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, lineterminator="\n")
+            writer.writerow(header)
+            for i in range(len(self)):
+                b = self.bitmap_index[i]
+                d = int(self.item_distance[b])
+                row = [i + 1, self.sample_names[i], strings[b], int(self.passes[b].all()), failed[b],
+                       "" if self.copy_of[b] < 0 else self.item_names[self.copy_of[b]],
+                       self.item_names[self.nearest[b]], d, int(1 <= d <= self.near_copy)]
+                if located is not None:
+                    k = int(located["neuron"][i])
+                    hits = int(located["hits"][k])
+                    row += [f"{v:.6g}" for v in located["Z"][i]]
+                    row += [k + 1, int(hits > 0), hits, f"{located['som_distance'][i]:.6g}"]
+                r = row_of[i]
+                row += [f"{self.scores[name][r]:.6g}" if r >= 0 else "" for name in names]
+                writer.writerow(row)
+                if buffer.tell() > 1 << 20:
+                    fh.write(buffer.getvalue())
+                    buffer.seek(0)
+                    buffer.truncate()
+            fh.write(buffer.getvalue())
+
+
+def write_samples_text(doc: dict, echo) -> None:
+    """The report of :meth:`SamplesReport.to_dict` as text, one line at a time through ``echo``."""
+    h, w = doc["shape"]
+    echo(f"samples audit: {doc['n']} samples ({doc['distinct']} distinct bitmaps) of {doc['source'] or 'an array'} "
+         f"against {doc['dataset']} ({h}x{w}), checks: {doc['checks']['title']}")
+    copies, near = doc["copies"], doc["near_copies"]
+    echo(f"copies: {_fraction(copies['rate'])} samples equal a training item ({copies['distinct_items']} distinct "
+         "items reproduced)")
+    why = f"half the median nearest-other distance {near['median_item_distance']:g} between training bitmaps" \
+        if near["calibrated"] else "given by --near-copy"
+    within = "1 pixel" if near["threshold"] == 1 else f"1 to {near['threshold']} pixels"
+    echo(f"near-copies: {_fraction(near['rate'])} samples within {within} of a training item "
+         f"(threshold {near['threshold']}: {why})")
+    d = doc["item_distance"]
+    echo(f"pixels to the nearest training item: min {d['min']}, median {d['median']:g}, max {d['max']}")
+    echo("validity (every check passes):")
+    for name, label in (("all", "all samples"), ("new", "new (not copies)"),
+                        ("beyond_near_copies", "beyond the near-copies")):
+        echo(f"  {label:<24}{_fraction(doc['validity'][name])}")
+    write_null(doc["null_model"], echo)
+    echo("failures per check on new samples: " + ", ".join(f"{name} {_fraction(r)}"
+                                                         for name, r in doc["failures"].items()))
+    m = doc["membership"]
+    of = "" if m["n_real"] == m["n_training"] else f" (a seeded subsample of {m['n_training']})"
+    echo(f"k-NN membership (k = {m['k']}, N = {m['n_real']} training items{of}, M = {m['n_fake']} samples):")
+    for space, label in (("pixels", "pixels"), ("latent", "latent codes"), ("features", "given features")):
+        if space in m:
+            figures = ", ".join(f"{name} {m[space][name]['value']:.3f}"
+                                for name in ("precision", "recall", "density", "coverage", "authenticity"))
+            echo(f"  {label} ({m[space]['metric']}): {figures}")
+    if "note" in m:
+        echo(f"  {m['note']}")
+    v = doc["map_verdict"]
+    if v is not None:
+        echo(f"the Kohonen map {v['grid'][0]}x{v['grid'][1]}: {_fraction(v['occupied'])} samples on "
+             f"occupied neurons; valid there {_fraction(v['valid_when_occupied'])}, on empty neurons "
+             f"{_fraction(v['valid_when_empty'])}; median distance to the neuron's weights "
+             f"{v['som_distance_median']:.3g}")
