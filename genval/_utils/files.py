@@ -11,6 +11,7 @@ import os
 import re
 import stat
 import tempfile
+import tomllib
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -194,3 +195,27 @@ def read_small_text(path: Path, max_chars: int, error: type[GenvalError], what: 
         raise error(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise error(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def parse_toml(text: str, source: str, max_chars: int, error: type[GenvalError], what: str) -> dict:
+    """A TOML document of at most ``max_chars`` characters, or ``error`` naming ``source`` and why.
+
+    What rule files and sweep files share: the size refused before parsing, and
+    tomllib's refusals (invalid TOML, nesting deep enough to exhaust the stack)
+    as one line.
+
+    >>> parse_toml("a = 1", "f.toml", 100, GenvalError, "a test file")
+    {'a': 1}
+    >>> parse_toml("a = [" * 2000, "f.toml", 100, GenvalError, "a test file")
+    Traceback (most recent call last):
+      ...
+    genval.errors.GenvalError: f.toml: 10,000 characters, more than the limit of 100 for a test file
+    """
+    if len(text) > max_chars:
+        raise error(f"{source}: {len(text):,} characters, more than the limit of {max_chars:,} for {what}")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{source}: not valid TOML ({exc})") from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise error(f"{source}: not valid TOML (arrays or tables nested too deeply)") from None

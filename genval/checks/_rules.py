@@ -31,12 +31,11 @@ unknown key, a region outside the grid, a wrong type) is a
 from __future__ import annotations
 
 import os
-import tomllib
 import unicodedata
 from importlib import resources
 from pathlib import Path
 
-from genval._utils.files import read_small_text
+from genval._utils.files import parse_toml, read_small_text
 from genval.data._bitmap_set import BitmapSet
 from genval.errors import GenvalError
 from genval.checks._rule_regions import MAX_REACH, Rule
@@ -177,15 +176,7 @@ def parse_rules(text: str, training: BitmapSet, source: str = "<string>") -> Che
       ...
     genval.checks._rules.RuleFileError: r.toml: shape must be [rows, columns] (two integers >= 1), e.g. [7, 5], got 5
     """
-    if len(text) > MAX_RULE_FILE_BYTES:
-        raise RuleFileError(f"{source}: {len(text):,} characters, more than the limit of {MAX_RULE_FILE_BYTES:,} "
-                            "for a rule file")
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise RuleFileError(f"{source}: not valid TOML ({exc})") from None
-    except RecursionError:  # tomllib recurses once per nested array or inline table
-        raise RuleFileError(f"{source}: not valid TOML (arrays or tables nested too deeply)") from None
+    doc = parse_toml(text, source, MAX_RULE_FILE_BYTES, RuleFileError, "a rule file")
     unknown = sorted(set(doc) - set(TOP_KEYS))
     if unknown:
         raise RuleFileError(f"{source}: unknown key {', '.join(map(repr, unknown))}; expected {', '.join(TOP_KEYS)}")

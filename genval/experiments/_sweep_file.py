@@ -46,12 +46,11 @@ from __future__ import annotations
 import itertools
 import math
 import os
-import tomllib
 from importlib import resources
 from pathlib import Path
 
 from genval._utils.budget import check_allocation
-from genval._utils.files import read_small_text
+from genval._utils.files import parse_toml, read_small_text
 from genval._utils.values import is_int, is_number
 from genval.data._bitmaps import load_dataset
 from genval.errors import GenvalError
@@ -159,15 +158,7 @@ def _axes(grid: dict, source: str) -> list[tuple[tuple[str, ...], list[tuple]]]:
 
 def _read_toml(text: str, source: str) -> dict:
     """The sweep file's document, its top-level keys and their kinds checked."""
-    if len(text) > MAX_SWEEP_FILE_BYTES:
-        raise SweepConfigError(f"{source}: {len(text):,} characters, more than the limit of "
-                               f"{MAX_SWEEP_FILE_BYTES:,} for a sweep file")
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SweepConfigError(f"{source}: not valid TOML ({exc})") from None
-    except RecursionError:  # tomllib recurses once per nested array or inline table
-        raise SweepConfigError(f"{source}: not valid TOML (arrays or tables nested too deeply)") from None
+    doc = parse_toml(text, source, MAX_SWEEP_FILE_BYTES, SweepConfigError, "a sweep file")
     if not doc:  # an empty file (or only comments) would silently run one default run
         raise SweepConfigError(f"{source}: no settings; expected a [grid] of values to sweep (and optionally "
                                "dataset, title, [fixed]), e.g. [grid] n_latent = [2, 3]")
