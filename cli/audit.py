@@ -195,7 +195,7 @@ def _run_comparison(space: dict, checks, strategies, n_points: int, repeats: int
             (f"seeds {random_state}-{random_state + repeats - 1} varying the {' and the '.join(vary)} "
              "(mean ±95% interval half-width over the independent runs)")
         click.echo(f"{bitmaps.title}, checks: {checks.title}, map {grid[0]}x{grid[1]}"
-                   f"{map_file_text(doc['maps']['autoencoder'])}, {seeds}, n {n_points}")
+                   f"{map_file_text(doc['maps'][label])}, {seeds}, n {n_points}")
         write_null(doc["runs"][0]["null_model"], click.echo)
         write_comparison(doc, click.echo)
         write_clipping(doc["models"], click.echo)

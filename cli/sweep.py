@@ -47,6 +47,8 @@ def _settings(ctx, param, values) -> dict:
             raise click.BadParameter(f"{item!r} is not KEY=VALUE, e.g. epochs=200", ctx, param)
         try:
             value = tomllib.loads(f"value = {text}")["value"]
+        except RecursionError:  # tomllib recurses once per nested array
+            raise click.BadParameter(f"{key}: arrays nested too deeply", ctx, param) from None
         except tomllib.TOMLDecodeError:
             if not _WORD.fullmatch(text):
                 raise click.BadParameter(f"{item!r}: {text!r} is not a TOML value (a number, true/false, "

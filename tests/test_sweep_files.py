@@ -64,7 +64,7 @@ def test_any_sweep_file_is_either_runnable_or_refused_with_a_sweep_error(fixed, 
     try:
         sweep = parse_sweep(text, "any.toml")
     except SweepConfigError as exc:
-        assert str(exc).startswith(("any.toml: ", "override: "))
+        assert str(exc).startswith(("any.toml: ", "--set: "))
     else:
         assert len(sweep.runs) >= 1
 

@@ -32,8 +32,8 @@ DEFINITIONS = {
     "beyond_near_copies": "valid samples / samples farther than the threshold from every training item",
     "failures": "new samples failing the check / new samples",
     "occupied": "samples whose winning neuron wins at least one training item / samples",
-    "valid_when_occupied": "valid samples / samples on occupied neurons",
-    "valid_when_empty": "valid samples / samples on empty neurons",
+    "valid_when_occupied": "valid new samples / new samples on occupied neurons (copies are valid by construction)",
+    "valid_when_empty": "valid new samples / new samples on empty neurons (copies are valid by construction)",
 }
 
 
@@ -135,21 +135,23 @@ class SamplesReport:
                               "definition": "Hamming distance from each sample's bitmap to its nearest training item"},
             "membership": self.membership,
             "scores": {name: SAMPLE_SCORES[name] for name in self.scores},
-            "map_verdict": self._map_verdict(valid),
+            "map_verdict": self._map_verdict(valid, new),
             "model": model, "map": map,
             "null_model": self.null,
         }
 
-    def _map_verdict(self, valid: np.ndarray) -> dict | None:
+    def _map_verdict(self, valid: np.ndarray, new: np.ndarray) -> dict | None:
+        """Where the samples fall on the map; validity by neuron on new samples only, as the latent audit does."""
         if self.located is None:
             return None
-        occupied = self.located["hits"][self.located["neuron"]] > 0
+        on_occupied = self.located["hits"][self.located["neuron"]] > 0
+        occupied, valid = on_occupied & new, valid & new
         distance = self.located["som_distance"]
         return {"grid": [int(g) for g in self.located["grid"]],
-                "occupied": _ratio(occupied.sum(), len(self), DEFINITIONS["occupied"]),
+                "occupied": _ratio(on_occupied.sum(), len(self), DEFINITIONS["occupied"]),
                 "valid_when_occupied": _ratio(valid[occupied].sum(), int(occupied.sum()),
                                               DEFINITIONS["valid_when_occupied"]),
-                "valid_when_empty": _ratio(valid[~occupied].sum(), int((~occupied).sum()),
+                "valid_when_empty": _ratio(valid[new & ~on_occupied].sum(), int((new & ~on_occupied).sum()),
                                            DEFINITIONS["valid_when_empty"]),
                 "som_distance_median": float(np.median(distance))}
 

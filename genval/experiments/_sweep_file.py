@@ -244,7 +244,11 @@ def parse_sweep(text: str, source: str = "<string>", *, max_runs: int = MAX_RUNS
     if both:
         raise SweepConfigError(f"{source}: key {both[0]!r} is both in [fixed] and [grid]; keep one")
     if override:
-        _unknown(override, "override:")
+        _unknown(override, "--set:")
+        for keys, _ in axes:  # a paired axis varies its keys together: setting one alone would drop the others
+            if len(keys) > 1 and set(keys) & set(override) and not set(keys) <= set(override):
+                raise SweepConfigError(f"{source}: --set {sorted(set(keys) & set(override))[0]} varies together with "
+                                       f"{', '.join(k for k in keys if k not in override)} in [grid]; set them all")
         fixed = fixed | override
         axes = [(keys, values) for keys, values in axes if not set(keys) & set(override)]
     n_runs = math.prod(len(values) for _, values in axes)
