@@ -152,8 +152,7 @@ PARAMS: dict[str, Param] = {
     "validation_fraction": Param("number", "share of the items held out to report a validation loss", high=1,
                                  high_open=True),
     "dtype": _name(DTYPES, "precision of the arithmetic"),
-    "random_state": Param("seed", "seed of every random choice", high=2**128, none=True, cap=2**128,
-                          setting="an integer >= 0"),
+    "random_state": Param("seed", "seed of every random choice", none=True, cap=2**128, setting="an integer >= 0"),
     "code_activation": _name(ACTIVATIONS, "activation of the latent code"),
     "beta": Param("number", "weight of the VAE's KL term"),
 }
