@@ -57,13 +57,13 @@ def _lookup(target: str, name: str):
     module = importlib.import_module(target)
     if name in getattr(module, "__all__", ()) or not hasattr(module, "__path__"):
         return getattr(module, name)
-    for info in pkgutil.iter_modules(module.__path__, prefix=target + "."):
-        inner = importlib.import_module(info.name)
-        if name in vars(inner) and getattr(vars(inner)[name], "__module__", info.name) == info.name:
-            return vars(inner)[name]
-    for info in pkgutil.iter_modules(module.__path__, prefix=target + "."):  # a constant: any module holding it
-        if name in vars(inner := importlib.import_module(info.name)):
-            return vars(inner)[name]
+    # The module that defines it (a constant has no __module__: the module holding it), else any that imports it.
+    holders = [vars(importlib.import_module(info.name))
+               for info in pkgutil.iter_modules(module.__path__, prefix=target + ".")]
+    found = sorted((h for h in holders if name in h),
+                   key=lambda h: getattr(h[name], "__module__", h["__name__"]) != h["__name__"])
+    if found:
+        return found[0][name]
     raise AttributeError(name)
 
 
