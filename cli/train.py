@@ -67,6 +67,13 @@ def json_params(model) -> dict:
 @click.option("--contractive", type=param_type("contractive"), default=DEFAULTS["contractive"], show_default=True,
               help="Weight of the contractive penalty (the squared Frobenius norm of the encoder's Jacobian), "
                    "e.g. --contractive 0.01.")
+@click.option("--sparsity-target", type=param_type("sparsity_target"), default=DEFAULTS["sparsity_target"],
+              show_default=True, help="The target rho in (0, 1) of --sparsity-weight, e.g. --sparsity-target 0.05.")
+@click.option("--sparsity-weight", type=param_type("sparsity_weight"), default=DEFAULTS["sparsity_weight"],
+              show_default=True,
+              help="Weight beta of the lecture's KL sparsity penalty, beta * sum_j KL(rho || mean activation of "
+                   "code unit j); needs --code-activation sigmoid, e.g. --code-activation sigmoid "
+                   "--sparsity-target 0.05 --sparsity-weight 0.1.")
 @click.option("--dtype", type=param_type("dtype"), default=DEFAULTS["dtype"], show_default=True,
               help="Precision of the training arithmetic.")
 @random_state_option()
@@ -106,6 +113,7 @@ def train(dataset, vae, beta, code_activation, momentum, out, tolerance, plot, r
       genval train --dataset font --optimizer adaptive --learning-rate 1 --momentum 0.7
       genval train --dataset font --noise-levels 0,0.1,0.15,0.2 --hidden 64,32 --n-latent 8
       genval train --dataset font --activity-l1 0.001 --contractive 0.01   # sparse, contractive code
+      genval train --dataset font --code-activation sigmoid --sparsity-target 0.05 --sparsity-weight 0.1
       genval train --dataset digits --epochs 200 --tolerance 0.05           # grey levels
       genval train --dataset font --hidden '' --n-latent 64 --code-activation relu \\
                    --activation relu --dropout 0.1 --validation-fraction 0.2
@@ -157,6 +165,13 @@ def _make_model(params: dict, vae: bool, beta: float, code_activation: str, mome
         if params["optimizer"] not in ("momentum", "adaptive"):
             raise click.BadParameter("takes --optimizer momentum or adaptive", param_hint="--momentum")
         params["optimizer_options"] = {"momentum": momentum}
+    if params["sparsity_weight"]:  # said with the options' names, before the library says it with its own
+        if vae:
+            raise click.BadParameter("a variational autoencoder's code is Gaussian, not in (0, 1); leave out "
+                                     "--sparsity-weight", param_hint="--sparsity-weight")
+        if code_activation != "sigmoid":
+            raise click.BadParameter(f"needs code activations in (0, 1): add --code-activation sigmoid "
+                                     f"(got --code-activation {code_activation})", param_hint="--sparsity-weight")
     if vae:
         if code_activation != DEFAULTS["code_activation"]:
             raise click.BadParameter("a variational autoencoder's code is Gaussian; leave out --code-activation",

@@ -188,6 +188,31 @@ def test_train_takes_every_new_network_setting(runner, tmp_path):
     result = run(runner, "train", "--vae", "--code-activation", "relu")
     assert result.exit_code == 2 and "a variational autoencoder's code is Gaussian" in result.stderr
 
+def test_train_takes_the_kl_sparsity_penalty(runner, tmp_path):
+    out = tmp_path / "sparse.npz"
+    result = run(runner, "train", "--dataset", "font", "--code-activation", "sigmoid", "--n-latent", "6",
+                 "--sparsity-target", "0.05", "--sparsity-weight", "0.1", "--epochs", "40", "--out", str(out), "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert (doc["params"]["sparsity_target"], doc["params"]["sparsity_weight"]) == (0.05, 0.1)
+    model = load_model(out)  # the file keeps both, and the model trains the same again from them
+    assert (model.sparsity_target, model.sparsity_weight, model.code_activation) == (0.05, 0.1, "sigmoid")
+    assert doc["params"] == {k: list(v) if isinstance(v, tuple) else v for k, v in model.get_params().items()}
+    assert doc["final_loss"] == model.loss_curve_[-1]
+    for args, message in [
+        (["--sparsity-weight", "0.1"], "Invalid value for --sparsity-weight: needs code activations in (0, 1): add "
+                                       "--code-activation sigmoid (got --code-activation identity)"),
+        (["--vae", "--sparsity-weight", "0.1"], "Invalid value for --sparsity-weight: a variational autoencoder's "
+                                                "code is Gaussian, not in (0, 1); leave out --sparsity-weight"),
+        (["--sparsity-target", "1"], "Invalid value for '--sparsity-target': 1.0 is not in the range 0<x<1."),
+        (["--sparsity-weight", "-0.5"], "Invalid value for '--sparsity-weight': -0.5 is not in the range x>=0."),
+    ]:
+        refused = run(runner, "train", *args)
+        assert refused.exit_code == 2 and refused.stderr.splitlines()[-1] == "Error: " + message, args
+    help_text = run(runner, "train", "--help").stdout
+    assert "--sparsity-target 0.05" in help_text and "--sparsity-weight 0.1" in help_text
+
+
 def test_train_summarises_a_large_set_by_its_worst_items(runner):
     result = run(runner, "train", "--dataset", "digits", "--epochs", "3", "--batch-size", "512")
     assert result.exit_code == 0, result.output

@@ -5,7 +5,7 @@ import pytest
 
 from genval import Autoencoder, VariationalAutoencoder, load_dataset
 from genval.nn._activations import make_activation, make_loss
-from genval.nn._code_layers import ActivityL1, Contractive, GaussianCode, LinearCode
+from genval.nn._code_layers import ActivityL1, Contractive, GaussianCode, KLSparsity, LinearCode
 from genval.nn._network import Network, Params
 
 
@@ -52,6 +52,9 @@ def X():
     dict(activation="sigmoid", activation_param=0.8, contractive=0.7, loss="mse"),
     dict(activation="elu", contractive=0.4),                        # any activation carries f''
     dict(activation="leaky_relu", contractive=0.4, activity_l1=0.2),
+    dict(activation="tanh", code_activation="sigmoid", sparsity_weight=0.7),               # KL sparsity
+    dict(activation="relu", code_activation="sigmoid", sparsity_target=0.3, sparsity_weight=2.0, hidden=()),
+    dict(activation="tanh", code_activation="sigmoid", sparsity_weight=0.5, activity_l1=0.2, contractive=0.3),
 ])
 def test_autoencoder_gradient_matches_finite_differences(X, settings):
     model = perturbed(Autoencoder, X, **settings)
@@ -101,6 +104,55 @@ def test_penalties_are_what_they_say(X):
                       for e in np.eye(d)])
         total += (J ** 2).sum()
     assert contract.loss_gradient(emojis)[0] - plain == pytest.approx(0.6 * total / (n * d), rel=1e-6)
+
+
+def test_kl_sparsity_is_beta_times_the_kl_of_the_mean_activations_per_pixel():
+    emojis = load_dataset("emojis").X[:6]
+    base = Autoencoder(hidden=(7,), n_latent=3, code_activation="sigmoid", epochs=5, dtype="float64",
+                       random_state=2).fit(emojis)
+    plain, _ = base.loss_gradient(emojis)
+    sparse = Autoencoder(**(base.get_params() | {"sparsity_target": 0.1, "sparsity_weight": 0.8})).fit(emojis)
+    sparse.params_ = base.params_
+    rho = base.transform(emojis).mean(axis=0)  # each code unit's mean activation over the batch
+    kl = np.sum(0.1 * np.log(0.1 / rho) + 0.9 * np.log(0.9 / (1 - rho)))
+    assert kl > 0.01
+    # Per pixel like the loss: beta * sum_j KL over the number of output pixels.
+    assert sparse.loss_gradient(emojis)[0] - plain == pytest.approx(0.8 * kl / emojis.shape[1], rel=1e-9)
+
+
+def test_kl_sparsity_is_finite_in_float32_where_the_code_saturates():
+    # float32 rounds sigmoid(-120) to 0 and sigmoid(40) to 1: rho_j is clipped to [1e-6, 1 - 1e-6].
+    penalty = KLSparsity(0.05, 1.0)
+    code = np.array([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0], [0.2, 0.01, 0.05]], dtype=np.float32)
+    d_code = np.zeros_like(code)
+    value = penalty.apply(code, d_code, 1.0 / 3)
+    assert np.isfinite(value) and value > 0 and np.isfinite(d_code).all() and d_code.dtype == np.float32
+    assert (d_code[0] < 0).all() and (d_code[1] > 0).all()  # pushed up from 0, down from 1
+    # At rho_j = target the unit adds nothing.
+    d_code = np.zeros((1, 4), dtype=np.float32)
+    assert penalty.apply(np.full((1, 4), 0.05, np.float32), d_code, 0.25) == pytest.approx(0, abs=1e-7)
+    np.testing.assert_allclose(d_code, 0, atol=1e-5)
+    # Trained in float32 with a strong weight, the loss curve stays finite.
+    emojis = load_dataset("emojis").X
+    model = Autoencoder(hidden=(8,), n_latent=4, code_activation="sigmoid", sparsity_target=0.01,
+                        sparsity_weight=50.0, epochs=60, learning_rate=0.05, random_state=0).fit(emojis)
+    assert np.isfinite(model.loss_curve_).all() and np.isfinite(model.params_).all()
+
+
+@pytest.mark.parametrize("settings, found", [
+    (dict(), "got code_activation='identity'"),
+    (dict(code_activation="tanh"), "got code_activation='tanh'"),
+    (dict(code_activation="relu"), "got code_activation='relu'"),
+])
+def test_kl_sparsity_refuses_a_code_outside_0_1(settings, found):
+    emojis = load_dataset("emojis").X
+    with pytest.raises(ValueError, match=r"^the KL sparsity penalty \(sparsity_weight\) needs code activations in "
+                                         r"\(0, 1\), code_activation='sigmoid'; " + found + "$"):
+        Autoencoder(sparsity_weight=0.1, epochs=2, **settings).fit(emojis)
+    with pytest.raises(ValueError, match=r"got the GaussianCode of a variational autoencoder \(unbounded\)$"):
+        VariationalAutoencoder(sparsity_weight=0.1, epochs=2).fit(emojis)
+    # Off (weight 0), any code trains: the target alone changes nothing.
+    Autoencoder(sparsity_target=0.2, epochs=2, **settings).fit(emojis)
 
 
 def test_vae_loss_is_reconstruction_plus_beta_kl():

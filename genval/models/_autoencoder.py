@@ -77,6 +77,14 @@ _PARAMETERS_DOC = """
     contractive : float, default 0
         Weight of the contractive penalty, the squared Frobenius norm of the
         first encoder layer's Jacobian ``dh/dx``.
+    sparsity_target : float, default 0.05
+        The KL sparsity penalty's target ``rho``, in (0, 1): the mean
+        activation each code unit should have over a batch.
+    sparsity_weight : float, default 0
+        Its weight ``beta``: adds ``beta * sum_j KL(rho || rho_j)``, ``rho_j``
+        unit ``j``'s mean activation (Ng's sparse autoencoder; see
+        :class:`genval.nn.KLSparsity`). Needs ``code_activation="sigmoid"``;
+        0 turns it off.
     dropout : float, default 0
         Probability of dropping each hidden unit (the code's too) during
         training (inverted dropout: inference uses every unit).
@@ -142,7 +150,8 @@ class Autoencoder(_BaseAutoencoder):
                  optimizer: str = "adam", learning_rate: float = 0.004, optimizer_options: dict | None = None,
                  epochs: int = 10_000, batch_size: int | None = None, stop_wrong_pixels: int | None = None,
                  noise: str = "flip", noise_levels: tuple[float, ...] = (), noise_copies: int = 1,
-                 activity_l1: float = 0.0, contractive: float = 0.0, dropout: float = 0.0,
+                 activity_l1: float = 0.0, contractive: float = 0.0, sparsity_target: float = 0.05,
+                 sparsity_weight: float = 0.0, dropout: float = 0.0,
                  validation_fraction: float = 0.0, dtype: str = "float32", random_state=0,
                  code_activation: str = "identity"):
         store_params(self, locals())
@@ -183,7 +192,8 @@ class VariationalAutoencoder(_BaseAutoencoder):
                  optimizer: str = "adam", learning_rate: float = 0.004, optimizer_options: dict | None = None,
                  epochs: int = 10_000, batch_size: int | None = None, stop_wrong_pixels: int | None = None,
                  noise: str = "flip", noise_levels: tuple[float, ...] = (), noise_copies: int = 1,
-                 activity_l1: float = 0.0, contractive: float = 0.0, dropout: float = 0.0,
+                 activity_l1: float = 0.0, contractive: float = 0.0, sparsity_target: float = 0.05,
+                 sparsity_weight: float = 0.0, dropout: float = 0.0,
                  validation_fraction: float = 0.0, dtype: str = "float32", random_state=0,
                  beta: float = 1.0):
         store_params(self, locals())

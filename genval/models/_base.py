@@ -24,7 +24,7 @@ from genval.models._model_file import read_model, write_model
 from genval.models._params import check_params
 from genval.models._training_data import check_data, titled_array
 from genval.nn._activations import make_activation, make_loss
-from genval.nn._code_layers import ActivityL1, Contractive
+from genval.nn._code_layers import ActivityL1, Contractive, KLSparsity
 from genval.nn._network import Network, Params
 from genval.nn._optimizers import make_optimizer
 from genval.nn._training import Corruption, check_memory, train
@@ -63,6 +63,8 @@ class _BaseAutoencoder(TransformerMixin, BaseEstimator):
 
     def _network(self, n_features: int) -> Network:
         penalties = [p for p in (ActivityL1(float(self.activity_l1)) if self.activity_l1 else None,
+                                 KLSparsity(float(self.sparsity_target), float(self.sparsity_weight))
+                                 if self.sparsity_weight else None,
                                  Contractive(float(self.contractive)) if self.contractive else None) if p]
         return Network(n_features, tuple(int(h) for h in self.hidden),
                        make_activation(self.activation, self.activation_param), self._code(),

@@ -112,7 +112,7 @@ class Param:
         if self.kind in ("int", "seed"):
             return "a positive integer" if self.low == 1 else f"an integer >= {self.low:g}"
         if self.high is not None:
-            return f"a number in [{self.low:g}, {self.high:g}{')' if self.high_open else ']'}"
+            return f"a number in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}{')' if self.high_open else ']'}"
         return "a positive number" if self.low_open and self.low == 0 else f"a number >= {self.low:g}"
 
 
@@ -148,6 +148,10 @@ PARAMS: dict[str, Param] = {
     "noise_copies": Param("int", "noisy copies of every item per level and epoch", low=1, cap=2**31 - 1),
     "activity_l1": Param("number", "weight of an L1 penalty on the code"),
     "contractive": Param("number", "weight of the contractive penalty"),
+    "sparsity_target": Param("number", "target mean activation rho of each code unit (KL sparsity)", high=1,
+                             low_open=True, high_open=True, setting="the KL sparsity's target rho, in (0, 1)"),
+    "sparsity_weight": Param("number", "weight beta of the KL sparsity penalty on a sigmoid code",
+                             setting="the KL sparsity's weight beta, a number >= 0 (0: off)"),
     "dropout": Param("number", "probability of dropping each hidden unit in training", high=1, high_open=True),
     "validation_fraction": Param("number", "share of the items held out to report a validation loss", high=1,
                                  high_open=True),
@@ -158,7 +162,7 @@ PARAMS: dict[str, Param] = {
 }
 # What fit checks here, in this order (the order of its messages); names are left to their factories.
 _FIT_ORDER = ("hidden", "n_latent", "learning_rate", "epochs", "batch_size", "stop_wrong_pixels", "noise_copies",
-              "activity_l1", "contractive", "dropout", "validation_fraction", "dtype", "noise_levels")
+              "activity_l1", "contractive", "sparsity_target", "sparsity_weight", "dropout", "validation_fraction", "dtype", "noise_levels")
 
 
 def check_params(estimator) -> None:

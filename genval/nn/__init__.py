@@ -2,7 +2,7 @@
 
 Pure functions over arrays, in float32 or float64: an activation carries its
 derivative and initialisation gain, a code layer (linear or Gaussian) and the
-penalties (activity L1, contractive) are small objects the network holds, and
+penalties (activity L1, KL sparsity, contractive) are small objects the network holds, and
 :func:`train` is the one loop every estimator uses. Only the optimizer step
 mutates parameters.
 """
@@ -17,6 +17,7 @@ _EXPORTS = {
     "ActivityL1": "._code_layers",
     "Contractive": "._code_layers",
     "GaussianCode": "._code_layers",
+    "KLSparsity": "._code_layers",
     "LinearCode": "._code_layers",
     "Network": "._network",
     "Workspace": "._network",

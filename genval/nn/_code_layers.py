@@ -4,8 +4,9 @@
   (a plain or sparse autoencoder, with an optional code activation) or
   :class:`GaussianCode` (a variational autoencoder: mean and log-variance,
   a reparameterised sample, a KL term);
-* **penalties** are applied where they act: :class:`ActivityL1` on the code,
-  :class:`Contractive` on the first encoder layer.
+* **penalties** are applied where they act: :class:`ActivityL1` and
+  :class:`KLSparsity` on the code, :class:`Contractive` on the first encoder
+  layer.
 
 Each works on the network's feature-major arrays (features, batch rows) and
 writes with ``out=``, as the network does (:mod:`genval.nn._network`).
@@ -17,9 +18,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from genval.nn._activations import Identity
+from genval.errors import ParameterError
+from genval.nn._activations import ACTIVATIONS, Identity, Sigmoid
 
-__all__ = ["ActivityL1", "Contractive", "GaussianCode", "LinearCode"]
+__all__ = ["ActivityL1", "Contractive", "GaussianCode", "KLSparsity", "LinearCode"]
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,67 @@ class ActivityL1:
         """Add the penalty's gradient to ``d_code`` in place; return its value."""
         d_code += np.sign(code) * (self.weight * scale)
         return self.weight * scale * float(np.abs(code).sum())
+
+    def check_code(self, code) -> None:
+        """Any code works."""
+
+
+@dataclass(frozen=True)
+class KLSparsity:
+    """The lecture's sparsity penalty: ``weight * sum_j KL(target || rho_j)`` on the code.
+
+    ``rho_j`` is the mean activation of code unit ``j`` over the batch (Ng,
+    *CS294A Lecture notes: Sparse autoencoder*), and ``KL(r || q) = r log(r/q)
+    + (1 - r) log((1 - r)/(1 - q))``, the divergence between two Bernoulli
+    variables. The lecture's hidden layer is the code here, so the penalty
+    needs code activations that lie in (0, 1), read as firing rates: a
+    sigmoid code (``code_activation="sigmoid"``). Any other code is refused
+    rather than mapped to (0, 1): for tanh, ReLU or a Gaussian code a mean
+    activation is not a firing rate, and ``target`` would mean something
+    else for each.
+
+    The term is added to the per-pixel mean loss divided by the number of
+    output pixels, so that ``weight`` weighs it against a per-item loss
+    summed over pixels as the lecture's ``beta`` does. With mini-batches,
+    ``rho_j`` is the mean over each mini-batch. ``rho_j`` is clipped to
+    ``[EPSILON, 1 - EPSILON]`` (``EPSILON = 1e-6``) before the logarithms and
+    quotients, so that a saturated float32 sigmoid (exactly 0 or 1) gives a
+    finite value and gradient.
+    """
+
+    target: float
+    weight: float
+    site = "code"
+
+    EPSILON = 1e-6
+
+    def check_code(self, code) -> None:
+        """Refuse a code whose activations are not in (0, 1), naming it and what is accepted."""
+        activation = getattr(code, "activation", None)
+        if isinstance(activation, Sigmoid):
+            return
+        if activation is None:
+            found = f"the {type(code).__name__} of a variational autoencoder (unbounded)"
+        else:
+            names = [name for name, (cls, _) in ACTIVATIONS.items() if type(activation) is cls]
+            found = f"code_activation={names[0] if names else type(activation).__name__!r}"
+        raise ParameterError(f"the KL sparsity penalty (sparsity_weight) needs code activations in (0, 1), "
+                             f"code_activation='sigmoid'; got {found}")
+
+    def apply(self, code, d_code, scale: float) -> float:
+        """Add the penalty's gradient to ``d_code`` in place; return its value.
+
+        ``code`` and ``d_code`` are feature-major, (n_latent, m); ``scale`` is
+        one over the number of output values, ``1 / (n_features * m)``.
+        """
+        m = code.shape[1]
+        rho = np.clip(code.mean(axis=1, keepdims=True), self.EPSILON, 1.0 - self.EPSILON)
+        r = self.target
+        # d/d rho_j of the sum, times d rho_j / d code_ij = 1 / m; the m cancels against scale's.
+        d_code += (self.weight * scale) * (-r / rho + (1.0 - r) / (1.0 - rho))
+        rho = rho.astype(np.float64)
+        kl = float(np.sum(r * np.log(r / rho) + (1.0 - r) * np.log((1.0 - r) / (1.0 - rho))))
+        return self.weight * scale * m * kl
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ network holds, never a subclass (:mod:`genval.nn._code_layers`):
   :class:`GaussianCode` (a variational autoencoder: mean and log-variance,
   a reparameterised sample, a KL term);
 * **penalties** are small objects applied where they act: :class:`ActivityL1`
-  on the code, :class:`Contractive` on the first encoder layer;
+  and :class:`KLSparsity` on the code, :class:`Contractive` on the first
+  encoder layer;
 * the **loss** is computed from the output layer's logits
   (:mod:`genval.nn._activations`).
 
@@ -98,7 +99,9 @@ class Network:
         Of the output layer.
     loss : loss object
         (see :func:`genval.nn.make_loss`).
-    penalties : sequence of ActivityL1 or Contractive
+    penalties : sequence of ActivityL1, KLSparsity or Contractive
+        Each checks that it can act on ``code`` (KLSparsity needs a sigmoid
+        code) and raises ParameterError otherwise.
     dropout : float, default 0
         The probability of dropping each hidden unit (code units included) in
         training; inverted dropout, so inference uses every unit unscaled.
@@ -124,6 +127,8 @@ class Network:
         self.activation, self.code, self.output, self.loss = activation, code, output, loss
         loss.check_output(output)
         self.code_penalties = [p for p in penalties if p.site == "code"]
+        for penalty in self.code_penalties:
+            penalty.check_code(code)
         self.first_layer_penalties = [p for p in penalties if p.site == "first_layer"]
         if self.first_layer_penalties and not hidden:
             raise ParameterError("the contractive penalty needs at least one hidden layer")
