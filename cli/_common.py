@@ -24,12 +24,18 @@ from ._types import FiniteFloat, GridType, PictureFile, ShapeType, param_type
 from ._types import NumberListType as NumberListType
 from ._types import OutputFile as OutputFile
 
-LOADER_OPTIONS = ("labels", "shape", "binarize", "limit")
+LOADER_OPTIONS = ("labels", "shape", "binarize", "limit", "shuffle")
+
+
+def _flag_given(ctx, param, value):
+    """None for a flag not given, so that a command without loader options loads its set as before."""
+    return True if value else None
 
 
 def loader_options(limit: bool = True):
-    """``--labels``, ``--shape``, ``--binarize`` and ``--limit``: the keywords of :func:`genval.load_dataset`
-    (``limit=False``: all but ``--limit``, for a command whose own ``--limit`` says how many to show)."""
+    """``--labels``, ``--shape``, ``--binarize``, ``--limit`` and ``--shuffle``: the keywords of
+    :func:`genval.load_dataset` (``limit=False``: all but ``--limit`` and ``--shuffle``, for a command whose own
+    ``--limit`` says how many to show)."""
     options = [
         click.option("--labels", type=click.Path(dir_okay=False), default=None, metavar="FILE",
                      help="Labels, one per item: an IDX labels file, a 1-D .npy (or FILE.npz:KEY) or one label a "
@@ -41,8 +47,13 @@ def loader_options(limit: bool = True):
                      help="Threshold grey levels: a pixel above T is ink, the rest blank (default: keep grey)."),
         click.option("--limit", type=click.IntRange(min=1), default=None, metavar="N",
                      help="Load only the first N items, e.g. --limit 1000 (the rest of the file is not read where "
-                          "the format allows)."),
-    ][:None if limit else -1]
+                          "the format allows); with --shuffle, N items drawn at random."),
+        click.option("--shuffle", is_flag=True, default=False, callback=_flag_given,
+                     help="Load the items in a random order, always the same one (seed 0, whatever --seed says); "
+                          "with --limit N, N items drawn uniformly without replacement instead of the first N "
+                          "(a sorted MNIST file gives every digit), each with its label, e.g. --limit 1000 "
+                          "--shuffle. IDX, .npy/.npz, CSV files and image folders read only the drawn items."),
+    ][:None if limit else -2]
 
     def decorate(command):
         for option in reversed(options):

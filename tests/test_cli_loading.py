@@ -46,11 +46,44 @@ def test_every_dataset_command_takes_the_loader_options(runner, tmp_path):
     path, _ = mnist_files(tmp_path)
     for command in ("train", "denoise", "som", "interpolate", "decode", "sample", "grid", "audit"):
         help_text = run(runner, command, "--help").stdout
-        assert all(option in help_text for option in ("--labels", "--shape HxW", "--binarize T", "--limit N")), command
+        assert all(option in help_text for option in ("--labels", "--shape HxW", "--binarize T", "--limit N",
+                                                      "--shuffle")), command
     result = run(runner, "train", "--dataset", str(path), "--limit", "3", "--epochs", "2", "--json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert [item["name"] for item in doc["items"]] == ["0", "1", "2"] and doc["dataset"] == str(path)
+
+
+def test_limit_shuffle_draws_a_seeded_subset_with_its_labels(runner, tmp_path):
+    import numpy as np
+
+    path, _ = mnist_files(tmp_path, n=40)  # labels 0..39, one per record: sorted, as MNIST's are not
+    docs = [json.loads(run(runner, "train", "--dataset", str(path), "--limit", "5", "--shuffle", "--epochs", "2",
+                           "--json", "-q").stdout) for _ in range(2)]
+    drawn = [str(r) for r in np.random.default_rng(0).choice(40, size=5, replace=False)]  # seed 0, said in --help
+    assert [item["name"] for item in docs[0]["items"]] == drawn == [item["name"] for item in docs[1]["items"]]
+    first = json.loads(run(runner, "train", "--dataset", str(path), "--limit", "5", "--epochs", "2", "--json",
+                           "-q").stdout)
+    assert [item["name"] for item in first["items"]] == ["0", "1", "2", "3", "4"]
+    som = json.loads(run(runner, "som", "--dataset", str(path), "--limit", "5", "--shuffle", "--grid", "2x2",
+                         "--json", "-q").stdout)
+    counts = {label: n for neuron in som["neurons"] for label, n in neuron.get("label_counts", {}).items()}
+    assert counts == {name: 1 for name in drawn}  # record r holds label r: the labels follow their items
+    help_text = run(runner, "som", "--help").stdout
+    assert "seed 0, whatever --seed says" in " ".join(help_text.split()) and "--limit 1000 --shuffle" in help_text
+
+
+def test_a_shuffled_subset_does_not_reuse_the_cached_model_of_the_first_n(runner, tmp_path, monkeypatch):
+    from genval.models import cache_entries
+
+    monkeypatch.setenv("GENVAL_CACHE", str(tmp_path / "cache"))
+    trained = []
+    for args in (["--limit", "60"], ["--limit", "60", "--shuffle"], ["--limit", "60", "--shuffle"]):
+        result = run(runner, "som", "--dataset", "digits", *args, "--grid", "2x2")
+        assert result.exit_code == 0, result.output
+        trained.append("first use of digits: training its default Autoencoder" in result.stderr)
+    # The first 60 and the drawn 60 each train a model of their own; the same draw again reuses its model.
+    assert trained == [True, True, False] and len(cache_entries()) == 2
 
 
 def test_bad_image_files_are_one_line_errors(runner, tmp_path):

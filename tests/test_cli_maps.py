@@ -117,6 +117,7 @@ LOADER_CASES = {
     "binarize": lambda f: ["--dataset", str(f / "grey.npy"), "--binarize", "0.5"],
     "labels": lambda f: ["--dataset", "font", "--labels", str(f / "labels.txt")],
     "shape": lambda f: ["--dataset", str(f / "flat.npy"), "--shape", "7x5"],
+    "shuffle": lambda f: ["--dataset", "font", "--limit", "12", "--shuffle"],
 }
 
 
@@ -124,6 +125,8 @@ def loaded_as(option, folder):
     """The set a command loads with the option: what every map command must work on."""
     args = LOADER_CASES[option](folder)
     spec, option_value = args[1], args[3]
+    if option == "shuffle":  # --limit N --shuffle: N drawn with the seed its --help states
+        return load_dataset(spec, limit=int(option_value), shuffle=True, random_state=0)
     value = {"limit": int, "binarize": float, "labels": str, "shape": lambda v: tuple(map(int, v.split("x")))}
     return load_dataset(spec, **{option: value[option](option_value)})
 

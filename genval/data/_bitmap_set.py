@@ -183,7 +183,8 @@ def bitmap_shades(x: np.ndarray, shape: tuple[int, int]) -> list[str]:
 def from_decoded(decoded: Decoded, title: str, labels: Sequence[str] | None = None) -> BitmapSet:
     """The set a decoded file holds, with ``labels`` if given, else the file's own."""
     n = len(decoded.X)
-    names = decoded.names if decoded.names is not None else [str(i) for i in range(n)]
+    numbers = range(n) if decoded.rows is None else decoded.rows.tolist()  # named by record number
+    names = decoded.names if decoded.names is not None else [str(i) for i in numbers]
     X = decoded.X
     X.setflags(write=False)
     labels = labels if labels is not None else decoded.labels

@@ -24,6 +24,7 @@ from zipfile import ZipFile, is_zipfile
 import numpy as np
 
 from genval._utils.archive import printable
+from genval._utils.files import resolve_rng
 from genval.errors import BitmapFormatError, ParameterError
 from genval.data._formats import Decoded, read_bitmap_text, sniff, unicode_name
 from genval.data._headers import MAX_ROW_BITS, read_header, read_text
@@ -32,6 +33,7 @@ from genval.data._idx_numpy import npz_labels_key, read_idx, read_numpy, read_nu
 from genval.data._image_folders import IMAGE_SUFFIXES, read_image_folder
 from genval.data._images import labels_beside, read_labels
 from genval.data._bitmap_set import BitmapSet, from_decoded
+from genval.data._selection import draw_rows, take_rows
 from genval.data._bitmap_text import parse_header
 
 # Every part of genval imported the set and its text formats from here: they stay importable.
@@ -72,7 +74,8 @@ BUNDLED_DATASETS = {
 
 def load_dataset(spec: str | os.PathLike | BitmapSet, width: int | None = None, *,
                  labels: str | os.PathLike | None = None, shape: tuple[int, int] | None = None,
-                 binarize: float | None = None, limit: int | None = None) -> BitmapSet:
+                 binarize: float | None = None, limit: int | None = None, shuffle: bool = False,
+                 random_state=0) -> BitmapSet:
     """Load a bundled set by name, or a bitmap file or image folder by path.
 
     The format is told by the file's first bytes (gzipped or not), else by
@@ -86,9 +89,8 @@ def load_dataset(spec: str | os.PathLike | BitmapSet, width: int | None = None, 
       column (``label,pixel0,...`` as in ``mnist_train.csv``);
     * a folder of ``.png`` or ``.pgm`` images, one item per file named by the
       file, colour turned to grey; sub-folders of images become labels;
-    * ``.txt``: the plain text format (:func:`parse_text`);
-    * anything else: a C header (:func:`parse_header`), ``font.h:Font2`` to
-      pick an array.
+    * ``.txt``: the plain text format (:func:`parse_text`); anything else: a
+      C header (:func:`parse_header`), ``font.h:Font2`` to pick an array.
 
     Grey files keep their grey levels in ``[0, 1]`` (bytes are divided by
     255; bright is ink, as in MNIST), as float32.
@@ -112,6 +114,13 @@ def load_dataset(spec: str | os.PathLike | BitmapSet, width: int | None = None, 
     limit : int, optional
         Load only the first ``limit`` items (IDX, ``.npy``, CSV, folders and
         text stop reading there).
+    shuffle : bool, default False
+        The items in a random order; with ``limit``, ``limit`` items drawn
+        uniformly without replacement (a sorted MNIST file gives every digit).
+        IDX, NumPy, CSV and image folders read only the drawn items; C
+        headers and text files are parsed whole. Names and labels follow.
+    random_state : int, numpy Generator or None, default 0
+        Seeds ``shuffle``: the same seed, the same items in the same order.
 
     Raises
     ------
@@ -129,19 +138,31 @@ def load_dataset(spec: str | os.PathLike | BitmapSet, width: int | None = None, 
     >>> digits = load_dataset("digits", limit=3, binarize=0.5)
     >>> len(digits), digits.labels, digits.is_binary
     (3, ('0', '1', '2'), True)
+    >>> load_dataset("digits", limit=3, shuffle=True).names
+    ('2-113', '3-93', '4-152')
     """
-    _check_options(width, shape, binarize, limit)
-    if isinstance(spec, BitmapSet):
-        bitmaps = spec
-    else:
-        bitmaps = _load(os.fspath(spec), width, labels, shape, limit)
-        labels = None
-    if labels is not None:
-        bitmaps = _with_labels(bitmaps, labels)
-    if limit is not None and limit < len(bitmaps):
-        bitmaps = bitmaps.subset(range(limit))
+    _check_options(width, shape, binarize, limit, shuffle)
+    rng = resolve_rng(random_state) if shuffle else None
+    spec = spec if isinstance(spec, BitmapSet) else os.fspath(spec)
+    if isinstance(spec, BitmapSet) or spec in BUNDLED_DATASETS:
+        bitmaps = _loaded_subset(spec if isinstance(spec, BitmapSet) else BUNDLED_DATASETS[spec][1](),
+                                 labels, limit, rng)
+    else:  # a file: its reader keeps only the items asked for, and their labels
+        bitmaps = _load(spec, width, labels, shape, limit, rng)
     if binarize is not None:
         bitmaps = _binarized(bitmaps, binarize)
+    return bitmaps
+
+
+def _loaded_subset(bitmaps: BitmapSet, labels, limit: int | None, rng) -> BitmapSet:
+    """A set already in memory (bundled, or given), labelled from ``labels``, then its first ``limit`` items or,
+    with ``rng``, ``limit`` drawn at random."""
+    if labels is not None:
+        bitmaps = _with_labels(bitmaps, labels)
+    if rng is not None:
+        return bitmaps.subset(draw_rows(len(bitmaps), limit, rng, bitmaps.title).tolist())
+    if limit is not None and limit < len(bitmaps):
+        return bitmaps.subset(range(limit))
     return bitmaps
 
 
@@ -161,7 +182,7 @@ def _binarized(bitmaps: BitmapSet, threshold: float) -> BitmapSet:
     return BitmapSet(bitmaps.names, X, bitmaps.shape, bitmaps.title, bitmaps.labels)
 
 
-def _check_options(width, shape, binarize, limit) -> None:
+def _check_options(width, shape, binarize, limit, shuffle) -> None:
     if width is not None and not (isinstance(width, (int, np.integer)) and 1 <= width <= MAX_ROW_BITS):
         raise ParameterError(f"width must be a whole number of pixels 1..{MAX_ROW_BITS}, got {width!r}")
     if shape is not None and not (len(shape) == 2 and all(isinstance(s, (int, np.integer)) and s >= 1
@@ -171,12 +192,13 @@ def _check_options(width, shape, binarize, limit) -> None:
         raise ParameterError(f"binarize must be a threshold in [0, 1), got {binarize!r}")
     if limit is not None and not (isinstance(limit, (int, np.integer)) and limit >= 1):
         raise ParameterError(f"limit must be a whole number >= 1, got {limit!r}")
+    if not (shuffle is None or isinstance(shuffle, (bool, np.bool_))):  # None: the CLI's flag, not given
+        raise ParameterError(f"shuffle must be True or False, got {shuffle!r}")
 
 
-def _load(spec: str, width, labels, shape, limit) -> BitmapSet:
-    """A bundled set or a file, with its labels (given, found beside it, or its own)."""
-    if spec in BUNDLED_DATASETS:
-        return BUNDLED_DATASETS[spec][1]()
+def _load(spec: str, width, labels, shape, limit, rng) -> BitmapSet:
+    """A file, with its labels (given, found beside it, or its own), the first ``limit`` items or, with
+    ``rng``, ``limit`` items drawn at random."""
     path, array = Path(spec), None
     if not path.exists():
         head, sep, tail = spec.rpartition(":")
@@ -188,7 +210,7 @@ def _load(spec: str, width, labels, shape, limit) -> BitmapSet:
         if looks_like_name:
             raise BitmapFormatError(f"unknown dataset {spec!r}; bundled sets are {known}, or give a file path")
         raise BitmapFormatError(f"{spec}: no such file (bundled sets are {known})")
-    decoded = _read_file(path, array, width, shape, limit)
+    decoded = _read_file(path, array, width, shape, limit, rng)
     if not len(decoded.X):
         raise BitmapFormatError(f"{path}: holds no items; expected at least one image")
     # The set's title is printed and written to JSON: the path's bytes that are not UTF-8 and the control
@@ -203,15 +225,15 @@ def _load(spec: str, width, labels, shape, limit) -> BitmapSet:
         if len(found) != decoded.n_total:
             raise BitmapFormatError(f"{where}: {len(found)} labels for the {decoded.n_total} items of {path}; "
                                     "expected one label per item")
-        found = found[:len(decoded.X)]
+        found = found[:len(decoded.X)] if decoded.rows is None else [found[r] for r in decoded.rows.tolist()]
     return from_decoded(decoded, title, found)
 
 
 def _read_file(path: Path, array: str | None = None, width: int | None = None,
-              shape: tuple[int, int] | None = None, limit: int | None = None) -> Decoded:
+               shape: tuple[int, int] | None = None, limit: int | None = None, rng=None) -> Decoded:
     """Decode a bitmap file or image folder, its format told by its first bytes (or its suffix)."""
     if path.is_dir():
-        return read_image_folder(path, limit)
+        return read_image_folder(path, limit, rng)
     if path.suffix.lower() in IMAGE_SUFFIXES:
         raise BitmapFormatError(f"{path}: a single image; expected a folder of images (one item per file)")
     kind = sniff(path)
@@ -219,17 +241,21 @@ def _read_file(path: Path, array: str | None = None, width: int | None = None,
         raise BitmapFormatError(f"{path}:{array}: ':{array}' picks an array in a C header or a .npz, "
                                 f"not in a {kind} file")
     if kind == "idx":
-        return read_idx(path, shape, limit)
+        return read_idx(path, shape, limit, rng)
     if kind in ("npy", "npz"):
-        return read_numpy(path, array, shape, limit)
+        return read_numpy(path, array, shape, limit, rng)
     if kind == "csv":
-        return read_csv(path, shape, limit)
+        return read_csv(path, shape, limit, rng)
     text = read_bitmap_text(path)
     if not text.strip():
         raise BitmapFormatError(f"{path}: the file is empty; expected a C header or a text bitmap set")
-    if kind == "text":
-        return read_text(text, str(path), limit)
-    return read_header(text, str(path), array, width, limit)
+    # Text is at most a 32nd of the memory budget: a draw parses it whole and takes its items.
+    read_limit = None if rng is not None else limit
+    decoded = (read_text(text, str(path), read_limit) if kind == "text" else
+               read_header(text, str(path), array, width, read_limit))
+    if rng is None:
+        return decoded
+    return take_rows(decoded, draw_rows(len(decoded.X), limit, rng, str(path)))
 
 
 def _find_labels(path: Path, decoded: Decoded) -> tuple[list[str], str] | None:

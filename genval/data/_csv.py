@@ -20,6 +20,7 @@ from genval._utils.budget import check_allocation, memory_budget
 from genval.errors import BitmapFormatError
 from genval.data._formats import Decoded, check_budget, check_name, open_binary, shorten
 from genval.data._pixels import MAX_PIXELS, check_image_size, square_or_shape
+from genval.data._selection import draw_rows
 
 __all__: list[str] = []
 
@@ -27,7 +28,8 @@ __all__: list[str] = []
 _LABEL_COLUMNS = ("label", "labels", "class", "target", "y", "digit")
 
 
-def read_csv(path: Path, shape: tuple[int, int] | None = None, limit: int | None = None) -> Decoded:
+def read_csv(path: Path, shape: tuple[int, int] | None = None, limit: int | None = None,
+             rng: np.random.Generator | None = None) -> Decoded:
     """Decode a CSV file of one image per row (gzipped or not).
 
     An optional header row (any field that is not a number) names the columns;
@@ -36,26 +38,36 @@ def read_csv(path: Path, shape: tuple[int, int] | None = None, limit: int | None
     as in ``mnist_train.csv``) or beside ``shape`` pixels is the label. Values
     are integers 0..255 (or only 0 and 1) or floats in [0, 1]. The file is read
     twice, a line at a time: once to count the rows, once to fill the array.
-    A line may be at most :func:`csv_line_limit` characters long.
+    With ``rng``, ``limit`` rows (default: all) are drawn at random from the
+    count and only they are parsed, in the drawn order. A line may be at most
+    :func:`csv_line_limit` characters long.
     """
     source = str(path)
     label_col, n_columns, header_line, n_rows = _csv_layout(path, source, shape)
     n_pixels = n_columns - (label_col is not None)
     hw = square_or_shape(n_pixels, shape, f"{source}: rows of {n_pixels} pixels")
     check_image_size(hw, source)
-    n = n_rows if limit is None else min(limit, n_rows)
-    check_budget(n, n_pixels, 4, source)
+    rows = None if rng is None else draw_rows(n_rows, limit, rng, source)
+    n = len(rows) if rows is not None else n_rows if limit is None else min(limit, n_rows)
+    check_budget(n, n_pixels, 4 + (0 if rows is None else 40), source)
+    # Where each drawn data row goes in X (the drawn order); without a draw, the first n rows in order.
+    slot = None if rows is None else {r: k for k, r in enumerate(rows.tolist())}
+    last = n - 1 if rows is None else int(rows.max(initial=-1))
     X = np.empty((n, n_pixels), dtype=np.float32)
-    labels: list[str] | None = [] if label_col is not None else None
+    labels: list | None = [None] * n if label_col is not None else None
     whole = True  # every value an integer so far
     with _csv_lines(path, source) as lines, warnings.catch_warnings():
         # np.fromstring parses a row in C, and warns (here: raises) where it meets something else.
         warnings.simplefilter("error", DeprecationWarning)
-        row = 0
+        data_row = -1
         for lineno, line in lines:
-            if row >= n:
-                break
             if lineno == header_line or not line.strip():
+                continue
+            data_row += 1
+            if data_row > last:
+                break
+            row = data_row if slot is None else slot.get(data_row)
+            if row is None:
                 continue
             line = line.rstrip("\r\n")
             if label_col is not None:
@@ -64,7 +76,7 @@ def read_csv(path: Path, shape: tuple[int, int] | None = None, limit: int | None
                     raise BitmapFormatError(f"{source}:{lineno}: {found} columns; expected {n_columns} "
                                             "like the first row")
                 label, line = _split_column(line, label_col, n_columns)
-                labels.append(check_name(label.strip().strip('"'), f"{source}:{lineno}"))
+                labels[row] = check_name(label.strip().strip('"'), f"{source}:{lineno}")
             try:
                 values = np.fromstring(line, dtype=np.float32, sep=",")
             except (DeprecationWarning, ValueError):
@@ -77,12 +89,11 @@ def read_csv(path: Path, shape: tuple[int, int] | None = None, limit: int | None
                                         "expected integers 0..255 or floats in [0, 1]")
             whole = whole and bool((values == np.round(values)).all())
             X[row] = values
-            row += 1
     if not whole and X.max(initial=0) > 1:
         raise BitmapFormatError(f"{source}: fractional values above 1; expected integers 0..255 or floats in [0, 1]")
     if whole and X.max(initial=0) > 1:
         X /= np.float32(255)
-    return Decoded(X, hw, None, labels, n_rows)
+    return Decoded(X, hw, None, labels, n_rows, rows=rows)
 
 
 def _split_column(line: str, k: int, n_columns: int) -> tuple[str, str]:

@@ -45,7 +45,9 @@ class Decoded:
 
     ``X`` has shape (n_items, height * width) with values in ``[0, 1]``;
     ``names`` is None when the items are named by their position; ``n_total``
-    counts every item in the file, also those a ``limit`` left out.
+    counts every item in the file, also those a ``limit`` left out; ``rows``
+    are the record numbers of ``X``'s rows in the file when they were drawn
+    at random (``shuffle``), None when they are the first ``len(X)``.
     """
 
     X: np.ndarray
@@ -54,6 +56,7 @@ class Decoded:
     labels: list[str] | None = None
     n_total: int = 0
     array: str | None = None
+    rows: np.ndarray | None = None
 
 
 # --------------------------------------------------------------------------- memory

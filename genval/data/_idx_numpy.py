@@ -23,7 +23,8 @@ import numpy as np
 
 from genval.errors import BitmapFormatError, GenvalError
 from genval.data._formats import IDX_TYPES, Decoded, check_budget, open_binary, shorten
-from genval.data._pixels import check_end, image_shape, printable_name, read_records, some_names
+from genval.data._pixels import check_end, image_shape, printable_name, read_records, read_rows, some_names
+from genval.data._selection import draw_rows
 
 __all__: list[str] = []
 
@@ -43,12 +44,14 @@ def _idx_header(f: IO[bytes], source: str) -> tuple[np.dtype, tuple[int, ...]]:
     return np.dtype(IDX_TYPES[head[2]]), struct.unpack(f">{head[3]}I", dims_bytes)
 
 
-def read_idx(path: Path, shape: tuple[int, int] | None = None, limit: int | None = None) -> Decoded:
+def read_idx(path: Path, shape: tuple[int, int] | None = None, limit: int | None = None,
+             rng: np.random.Generator | None = None) -> Decoded:
     """Decode an IDX image file (MNIST's ``train-images-idx3-ubyte``, gzipped or not).
 
     Records of ``(height, width)`` bytes become grey levels ``byte / 255``;
     a rank-2 file ``(n, height*width)`` needs ``shape``. Items are named by
-    their record number, from 0.
+    their record number, from 0. With ``rng``, ``limit`` records (default:
+    all) drawn at random with it, in the drawn order; only they are read.
     """
     source = str(path)
     with open_binary(path) as f:
@@ -57,11 +60,25 @@ def read_idx(path: Path, shape: tuple[int, int] | None = None, limit: int | None
             raise BitmapFormatError(f"{source}: a rank-1 IDX file holds labels, not images; "
                                     "expected images of rank 3 (n, height, width)")
         hw = image_shape(dims[1:], shape, source)
-        n = dims[0] if limit is None else min(limit, dims[0])
+        X, rows = _records(f, dtype, dims[0], hw, limit, rng, source)
+    return Decoded(X, hw, None, None, dims[0], rows=rows)
+
+
+def _records(f: IO[bytes], dtype: np.dtype, n_total: int, hw: tuple[int, int], limit: int | None,
+             rng: np.random.Generator | None, source: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """The first ``limit`` records (all by default), or with ``rng`` that many drawn at random; and which."""
+    rows = None if rng is None else draw_rows(n_total, limit, rng, source)
+    if rows is None:
+        n = n_total if limit is None else min(limit, n_total)
         X = read_records(f, dtype, n, hw[0] * hw[1], source, "record")
-        if n == dims[0]:
-            check_end(f, source, f"its {n} records")
-    return Decoded(X, hw, None, None, dims[0])
+    else:
+        n = len(rows)
+        if not n:
+            raise BitmapFormatError(f"{source}: holds no items; expected at least one image")
+        X = read_rows(f, dtype, rows, hw[0] * hw[1], source, "record")
+    if n == n_total:
+        check_end(f, source, f"its {n} records")
+    return X, rows
 
 
 def read_idx_labels(path: Path) -> list[str]:
@@ -94,12 +111,13 @@ def _read_labels_data(f: IO[bytes], n: int, dtype: np.dtype, source: str) -> byt
 # --------------------------------------------------------------------------- NumPy
 
 def read_numpy(path: Path, key: str | None = None, shape: tuple[int, int] | None = None,
-               limit: int | None = None) -> Decoded:
+               limit: int | None = None, rng: np.random.Generator | None = None) -> Decoded:
     """Decode a ``.npy`` array, or one array of a ``.npz`` (``key``; needed when it holds several).
 
     The array is (n, height, width), or (n, height*width) with ``shape`` (or
     square); uint8 0..255 or floats in [0, 1]. Only the header and the first
-    ``limit`` records are read; nothing is unpickled.
+    ``limit`` records (with ``rng``: ``limit`` drawn at random) are read;
+    nothing is unpickled.
     """
     with _open_array(path, key) as (f, source, member):
         dtype, dims, fortran = _npy_header(f, source)
@@ -111,11 +129,8 @@ def read_numpy(path: Path, key: str | None = None, shape: tuple[int, int] | None
         if dtype.kind not in "biuf":
             raise BitmapFormatError(f"{source}: pixels of type {dtype}; expected uint8 0..255 or floats in [0, 1]")
         hw = image_shape(dims[1:], shape, source)
-        n = dims[0] if limit is None else min(limit, dims[0])
-        X = read_records(f, dtype, n, hw[0] * hw[1], source, "record")
-        if n == dims[0]:
-            check_end(f, source, f"its {n} records")
-    return Decoded(X, hw, None, None, dims[0], member)
+        X, rows = _records(f, dtype, dims[0], hw, limit, rng, source)
+    return Decoded(X, hw, None, None, dims[0], member, rows)
 
 
 def read_numpy_labels(path: Path, key: str | None = None) -> list[str]:

@@ -20,13 +20,14 @@ from genval._utils.budget import check_allocation
 from genval.errors import BitmapFormatError, GenvalError
 from genval.data._formats import ITEM_BYTES, Decoded, check_name, shorten
 from genval.data._pixels import MAX_PIXELS, check_image_size
+from genval.data._selection import draw_rows
 
 __all__: list[str] = []
 
 IMAGE_SUFFIXES = (".png", ".pgm", ".pbm", ".ppm")
 
 
-def read_image_folder(folder: Path, limit: int | None = None) -> Decoded:
+def read_image_folder(folder: Path, limit: int | None = None, rng: np.random.Generator | None = None) -> Decoded:
     """Decode a folder of PNG or PGM images, one item per file, colour turned to grey.
 
     Files directly in the folder are named by their stem; with sub-folders
@@ -44,7 +45,10 @@ def read_image_folder(folder: Path, limit: int | None = None) -> Decoded:
     if not files:
         raise BitmapFormatError(f"{source}: no images; expected .png or .pgm files, or sub-folders of them")
     n_total = len(files)
-    if limit is not None:
+    rows = None if rng is None else draw_rows(n_total, limit, rng, source)
+    if rows is not None:
+        files, labels = [files[r] for r in rows], (None if labels is None else [labels[r] for r in rows])
+    elif limit is not None:
         files, labels = files[:limit], (labels[:limit] if labels is not None else None)
     X: np.ndarray | None = None
     hw = (0, 0)
@@ -68,7 +72,7 @@ def read_image_folder(folder: Path, limit: int | None = None) -> Decoded:
                 X[i] = _grey(im, path).reshape(-1)
             stem = path.stem if labels is None else f"{path.parent.name}/{path.stem}"
             names.append(check_name(stem, str(path)))
-    return Decoded(X, (int(hw[0]), int(hw[1])), names, labels, n_total)
+    return Decoded(X, (int(hw[0]), int(hw[1])), names, labels, n_total, rows=rows)
 
 
 # What each suffix promises, as Pillow's format names: only that decoder is tried.

@@ -108,6 +108,46 @@ def read_records(f: IO[bytes], dtype: np.dtype, n: int, n_pixels: int, source: s
     return X
 
 
+def read_rows(f: IO[bytes], dtype: np.dtype, rows: np.ndarray, n_pixels: int, source: str, unit: str) -> np.ndarray:
+    """Records ``rows`` (distinct record numbers, in any order) of ``n_pixels`` values each, in that order.
+
+    The records start at ``f``'s position. They are read in file order,
+    seeking past the others: a plain file reads only them; a gzipped file or
+    a compressed ``.npz`` member decompresses what lies before the last one
+    and keeps none of it. Memory as :func:`read_records`: the result and one
+    chunk's buffer, checked against the budget first.
+    """
+    n = len(rows)
+    record_bytes = n_pixels * dtype.itemsize
+    working = record_bytes + 6 * n_pixels
+    budget = memory_budget()
+    step = max(1, min(n, CHUNK_BYTES // max(1, record_bytes), budget // CHUNK_SHARE // max(1, working)))
+    check_allocation(n * (4 * n_pixels + ITEM_BYTES + 16) + step * working,
+                     f"{source}: {n} items of {n_pixels} pixels (load fewer with limit, --limit)", budget)
+    X = np.empty((n, n_pixels), dtype=np.float32)
+    order = np.argsort(rows, kind="stable")  # positions in X, in file order
+    start = f.tell()
+    buffer = bytearray(step * record_bytes)
+    for first in range(0, n, step):
+        where = order[first:first + step]
+        numbers = rows[where]
+        for j, number in enumerate(numbers.tolist()):
+            view = memoryview(buffer)[j * record_bytes:(j + 1) * record_bytes]
+            try:
+                f.seek(start + number * record_bytes)
+                got = _read_into(f, view)
+            except (EOFError, zlib.error, OSError) as exc:
+                if isinstance(exc, OSError) and exc.errno is not None:
+                    raise
+                raise BitmapFormatError(f"{source}: damaged compressed data near {unit} {number} ({exc})") from None
+            if got < record_bytes:
+                raise BitmapFormatError(f"{source}: cut short in {unit} {number}; expected {unit}s of "
+                                        f"{n_pixels} values up to {unit} {int(numbers[-1])}")
+        chunk = np.frombuffer(buffer, dtype=dtype, count=len(where) * n_pixels).reshape(len(where), n_pixels)
+        X[where] = scale_pixels(chunk, source, unit, 0, numbers)
+    return X
+
+
 def check_end(f: IO[bytes], source: str, what: str) -> None:
     """Read on to the end of a file whose data has all been read.
 
@@ -137,8 +177,11 @@ def _read_into(f: IO[bytes], view: memoryview) -> int:
     return got
 
 
-def scale_pixels(chunk: np.ndarray, source: str, unit: str, first: int) -> np.ndarray:
-    """Records as float32 in [0, 1]: bytes and other integers 0..255 divided by 255, floats kept."""
+def scale_pixels(chunk: np.ndarray, source: str, unit: str, first: int, numbers: np.ndarray | None = None) -> np.ndarray:
+    """Records as float32 in [0, 1]: bytes and other integers 0..255 divided by 255, floats kept.
+
+    A bad value is reported at record ``first + r``, or ``numbers[r]`` when the records are not consecutive.
+    """
     if chunk.dtype == np.bool_:
         return chunk
     if chunk.dtype == np.uint8:
@@ -152,7 +195,8 @@ def scale_pixels(chunk: np.ndarray, source: str, unit: str, first: int) -> np.nd
     bad = ~((chunk >= low) & (chunk <= high))  # NaN fails both comparisons
     if bad.any():
         r, c = np.argwhere(bad)[0]
-        raise BitmapFormatError(f"{source}: {unit} {first + r} holds {chunk[r, c]!r} at pixel {c}; expected {lowest}")
+        number = first + r if numbers is None else int(numbers[r])
+        raise BitmapFormatError(f"{source}: {unit} {number} holds {chunk[r, c]!r} at pixel {c}; expected {lowest}")
     return _divided(chunk) if chunk.dtype.kind in "iu" else chunk
 
 
