@@ -166,7 +166,7 @@ def test_a_model_trained_on_a_thresholded_set_is_mapped_with_the_same_options(ru
         assert mapped.exit_code == 0, (command, mapped.output)
         refused = run(runner, *args(["0", "1"]), "--dataset", grey, "--model", str(model))
         assert refused.exit_code == 1 and len(refused.stderr.splitlines()) == 1, command
-        assert "load it as the model was trained: the same --limit, --binarize, --shape" in refused.stderr
+        assert "load it as the model was trained: the same --limit, --shuffle, --binarize, --shape" in refused.stderr
 
 
 # --- one map across commands: som --out, --map ----------------------------------------------------------

@@ -57,7 +57,7 @@ def check_data(record: dict, trained: str, X, title: str) -> None:
                                  "train a model on this set")
     if (seen["n_items"], seen["sha256"]) != (record["n_items"], record["sha256"]):
         # The same set loaded another way (a subset, thresholded) is the usual cause: say how to match it.
-        same_set = " (the same set loaded another way? load it as the model was trained: the same --limit, " \
+        same_set = " (the same set loaded another way? load it as the model was trained: the same --limit, --shuffle, " \
             "--binarize, --shape)" if title and title == trained else ""
         raise DataMismatchError(f"this model was trained on {describe(record, trained)}, not on "
                                 f"{describe(seen, title)}{same_set}; pass --any-data (any_data=True) to use it "
