@@ -17,6 +17,43 @@ from genval._utils.files import atomic_write
 __all__ = ["save_figure"]
 
 
+def _text_width(text: str, fontsize: float) -> float:
+    """The width in points of ``text`` drawn at ``fontsize`` in matplotlib's default font (its widest line)."""
+    from matplotlib.textpath import TextPath
+
+    return max((TextPath((0, 0), line, size=fontsize).get_extents().width for line in text.split("\n") if line),
+               default=0.0)
+
+
+def _wrap_pieces(pieces: list[str], room: float, fontsize: float) -> str:
+    """``pieces`` joined as they are, a line broken before a piece that would take a line past ``room`` points:
+    removing the line breaks gives back ``"".join(pieces)``.
+
+    >>> _wrap_pieces(["✗ eyes", "+mouth", ", new"], 200, 7), _wrap_pieces(["✗ eyes", "+mouth", ", new"], 30, 7)
+    ('✗ eyes+mouth, new', '✗ eyes\n+mouth\n, new')
+    """
+    lines = [pieces[0]] if pieces else [""]
+    for piece in pieces[1:]:
+        if _text_width(lines[-1] + piece, fontsize) <= room:
+            lines[-1] += piece
+        else:
+            lines.append(piece)
+    return "\n".join(lines)
+
+
+def _wrap_title(title: str, width: float, fontsize: float) -> str:
+    """Each line of ``title`` broken after a space or a ``/`` where it would run past ``width`` inches
+    (measured in matplotlib's default font): a title wider than its figure is otherwise cut at both ends.
+
+    >>> _wrap_title("the first 48 items, each over its reconstruction\n3 wrong pixels", 2, 10)
+    'the first 48 items, each over\nits reconstruction\n3 wrong pixels'
+    """
+    import re
+
+    lines = [_wrap_pieces(re.split(r"(?<=[ /])", line), width * 72, fontsize) for line in title.split("\n")]
+    return "\n".join(part.rstrip() for part in "\n".join(lines).split("\n"))
+
+
 def _axes(ax, figsize=(6, 4)):
     import matplotlib.pyplot as plt
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from genval.plotting._base import _axes, _axis_names, _cell_raster, _items, _project
-from genval.plotting._bitmaps import _mark_tiles, plot_bitmaps
+from genval.plotting._base import _axes, _axis_names, _cell_raster, _items, _project, _text_width
+from genval.plotting._bitmaps import plot_bitmaps
 
 __all__ = ["plot_som", "plot_som_grid", "plot_walk"]
 
@@ -85,24 +85,15 @@ def plot_walk(walk, shape: tuple[int, int], names, ax=None, verdicts=None):
     """
     loc = walk.located
     labels = [f"t={t:.2f}\n{names[n]} ({h})" for t, n, h in zip(walk.t, loc.nearest, loc.hamming)]
-    n = len(loc)
-    marked = verdicts is not None
-    ax = _axes(ax, figsize=(max(5.0 if marked else 4.0, (0.9 if marked else 0.75) * n + 0.5), 3.3 if marked else 2.2))
-    plot_bitmaps(loc.pixels, shape, None, ax=ax, columns=n)
-    h, w = shape
-    for k, label in enumerate(labels):
-        ax.text(1 + k * (w + 1) + (w - 1) / 2, h + 1.2, label, ha="center", va="top", fontsize=7)
-    ax.set_ylim(h + 4.2, -0.5)
-    if marked:
-        if len(verdicts) != n:
-            raise ValueError(f"got {len(verdicts)} verdicts for {n} samples")
-        _mark_tiles(ax, verdicts, [(1 + k * (w + 1), 1) for k in range(n)], shape, below=3.4)
-        ax.set_ylim(h + 5.6, -0.5)
+    if verdicts is not None and len(verdicts) != len(loc):
+        raise ValueError(f"got {len(verdicts)} verdicts for {len(loc)} samples")
     how = "straight line" if walk.kind == "line" else "SOM weights"
     verdict = "same neuron" if walk.same_neuron else "different neurons"
-    # two short lines: a narrow walk figure would cut one long title at both ends
-    ax.set_title(f"{walk.start} to {walk.stop} along the {how} ({verdict})\n"
-                 f"under each: t, nearest item (Hamming distance){', verdict' if marked else ''}", fontsize=9)
+    # two short lines, each wrapped to the figure's width: a narrow walk figure would cut a long one at both ends
+    title = (f"{walk.start} to {walk.stop} along the {how} ({verdict})\n"
+             f"under each: t, nearest item (Hamming distance){'' if verdicts is None else ', verdict'}")
+    # plot_bitmaps leaves room under the tiles for the labels and verdicts, whatever the tiles' size
+    ax = plot_bitmaps(loc.pixels, shape, labels, ax=ax, columns=len(loc), title=title, verdicts=verdicts)
     return ax
 
 
@@ -248,13 +239,6 @@ def _grid_frame(ax, centres: np.ndarray, rows: int, cols: int, hexagonal: bool) 
     ax.set_ylabel("map row")
     for spine in ax.spines.values():
         spine.set_visible(False)
-
-
-def _text_width(text: str, fontsize: float) -> float:
-    """The width in points of ``text`` drawn at ``fontsize`` in matplotlib's default font."""
-    from matplotlib.textpath import TextPath
-
-    return TextPath((0, 0), text, size=fontsize).get_extents().width if text else 0.0
 
 
 def _fit_words(words: list[str], room: float, fontsize: float) -> str:
