@@ -24,7 +24,8 @@ def plot_som(space, ax=None, background: str = "umatrix", resolution: int = 300)
     background : {"umatrix", "cells"}
         Shade each neuron's cell (the points it wins) by the U-matrix value of
         that neuron (dark = far from its neighbours, a cluster border), or
-        give each cell its own light colour.
+        give each cell its own light colour. For a labelled set the U-matrix
+        is shaded in greys, so that the items' label colours stay apart.
     """
     import matplotlib.pyplot as plt
     from matplotlib.collections import LineCollection
@@ -37,8 +38,8 @@ def plot_som(space, ax=None, background: str = "umatrix", resolution: int = 300)
     cells, extent, (origin, axes) = _cell_raster(space, resolution)
     if background == "umatrix":
         values = som.umatrix().ravel()[cells]
-        image = ax.imshow(values, extent=extent, origin="upper", cmap="Blues", vmin=0, vmax=1,
-                          alpha=0.75, interpolation="nearest", aspect="auto")
+        image = ax.imshow(values, extent=extent, origin="upper", cmap=_umatrix_cmap(space.bitmaps.labels),
+                          vmin=0, vmax=1, alpha=0.75, interpolation="nearest", aspect="auto")
         plt.colorbar(image, ax=ax, shrink=0.8, label="U-matrix (distance to neighbour weights, scaled)")
     else:
         ax.imshow(cells % 20, extent=extent, origin="upper", cmap="tab20", vmin=0, vmax=19, alpha=0.35,
@@ -67,6 +68,17 @@ def plot_som(space, ax=None, background: str = "umatrix", resolution: int = 300)
                  + ("(neurons numbered from 1, row-major)" if numbered else f"(neurons numbered up to {MAX_NUMBERED} "
                                                                             "only)"), fontsize=10)
     return ax
+
+
+def _umatrix_cmap(labels):
+    """The U-matrix shading of the plane: blues, or light to mid greys when the items are coloured by label
+    (the digits' ten colours vanished into the blues)."""
+    import matplotlib
+    from matplotlib.colors import ListedColormap
+
+    if labels is None:
+        return matplotlib.colormaps["Blues"]
+    return ListedColormap(matplotlib.colormaps["Greys"](np.linspace(0.0, 0.5, 256)), name="greys_to_mid")
 
 
 def plot_walk(walk, shape: tuple[int, int], names, ax=None, verdicts=None):
