@@ -30,7 +30,7 @@ def _wrap_pieces(pieces: list[str], room: float, fontsize: float) -> str:
     removing the line breaks gives back ``"".join(pieces)``.
 
     >>> _wrap_pieces(["✗ eyes", "+mouth", ", new"], 200, 7), _wrap_pieces(["✗ eyes", "+mouth", ", new"], 30, 7)
-    ('✗ eyes+mouth, new', '✗ eyes\n+mouth\n, new')
+    ('✗ eyes+mouth, new', '✗ eyes\\n+mouth\\n, new')
     """
     lines = [pieces[0]] if pieces else [""]
     for piece in pieces[1:]:
@@ -45,8 +45,8 @@ def _wrap_title(title: str, width: float, fontsize: float) -> str:
     """Each line of ``title`` broken after a space or a ``/`` where it would run past ``width`` inches
     (measured in matplotlib's default font): a title wider than its figure is otherwise cut at both ends.
 
-    >>> _wrap_title("the first 48 items, each over its reconstruction\n3 wrong pixels", 2, 10)
-    'the first 48 items, each over\nits reconstruction\n3 wrong pixels'
+    >>> _wrap_title("the first 48 items, each over its reconstruction\\n3 wrong pixels", 2, 10)
+    'the first 48 items, each over\\nits reconstruction\\n3 wrong pixels'
     """
     import re
 

@@ -46,27 +46,41 @@ def plot_loss_curve(model, ax=None):
     return ax
 
 
-def plot_latent(Z: np.ndarray, names, ax=None, color="tab:blue", labels=None):
+# The most labels a scatter's legend lists; past it the rarest are drawn together as "other".
+LISTED_LABELS = 10
+
+
+def plot_latent(Z: np.ndarray, names, ax=None, color="tab:blue", labels=None, title: str | None = None):
     """Latent codes as points: named when there are at most 50, coloured by label when labelled.
 
     Parameters
     ----------
     Z : ndarray of shape (n_items, n_latent)
-        Drawn as they are in 2-D, through their first two principal axes beyond.
+        Drawn as they are in 2-D, through their first two principal axes beyond
+        (the axes say which).
     names : sequence of str, length n_items
     labels : sequence of str, length n_items, optional
-        One colour per label (colour-blind safe), with a legend.
+        One colour per label (colour-blind safe), with a legend of at most
+        10 entries: past 10 labels the 9 most frequent keep their colours and
+        the rest are drawn as ``other``.
+    title : str, optional
+        Wrapped to the figure's width.
 
     Examples
     --------
     >>> ax = plot_latent(np.array([[0.0, 1.0], [2.0, -1.0]]), ["a", "b"])
     >>> [t.get_text() for t in ax.texts]
     ['a', 'b']
+    >>> ax = plot_latent(np.arange(24.0).reshape(12, 2), list("abcdefghijkl"), labels=list("abcdefghijkk"))
+    >>> [t.get_text() for t in ax.get_legend().get_texts()][-2:]
+    ['k', 'other']
     """
     from genval.latent._plane import plane  # on first use: the latent stage brings the estimators with it
 
     ax = _axes(ax, figsize=(6, 6))
     origin, axes = plane(Z)
+    if labels is not None:
+        labels = _listed_labels([str(label) for label in labels])
     _items(ax, _project(Z, origin, axes), names, labels, color=color, size=18, boxed=False)
     if labels is not None:
         ax.legend(fontsize=8, markerscale=1.5, title="label", ncols=2 if len(set(labels)) > 8 else 1)
@@ -75,7 +89,21 @@ def plot_latent(Z: np.ndarray, names, ax=None, color="tab:blue", labels=None):
     ax.set_ylabel(ylabel)
     ax.set_aspect("equal", adjustable="datalim")
     ax.margins(0.12)
+    if title:
+        ax.set_title(_wrap_title(title, ax.figure.get_figwidth() - 0.2, 10), fontsize=10)
     return ax
+
+
+def _listed_labels(labels: list[str]) -> list[str]:
+    """``labels`` with all but the :data:`LISTED_LABELS` - 1 most frequent named ``other`` when there are more
+    than :data:`LISTED_LABELS` (ties by name)."""
+    counts: dict[str, int] = {}
+    for label in labels:
+        counts[label] = counts.get(label, 0) + 1
+    if len(counts) <= LISTED_LABELS:
+        return labels
+    kept = set(sorted(counts, key=lambda label: (-counts[label], label))[:LISTED_LABELS - 1])
+    return [label if label in kept else "other" for label in labels]
 
 
 # A tile's width with its gap, in inches, when plot_bitmaps makes the figure (wider with a verdict under it),
