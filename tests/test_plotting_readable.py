@@ -43,7 +43,7 @@ def drawn_extents(fig, texts):
     """The window extents of ``texts`` once the figure is drawn with the Agg renderer."""
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
-    return [t.get_window_extent(renderer) for t in texts if t.get_text()]
+    return [t.get_window_extent(renderer) for t in texts if not hasattr(t, "get_text") or t.get_text()]
 
 
 def overlapping(boxes):
@@ -79,8 +79,22 @@ def test_sample_labels_and_verdicts_never_overlap(space, tmp_path, size):
     fig = ax.figure
     boxes = drawn_extents(fig, ax.texts)
     assert len(boxes) == 12 and overlapping(boxes) == []
-    assert all(inside_figure(fig, box) for box in boxes + drawn_extents(fig, [ax.title]))
+    assert all(inside_figure(fig, box) for box in boxes + drawn_extents(fig, [ax.title, ax.get_legend()]))
     saved(ax, tmp_path / f"samples_{size}.png")
+
+
+@pytest.mark.parametrize("size", list(SCALES))
+def test_one_decoded_tile_keeps_its_texts_and_legend_inside_the_figure(space, tmp_path, size):
+    bitmaps = upscaled(space.bitmaps, SCALES[size])
+    X, _ = samples_of(bitmaps)
+    verdicts = judge(X[-1:], bitmaps)
+    ax = plot_bitmaps(X[-1:], bitmaps.shape, ["(0, 0.5): :) (283)"], verdicts=verdicts,
+                      title="decoded at (0, 0.5); label: nearest item (Hamming distance), verdict")
+    fig = ax.figure
+    boxes = drawn_extents(fig, ax.texts)
+    assert len(boxes) == 2 and overlapping(boxes) == []
+    assert all(inside_figure(fig, box) for box in boxes + drawn_extents(fig, [ax.title, ax.get_legend()]))
+    saved(ax, tmp_path / f"decoded_{size}.png")
 
 
 @pytest.mark.parametrize("size", list(SCALES))

@@ -165,7 +165,7 @@ def plot_bitmaps(X: np.ndarray, shape: tuple[int, int], labels=None, ax=None, co
     extra = math.ceil(points / (unit * 72))  # pixel rows under each row of tiles that hold its text
     canvas, corners = _tile_canvas(X, shape, columns, extra)
     if ax is None:
-        width = max(3.0, unit * across + 0.3)
+        width = max(3.0 if verdicts is None else 4.6, unit * across + 0.3)  # 4.6: as wide as the verdict legend
         title_lines = _wrap_title(title, width - 0.2, 9).count("\n") + 1 if title else 0
         ax = _axes(None, figsize=(width, unit * canvas.shape[0] + 0.25 + 0.2 * title_lines
                                   + (1.0 if verdicts is not None else 0.0)))
