@@ -81,16 +81,7 @@ def som(space, plot, view, background, out, as_json):
     qe = som_.quantization_error(space.codes)
     te = som_.topographic_error(space.codes)
     if plot:
-        from genval.plotting._bitmaps import plot_latent
-        from genval.plotting._maps import plot_som, plot_som_grid
-
-        if view == "codes":
-            by = ", coloured by label" if labels is not None else " (the set has no labels)"
-            ax = plot_latent(space.codes, space.bitmaps.names, labels=labels,
-                             title=f"the {len(space.codes):,} {space.bitmaps.title} codes{by}")
-        else:
-            ax = plot_som(space, background=background) if view == "plane" else plot_som_grid(space)
-        save_plot(ax, plot)
+        save_plot(_som_picture(space, view, background), plot)
     if as_json:
         emit_json({
             "dataset": space.bitmaps.title,
@@ -115,6 +106,19 @@ def som(space, plot, view, background, out, as_json):
         click.echo(f"{neuron_label(neuron.index)}: {describe_members(neuron.items, label_of)}".rstrip())
     click.echo(f"quantization error {qe:.4f}")
     click.echo(f"topographic error {te:.4f}")
+
+
+def _som_picture(space, view: str, background: str):
+    """What ``som --plot`` draws for ``--view``: the plane, the grid of neurons, or the codes by label."""
+    from genval.plotting._bitmaps import plot_latent
+    from genval.plotting._maps import plot_som, plot_som_grid
+
+    if view == "codes":
+        labels = space.bitmaps.labels
+        by = ", coloured by label" if labels is not None else " (the set has no labels)"
+        return plot_latent(space.codes, space.bitmaps.names, labels=labels,
+                           title=f"the {len(space.codes):,} {space.bitmaps.title} codes{by}")
+    return plot_som(space, background=background) if view == "plane" else plot_som_grid(space)
 
 
 @click.command(epilog=QUOTING)

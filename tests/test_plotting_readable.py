@@ -192,3 +192,46 @@ def test_the_denoising_strip_of_28x28_tiles_leaves_no_blank_band(space, tmp_path
     used = sum(ax.get_tightbbox(renderer).height for ax in (curve, strip))
     assert used >= 0.85 * fig.bbox.height  # the two panels fill the figure's height
     saved(strip, tmp_path / "denoise_28x28.png")
+
+
+def fake_audit(bitmaps, n_invalid: int = 3):
+    """What plot_audit_sheet reads of an AuditReport: every item once as a valid copy, and ``n_invalid``
+    noisy bitmaps, new, failing the first check."""
+    rng = np.random.default_rng(0)
+    n = len(bitmaps) + n_invalid
+    passes = np.ones((n, 2), dtype=bool)
+    passes[len(bitmaps):, 0] = False
+    return SimpleNamespace(bitmaps=np.vstack([bitmaps.X, rng.random((n_invalid, bitmaps.n_features))]) > 0.5,
+                           bitmap_index=np.arange(n), passes=passes, n_total=n, check_names=("ink", "parts"),
+                           copy_of=np.r_[np.arange(len(bitmaps)), np.full(n_invalid, -1)])
+
+
+@pytest.mark.parametrize("size", list(SCALES))
+def test_contact_sheet_frames_lie_on_their_tiles_and_labels_clear_of_them(space, tmp_path, size):
+    from genval.plotting import plot_audit_sheet
+
+    bitmaps = upscaled(space.bitmaps, SCALES[size])
+    valid, invalid = plot_audit_sheet(fake_audit(bitmaps), bitmaps.shape)
+    fig = valid.figure
+    for ax in (valid, invalid):
+        canvas = np.ma.filled(ax.images[0].get_array(), np.nan)
+        frames = [p for p in ax.patches if p.get_gid() in ("new", "copy")]
+        for frame in frames:  # each frame's top-left pixel is a tile's, with the gap above it
+            x, y = int(frame.get_x() + 0.5), int(frame.get_y() + 0.5)
+            assert not np.isnan(canvas[y, x]) and np.isnan(canvas[y - 1, x])
+        labels = drawn_extents(fig, ax.texts)
+        boxes = labels + [frame.get_window_extent() for frame in frames]
+        assert overlapping(labels) == [] and all(not label.overlaps(box) for label in labels for box in boxes
+                                                 if box is not label)
+    saved(valid, tmp_path / f"sheet_{size}.png")
+
+
+def test_many_items_leave_the_audited_points_showing(digits_space, tmp_path):
+    from genval.audit import audit
+    from genval.plotting import plot_audit_plane
+
+    report = audit(digits_space, "random", n=100, random_state=0)
+    ax = plot_audit_plane(report, digits_space, resolution=40)
+    items = [c for c in ax.collections if len(c.get_offsets()) == 300]
+    assert items and all((c.get_alpha() or 1.0) <= 0.3 for c in items)  # 300 items: translucent dots
+    saved(ax, tmp_path / "audit_plane_digits.png")

@@ -91,7 +91,29 @@ def _label_colours(labels):
     return {label: cmap(k / (len(distinct) - 1)) for k, label in enumerate(distinct)}
 
 
-def _items(ax, P: np.ndarray, names, labels=None, color="tab:red", size=22, boxed=True):
+# The most labels a scatter's legend lists; past it the rarest are drawn together as "other".
+LISTED_LABELS = 10
+
+
+def _listed_labels(labels: list[str]) -> list[str]:
+    """``labels`` with all but the :data:`LISTED_LABELS` - 1 most frequent named ``other`` when there are more
+    than :data:`LISTED_LABELS` (ties by name)."""
+    counts: dict[str, int] = {}
+    for label in labels:
+        counts[label] = counts.get(label, 0) + 1
+    if len(counts) <= LISTED_LABELS:
+        return labels
+    kept = set(sorted(counts, key=lambda label: (-counts[label], label))[:LISTED_LABELS - 1])
+    return [label if label in kept else "other" for label in labels]
+
+
+def _inches_per_pixel(ax, across: int, down: int) -> float:
+    """How many inches a canvas pixel takes in ``ax`` (an image of ``across`` x ``down`` pixels, equal aspect)."""
+    width, height = ax.get_position().size * ax.figure.get_size_inches()
+    return float(min(width / across, height / down))
+
+
+def _items(ax, P: np.ndarray, names, labels=None, color="tab:red", size=22, boxed=True, alpha=None):
     """Item points: coloured by label with a legend when there are labels; named when few."""
     if labels is not None:
         colours = _label_colours(labels)
@@ -99,10 +121,10 @@ def _items(ax, P: np.ndarray, names, labels=None, color="tab:red", size=22, boxe
         for label, colour in colours.items():
             mask = labels == label
             ax.scatter(P[mask, 0], P[mask, 1], s=size if len(P) <= NAMED_ITEMS else 6, color=colour,
-                       zorder=4, label=label, lw=0)
+                       zorder=4, label=label, lw=0, alpha=alpha)
     else:
         ax.scatter(P[:, 0], P[:, 1], s=size if len(P) <= NAMED_ITEMS else 6, color=color, zorder=4,
-                   label="items", lw=0)
+                   label="items", lw=0, alpha=alpha)
     if len(P) <= NAMED_ITEMS:
         box = dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.7) if boxed else None
         for (x, y), name in zip(P, names):

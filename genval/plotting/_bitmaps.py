@@ -9,7 +9,8 @@ import math
 import numpy as np
 
 from genval.plotting._base import (INVALID_COLOUR, TILE_GAP, VALID_COLOUR, _axes, _axis_names, _ink_cmap, _items,
-                                   _project, _tile_canvas, _wrap_pieces, _wrap_title)
+                                   _inches_per_pixel, _listed_labels, _project, _tile_canvas,
+                                   _wrap_pieces, _wrap_title)
 
 __all__ = ["plot_bitmaps", "plot_latent", "plot_loss_curve", "plot_reconstructions", "verdict_text"]
 
@@ -44,10 +45,6 @@ def plot_loss_curve(model, ax=None):
                  f"{model.n_epochs_} epochs")
     ax.grid(True, which="both", alpha=0.3)
     return ax
-
-
-# The most labels a scatter's legend lists; past it the rarest are drawn together as "other".
-LISTED_LABELS = 10
 
 
 def plot_latent(Z: np.ndarray, names, ax=None, color="tab:blue", labels=None, title: str | None = None):
@@ -92,18 +89,6 @@ def plot_latent(Z: np.ndarray, names, ax=None, color="tab:blue", labels=None, ti
     if title:
         ax.set_title(_wrap_title(title, ax.figure.get_figwidth() - 0.2, 10), fontsize=10)
     return ax
-
-
-def _listed_labels(labels: list[str]) -> list[str]:
-    """``labels`` with all but the :data:`LISTED_LABELS` - 1 most frequent named ``other`` when there are more
-    than :data:`LISTED_LABELS` (ties by name)."""
-    counts: dict[str, int] = {}
-    for label in labels:
-        counts[label] = counts.get(label, 0) + 1
-    if len(counts) <= LISTED_LABELS:
-        return labels
-    kept = set(sorted(counts, key=lambda label: (-counts[label], label))[:LISTED_LABELS - 1])
-    return [label if label in kept else "other" for label in labels]
 
 
 # A tile's width with its gap, in inches, when plot_bitmaps makes the figure (wider with a verdict under it),
@@ -184,12 +169,6 @@ def plot_bitmaps(X: np.ndarray, shape: tuple[int, int], labels=None, ax=None, co
     if title:
         ax.set_title(_wrap_title(title, ax.figure.get_figwidth() - 0.2, 9), fontsize=9)
     return ax
-
-
-def _inches_per_pixel(ax, across: int, down: int) -> float:
-    """How many inches a canvas pixel takes in ``ax`` (an image of ``across`` x ``down`` pixels, equal aspect)."""
-    width, height = ax.get_position().size * ax.figure.get_size_inches()
-    return float(min(width / across, height / down))
 
 
 def verdict_text(verdicts, i: int) -> str:
