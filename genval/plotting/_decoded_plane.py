@@ -263,7 +263,11 @@ def _region_kinds(census, training, valid) -> np.ndarray:
 
 def _mark_codes(ax, codes: np.ndarray, names, middle: np.ndarray) -> None:
     """The items' codes as black dots, named (when at most :data:`NAMED_ITEMS`) towards the box's middle."""
-    ax.scatter(codes[:, 0], codes[:, 1], s=24, color="black", edgecolor="white", lw=0.8, zorder=3)
+    if len(codes) <= NAMED_ITEMS:
+        ax.scatter(codes[:, 0], codes[:, 1], s=24, color="black", edgecolor="white", lw=0.8, zorder=3)
+    else:  # thousands of ringed dots hid the regions
+        ax.scatter(codes[:, 0], codes[:, 1], s=MANY_CODES_SIZE, color="black", alpha=MANY_CODES_ALPHA, lw=0,
+                   zorder=3, rasterized=True)
     for (x, y), name in zip(codes, names if names is not None and len(codes) <= NAMED_ITEMS else []):
         right, up = x <= middle[0], y <= middle[1]  # each name towards the middle, inside the box
         ax.annotate(name, (x, y), xytext=(4 if right else -4, 3 if up else -3), textcoords="offset points",

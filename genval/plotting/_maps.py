@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from genval.plotting._base import _axes, _axis_names, _cell_raster, _items, _project, _text_width
+from genval.plotting._base import _axes, _axis_names, _cell_raster, _items, _project, _text_width, _wrap_title
 from genval.plotting._bitmaps import plot_bitmaps
 
 __all__ = ["plot_som", "plot_som_grid", "plot_walk"]
@@ -64,9 +64,10 @@ def plot_som(space, ax=None, background: str = "umatrix", resolution: int = 300)
     many = space.bitmaps.labels is not None and len(set(space.bitmaps.labels)) > 8
     ax.legend(loc="best", fontsize=8, framealpha=0.9, ncols=2 if many else 1)
     through = "" if axes.shape[1] <= 2 else f", the {axes.shape[1]}-D codes' principal plane"
-    ax.set_title(f"{rows}x{cols} {som.topology} map over {len(Z)} {space.bitmaps.title} codes{through}\n"
-                 + ("(neurons numbered from 1, row-major)" if numbered else f"(neurons numbered up to {MAX_NUMBERED} "
-                                                                            "only)"), fontsize=10)
+    ax.set_title(_wrap_title(f"{rows}x{cols} {som.topology} map over {len(Z)} {space.bitmaps.title} codes{through}\n"
+                             + ("(neurons numbered from 1, row-major)" if numbered
+                                else f"(neurons numbered up to {MAX_NUMBERED} only)"),
+                             ax.figure.get_figwidth() - 1.2, 10), fontsize=10)  # 1.2: the colour bar's inch
     return ax
 
 
@@ -182,8 +183,9 @@ def plot_som_grid(space, ax=None, max_names: int = 4):
         ink = "black" if u[k] > 0.55 else "white"  # viridis is light above about 0.55
         ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, color=ink, linespacing=1.15)
     _grid_frame(ax, centres, rows, cols, hexagonal)
-    ax.set_title(f"{rows}x{cols} {som.topology} map of {len(names)} {space.bitmaps.title} codes: U-matrix\n"
-                 "in each neuron: its number (from 1, row-major), hits (items it wins), its items", fontsize=10)
+    title = (f"{rows}x{cols} {som.topology} map of {len(names)} {space.bitmaps.title} codes: U-matrix\n"
+             "in each neuron: its number (from 1, row-major), hits (items it wins), its items")
+    ax.set_title(_wrap_title(title, ax.figure.get_figwidth() - 0.2, 10), fontsize=10)
     return ax
 
 
