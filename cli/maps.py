@@ -23,9 +23,11 @@ from genval.latent._walks import walk
 @click.command()
 @space_options
 @plot_option
-@click.option("--view", type=click.Choice(["plane", "grid"]), default="plane", show_default=True,
-              help="What --plot draws: the latent plane (codes, neuron weights, cells) or MiniSom's grid view "
-                   "(the U-matrix over the neuron grid, each neuron's hits and items).")
+@click.option("--view", type=click.Choice(["plane", "grid", "codes"]), default="plane", show_default=True,
+              help="What --plot draws: the latent plane (codes, neuron weights, cells), MiniSom's grid view "
+                   "(the U-matrix over the neuron grid, each neuron's hits and items) or the items' codes alone, "
+                   "coloured by label with a legend (z1, z2, or the codes' principal plane when wider), e.g. "
+                   "genval som --dataset digits --plot codes.png --view codes.")
 @click.option("--background", type=click.Choice(["umatrix", "cells"]), default="umatrix", show_default=True,
               help="With --view plane, what shades the plot: the U-matrix or one colour per neuron cell.")
 @click.option("--out", type=OutputFile(), default=None, metavar="FILE.npz",
@@ -54,6 +56,7 @@ def som(space, plot, view, background, out, as_json):
       genval som --map map.npz --json
       genval som --grid 4x4 --topology hexagonal --plot map.png
       genval som --grid 4x4 --plot grid.png --view grid
+      genval som --dataset digits --plot codes.png --view codes   # codes coloured by label
       genval som --grid 3x3 --sigma 1.5 --som-learning-rate 0.3 --random-state 2
       genval som --dataset font --json
     """
@@ -64,6 +67,8 @@ def som(space, plot, view, background, out, as_json):
         raise click.UsageError(f"--{given[0]} chooses what --plot draws; add --plot FILE.png")
     if "background" in given and view == "grid":
         raise click.UsageError("--background shades --view plane; the grid view is shaded by the U-matrix")
+    if "background" in given and view == "codes":
+        raise click.UsageError("--background shades --view plane; the codes view has no background")
     model_file, map_file = space["model"] or "default", space["som"]
     space = open_space(space)
     som_ = space.som
@@ -76,9 +81,7 @@ def som(space, plot, view, background, out, as_json):
     qe = som_.quantization_error(space.codes)
     te = som_.topographic_error(space.codes)
     if plot:
-        from genval.plotting._maps import plot_som, plot_som_grid
-
-        save_plot(plot_som(space, background=background) if view == "plane" else plot_som_grid(space), plot)
+        save_plot(_som_picture(space, view, background), plot)
     if as_json:
         emit_json({
             "dataset": space.bitmaps.title,
@@ -103,6 +106,19 @@ def som(space, plot, view, background, out, as_json):
         click.echo(f"{neuron_label(neuron.index)}: {describe_members(neuron.items, label_of)}".rstrip())
     click.echo(f"quantization error {qe:.4f}")
     click.echo(f"topographic error {te:.4f}")
+
+
+def _som_picture(space, view: str, background: str):
+    """What ``som --plot`` draws for ``--view``: the plane, the grid of neurons, or the codes by label."""
+    from genval.plotting._bitmaps import plot_latent
+    from genval.plotting._maps import plot_som, plot_som_grid
+
+    if view == "codes":
+        labels = space.bitmaps.labels
+        by = ", coloured by label" if labels is not None else " (the set has no labels)"
+        return plot_latent(space.codes, space.bitmaps.names, labels=labels,
+                           title=f"the {len(space.codes):,} {space.bitmaps.title} codes{by}")
+    return plot_som(space, background=background) if view == "plane" else plot_som_grid(space)
 
 
 @click.command(epilog=QUOTING)

@@ -57,3 +57,27 @@ def test_train_help_shows_recon_with_an_example(runner):
     help_text = run(runner, "train", "--help").stdout
     assert "--recon FILE.png" in help_text
     assert "genval train --dataset font --epochs 300 --recon font.png" in help_text
+
+
+def test_som_view_codes_draws_the_codes_coloured_by_label(runner, tmp_path):
+    picture, model = tmp_path / "codes.png", tmp_path / "digits.npz"
+    digits = ("--dataset", "digits", "--limit", "200")
+    assert run(runner, "train", *digits, "--epochs", "20", "--out", str(model), "--quiet").exit_code == 0
+    result = run(runner, "som", *digits, "--model", str(model), "--grid", "2x2", "--plot", str(picture),
+                 "--view", "codes")
+    assert result.exit_code == 0, result.output
+    assert picture.read_bytes()[:8] == PNG and f"wrote {picture}" in result.stderr.splitlines()
+    assert "Neuron 4:" in result.stdout  # som's own report, as without --plot
+
+
+def test_som_view_codes_refuses_a_background(runner, tmp_path):
+    picture = tmp_path / "codes.png"
+    result = run(runner, "som", "--plot", str(picture), "--view", "codes", "--background", "cells")
+    assert result.exit_code == 2 and not picture.exists()
+    assert "--background shades --view plane; the codes view has no background" in result.stderr
+
+
+def test_som_help_shows_the_codes_view_with_an_example(runner):
+    help_text = " ".join(run(runner, "som", "--help").stdout.split())
+    assert "[plane|grid|codes]" in help_text
+    assert "genval som --dataset digits --plot codes.png --view codes" in help_text

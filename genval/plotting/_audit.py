@@ -8,8 +8,8 @@ import math
 
 import numpy as np
 
-from genval.plotting._base import (COPY_COLOUR, INVALID_COLOUR, NEW_COLOUR, TILE_GAP, VALID_COLOUR, _axes,
-                                   _axis_names, _cell_raster, _items, _project)
+from genval.plotting._base import (COPY_COLOUR, INVALID_COLOUR, NAMED_ITEMS, NEW_COLOUR, TILE_GAP, VALID_COLOUR,
+                                   _axes, _axis_names, _cell_raster, _items, _project, _wrap_title)
 from genval.plotting._bitmaps import plot_bitmaps
 
 __all__ = ["plot_audit_plane", "plot_audit_sheet", "plot_comparison", "plot_roc", "plot_roc_panels"]
@@ -60,8 +60,9 @@ def plot_audit_sheet(report, shape: tuple[int, int], per_panel: int = 24, axes=N
         # each panel as tall as its rows of tiles and their labels at the sheet's width: no empty band between
         width = 11.0
         unit = (width - 0.3) / (columns * (w + TILE_GAP) + TILE_GAP)
-        heights = [0.3 + (math.ceil(len(idx) / columns) * (h + TILE_GAP) + TILE_GAP + 1.3) * unit if len(idx)
-                   else 0.35 for idx in shown]
+        # a row of tiles, and under it a line of label text (some 14 points: 0.2 inch, whatever the tiles' size)
+        heights = [0.3 + (math.ceil(len(idx) / columns) * (h + TILE_GAP) + TILE_GAP) * unit
+                   + 0.2 * math.ceil(len(idx) / columns) if len(idx) else 0.35 for idx in shown]
         _, axes = plt.subplots(2, 1, figsize=(width, sum(heights) + 0.45), layout="constrained",
                                gridspec_kw={"height_ratios": heights})
     names = report.check_names
@@ -77,14 +78,17 @@ def plot_audit_sheet(report, shape: tuple[int, int], per_panel: int = 24, axes=N
         # A check by its number under a tile (names do not fit under a 5-pixel-wide bitmap), the names in the title.
         labels = [f"x{counts[k]}" + ("" if want else f" ✗{int(np.argmin(report.passes[k])) + 1}") for k in idx]
         plot_bitmaps(report.bitmaps[idx].astype(float), shape, labels, ax=ax, columns=columns)
+        # a row of tiles and the room plot_bitmaps left under it for the labels
+        step = (ax.images[-1].get_array().shape[0] - TILE_GAP) // math.ceil(len(idx) / columns)
         for i, k in enumerate(idx):
             r, c = divmod(i, columns)
-            ax.add_patch(Rectangle((TILE_GAP + c * (w + TILE_GAP) - 0.5, TILE_GAP + r * (h + TILE_GAP) - 0.5), w, h,
+            ax.add_patch(Rectangle((TILE_GAP + c * (w + TILE_GAP) - 0.5, TILE_GAP + r * step - 0.5), w, h,
                                    fill=False, lw=1.8, edgecolor=NEW_COLOUR if new[k] else COPY_COLOUR,
                                    linestyle="-" if new[k] else (0, (2, 1.5)), gid="new" if new[k] else "copy",
                                    zorder=3))
         key = "" if want else "; ✗N: first failed check, " + ", ".join(f"{i + 1} {n}" for i, n in enumerate(names))
-        ax.set_title(f"{title} (most frequent first; label: samples{key})", fontsize=9)
+        ax.set_title(_wrap_title(f"{title} (most frequent first; label: samples{key})",
+                                 ax.figure.get_figwidth() - 0.2, 9), fontsize=9)
     handles = [Patch(fill=False, edgecolor=NEW_COLOUR, lw=1.8, label="new: no training item is identical"),
                Patch(fill=False, edgecolor=COPY_COLOUR, lw=1.8, linestyle=(0, (2, 1.5)),
                      label="copy of a training item")]
@@ -115,7 +119,8 @@ def plot_audit_plane(report, space, ax=None, max_points: int = 20_000, resolutio
                label="new, invalid")
     W = _project(space.som.weights_.reshape(space.som.n_neurons, -1), origin, axes)
     ax.scatter(W[:, 0], W[:, 1], marker="s", s=24, color="black", label="neuron weights", zorder=3)
-    _items(ax, _project(space.codes, origin, axes), space.bitmaps.names, color="black", size=18)
+    _items(ax, _project(space.codes, origin, axes), space.bitmaps.names, color="black", size=18,
+           alpha=None if len(space.codes) <= NAMED_ITEMS else 0.3)  # 5,000 items' dots hid the audited points
     ax.set_xlim(min(extent[0], Z[:, 0].min()), max(extent[1], Z[:, 0].max()))
     ax.set_ylim(min(extent[2], Z[:, 1].min()), max(extent[3], Z[:, 1].max()))
     xlabel, ylabel = _axis_names(axes)

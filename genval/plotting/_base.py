@@ -17,6 +17,44 @@ from genval._utils.files import atomic_write
 __all__ = ["save_figure"]
 
 
+def _text_width(text: str, fontsize: float) -> float:
+    """The width in points of ``text`` drawn at ``fontsize`` in matplotlib's default font (its widest line)."""
+    from matplotlib.textpath import TextPath
+
+    return max((TextPath((0, 0), line, size=fontsize).get_extents().width for line in text.split("\n") if line),
+               default=0.0)
+
+
+def _wrap_pieces(pieces: list[str], room: float, fontsize: float) -> str:
+    """``pieces`` joined as they are, a line broken before a piece that would take a line past ``room`` points:
+    removing the line breaks gives back ``"".join(pieces)``.
+
+    >>> _wrap_pieces(["✗ eyes", "+mouth", ", new"], 200, 7), _wrap_pieces(["✗ eyes", "+mouth", ", new"], 30, 7)
+    ('✗ eyes+mouth, new', '✗ eyes\\n+mouth\\n, new')
+    """
+    lines = [pieces[0]] if pieces else [""]
+    for piece in pieces[1:]:
+        if _text_width(lines[-1] + piece, fontsize) <= room:
+            lines[-1] += piece
+        else:
+            lines.append(piece)
+    return "\n".join(lines)
+
+
+def _wrap_title(title: str, width: float, fontsize: float) -> str:
+    """Each line of ``title`` broken after a space or a ``/`` where it would run past ``width`` inches
+    (measured in matplotlib's default font): a title wider than its figure is otherwise cut at both ends.
+
+    >>> _wrap_title("the first 48 items, each over its reconstruction\\n3 wrong pixels", 2, 10)
+    'the first 48 items, each\\nover its reconstruction\\n3 wrong pixels'
+    """
+    import re
+
+    # 0.92: the drawn text comes out a few per cent wider than its path's measure
+    lines = [_wrap_pieces(re.split(r"(?<=[ /])", line), 0.92 * width * 72, fontsize) for line in title.split("\n")]
+    return "\n".join(part.rstrip() for part in "\n".join(lines).split("\n"))
+
+
 def _axes(ax, figsize=(6, 4)):
     import matplotlib.pyplot as plt
 
@@ -42,7 +80,7 @@ def _label_colours(labels):
     scheme up to 10 (the digits), viridis beyond."""
     import matplotlib
 
-    distinct = sorted(set(labels), key=lambda v: (len(v), v))
+    distinct = sorted(set(labels), key=lambda v: (v == "other", len(v), v))  # plot_latent's "other" last
     okabe_ito = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
     tol_muted = ["#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255", "#44AA99", "#999933",
                  "#AA4499", "#555555"]
@@ -53,7 +91,29 @@ def _label_colours(labels):
     return {label: cmap(k / (len(distinct) - 1)) for k, label in enumerate(distinct)}
 
 
-def _items(ax, P: np.ndarray, names, labels=None, color="tab:red", size=22, boxed=True):
+# The most labels a scatter's legend lists; past it the rarest are drawn together as "other".
+LISTED_LABELS = 10
+
+
+def _listed_labels(labels: list[str]) -> list[str]:
+    """``labels`` with all but the :data:`LISTED_LABELS` - 1 most frequent named ``other`` when there are more
+    than :data:`LISTED_LABELS` (ties by name)."""
+    counts: dict[str, int] = {}
+    for label in labels:
+        counts[label] = counts.get(label, 0) + 1
+    if len(counts) <= LISTED_LABELS:
+        return labels
+    kept = set(sorted(counts, key=lambda label: (-counts[label], label))[:LISTED_LABELS - 1])
+    return [label if label in kept else "other" for label in labels]
+
+
+def _inches_per_pixel(ax, across: int, down: int) -> float:
+    """How many inches a canvas pixel takes in ``ax`` (an image of ``across`` x ``down`` pixels, equal aspect)."""
+    width, height = ax.get_position().size * ax.figure.get_size_inches()
+    return float(min(width / across, height / down))
+
+
+def _items(ax, P: np.ndarray, names, labels=None, color="tab:red", size=22, boxed=True, alpha=None):
     """Item points: coloured by label with a legend when there are labels; named when few."""
     if labels is not None:
         colours = _label_colours(labels)
@@ -61,10 +121,10 @@ def _items(ax, P: np.ndarray, names, labels=None, color="tab:red", size=22, boxe
         for label, colour in colours.items():
             mask = labels == label
             ax.scatter(P[mask, 0], P[mask, 1], s=size if len(P) <= NAMED_ITEMS else 6, color=colour,
-                       zorder=4, label=label, lw=0)
+                       zorder=4, label=label, lw=0, alpha=alpha)
     else:
         ax.scatter(P[:, 0], P[:, 1], s=size if len(P) <= NAMED_ITEMS else 6, color=color, zorder=4,
-                   label="items", lw=0)
+                   label="items", lw=0, alpha=alpha)
     if len(P) <= NAMED_ITEMS:
         box = dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.7) if boxed else None
         for (x, y), name in zip(P, names):

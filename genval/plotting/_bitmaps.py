@@ -9,7 +9,8 @@ import math
 import numpy as np
 
 from genval.plotting._base import (INVALID_COLOUR, TILE_GAP, VALID_COLOUR, _axes, _axis_names, _ink_cmap, _items,
-                                   _project, _tile_canvas)
+                                   _inches_per_pixel, _listed_labels, _project, _tile_canvas,
+                                   _wrap_pieces, _wrap_title)
 
 __all__ = ["plot_bitmaps", "plot_latent", "plot_loss_curve", "plot_reconstructions", "verdict_text"]
 
@@ -46,27 +47,37 @@ def plot_loss_curve(model, ax=None):
     return ax
 
 
-def plot_latent(Z: np.ndarray, names, ax=None, color="tab:blue", labels=None):
+def plot_latent(Z: np.ndarray, names, ax=None, color="tab:blue", labels=None, title: str | None = None):
     """Latent codes as points: named when there are at most 50, coloured by label when labelled.
 
     Parameters
     ----------
     Z : ndarray of shape (n_items, n_latent)
-        Drawn as they are in 2-D, through their first two principal axes beyond.
+        Drawn as they are in 2-D, through their first two principal axes beyond
+        (the axes say which).
     names : sequence of str, length n_items
     labels : sequence of str, length n_items, optional
-        One colour per label (colour-blind safe), with a legend.
+        One colour per label (colour-blind safe), with a legend of at most
+        10 entries: past 10 labels the 9 most frequent keep their colours and
+        the rest are drawn as ``other``.
+    title : str, optional
+        Wrapped to the figure's width.
 
     Examples
     --------
     >>> ax = plot_latent(np.array([[0.0, 1.0], [2.0, -1.0]]), ["a", "b"])
     >>> [t.get_text() for t in ax.texts]
     ['a', 'b']
+    >>> ax = plot_latent(np.arange(24.0).reshape(12, 2), list("abcdefghijkl"), labels=list("abcdefghijkk"))
+    >>> [t.get_text() for t in ax.get_legend().get_texts()][-2:]
+    ['k', 'other']
     """
     from genval.latent._plane import plane  # on first use: the latent stage brings the estimators with it
 
     ax = _axes(ax, figsize=(6, 6))
     origin, axes = plane(Z)
+    if labels is not None:
+        labels = _listed_labels([str(label) for label in labels])
     _items(ax, _project(Z, origin, axes), names, labels, color=color, size=18, boxed=False)
     if labels is not None:
         ax.legend(fontsize=8, markerscale=1.5, title="label", ncols=2 if len(set(labels)) > 8 else 1)
@@ -75,12 +86,25 @@ def plot_latent(Z: np.ndarray, names, ax=None, color="tab:blue", labels=None):
     ax.set_ylabel(ylabel)
     ax.set_aspect("equal", adjustable="datalim")
     ax.margins(0.12)
+    if title:
+        ax.set_title(_wrap_title(title, ax.figure.get_figwidth() - 0.2, 10), fontsize=10)
     return ax
+
+
+# A tile's width with its gap, in inches, when plot_bitmaps makes the figure (wider with a verdict under it),
+# and the sizes of the text under it.
+TILE_INCHES, MARKED_TILE_INCHES = 0.9, 1.15
+LABEL_SIZE, VERDICT_SIZE = 8, 7
+_LINE = 1.25  # a text line's height in ems, with a little slack over matplotlib's 1.2
 
 
 def plot_bitmaps(X: np.ndarray, shape: tuple[int, int], labels=None, ax=None, columns: int | None = None,
                  title: str | None = None, verdicts=None):
     """Bitmaps tiled in a grid, ink dark, with optional labels under each and a verdict mark on each.
+
+    The room under each row of tiles is measured in points, not pixels: the
+    labels and verdicts of 20x20 or 28x28 tiles take as much room as those
+    of 5x7 ones, and no two of them overlap.
 
     Parameters
     ----------
@@ -88,6 +112,7 @@ def plot_bitmaps(X: np.ndarray, shape: tuple[int, int], labels=None, ax=None, co
         Pixel values in [0, 1] (grey levels are drawn as such).
     shape : (height, width)
     labels : sequence of str, optional
+        One per bitmap, of one or more lines.
     columns : int, optional
         Tiles per row; default close to a square.
     title : str, optional
@@ -98,49 +123,51 @@ def plot_bitmaps(X: np.ndarray, shape: tuple[int, int], labels=None, ax=None, co
         bitmap, a dashed vermillion one and ✗ with the failed checks for an
         invalid one (Okabe-Ito colours; the glyph and the line style read
         in grey too), then ``new`` or ``= NAME`` for a copy of a training
-        item; a legend explains the marks.
+        item, broken into lines as narrow as the tile; a legend explains the marks.
 
     Examples
     --------
     >>> ax = plot_bitmaps(np.eye(4), (2, 2), labels=["a", "b", "c", "d"], columns=4)
-    >>> ax.images[0].get_array().shape, len(ax.texts)  # 1 row of 4 tiles of 2x2, 1-pixel gaps
-    ((4, 13), 4)
+    >>> ax.images[0].get_array().shape, len(ax.texts)  # 1 row of 4 tiles of 2x2, 1-pixel gaps, room for a label
+    ((5, 13), 4)
     """
     X = np.atleast_2d(np.asarray(X, dtype=float))
     n = len(X)
     h, w = shape
+    if verdicts is not None and len(verdicts) != n:
+        raise ValueError(f"got {len(verdicts)} verdicts for {n} bitmaps")
     columns = columns or int(np.ceil(np.sqrt(n)))
     rows = int(np.ceil(n / columns))
-    # a tile with a verdict needs room under it for two lines of text
-    extra = 0 if verdicts is None else max(3, round(h * 0.45))
-    if verdicts is None:
-        figsize = (max(3, 0.9 * columns), max(2, 1.25 * rows + 0.4))
-    else:  # wide enough for a verdict such as "✗ eyes+mouth, new" under each tile, and the legend
-        # 1.15 inches per column of tiles; a few tiles leave the figure wider than them, not taller
-        inch = 1.15 * columns / (columns * (w + TILE_GAP) + TILE_GAP)  # per pixel of the canvas
-        figsize = (max(4.6, 1.15 * columns), inch * (rows * (h + TILE_GAP + extra) + TILE_GAP + 1.3) + 1.6)
-    ax = _axes(ax, figsize=figsize)
+    across = columns * (w + TILE_GAP) + TILE_GAP  # the canvas's width in pixels
+    if ax is None:
+        unit = (TILE_INCHES if verdicts is None else MARKED_TILE_INCHES) / (w + TILE_GAP)  # inches per pixel
+    else:
+        unit = _inches_per_pixel(ax, across, rows * (h + TILE_GAP) + TILE_GAP)
+    marks = None if verdicts is None else [_wrap_verdict(verdicts, i, w * unit * 72) for i in range(n)]
+    label_lines = max((str(label).count("\n") + 1 for label in labels), default=0) if labels is not None else 0
+    mark_lines = max((m.count("\n") + 1 for m in marks), default=0) if marks is not None else 0
+    points = (label_lines * LABEL_SIZE + mark_lines * VERDICT_SIZE) * _LINE + 4 * bool(label_lines or mark_lines)
+    extra = math.ceil(points / (unit * 72))  # pixel rows under each row of tiles that hold its text
     canvas, corners = _tile_canvas(X, shape, columns, extra)
+    if ax is None:
+        width = max(3.0 if verdicts is None else 4.6, unit * across + 0.3)  # 4.6: as wide as the verdict legend
+        title_lines = _wrap_title(title, width - 0.2, 9).count("\n") + 1 if title else 0
+        ax = _axes(None, figsize=(width, unit * canvas.shape[0] + 0.25 + 0.2 * title_lines
+                                  + (1.0 if verdicts is not None else 0.0)))
     ax.imshow(canvas, cmap=_ink_cmap(), vmin=0, vmax=1, interpolation="nearest")
+    below = 2 / (unit * 72)  # 2 points under the tile
     if labels is not None:
         for (left, top), label in zip(corners, labels):
-            ax.text(left + (w - 1) / 2, top + h - 0.3, str(label), ha="center", va="top", fontsize=8)
-        ax.set_ylim(canvas.shape[0] + 0.8, -0.5)
+            ax.text(left + (w - 1) / 2, top + h - 0.5 + below, str(label), ha="center", va="top", fontsize=LABEL_SIZE)
     if verdicts is not None:
-        if len(verdicts) != n:
-            raise ValueError(f"got {len(verdicts)} verdicts for {n} bitmaps")
-        below = 1.4 if labels is not None else 0.2  # under the label, when there is one
-        _mark_tiles(ax, verdicts, corners, (h, w), below)
-        ax.set_ylim(canvas.shape[0] + 0.8, -0.5)
+        below += label_lines * LABEL_SIZE * _LINE / (unit * 72)  # under the label, when there is one
+        _mark_tiles(ax, verdicts, corners, (h, w), below, marks)
     ax.set_xticks([])
     ax.set_yticks([])
     for spine in ax.spines.values():
         spine.set_visible(False)
     if title:
-        import textwrap
-
-        chars = max(24, int(ax.figure.get_figwidth() * 11))
-        ax.set_title("\n".join(textwrap.wrap(title, chars)), fontsize=9)
+        ax.set_title(_wrap_title(title, ax.figure.get_figwidth() - 0.2, 9), fontsize=9)
     return ax
 
 
@@ -160,8 +187,17 @@ def verdict_text(verdicts, i: int) -> str:
     return f"✗ {'+'.join(verdicts.failed[i])}, {what}"
 
 
-def _mark_tiles(ax, verdicts, corners, shape, below: float) -> None:
-    """A frame round each tile (its top-left pixel at ``corners[i]``) and its verdict under it, and a legend."""
+def _wrap_verdict(verdicts, i: int, room: float) -> str:
+    """:func:`verdict_text` broken into lines of at most ``room`` points, at a ``+`` or before ``, new``."""
+    text = verdict_text(verdicts, i)
+    head, _, what = text.rpartition(", ")
+    pieces = [text] if not head else [*head.replace("+", "\0+").split("\0"), ", " + what]
+    return _wrap_pieces(pieces, room, VERDICT_SIZE)
+
+
+def _mark_tiles(ax, verdicts, corners, shape, below: float, marks=None) -> None:
+    """A frame round each tile (its top-left pixel at ``corners[i]``) and its verdict ``below`` pixels under it
+    (``marks[i]``, default :func:`verdict_text`), and a legend."""
     from matplotlib.patches import Rectangle
 
     h, w = shape
@@ -170,8 +206,8 @@ def _mark_tiles(ax, verdicts, corners, shape, below: float) -> None:
         colour = VALID_COLOUR if ok else INVALID_COLOUR
         ax.add_patch(Rectangle((left - 0.5, top - 0.5), w, h, fill=False, edgecolor=colour, lw=1.6,
                                linestyle="-" if ok else (0, (2, 1.2)), gid="verdict", zorder=3))
-        ax.text(left + (w - 1) / 2, top + h - 0.5 + below, verdict_text(verdicts, i), ha="center", va="top",
-                fontsize=7, color=colour, fontweight="bold" if ok else "normal")
+        ax.text(left + (w - 1) / 2, top + h - 0.5 + below, verdict_text(verdicts, i) if marks is None else marks[i],
+                ha="center", va="top", fontsize=VERDICT_SIZE, color=colour, fontweight="bold" if ok else "normal")
     _verdict_legend(ax, verdicts)
 
 
@@ -260,11 +296,14 @@ def plot_reconstructions(X: np.ndarray, reconstructed: np.ndarray, shape: tuple[
     unit = width / (columns * (w + TILE_GAP) + TILE_GAP)  # inches per pixel, the figure's width filled
     extra = math.ceil(0.17 / unit) if names is not None else 0  # room for a name under each pair
     canvas, corners = _tile_canvas(pairs.reshape(k, -1), (2 * h + TILE_GAP, w), columns, extra)
-    ax = _axes(ax, figsize=(width, canvas.shape[0] * unit + 1.0))
+    heading = _reconstructions_title(title, k, n, int(wrong.sum()), wrong_in_all)
+    lines = _wrap_title(heading, width - 0.2, 9).count("\n") + 1
+    ax = _axes(ax, figsize=(width, canvas.shape[0] * unit + 0.6 + 0.17 * lines))
     ax.imshow(canvas, cmap=_ink_cmap(), vmin=0, vmax=1, interpolation="nearest")
     _frame_wrong_pixels(ax, wrong, corners, shape, unit)
     _label_pairs(ax, corners, None if names is None else names[:k], shape, columns, canvas.shape)
-    ax.set_title(_reconstructions_title(title, k, n, int(wrong.sum()), wrong_in_all), fontsize=9)
+    # wrapped to the figure's width: a set's long title (a file's path) would otherwise be cut at both ends
+    ax.set_title(_wrap_title(heading, ax.figure.get_figwidth() - 0.2, 9), fontsize=9)
     ax.legend(handles=[Patch(facecolor="white", edgecolor=INVALID_COLOUR, lw=1.6,
                              label="wrong pixel: white inside, ink lost; black inside, ink added")],
               loc="upper center", bbox_to_anchor=(0.5, 0.0), fontsize=7, frameon=False)

@@ -74,8 +74,7 @@ def plot_latent_grid(xs, ys, pixels, shape: tuple[int, int], codes=None, names=N
         _frame_tiles(ax, classes, shape, canvas.shape, extent)
     if codes is not None:
         codes = np.asarray(codes)
-        # black on white: readable over every tile tint
-        ax.scatter(codes[:, 0], codes[:, 1], s=30, color="black", edgecolor="white", zorder=3)
+        _scatter_codes(ax, codes)
         for (x, y), name in zip(codes, names if names is not None and len(codes) <= NAMED_ITEMS else []):
             ax.annotate(name, (x, y), xytext=(5, 4), textcoords="offset points", fontsize=10, color="black",
                         fontweight="bold", zorder=4,
@@ -85,8 +84,9 @@ def plot_latent_grid(xs, ys, pixels, shape: tuple[int, int], codes=None, names=N
     ax.set_ylabel(ylabel)
     where = "the codes' principal plane" if principal_plane else "the latent plane"
     ax.set_title(f"{where} decoded at {size}x{size} points over the codes' box"
-                 + ("\ntile background and frame: the verdict on the decoded bitmap" if verdicts is not None else ""),
-                 fontsize=10)
+                 + ("\ntile background and frame: the verdict on the decoded bitmap" if verdicts is not None else "")
+                 + (f"\ndots: the {len(codes):,} items' codes, small and translucent: the tiles show through"
+                    if codes is not None and len(codes) > NAMED_ITEMS else ""), fontsize=10)
     if verdicts is not None:
         from matplotlib.patches import Patch
 
@@ -99,6 +99,21 @@ def plot_latent_grid(xs, ys, pixels, shape: tuple[int, int], codes=None, names=N
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncols=3, fontsize=8,
                   title=f"{size * size} tiles", title_fontsize=8, frameon=False)
     return ax
+
+
+# Past NAMED_ITEMS codes, a dot's size (points squared) and opacity: 5,000 MNIST codes drawn as 30-point dots
+# hid the mosaic; 2-point dots at 0.3 still show where the items crowd and leave the decoded tiles readable.
+MANY_CODES_SIZE, MANY_CODES_ALPHA = 4, 0.3
+
+
+def _scatter_codes(ax, codes: np.ndarray) -> None:
+    """The items' codes over the mosaic: black dots ringed in white (readable over every tile tint) when few,
+    small translucent ones when many."""
+    if len(codes) <= NAMED_ITEMS:
+        ax.scatter(codes[:, 0], codes[:, 1], s=30, color="black", edgecolor="white", zorder=3)
+    else:
+        ax.scatter(codes[:, 0], codes[:, 1], s=MANY_CODES_SIZE, color="black", alpha=MANY_CODES_ALPHA, lw=0,
+                   zorder=3, rasterized=True)
 
 
 def _frame_tiles(ax, classes: np.ndarray, shape: tuple[int, int], canvas_shape, extent) -> None:
@@ -248,7 +263,11 @@ def _region_kinds(census, training, valid) -> np.ndarray:
 
 def _mark_codes(ax, codes: np.ndarray, names, middle: np.ndarray) -> None:
     """The items' codes as black dots, named (when at most :data:`NAMED_ITEMS`) towards the box's middle."""
-    ax.scatter(codes[:, 0], codes[:, 1], s=24, color="black", edgecolor="white", lw=0.8, zorder=3)
+    if len(codes) <= NAMED_ITEMS:
+        ax.scatter(codes[:, 0], codes[:, 1], s=24, color="black", edgecolor="white", lw=0.8, zorder=3)
+    else:  # thousands of ringed dots hid the regions
+        ax.scatter(codes[:, 0], codes[:, 1], s=MANY_CODES_SIZE, color="black", alpha=MANY_CODES_ALPHA, lw=0,
+                   zorder=3, rasterized=True)
     for (x, y), name in zip(codes, names if names is not None and len(codes) <= NAMED_ITEMS else []):
         right, up = x <= middle[0], y <= middle[1]  # each name towards the middle, inside the box
         ax.annotate(name, (x, y), xytext=(4 if right else -4, 3 if up else -3), textcoords="offset points",

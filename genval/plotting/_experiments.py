@@ -198,7 +198,10 @@ def plot_denoising_curve(report, shape: tuple[int, int], names=None, axes=None, 
     h, w = shape
     n_rows = 1 + 2 * len(levels)
     if axes is None:
-        strip_height = max(1.6, 0.42 * n_rows * h / 7 + 0.6)
+        # no taller than the strip's tiles at the width left beside the row names and the legend (some 4.4
+        # inches): 28x28 tiles got a strip twice their height, a blank band under the curve
+        canvas_rows, canvas_cols = n_rows * (h + 1) + 1, k * (w + 1) + 1
+        strip_height = max(1.6, min(0.42 * n_rows * h / 7, 4.4 * canvas_rows / canvas_cols) + 0.6)
         fig, axes = plt.subplots(2, 1, figsize=(7.2, 3.6 + strip_height), layout="constrained",
                                  gridspec_kw={"height_ratios": [3.2, strip_height]})
     curve, strip = np.asarray(axes).ravel()

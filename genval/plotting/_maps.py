@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from genval.plotting._base import _axes, _axis_names, _cell_raster, _items, _project
-from genval.plotting._bitmaps import _mark_tiles, plot_bitmaps
+from genval.plotting._base import _axes, _axis_names, _cell_raster, _items, _project, _text_width, _wrap_title
+from genval.plotting._bitmaps import plot_bitmaps
 
 __all__ = ["plot_som", "plot_som_grid", "plot_walk"]
 
@@ -24,7 +24,8 @@ def plot_som(space, ax=None, background: str = "umatrix", resolution: int = 300)
     background : {"umatrix", "cells"}
         Shade each neuron's cell (the points it wins) by the U-matrix value of
         that neuron (dark = far from its neighbours, a cluster border), or
-        give each cell its own light colour.
+        give each cell its own light colour. For a labelled set the U-matrix
+        is shaded in greys, so that the items' label colours stay apart.
     """
     import matplotlib.pyplot as plt
     from matplotlib.collections import LineCollection
@@ -37,8 +38,8 @@ def plot_som(space, ax=None, background: str = "umatrix", resolution: int = 300)
     cells, extent, (origin, axes) = _cell_raster(space, resolution)
     if background == "umatrix":
         values = som.umatrix().ravel()[cells]
-        image = ax.imshow(values, extent=extent, origin="upper", cmap="Blues", vmin=0, vmax=1,
-                          alpha=0.75, interpolation="nearest", aspect="auto")
+        image = ax.imshow(values, extent=extent, origin="upper", cmap=_umatrix_cmap(space.bitmaps.labels),
+                          vmin=0, vmax=1, alpha=0.75, interpolation="nearest", aspect="auto")
         plt.colorbar(image, ax=ax, shrink=0.8, label="U-matrix (distance to neighbour weights, scaled)")
     else:
         ax.imshow(cells % 20, extent=extent, origin="upper", cmap="tab20", vmin=0, vmax=19, alpha=0.35,
@@ -63,10 +64,22 @@ def plot_som(space, ax=None, background: str = "umatrix", resolution: int = 300)
     many = space.bitmaps.labels is not None and len(set(space.bitmaps.labels)) > 8
     ax.legend(loc="best", fontsize=8, framealpha=0.9, ncols=2 if many else 1)
     through = "" if axes.shape[1] <= 2 else f", the {axes.shape[1]}-D codes' principal plane"
-    ax.set_title(f"{rows}x{cols} {som.topology} map over {len(Z)} {space.bitmaps.title} codes{through}\n"
-                 + ("(neurons numbered from 1, row-major)" if numbered else f"(neurons numbered up to {MAX_NUMBERED} "
-                                                                            "only)"), fontsize=10)
+    ax.set_title(_wrap_title(f"{rows}x{cols} {som.topology} map over {len(Z)} {space.bitmaps.title} codes{through}\n"
+                             + ("(neurons numbered from 1, row-major)" if numbered
+                                else f"(neurons numbered up to {MAX_NUMBERED} only)"),
+                             ax.figure.get_figwidth() - 1.2, 10), fontsize=10)  # 1.2: the colour bar's inch
     return ax
+
+
+def _umatrix_cmap(labels):
+    """The U-matrix shading of the plane: blues, or light to mid greys when the items are coloured by label
+    (the digits' ten colours vanished into the blues)."""
+    import matplotlib
+    from matplotlib.colors import ListedColormap
+
+    if labels is None:
+        return matplotlib.colormaps["Blues"]
+    return ListedColormap(matplotlib.colormaps["Greys"](np.linspace(0.0, 0.5, 256)), name="greys_to_mid")
 
 
 def plot_walk(walk, shape: tuple[int, int], names, ax=None, verdicts=None):
@@ -85,24 +98,15 @@ def plot_walk(walk, shape: tuple[int, int], names, ax=None, verdicts=None):
     """
     loc = walk.located
     labels = [f"t={t:.2f}\n{names[n]} ({h})" for t, n, h in zip(walk.t, loc.nearest, loc.hamming)]
-    n = len(loc)
-    marked = verdicts is not None
-    ax = _axes(ax, figsize=(max(5.0 if marked else 4.0, (0.9 if marked else 0.75) * n + 0.5), 3.3 if marked else 2.2))
-    plot_bitmaps(loc.pixels, shape, None, ax=ax, columns=n)
-    h, w = shape
-    for k, label in enumerate(labels):
-        ax.text(1 + k * (w + 1) + (w - 1) / 2, h + 1.2, label, ha="center", va="top", fontsize=7)
-    ax.set_ylim(h + 4.2, -0.5)
-    if marked:
-        if len(verdicts) != n:
-            raise ValueError(f"got {len(verdicts)} verdicts for {n} samples")
-        _mark_tiles(ax, verdicts, [(1 + k * (w + 1), 1) for k in range(n)], shape, below=3.4)
-        ax.set_ylim(h + 5.6, -0.5)
+    if verdicts is not None and len(verdicts) != len(loc):
+        raise ValueError(f"got {len(verdicts)} verdicts for {len(loc)} samples")
     how = "straight line" if walk.kind == "line" else "SOM weights"
     verdict = "same neuron" if walk.same_neuron else "different neurons"
-    # two short lines: a narrow walk figure would cut one long title at both ends
-    ax.set_title(f"{walk.start} to {walk.stop} along the {how} ({verdict})\n"
-                 f"under each: t, nearest item (Hamming distance){', verdict' if marked else ''}", fontsize=9)
+    # two short lines, each wrapped to the figure's width: a narrow walk figure would cut a long one at both ends
+    title = (f"{walk.start} to {walk.stop} along the {how} ({verdict})\n"
+             f"under each: t, nearest item (Hamming distance){'' if verdicts is None else ', verdict'}")
+    # plot_bitmaps leaves room under the tiles for the labels and verdicts, whatever the tiles' size
+    ax = plot_bitmaps(loc.pixels, shape, labels, ax=ax, columns=len(loc), title=title, verdicts=verdicts)
     return ax
 
 
@@ -179,8 +183,9 @@ def plot_som_grid(space, ax=None, max_names: int = 4):
         ink = "black" if u[k] > 0.55 else "white"  # viridis is light above about 0.55
         ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, color=ink, linespacing=1.15)
     _grid_frame(ax, centres, rows, cols, hexagonal)
-    ax.set_title(f"{rows}x{cols} {som.topology} map of {len(names)} {space.bitmaps.title} codes: U-matrix\n"
-                 "in each neuron: its number (from 1, row-major), hits (items it wins), its items", fontsize=10)
+    title = (f"{rows}x{cols} {som.topology} map of {len(names)} {space.bitmaps.title} codes: U-matrix\n"
+             "in each neuron: its number (from 1, row-major), hits (items it wins), its items")
+    ax.set_title(_wrap_title(title, ax.figure.get_figwidth() - 0.2, 10), fontsize=10)
     return ax
 
 
@@ -248,13 +253,6 @@ def _grid_frame(ax, centres: np.ndarray, rows: int, cols: int, hexagonal: bool) 
     ax.set_ylabel("map row")
     for spine in ax.spines.values():
         spine.set_visible(False)
-
-
-def _text_width(text: str, fontsize: float) -> float:
-    """The width in points of ``text`` drawn at ``fontsize`` in matplotlib's default font."""
-    from matplotlib.textpath import TextPath
-
-    return TextPath((0, 0), text, size=fontsize).get_extents().width if text else 0.0
 
 
 def _fit_words(words: list[str], room: float, fontsize: float) -> str:
