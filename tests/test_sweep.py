@@ -194,7 +194,7 @@ def test_a_diverging_run_is_a_row_and_the_sweep_goes_on(tmp_path):
 
 
 def test_a_run_that_fails_otherwise_is_a_row_with_its_error(tmp_path, monkeypatch):
-    import genval.experiments._sweep_run as sweep
+    import genval.experiments._sweep_worker as sweep
 
     real = sweep.grey_levels
 
