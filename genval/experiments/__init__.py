@@ -16,6 +16,7 @@ _EXPORTS = {
     "make_denoiser": "._denoise",
     "bundled_sweeps": "._sweep_file",
     "curve_epochs": "._sweep_curves",
+    "curve_layout": "._sweep_curves",
     "curves_path": "._sweep_curves",
     "MAX_POINTS": "._sweep_curves",
     "mean_curves": "._sweep_curves",
@@ -27,6 +28,7 @@ _EXPORTS = {
     "run_sweep": "._sweep_run",
     "SETTINGS": "._sweep_settings",
     "summarize": "._sweep_summary",
+    "SWEEP_ALIASES": "._sweep_file",
     "Sweep": "._sweep_settings",
     "SweepConfigError": "._sweep_settings",
 }

@@ -29,7 +29,7 @@ import numpy as np
 from genval._utils.files import atomic_write
 from genval.experiments._sweep_settings import SweepConfigError, cell
 
-__all__ = ["MAX_POINTS", "curve_epochs", "curves_path", "mean_curves"]
+__all__ = ["MAX_POINTS", "curve_epochs", "curve_layout", "curves_path", "mean_curves"]
 
 MAX_POINTS = 1000
 _HEAD = MAX_POINTS // 2
@@ -167,3 +167,22 @@ def _summarised(by_epoch: dict) -> dict:
         validation = stats(acc[:, 3], acc[:, 4], acc[:, 5])
     return {"epoch": epochs, "loss": stats(acc[:, 0], acc[:, 1], acc[:, 2]), "validation_loss": validation}
 
+
+
+def curve_layout(axes) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Which settings colour the curves and which make the panels, from a sweep's axes (the seed's aside).
+
+    The first varied axis colours the curves; the panels are one per value of
+    the axis holding ``optimizer`` when it varies (else the second axis), and
+    of every further axis. The seeds are averaged.
+
+    >>> curve_layout([("n_latent",), ("optimizer", "learning_rate"), ("random_state",)])
+    (('n_latent',), ('optimizer', 'learning_rate'))
+    >>> curve_layout([("noise_levels",), ("noise_level",)]), curve_layout([("random_state",)])
+    ((('noise_levels',), ('noise_level',)), ((), ()))
+    """
+    varied = [tuple(axis) for axis in axes if "random_state" not in axis]
+    panel = [axis for axis in varied if "optimizer" in axis][:1] if len(varied) > 1 else []
+    rest = [axis for axis in varied if axis not in panel]
+    colour, rest = (rest[0], rest[1:]) if rest else ((), [])
+    return colour, tuple(k for axis in (*panel, *rest) for k in axis)

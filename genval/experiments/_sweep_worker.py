@@ -90,12 +90,16 @@ def run_group(calls: list[tuple[int, dict]], X: np.ndarray) -> list[tuple[int, d
 
 def _scores(model, settings: dict, X: np.ndarray) -> dict:
     """A fitted model's figures for one run: its final losses and its reconstruction of the scored copies."""
-    rng, _, scored = _split(settings, X)
+    rng, train, scored = _split(settings, X)
     targets = np.tile(scored, (settings["test_copies"], 1))
     inputs = flip_noise(targets, settings["noise_level"], rng) if settings["noise_level"] else targets
     wrong, grey = grey_levels(model, inputs, targets)
     validation = model.validation_loss_curve_
-    return {"final_loss": model.loss_curve_[-1], "epochs_run": model.n_epochs_,
+    held_out = {}
+    if len(train) < len(X):  # the items it trained on, clean, beside the held-out ones scored
+        train_wrong, train_grey = grey_levels(model, train, train)
+        held_out = {"train_wrong_pixels": int(train_wrong.sum()), "train_mse": train_grey.mse}
+    return held_out | {"final_loss": model.loss_curve_[-1], "epochs_run": model.n_epochs_,
             "wrong_pixels": int(wrong.sum()), "perfect": int((wrong == 0).sum()),
             "within_one": int((wrong <= 1).sum()), "scored": len(targets),
             "validation_loss": "" if validation is None else validation[-1], "mse": grey.mse,
