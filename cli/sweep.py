@@ -69,7 +69,7 @@ def _default_csv(config: str, settings: dict) -> Path:
     return Path(re.sub(r"[^A-Za-z0-9_.=+-]", "_", name) + ".csv")
 
 
-def _plot(path, kind: str, summary: list[dict], title: str, curves: Path | None) -> None:
+def _plot(path, kind: str, summary: list[dict], title: str, curves: Path | None, rows: list[dict]) -> None:
     """Draw the picture ``kind`` (auto: see --plot-kind) of a sweep to ``path``."""
     from genval.plotting._base import save_figure
 
@@ -83,9 +83,12 @@ def _plot(path, kind: str, summary: list[dict], title: str, curves: Path | None)
         if curves is None or not _has_lines(curves):
             raise click.UsageError("--plot-kind curves: these runs have no curves file beside their CSV (a sweep "
                                    "run before curves were recorded, or every run failed); use --plot-kind summary")
-        colour, panel = curve_layout(axes)
-        picture = plot_sweep_curves(_grid_order(mean_curves(curves, colour, panel), summary, colour, panel), colour,
-                                    panel, title)
+        # runs scored at several test levels trained once: their curve is drawn once (the first level's lines)
+        scoring = {"test_copies"} | ({"noise_level"} if any(row["noise_levels"] for row in rows) else set())
+        colour, panel = curve_layout(axes, scoring)
+        where = {k: rows[0][k] for k in scoring} if rows else {}
+        picture = plot_sweep_curves(_grid_order(mean_curves(curves, colour, panel, where), summary, colour, panel),
+                                    colour, panel, title)
     elif kind == "generalisation":
         from genval.plotting._sweep_pictures import plot_generalisation
 
@@ -264,7 +267,7 @@ def sweep(config, out, jobs, scheduler, overrides, dataset, max_runs, plot, plot
     summary = summarize(rows, axes)
     curves = curves_path(csv_path) if curves_path(csv_path).is_file() else None
     if plot:
-        _plot(plot, plot_kind, summary, title, curves)
+        _plot(plot, plot_kind, summary, title, curves, rows)
     status = _counts(rows)
     if as_json:
         _emit(title, dataset, csv_path, rows, counts, status, seconds, summary, curves)

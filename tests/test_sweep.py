@@ -293,6 +293,9 @@ def test_a_dask_cluster_gives_the_serial_csv(tmp_path):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cl:
         on_cluster = run_sweep(sweep, tmp_path / "cluster.csv", scheduler=cl.scheduler_address)
     assert timeless(on_cluster) == timeless(serial)
+    # the runs' curves come back from the workers too (in the order the runs finished)
+    curves = [sorted((tmp_path / f"{name}.curves.csv").read_text().splitlines()) for name in ("serial", "cluster")]
+    assert curves[0] == curves[1] and len(curves[0]) == 1 + 4 * 60
 
 
 def test_without_distributed_the_scheduler_says_what_to_install(tmp_path, monkeypatch):
@@ -329,3 +332,5 @@ def test_an_interrupted_parallel_sweep_keeps_its_finished_runs_and_resumes(tmp_p
     seen = []
     again = run_sweep(sweep, out, lambda done, total, settings, status: seen.append(status))
     assert seen.count(None) == len(kept) and timeless(again) == timeless(serial)
+    curves = [sorted((tmp_path / f"{name}.curves.csv").read_text().splitlines()) for name in ("serial", "parallel")]
+    assert curves[0] == curves[1]  # every run's curve once

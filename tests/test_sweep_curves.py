@@ -135,6 +135,8 @@ def test_mean_curves_average_over_the_seeds(tmp_path):
     assert two["epoch"].tolist() == [1, 2] and two["loss"][0].tolist() == [2.0, 0.5]
     assert two["loss"][1].tolist() == pytest.approx([2 ** 0.5, 0.0]) and two["validation_loss"] is None
     assert three["epoch"].tolist() == [1] and three["validation_loss"][0].tolist() == [2.0]  # the cut line left out
+    seed0 = mean_curves(path, ("n_latent",), (), {"random_state": 0})[()][("2",)]
+    assert seed0["loss"][0].tolist() == [1.0, 0.5] and seed0["loss"][2].tolist() == [1, 1]
 
 
 def test_the_layout_colours_the_first_axis_and_panels_the_optimizer():
@@ -142,6 +144,9 @@ def test_the_layout_colours_the_first_axis_and_panels_the_optimizer():
         ("n_latent",), ("optimizer", "learning_rate"))
     assert curve_layout([("optimizer",), ("hidden",)]) == (("hidden",), ("optimizer",))
     assert curve_layout([("optimizer",)]) == (("optimizer",), ())
+    # test levels of a denoiser trained once draw no curves of their own
+    assert curve_layout([("noise_levels",), ("noise_level",), ("random_state",)], {"noise_level"}) == (
+        ("noise_levels",), ())
 
 
 def test_sweep_dataset_option_replaces_the_files_set(tmp_path, monkeypatch):

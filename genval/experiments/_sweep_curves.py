@@ -113,7 +113,7 @@ def read_curves_header(path) -> list[str]:
     return header[:-3]
 
 
-def mean_curves(path, colour: tuple[str, ...], panel: tuple[str, ...]) -> dict:
+def mean_curves(path, colour: tuple[str, ...], panel: tuple[str, ...], where: dict | None = None) -> dict:
     """Mean and spread over the other settings (the seeds) of every curve in ``path``, by panel and colour.
 
     Parameters
@@ -122,6 +122,10 @@ def mean_curves(path, colour: tuple[str, ...], panel: tuple[str, ...]) -> dict:
         A curves file.
     colour, panel : tuple of str
         The settings whose values make a curve and a panel (columns of the file).
+    where : dict, optional
+        Only the lines whose column ``k`` holds ``v`` (as text), for each
+        item: one test level of runs that shared their training (their
+        curves are one curve, repeated).
 
     Returns
     -------
@@ -135,13 +139,14 @@ def mean_curves(path, colour: tuple[str, ...], panel: tuple[str, ...]) -> dict:
     if missing:
         raise SweepConfigError(f"{path}: no column {missing[0]!r}; it has {', '.join(keys)}")
     at = {k: i for i, k in enumerate(keys)}
+    picked = [(at[k], str(v)) for k, v in (where or {}).items() if k in at]
     sums: dict = {}
     with open(path, newline="", encoding="utf-8") as fh:
         reader = csv.reader(fh)
         next(reader)
         for line in reader:
-            if len(line) != len(keys) + 3:
-                continue  # a last line cut off
+            if len(line) != len(keys) + 3 or any(line[i] != v for i, v in picked):
+                continue  # a last line cut off, or another test level
             where = (tuple(line[at[k]] for k in panel), tuple(line[at[k]] for k in colour))
             by_epoch = sums.setdefault(where[0], {}).setdefault(where[1], {})
             epoch, loss, validation = int(line[-3]), float(line[-2]), line[-1]
@@ -169,19 +174,21 @@ def _summarised(by_epoch: dict) -> dict:
 
 
 
-def curve_layout(axes) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def curve_layout(axes, scoring=()) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Which settings colour the curves and which make the panels, from a sweep's axes (the seed's aside).
 
     The first varied axis colours the curves; the panels are one per value of
     the axis holding ``optimizer`` when it varies (else the second axis), and
-    of every further axis. The seeds are averaged.
+    of every further axis. The seeds are averaged; axes holding a key of
+    ``scoring`` (settings that change how a run is scored, not how it
+    trains) draw nothing of their own.
 
     >>> curve_layout([("n_latent",), ("optimizer", "learning_rate"), ("random_state",)])
     (('n_latent',), ('optimizer', 'learning_rate'))
     >>> curve_layout([("noise_levels",), ("noise_level",)]), curve_layout([("random_state",)])
     ((('noise_levels',), ('noise_level',)), ((), ()))
     """
-    varied = [tuple(axis) for axis in axes if "random_state" not in axis]
+    varied = [tuple(axis) for axis in axes if "random_state" not in axis and not set(axis) & set(scoring)]
     panel = [axis for axis in varied if "optimizer" in axis][:1] if len(varied) > 1 else []
     rest = [axis for axis in varied if axis not in panel]
     colour, rest = (rest[0], rest[1:]) if rest else ((), [])

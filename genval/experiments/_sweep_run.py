@@ -10,7 +10,12 @@ for an MSE of 0) and the share of pixels within
 :data:`~genval.models._reconstruction.TOLERANCE` (0.1). A run is ``stalled``
 when training ended near where it started (the rule of
 :func:`genval.nn._stall.stall_reason`: its final loss is no better than
-0.9 x the trivial model's or its first epoch's); its figures are kept. Runs go to worker
+0.9 x the trivial model's or its first epoch's); its figures are kept. With
+``train_size`` below the set's size, the training items' wrong pixels and MSE
+come last (``train_wrong_pixels``, ``train_mse``; empty otherwise). Every
+run's loss per epoch goes to the curves file beside the CSV
+(:mod:`._sweep_curves`), and runs that differ only in how they are scored
+share one training (:mod:`._sweep_worker`). Runs go to worker
 processes through joblib (``n_jobs``) or to a Dask cluster through joblib's
 Dask backend (``scheduler``), each with one BLAS thread; the results do not
 depend on either. An interrupted sweep keeps what it finished and a rerun
@@ -153,7 +158,9 @@ def run_sweep(sweep: Sweep, out, progress: Callable[[int, int, dict, str | None]
     sweep : Sweep
     out : path
         The CSV; rewritten (atomically) as runs finish, at most every second,
-        and when the sweep ends or is interrupted.
+        and when the sweep ends or is interrupted. The runs' curves go to
+        :func:`curves_path` of it (``runs.curves.csv``), appended as runs
+        finish; a resumed sweep keeps those of the runs the CSV holds.
     progress : callable, optional
         ``progress(done, total, settings, status)`` after each run; ``status``
         is None for a run already in the CSV.
