@@ -92,6 +92,9 @@ def _plot(path, kind: str, summary: list[dict], title: str, curves: Path | None,
     elif kind == "generalisation":
         from genval.plotting._sweep_pictures import plot_generalisation
 
+        if not any("train_size" in axis for axis in axes):
+            raise click.UsageError("--plot-kind generalisation draws a sweep over train_size; these runs vary "
+                                   + (", ".join(k for axis in axes for k in axis) or "nothing but the seed"))
         picture = plot_generalisation(summary, title=title)
     else:
         from genval.plotting._experiments import plot_sweep
@@ -247,6 +250,8 @@ def sweep(config, out, jobs, scheduler, overrides, dataset, max_runs, plot, plot
     """
     if (config is None) == (report is None):
         raise click.UsageError("give a sweep FILE.toml|NAME, or --report RUNS.csv (not both)")
+    if plot_kind != "auto" and not plot:
+        raise click.UsageError(f"--plot-kind {plot_kind} says which picture --plot draws: add --plot FILE.png")
     overrides = dict(overrides)
     if "dataset" in overrides:  # the file's top-level dataset, not a run setting: --dataset's
         if dataset is not None:

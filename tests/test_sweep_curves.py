@@ -229,3 +229,15 @@ def test_the_generalisation_picture_draws_training_and_held_out_error(tmp_path):
     assert pixels.get_ylim()[0] == 0 and mse.get_ylim()[0] == 0
     with pytest.raises(ValueError, match="needs a sweep over train_size"):
         plot_generalisation(summarize(run_sweep(parse_sweep(VALIDATED), tmp_path / "v.csv")))
+
+
+def test_plot_kind_mistakes_are_usage_errors(tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "s.csv"
+    run_sweep(parse_sweep(VALIDATED), out)
+    alone = run(runner, "sweep", "--report", str(out), "--plot-kind", "summary")
+    assert alone.exit_code == 2 and "add --plot FILE.png" in alone.stderr
+    wrong = run(runner, "sweep", "--report", str(out), "--plot", str(tmp_path / "p.png"), "--plot-kind",
+                "generalisation")
+    assert wrong.exit_code == 2 and "draws a sweep over train_size; these runs vary n_latent" in wrong.stderr
+    assert not (tmp_path / "p.png").exists()

@@ -20,7 +20,7 @@ def wrapped_title(fig, text: str, fontsize: float = 9) -> None:
 
 
 def _joined(keys, values) -> str:
-    return ", ".join(f"{k} {v or '-'}" for k, v in zip(keys, values)) or "every run"
+    return ", ".join(f"{k} {v or '-'}" for k, v in zip(keys, values))
 
 
 def plot_sweep_curves(curves: dict, colour: tuple[str, ...], panel: tuple[str, ...], title: str = "", axes=None):
@@ -81,7 +81,8 @@ def plot_sweep_curves(curves: dict, colour: tuple[str, ...], panel: tuple[str, .
         ax.set_xlabel("epoch", fontsize=8)
         ax.grid(True, alpha=0.3)
         ax.tick_params(labelsize=7)
-    axes[0].set_ylabel("loss (solid: training, dashed: validation)", fontsize=8)
+    validated = any(s["validation_loss"] is not None for p in panels for s in curves[p].values())
+    axes[0].set_ylabel("loss (solid: training, dashed: validation)" if validated else "training loss", fontsize=8)
     axes[0].legend(title=" + ".join(colour) or None, fontsize=7, title_fontsize=7, framealpha=0.8)
     if title:
         runs = max(int(s["loss"][2].max()) for p in panels for s in curves[p].values())
