@@ -143,10 +143,15 @@ def _parallel(n_jobs: int, scheduler: str | None):
         from joblib import Parallel, delayed
 
         parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered", batch_size=1)
-        yield lambda groups, X: parallel(delayed(run_group)(group, X) for group in groups)
+        yield lambda groups, X: parallel(delayed(_run)(group, X) for group in groups)
         return
     with dask_client(scheduler) as client:
-        yield lambda groups, X: dask_results(client, scheduler, run_group, [(g,) for g in groups], X)
+        yield lambda groups, X: dask_results(client, scheduler, _run, [(g,) for g in groups], X)
+
+
+def _run(group: list[tuple[int, dict]], X) -> list[tuple[int, dict, dict | None]]:
+    """One task of a sweep (Dask names its tasks after this function): a group of runs that share a training."""
+    return run_group(group, X)
 
 
 def run_sweep(sweep: Sweep, out, progress: Callable[[int, int, dict, str | None], None] | None = None, *,
