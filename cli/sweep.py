@@ -13,7 +13,8 @@ from pathlib import Path
 import click
 
 from ._common import OutputFile, PictureFile, emit_json, json_option, note
-from genval.experiments._sweep_file import MAX_RUNS, bundled_sweeps, load_sweep
+from genval.experiments._sweep_curves import curve_layout, curves_path, mean_curves
+from genval.experiments._sweep_file import MAX_RUNS, SWEEP_ALIASES, bundled_sweeps, load_sweep
 from genval.experiments._sweep_run import read_runs, run_sweep
 from genval.experiments._sweep_settings import cell
 from genval.experiments._sweep_summary import METRICS, summarize
@@ -68,13 +69,64 @@ def _default_csv(config: str, settings: dict) -> Path:
     return Path(re.sub(r"[^A-Za-z0-9_.=+-]", "_", name) + ".csv")
 
 
+def _plot(path, kind: str, summary: list[dict], title: str, curves: Path | None, rows: list[dict]) -> None:
+    """Draw the picture ``kind`` (auto: see --plot-kind) of a sweep to ``path``."""
+    from genval.plotting._base import save_figure
+
+    axes = summary[0]["axes"] if summary else ()
+    if kind == "auto":
+        kind = ("generalisation" if any("train_size" in axis for axis in axes) else
+                "curves" if curves is not None and _has_lines(curves) else "summary")
+    if kind == "curves":
+        from genval.plotting._sweep_pictures import plot_sweep_curves
+
+        if curves is None or not _has_lines(curves):
+            raise click.UsageError("--plot-kind curves: these runs have no curves file beside their CSV (a sweep "
+                                   "run before curves were recorded, or every run failed); use --plot-kind summary")
+        # runs scored at several test levels trained once: their curve is drawn once (the first level's lines)
+        scoring = {"test_copies"} | ({"noise_level"} if any(row["noise_levels"] for row in rows) else set())
+        colour, panel = curve_layout(axes, scoring)
+        where = {k: rows[0][k] for k in scoring} if rows else {}
+        picture = plot_sweep_curves(_grid_order(mean_curves(curves, colour, panel, where), summary, colour, panel),
+                                    colour, panel, title)
+    elif kind == "generalisation":
+        from genval.plotting._sweep_pictures import plot_generalisation
+
+        if not any("train_size" in axis for axis in axes):
+            raise click.UsageError("--plot-kind generalisation draws a sweep over train_size; these runs vary "
+                                   + (", ".join(k for axis in axes for k in axis) or "nothing but the seed"))
+        picture = plot_generalisation(summary, title=title)
+    else:
+        from genval.plotting._experiments import plot_sweep
+
+        picture = plot_sweep(summary, title)
+    save_figure(picture, path)
+    note(f"wrote {path} ({kind})")
+
+
+def _grid_order(curves: dict, summary: list[dict], colour, panel) -> dict:
+    """``curves`` with its panels and colours in the grid's order (the file has them in the order runs finished)."""
+    def rank(keys):
+        order = list(dict.fromkeys(tuple(e["settings"].get(k, "") for k in keys) for e in summary))
+        return lambda values: order.index(values) if values in order else len(order)
+
+    by_panel, by_colour = rank(panel), rank(colour)
+    return {p: {c: curves[p][c] for c in sorted(curves[p], key=by_colour)} for p in sorted(curves, key=by_panel)}
+
+
+def _has_lines(path: Path) -> bool:
+    with open(path, encoding="utf-8") as fh:
+        return bool(fh.readline()) and bool(fh.readline())
+
+
 def _emit(title: str, dataset: str, csv_path: Path, rows: list[dict], counts: dict, status: dict, seconds: float,
-          summary: list[dict]) -> None:
+          summary: list[dict], curves: Path | None) -> None:
     """The --json document: counts by status, and every grid point's figures (mean and spread over seeds)."""
     metrics = (*METRICS, "seconds")
     # The CSV holds settings as text; each run's own JSON key holds them typed, as the sweep file gave them.
     typed = {(k, row[k]): value for row in rows for k, value in json.loads(row["run"]).items() if k in row}
-    emit_json({"title": title, "dataset": dataset, "csv": str(csv_path), "runs": len(rows),
+    emit_json({"title": title, "dataset": dataset, "csv": str(csv_path), "curves": curves and str(curves),
+               "runs": len(rows),
                "ran": counts["ran"], "resumed": counts["skipped"], "status": status, "seconds": round(seconds, 3),
                "summary": [{k: v for k, v in e.items() if k not in ("axes", "values", "settings")}
                            | {"settings": {k: typed.get((k, v), v) for k, v in e["settings"].items()}}
@@ -105,7 +157,26 @@ def _check_jobs(ctx, param, value):
     return value
 
 
-@click.command(epilog="Shipped sweeps (the course's experiments on the font): " + ", ".join(bundled_sweeps()) + ".")
+def _run(config: str, out, overrides: dict, dataset: str | None, max_runs: int, jobs: int, scheduler):
+    """Load and run the sweep ``config``, a line on stderr per run: its title, dataset, axes, rows, counts (ran,
+    skipped) and CSV."""
+    spec = load_sweep(config, max_runs=max_runs, override=overrides or None, dataset=dataset)
+    named = overrides | ({"dataset": Path(dataset).stem} if dataset else {})
+    csv_path = Path(out) if out else _default_csv(config, named)
+    counts = {"ran": 0, "skipped": 0}
+
+    def progress(done, total, settings, status):
+        counts["skipped" if status is None else "ran"] += 1
+        varied = ", ".join(f"{k}={settings[k]}" for k in spec.keys)
+        note(f"[{done}/{total}] {status or 'already done'}: {varied}")
+
+    rows = run_sweep(spec, csv_path, progress, n_jobs=jobs, scheduler=scheduler)
+    return spec.title, spec.dataset, spec.axes, rows, counts, csv_path
+
+
+@click.command(epilog="Shipped sweeps (the course's experiments, on the font unless named otherwise): "
+               + ", ".join(bundled_sweeps()) + "; earlier names: "
+               + ", ".join(f"{old} (now {new})" for old, new in SWEEP_ALIASES.items()) + ".")
 @click.argument("config", metavar="FILE.toml|NAME", required=False)
 @click.option("--out", "-o", type=OutputFile(), default=None, metavar="FILE.csv",
               help="The runs' CSV (default: the sweep's name .csv here). Runs already in it are not redone.")
@@ -119,14 +190,25 @@ def _check_jobs(ctx, param, value):
               help="Replace a setting of the sweep file, in [fixed] or [grid] (a grid key then takes this one "
                    "value), checked as the file's own; repeatable. VALUE is a TOML value: --set epochs=200 "
                    "--set optimizer=adam --set 'hidden=[64, 16]'. The CSV is then NAME+epochs=200.csv.")
+@click.option("--dataset", "-d", default=None, metavar="NAME|PATH",
+              help="Run the sweep on this set instead of the file's (a bundled set or a file, e.g. --dataset "
+                   "fashion.npy); --set dataset=PATH does the same. The CSV is then NAME+dataset=STEM.csv.")
 @click.option("--max-runs", type=click.IntRange(min=1), default=MAX_RUNS, show_default=True,
               help="Refuse a grid of more runs.")
 @click.option("--plot", type=PictureFile(), default=None, metavar="FILE.png",
-              help="Also draw the summary (a panel per setting, the spread over seeds) as .png, .svg or .pdf.")
+              help="Also draw a picture as .png, .svg or .pdf (which one: --plot-kind).")
+@click.option("--plot-kind", type=click.Choice(["auto", "curves", "summary", "generalisation"]), default="auto",
+              show_default=True,
+              help="curves: loss per epoch, a colour per value of the first varied setting, a panel per optimizer "
+                   "(or per value of the second), mean ± spread over seeds (seed 004's grid-search figure); "
+                   "summary: the final figures per setting, a dot per seed; generalisation: error on the "
+                   "training and the held-out items against train_size. auto: generalisation for a sweep over "
+                   "train_size, else curves when the runs have them, else summary. E.g. --plot f.png "
+                   "--plot-kind summary.")
 @click.option("--report", type=click.Path(dir_okay=False, exists=True), default=None, metavar="RUNS.csv",
               help="Summarise (and --plot) the runs of this CSV without training; no FILE then.")
 @json_option
-def sweep(config, out, jobs, scheduler, overrides, max_runs, plot, report, as_json):
+def sweep(config, out, jobs, scheduler, overrides, dataset, max_runs, plot, plot_kind, report, as_json):
     """Train a grid of settings and tabulate the results, mean ± spread over seeds.
 
     FILE is a TOML sweep file or the name of a shipped one; its settings
@@ -139,7 +221,17 @@ def sweep(config, out, jobs, scheduler, overrides, max_runs, plot, report, as_js
     mean squared error, PSNR = 10 log10(1 / MSE) dB with peak 1.0 (inf for an
     MSE of 0, null in JSON), the share of pixels within 0.1); a run that fails
     never stops the sweep, and an interrupted sweep resumes where it stopped.
-    The file is checked in full before any run.
+    The file is checked in full before any run. Runs that differ only in
+    how they are scored (the test noise_level of a denoiser trained on
+    noise_levels; test_copies) share one training. With train_size, the
+    training items' wrong pixels and MSE come last (train_wrong_pixels,
+    train_mse).
+
+    Every run's loss per epoch (and validation loss) goes to NAME.curves.csv
+    beside the CSV, one line per run and epoch: the settings the sweep
+    varies, epoch, loss, validation_loss (pandas.read_csv reads it; it joins
+    the CSV on those columns). A run records every epoch up to 1,000; a
+    longer one its first 500 and 500 more evenly spaced up to its last.
 
     A run is "stalled" when it did not stop early and its final loss L,
     above the floor F of a perfect reconstruction, is still 0.9 x or more of
@@ -154,11 +246,19 @@ def sweep(config, out, jobs, scheduler, overrides, max_runs, plot, report, as_js
       genval sweep my-sweep.toml --out runs.csv --plot runs.png
       genval sweep architectures --scheduler tcp://scheduler:8786
       genval sweep --report runs.csv --plot runs.svg
+      genval sweep seed004-fashion --dataset fashion.npy --set epochs=20 --plot grid.png
     """
     if (config is None) == (report is None):
         raise click.UsageError("give a sweep FILE.toml|NAME, or --report RUNS.csv (not both)")
-    if report is not None and overrides:
-        raise click.UsageError("--set changes a sweep's settings; --report only reads a CSV")
+    if plot_kind != "auto" and not plot:
+        raise click.UsageError(f"--plot-kind {plot_kind} says which picture --plot draws: add --plot FILE.png")
+    overrides = dict(overrides)
+    if "dataset" in overrides:  # the file's top-level dataset, not a run setting: --dataset's
+        if dataset is not None:
+            raise click.UsageError("--dataset and --set dataset=... both given; keep one")
+        dataset = str(overrides.pop("dataset"))
+    if report is not None and (overrides or dataset):
+        raise click.UsageError("--set changes a sweep's settings (and --dataset its set); --report only reads a CSV")
     start = time.perf_counter()
     if report is not None:
         csv_path = Path(report)
@@ -166,34 +266,27 @@ def sweep(config, out, jobs, scheduler, overrides, max_runs, plot, report, as_js
         title, dataset, axes = csv_path.stem, rows[0]["dataset"] if rows else "", None
         counts = {"ran": 0, "skipped": len(rows)}
     else:
-        spec = load_sweep(config, max_runs=max_runs, override=overrides or None)
-        csv_path = Path(out) if out else _default_csv(config, overrides)
-        counts = {"ran": 0, "skipped": 0}
-
-        def progress(done, total, settings, status):
-            counts["skipped" if status is None else "ran"] += 1
-            varied = ", ".join(f"{k}={settings[k]}" for k in spec.keys)
-            note(f"[{done}/{total}] {status or 'already done'}: {varied}")
-
-        rows = run_sweep(spec, csv_path, progress, n_jobs=jobs, scheduler=scheduler)
-        title, dataset, axes = spec.title, spec.dataset, spec.axes
+        title, dataset, axes, rows, counts, csv_path = _run(config, out, overrides, dataset, max_runs, jobs,
+                                                            scheduler)
     seconds = time.perf_counter() - start
     summary = summarize(rows, axes)
+    curves = curves_path(csv_path) if curves_path(csv_path).is_file() else None
     if plot:
-        from genval.plotting._base import save_figure
-        from genval.plotting._experiments import plot_sweep
-
-        save_figure(plot_sweep(summary, title), plot)
-        note(f"wrote {plot}")
+        _plot(plot, plot_kind, summary, title, curves, rows)
     status = _counts(rows)
     if as_json:
-        _emit(title, dataset, csv_path, rows, counts, status, seconds, summary)
+        _emit(title, dataset, csv_path, rows, counts, status, seconds, summary, curves)
         return
     where = f"read from {csv_path}" if report else (f"{counts['ran']} run now, {counts['skipped']} already in "
                                                     f"{csv_path}")
     click.echo(f"{title}: {len(rows)} runs on {dataset} ({where}), {seconds:.1f} s; {status['ok']} ok, "
                f"{status['stalled']} stalled, {status['diverged']} diverged, {status['failed']} failed; "
                "mean ± spread over seeds of the ok and stalled runs")
+    _echo_table(summary)
+
+
+def _echo_table(summary: list[dict]) -> None:
+    """The summary's two tables: counts, final loss and pixel counts; then held-out and grey-level figures."""
     labels = [" ".join(v or "-" for v in e["settings"].values()) or "(fixed)" for e in summary]
     header = " ".join(k for e in summary[:1] for k in e["settings"]) or "settings"
     width = max([12, len(header), *map(len, labels)])

@@ -34,6 +34,8 @@ random_state = [0, 1]
 """
 
 
+# Shipped sweeps of a set genval does not ship (Fashion-MNIST), tried on a bundled one.
+OWN_DATA = {"seed004-fashion": "digits"}
 FINISHED = ("ok", "stalled")  # a run that trained to the end (SMALL's short runs: some learn, some stall)
 
 
@@ -43,8 +45,8 @@ def timeless(rows):
 
 def test_shipped_sweeps_are_valid_and_cover_the_course():
     names = bundled_sweeps()
-    assert {"architectures", "optimizers", "minibatch", "activations", "generalisation", "noise", "noise-sets",
-            "slow-rate", "denoiser-rate"} <= set(names)
+    assert {"architectures", "optimizers", "minibatch", "seed000-activations", "generalisation", "noise",
+            "noise-sets", "slow-rate", "denoiser-rate", "seed004-fashion"} <= set(names)
     arch = load_sweep("architectures")
     assert len(arch.runs) == 24 and {r["epochs"] for r in arch.runs} == {10_000}
     assert [r["hidden"] for r in arch.runs[::3]] == [[64, 16], [30, 20], [16], [64, 32, 16], [32], [32, 8],
@@ -52,10 +54,18 @@ def test_shipped_sweeps_are_valid_and_cover_the_course():
     optimizers = {(r["optimizer"], str(r["optimizer_options"])) for r in load_sweep("optimizers").runs}
     assert optimizers == {("gd", "{}"), ("momentum", "{'momentum': 0.7}"), ("adaptive", "{}"),
                           ("adaptive", "{'momentum': 0.7}")}
-    assert {(r["activation"], r["activation_param"]) for r in load_sweep("activations").runs} == {
-        ("tanh", 2.0), ("elu", 1.0), ("leaky_relu", 0.01)}
+    # seed 000's values; the earlier name loads the renamed file
+    assert {(r["activation"], r["activation_param"]) for r in load_sweep("seed000-activations").runs} == {
+        ("tanh", 2.0), ("elu", 0.1), ("leaky_relu", 0.01)}
+    assert load_sweep("activations").runs == load_sweep("seed000-activations").runs
     assert {r["train_size"] for r in load_sweep("generalisation").runs} == {4, 8, 16, 32}
-    assert {r["batch_size"] for r in load_sweep("minibatch").runs} >= {5, 10}
+    assert {(r["batch_size"], r["optimizer"]) for r in load_sweep("minibatch").runs} >= {(5, "adaptive"),
+                                                                                         (10, "adaptive")}
+    fashion = load_sweep("seed004-fashion", dataset="digits")
+    assert {(r["n_latent"], r["optimizer"], r["learning_rate"]) for r in fashion.runs} == {
+        (h, o, lr) for h in (64, 128, 256, 512) for o, lr in (("gd", 0.1), ("adam", 0.001))}
+    assert {(str(r["hidden"]), r["code_activation"], r["dropout"], r["batch_size"], r["epochs"])
+            for r in fashion.runs} == {("[]", "relu", 0.1, 1000, 100)}
     noise = load_sweep("noise")
     assert {r["noise_level"] for r in noise.runs} == {0.1, 0.15, 0.2}
     assert len({str(r["hidden"]) for r in noise.runs}) == 3
@@ -66,13 +76,13 @@ def test_shipped_sweeps_are_valid_and_cover_the_course():
     assert {r["learning_rate"] for r in slow.runs} == {0.0005} and len({str(r["hidden"]) for r in slow.runs}) == 3
     rate = load_sweep("denoiser-rate")
     assert len({r["learning_rate"] for r in rate.runs}) == 3 and {r["random_state"] for r in rate.runs} == {0, 1, 2}
-    assert all(set(load_sweep(name).keys) <= set(SETTINGS) for name in names)
+    assert all(set(load_sweep(name, dataset=OWN_DATA.get(name)).keys) <= set(SETTINGS) for name in names)
 
 
 def test_every_shipped_sweep_runs_to_the_end_in_a_tiny_version(tmp_path):
     # Three epochs and one seed: what the full tables do, minus the time (run by hand, they finish too).
     for name in bundled_sweeps():
-        sweep = load_sweep(name, override={"epochs": 3, "random_state": 0})
+        sweep = load_sweep(name, override={"epochs": 3, "random_state": 0}, dataset=OWN_DATA.get(name))
         rows = run_sweep(sweep, tmp_path / f"{name}.csv", n_jobs=1)
         assert len(rows) == len(sweep.runs) > 1, name
         assert all(r["status"] in ("ok", "stalled") or r["status"].startswith("diverged at epoch ") for r in rows), name
@@ -194,7 +204,7 @@ def test_a_diverging_run_is_a_row_and_the_sweep_goes_on(tmp_path):
 
 
 def test_a_run_that_fails_otherwise_is_a_row_with_its_error(tmp_path, monkeypatch):
-    import genval.experiments._sweep_run as sweep
+    import genval.experiments._sweep_worker as sweep
 
     real = sweep.grey_levels
 
@@ -283,6 +293,9 @@ def test_a_dask_cluster_gives_the_serial_csv(tmp_path):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cl:
         on_cluster = run_sweep(sweep, tmp_path / "cluster.csv", scheduler=cl.scheduler_address)
     assert timeless(on_cluster) == timeless(serial)
+    # the runs' curves come back from the workers too (in the order the runs finished)
+    curves = [sorted((tmp_path / f"{name}.curves.csv").read_text().splitlines()) for name in ("serial", "cluster")]
+    assert curves[0] == curves[1] and len(curves[0]) == 1 + 4 * 60
 
 
 def test_without_distributed_the_scheduler_says_what_to_install(tmp_path, monkeypatch):
@@ -319,3 +332,5 @@ def test_an_interrupted_parallel_sweep_keeps_its_finished_runs_and_resumes(tmp_p
     seen = []
     again = run_sweep(sweep, out, lambda done, total, settings, status: seen.append(status))
     assert seen.count(None) == len(kept) and timeless(again) == timeless(serial)
+    curves = [sorted((tmp_path / f"{name}.curves.csv").read_text().splitlines()) for name in ("serial", "parallel")]
+    assert curves[0] == curves[1]  # every run's curve once

@@ -29,10 +29,10 @@ scored per item) and ``train_size`` (train on that many items drawn by the
 seed and score the items left out). Files written with the earlier names
 ``latent``, ``stop_wrong``, ``seed`` and ``noise`` load as the new ones.
 
-Every run becomes a CSV row, in grid order: every setting, a ``status``
-(``ok``, ``diverged at epoch E`` or the error: a run that fails never stops
-the sweep), the final loss, the epochs run, the wrong pixels summed over the
-scored items, perfect and within-one counts, seconds. Runs go to worker
+Every run becomes a CSV row, in grid order (:mod:`._sweep_run`), and its
+loss per epoch lines of a curves file beside it (:mod:`._sweep_curves`); runs
+that differ only in how they are scored share one training
+(:mod:`._sweep_worker`). Runs go to worker
 processes through joblib (``n_jobs``) or to a Dask cluster through joblib's
 Dask backend (``scheduler``), each with one BLAS thread; the results do not
 depend on either. An interrupted sweep keeps what it finished and a rerun
@@ -59,7 +59,10 @@ from genval.experiments._sweep_settings import (
 )
 from genval.models._params import PARAMS
 
-__all__ = ["MAX_RUNS", "bundled_sweeps", "load_sweep", "parse_sweep"]
+__all__ = ["MAX_RUNS", "SWEEP_ALIASES", "bundled_sweeps", "load_sweep", "parse_sweep"]
+
+# Earlier names of shipped sweeps, renamed after the course's seed they reproduce.
+SWEEP_ALIASES = {"activations": "seed000-activations"}
 
 MAX_RUNS = 10_000
 MAX_SWEEP_FILE_BYTES = 1 << 20  # a sweep file is a few dozen lines; its grid is capped by MAX_RUNS anyway
@@ -186,7 +189,7 @@ def _shape(dataset: str, source: str) -> tuple[int, int]:
     try:
         return load_dataset(dataset).X.shape
     except GenvalError as exc:
-        raise SweepConfigError(f"{source}: dataset: {exc}") from None
+        raise SweepConfigError(f"{source}: dataset: {exc}; give another with --dataset PATH") from None
     except OSError as exc:
         raise SweepConfigError(f"{source}: dataset: {exc.filename or dataset}: {exc.strerror or exc}") from None
 
@@ -209,7 +212,7 @@ def _runs(axes: list, fixed: dict, shape: tuple[int, int], source: str) -> list[
 
 
 def parse_sweep(text: str, source: str = "<string>", *, max_runs: int = MAX_RUNS,
-                override: dict | None = None) -> Sweep:
+                override: dict | None = None, dataset: str | None = None) -> Sweep:
     """Check a sweep file completely (every combination) and list its runs.
 
     Parameters
@@ -223,6 +226,9 @@ def parse_sweep(text: str, source: str = "<string>", *, max_runs: int = MAX_RUNS
     override : dict, optional
         Settings that replace the file's, in ``[fixed]`` or ``[grid]`` (a
         quick trial of a long sweep: ``{"epochs": 20}``).
+    dataset : str, optional
+        A bundled set or a path that replaces the file's ``dataset`` (a
+        sweep written for a set genval does not ship: Fashion-MNIST).
 
     Raises
     ------
@@ -256,7 +262,9 @@ def parse_sweep(text: str, source: str = "<string>", *, max_runs: int = MAX_RUNS
         sizes = " x ".join(f"{len(values):,} {'+'.join(keys)}" for keys, values in axes)
         raise SweepConfigError(f"{source}: {n_runs:,} runs ({sizes}), more than max_runs = {max_runs:,}; "
                                "shorten the grid or raise the limit (--max-runs)")
-    dataset = doc.get("dataset", "font")
+    if dataset is not None and not (isinstance(dataset, str) and dataset and dataset.isprintable()):
+        raise SweepConfigError(f"--dataset must be a bundled set or a path, got {dataset!r}")
+    dataset = dataset if dataset is not None else doc.get("dataset", "font")
     runs = _runs(axes, fixed, _shape(dataset, source), source)
     axes_keys = tuple(keys for keys, _ in axes)
     return Sweep(str(doc.get("title", Path(source).stem)), dataset, source, axes_keys, tuple(runs))
@@ -274,17 +282,19 @@ def _renamed(table: dict, section: str, source: str) -> dict:
     return renamed
 
 
-def load_sweep(spec: str | os.PathLike, *, max_runs: int = MAX_RUNS, override: dict | None = None) -> Sweep:
+def load_sweep(spec: str | os.PathLike, *, max_runs: int = MAX_RUNS, override: dict | None = None,
+               dataset: str | None = None) -> Sweep:
     """A sweep file by path, or a shipped one by name (see :func:`bundled_sweeps`); see :func:`parse_sweep`."""
     spec = os.fspath(spec)
+    spec = SWEEP_ALIASES.get(spec, spec) if spec not in bundled_sweeps() else spec
     if spec in bundled_sweeps():
         text = resources.files("genval.datasets").joinpath(f"sweeps/{spec}.toml").read_text(encoding="utf-8")
-        return parse_sweep(text, source=f"{spec}.toml", max_runs=max_runs, override=override)
+        return parse_sweep(text, source=f"{spec}.toml", max_runs=max_runs, override=override, dataset=dataset)
     path = Path(spec)
     if not path.is_file():
         raise SweepConfigError(f"{spec}: no such sweep file; shipped sweeps: {', '.join(bundled_sweeps())}")
     text = read_small_text(path, MAX_SWEEP_FILE_BYTES, SweepConfigError, "a sweep file")
-    return parse_sweep(text, source=str(path), max_runs=max_runs, override=override)
+    return parse_sweep(text, source=str(path), max_runs=max_runs, override=override, dataset=dataset)
 
 
 def bundled_sweeps() -> list[str]:

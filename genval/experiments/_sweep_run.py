@@ -10,7 +10,12 @@ for an MSE of 0) and the share of pixels within
 :data:`~genval.models._reconstruction.TOLERANCE` (0.1). A run is ``stalled``
 when training ended near where it started (the rule of
 :func:`genval.nn._stall.stall_reason`: its final loss is no better than
-0.9 x the trivial model's or its first epoch's); its figures are kept. Runs go to worker
+0.9 x the trivial model's or its first epoch's); its figures are kept. With
+``train_size`` below the set's size, the training items' wrong pixels and MSE
+come last (``train_wrong_pixels``, ``train_mse``; empty otherwise). Every
+run's loss per epoch goes to the curves file beside the CSV
+(:mod:`._sweep_curves`), and runs that differ only in how they are scored
+share one training (:mod:`._sweep_worker`). Runs go to worker
 processes through joblib (``n_jobs``) or to a Dask cluster through joblib's
 Dask backend (``scheduler``), each with one BLAS thread; the results do not
 depend on either. An interrupted sweep keeps what it finished and a rerun
@@ -23,66 +28,25 @@ import csv
 import io
 import json
 import math
-import re
 import time
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 
 from genval._utils.budget import memory_budget
 from genval._utils.files import atomic_write, read_small_text
 from genval.data._bitmaps import load_dataset
-from genval.data._noise import flip_noise
-from genval.errors import ParameterError, TrainingDivergedError
+from genval.errors import ParameterError
+from genval.experiments._sweep_curves import append_curves, curve_lines, curves_path, start_curves
 from genval.experiments._sweep_dask import dask_client, dask_results
 from genval.experiments._sweep_settings import (
-    COLUMNS, DEFAULTS, OLD_KEYS, RESULTS, SETTINGS, Sweep, SweepConfigError, cell, model_for, new_name, run_key,
+    COLUMNS, DEFAULTS, OLD_KEYS, SETTINGS, Sweep, SweepConfigError, cell, new_name, run_key,
 )
-from genval.models._reconstruction import grey_levels
-from genval.nn._stall import caught_stalls
+from genval.experiments._sweep_worker import run_group, training_key
 
 __all__ = ["read_runs", "run_sweep"]
-
-_DIVERGED = re.compile(r"diverged at epoch (\d+)")
-
-
-def _run(index: int, settings: dict, X: np.ndarray) -> tuple[int, dict]:
-    """Train and score one run (in a worker); every failure becomes its status."""
-    from threadpoolctl import threadpool_limits
-
-    rng = np.random.default_rng(settings["random_state"])
-    train, scored = X, X
-    if settings["train_size"] is not None and settings["train_size"] < len(X):
-        order = rng.permutation(len(X))
-        train, scored = X[order[:settings["train_size"]]], X[order[settings["train_size"]:]]
-    result = dict.fromkeys(RESULTS, "")
-    start = time.perf_counter()
-    try:
-        # the workers are the parallelism; a stall is the run's status, not a line on the worker's stderr
-        with threadpool_limits(limits=1, user_api="blas"), caught_stalls() as stalled:
-            model = model_for(settings).fit(train)
-            targets = np.tile(scored, (settings["test_copies"], 1))
-            inputs = flip_noise(targets, settings["noise_level"], rng) if settings["noise_level"] else targets
-            wrong, grey = grey_levels(model, inputs, targets)
-        validation = model.validation_loss_curve_
-        result |= {"final_loss": model.loss_curve_[-1], "epochs_run": model.n_epochs_,
-                   "wrong_pixels": int(wrong.sum()), "perfect": int((wrong == 0).sum()),
-                   "within_one": int((wrong <= 1).sum()), "scored": len(targets),
-                   "validation_loss": "" if validation is None else validation[-1], "mse": grey.mse,
-                   "psnr": grey.psnr, "within_tolerance": grey.within_tolerance}
-        status = "stalled" if stalled else "ok"
-    except TrainingDivergedError as exc:
-        found = _DIVERGED.search(str(exc))
-        status = f"diverged at epoch {found.group(1)}" if found else f"diverged: {exc}"
-        result["epochs_run"] = found.group(1) if found else ""
-    except Exception as exc:  # a run that fails is a finding of the sweep, not its end
-        status = f"{type(exc).__name__}: {exc}".replace("\n", " ")
-    result["seconds"] = round(time.perf_counter() - start, 4)
-    return index, {"status": status, **{k: str(v) for k, v in result.items()}}
-
 
 def _work(settings: dict, shape: tuple[int, int]) -> float:
     """About how many multiply-adds a run costs (to hand out the longest runs first)."""
@@ -173,16 +137,21 @@ def _check_same_sweep(sweep: Sweep, rows: list[dict], out: Path) -> None:
 
 @contextmanager
 def _parallel(n_jobs: int, scheduler: str | None):
-    """``run(calls, X)``: ``_run(*call, X)`` of every call, yielded as they finish, in local processes or every one
-    on a Dask cluster's workers (:mod:`._sweep_dask`: never in this process, every failure one line)."""
+    """``run(groups, X)``: :func:`run_group` of every group of calls, yielded as they finish, in local processes or
+    every one on a Dask cluster's workers (:mod:`._sweep_dask`: never in this process, every failure one line)."""
     if scheduler is None:
         from joblib import Parallel, delayed
 
         parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered", batch_size=1)
-        yield lambda calls, X: parallel(delayed(_run)(*call, X) for call in calls)
+        yield lambda groups, X: parallel(delayed(_run)(group, X) for group in groups)
         return
     with dask_client(scheduler) as client:
-        yield lambda calls, X: dask_results(client, scheduler, _run, calls, X)
+        yield lambda groups, X: dask_results(client, scheduler, _run, [(g,) for g in groups], X)
+
+
+def _run(group: list[tuple[int, dict]], X) -> list[tuple[int, dict, dict | None]]:
+    """One task of a sweep (Dask names its tasks after this function): a group of runs that share a training."""
+    return run_group(group, X)
 
 
 def run_sweep(sweep: Sweep, out, progress: Callable[[int, int, dict, str | None], None] | None = None, *,
@@ -194,7 +163,9 @@ def run_sweep(sweep: Sweep, out, progress: Callable[[int, int, dict, str | None]
     sweep : Sweep
     out : path
         The CSV; rewritten (atomically) as runs finish, at most every second,
-        and when the sweep ends or is interrupted.
+        and when the sweep ends or is interrupted. The runs' curves go to
+        :func:`curves_path` of it (``runs.curves.csv``), appended as runs
+        finish; a resumed sweep keeps those of the runs the CSV holds.
     progress : callable, optional
         ``progress(done, total, settings, status)`` after each run; ``status``
         is None for a run already in the CSV.
@@ -237,6 +208,10 @@ def run_sweep(sweep: Sweep, out, progress: Callable[[int, int, dict, str | None]
     _check_same_sweep(sweep, list(done.values()), out)
     keys = [run_key(s) for s in sweep.runs]
     todo = _todo(sweep, keys, done, progress)
+    curves = curves_path(out)
+    if todo or not curves.exists():
+        # the curves of the runs the CSV holds are kept; any other line (a run cut off) is dropped, to be redone
+        start_curves(curves, sweep.keys, {tuple(row[k] for k in sweep.keys) for row in done.values()})
     if todo:
         _run_todo(sweep, keys, todo, done, out, progress, n_jobs, scheduler)
     _write(out, _ordered(keys, done))  # grid order, today's columns
@@ -260,28 +235,38 @@ def _ordered(keys: list[str], done: dict) -> list[dict]:
     return [done[k] for k in keys if k in done]
 
 
+def _groups(sweep: Sweep, todo: list[int], shape: tuple[int, int]) -> list[list[tuple[int, dict]]]:
+    """The runs ``todo`` as groups that share one training (:func:`training_key`), the costliest first, so
+    that no worker is left with a long one at the end (rows stay in grid order)."""
+    groups: dict[str, list[tuple[int, dict]]] = {}
+    for i in todo:
+        groups.setdefault(training_key(sweep.runs[i]), []).append((i, sweep.runs[i]))
+    return sorted(groups.values(), key=lambda group: -_work(group[0][1], shape))
+
+
 def _run_todo(sweep: Sweep, keys: list[str], todo: list[int], done: dict, out: Path, progress,
               n_jobs: int, scheduler: str | None) -> None:
-    """Run the runs ``todo``, adding their rows to ``done``; the CSV is rewritten at most every second, and when
-    the sweep is interrupted, so that it keeps what finished."""
+    """Run the runs ``todo``, adding their rows to ``done`` and their curves to the curves file; the CSV is
+    rewritten at most every second, and when the sweep is interrupted, so that it keeps what finished."""
     count, total = len(keys) - len(todo), len(keys)
     written, pending = time.monotonic(), False
+    curves = curves_path(out)
     try:
         X = load_dataset(sweep.dataset).X
         with _parallel(n_jobs, scheduler) as run, warnings.catch_warnings():
             # on an interruption joblib cancels the runs still going, and says so: they are redone on resume
             warnings.filterwarnings("ignore", message=r".*tasks which were still being processed")
-
-            # the longest runs first, so that no worker is left with one at the end (rows stay in grid order)
-            todo = sorted(todo, key=lambda i: -_work(sweep.runs[i], X.shape))
-            for i, result in run([(i, sweep.runs[i]) for i in todo], X):
-                done[keys[i]] = _row(sweep, sweep.runs[i], result)
-                count, pending = count + 1, True
+            for results in run(_groups(sweep, todo, X.shape), X):
+                # a run's curve before its row: a row in the CSV always has its whole curve
+                append_curves(curves, "".join(curve_lines(sweep.keys, sweep.runs[i], c) for i, _, c in results))
+                for i, result, _ in results:
+                    done[keys[i]] = _row(sweep, sweep.runs[i], result)
+                    count, pending = count + 1, True
+                    if progress is not None:
+                        progress(count, total, sweep.runs[i], result["status"])
                 if time.monotonic() - written >= 1.0:
                     _write(out, _ordered(keys, done))
                     written, pending = time.monotonic(), False
-                if progress is not None:
-                    progress(count, total, sweep.runs[i], result["status"])
     finally:
         if pending:  # interrupted: keep what finished
             _write(out, _ordered(keys, done))

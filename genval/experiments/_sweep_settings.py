@@ -37,9 +37,10 @@ DEFAULTS = ({k: list(v) if isinstance(v, tuple) else v for k, v in Autoencoder()
                "test_copies": 1, "train_size": None})
 # Keys of sweep files (and CSV columns) written before the settings took the estimator's names.
 OLD_KEYS = {"latent": "n_latent", "stop_wrong": "stop_wrong_pixels", "seed": "random_state", "noise": "noise_level"}
-# Results, in the CSV's order; the grey-level figures and the held-out loss came last, after seconds.
+# Results, in the CSV's order; the grey-level figures and the held-out loss came last, after seconds, then the
+# figures of the training items (with train_size below the set's size; empty otherwise).
 RESULTS = ["final_loss", "epochs_run", "wrong_pixels", "perfect", "within_one", "scored", "seconds",
-           "validation_loss", "mse", "psnr", "within_tolerance"]
+           "validation_loss", "mse", "psnr", "within_tolerance", "train_wrong_pixels", "train_mse"]
 COLUMNS = ["run", "dataset", *SETTINGS, "status", *RESULTS]
 
 

@@ -9,9 +9,10 @@ from genval.experiments._sweep_settings import SETTINGS
 
 __all__ = ["summarize"]
 
-# The figures summarised over seeds (the first four as ever; the held-out loss and grey levels since 0.3).
+# The figures summarised over seeds (the first four as ever; the held-out loss and grey levels since 0.3; the
+# training items' wrong pixels and MSE, with train_size, since 0.4).
 METRICS = ("final_loss", "wrong_pixels", "perfect", "within_one", "validation_loss", "mse", "psnr",
-           "within_tolerance")
+           "within_tolerance", "train_wrong_pixels", "train_mse")
 
 
 def _paired_columns(rows: list[dict]) -> list[tuple[str, ...]]:

@@ -7,6 +7,7 @@ import numpy as np
 
 from genval.plotting._base import INVALID_COLOUR, VALID_COLOUR, _ink_cmap
 from genval.plotting._bitmaps import plot_bitmaps
+from genval.plotting._sweep_pictures import wrapped_title
 
 __all__ = ["plot_denoising", "plot_denoising_curve", "plot_sweep"]
 
@@ -78,7 +79,8 @@ def plot_sweep(summary, title: str = "", metrics=("wrong_pixels", "final_loss"),
     -----
     In the panel of a setting, the x axis holds its values; every other
     varied setting draws its own series. A dot is a seed's run, the bar the
-    mean ± sample standard deviation; runs that diverged or failed are
+    mean ± sample standard deviation, clipped at 0 below (every figure drawn
+    is >= 0; above 0 on the loss's log scale); runs that diverged or failed are
     counted in red above their value.
 
     Examples
@@ -109,8 +111,8 @@ def plot_sweep(summary, title: str = "", metrics=("wrong_pixels", "final_loss"),
         if others:
             axes[0, col].legend(title=" ".join(others), fontsize=6, title_fontsize=6, framealpha=0.6)
     if title:
-        axes.flat[0].figure.suptitle(f"{title}: mean ± spread over seeds (dots: runs; ✗: diverged or failed)",
-                                     fontsize=9)
+        wrapped_title(axes.flat[0].figure, f"{title}: mean ± spread over seeds, bars clipped at 0 (dots: runs; ✗: "
+                                           "diverged or failed)")
     return axes
 
 
@@ -128,8 +130,8 @@ def _draw_sweep_runs(ax, summary, metric: str, axis, others, xs, series) -> None
             ax.plot([x] * len(values), values, "o", color=color, alpha=0.45, ms=3.5)
             if e[metric] is not None:
                 mean, spread = e[metric]
-                # on the loss's log scale a bar may not reach zero
-                low = min(spread, 0.95 * mean) if metric == "final_loss" and mean > 0 else spread
+                # every figure is >= 0: a bar stops at 0, and on the loss's log scale above it
+                low = min(spread, 0.95 * mean) if metric == "final_loss" and mean > 0 else min(spread, max(mean, 0))
                 ax.errorbar(x, mean, yerr=[[low], [spread]], fmt="_", color=color, ms=12, capsize=3,
                             label=name if e is members[0] and others else None)
             bad = e["diverged"] + e["failed"]
