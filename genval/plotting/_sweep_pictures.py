@@ -6,17 +6,16 @@ The summary's bars are :func:`genval.plotting._experiments.plot_sweep`.
 
 from __future__ import annotations
 
-import textwrap
-
 import numpy as np
 
-__all__: list[str] = []
+from genval.plotting._base import _wrap_title
+
+__all__ = ["plot_generalisation", "plot_sweep_curves"]
 
 
 def wrapped_title(fig, text: str, fontsize: float = 9) -> None:
-    """``fig``'s title, wrapped to the figure's width so that no line is clipped."""
-    chars = max(20, int(fig.get_figwidth() * 72 / (0.55 * fontsize)))
-    fig.suptitle(textwrap.fill(text, chars), fontsize=fontsize)
+    """``fig``'s title, wrapped to the figure's width (the rule of every other title) so that no line is clipped."""
+    fig.suptitle(_wrap_title(text, fig.get_figwidth() - 0.2, fontsize), fontsize=fontsize)
 
 
 def _joined(keys, values) -> str:
