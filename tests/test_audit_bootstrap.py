@@ -51,6 +51,25 @@ def test_a_resample_never_finds_more_distinct_bitmaps_than_the_audit(report):
     assert figures["yield"]["interval"][0] < figures["yield"]["value"]  # some resamples miss a rare bitmap
 
 
+def test_the_json_flags_every_observed_value_outside_its_interval(report):
+    figures = report.bootstrap()["figures"]
+    for name, figure in figures.items():
+        lo, hi = figure["interval"]
+        assert figure["observed_outside"] is (not lo <= figure["value"] <= hi), name
+    assert figures["yield"]["observed_outside"] is True  # a resample thins the distinct bitmaps
+    assert figures["copy_rate"]["observed_outside"] is False
+
+
+def test_observed_outside_on_small_fixtures():
+    doc = percentile_intervals({"below": [np.array([1.0, 2.0, 3.0])], "inside": [np.array([1.0, 2.0, 3.0])],
+                                "undefined": [np.array([np.nan])], "none": [np.array([1.0])]},
+                               {"below": 4.0, "inside": 2.0, "undefined": 2.0, "none": None})
+    assert doc["below"] == {"value": 4.0, "interval": [1.05, 2.95], "defined": 3, "observed_outside": True}
+    assert doc["inside"]["observed_outside"] is False
+    assert doc["undefined"]["interval"] is None and doc["undefined"]["observed_outside"] is False
+    assert doc["none"]["interval"] is None and doc["none"]["observed_outside"] is False
+
+
 def test_the_same_seed_gives_the_same_intervals_and_another_seed_others(space, report):
     again = audit(space, "random", n=3000, random_state=1)
     assert json.dumps(again.bootstrap()) == json.dumps(report.bootstrap())
