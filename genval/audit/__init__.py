@@ -10,6 +10,7 @@ The modules, in the order an audit runs through them:
 * ``_judging``: the verdicts, once per distinct bitmap (:func:`judge`);
 * ``_scores``: each sample's membership scores (:data:`SCORES`);
 * ``_baselines`` and ``_controls``: the map-free baselines, and the AUROCs set beside them;
+* ``_holdout``: memorisation of given samples against held-out items (:func:`memorisation`);
 * ``_bootstrap``: one audit's figures resampled over its samples, their percentile intervals (:data:`N_RESAMPLES`);
 * ``_audit``: the audit itself (:func:`audit`);
 * ``_report``: what it found, as figures, JSON and CSV (:class:`AuditReport`); ``_text``: as tables;
@@ -36,6 +37,11 @@ _EXPORTS = {
     "MIN_DISTINCT": "._controls",
     "N_BINS": "._controls",
     "N_BOOTSTRAP": "._controls",
+    "HOLDOUT_QUANTILE": "._holdout",
+    "holdout_split": "._holdout",
+    "memorisation": "._holdout",
+    "Memorisation": "._holdout",
+    "nearest_other_distance": "._holdout",
     "judge": "._judging",
     "load_checks": "._judging",
     "SampleVerdicts": "._judging",

@@ -12,7 +12,11 @@ PyTorch VAE's decodings) and reports, for the set's checks and items:
   (:func:`genval.checks.membership_metrics`) in pixel space and, with a
   latent space, between the encoded samples and the training codes;
 * with a latent space, the Kohonen map's verdict on each sample: its winning
-  neuron, whether that neuron wins a training item, the distance to its weights.
+  neuron, whether that neuron wins a training item, the distance to its weights;
+* with held-out items (a set, or a seeded split of the training set), memorisation
+  against them (:func:`genval.audit.memorisation`): the near-copy rate at a threshold
+  calibrated on held-out items, authenticity, and the train-versus-held-out gap of
+  nearest distances, each beside the held-out items' own value, with bootstrap intervals.
 
 Samples are thresholded at 0.5 and every distinct bitmap is judged and
 measured once; the k-NN metrics and the realism scores use a seeded
@@ -26,6 +30,8 @@ import numpy as np
 from genval._utils.budget import check_allocation, chunk_rows, dedupe_rows, nearest_bitmaps
 from genval._utils.files import resolve_rng
 from genval.audit._audit import NULL_DRAWS
+from genval.audit._bootstrap import N_RESAMPLES
+from genval.audit._holdout import HOLDOUT_QUANTILE, holdout_split, memorisation
 from genval.audit._judging import judge_distinct
 from genval.audit._samples_report import SamplesReport
 from genval.audit._scores import K_NEIGHBOURS, MAX_SCORED
@@ -90,7 +96,9 @@ def near_copy_threshold(training: BitmapSet, random_state=0, n_items: int = CALI
 
 def audit_samples(samples, training: BitmapSet, checks: CheckSet | None = None, space: LatentSpace | None = None, *,
                   near_copy: int | None = None, k: int = K_NEIGHBOURS, max_scored: int = MAX_SCORED,
-                  random_state=0, source: str | None = None, features=None) -> SamplesReport:
+                  random_state=0, source: str | None = None, features=None, holdout=None,
+                  holdout_quantile: float = HOLDOUT_QUANTILE, n_resamples: int = N_RESAMPLES,
+                  holdout_source: str | None = None) -> SamplesReport:
     """Judge given samples against the training set: copies, near-copies, validity, k-NN metrics, the map.
 
     Parameters
@@ -118,6 +126,11 @@ def audit_samples(samples, training: BitmapSet, checks: CheckSet | None = None, 
     features : array-like (n_training + n, d), optional
         Features of your own (say a CLIP embedding), the training items' rows then the samples': the
         k-NN metrics and realism in that space too (only the subsampled rows are read).
+    holdout : BitmapSet, array-like or float, optional
+        Real items the generator never saw, of the set's shape (``holdout_source`` names their file), or a
+        fraction in (0, 1): that share of ``training`` held out by :func:`genval.audit.holdout_split`
+        (seeded by ``random_state``; the rest is the training set of the whole audit). Adds memorisation
+        against them: :func:`genval.audit.memorisation`, at ``holdout_quantile``, ``n_resamples`` resamples.
 
     Returns
     -------
@@ -143,6 +156,7 @@ def audit_samples(samples, training: BitmapSet, checks: CheckSet | None = None, 
     (7, 1)
     """
     samples = _as_samples(samples, training)
+    training, held, split = _held_out(holdout, training, random_state)
     checks = checks if checks is not None else default_checks(training)
     _check_inputs(samples, training, checks, space, near_copy, k, max_scored)
     features = None if features is None else _checked_features(features, len(training), len(samples))
@@ -150,6 +164,10 @@ def audit_samples(samples, training: BitmapSet, checks: CheckSet | None = None, 
     n = len(samples)
     verdicts = judge_distinct(np.packbits(samples.binary(), axis=1), training.n_features, training, checks)
     nearest, distance = nearest_bitmaps(verdicts.bitmaps, training.binary())
+    memo = None if held is None else memorisation(
+        verdicts.bitmaps[verdicts.inverse], training, held, quantile=holdout_quantile, n_resamples=n_resamples,
+        random_state=random_state, source=holdout_source, split=split,
+        nearest=(nearest[verdicts.inverse], distance[verdicts.inverse]))
     threshold, median = (near_copy, None) if near_copy is not None else near_copy_threshold(training, 0)  # of the set
     scored, reference = (np.arange(m) if m <= max_scored else np.sort(rng.choice(m, max_scored, replace=False))
                          for m in (n, len(training)))
@@ -166,11 +184,28 @@ def audit_samples(samples, training: BitmapSet, checks: CheckSet | None = None, 
         scored=scored, scores=scores, membership=membership, located=located,
         random_state=random_state if isinstance(random_state, (int, type(None))) else "generator",
         # seeded apart from the samples: a property of the checks and the set, as in every audit
-        null=null_model(checks, training, n=NULL_DRAWS, random_state=0).to_dict(),
+        null=null_model(checks, training, n=NULL_DRAWS, random_state=0).to_dict(), memorisation=memo,
     )
 
 
-def _as_samples(samples, training: BitmapSet) -> BitmapSet:
+def _held_out(holdout, training: BitmapSet, random_state) -> tuple[BitmapSet, BitmapSet | None, dict | None]:
+    """The training set, the held-out items (None without) and the split that made them (None when given)."""
+    if holdout is None:
+        return training, None, None
+    if isinstance(holdout, (float, np.floating)):
+        kept, held = holdout_split(training, float(holdout), random_state)
+        return kept, held, {"fraction": float(holdout), "seed": random_state if isinstance(random_state, int)
+                            else None, "n_training": len(kept), "n_holdout": len(held), "of": len(training),
+                            "definition": "the first round(fraction * n) of numpy.random.default_rng(seed)"
+                                          ".permutation(n) held out; the rest, the training set of this audit"}
+    held = holdout if isinstance(holdout, BitmapSet) else _as_samples(holdout, training, "held-out items")
+    if tuple(held.shape) != tuple(training.shape):
+        raise ShapeMismatchError(f"the held-out items are {held.shape[0]}x{held.shape[1]} bitmaps, the training "
+                                 f"set {training.title!r} is {training.shape[0]}x{training.shape[1]}")
+    return training, held, None
+
+
+def _as_samples(samples, training: BitmapSet, what: str = "samples") -> BitmapSet:
     """The samples as a set of the training set's shape (an array's rows named 1, 2, ...)."""
     if isinstance(samples, BitmapSet):
         return samples
@@ -183,9 +218,9 @@ def _as_samples(samples, training: BitmapSet) -> BitmapSet:
         shape = training.shape
     else:
         h, w = training.shape
-        raise ShapeMismatchError(f"the samples are an array of shape {X.shape}, the training set {training.title!r} "
+        raise ShapeMismatchError(f"the {what} are an array of shape {X.shape}, the training set {training.title!r} "
                                  f"needs (n, {h}, {w}) or (n, {h * w})")
-    return BitmapSet([str(i) for i in range(1, len(X) + 1)], X, shape, title="samples")
+    return BitmapSet([str(i) for i in range(1, len(X) + 1)], X, shape, title=what)
 
 
 def _check_inputs(samples: BitmapSet, training: BitmapSet, checks: CheckSet, space: LatentSpace | None,
