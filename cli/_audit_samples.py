@@ -30,10 +30,13 @@ def samples_options(command):
                  "from a training item is a near-copy. Default: half the median distance from a training bitmap "
                  "to its nearest other one, at least 1. Example: --samples gen.npy --near-copy 3"),
         click.option(
-            "--features", "features", type=click.Path(dir_okay=False), default=None, metavar="FILE.npy",
-            help="With --samples: a .npy of (n_training + n_samples, d) features of your own (the training items' "
-                 "rows first, then the samples'), for the k-NN metrics and a realism score in that space too. "
-                 "Example: --samples gen.npy --features inception.npy"),
+            "--features", "features", type=click.Path(dir_okay=False), default=None, metavar="FILE.npy|MOD:FUNC",
+            help="With --samples: features of your own for the k-NN metrics and a realism score in that space too: "
+                 "a .npy of (n_training + n_samples, d) features (the training items' rows first, then the "
+                 "samples'), or an import path package.module:function (the current folder importable) of a "
+                 "function from an (n, height*width) float32 array of pixels in [0, 1] to (n, d) features, called "
+                 "on chunks sized by the memory budget. Examples: --features inception.npy, "
+                 "--features myfeatures:embed"),
         click.option(
             "--holdout", "holdout", type=click.Path(dir_okay=True), default=None, metavar="FILE",
             help="With --samples: real items the generator never saw (any format --dataset reads, of the set's "
@@ -124,8 +127,15 @@ def audit_given_samples(given: dict, space: dict, rules, csv_path, min_validity,
 
 
 def _load_features(path):
-    """The features file, memory-mapped (only the rows measured are read)."""
+    """The features file, memory-mapped (only the rows measured are read), or the function an import path names."""
+    import os
+
     import numpy as np
+
+    from genval.audit._features import IMPORT_PATH, import_features
+
+    if IMPORT_PATH.fullmatch(path) and not os.path.exists(path):
+        return import_features(path)
 
     try:
         features = np.load(path, mmap_mode="r", allow_pickle=False)

@@ -83,7 +83,8 @@ def test_fewer_resamples_and_none(space):
     assert few["n_resamples"] == 40 and few["figures"]["copy_rate"]["defined"] == 40
     none = audit(space, "random", n=500, random_state=0, n_resamples=0)
     boot = none.bootstrap()
-    assert boot["figures"]["copy_rate"] == {"value": none.copies()["rate"]["value"], "interval": None, "defined": 0}
+    assert boot["figures"]["copy_rate"] == {"value": none.copies()["rate"]["value"], "interval": None, "defined": 0,
+                                            "observed_outside": False}
     lines = []
     write_bootstrap(boot, lines.append)
     assert lines == ["intervals over samples: none (0 resamples)"]
@@ -170,3 +171,23 @@ def test_the_csv_is_written_in_chunks_with_progress_and_the_same_rows(space, tmp
     assert [d for d, _ in calls] == sorted({d for d, _ in calls})
     rows = list(csv.DictReader(small.open()))
     assert len(rows) == 700 and sum(row["score_realism"] != "" for row in rows) == 300
+
+
+def test_the_cli_resamples_option_sets_the_bootstrap_of_one_audit():
+    from click.testing import CliRunner
+
+    from genval.cli.main import cli
+
+    runner = CliRunner()
+    base = ["audit", "--dataset", "emojis", "-n", "300", "--grid", "3x3", "--json"]
+    for n, expected in (("0", 0), ("25", 25)):
+        result = runner.invoke(cli, [*base, "--resamples", n])
+        assert result.exit_code == 0, result.output
+        boot = json.loads(result.stdout)["bootstrap"]
+        assert boot["n_resamples"] == expected
+        assert (boot["figures"]["copy_rate"]["interval"] is None) == (expected == 0)
+    for bad in ("-1", "100001", "many"):
+        result = runner.invoke(cli, [*base, "--resamples", bad])
+        assert result.exit_code == 2 and "--resamples" in result.output
+    result = runner.invoke(cli, ["audit", "--compare", "--resamples", "10"])
+    assert result.exit_code == 2 and "leave out --resamples" in result.output

@@ -42,6 +42,8 @@ _EXPORTS = {
     "memorisation": "._holdout",
     "Memorisation": "._holdout",
     "nearest_other_distance": "._holdout",
+    "call_features": "._features",
+    "import_features": "._features",
     "judge": "._judging",
     "load_checks": "._judging",
     "SampleVerdicts": "._judging",

@@ -302,19 +302,8 @@ def memorisation(samples: np.ndarray, training: BitmapSet, holdout: BitmapSet, *
     """
     G = np.asarray(samples, dtype=bool)
     T, H = training.binary(), holdout.binary()
-    n, m, p = len(G), len(H), T.shape[1]
-    if tuple(holdout.shape) != tuple(training.shape) or G.ndim != 2 or G.shape[1] != p:
-        raise ShapeMismatchError(f"the held-out items are {holdout.shape[0]}x{holdout.shape[1]} bitmaps and the "
-                                 f"samples rows of {G.shape[1:]} pixels; the training set is "
-                                 f"{training.shape[0]}x{training.shape[1]}: expected one shape for all three")
-    if len(T) < 2 or m < 1 or n < 1:
-        raise ParameterError(f"memorisation against held-out items needs at least 2 training items, 1 held-out "
-                             f"item and 1 sample, got {len(T)}, {m} and {n}")
-    if isinstance(quantile, bool) or not isinstance(quantile, (int, float, np.floating)) or not 0 < quantile < 1:
-        raise ParameterError(f"the held-out quantile must be a number between 0 and 1, got {quantile!r}")
-    if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)) or n_resamples < 0:
-        raise ParameterError(f"n_resamples must be a whole number of at least 0, got {n_resamples!r}")
-    check_allocation((n + m) * (2 * p + 96), f"memorisation of {n:,} samples against {m:,} held-out items")
+    n, m = len(G), len(H)
+    _check(G, training, holdout, quantile, n_resamples)
     to_train, train_distance = nearest if nearest is not None else nearest_bitmaps(G, T)
     holdout_distance = nearest_bitmaps(G, H)[1]
     item_nearest, item_distance = nearest_bitmaps(H, T)
@@ -344,6 +333,23 @@ def memorisation(samples: np.ndarray, training: BitmapSet, holdout: BitmapSet, *
         split=split, n_resamples=int(n_resamples),
         seed=random_state if isinstance(random_state, (int, type(None))) else "generator",
         figures=percentile_intervals(values, observed))
+
+
+def _check(G: np.ndarray, training: BitmapSet, holdout: BitmapSet, quantile, n_resamples) -> None:
+    """Refuse mismatched shapes, too few items and bad settings; check the work fits the memory budget."""
+    n, m, p = len(G), len(holdout), training.n_features
+    if tuple(holdout.shape) != tuple(training.shape) or G.ndim != 2 or G.shape[1] != p:
+        raise ShapeMismatchError(f"the held-out items are {holdout.shape[0]}x{holdout.shape[1]} bitmaps and the "
+                                 f"samples rows of {G.shape[1:]} pixels; the training set is "
+                                 f"{training.shape[0]}x{training.shape[1]}: expected one shape for all three")
+    if len(training) < 2 or m < 1 or n < 1:
+        raise ParameterError(f"memorisation against held-out items needs at least 2 training items, 1 held-out "
+                             f"item and 1 sample, got {len(training)}, {m} and {n}")
+    if isinstance(quantile, bool) or not isinstance(quantile, (int, float, np.floating)) or not 0 < quantile < 1:
+        raise ParameterError(f"the held-out quantile must be a number between 0 and 1, got {quantile!r}")
+    if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)) or n_resamples < 0:
+        raise ParameterError(f"n_resamples must be a whole number of at least 0, got {n_resamples!r}")
+    check_allocation((n + m) * (2 * p + 96), f"memorisation of {n:,} samples against {m:,} held-out items")
 
 
 def write_holdout(doc: dict, echo) -> None:
