@@ -41,8 +41,9 @@ def samples_options(command):
             "--holdout", "holdout", type=click.Path(dir_okay=True), default=None, metavar="FILE",
             help="With --samples: real items the generator never saw (any format --dataset reads, of the set's "
                  "shape), to tell memorisation from generalisation: the near-copy rate at a threshold calibrated on "
-                 "them (--holdout-quantile), authenticity (Alaa et al. 2022: a sample is inauthentic when its "
-                 "nearest training item is at least as close to it as to that item's nearest other training item), "
+                 "them (by default, the 5th percentile of their distances to the nearest training item; "
+                 "--holdout-quantile), authenticity (Alaa et al. 2022: a sample is inauthentic when it is no "
+                 "farther from its nearest training item than that item is from its own nearest other one), "
                  "and the samples' distances to the nearest training item against the nearest held-out item on "
                  "sets of equal size (the larger subsampled, seeded: DCR as SDMetrics and FLD report it; share "
                  "closer to training 0.5 = no sign of memorisation), each beside the held-out items' own value, "

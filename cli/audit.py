@@ -103,6 +103,8 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
       genval audit --rules my.rules.toml --min-validity 0.2 --json
       genval audit --compare --map map.npz          # the map of genval som --out map.npz
       genval audit --samples gen.npy --model model.npz --csv per-sample.csv   # samples made elsewhere
+      genval audit --samples gen.npy --dataset train.npy --holdout test.npy  # memorisation, held-out items
+      genval audit --samples gen.npy --dataset digits --holdout-fraction 0.2 --resamples 200
     """
     if given_samples:
         return audit_given_samples(given_samples, space, rules, csv_path, min_validity, as_json, BELOW_MIN_VALIDITY,

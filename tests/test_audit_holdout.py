@@ -2,6 +2,7 @@
 definition, the two controls, the split, and the CLI's --holdout, --holdout-fraction and --resamples."""
 
 import csv
+import itertools
 import json
 
 import numpy as np
@@ -10,7 +11,7 @@ from click.testing import CliRunner
 from test_schemas import validator
 
 from genval import BitmapSet, load_dataset
-from genval.audit import audit_samples, holdout_split, memorisation, nearest_other_distance
+from genval.audit import audit_samples, count_within, holdout_split, memorisation, nearest_other_distance
 from genval.cli.main import cli
 from genval.errors import ParameterError, ShapeMismatchError
 
@@ -19,8 +20,9 @@ def _set(X, shape=(4, 4)):
     return BitmapSet([str(i) for i in range(len(X))], X.astype(np.float64), shape)
 
 
-def _brute(G, T, H, q, pick):
-    """The figures by their definitions, from full distance matrices (``pick``: the matched training rows)."""
+def _brute(G, T, H, q):
+    """The figures by their definitions, from full distance matrices; the share closer to training averaged over
+    every subset of the larger set of the smaller's size, enumerated."""
     def D(A, B):
         return (A[:, None, :] != B[None, :, :]).sum(axis=2)
 
@@ -34,30 +36,49 @@ def _brute(G, T, H, q, pick):
     g_near, h_near = dGT.argmin(axis=1), dHT.argmin(axis=1)
     dG, dH = dGT.min(axis=1), dHT.min(axis=1)
     tau = lowest_with_share(dH, q)
-    to_t, to_h = D(G, T[pick]).min(axis=1), D(G, H).min(axis=1)
-    closer = np.where(to_t < to_h, 1.0, np.where(to_t == to_h, 0.5, 0.0))
+    dGH = D(G, H).min(axis=1)
+    shares = []
+    small, large = (T, H) if len(T) < len(H) else (H, T)
+    for subset in itertools.combinations(range(len(large)), len(small)):
+        cut = large[list(subset)]
+        to_t, to_h = (D(G, T).min(axis=1), D(G, cut).min(axis=1)) if large is H else \
+            (D(G, cut).min(axis=1), D(G, H).min(axis=1))
+        shares.append(np.mean(np.where(to_t < to_h, 1.0, np.where(to_t == to_h, 0.5, 0.0))))
+    gap = lowest_with_share(dH, 0.5) - lowest_with_share(dG, 0.5)
     return {"threshold": tau, "near_copy_rate": np.mean(dG <= tau), "holdout_near_copy_rate": np.mean(dH <= tau),
             "authenticity": np.mean(dG > r1[g_near]), "holdout_authenticity": np.mean(dH > r1[h_near]),
-            "closer_to_training": closer.mean(), "median_to_training": lowest_with_share(to_t, 0.5),
-            "median_to_holdout": lowest_with_share(to_h, 0.5)}
+            "closer_to_training": np.mean(shares), "median_to_training": lowest_with_share(dG, 0.5),
+            "median_to_holdout": lowest_with_share(dGH, 0.5), "holdout_median_to_training": lowest_with_share(dH, 0.5),
+            "median_gap": gap}
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("seed, sizes", [(0, (14, 6)), (1, (14, 6)), (2, (6, 14)), (3, (9, 9))])
 @pytest.mark.parametrize("q", [0.05, 0.3])
-def test_every_figure_matches_its_definition_on_small_fixtures(seed, q):
+def test_every_figure_matches_its_definition_on_small_fixtures(seed, sizes, q):
     rng = np.random.default_rng(seed)
-    T = rng.random((30, 16)) < 0.3
+    T = rng.random((sizes[0], 12)) < 0.3
     T[5] = T[4]  # a duplicate: its nearest other item is at distance 0
-    H = rng.random((12, 16)) < 0.3
-    G = np.concatenate([rng.random((15, 16)) < 0.3, T[[0, 4, 7]], H[[1]]])
-    m = memorisation(G, _set(T), _set(H), quantile=q, n_resamples=0, random_state=seed)
-    pick = np.sort(np.random.default_rng(seed).choice(30, 12, replace=False))  # the seeded size match
-    expected = _brute(G, T, H, q, pick)
+    H = rng.random((sizes[1], 12)) < 0.3
+    G = np.concatenate([rng.random((15, 12)) < 0.3, T[[0, 4, 5]], H[[1]]])
+    m = memorisation(G, _set(T, (3, 4)), _set(H, (3, 4)), quantile=q, n_resamples=0, random_state=seed)
+    expected = _brute(G, T, H, q)
     for name, value in expected.items():
-        assert m.figures[name]["value"] == pytest.approx(value), name
+        assert m.figures[name]["value"] == pytest.approx(value, abs=1e-12), name
         assert m.figures[name]["interval"] is None
-    assert m.threshold == expected["threshold"] and m.n_matched == 12 and m.subsampled == "training"
+    assert m.threshold == expected["threshold"] and m.n_matched == min(sizes)
     assert not m.authentic[15:18].any()  # copies of training items, duplicated or not, are never authentic
+
+
+def test_counts_within_a_radius_are_exact():
+    rng = np.random.default_rng(7)
+    Q, R = rng.random((30, 20)) < 0.4, rng.random((50, 20)) < 0.4
+    R[10:13] = R[9]  # duplicates count each
+    radius = rng.integers(0, 12, size=30)
+    D = (Q[:, None] != R[None]).sum(axis=2)
+    for budget in (None, 4096):
+        below, at = count_within(Q, R, radius, budget=budget)
+        assert below.tolist() == (D < radius[:, None]).sum(axis=1).tolist()
+        assert at.tolist() == (D == radius[:, None]).sum(axis=1).tolist()
 
 
 def test_nearest_other_distance_counts_duplicates_and_skips_the_row_itself():
@@ -93,12 +114,15 @@ def test_control_fresh_real_items_look_like_held_out_items(thirds):
 def test_control_training_items_are_never_authentic_and_always_closer_to_training(thirds):
     training, holdout, _ = thirds
     m = memorisation(training.binary()[::3], training, holdout, random_state=0)
-    f, counts = m.figures, m.to_dict()["closer_counts"]
+    f = m.figures
     assert f["authenticity"]["value"] == 0 and f["authenticity"]["interval"] == [0, 0]
     assert f["near_copy_rate"]["value"] == 1 and f["median_to_training"]["value"] == 0
     # Never farther from the training items; tied only where a held-out digit has the same bitmap.
-    assert counts["farther"] == 0 and counts["tied"] == int((m.holdout_distance == 0).sum()) == 6
+    assert set(m.closer.tolist()) == {1.0, 0.5} and int((m.holdout_distance == 0).sum()) == 6
     assert f["closer_to_training"]["value"] == 1 - 3 / 267
+    # 200 held-out items: a copy is surely closer only in the subsets of 200 training items that hold its item.
+    f = memorisation(training.binary()[::3], training, holdout.subset(range(200)), random_state=0).figures
+    assert 200 / 800 < f["closer_to_training"]["value"] < 1
 
 
 def test_the_same_seed_gives_the_same_figures(thirds):
@@ -107,7 +131,8 @@ def test_the_same_seed_gives_the_same_figures(thirds):
     again = memorisation(fresh.binary(), training, holdout.subset(range(300)), n_resamples=200, random_state=4)
     assert json.dumps(first.to_dict()) == json.dumps(again.to_dict())
     other = memorisation(fresh.binary(), training, holdout.subset(range(300)), n_resamples=200, random_state=5)
-    assert other.figures["closer_to_training"] != first.figures["closer_to_training"]  # another subsample
+    assert other.figures["closer_to_training"]["value"] == first.figures["closer_to_training"]["value"]  # no draw
+    assert other.figures["closer_to_training"]["interval"] != first.figures["closer_to_training"]["interval"]
 
 
 def test_the_split_is_seeded_disjoint_and_counted():
@@ -162,7 +187,7 @@ def test_cli_holdout_json_csv_and_text(files, tmp_path):
     validator("audit-samples").validate(doc)
     h = doc["holdout"]
     assert h["source"] == files["held"] and h["n_resamples"] == 100 and h["split"] is None
-    assert h["figures"]["authenticity"]["value"] == 0 and h["closer_counts"]["farther"] == 0
+    assert h["figures"]["authenticity"]["value"] == 0 and h["figures"]["closer_to_training"]["value"] > 0.99
     with open(tmp_path / "s.csv") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 100 and {row["authentic"] for row in rows} == {"0"}
@@ -172,7 +197,7 @@ def test_cli_holdout_json_csv_and_text(files, tmp_path):
         load_dataset(files["held"], shape=(8, 8)), n_resamples=0).holdout_distance.tolist()
     text = runner.invoke(cli, base).output
     assert "memorisation against 800 held-out items (from" in text
-    assert "authentic, farther from their nearest training item" in text and "closer to training" in text
+    assert "authentic, farther from their nearest training item" in text and "closer to training than" in text
 
 
 def test_cli_holdout_refusals(files):

@@ -30,21 +30,32 @@ authenticity (Alaa et al. 2022, "How faithful is your synthetic data?",
 the train-versus-held-out gap of nearest distances (the distance to closest
     record, DCR, of SDMetrics' ``DCROverfittingProtection``, and the train/test
     comparison of Jiralerspong et al. 2023, "Feature Likelihood Divergence")
-    Each sample's distance to the nearest training item against its distance
-    to the nearest held-out item, on sets of equal size: the larger of ``T``
-    and ``H`` is subsampled (seeded) to the size of the smaller, since a
-    larger set is closer to everything by its size alone. The median and
-    quantiles of both, and the share of samples closer to the training items
-    (a tie counts one half; SDMetrics counts ties as not closer): 0.5 when
-    the generator treats items it saw and items it did not alike, towards 1
-    when it memorises. With a subsample of ``m`` of ``N`` training items, a
-    copy of an item left out of it counts as new: copies of random training
-    items score about ``(1 + m / N) / 2``, reaching 1 only at equal sizes
-    (a held-out fraction of one half).
+    The median and quantiles of the samples' distances to the nearest training
+    item ``d(g, T)`` beside the held-out items' ``d(h, T)`` (the same reference
+    set, so their gap needs no size correction; positive when the samples sit
+    closer to the training items than new real items do) and the samples'
+    ``d(g, H)``. Then the share of samples closer to the training items than
+    to the held-out items (a tie counts one half; SDMetrics counts ties as not
+    closer) on sets of equal size, since a larger set is closer to everything
+    by its size alone: the larger of ``T`` and ``H`` is cut to the size of the
+    smaller, and the share is the exact expectation over every such subset
+    (no seed): for ``N > m``, with ``c`` training items nearer than ``d(g, H)``
+    and ``e`` at it, ``P(closer) = 1 - C(N - c, m) / C(N, m)`` and
+    ``P(tie) = (C(N - c, m) - C(N - c - e, m)) / C(N, m)``. 0.5 when the
+    generator treats items it saw and items it did not alike, towards 1 when
+    it memorises. Copies of training items score 1 at equal sizes (a held-out
+    fraction of one half); with ``m`` of ``N`` training items, at least
+    ``m / N`` (the copied item is in the subset), less than 1.
 
 Every figure gets a 95% percentile interval from resampling the samples and
 the held-out items (with replacement, independently; ``tau`` recalibrated on
 each resample of the held-out items).
+
+Cost: the samples and the held-out items against every training item (the
+nearest one; the counts within ``d(g, H)``), and the training items that are
+someone's nearest against every other, in float32 blocks within the memory
+budget: 10,000 samples and held-out items against 60,000 28x28 items take
+about a minute of CPU.
 
 Controls (tests/test_audit_holdout.py): fresh real items given as samples
 give a rate near ``q``, an authentic share near the held-out one and a share
@@ -58,13 +69,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from genval._utils.budget import check_allocation, chunk_rows, dedupe_rows, memory_budget, nearest_bitmaps
+from scipy.special import gammaln
+
+from genval._utils.budget import check_allocation, chunk_rows, nearest_bitmaps
 from genval._utils.files import resolve_rng
 from genval.audit._bootstrap import N_RESAMPLES, percentile_intervals
+from genval.audit._neighbours import count_within, nearest_other_distance
 from genval.data._bitmap_set import BitmapSet
 from genval.errors import ParameterError, ShapeMismatchError
 
-__all__ = ["HOLDOUT_QUANTILE", "Memorisation", "holdout_split", "memorisation", "nearest_other_distance"]
+__all__ = ["HOLDOUT_QUANTILE", "Memorisation", "holdout_split", "memorisation"]
 
 HOLDOUT_QUANTILE = 0.05  # the share of new real items the calibrated near-copy threshold calls near-copies
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -74,11 +88,15 @@ DEFINITIONS = {
     "near_copies": "items within the threshold of their nearest training item (distance <= threshold)",
     "authentic": "items farther from their nearest training item than that item is from its own nearest other "
                  "training item (Alaa et al. 2022; a duplicate counts at distance 0)",
-    "closer_to_training": "share of samples nearer the (size-matched) training items than the held-out items, a "
-                          "tie counting one half: 0.5 when the generator treats items it saw and items it did not "
-                          "alike, towards 1 when it memorises",
-    "matched": "the larger of the training and held-out sets subsampled (seeded) to the size of the smaller; with "
-               "m of N training items kept, copies of random training items score about (1 + m/N)/2, not 1",
+    "closer_to_training": "share of samples nearer the training items than the held-out items on sets of equal "
+                          "size (the expectation over every subset of the larger set of the smaller's size), a tie "
+                          "counting one half: 0.5 when the generator treats items it saw and items it did not alike, "
+                          "towards 1 when it memorises",
+    "median_gap": "the held-out items' median distance to the nearest training item minus the samples': positive "
+                  "when the samples sit closer to the training items than new real items do",
+    "matched": "the larger of the training and held-out sets cut to the size of the smaller, every subset alike "
+               "(an exact expectation, no seed); copies of training items score 1 at equal sizes, at least m/N "
+               "with m of N training items",
     "intervals": "95% percentile intervals over resamples (with replacement) of the samples and, independently, of "
                  "the held-out items; the threshold recalibrated on each",
 }
@@ -122,57 +140,6 @@ def holdout_split(bitmaps: BitmapSet, fraction: float, random_state=0) -> tuple[
     return bitmaps.subset(np.flatnonzero(~held).tolist()), bitmaps.subset(np.flatnonzero(held).tolist())
 
 
-def nearest_other_distance(T: np.ndarray, rows: np.ndarray, budget: int | None = None) -> np.ndarray:
-    """Hamming distance from each of the bitmaps ``T[rows]`` to its nearest *other* row of ``T``.
-
-    A duplicate counts at distance 0; the row itself does not. The distinct
-    rows of ``T`` are compared in float32 blocks within the memory budget.
-
-    Parameters
-    ----------
-    T : ndarray of bool (n, p), n >= 2
-    rows : ndarray of int (r,)
-    budget : int, optional
-
-    Returns
-    -------
-    ndarray of int64 (r,)
-
-    Examples
-    --------
-    >>> T = np.array([[1, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 0]], dtype=bool)
-    >>> nearest_other_distance(T, np.array([0, 1, 3])).tolist()
-    [0, 2, 1]
-    """
-    T = np.asarray(T, dtype=bool)
-    if len(T) < 2:
-        raise ParameterError(f"a nearest other row needs at least 2 rows, got {len(T)}")
-    budget = memory_budget() if budget is None else budget
-    first, inverse = dedupe_rows(T)
-    U = T[first]
-    wanted = np.unique(inverse[rows])
-    best = np.where(np.bincount(inverse, minlength=len(U))[wanted] > 1, 0.0, np.inf).astype(np.float32)
-    need = np.flatnonzero(best > 0)
-    ink = U.sum(axis=1, dtype=np.float32)
-    p = U.shape[1]
-    r_rows = max(1, min(len(U), chunk_rows(4 * p, budget) // 2))
-    for r0 in range(0, len(U), r_rows):
-        block = U[r0:r0 + r_rows].astype(np.float32)
-        q_rows = chunk_rows(4 * (p + 2 * len(block)), budget)
-        for q0 in range(0, len(need), q_rows):
-            at = need[q0:q0 + q_rows]
-            dist = U[wanted[at]].astype(np.float32) @ block.T
-            dist *= -2.0
-            dist += ink[wanted[at], None]
-            dist += ink[None, r0:r0 + r_rows]
-            self_ = wanted[at] - r0
-            inside = (self_ >= 0) & (self_ < len(block))
-            dist[np.flatnonzero(inside), self_[inside]] = np.inf  # the row itself is not its own neighbour
-            best[at] = np.minimum(best[at], dist.min(axis=1))
-    distance = np.rint(best).astype(np.int64)
-    return distance[np.searchsorted(wanted, inverse[rows])]
-
-
 def _order_statistic(values: np.ndarray, q: float) -> np.ndarray:
     """Each row's inverted-CDF ``q``-quantile: its ``ceil(q * m)``-th smallest value (the first, at least)."""
     m = values.shape[1]
@@ -180,7 +147,7 @@ def _order_statistic(values: np.ndarray, q: float) -> np.ndarray:
     return np.partition(values, j, axis=1)[:, j]
 
 
-def _figures(dT, dH, authentic, item_authentic, closer, matched, q: float, g: np.ndarray,
+def _figures(dT, dH, authentic, item_authentic, closer, dG, q: float, g: np.ndarray,
              h: np.ndarray) -> dict[str, np.ndarray]:
     """Every figure for samples ``g`` (b, n) and held-out items ``h`` (b, m) given as rows of indices."""
     tau = _order_statistic(dH[h], q)
@@ -190,11 +157,12 @@ def _figures(dT, dH, authentic, item_authentic, closer, matched, q: float, g: np
                "authenticity": authentic[g].mean(axis=1),
                "holdout_authenticity": item_authentic[h].mean(axis=1),
                "closer_to_training": closer[g].mean(axis=1),
-               "median_to_training": _order_statistic(matched[0][g], 0.5).astype(np.float64),
-               "median_to_holdout": _order_statistic(matched[1][g], 0.5).astype(np.float64)}
+               "median_to_training": _order_statistic(dT[g], 0.5).astype(np.float64),
+               "median_to_holdout": _order_statistic(dG[g], 0.5).astype(np.float64),
+               "holdout_median_to_training": _order_statistic(dH[h], 0.5).astype(np.float64)}
     figures["near_copy_excess"] = figures["near_copy_rate"] - figures["holdout_near_copy_rate"]
     figures["authenticity_gap"] = figures["authenticity"] - figures["holdout_authenticity"]
-    figures["median_gap"] = figures["median_to_holdout"] - figures["median_to_training"]
+    figures["median_gap"] = figures["holdout_median_to_training"] - figures["median_to_training"]
     return figures
 
 
@@ -208,8 +176,9 @@ class Memorisation:
         Each sample's Hamming distance to its nearest training item and to its nearest held-out item.
     authentic : ndarray of bool (n,)
         Each sample's authenticity (Alaa et al. 2022).
-    matched : ndarray of int (2, n)
-        Each sample's distance to the nearest item of the size-matched training and held-out sets.
+    closer : ndarray of float (n,)
+        Each sample's chance of being nearer the training items than the held-out items on sets of equal size
+        (a tie counting one half), over every subset of the larger set of the smaller's size.
     item_distance, item_authentic : ndarray (m,)
         Each held-out item's distance to its nearest training item, and its authenticity.
     figures : dict
@@ -221,7 +190,7 @@ class Memorisation:
     train_distance: np.ndarray
     holdout_distance: np.ndarray
     authentic: np.ndarray
-    matched: np.ndarray
+    closer: np.ndarray
     item_distance: np.ndarray
     item_authentic: np.ndarray
     n_training: int
@@ -233,27 +202,21 @@ class Memorisation:
     seed: int | str | None
     figures: dict
 
-    def closer(self) -> np.ndarray:
-        """Per sample: 1 when nearer the matched training items than the matched held-out items, 0.5 on a tie, else 0."""
-        return 0.5 * (np.sign(self.matched[1] - self.matched[0]) + 1)
-
     def to_dict(self) -> dict:
         """The figures as JSON, with their definitions, the sets' sizes and the distances' quantiles."""
         n, m = len(self.train_distance), len(self.item_distance)
         quantiles = {name: {f"q{int(100 * q):02d}": int(np.quantile(d, q, method="inverted_cdf")) for q in QUANTILES}
-                     for name, d in (("samples_to_training", self.matched[0]),
-                                     ("samples_to_holdout", self.matched[1]),
+                     for name, d in (("samples_to_training", self.train_distance),
+                                     ("samples_to_holdout", self.holdout_distance),
                                      ("holdout_to_training", self.item_distance))}
-        closer = self.closer()
         return {"source": self.source, "split": self.split, "n_samples": n, "n_holdout": m,
                 "n_training": self.n_training, "metric": DEFINITIONS["metric"],
                 "quantile": self.quantile, "threshold": int(self.threshold),
                 "matched": {"n": self.n_matched, "subsampled": self.subsampled, "definition": DEFINITIONS["matched"]},
-                "closer_counts": {"closer": int((closer == 1).sum()), "tied": int((closer == 0.5).sum()),
-                                  "farther": int((closer == 0).sum())},
                 "distances": quantiles,
                 "definitions": {name: DEFINITIONS[name] for name in
-                                ("threshold", "near_copies", "authentic", "closer_to_training", "intervals")},
+                                ("threshold", "near_copies", "authentic", "closer_to_training", "median_gap",
+                                 "intervals")},
                 "n_resamples": self.n_resamples, "seed": self.seed, "figures": self.figures}
 
 
@@ -274,7 +237,7 @@ def memorisation(samples: np.ndarray, training: BitmapSet, holdout: BitmapSet, *
     n_resamples : int
         Resamples of the bootstrap (0: no intervals).
     random_state : int, numpy Generator or None
-        Draws the size-matched subsample, then the resamples.
+        Draws the resamples.
     source : str, optional
         The held-out items' file; ``split`` describes a split made by :func:`holdout_split`.
     nearest : (ndarray, ndarray), optional
@@ -311,13 +274,9 @@ def memorisation(samples: np.ndarray, training: BitmapSet, holdout: BitmapSet, *
     authentic, item_authentic = train_distance > r1[:n], item_distance > r1[n:]
     rng = resolve_rng(random_state)
     size, subsampled = min(len(T), m), None if len(T) == m else "training" if len(T) > m else "holdout"
-    matched = np.stack([train_distance, holdout_distance])
-    if subsampled is not None:  # the larger set, cut to the smaller's size: sorted indices, the set's order
-        pick = np.sort(rng.choice(max(len(T), m), size, replace=False))
-        row = 0 if subsampled == "training" else 1
-        matched[row] = nearest_bitmaps(G, (T if row == 0 else H)[pick])[1]
+    closer = _closer(G, T, H, train_distance, holdout_distance)
     arrays = (train_distance, item_distance, authentic.astype(np.float64), item_authentic.astype(np.float64),
-              0.5 * (np.sign(matched[1] - matched[0]) + 1), matched)
+              closer, holdout_distance)
     observed = {name: float(v[0]) for name, v in
                 _figures(*arrays, quantile, np.arange(n)[None, :], np.arange(m)[None, :]).items()}
     values = {name: [] for name in observed}
@@ -328,7 +287,7 @@ def memorisation(samples: np.ndarray, training: BitmapSet, holdout: BitmapSet, *
             values[name].append(v)
     return Memorisation(
         quantile=float(quantile), threshold=int(observed["threshold"]), train_distance=train_distance,
-        holdout_distance=holdout_distance, authentic=authentic, matched=matched, item_distance=item_distance,
+        holdout_distance=holdout_distance, authentic=authentic, closer=closer, item_distance=item_distance,
         item_authentic=item_authentic, n_training=len(T), n_matched=size, subsampled=subsampled, source=source,
         split=split, n_resamples=int(n_resamples),
         seed=random_state if isinstance(random_state, (int, type(None))) else "generator",
@@ -352,45 +311,25 @@ def _check(G: np.ndarray, training: BitmapSet, holdout: BitmapSet, quantile, n_r
     check_allocation((n + m) * (2 * p + 96), f"memorisation of {n:,} samples against {m:,} held-out items")
 
 
-def write_holdout(doc: dict, echo) -> None:
-    """The memorisation section of a samples audit's text report (:meth:`Memorisation.to_dict`), through ``echo``."""
-    f = doc["figures"]
 
-    def cell(name: str, digits: int = 3) -> str:
-        figure = f[name]
-        text = f"{figure['value']:.{digits}f}"
-        return text + (f" [{figure['interval'][0]:.{digits}f}, {figure['interval'][1]:.{digits}f}]"
-                       if figure["interval"] else "")
+def _closer(G: np.ndarray, T: np.ndarray, H: np.ndarray, dT: np.ndarray, dH: np.ndarray) -> np.ndarray:
+    """Each sample's chance of being nearer ``T`` than ``H``, a tie counting one half, with the larger set cut to
+    the smaller's size: the exact expectation over every such subset (the module's formula)."""
+    N, m = len(T), len(H)
+    if N == m:
+        return 0.5 * (np.sign(dH - dT) + 1)
+    if N > m:  # training items nearer than the nearest held-out item, and at its distance
+        below, at = count_within(G, T, dH)
+        none_below, none = _kept(N - below, m, N), _kept(N - below - at, m, N)
+        return 1 - none_below + 0.5 * (none_below - none)
+    below, at = count_within(G, H, dT)  # held-out items nearer than the nearest training item, and at it
+    none_below, none = _kept(m - below, N, m), _kept(m - below - at, N, m)
+    return none + 0.5 * (none_below - none)
 
-    split = doc["split"]
-    where = f"from {doc['source'] or 'an array'}" if split is None else \
-        (f"a seeded split of the set: {split['n_holdout']} of {split['of']} items held out, fraction "
-         f"{split['fraction']:g}, seed {split['seed']}; {split['n_training']} left for training")
-    intervals = f"95% bootstrap intervals, {doc['n_resamples']} resamples of the samples and of the held-out items" \
-        if doc["n_resamples"] else "no intervals (0 resamples)"
-    echo(f"memorisation against {doc['n_holdout']} held-out items ({where}); Hamming distances between bitmaps "
-         f"thresholded at 0.5; {intervals}:")
-    pixels = "1 pixel" if doc["threshold"] == 1 else f"{doc['threshold']} pixels"
-    echo(f"  near-copies, within {pixels} of a training item (the {100 * doc['quantile']:g}% "
-         "quantile of the held-out items' distances to their nearest training item):")
-    echo(f"    samples {cell('near_copy_rate')}, held-out items {cell('holdout_near_copy_rate')}; excess "
-         f"{cell('near_copy_excess')} (about 0 for a generator as novel as new real data)")
-    echo("  authentic, farther from their nearest training item than it is from its nearest other (Alaa et al. 2022):")
-    echo(f"    samples {cell('authenticity')}, held-out items {cell('holdout_authenticity')}; gap "
-         f"{cell('authenticity_gap')} (a copy is never authentic)")
-    matched, d = doc["matched"], doc["distances"]
-    cut = "equal sizes" if matched["subsampled"] is None else \
-        f"the {matched['subsampled']} items subsampled to {matched['n']}, seeded"
-    echo(f"  nearest distances on sets of {matched['n']} training and {matched['n']} held-out items ({cut}):")
-    for label, name, key in (("samples to training", "median_to_training", "samples_to_training"),
-                             ("samples to held-out", "median_to_holdout", "samples_to_holdout")):
-        q = d[key]
-        echo(f"    {label:<22}median {cell(name, 0)} (5%-95%: {q['q05']}-{q['q95']})")
-    q = d["holdout_to_training"]
-    echo(f"    {'held-out to training':<22}median {q['q50']} (5%-95%: {q['q05']}-{q['q95']}; all {doc['n_training']} "
-         "training items)")
-    ceiling = "" if matched["subsampled"] != "training" else \
-        f"; copies of random training items would score about {(1 + matched['n'] / doc['n_training']) / 2:.2f} here"
-    c = doc["closer_counts"]
-    echo(f"    closer to training than to held-out: {cell('closer_to_training')} ({c['closer']} closer, {c['tied']} "
-         f"tied counting one half, {c['farther']} farther; 0.5: no sign of memorisation{ceiling})")
+
+def _kept(a: np.ndarray, k: int, n: int) -> np.ndarray:
+    """``C(a, k) / C(n, k)``: the chance that ``k`` of ``n`` items drawn without replacement all come from ``a``."""
+    a = np.asarray(a, dtype=np.float64)
+    ok = a >= k
+    safe = np.where(ok, a, k)
+    return np.where(ok, np.exp(gammaln(safe + 1) - gammaln(safe - k + 1) - gammaln(n + 1) + gammaln(n - k + 1)), 0.0)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from genval._utils.files import atomic_write
-from genval.audit._holdout import Memorisation, write_holdout
+from genval.audit._holdout import Memorisation
 from genval.audit._text import _fraction, write_null
 
 __all__ = ["SAMPLE_SCORES", "SamplesReport"]
@@ -247,3 +247,46 @@ def write_samples_text(doc: dict, echo) -> None:
              f"occupied neurons; valid there {_fraction(v['valid_when_occupied'])}, on empty neurons "
              f"{_fraction(v['valid_when_empty'])}; median distance to the neuron's weights "
              f"{v['som_distance_median']:.3g}")
+
+
+def write_holdout(doc: dict, echo) -> None:
+    """The memorisation section of a samples audit's text report (:meth:`Memorisation.to_dict`), through ``echo``."""
+    f = doc["figures"]
+
+    def cell(name: str, digits: int = 3) -> str:
+        figure = f[name]
+        text = f"{figure['value']:.{digits}f}"
+        return text + (f" [{figure['interval'][0]:.{digits}f}, {figure['interval'][1]:.{digits}f}]"
+                       if figure["interval"] else "")
+
+    split = doc["split"]
+    where = f"from {doc['source'] or 'an array'}" if split is None else \
+        (f"a seeded split of the set: {split['n_holdout']} of {split['of']} items held out, fraction "
+         f"{split['fraction']:g}, seed {split['seed']}; {split['n_training']} left for training")
+    intervals = f"95% bootstrap intervals, {doc['n_resamples']} resamples of the samples and of the held-out items" \
+        if doc["n_resamples"] else "no intervals (0 resamples)"
+    echo(f"memorisation against {doc['n_holdout']} held-out items ({where}); Hamming distances between bitmaps "
+         f"thresholded at 0.5; {intervals}:")
+    pixels = "1 pixel" if doc["threshold"] == 1 else f"{doc['threshold']} pixels"
+    echo(f"  near-copies, within {pixels} of a training item (the {100 * doc['quantile']:g}% "
+         "quantile of the held-out items' distances to their nearest training item):")
+    echo(f"    samples {cell('near_copy_rate')}, held-out items {cell('holdout_near_copy_rate')}; excess "
+         f"{cell('near_copy_excess')} (about 0 for a generator as novel as new real data)")
+    echo("  authentic, farther from their nearest training item than it is from its nearest other (Alaa et al. 2022):")
+    echo(f"    samples {cell('authenticity')}, held-out items {cell('holdout_authenticity')}; gap "
+         f"{cell('authenticity_gap')} (a copy is never authentic)")
+    matched, d = doc["matched"], doc["distances"]
+    echo("  distances to the nearest item (median [interval], 5%-95%):")
+    for label, name, key in (("samples to training", "median_to_training", "samples_to_training"),
+                             ("held-out to training", "holdout_median_to_training", "holdout_to_training"),
+                             ("samples to held-out", "median_to_holdout", "samples_to_holdout")):
+        q = d[key]
+        echo(f"    {label:<22}{cell(name, 0)} ({q['q05']}-{q['q95']})")
+    echo(f"    gap, held-out minus samples: {cell('median_gap', 0)} (positive: the samples sit closer to the "
+         "training items than new real items do)")
+    cut = "" if matched["subsampled"] is None else \
+        f", over every subset of {matched['n']} {matched['subsampled']} items"
+    ceiling = "" if matched["subsampled"] != "training" else \
+        f"; copies of training items score at least {matched['n'] / doc['n_training']:.2f} here, 1 at equal sizes"
+    echo(f"  closer to training than to held-out, on {matched['n']} items a side{cut} (a tie counts one half): "
+         f"{cell('closer_to_training')} (0.5: no sign of memorisation{ceiling})")
