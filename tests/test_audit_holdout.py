@@ -72,10 +72,11 @@ def test_every_figure_matches_its_definition_on_small_fixtures(seed, sizes, q):
 def test_counts_within_a_radius_are_exact():
     rng = np.random.default_rng(7)
     Q, R = rng.random((30, 20)) < 0.4, rng.random((50, 20)) < 0.4
-    R[10:13] = R[9]  # duplicates count each
     radius = rng.integers(0, 12, size=30)
-    D = (Q[:, None] != R[None]).sum(axis=2)
-    for budget in (None, 4096):
+    for duplicates, budget in ((False, None), (True, None), (True, 4096)):
+        if duplicates:
+            R[10:13] = R[9]  # each duplicate counts
+        D = (Q[:, None] != R[None]).sum(axis=2)
         below, at = count_within(Q, R, radius, budget=budget)
         assert below.tolist() == (D < radius[:, None]).sum(axis=1).tolist()
         assert at.tolist() == (D == radius[:, None]).sum(axis=1).tolist()

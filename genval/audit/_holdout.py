@@ -49,7 +49,11 @@ the train-versus-held-out gap of nearest distances (the distance to closest
 
 Every figure gets a 95% percentile interval from resampling the samples and
 the held-out items (with replacement, independently; ``tau`` recalibrated on
-each resample of the held-out items).
+each resample of the held-out items). The share closer to training and the
+samples' distances to the held-out items are resampled over the samples
+only, given the held-out set: the draw of that set adds variance the
+interval does not show, most for a generator with few modes (the share then
+rests on which real items happen to lie near them).
 
 Cost: the samples and the held-out items against every training item (the
 nearest one; the counts within ``d(g, H)``), and the training items that are
@@ -98,7 +102,8 @@ DEFINITIONS = {
                "(an exact expectation, no seed); copies of training items score 1 at equal sizes, at least m/N "
                "with m of N training items",
     "intervals": "95% percentile intervals over resamples (with replacement) of the samples and, independently, of "
-                 "the held-out items; the threshold recalibrated on each",
+                 "the held-out items, the threshold recalibrated on each; the share closer to training and the "
+                 "samples' distances to held-out items over the samples only, given the held-out set",
 }
 
 

@@ -83,6 +83,7 @@ def count_within(Q: np.ndarray, R: np.ndarray, radius: np.ndarray, budget: int |
     r_first, r_inverse = dedupe_rows(np.asarray(R, dtype=bool))
     Qu, Ru = Q[q_first], R[r_first]
     weight = np.bincount(r_inverse, minlength=len(Ru)).astype(np.float32)
+    single = bool((weight == 1).all())
     limit = np.asarray(radius)[q_first].astype(np.float32)[:, None]
     q_ink, r_ink = Qu.sum(axis=1, dtype=np.float32), Ru.sum(axis=1, dtype=np.float32)
     below, at = np.zeros(len(Qu)), np.zeros(len(Qu))
@@ -96,7 +97,11 @@ def count_within(Q: np.ndarray, R: np.ndarray, radius: np.ndarray, budget: int |
             dist *= -2.0
             dist += q_ink[q0:q0 + q_rows, None]
             dist += r_ink[None, r0:r0 + r_rows]
-            w = weight[r0:r0 + r_rows]
-            below[q0:q0 + q_rows] += (dist < limit[q0:q0 + q_rows] - 0.5) @ w
-            at[q0:q0 + q_rows] += (np.abs(dist - limit[q0:q0 + q_rows]) < 0.5) @ w
+            lower, upper = dist < limit[q0:q0 + q_rows] - 0.5, dist < limit[q0:q0 + q_rows] + 0.5
+            if single:  # every row of R once: count, rather than weigh, the rows within
+                inside, within = np.count_nonzero(lower, axis=1), np.count_nonzero(upper, axis=1)
+            else:
+                inside, within = lower @ weight[r0:r0 + r_rows], upper @ weight[r0:r0 + r_rows]
+            below[q0:q0 + q_rows] += inside
+            at[q0:q0 + q_rows] += within - inside
     return below.astype(np.int64)[q_inverse], at.astype(np.int64)[q_inverse]

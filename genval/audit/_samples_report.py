@@ -276,7 +276,8 @@ def write_holdout(doc: dict, echo) -> None:
     echo(f"    samples {cell('authenticity')}, held-out items {cell('holdout_authenticity')}; gap "
          f"{cell('authenticity_gap')} (a copy is never authentic)")
     matched, d = doc["matched"], doc["distances"]
-    echo("  distances to the nearest item (median [interval], 5%-95%):")
+    echo(f"  distances to the nearest of the {doc['n_training']} training or {doc['n_holdout']} held-out items "
+         "(median [interval], 5%-95%):")
     for label, name, key in (("samples to training", "median_to_training", "samples_to_training"),
                              ("held-out to training", "holdout_median_to_training", "holdout_to_training"),
                              ("samples to held-out", "median_to_holdout", "samples_to_holdout")):
