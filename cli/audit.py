@@ -10,6 +10,7 @@ from ._common import (
     plot_option, save_plot, space_options,
 )
 from genval.audit._audit import audit as run_audit
+from genval.audit._bootstrap import N_RESAMPLES
 from genval.audit._compare import VARY, compare_models
 from genval.audit._judging import load_checks
 from genval.audit._scores import SCORE_KINDS
@@ -19,6 +20,7 @@ from genval.data._bitmaps import load_dataset
 from genval.models._protocol import model_kind
 
 BELOW_MIN_VALIDITY = 3
+MAX_RESAMPLES = 100_000  # the bootstrap's cost grows with it; 1,000 resamples pin a 95% interval well
 
 
 @click.command(epilog=f"Exit codes: 0 done; 1 bad input; 2 bad usage; {BELOW_MIN_VALIDITY} new-sample validity "
@@ -56,11 +58,16 @@ BELOW_MIN_VALIDITY = 3
 @plot_option
 @click.option("--min-validity", type=FiniteFloat(0, 1), default=None,
               help=f"Exit with code {BELOW_MIN_VALIDITY} when new-sample validity falls below this.")
+@click.option("--resamples", "n_resamples", type=click.IntRange(0, MAX_RESAMPLES), default=N_RESAMPLES,
+              show_default=True, metavar="N",
+              help=f"Bootstrap resamples of the samples for the intervals over samples of one audit (and of the "
+                   f"held-out items with --samples --holdout); 0 turns the bootstrap off; at most {MAX_RESAMPLES:,}. "
+                   "Example: genval audit --resamples 200")
 @samples_options
 @space_options(sampling=True)
 @json_option
 def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, with_vae, with_pca, csv_path, sheet, roc,
-          plot, min_validity, given_samples, space, as_json):
+          plot, min_validity, n_resamples, given_samples, space, as_json):
     """Decode many latent points, judge each, and report what is new apart from what is copied.
 
     Every sample is a copy (its bitmap equals a training item's) or new.
@@ -96,13 +103,20 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
       genval audit --rules my.rules.toml --min-validity 0.2 --json
       genval audit --compare --map map.npz          # the map of genval som --out map.npz
       genval audit --samples gen.npy --model model.npz --csv per-sample.csv   # samples made elsewhere
+      genval audit --samples gen.npy --dataset train.npy --holdout test.npy  # memorisation, held-out items
+      genval audit --samples gen.npy --dataset digits --holdout-fraction 0.2 --resamples 200
     """
     if given_samples:
-        return audit_given_samples(given_samples, space, rules, csv_path, min_validity, as_json, BELOW_MIN_VALIDITY)
+        return audit_given_samples(given_samples, space, rules, csv_path, min_validity, as_json, BELOW_MIN_VALIDITY,
+                                   n_resamples)
     strategy_given = click.get_current_context().get_parameter_source("strategy") is not \
         click.core.ParameterSource.DEFAULT
     _check_options(compare_all, strategy_given, repeats, vary, with_vae, with_pca, bool(csv_path or sheet or roc),
                    space)
+    if (compare_all or repeats > 1) and click.get_current_context().get_parameter_source("n_resamples") is not \
+            click.core.ParameterSource.DEFAULT:
+        raise click.UsageError("--resamples sets the bootstrap of one audit; --compare and --repeats give intervals "
+                               "over seeds: leave out --resamples")
     bitmaps = load_dataset(space["dataset"])
     checks = load_checks(bitmaps, rules)  # a bad rule file fails before any model trains
     space = dict(space, dataset=bitmaps)
@@ -111,7 +125,8 @@ def audit(strategy, n_points, compare_all, repeats, vary, min_novelty, rules, wi
         worst = _run_comparison(space, checks, strategies, n_points, repeats, vary, min_novelty, with_vae, with_pca,
                                 plot, as_json)
     else:
-        doc = _run_single(space, checks, strategy, n_points, min_novelty, csv_path, sheet, roc, plot, as_json)
+        doc = _run_single(space, checks, strategy, n_points, min_novelty, csv_path, sheet, roc, plot, as_json,
+                          n_resamples)
         worst = doc["new"]["ratios"]["validity"]["value"]
         if worst is None and min_validity is not None:
             # Nothing new to judge: a model that only copies fails the gate rather than passing it unseen.
@@ -215,13 +230,13 @@ def _plot_comparison(doc: dict, title: str, n_models: int, n_points: int, repeat
 
 
 def _run_single(space: dict, checks, strategy: str, n_points: int, min_novelty: int, csv_path, sheet, roc, plot,
-                as_json: bool) -> dict:
+                as_json: bool, n_resamples: int) -> dict:
     """One audit: its files and pictures, then the report; its JSON document."""
     bitmaps = space["dataset"]
     latent = open_space(space)
     with ProgressBar(f"auditing ({strategy}): points decoded") as bar:
         report = run_audit(latent, strategy, n_points, checks, random_state=space["random_state"],
-                           progress=bar.points, min_novelty=min_novelty)
+                           progress=bar.points, min_novelty=min_novelty, n_resamples=n_resamples)
     doc = report.to_dict(model=model_doc(latent.model, space["model"] or "default"),
                          map=map_doc(latent.som, space["som"]))
     if csv_path:

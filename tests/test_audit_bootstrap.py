@@ -51,6 +51,25 @@ def test_a_resample_never_finds_more_distinct_bitmaps_than_the_audit(report):
     assert figures["yield"]["interval"][0] < figures["yield"]["value"]  # some resamples miss a rare bitmap
 
 
+def test_the_json_flags_every_observed_value_outside_its_interval(report):
+    figures = report.bootstrap()["figures"]
+    for name, figure in figures.items():
+        lo, hi = figure["interval"]
+        assert figure["observed_outside"] is (not lo <= figure["value"] <= hi), name
+    assert figures["yield"]["observed_outside"] is True  # a resample thins the distinct bitmaps
+    assert figures["copy_rate"]["observed_outside"] is False
+
+
+def test_observed_outside_on_small_fixtures():
+    doc = percentile_intervals({"below": [np.array([1.0, 2.0, 3.0])], "inside": [np.array([1.0, 2.0, 3.0])],
+                                "undefined": [np.array([np.nan])], "none": [np.array([1.0])]},
+                               {"below": 4.0, "inside": 2.0, "undefined": 2.0, "none": None})
+    assert doc["below"] == {"value": 4.0, "interval": [1.05, 2.95], "defined": 3, "observed_outside": True}
+    assert doc["inside"]["observed_outside"] is False
+    assert doc["undefined"]["interval"] is None and doc["undefined"]["observed_outside"] is False
+    assert doc["none"]["interval"] is None and doc["none"]["observed_outside"] is False
+
+
 def test_the_same_seed_gives_the_same_intervals_and_another_seed_others(space, report):
     again = audit(space, "random", n=3000, random_state=1)
     assert json.dumps(again.bootstrap()) == json.dumps(report.bootstrap())
@@ -64,7 +83,8 @@ def test_fewer_resamples_and_none(space):
     assert few["n_resamples"] == 40 and few["figures"]["copy_rate"]["defined"] == 40
     none = audit(space, "random", n=500, random_state=0, n_resamples=0)
     boot = none.bootstrap()
-    assert boot["figures"]["copy_rate"] == {"value": none.copies()["rate"]["value"], "interval": None, "defined": 0}
+    assert boot["figures"]["copy_rate"] == {"value": none.copies()["rate"]["value"], "interval": None, "defined": 0,
+                                            "observed_outside": False}
     lines = []
     write_bootstrap(boot, lines.append)
     assert lines == ["intervals over samples: none (0 resamples)"]
@@ -151,3 +171,23 @@ def test_the_csv_is_written_in_chunks_with_progress_and_the_same_rows(space, tmp
     assert [d for d, _ in calls] == sorted({d for d, _ in calls})
     rows = list(csv.DictReader(small.open()))
     assert len(rows) == 700 and sum(row["score_realism"] != "" for row in rows) == 300
+
+
+def test_the_cli_resamples_option_sets_the_bootstrap_of_one_audit():
+    from click.testing import CliRunner
+
+    from genval.cli.main import cli
+
+    runner = CliRunner()
+    base = ["audit", "--dataset", "emojis", "-n", "300", "--grid", "3x3", "--json"]
+    for n, expected in (("0", 0), ("25", 25)):
+        result = runner.invoke(cli, [*base, "--resamples", n])
+        assert result.exit_code == 0, result.output
+        boot = json.loads(result.stdout)["bootstrap"]
+        assert boot["n_resamples"] == expected
+        assert (boot["figures"]["copy_rate"]["interval"] is None) == (expected == 0)
+    for bad in ("-1", "100001", "many"):
+        result = runner.invoke(cli, [*base, "--resamples", bad])
+        assert result.exit_code == 2 and "--resamples" in result.output
+    result = runner.invoke(cli, ["audit", "--compare", "--resamples", "10"])
+    assert result.exit_code == 2 and "leave out --resamples" in result.output

@@ -183,3 +183,70 @@ def test_features_of_ones_own_give_the_k_nn_metrics_in_that_space(tmp_path, emoj
     bad = runner.invoke(cli, ["audit", "--samples", str(npy), "--features", str(short)])
     assert bad.exit_code == 1 and len(bad.stderr.strip().splitlines()) == 1 and "(17, 35)" in bad.stderr
     assert runner.invoke(cli, ["audit", "--features", str(good)]).exit_code == 2
+
+
+def test_a_feature_function_gives_what_the_same_features_as_an_array_give(emojis):
+    X = _samples(emojis)
+
+    def halves(P):  # ink in the left and the right halves of each row band: a small embedding
+        assert P.dtype == np.float32 and P.ndim == 2
+        img = P.reshape(len(P), 7, 5)
+        return np.concatenate([img[:, :, :2].sum(axis=2), img[:, :, 3:].sum(axis=2)], axis=1)
+
+    from_function = audit_samples(X, emojis, k=2, features=halves).to_dict()["membership"]["features"]
+    as_array = audit_samples(X, emojis, k=2, features=np.vstack([halves(emojis.X.astype(np.float32)),
+                                                                 halves(X.astype(np.float32))]))
+    assert from_function == as_array.to_dict()["membership"]["features"]
+
+
+@pytest.mark.parametrize("body, message", [
+    ("return P[:-1]",
+     r"the feature function bad returned an array of shape \(16, 35\) for 17 rows; expected \(17, d\)"),
+    ("return P.sum(axis=1)", r"returned an array of shape \(17,\) for 17 rows"),
+    ("return np.full((len(P), 2), np.nan)", "the feature function bad returned NaN or infinite values"),
+    ("return np.zeros((len(P), 2), dtype=complex)", "returned complex128 values; expected real numbers"),
+    ("raise RuntimeError('no GPU')", "the feature function bad failed on 17 rows: RuntimeError: no GPU"),
+])
+def test_a_bad_feature_function_is_refused_in_one_line_naming_it(emojis, tmp_path, monkeypatch, body, message):
+    from genval.errors import ParameterError
+
+    module = f"featmod_{tmp_path.name}"  # a module of its own for each case: Python caches imported modules
+    (tmp_path / f"{module}.py").write_text(f"import numpy as np\n\n\ndef bad(P):\n    {body}\n")
+    monkeypatch.chdir(tmp_path)
+    from genval.audit import import_features
+
+    with pytest.raises(ParameterError, match=message):
+        audit_samples(_samples(emojis), emojis, k=2, features=import_features(f"{module}:bad"))
+    np.save(tmp_path / "s.npy", _samples(emojis).reshape(-1, 7, 5))
+    result = CliRunner().invoke(cli, ["audit", "--samples", "s.npy", "--features", f"{module}:bad"])
+    assert result.exit_code == 1 and len(result.stderr.strip().splitlines()) == 1
+    assert "the feature function bad" in result.stderr
+
+
+def test_a_feature_function_from_the_current_folder_through_the_cli(emojis, tmp_path, monkeypatch):
+    (tmp_path / "myfeatures.py").write_text("def embed(P):\n    return P[:, :10] * 2\n")
+    monkeypatch.chdir(tmp_path)
+    np.save(tmp_path / "s.npy", _samples(emojis).reshape(-1, 7, 5))
+    runner = CliRunner()
+    result = runner.invoke(cli, ["audit", "--samples", "s.npy", "--features", "myfeatures:embed", "--json"])
+    assert result.exit_code == 0, result.output
+    features = json.loads(result.stdout)["membership"]["features"]
+    assert features["n_fake"] == 9 and features["n_real"] == 17
+    for spec, message in (("myfeatures:nothing", "myfeatures has no 'nothing'"),
+                          ("nomodule:embed", "importing nomodule failed: ModuleNotFoundError")):
+        result = runner.invoke(cli, ["audit", "--samples", "s.npy", "--features", spec])
+        assert result.exit_code == 1 and message in result.stderr, spec
+
+
+def test_feature_functions_are_called_in_chunks_of_the_budget():
+    from genval.audit import call_features
+
+    sizes = []
+
+    def record(P):
+        sizes.append(len(P))
+        return P[:, :2]
+
+    X = np.random.default_rng(0).random((100, 16))
+    F = call_features(record, X, budget=8 * 64 * 16 * 10)  # ten rows a chunk
+    assert sizes == [10] * 10 and np.array_equal(F, X[:, :2].astype(np.float32).astype(np.float64))

@@ -10,6 +10,8 @@ The modules, in the order an audit runs through them:
 * ``_judging``: the verdicts, once per distinct bitmap (:func:`judge`);
 * ``_scores``: each sample's membership scores (:data:`SCORES`);
 * ``_baselines`` and ``_controls``: the map-free baselines, and the AUROCs set beside them;
+* ``_holdout``: memorisation of given samples against held-out items (:func:`memorisation`), with
+  ``_neighbours`` (counts and nearest other rows among bitmaps) and ``_features`` (feature functions);
 * ``_bootstrap``: one audit's figures resampled over its samples, their percentile intervals (:data:`N_RESAMPLES`);
 * ``_audit``: the audit itself (:func:`audit`);
 * ``_report``: what it found, as figures, JSON and CSV (:class:`AuditReport`); ``_text``: as tables;
@@ -36,6 +38,14 @@ _EXPORTS = {
     "MIN_DISTINCT": "._controls",
     "N_BINS": "._controls",
     "N_BOOTSTRAP": "._controls",
+    "HOLDOUT_QUANTILE": "._holdout",
+    "holdout_split": "._holdout",
+    "memorisation": "._holdout",
+    "Memorisation": "._holdout",
+    "count_within": "._neighbours",
+    "nearest_other_distance": "._neighbours",
+    "call_features": "._features",
+    "import_features": "._features",
     "judge": "._judging",
     "load_checks": "._judging",
     "SampleVerdicts": "._judging",

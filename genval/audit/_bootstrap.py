@@ -41,7 +41,8 @@ DEFINITION = ("95% percentile intervals over resamples of the audit's samples, e
               "over what the figure counts (distinct bitmaps, the map's cells, decided pixels) weighted by their "
               "multiplicities; a figure's interval uses the resamples where it is defined. Counts of distinct "
               "bitmaps (yield, yield_at_floor, distinct_items) shrink in a resample, which repeats some samples "
-              "and misses others: their intervals lie below the observed count")
+              "and misses others: their intervals lie below the observed count; observed_outside says when a "
+              "figure's observed value lies outside its interval")
 
 
 def resampled_counts(weights: np.ndarray, n_resamples: int, rng: np.random.Generator,
@@ -131,7 +132,17 @@ def cell_figures(C: np.ndarray) -> dict[str, np.ndarray]:
 
 def percentile_intervals(values: dict[str, list[np.ndarray]], observed: dict[str, float | None],
                          confidence: float = 0.95) -> dict[str, dict]:
-    """Each figure's observed value, the percentile interval of its resampled values and how many were defined."""
+    """Each figure's observed value, the percentile interval of its resampled values, how many were defined, and
+    ``observed_outside``: whether the observed value lies outside its interval (the counts of distinct bitmaps and
+    the shares built on them, whose resamples repeat some samples and miss others, and any figure whose resamples
+    rarely reach the observed value).
+
+    Examples
+    --------
+    >>> doc = percentile_intervals({"a": [np.array([1.0, 2.0, 3.0])]}, {"a": 4.0})
+    >>> doc["a"]["interval"], doc["a"]["observed_outside"]
+    ([1.05, 2.95], True)
+    """
     doc = {}
     for name, chunks in values.items():
         v = np.concatenate(chunks) if chunks else np.zeros(0)
@@ -139,7 +150,8 @@ def percentile_intervals(values: dict[str, list[np.ndarray]], observed: dict[str
         tail = 100 * (1 - confidence) / 2
         interval = None if observed[name] is None or not len(v) else \
             [float(x) for x in np.percentile(v, [tail, 100 - tail])]
-        doc[name] = {"value": observed[name], "interval": interval, "defined": int(len(v))}
+        outside = interval is not None and not interval[0] <= observed[name] <= interval[1]
+        doc[name] = {"value": observed[name], "interval": interval, "defined": int(len(v)), "observed_outside": outside}
     return doc
 
 

@@ -12,7 +12,11 @@ PyTorch VAE's decodings) and reports, for the set's checks and items:
   (:func:`genval.checks.membership_metrics`) in pixel space and, with a
   latent space, between the encoded samples and the training codes;
 * with a latent space, the Kohonen map's verdict on each sample: its winning
-  neuron, whether that neuron wins a training item, the distance to its weights.
+  neuron, whether that neuron wins a training item, the distance to its weights;
+* with held-out items (a set, or a seeded split of the training set), memorisation
+  against them (:func:`genval.audit.memorisation`): the near-copy rate at a threshold
+  calibrated on held-out items, authenticity, and the train-versus-held-out gap of
+  nearest distances, each beside the held-out items' own value, with bootstrap intervals.
 
 Samples are thresholded at 0.5 and every distinct bitmap is judged and
 measured once; the k-NN metrics and the realism scores use a seeded
@@ -26,6 +30,9 @@ import numpy as np
 from genval._utils.budget import check_allocation, chunk_rows, dedupe_rows, nearest_bitmaps
 from genval._utils.files import resolve_rng
 from genval.audit._audit import NULL_DRAWS
+from genval.audit._bootstrap import N_RESAMPLES
+from genval.audit._features import call_features
+from genval.audit._holdout import HOLDOUT_QUANTILE, holdout_split, memorisation
 from genval.audit._judging import judge_distinct
 from genval.audit._samples_report import SamplesReport
 from genval.audit._scores import K_NEIGHBOURS, MAX_SCORED
@@ -90,14 +97,15 @@ def near_copy_threshold(training: BitmapSet, random_state=0, n_items: int = CALI
 
 def audit_samples(samples, training: BitmapSet, checks: CheckSet | None = None, space: LatentSpace | None = None, *,
                   near_copy: int | None = None, k: int = K_NEIGHBOURS, max_scored: int = MAX_SCORED,
-                  random_state=0, source: str | None = None, features=None) -> SamplesReport:
+                  random_state=0, source: str | None = None, features=None, holdout=None,
+                  holdout_quantile: float = HOLDOUT_QUANTILE, n_resamples: int = N_RESAMPLES,
+                  holdout_source: str | None = None) -> SamplesReport:
     """Judge given samples against the training set: copies, near-copies, validity, k-NN metrics, the map.
 
     Parameters
     ----------
     samples : BitmapSet or array-like (n, height * width) or (n, height, width)
-        Generated bitmaps or grey images with pixel values in [0, 1] (bright is ink),
-        thresholded at 0.5 to bitmaps.
+        Generated bitmaps or grey images with pixel values in [0, 1] (bright is ink), thresholded at 0.5.
     training : BitmapSet
         The set the generator learned.
     checks : CheckSet, optional
@@ -109,15 +117,18 @@ def audit_samples(samples, training: BitmapSet, checks: CheckSet | None = None, 
     k : int
         Neighbours of the k-NN metrics and the realism scores (5, as in the papers).
     max_scored : int
-        At most this many samples and training items (seeded subsamples) enter the k-NN metrics and
-        realism: 10,000 a side as Naeem et al. (2020), so a 60,000-item set takes seconds.
+        At most this many samples and training items (seeded subsamples; 10,000 as Naeem et al.) enter the k-NN metrics.
     random_state : int, numpy Generator or None
-        Draws the subsamples of scored samples and items.
-    source : str, optional
-        The samples' file, for the report.
-    features : array-like (n_training + n, d), optional
-        Features of your own (say a CLIP embedding), the training items' rows then the samples': the
-        k-NN metrics and realism in that space too (only the subsampled rows are read).
+        Draws the subsamples of scored samples and items (and the held-out split and resamples).
+    source, holdout_source : str, optional
+        The samples' and the held-out items' files, for the report.
+    features : array-like (n_training + n, d) or callable, optional
+        Features of your own (a CLIP embedding): the training items' rows then the samples', or a function of
+        pixels (:func:`genval.audit.call_features`); the k-NN metrics in that space too (of the subsampled rows).
+    holdout : BitmapSet, array-like or float, optional
+        Real items the generator never saw, of the set's shape, or a fraction in (0, 1) of ``training`` to hold
+        out (:func:`genval.audit.holdout_split`; the rest is the training set of the whole audit): adds
+        :func:`genval.audit.memorisation` against them, at ``holdout_quantile``, with ``n_resamples`` resamples.
 
     Returns
     -------
@@ -125,12 +136,9 @@ def audit_samples(samples, training: BitmapSet, checks: CheckSet | None = None, 
 
     Raises
     ------
-    ShapeMismatchError
-        When the samples, the set, the checks, the space or the features disagree on their shape.
-    ParameterError
-        For pixel values outside [0, 1], no samples, or bad ``near_copy``, ``k`` or ``max_scored``.
-    genval._utils.budget.MemoryBudgetError
-        When the samples could not be audited within the memory budget.
+    ShapeMismatchError, ParameterError, genval._utils.budget.MemoryBudgetError
+        For shapes that disagree (samples, set, checks, space, features, held-out items); pixel values outside
+        [0, 1], no samples, bad settings or features; work beyond the memory budget.
 
     Examples
     --------
@@ -142,22 +150,21 @@ def audit_samples(samples, training: BitmapSet, checks: CheckSet | None = None, 
     >>> report.to_dict()["copies"]["rate"]["numerator"], report.to_dict()["near_copies"]["rate"]["numerator"]
     (7, 1)
     """
-    samples = _as_samples(samples, training)
-    checks = checks if checks is not None else default_checks(training)
-    _check_inputs(samples, training, checks, space, near_copy, k, max_scored)
-    features = None if features is None else _checked_features(features, len(training), len(samples))
-    rng = resolve_rng(random_state)
-    n = len(samples)
+    samples, training, held, split, checks, features = _prepared(samples, training, checks, space, near_copy, k,
+                                                                 max_scored, features, holdout, random_state)
+    rng, n = resolve_rng(random_state), len(samples)
     verdicts = judge_distinct(np.packbits(samples.binary(), axis=1), training.n_features, training, checks)
     nearest, distance = nearest_bitmaps(verdicts.bitmaps, training.binary())
+    memo = None if held is None else memorisation(verdicts.bitmaps[verdicts.inverse], training, held, quantile=(
+        holdout_quantile), n_resamples=n_resamples, random_state=random_state, source=holdout_source, split=split,
+        nearest=(nearest[verdicts.inverse], distance[verdicts.inverse]))
     threshold, median = (near_copy, None) if near_copy is not None else near_copy_threshold(training, 0)  # of the set
-    scored, reference = (np.arange(m) if m <= max_scored else np.sort(rng.choice(m, max_scored, replace=False))
-                         for m in (n, len(training)))
+    scored, reference = (_subsample(rng, m, max_scored) for m in (n, len(training)))
     membership, scores = _pixel_membership(training, reference, verdicts.bitmaps[verdicts.inverse[scored]]
                                            if training.is_binary else samples.X[scored], k)
     located = None if space is None else _locate(space, samples, scored, reference, k, membership, scores)
     if features is not None:
-        _feature_membership(features, len(training), scored, reference, k, membership, scores)
+        _feature_membership(features, training, samples, scored, reference, k, membership, scores)
     return SamplesReport(
         dataset=training.title, source=source, shape=tuple(training.shape), sample_names=tuple(samples.names),
         item_names=tuple(training.names), checks_title=checks.title, check_names=tuple(checks.names),
@@ -166,11 +173,44 @@ def audit_samples(samples, training: BitmapSet, checks: CheckSet | None = None, 
         scored=scored, scores=scores, membership=membership, located=located,
         random_state=random_state if isinstance(random_state, (int, type(None))) else "generator",
         # seeded apart from the samples: a property of the checks and the set, as in every audit
-        null=null_model(checks, training, n=NULL_DRAWS, random_state=0).to_dict(),
+        null=null_model(checks, training, n=NULL_DRAWS, random_state=0).to_dict(), memorisation=memo,
     )
 
 
-def _as_samples(samples, training: BitmapSet) -> BitmapSet:
+def _prepared(samples, training: BitmapSet, checks: CheckSet | None, space, near_copy, k: int, max_scored: int,
+              features, holdout, random_state) -> tuple:
+    """The samples and the training set (without the held-out items), the held-out items and their split, the
+    checks and the features, once they agree with one another."""
+    samples = _as_samples(samples, training)
+    training, held, split = _held_out(holdout, training, random_state)
+    checks = checks if checks is not None else default_checks(training)
+    _check_inputs(samples, training, checks, space, near_copy, k, max_scored)
+    return samples, training, held, split, checks, _checked_features(features, len(training), len(samples))
+
+
+def _subsample(rng: np.random.Generator, m: int, at_most: int) -> np.ndarray:
+    """All of ``m`` rows, or a seeded sorted subsample of ``at_most`` of them."""
+    return np.arange(m) if m <= at_most else np.sort(rng.choice(m, at_most, replace=False))
+
+
+def _held_out(holdout, training: BitmapSet, random_state) -> tuple[BitmapSet, BitmapSet | None, dict | None]:
+    """The training set, the held-out items (None without) and the split that made them (None when given)."""
+    if holdout is None:
+        return training, None, None
+    if isinstance(holdout, (float, np.floating)):
+        kept, held = holdout_split(training, float(holdout), random_state)
+        return kept, held, {"fraction": float(holdout), "seed": random_state if isinstance(random_state, int)
+                            else None, "n_training": len(kept), "n_holdout": len(held), "of": len(training),
+                            "definition": "the first round(fraction * n) of numpy.random.default_rng(seed)"
+                                          ".permutation(n) held out; the rest, the training set of this audit"}
+    held = holdout if isinstance(holdout, BitmapSet) else _as_samples(holdout, training, "held-out items")
+    if tuple(held.shape) != tuple(training.shape):
+        raise ShapeMismatchError(f"the held-out items are {held.shape[0]}x{held.shape[1]} bitmaps, the training "
+                                 f"set {training.title!r} is {training.shape[0]}x{training.shape[1]}")
+    return training, held, None
+
+
+def _as_samples(samples, training: BitmapSet, what: str = "samples") -> BitmapSet:
     """The samples as a set of the training set's shape (an array's rows named 1, 2, ...)."""
     if isinstance(samples, BitmapSet):
         return samples
@@ -183,9 +223,9 @@ def _as_samples(samples, training: BitmapSet) -> BitmapSet:
         shape = training.shape
     else:
         h, w = training.shape
-        raise ShapeMismatchError(f"the samples are an array of shape {X.shape}, the training set {training.title!r} "
+        raise ShapeMismatchError(f"the {what} are an array of shape {X.shape}, the training set {training.title!r} "
                                  f"needs (n, {h}, {w}) or (n, {h * w})")
-    return BitmapSet([str(i) for i in range(1, len(X) + 1)], X, shape, title="samples")
+    return BitmapSet([str(i) for i in range(1, len(X) + 1)], X, shape, title=what)
 
 
 def _check_inputs(samples: BitmapSet, training: BitmapSet, checks: CheckSet, space: LatentSpace | None,
@@ -229,7 +269,9 @@ def _pixel_membership(training: BitmapSet, reference: np.ndarray, fake: np.ndarr
 
 
 def _checked_features(features, n_training: int, n: int):
-    """The features array, once it holds one row per training item and sample."""
+    """The features array, once it holds one row per training item and sample; a function as it is; or None."""
+    if features is None or callable(features):
+        return features
     F = features if isinstance(features, np.ndarray) else np.asarray(features)
     if F.ndim != 2 or len(F) != n_training + n or F.shape[1] < 1:
         raise ShapeMismatchError(f"the features are an array of shape {F.shape}, expected ({n_training + n}, d): "
@@ -239,11 +281,18 @@ def _checked_features(features, n_training: int, n: int):
     return F
 
 
-def _feature_membership(F, n_training: int, scored: np.ndarray, reference: np.ndarray, k: int, membership: dict,
-                        scores: dict) -> None:
-    """The k-NN metrics and realism of the scored samples' features against the reference items' (Euclidean)."""
-    real = np.asarray(F[reference], dtype=np.float64)
-    fake = np.asarray(F[n_training + scored], dtype=np.float64)
+def _feature_membership(F, training: BitmapSet, samples: BitmapSet, scored: np.ndarray, reference: np.ndarray,
+                        k: int, membership: dict, scores: dict) -> None:
+    """The k-NN metrics and realism of the scored samples' features against the reference items' (Euclidean):
+    rows of a given array, or what a feature function makes of their pixels."""
+    if callable(F):
+        real, fake = call_features(F, training.X[reference]), call_features(F, samples.X[scored])
+        if real.shape[1] != fake.shape[1]:
+            raise ParameterError(f"the feature function gave {real.shape[1]} features for training items and "
+                                 f"{fake.shape[1]} for samples; expected the same number")
+    else:
+        real = np.asarray(F[reference], dtype=np.float64)
+        fake = np.asarray(F[len(training) + scored], dtype=np.float64)
     if not (np.isfinite(real).all() and np.isfinite(fake).all()):
         raise ParameterError("the features hold NaN or infinite values; expected finite numbers")
     if len(real) > k and len(fake) > k:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from genval._utils.files import atomic_write
+from genval.audit._holdout import Memorisation
 from genval.audit._text import _fraction, write_null
 
 __all__ = ["SAMPLE_SCORES", "SamplesReport"]
@@ -66,6 +67,8 @@ class SamplesReport:
         map's ``hits`` per neuron and ``grid``.
     null : dict
         The checks' null model (:func:`genval.checks.null_model`) as JSON.
+    memorisation : Memorisation or None
+        With held-out items: memorisation against them (:func:`genval.audit.memorisation`).
     """
 
     dataset: str
@@ -89,6 +92,7 @@ class SamplesReport:
     located: dict | None
     random_state: int | str | None
     null: dict
+    memorisation: Memorisation | None = None
 
     def __len__(self) -> int:
         return len(self.bitmap_index)
@@ -138,6 +142,7 @@ class SamplesReport:
             "map_verdict": self._map_verdict(valid, new),
             "model": model, "map": map,
             "null_model": self.null,
+            "holdout": None if self.memorisation is None else self.memorisation.to_dict(),
         }
 
     def _map_verdict(self, valid: np.ndarray, new: np.ndarray) -> dict | None:
@@ -159,7 +164,9 @@ class SamplesReport:
         """One row per sample (numbered from 1): its name, bitmap as 0/1 row-major, verdict, failed checks, the
         item it copies, its nearest item and the Hamming distance, near-copy (1/0); with a model its code, neuron
         (1-based), whether the neuron is occupied, its hits and the distance to its weights; then every score of
-        :data:`SAMPLE_SCORES` computed, as ``score_NAME`` (empty outside the scored subsample)."""
+        :data:`SAMPLE_SCORES` computed, as ``score_NAME`` (empty outside the scored subsample); with held-out
+        items, the Hamming distance to the nearest one, authenticity (1/0) and whether the sample is within the
+        threshold calibrated on them (1/0)."""
         names = list(self.scores)
         row_of = np.full(len(self), -1, dtype=np.int64)
         row_of[self.scored] = np.arange(len(self.scored))
@@ -170,7 +177,9 @@ class SamplesReport:
         header = ["sample", "name", "bitmap", "valid", "failed", "copy_of", "nearest_item", "item_distance",
                   "near_copy", *[f"z{d + 1}" for d in range(dims)],
                   *(["neuron", "occupied", "hits", "som_distance"] if located is not None else []),
-                  *[f"score_{name}" for name in names]]
+                  *[f"score_{name}" for name in names],
+                  *(["holdout_distance", "authentic", "holdout_near_copy"] if self.memorisation is not None else [])]
+        memo = self.memorisation
         with atomic_write(path, "w") as fh:
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator="\n")
@@ -188,6 +197,8 @@ class SamplesReport:
                     row += [k + 1, int(hits > 0), hits, f"{located['som_distance'][i]:.6g}"]
                 r = row_of[i]
                 row += [f"{self.scores[name][r]:.6g}" if r >= 0 else "" for name in names]
+                if memo is not None:
+                    row += [int(memo.holdout_distance[i]), int(memo.authentic[i]), int(d <= memo.threshold)]
                 writer.writerow(row)
                 if buffer.tell() > 1 << 20:
                     fh.write(buffer.getvalue())
@@ -228,9 +239,55 @@ def write_samples_text(doc: dict, echo) -> None:
             echo(f"  {label} ({m[space]['metric']}): {figures}")
     if "note" in m:
         echo(f"  {m['note']}")
+    if doc["holdout"] is not None:
+        write_holdout(doc["holdout"], echo)
     v = doc["map_verdict"]
     if v is not None:
         echo(f"the Kohonen map {v['grid'][0]}x{v['grid'][1]}: {_fraction(v['occupied'])} samples on "
              f"occupied neurons; valid there {_fraction(v['valid_when_occupied'])}, on empty neurons "
              f"{_fraction(v['valid_when_empty'])}; median distance to the neuron's weights "
              f"{v['som_distance_median']:.3g}")
+
+
+def write_holdout(doc: dict, echo) -> None:
+    """The memorisation section of a samples audit's text report (:meth:`Memorisation.to_dict`), through ``echo``."""
+    f = doc["figures"]
+
+    def cell(name: str, digits: int = 3) -> str:
+        figure = f[name]
+        text = f"{figure['value']:.{digits}f}"
+        return text + (f" [{figure['interval'][0]:.{digits}f}, {figure['interval'][1]:.{digits}f}]"
+                       if figure["interval"] else "")
+
+    split = doc["split"]
+    where = f"from {doc['source'] or 'an array'}" if split is None else \
+        (f"a seeded split of the set: {split['n_holdout']} of {split['of']} items held out, fraction "
+         f"{split['fraction']:g}, seed {split['seed']}; {split['n_training']} left for training")
+    intervals = f"95% bootstrap intervals, {doc['n_resamples']} resamples of the samples and of the held-out items" \
+        if doc["n_resamples"] else "no intervals (0 resamples)"
+    echo(f"memorisation against {doc['n_holdout']} held-out items ({where}); Hamming distances between bitmaps "
+         f"thresholded at 0.5; {intervals}:")
+    pixels = "1 pixel" if doc["threshold"] == 1 else f"{doc['threshold']} pixels"
+    echo(f"  near-copies, within {pixels} of a training item (the {100 * doc['quantile']:g}% "
+         "quantile of the held-out items' distances to their nearest training item):")
+    echo(f"    samples {cell('near_copy_rate')}, held-out items {cell('holdout_near_copy_rate')}; excess "
+         f"{cell('near_copy_excess')} (about 0 for a generator as novel as new real data)")
+    echo("  authentic, farther from their nearest training item than it is from its nearest other (Alaa et al. 2022):")
+    echo(f"    samples {cell('authenticity')}, held-out items {cell('holdout_authenticity')}; gap "
+         f"{cell('authenticity_gap')} (a copy is never authentic)")
+    matched, d = doc["matched"], doc["distances"]
+    echo(f"  distances to the nearest of the {doc['n_training']} training or {doc['n_holdout']} held-out items "
+         "(median [interval], 5%-95%):")
+    for label, name, key in (("samples to training", "median_to_training", "samples_to_training"),
+                             ("held-out to training", "holdout_median_to_training", "holdout_to_training"),
+                             ("samples to held-out", "median_to_holdout", "samples_to_holdout")):
+        q = d[key]
+        echo(f"    {label:<22}{cell(name, 0)} ({q['q05']}-{q['q95']})")
+    echo(f"    gap, held-out minus samples: {cell('median_gap', 0)} (positive: the samples sit closer to the "
+         "training items than new real items do)")
+    cut = "" if matched["subsampled"] is None else \
+        f", over every subset of {matched['n']} {matched['subsampled']} items"
+    ceiling = "" if matched["subsampled"] != "training" else \
+        f"; copies of training items score at least {matched['n'] / doc['n_training']:.2f} here, 1 at equal sizes"
+    echo(f"  closer to training than to held-out, on {matched['n']} items a side{cut} (a tie counts one half): "
+         f"{cell('closer_to_training')} (0.5: no sign of memorisation{ceiling})")
