@@ -32,3 +32,15 @@ def test_a_valid_grid_is_finite_ordered_and_covers_the_box(size, margin):
     assert np.isfinite(xs).all() and np.isfinite(ys).all()
     assert np.all(np.diff(xs) > 0) and np.all(np.diff(ys) < 0)
     assert xs[0] <= 0 and xs[-1] >= 1 and ys[0] >= 2 and ys[-1] <= -1
+
+
+def test_a_seed_a_model_file_cannot_hold_is_refused_at_fit_and_the_largest_round_trips(tmp_path):
+    from genval import Autoencoder, load_dataset, load_model
+
+    X = load_dataset("font").X
+    with pytest.raises(ParameterError) as caught:
+        Autoencoder(epochs=1, random_state=2**128 + 1).fit(X)
+    assert str(caught.value) == ("random_state must be at most 2**128 (the largest seed a model file holds), "
+                                 f"got {2**128 + 1}")
+    Autoencoder(epochs=1, random_state=2**128).fit(X).save(tmp_path / "m.npz")
+    assert load_model(tmp_path / "m.npz").random_state == 2**128

@@ -175,6 +175,10 @@ def check_params(estimator) -> None:
         value = getattr(estimator, name)
         if not PARAMS[name].accepts(value):
             raise ParameterError(f"{name} must be {PARAMS[name].expected}, got {value!r}")
+    seed, cap = estimator.random_state, PARAMS["random_state"].cap
+    # Checked here, not as the parameter's range: the range would change every seed option's usage message.
+    if is_int(seed) and seed > cap:
+        raise ParameterError(f"random_state must be at most 2**128 (the largest seed a model file holds), got {seed}")
 
 
 # ------------------------------------------------------------ model files: every value also capped in size
