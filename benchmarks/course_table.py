@@ -118,17 +118,17 @@ def grey_train_fig(docs: list[dict], labels: list[str]) -> str:
     return "; ".join(parts)
 
 
+def _value(value) -> str:
+    if isinstance(value, list):
+        return "-".join(_value(v) for v in value) if value else "[]"
+    if isinstance(value, dict):
+        return ",".join(f"{k} {v}" for k, v in value.items())
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _setting_label(settings: dict) -> str:
-    parts = []
-    for key, value in settings.items():
-        if key in ("random_state",):
-            continue
-        if isinstance(value, list):
-            value = "-".join(str(v) for v in value) if value else "[]"
-        elif isinstance(value, dict):
-            value = ",".join(f"{k}={v}" for k, v in value.items()) or "{}"
-        parts.append(f"{value}" if len(settings) <= 2 else f"{key}={value}")
-    return " ".join(parts) or "all"
+    """The values of one summary row's settings, seeds left out, e.g. "momentum momentum 0.7 / 5"."""
+    return " / ".join(v for k, v in ((k, _value(v)) for k, v in settings.items()) if k != "random_state" and v)
 
 
 def sweep_fig(docs: list[dict], key: str = "wrong_pixels") -> str:
@@ -144,7 +144,11 @@ def sweep_fig(docs: list[dict], key: str = "wrong_pixels") -> str:
                      + (f" [of {scored}]" if scored and key in ("within_one", "perfect") else ""))
     runs = sum(r["runs"] for r in d["summary"])
     stalled = sum(r.get("stalled", 0) for r in d["summary"])
-    head = f"{key.replace('_', ' ')} ({runs} runs{', ' + str(stalled) + ' STALLED' if stalled else ''}): "
+    keys = " / ".join(k for k in d["summary"][0]["settings"] if k != "random_state")
+    scored = {r.get("scored") for r in d["summary"]}
+    over = f", over {scored.pop()} scored items" if len(scored) == 1 and key == "wrong_pixels" else ""
+    head = (f"{key.replace('_', ' ')} per {keys}{over} ({runs} runs"
+            f"{', ' + str(stalled) + ' STALLED' if stalled else ''}): ")
     return head + "; ".join(parts)
 
 
@@ -249,11 +253,11 @@ def rows(jobs: int, epochs28: int) -> list[Row]:
         Row("Mini-batches 5 and 10 (and full), 3 seeds, shipped 3,000 epochs",
             [["sweep", "minibatch", "--out", "minibatch.csv", *sweep]],
             sweep_fig, NQ, note="the shipped sweep uses Adam; the seed used the adaptive rate (issue 20). ",
-            rerun="mini-batch optimizer"),
+            rerun="the minibatch sweep's optimizer changes to the adaptive rate"),
         Row("tanh / ELU / leaky ReLU, shipped `activations` sweep, 3 seeds",
             [["sweep", "activations", "--out", "activations.csv", *sweep]],
             sweep_fig, "β values quoted, no figure: tanh β=2, ELU 0.1, leaky ReLU 0.01 (issue 20)",
-            note="on main the sweep's ELU is α=1, not the seed's 0.1. ", rerun="activation β values"),
+            note="on main the sweep's ELU is α=1, not the seed's 0.1. ", rerun="the activations sweep gets seed 000's β values"),
         Row("tanh β=2 / ELU α=0.1 / leaky ReLU 0.01 (seed 000's values) via `train`, seed 0",
             [["train", "--dataset", "font", "--activation", act, "--activation-param", p,
               "--epochs", "10000", "--json", "-q"]
@@ -275,7 +279,7 @@ def rows(jobs: int, epochs28: int) -> list[Row]:
         Row("Denoiser architectures × training noise 10/15/20% (`noise`), seed 0 only",
             [["sweep", "noise", "--set", "random_state=0", "--out", "noise.csv", *sweep]],
             sweep_fig, NQ, note="1 seed of the shipped 3. ",
-            rerun="denoiser architectures (issue 20: not seed 000's), if changed"),
+            rerun="the noise sweep gets seed 000's denoiser architectures (issue 20), if it does"),
         Row("Training-noise sets [20], [10,15,20], [0,10,15,20] × test 0–20% (`noise-sets`), seed 0",
             [["sweep", "noise-sets", "--set", "random_state=0", "--out", "noise-sets.csv", *sweep]],
             sweep_fig, NQ, note="1 seed of the shipped 3. "),
@@ -299,7 +303,7 @@ def rows(jobs: int, epochs28: int) -> list[Row]:
         Row("KL sparsity (target ρ, weight β) from the lecture",
             [],
             lambda d: train_fig(d, ["KL"]), NQ + " (issue 20: missing)", needs="(?:kl|sparsity)",
-            rerun="KL sparsity"),
+            rerun="a KL sparsity option lands on `genval train`"),
         Row("VAE on MNIST (stand-in: 28x28 digits), 512-256-2, ReLU, batch 256, 30 epochs, "
             "then a 10x10 map coloured by digit",
             [["train", "--dataset", "digits28.npz", "--vae", "--hidden", "512,256", "--activation",
@@ -322,7 +326,7 @@ def rows(jobs: int, epochs28: int) -> list[Row]:
              for k in (64, 128, 256) for opt in (sgd, adam)],
             lambda d: grey_train_fig(d, [f"{k} {o}" for k in (64, 128, 256) for o in ("SGD", "Adam")]),
             NQ + " (seed 004's figure: loss per epoch per size, issue 20)",
-            note=f"stand-in; 512 is the row above. {short28}", rerun="Fashion-MNIST grid"),
+            note=f"stand-in; 512 is the row above. {short28}", rerun="a shipped Fashion-MNIST grid sweep lands (then run it on the stand-in instead)"),
         Row("Gaussian-noise filtering (each image's mean and spread × 0.5), seed 004's SGD vs Adam "
             "(stand-in)",
             [["denoise", "--dataset", "digits28.npz", "--model", f"{name}.npz", "--type", "image_gaussian",
@@ -425,8 +429,8 @@ def table(results: list[dict]) -> str:
 
 def footer(results: list[dict], version: str, seconds: float, args) -> str:
     text = (f"\n\n{version}, {len(results)} rows in {seconds:.0f} s; sweeps with --jobs {args.jobs}; "
-            f"28x28 stand-in of {args.standin_items} items. A command with {{a,b}} is one command per value.")
-    rerun = [f"- {r['row'].name}: after the {r['row'].rerun} change merges" for r in results if r["row"].rerun]
+            f"28x28 stand-in of {args.standin_items} items. A command with {{a,b}} is one command per value; a ± is the spread over seeds as `genval sweep` reports it.")
+    rerun = [f"- {r['row'].name}: once {r['row'].rerun}" for r in results if r["row"].rerun]
     if rerun:
         text += "\n\nRe-run after other branches merge:\n" + "\n".join(rerun)
     return text
