@@ -433,8 +433,9 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def footer(results: list[dict], version: str, seconds: float, args) -> str:
-    text = (f"\n\n{version}, {len(results)} rows in {seconds:.0f} s; sweeps with --jobs {args.jobs}; "
+def footer(results: list[dict], version: str, seconds: float, args, runs: int = 1) -> str:
+    took = f"in {seconds:.0f} s" if runs == 1 else f"from {runs} runs taking {seconds:.0f} s in all"
+    text = (f"\n\n{version}, {len(results)} rows {took}; sweeps with --jobs {args.jobs}; "
             f"28x28 stand-in of {args.standin_items} items. A command with {{a,b}} is one command per "
             "value; a ± is the spread over seeds as `genval sweep` reports it.")
     rerun = [f"- {r['row'].name}: once {r['row'].rerun}" for r in results if r["row"].rerun]
@@ -460,7 +461,7 @@ def render(paths: list[Path], args) -> str:
                 figure = row.figure(item["docs"])
             found[i] = dict(item, row=row, figure=figure)
     results = [found[i] for i in sorted(found)]
-    return table(results) + footer(results, version, seconds, args)
+    return table(results) + footer(results, version, seconds, args, runs=len(paths))
 
 
 def main() -> None:
