@@ -290,6 +290,11 @@ def note(message: str) -> None:
         click.echo(message, err=True)
 
 
+def warn(message: str) -> None:
+    """One of genval's own warnings (a stalled training): stderr, printed even with ``--quiet``, as its help says."""
+    click.echo(f"warning: {message}", err=True)
+
+
 def save_plot(ax, path) -> None:
     from genval.plotting._base import save_figure
 

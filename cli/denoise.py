@@ -8,7 +8,7 @@ import click
 
 from ._common import (
     NOISE_LEVELS, FiniteFloat, OutputFile, PictureFile, ProgressBar, any_data_option, dataset_option, emit_json, json_option,
-    note, random_state_option, save_plot,
+    note, random_state_option, save_plot, warn,
 )
 from genval.models._autoencoder import VariationalAutoencoder, load_model
 from genval.data._bitmaps import load_dataset
@@ -116,7 +116,7 @@ def denoise(ctx, dataset, levels, noise, trials, model_file, any_data, out, nois
                 "(cached)" if cached else f"in {time.perf_counter() - start:.1f} s")
         bar.close()
         for message in stalled:
-            note(f"warning: {message}")
+            warn(message)
         copies = len(levels) * trials * len(bitmaps)
         if copies > LONG_RUN:
             note(f"{copies:,} noisy copies to score, a chunk at a time in bounded memory: a long run "
@@ -137,7 +137,7 @@ def denoise(ctx, dataset, levels, noise, trials, model_file, any_data, out, nois
                    "model": {"file": model_file or "default", "kind": model_kind(model),
                              "layer_sizes": model.layer_sizes_, "cached": cached,
                              "noise_levels": list(model.noise_levels), "epochs": model.n_epochs_},
-                   **report.to_dict()})
+                   "stalled": stalled[0] if stalled else None, **report.to_dict()})
         return
     _echo(bitmaps, model, trained, trials, tolerance, report)
 

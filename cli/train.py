@@ -8,7 +8,7 @@ import click
 
 from ._common import (
     FiniteFloat, OutputFile, PictureFile, ProgressBar, dataset_option, emit_json, json_option, model_doc, note,
-    param_type, plot_option, random_state_option, save_plot,
+    param_type, plot_option, random_state_option, save_plot, warn,
 )
 from genval.data._bitmaps import load_dataset
 from genval.models._autoencoder import Autoencoder, VariationalAutoencoder
@@ -132,7 +132,7 @@ def train(dataset, vae, beta, code_activation, momentum, out, tolerance, plot, r
         model.fit(bitmaps.X, progress=bar.epochs)
     seconds = time.perf_counter() - start
     for message in stalled:
-        note(f"warning: {message}")
+        warn(message)
     report = reconstruction_report(model, bitmaps, tolerance)
     if out is not None:
         model.save(out, metadata={"dataset": bitmaps.title, "shape": list(bitmaps.shape),

@@ -104,3 +104,18 @@ def test_a_perfect_run_has_an_infinite_psnr_null_in_json(runner, tmp_path):
     assert doc["summary"][1]["psnr"] == first["summary"][1]["psnr"] and doc["summary"][1]["psnr"]["mean"] > 0
     text = run(runner, "sweep", "--report", str(out)).stdout
     assert "inf ± nan" in text
+
+
+def test_a_stalled_training_is_warned_of_under_quiet_and_named_in_denoise_json(runner):
+    quiet = run(runner, "train", "--dataset", "font", "--learning-rate", "1e-6", "--epochs", "5", "--json", "-q")
+    assert [line[:32] for line in quiet.stderr.splitlines()] == ["warning: training stalled: the f"]
+    denoised = run(runner, "denoise", "--dataset", "font", "--epochs", "5", "--levels", "0.1", "--trials", "2",
+                   "--json", "-q")
+    assert denoised.exit_code == 0, denoised.output
+    doc = json.loads(denoised.stdout)
+    assert doc["stalled"].startswith("training stalled: the final loss")
+    assert denoised.stderr.strip() == "warning: " + doc["stalled"]
+    assert list(validator("denoise").iter_errors(doc)) == []
+    cached = json.loads(run(runner, "denoise", "--dataset", "font", "--epochs", "5", "--levels", "0.1", "--trials",
+                            "2", "--json", "-q").stdout)
+    assert cached["model"]["cached"] and cached["stalled"] is None
