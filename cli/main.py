@@ -83,6 +83,7 @@ class LazyGroup(click.Group):
         return names + click.Command.shell_complete(self, ctx, incomplete)
 
     def invoke(self, ctx: click.Context):
+        importlib.import_module(f"{__package__}._output").escape_names_on_output()  # names not UTF-8 as \xNN
         try:
             return super().invoke(ctx)
         except GenvalError as exc:

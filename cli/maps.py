@@ -15,6 +15,7 @@ from ._map_options import (
 from ._map_text import (
     describe_members, label_counts, map_summary, neuron_label, print_samples, sample_records, verdict_summary,
 )
+from genval.data._formats import unicode_name
 from genval.latent._plane import latent_grid
 from genval.latent._samples import SAMPLE_METHODS, sample_latent
 from genval.latent._walks import walk
@@ -135,6 +136,7 @@ def interpolate(start, stop, steps, path_kind, rules, space, plot, as_json):
     """
     from genval.audit._judging import judge
 
+    start, stop = unicode_name(start), unicode_name(stop)  # a file's name as the shell passed its bytes: as listed
     space, checks = open_checks(space, rules)
     refuse_oversize(steps, space["dataset"], f"a walk of {steps:,} samples")
     model_file, map_file = space["model"] or "default", space["som"]
