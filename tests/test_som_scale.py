@@ -202,3 +202,16 @@ def test_batch_training_reports_each_pass(codes):
     som = LatentSOM(grid=(16, 17), iterations=7).fit(codes, progress=lambda done, total: passes.append((done, total)))
     assert passes == [(k, 7) for k in range(1, 8)]
     np.testing.assert_array_equal(som.weights_, LatentSOM(grid=(16, 17), iterations=7).fit(codes).weights_)
+
+
+def test_a_space_reports_its_maps_passes():
+    from sklearn.decomposition import PCA
+
+    from genval import load_dataset
+    from genval.latent import LatentSpace
+
+    emojis = load_dataset("emojis")
+    passes = []
+    LatentSpace.build(emojis, PCA(2).fit(emojis.X), LatentSOM(grid=(16, 17), iterations=3),
+                      progress=lambda done, total: passes.append((done, total)))
+    assert passes == [(1, 3), (2, 3), (3, 3)]
