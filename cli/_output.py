@@ -55,3 +55,17 @@ def escape_names_on_output() -> None:
             stream.reconfigure(errors="genval.names")
         except (AttributeError, ValueError, OSError):  # not a text file of io's (a test's capture): left as it is
             pass
+
+
+def one_line(message: str) -> str:
+    """``message`` as one printable line: control characters (a newline, an escape sequence that would drive the
+    terminal, a right-to-left override) escaped as Python writes them, a file name's bytes that are not UTF-8
+    as :func:`unicode_name` writes them. For every error genval prints.
+
+    >>> one_line("set.npz:a\\x1b]0;t\\x07\\nx: no such file")
+    'set.npz:a\\\\x1b]0;t\\\\x07\\\\nx: no such file'
+    """
+    text = unicode_name(message)
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)

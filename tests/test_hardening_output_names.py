@@ -121,3 +121,13 @@ def test_text_and_errors_under_a_strict_utf8_locale(command, places):
     else:
         assert run.returncode == 0, err
         assert "\\x" in out + err
+
+
+@pytest.mark.parametrize("member", ["a\x1b]0;t\x07\nx", "x\n", "/\u202ex", "\r\n..\n"])  # found by fuzz_inputs.py
+def test_an_error_naming_a_spec_with_control_characters_is_one_printable_line(tmp_path, member):
+    np.savez(tmp_path / "set.npz", a=np.zeros((2, 4, 4), np.uint8))
+    result = CliRunner().invoke(cli, ["show", f"{tmp_path / 'set.npz'}:{member}"])
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and lines[0].isprintable(), lines
+    assert member.encode("unicode_escape").decode("ascii") in lines[0]
