@@ -20,6 +20,7 @@ from genval.latent._som_params import NEIGHBORHOODS, TOPOLOGIES
 from ._types import LAYER_WIDTHS as LAYER_WIDTHS
 from ._types import NOISE_LEVELS as NOISE_LEVELS
 from ._types import PICTURE_FORMATS as PICTURE_FORMATS
+from ._output import unicode_document
 from ._types import FiniteFloat, GridType, PictureFile, ShapeType, param_type
 from ._types import NumberListType as NumberListType
 from ._types import OutputFile as OutputFile
@@ -248,7 +249,8 @@ def space_options(command=None, *, sampling: bool = False):
 
 
 def emit_json(document) -> None:
-    click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    """One JSON document on stdout, always valid UTF-8 (see :func:`unicode_document`)."""
+    click.echo(json.dumps(unicode_document(document), indent=2, ensure_ascii=False))
 
 
 # The JSON vocabulary every command shares (README, "Scripting against the JSON"): `dataset` the set's

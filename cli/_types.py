@@ -111,7 +111,7 @@ class GridType(click.ParamType):
 
 
 class OutputFile(click.Path):
-    """A file to write, in a folder that exists (checked before any work starts)."""
+    """A file to write, in a folder that exists and this user may write in (checked before any work starts)."""
 
     def __init__(self):
         super().__init__(dir_okay=False)
@@ -125,6 +125,8 @@ class OutputFile(click.Path):
             self.fail(f"cannot write {path}: the folder {folder} does not exist", param, ctx)
         if (reason := read_only(path)) is not None:
             self.fail(f"cannot write {path}: {reason}", param, ctx)
+        if not os.access(folder, os.W_OK | os.X_OK):  # a shell's ">" fails here at once; the write would, after the work
+            self.fail(f"cannot write {path}: Permission denied (the folder {folder} is read-only)", param, ctx)
         return path
 
 

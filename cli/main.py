@@ -83,10 +83,11 @@ class LazyGroup(click.Group):
         return names + click.Command.shell_complete(self, ctx, incomplete)
 
     def invoke(self, ctx: click.Context):
+        (_output := importlib.import_module(f"{__package__}._output")).escape_names_on_output()  # names as \xNN
         try:
             return super().invoke(ctx)
         except GenvalError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(_output.one_line(str(exc))) from None
         except KeyboardInterrupt:
             # One line, and the shell's convention for a run ended by SIGINT (128 + 2).
             click.echo("\ninterrupted", err=True)
@@ -96,7 +97,7 @@ class LazyGroup(click.Group):
                 _silence_stdout()
                 raise click.exceptions.Exit(0) from None
             where = f"{exc.filename}: " if exc.filename else ""
-            raise click.ClickException(f"{where}{exc.strerror or exc}") from None
+            raise click.ClickException(_output.one_line(f"{where}{exc.strerror or exc}")) from None
 
 
 INTERRUPTED = 130

@@ -165,3 +165,53 @@ def test_the_neighbour_table_takes_work_linear_in_the_neurons(monkeypatch, topol
     assert sum(measured) <= 20 * som.n_neurons  # 8 cells around each neuron, 2 coordinates (and a few more): not n^2
     assert max(map(len, neighbours)) == (6 if topology == "hexagonal" else 4)
     assert som.grid_path(0, som.n_neurons - 1)[-1] == som.n_neurons - 1
+
+
+@pytest.mark.parametrize("topology", ["rectangular", "hexagonal"])
+@pytest.mark.parametrize("shape", [(1, 1, 2), (1, 5, 1), (5, 1, 3), (3, 4, 2), (7, 6, 5), (2, 2, 12), (30, 31, 2)])
+def test_umatrix_is_minisoms_distance_map(topology, shape):
+    rng = np.random.default_rng(sum(shape))
+    for scale in (0.01, 1.0, 300.0):
+        W = rng.normal(size=shape) * scale
+        with np.errstate(invalid="ignore"):
+            expected = np.nan_to_num(minisom_with(W, topology).distance_map())
+        np.testing.assert_allclose(planted(W, topology=topology).umatrix(), expected, rtol=1e-14, atol=0)
+
+
+def test_the_batch_gaussian_is_minisoms_to_the_bit():
+    from genval.latent._som_batch import rectangular_gaussian
+
+    rng = np.random.default_rng(4)
+    for rows, cols in [(1, 1), (4, 3), (1, 9), (7, 1), (20, 33)]:
+        oracle, gaussian = MiniSom(rows, cols, 2), rectangular_gaussian(rows, cols)
+        for _ in range(20):
+            centre, sigma = (int(rng.integers(rows)), int(rng.integers(cols))), float(rng.uniform(0.01, 40))
+            np.testing.assert_array_equal(gaussian(centre, sigma), oracle.neighborhood(centre, sigma))
+
+
+@pytest.mark.parametrize("n_points", [1, 5, 31, 32, 33, 200])  # the product below 32 points, the k-d tree above
+def test_winners_of_few_points_on_a_big_map_are_the_direct_ones(n_points):
+    rng = np.random.default_rng(n_points)
+    W = rng.normal(size=(60, 70, 2))
+    Z = np.concatenate([rng.normal(size=(n_points, 2)), W.reshape(-1, 2)[[5, 5]]])  # exact hits on a neuron
+    np.testing.assert_array_equal(planted(W).winners(Z), direct_winners(Z, W.reshape(-1, 2)))
+
+
+def test_batch_training_reports_each_pass(codes):
+    passes = []
+    som = LatentSOM(grid=(16, 17), iterations=7).fit(codes, progress=lambda done, total: passes.append((done, total)))
+    assert passes == [(k, 7) for k in range(1, 8)]
+    np.testing.assert_array_equal(som.weights_, LatentSOM(grid=(16, 17), iterations=7).fit(codes).weights_)
+
+
+def test_a_space_reports_its_maps_passes():
+    from sklearn.decomposition import PCA
+
+    from genval import load_dataset
+    from genval.latent import LatentSpace
+
+    emojis = load_dataset("emojis")
+    passes = []
+    LatentSpace.build(emojis, PCA(2).fit(emojis.X), LatentSOM(grid=(16, 17), iterations=3),
+                      progress=lambda done, total: passes.append((done, total)))
+    assert passes == [(1, 3), (2, 3), (3, 3)]

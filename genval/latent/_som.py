@@ -12,6 +12,7 @@ course: ``Neuron 1`` is the top-left neuron).
 from __future__ import annotations
 
 import warnings
+from typing import Callable
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
@@ -21,9 +22,9 @@ from genval._utils.archive import fingerprint
 from genval._utils.files import resolve_rng
 from genval.errors import ParameterError
 from genval.latent._grid_paths import shortest_path, unit_neighbours
-from genval.latent._map_quality import distances, quantization_error, topographic_error
+from genval.latent._map_quality import distances, quantization_error, topographic_error, umatrix
 from genval.latent._neurons import Neuron, neuron_table
-from genval.latent._som_batch import train_batch
+from genval.latent._som_batch import rectangular_gaussian, train_batch
 from genval.latent._som_file import check_training_codes, read_map, save_map
 from genval.latent._som_init import pca_weights
 from genval.latent._som_params import resolve_params
@@ -131,7 +132,7 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         som.get_weights()[...] = weights
         return som
 
-    def fit(self, Z, y=None) -> "LatentSOM":
+    def fit(self, Z, y=None, *, progress: Callable[[int, int], None] | None = None) -> "LatentSOM":
         """Train the map on latent codes.
 
         Parameters
@@ -139,6 +140,9 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         Z : array-like of shape (n_samples, n_latent)
             Finite real values of magnitude at most :data:`MAX_CODE`.
         y : ignored
+        progress : callable, optional
+            Called as ``progress(passes_done, passes)`` after each batch pass
+            (maps over 256 neurons; the CLI's progress bar).
 
         Returns
         -------
@@ -155,22 +159,19 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         Z = check_range(validate_data(self, Z, dtype=np.float64))
         grid, iterations, algorithm = resolve_params(self, Z)
         seed = int(resolve_rng(self.random_state).integers(2**31 - 1))
-        weights = self._train(Z, grid, iterations, algorithm, seed)
+        weights = self._train(Z, grid, iterations, algorithm, seed, progress)
         if diverged(weights):
             # Each online step moves a weight by learning_rate times its distance to the code: past 2 it
             # overshoots further every step, and a large enough rate overflows.
             raise ParameterError(f"the map diverged (weights infinite, NaN or past 1e100) with learning_rate="
                                  f"{self.learning_rate:g}; use a learning rate of at most 1")
         self.weights_ = np.array(weights, dtype=float)
-        self.grid_ = grid
-        self.seed_ = seed
-        self.n_iterations_ = iterations
-        self.algorithm_ = algorithm
+        self.grid_, self.seed_, self.n_iterations_, self.algorithm_ = grid, seed, iterations, algorithm
         self.labels_ = self.winners(Z)
         self.training_data_ = fingerprint(Z)
         return self
 
-    def _train(self, Z: np.ndarray, grid: tuple, iterations: int, algorithm: str, seed: int) -> np.ndarray:
+    def _train(self, Z: np.ndarray, grid: tuple, iterations: int, algorithm: str, seed: int, progress) -> np.ndarray:
         """The trained weights (rows, cols, n_latent), from MiniSom's online ``train`` or the batch map."""
         if self.init == "pca":
             som = self._minisom(pca_weights(Z, grid), seed)
@@ -182,7 +183,9 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
                 som.train(Z, iterations, random_order=True)
                 return som.get_weights()
             weights = np.array(som.get_weights(), dtype=float)
-            train_batch(weights, Z, iterations, float(self.sigma), float(self.learning_rate), som.neighborhood)
+            fast = self.topology == "rectangular" and self.neighborhood == "gaussian"  # the defaults
+            neighborhood = rectangular_gaussian(*grid) if fast else som.neighborhood
+            train_batch(weights, Z, iterations, float(self.sigma), float(self.learning_rate), neighborhood, progress)
         return weights
 
 
@@ -340,8 +343,8 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     def umatrix(self) -> np.ndarray:
         """The U-matrix: each neuron's summed distance to the weights around it, scaled to max 1.
 
-        Computed by MiniSom: on a rectangular grid the 8 neurons around a
-        neuron count (diagonals too), on a hexagonal grid the 6 at unit
+        MiniSom's ``distance_map``, vectorised: on a rectangular grid the 8 neurons
+        around a neuron count (diagonals too), on a hexagonal grid the 6 at unit
         distance. High values mark cluster borders.
 
         Returns
@@ -351,7 +354,7 @@ class LatentSOM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         """
         check_is_fitted(self)
         with np.errstate(invalid="ignore"):  # MiniSom divides by the largest sum, 0 when all weights agree
-            u = np.asarray(self._minisom(self.weights_).distance_map(), dtype=float)
+            u = umatrix(self.weights_, self.topology)
         return np.nan_to_num(u, nan=0.0)
 
     def neighbours(self) -> list[list[int]]:

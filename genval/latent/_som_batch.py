@@ -32,7 +32,8 @@ def asymptotic_decay(start: float, t: int, iterations: int) -> float:
 
 
 def train_batch(W: np.ndarray, Z: np.ndarray, iterations: int, sigma: float, learning_rate: float,
-                neighborhood: Callable[[tuple[int, int], float], np.ndarray]) -> None:
+                neighborhood: Callable[[tuple[int, int], float], np.ndarray],
+                progress: Callable[[int, int], None] | None = None) -> None:
     """Train the weights ``W`` (rows, cols, n_latent) on the codes ``Z`` in place, ``iterations`` batch passes.
 
     Each pass: every code's winner, then for each neuron the mean of the
@@ -43,6 +44,7 @@ def train_batch(W: np.ndarray, Z: np.ndarray, iterations: int, sigma: float, lea
     (:func:`asymptotic_decay`). Codes that share a winner enter as one sum,
     so a pass costs the winners plus ``occupied x n_neurons`` products.
     Stops early when the weights diverge (no winner is meaningful any more).
+    ``progress(passes_done, iterations)`` is called after each pass.
     """
     rows, cols, d = W.shape
     k = rows * cols
@@ -51,18 +53,48 @@ def train_batch(W: np.ndarray, Z: np.ndarray, iterations: int, sigma: float, lea
     for t in range(iterations):
         rate = asymptotic_decay(learning_rate, t, iterations)
         radius = asymptotic_decay(sigma, t, iterations)
-        win = nearest_weights(Z, W)
-        counts = np.bincount(win, minlength=k).astype(float)
-        sums = np.column_stack([np.bincount(win, weights=Z[:, j], minlength=k) for j in range(d)])
-        occupied = np.flatnonzero(counts)
-        numerator = np.zeros((k, d))
-        denominator = np.zeros(k)
+        # Per occupied neuron (a few, on a big map over a small set): the sum of its codes, then their count.
+        occupied, which = np.unique(nearest_weights(Z, W), return_inverse=True)
+        weighted = np.empty((len(occupied), d + 1))
+        for j in range(d):
+            weighted[:, j] = np.bincount(which, weights=Z[:, j], minlength=len(occupied))
+        weighted[:, d] = np.bincount(which, minlength=len(occupied))
+        totals = np.zeros((d + 1, k))
         for b in range(0, len(occupied), block):
-            winners = occupied[b:b + block]
-            H = np.stack([neighborhood((int(c) // cols, int(c) % cols), radius).ravel() for c in winners])
-            numerator += H.T @ sums[winners]
-            denominator += H.T @ counts[winners]
+            H = np.empty((len(occupied[b:b + block]), k))
+            for row, c in zip(H, occupied[b:b + block]):
+                row[:] = neighborhood((int(c) // cols, int(c) % cols), radius).ravel()
+            # (d + 1, m) @ (m, k): both operands in the order BLAS reads fastest (H.T @ x is 5x slower at 1e5 neurons)
+            totals += weighted[b:b + block].T @ H
+        numerator, denominator = totals[:d].T, totals[d]
         moved = denominator > 0
         W[moved] = (1 - rate) * W[moved] + rate * (numerator[moved] / denominator[moved, None])
+        if progress is not None:
+            progress(t + 1, iterations)
         if diverged(W):  # the caller says so
             return
+
+
+def rectangular_gaussian(rows: int, cols: int) -> Callable[[tuple[int, int], float], np.ndarray]:
+    """MiniSom's Gaussian neighbourhood of a rectangular grid, to the bit, as the outer product it is.
+
+    MiniSom evaluates ``exp`` at every neuron (twice) for each centre; on a
+    rectangular grid each factor depends only on the row or only on the
+    column, so ``rows + cols`` exponentials give the same numbers: 30 times
+    faster on a 316x316 map, where a batch pass needs one per occupied neuron.
+
+    Examples
+    --------
+    >>> from minisom import MiniSom
+    >>> som = MiniSom(4, 3, 2, sigma=1.3)
+    >>> bool((rectangular_gaussian(4, 3)((2, 1), 0.7) == som.neighborhood((2, 1), 0.7)).all())
+    True
+    """
+    along_rows, along_cols = np.arange(rows, dtype=float), np.arange(cols, dtype=float)
+
+    def gaussian(c: tuple[int, int], sigma: float) -> np.ndarray:
+        d = 2 * sigma * sigma
+        return np.multiply.outer(np.exp(-np.power(along_rows - along_rows[c[0]], 2) / d),
+                                 np.exp(-np.power(along_cols - along_cols[c[1]], 2) / d))
+
+    return gaussian

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Callable
 
 import numpy as np
 
@@ -177,12 +178,14 @@ class LatentSpace:
 
     @classmethod
     def build(cls, bitmaps: BitmapSet, model: LatentModel, som: LatentSOM | None = None,
-              source: str | None = None, *, any_data: bool = False) -> "LatentSpace":
+              source: str | None = None, *, any_data: bool = False,
+              progress: Callable[[int, int], None] | None = None) -> "LatentSpace":
         """Encode the items and fit ``som`` (default ``LatentSOM()``) to their codes.
 
         A map that is fitted already (a saved one, :func:`genval.latent.load_som`)
         is used as it is, once it is known to be a map of these codes
-        (:meth:`LatentSOM.check_training_data`). ``source`` names the model's file in errors.
+        (:meth:`LatentSOM.check_training_data`). ``source`` names the model's file in errors;
+        ``progress(passes_done, passes)`` reports a big map's fitting (see :meth:`LatentSOM.fit`).
 
         Raises
         ------
@@ -209,7 +212,7 @@ class LatentSpace:
         codes = encode_items(bitmaps, model, source)
         som = som if som is not None else LatentSOM()
         if not hasattr(som, "weights_"):
-            som.fit(codes)
+            som.fit(codes, progress=progress)
         elif not any_data or som.n_features_in_ != codes.shape[1]:  # any_data: any codes of its width
             som.check_training_data(codes)
         return cls(bitmaps, model, som, codes)
