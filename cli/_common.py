@@ -292,11 +292,6 @@ def note(message: str) -> None:
         click.echo(message, err=True)
 
 
-def warn(message: str) -> None:
-    """One of genval's own warnings (a stalled training): stderr, printed even with ``--quiet``, as its help says."""
-    click.echo(f"warning: {message}", err=True)
-
-
 def save_plot(ax, path) -> None:
     from genval.plotting._base import save_figure
 
@@ -306,13 +301,18 @@ def save_plot(ax, path) -> None:
 
 def open_space(space: dict, **kwargs):
     """:func:`genval.pipeline.build_space` with a command's :func:`space_options` (and ``kwargs``),
-    showing a note and a progress bar if a default model trains."""
+    showing a note and a progress bar if a default model trains, and a bar while a big map fits."""
     from genval.pipeline import build_space  # here, so that commands without a latent space start faster
 
     dataset = space["dataset"]
     name = dataset if isinstance(dataset, str) else dataset.title
     with ProgressBar() as bar:
-        return build_space(**space, **kwargs, **training_callbacks(bar, name))
+        def map_progress(done: int, passes: int) -> None:
+            if done == 1:
+                bar.start(passes, "fitting the map: batch passes")
+            bar.advance(done)
+
+        return build_space(**space, **kwargs, **training_callbacks(bar, name), map_progress=map_progress)
 
 
 class ProgressBar:

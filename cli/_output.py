@@ -12,6 +12,8 @@ from __future__ import annotations
 import codecs
 import sys
 
+import click
+
 from genval.data._formats import unicode_name
 
 
@@ -69,3 +71,8 @@ def one_line(message: str) -> str:
     if text.isprintable():
         return text
     return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
+def warn(message: str) -> None:
+    """One of genval's own warnings (a stalled training): stderr, printed even with ``--quiet``, as its help says."""
+    click.echo(f"warning: {message}", err=True)

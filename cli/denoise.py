@@ -8,8 +8,9 @@ import click
 
 from ._common import (
     NOISE_LEVELS, FiniteFloat, OutputFile, PictureFile, ProgressBar, any_data_option, dataset_option, emit_json, json_option,
-    note, random_state_option, save_plot, warn,
+    note, random_state_option, save_plot,
 )
+from ._output import warn
 from genval.models._autoencoder import VariationalAutoencoder, load_model
 from genval.data._bitmaps import load_dataset
 from genval.experiments._denoise import DENOISER, cached_denoiser, denoise_report

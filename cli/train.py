@@ -8,8 +8,9 @@ import click
 
 from ._common import (
     FiniteFloat, OutputFile, PictureFile, ProgressBar, dataset_option, emit_json, json_option, model_doc, note,
-    param_type, plot_option, random_state_option, save_plot, warn,
+    param_type, plot_option, random_state_option, save_plot,
 )
+from ._output import warn
 from genval.data._bitmaps import load_dataset
 from genval.models._autoencoder import Autoencoder, VariationalAutoencoder
 from genval.models._reconstruction import TOLERANCE, reconstruction_report

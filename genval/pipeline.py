@@ -49,6 +49,9 @@ _SHARED_DOCS = {
         Use a model with bitmaps of its size other than those it was trained
         on (a model records a hash of its training pixels; see
         :meth:`Autoencoder.check_training_data`).""",
+    "map_progress": """map_progress : callable, optional
+        ``map_progress(passes_done, passes)`` while a big map fits (see
+        :meth:`LatentSOM.fit`); not called for a map given fitted.""",
     "set_errors": """BitmapFormatError
         For an unknown set or an unreadable bitmap file.
     UnknownItemError
@@ -73,7 +76,7 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
                 topology: str = "rectangular", neighborhood: str = "gaussian", random_state=0,
                 on_train: Callable[[Path, LatentModel], None] | None = None,
                 progress: Callable[[int, float], None] | None = None, any_data: bool = False,
-                model_seed: int = 0) -> LatentSpace:
+                model_seed: int = 0, map_progress: Callable[[int, int], None] | None = None) -> LatentSpace:
     """A bitmap set, its model and a fitted map, from a set's name and the map's settings.
 
     Without ``model`` the set's default model is used: trained on first use
@@ -97,6 +100,7 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
         The map's settings: :class:`LatentSOM`'s ``sigma``, ``learning_rate``,
         ``iterations``, ``topology``, ``neighborhood`` and ``random_state``.
     {training}
+    {map_progress}
     model_seed : int
         The default model's seed (0: the default model itself; another seed
         trains and caches the same architecture from another start). Only
@@ -144,7 +148,7 @@ def build_space(dataset: str | os.PathLike | BitmapSet, model: str | os.PathLike
         som = LatentSOM(grid=grid, sigma=sigma, learning_rate=som_learning_rate, iterations=iterations,
                         topology=topology, neighborhood=neighborhood, random_state=random_state)
     _check_sizes(bitmaps, model)  # the model's refusal first: a mismatch after it is the map's
-    return _build(bitmaps, model, som, source, any_data, path)
+    return _build(bitmaps, model, som, source, any_data, path, map_progress)
 
 
 def _read_map(som: str | os.PathLike | LatentSOM | None) -> tuple[LatentSOM | None, str | os.PathLike | None]:
@@ -155,10 +159,10 @@ def _read_map(som: str | os.PathLike | LatentSOM | None) -> tuple[LatentSOM | No
 
 
 def _build(bitmaps: BitmapSet, model: LatentModel, som: LatentSOM, source: str | None, any_data: bool,
-           path: str | os.PathLike | None) -> LatentSpace:
+           path: str | os.PathLike | None, map_progress=None) -> LatentSpace:
     """The space of a set, its model and a map; a map file's mismatch with the codes names the file."""
     try:
-        return LatentSpace.build(bitmaps, model, som, source, any_data=any_data)
+        return LatentSpace.build(bitmaps, model, som, source, any_data=any_data, progress=map_progress)
     except (ShapeMismatchError, DataMismatchError) as exc:
         if path is None:
             raise

@@ -300,3 +300,14 @@ def test_every_map_command_shows_a_map_example_in_its_help(runner):
         assert "--map FILE.npz" in text, command
         assert "--map map.npz" in text.split("Examples:")[1], command
     assert "--out FILE.npz" in run(runner, "som", "--help").stdout
+
+
+def test_a_big_map_shows_its_fitting_passes_and_nothing_under_quiet(runner):
+    """Over 256 neurons a map fits in batch passes: the bar counts them (the default model is trained first)."""
+    args = ("som", "--grid", "17x17", "--iterations", "200")
+    shown = run(runner, *args)
+    assert shown.exit_code == 0, shown.output
+    assert "fitting the map: batch passes" in shown.stderr
+    assert "fitting the map" not in run(runner, *args, "-q").stderr
+    small = run(runner, "som", "--grid", "3x3")
+    assert small.exit_code == 0 and "fitting the map" not in small.stderr
