@@ -12,6 +12,7 @@ from ._common import (
 from ._map_options import (
     QUOTING, TILE_BYTES, NegativeNumbersCommand, model_options, open_checks, refuse_oversize, rules_option,
 )
+from ._map_pictures import som_picture
 from ._map_text import (
     describe_members, label_counts, map_summary, neuron_label, print_samples, sample_records, verdict_summary,
 )
@@ -86,7 +87,7 @@ def som(space, plot, view, background, out, as_json):
     if plot:
         if som_.n_neurons > BIG_PICTURE:
             note(f"drawing {som_.n_neurons:,} neurons to {plot} (tens of seconds)")
-        save_plot(_som_picture(space, view, background), plot)
+        save_plot(som_picture(space, view, background), plot)
     if as_json:
         emit_json({
             "dataset": space.bitmaps.title,
@@ -112,19 +113,6 @@ def som(space, plot, view, background, out, as_json):
                          for neuron in table))
     click.echo(f"quantization error {qe:.4f}")
     click.echo(f"topographic error {te:.4f}")
-
-
-def _som_picture(space, view: str, background: str):
-    """What ``som --plot`` draws for ``--view``: the plane, the grid of neurons, or the codes by label."""
-    from genval.plotting._bitmaps import plot_latent
-    from genval.plotting._maps import plot_som, plot_som_grid
-
-    if view == "codes":
-        labels = space.bitmaps.labels
-        by = ", coloured by label" if labels is not None else " (the set has no labels)"
-        return plot_latent(space.codes, space.bitmaps.names, labels=labels,
-                           title=f"the {len(space.codes):,} {space.bitmaps.title} codes{by}")
-    return plot_som(space, background=background) if view == "plane" else plot_som_grid(space)
 
 
 @click.command(epilog=QUOTING)
