@@ -125,7 +125,7 @@ def _stratum_table(scores: Mapping[str, np.ndarray], truth: np.ndarray, bitmap: 
         doc["scores"][name] = row
     if not doc["ranked"]:
         doc["note"] = (f"not ranked: {len(distinct_valid)} distinct valid and {len(distinct_invalid)} distinct "
-                       f"invalid bitmaps, fewer than {min_distinct} of each")
+                       f"invalid bitmaps; ranking needs at least {min_distinct} of each")
     return doc
 
 
