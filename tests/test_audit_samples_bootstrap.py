@@ -9,7 +9,7 @@ from test_schemas import validator
 
 from genval import load_dataset
 from genval.audit import audit_samples
-from genval.audit._samples_bootstrap import membership_per_sample
+from genval.audit._samples_bootstrap import membership_per_sample, resampled_coverage
 from genval.checks import membership_metrics
 from genval.cli.main import cli
 
@@ -49,13 +49,12 @@ def test_every_figure_observed_equals_the_reports_own(space):
                 "map_verdict.som_distance_median",
                 *(f"failures.{name}" for name in doc["checks"]["names"]),
                 *(f"membership.{space}.{name}" for space in ("pixels", "latent", "features")
-                  for name in ("precision", "density", "authenticity"))}
+                  for name in ("precision", "density", "authenticity", "coverage"))}
     assert set(figures) == expected
     for name, figure in figures.items():
         assert figure["value"] == _figure(doc, name), name
         assert figure["defined"] <= 50
-    assert {f"membership.{s}.{m}" for s in ("pixels", "latent", "features") for m in ("recall", "coverage")} \
-        <= set(boot["not_resampled"])
+    assert {f"membership.{s}.recall" for s in ("pixels", "latent", "features")} <= set(boot["not_resampled"])
     assert list(validator("audit-samples").iter_errors(json.loads(json.dumps(doc)))) == []
 
 
@@ -97,16 +96,43 @@ def test_no_resamples_no_bootstrap_and_the_other_figures_unchanged(digits):
             audit_samples(X, digits, n_resamples=bad)
 
 
-def test_a_resamples_precision_density_and_authenticity_are_weighted_means_of_the_samples_own(digits):
-    real = digits.X[:300]
-    fake = _mixed(digits, 20, 80, seed=1)
-    metrics, own = membership_per_sample(real, fake, 3, "euclidean")
-    assert metrics == membership_metrics(real, fake, k=3, metric="euclidean")
-    drawn = np.random.default_rng(5).integers(0, len(fake), len(fake))  # one resample, drawn by hand
-    again = membership_metrics(real, fake[drawn], k=3, metric="euclidean")
-    assert again.precision == pytest.approx(own["inside"][drawn].mean(), abs=1e-12)
-    assert again.density == pytest.approx(own["count"][drawn].mean() / 3, abs=1e-12)
-    assert again.authenticity == pytest.approx(own["authentic"][drawn].mean(), abs=1e-12)
+@pytest.mark.parametrize("metric", ["euclidean", "hamming"])
+def test_a_resamples_figures_equal_the_metrics_of_the_resampled_samples(digits, metric):
+    real = digits.X[:300] if metric == "euclidean" else digits.binary()[:300]
+    fake = _mixed(digits, 20, 100, seed=1)
+    fake = fake if metric == "euclidean" else fake > 0.5
+    metrics, own = membership_per_sample(real, fake, 3, metric)
+    assert metrics == membership_metrics(real, fake, k=3, metric=metric)
+    rng = np.random.default_rng(5)
+    for _ in range(5):  # resamples drawn by hand, measured from scratch
+        drawn = rng.integers(0, len(fake), len(fake))
+        again = membership_metrics(real, fake[drawn], k=3, metric=metric)
+        rows = own["inverse"][drawn]
+        assert again.precision == pytest.approx(own["inside"][rows].mean(), abs=1e-12)
+        assert again.density == pytest.approx(own["count"][rows].mean() / 3, abs=1e-12)
+        assert again.authenticity == pytest.approx(own["authentic"][rows].mean(), abs=1e-12)
+        counts = np.bincount(rows, minlength=len(own["weight"])).astype(np.float64)[None, :]
+        assert resampled_coverage(own, counts)[0] == pytest.approx(again.coverage, abs=1e-12)
+        assert again.coverage < metrics.coverage or again.coverage == metrics.coverage
+
+
+def test_beyond_their_budget_the_pairs_are_dropped_and_coverage_says_why(digits):
+    real, fake = digits.X[:300], digits.X[:150]  # copies: each in at least k + 1 balls, 570 pairs in all
+    metrics, own = membership_per_sample(real, fake, 3, "euclidean", budget=2**14)  # room for 120 pairs
+    assert own["pairs"] is None and metrics == membership_metrics(real, fake, k=3, metric="euclidean")
+    assert membership_per_sample(real, fake, 3, "euclidean", budget=2**24)[1]["pairs"] is not None
+
+
+def test_an_audit_whose_pairs_pass_their_budget_says_why_coverage_has_no_interval(digits, monkeypatch):
+    X = digits.X[:1600]  # copies, each in at least k + 1 = 21 balls: some 34,000 pairs, 0.5 MiB
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "2.5M")
+    boot = audit_samples(X, digits, k=20, n_resamples=20).to_dict()["bootstrap"]
+    assert "membership.pixels.coverage" not in boot["figures"] and "membership.pixels.precision" in boot["figures"]
+    assert "memory budget" in boot["not_resampled"]["membership.pixels.coverage"]
+    monkeypatch.setenv("GENVAL_MEMORY_BUDGET", "64M")
+    boot = audit_samples(X, digits, k=20, n_resamples=20).to_dict()["bootstrap"]
+    assert "membership.pixels.coverage" in boot["figures"] and "membership.pixels.coverage" not in \
+        boot["not_resampled"]
 
 
 def test_the_command_states_the_resamples_and_shows_intervals(tmp_path, digits):

@@ -251,7 +251,7 @@ def write_samples_text(doc: dict, echo) -> None:
     write_null(doc["null_model"], echo)
     echo("failures per check on new samples: " + ", ".join(f"{name} {at(r, f'failures.{name}')}"
                                                          for name, r in doc["failures"].items()))
-    _write_membership(doc["membership"], figures, echo)
+    _write_membership(doc["membership"], boot, echo)
     if doc["holdout"] is not None:
         write_holdout(doc["holdout"], echo)
     v = doc["map_verdict"]
@@ -271,8 +271,9 @@ def _interval(figure: dict | None, digits: int = 3, kind: str = "f") -> str:
     return f" [{low:.{digits}{kind}}, {high:.{digits}{kind}}]"
 
 
-def _write_membership(m: dict, figures: dict, echo) -> None:
+def _write_membership(m: dict, boot: dict | None, echo) -> None:
     """The k-NN metrics of a samples audit, with intervals beside those resampled."""
+    figures = {} if boot is None else boot["figures"]
     of = "" if m["n_real"] == m["n_training"] else f" (a seeded subsample of {m['n_training']})"
     echo(f"k-NN membership (k = {m['k']}, N = {m['n_real']} training items{of}, M = {m['n_fake']} samples):")
     for space, label in (("pixels", "pixels"), ("latent", "latent codes"), ("features", "given features")):
@@ -281,9 +282,11 @@ def _write_membership(m: dict, figures: dict, echo) -> None:
                               f"{_interval(figures.get(f'membership.{space}.{name}'))}"
                               for name in ("precision", "recall", "density", "coverage", "authenticity"))
             echo(f"  {label} ({m[space]['metric']}): {shown}")
-    if figures and any(space in m for space in ("pixels", "latent", "features")):
-        echo("  (recall and coverage without intervals: a resample changes the samples' own k-NN balls, and "
-             "covering a real item depends on every sample in its ball)")
+    skipped = {} if boot is None else boot["not_resampled"]
+    if any(key.endswith(".recall") for key in skipped):
+        echo("  (recall without an interval: a resample changes the samples' own k-NN balls)")
+    if any(key.endswith(".coverage") for key in skipped):
+        echo("  (coverage without an interval: its sample-item pairs pass their share of the memory budget)")
     if "note" in m:
         echo(f"  {m['note']}")
 
