@@ -55,6 +55,10 @@ def test_every_figure_observed_equals_the_reports_own(space):
         assert figure["value"] == _figure(doc, name), name
         assert figure["defined"] <= 50
     assert {f"membership.{s}.recall" for s in ("pixels", "latent", "features")} <= set(boot["not_resampled"])
+    # A resample draws some of the samples: it never covers more real items, nor copies more distinct ones.
+    for name in ("membership.pixels.coverage", "membership.latent.coverage", "membership.features.coverage",
+                 "copies.distinct_items", "near_copies.distinct_items"):
+        assert figures[name]["interval"][1] <= figures[name]["value"], name
     assert list(validator("audit-samples").iter_errors(json.loads(json.dumps(doc)))) == []
 
 

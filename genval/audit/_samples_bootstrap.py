@@ -17,7 +17,9 @@ their multiplicities as weights, from one Generator:
 
 Coverage is a mean over real items of "some sample lies in my ball"; the real
 balls do not change when the samples are resampled, so a resample covers an item
-exactly when it draws one of the samples inside its ball. The one pass over the
+exactly when it draws one of the samples inside its ball. As with counts of
+distinct items, a resample misses about a third of the samples, so it covers
+fewer items: coverage's interval lies below its value. The one pass over the
 distance blocks that finds the metrics keeps those (sample, item) pairs (about
 ``k`` per sample when the sets match; beyond 1/8 of the memory budget they are
 dropped and coverage has no interval). Recall has none: its balls are the
@@ -54,9 +56,9 @@ DEFINITION = ("95% percentile intervals over resamples of the audit's samples, e
               "a resample's precision, density and authenticity are means of the scored samples' own values "
               "weighted by their counts, its coverage the share of real items whose ball holds a drawn sample "
               "(the real balls do not change). A figure's interval uses the resamples where it is defined. Counts of "
-              "distinct items (copies.distinct_items, near_copies.distinct_items) shrink in a resample, which "
-              "repeats some samples and misses others: their intervals lie below the observed count; "
-              "observed_outside says when a figure's observed value lies outside its interval")
+              "distinct items (copies.distinct_items, near_copies.distinct_items) and coverage shrink in a "
+              "resample, which repeats some samples and misses others (about a third of them): their intervals "
+              "lie below the observed value, and their width is the guide, not their position; observed_outside says when a figure's observed value lies outside its interval")
 
 
 def membership_per_sample(real, fake, k: int, metric: str, budget: int | None = None

@@ -231,7 +231,8 @@ def write_samples_text(doc: dict, echo) -> None:
          f"against {doc['dataset']} ({h}x{w}), checks: {doc['checks']['title']}")
     echo("intervals: none (--resamples 0)" if boot is None else
          f"[intervals]: 95% bootstrap over {boot['n_resamples']} resamples of the samples (seed {boot['seed']}); "
-         "counts of distinct items shrink in a resample, so their interval lies below the count")
+         "counts of distinct items and coverage shrink in a resample (it misses about a third of the samples), so "
+         "their interval lies below the value: read its width")
     copies, near = doc["copies"], doc["near_copies"]
     echo(f"copies: {at(copies['rate'], 'copies.rate')} samples equal a training item ({copies['distinct_items']}"
          f"{_interval(figures.get('copies.distinct_items'), 0)} distinct items reproduced)")
