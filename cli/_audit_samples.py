@@ -22,7 +22,8 @@ def samples_options(command):
             help="Judge these generated bitmaps or grey images (any format --dataset reads, of the set's shape) "
                  "instead of decoding latent points: copies and near-copies of training items, validity with the "
                  "checks' null model, k-NN precision/recall/density/coverage in pixel space, and, with --model, in "
-                 "latent space with each sample's neuron on the map; --csv: one row per sample with every score. "
+                 "latent space with each sample's neuron on the map, each figure with a 95% bootstrap interval "
+                 "over the samples (--resamples N, 0: none); --csv: one row per sample with every score. "
                  "Example: genval audit --samples gen.npy --dataset digits --csv per-sample.csv"),
         click.option(
             "--near-copy", "near_copy", type=click.IntRange(min=1), default=None, metavar="PIXELS",

@@ -34,10 +34,11 @@ from genval.audit._bootstrap import N_RESAMPLES
 from genval.audit._features import call_features
 from genval.audit._holdout import HOLDOUT_QUANTILE, holdout_split, memorisation
 from genval.audit._judging import judge_distinct
+from genval.audit._samples_bootstrap import bootstrap_samples, membership_per_sample
 from genval.audit._samples_report import SamplesReport
 from genval.audit._scores import K_NEIGHBOURS, MAX_SCORED
 from genval.audit._strategies import ItemsOnMap
-from genval.checks._membership import knn_radii, membership_metrics, nearest_distance, realism
+from genval.checks._membership import knn_radii, nearest_distance, realism
 from genval.checks._nullmodel import null_model
 from genval.checks._rules import default_checks
 from genval.checks._validity import CheckSet
@@ -119,7 +120,7 @@ def audit_samples(samples, training: BitmapSet, checks: CheckSet | None = None, 
     max_scored : int
         At most this many samples and training items (seeded subsamples; 10,000 as Naeem et al.) enter the k-NN metrics.
     random_state : int, numpy Generator or None
-        Draws the subsamples of scored samples and items (and the held-out split and resamples).
+        Draws the subsamples of scored samples and items, the held-out split and the resamples.
     source, holdout_source : str, optional
         The samples' and the held-out items' files, for the report.
     features : array-like (n_training + n, d) or callable, optional
@@ -129,6 +130,8 @@ def audit_samples(samples, training: BitmapSet, checks: CheckSet | None = None, 
         Real items the generator never saw, of the set's shape, or a fraction in (0, 1) of ``training`` to hold
         out (:func:`genval.audit.holdout_split`; the rest is the training set of the whole audit): adds
         :func:`genval.audit.memorisation` against them, at ``holdout_quantile``, with ``n_resamples`` resamples.
+    n_resamples : int
+        Resamples of the samples behind the ``bootstrap`` intervals (and the held-out section's); 0: none.
 
     Returns
     -------
@@ -151,7 +154,8 @@ def audit_samples(samples, training: BitmapSet, checks: CheckSet | None = None, 
     (7, 1)
     """
     samples, training, held, split, checks, features = _prepared(samples, training, checks, space, near_copy, k,
-                                                                 max_scored, features, holdout, random_state)
+                                                                 max_scored, features, holdout, random_state,
+                                                                 n_resamples)
     rng, n = resolve_rng(random_state), len(samples)
     verdicts = judge_distinct(np.packbits(samples.binary(), axis=1), training.n_features, training, checks)
     nearest, distance = nearest_bitmaps(verdicts.bitmaps, training.binary())
@@ -160,12 +164,8 @@ def audit_samples(samples, training: BitmapSet, checks: CheckSet | None = None, 
         nearest=(nearest[verdicts.inverse], distance[verdicts.inverse]))
     threshold, median = (near_copy, None) if near_copy is not None else near_copy_threshold(training, 0)  # of the set
     scored, reference = (_subsample(rng, m, max_scored) for m in (n, len(training)))
-    membership, scores = _pixel_membership(training, reference, verdicts.bitmaps[verdicts.inverse[scored]]
-                                           if training.is_binary else samples.X[scored], k)
-    located = None if space is None else _locate(space, samples, scored, reference, k, membership, scores)
-    if features is not None:
-        _feature_membership(features, training, samples, scored, reference, k, membership, scores)
-    return SamplesReport(
+    membership, scores, own, located = _measured(samples, training, verdicts, space, features, scored, reference, k)
+    report = SamplesReport(
         dataset=training.title, source=source, shape=tuple(training.shape), sample_names=tuple(samples.names),
         item_names=tuple(training.names), checks_title=checks.title, check_names=tuple(checks.names),
         bitmap_index=verdicts.inverse, bitmaps=verdicts.bitmaps, passes=verdicts.passes, copy_of=verdicts.copy_of,
@@ -175,12 +175,36 @@ def audit_samples(samples, training: BitmapSet, checks: CheckSet | None = None, 
         # seeded apart from the samples: a property of the checks and the set, as in every audit
         null=null_model(checks, training, n=NULL_DRAWS, random_state=0).to_dict(), memorisation=memo,
     )
+    return _with_intervals(report, own, n_resamples, rng)
+
+
+def _with_intervals(report: SamplesReport, per_sample: dict, n_resamples: int, rng: np.random.Generator
+                    ) -> SamplesReport:
+    """The report with its bootstrap over samples (none for 0 resamples), seeded by a draw from ``rng`` made after
+    the subsamples, so that they do not depend on the bootstrap."""
+    if not n_resamples:
+        return report
+    return report.with_bootstrap(bootstrap_samples(report, per_sample, n_resamples, int(rng.integers(2**31 - 1))))
+
+
+def _measured(samples: BitmapSet, training: BitmapSet, verdicts, space, features, scored: np.ndarray,
+              reference: np.ndarray, k: int) -> tuple[dict, dict, dict, dict | None]:
+    """The k-NN metrics, the scores and each space's per-sample membership values (for the bootstrap) of the
+    scored samples; with a space, where every sample falls on the map."""
+    found = _pixel_membership(training, reference, verdicts.bitmaps[verdicts.inverse[scored]]
+                              if training.is_binary else samples.X[scored], k)
+    located = None if space is None else _locate(space, samples, scored, reference, k, *found)
+    if features is not None:
+        _feature_membership(features, training, samples, scored, reference, k, *found)
+    return (*found, located)
 
 
 def _prepared(samples, training: BitmapSet, checks: CheckSet | None, space, near_copy, k: int, max_scored: int,
-              features, holdout, random_state) -> tuple:
+              features, holdout, random_state, n_resamples) -> tuple:
     """The samples and the training set (without the held-out items), the held-out items and their split, the
     checks and the features, once they agree with one another."""
+    if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)) or n_resamples < 0:
+        raise ParameterError(f"n_resamples must be a whole number of at least 0, got {n_resamples!r}")
     samples = _as_samples(samples, training)
     training, held, split = _held_out(holdout, training, random_state)
     checks = checks if checks is not None else default_checks(training)
@@ -253,19 +277,22 @@ def _check_inputs(samples: BitmapSet, training: BitmapSet, checks: CheckSet, spa
                      f"an audit of {n:,} samples of {p} pixels")
 
 
-def _pixel_membership(training: BitmapSet, reference: np.ndarray, fake: np.ndarray, k: int) -> tuple[dict, dict]:
-    """The k-NN metrics and realism of the scored samples against the ``reference`` items in pixel space:
-    thresholded bitmaps by exact Hamming distance for a binary set, grey levels by Euclidean distance for a grey one."""
+def _pixel_membership(training: BitmapSet, reference: np.ndarray, fake: np.ndarray, k: int
+                      ) -> tuple[dict, dict, dict]:
+    """The k-NN metrics, realism and per-sample membership values (for the bootstrap) of the scored samples
+    against the ``reference`` items in pixel space: thresholded bitmaps by exact Hamming distance for a binary
+    set, grey levels by Euclidean distance for a grey one."""
     X = training.X[reference]
     real, metric = (X > 0.5, "hamming") if training.is_binary else (X, "euclidean")
     membership = {"k": k, "n_real": len(reference), "n_fake": len(fake), "n_training": len(training)}
-    scores = {}
+    scores, per_sample = {}, {}
     if len(real) > k and len(fake) > k:
-        membership["pixels"] = membership_metrics(real, fake, k=k, metric=metric).to_dict()
+        metrics, per_sample["pixels"] = membership_per_sample(real, fake, k, metric)
+        membership["pixels"] = metrics.to_dict()
         scores["realism"] = realism(real, fake, k=k, metric=metric)
     else:
         membership["note"] = f"the k-NN metrics need more than k = {k} training items and scored samples"
-    return membership, scores
+    return membership, scores, per_sample
 
 
 def _checked_features(features, n_training: int, n: int):
@@ -282,7 +309,7 @@ def _checked_features(features, n_training: int, n: int):
 
 
 def _feature_membership(F, training: BitmapSet, samples: BitmapSet, scored: np.ndarray, reference: np.ndarray,
-                        k: int, membership: dict, scores: dict) -> None:
+                        k: int, membership: dict, scores: dict, per_sample: dict) -> None:
     """The k-NN metrics and realism of the scored samples' features against the reference items' (Euclidean):
     rows of a given array, or what a feature function makes of their pixels."""
     if callable(F):
@@ -296,12 +323,13 @@ def _feature_membership(F, training: BitmapSet, samples: BitmapSet, scored: np.n
     if not (np.isfinite(real).all() and np.isfinite(fake).all()):
         raise ParameterError("the features hold NaN or infinite values; expected finite numbers")
     if len(real) > k and len(fake) > k:
-        membership["features"] = membership_metrics(real, fake, k=k, metric="euclidean").to_dict()
+        metrics, per_sample["features"] = membership_per_sample(real, fake, k, "euclidean")
+        membership["features"] = metrics.to_dict()
         scores["feature_realism"] = realism(real, fake, k=k, metric="euclidean")
 
 
 def _locate(space: LatentSpace, samples: BitmapSet, scored: np.ndarray, reference: np.ndarray, k: int,
-            membership: dict, scores: dict) -> dict:
+            membership: dict, scores: dict, per_sample: dict) -> dict:
     """Encode the samples; their winning neurons and map distances; the latent k-NN metrics and scores."""
     first, inverse = dedupe_rows(samples.X)  # identical samples are encoded once
     chunk = chunk_rows(32 * samples.n_features)
@@ -317,7 +345,8 @@ def _locate(space: LatentSpace, samples: BitmapSet, scored: np.ndarray, referenc
     scores["nearest_code"] = 0.0 - nearest_distance(space.codes, Zs)[0]  # 0.0, not -0.0, at a code
     codes = space.codes[reference]
     if len(codes) > k and len(scored) > k:
-        membership["latent"] = membership_metrics(codes, Zs, k=k, metric="euclidean").to_dict()
+        metrics, per_sample["latent"] = membership_per_sample(codes, Zs, k, "euclidean")
+        membership["latent"] = metrics.to_dict()
         scores["latent_realism"] = realism(codes, Zs, k=k, metric="euclidean")
     return {"Z": Z, "neuron": neuron, "som_distance": som_distance, "hits": items.hits,
             "grid": tuple(int(g) for g in space.som.grid_)}

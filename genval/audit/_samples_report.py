@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from dataclasses import dataclass
 
@@ -69,6 +70,9 @@ class SamplesReport:
         The checks' null model (:func:`genval.checks.null_model`) as JSON.
     memorisation : Memorisation or None
         With held-out items: memorisation against them (:func:`genval.audit.memorisation`).
+    bootstrap : dict or None
+        The figures' intervals over resamples of the samples (:mod:`genval.audit._samples_bootstrap`) as JSON;
+        None without resamples.
     """
 
     dataset: str
@@ -93,6 +97,11 @@ class SamplesReport:
     random_state: int | str | None
     null: dict
     memorisation: Memorisation | None = None
+    bootstrap: dict | None = None
+
+    def with_bootstrap(self, bootstrap: dict | None) -> SamplesReport:
+        """The same report with these intervals over samples."""
+        return dataclasses.replace(self, bootstrap=bootstrap)
 
     def __len__(self) -> int:
         return len(self.bitmap_index)
@@ -143,6 +152,7 @@ class SamplesReport:
             "model": model, "map": map,
             "null_model": self.null,
             "holdout": None if self.memorisation is None else self.memorisation.to_dict(),
+            "bootstrap": self.bootstrap,
         }
 
     def _map_verdict(self, valid: np.ndarray, new: np.ndarray) -> dict | None:
@@ -208,45 +218,78 @@ class SamplesReport:
 
 
 def write_samples_text(doc: dict, echo) -> None:
-    """The report of :meth:`SamplesReport.to_dict` as text, one line at a time through ``echo``."""
+    """The report of :meth:`SamplesReport.to_dict` as text, one line at a time through ``echo``; with
+    ``bootstrap``, each figure's 95% interval over resamples of the samples in brackets beside it."""
+    boot = doc.get("bootstrap")
+    figures = {} if boot is None else boot["figures"]
+
+    def at(ratio: dict, path: str, digits: int = 3) -> str:
+        return _fraction(ratio) + _interval(figures.get(path), digits)
+
     h, w = doc["shape"]
     echo(f"samples audit: {doc['n']} samples ({doc['distinct']} distinct bitmaps) of {doc['source'] or 'an array'} "
          f"against {doc['dataset']} ({h}x{w}), checks: {doc['checks']['title']}")
+    echo("intervals: none (--resamples 0)" if boot is None else
+         f"[intervals]: 95% bootstrap over {boot['n_resamples']} resamples of the samples (seed {boot['seed']}); "
+         "counts of distinct items and coverage shrink in a resample (it misses about a third of the samples), so "
+         "their interval lies below the value: read its width")
     copies, near = doc["copies"], doc["near_copies"]
-    echo(f"copies: {_fraction(copies['rate'])} samples equal a training item ({copies['distinct_items']} distinct "
-         "items reproduced)")
+    echo(f"copies: {at(copies['rate'], 'copies.rate')} samples equal a training item ({copies['distinct_items']}"
+         f"{_interval(figures.get('copies.distinct_items'), 0)} distinct items reproduced)")
     why = f"half the median nearest-other distance {near['median_item_distance']:g} between training bitmaps" \
         if near["calibrated"] else "given by --near-copy"
     within = "1 pixel" if near["threshold"] == 1 else f"1 to {near['threshold']} pixels"
-    echo(f"near-copies: {_fraction(near['rate'])} samples within {within} of a training item "
-         f"(threshold {near['threshold']}: {why})")
+    echo(f"near-copies: {at(near['rate'], 'near_copies.rate')} samples within {within} of a training item "
+         f"(threshold {near['threshold']}: {why}; {near['distinct_items']}"
+         f"{_interval(figures.get('near_copies.distinct_items'), 0)} distinct items)")
     d = doc["item_distance"]
-    echo(f"pixels to the nearest training item: min {d['min']}, median {d['median']:g}, max {d['max']}")
+    echo(f"pixels to the nearest training item: min {d['min']}, median {d['median']:g}"
+         f"{_interval(figures.get('item_distance.median'), 1)}, max {d['max']}")
     echo("validity (every check passes):")
     for name, label in (("all", "all samples"), ("new", "new (not copies)"),
                         ("beyond_near_copies", "beyond the near-copies")):
-        echo(f"  {label:<24}{_fraction(doc['validity'][name])}")
+        echo(f"  {label:<24}{at(doc['validity'][name], f'validity.{name}')}")
     write_null(doc["null_model"], echo)
-    echo("failures per check on new samples: " + ", ".join(f"{name} {_fraction(r)}"
+    echo("failures per check on new samples: " + ", ".join(f"{name} {at(r, f'failures.{name}')}"
                                                          for name, r in doc["failures"].items()))
-    m = doc["membership"]
-    of = "" if m["n_real"] == m["n_training"] else f" (a seeded subsample of {m['n_training']})"
-    echo(f"k-NN membership (k = {m['k']}, N = {m['n_real']} training items{of}, M = {m['n_fake']} samples):")
-    for space, label in (("pixels", "pixels"), ("latent", "latent codes"), ("features", "given features")):
-        if space in m:
-            figures = ", ".join(f"{name} {m[space][name]['value']:.3f}"
-                                for name in ("precision", "recall", "density", "coverage", "authenticity"))
-            echo(f"  {label} ({m[space]['metric']}): {figures}")
-    if "note" in m:
-        echo(f"  {m['note']}")
+    _write_membership(doc["membership"], boot, echo)
     if doc["holdout"] is not None:
         write_holdout(doc["holdout"], echo)
     v = doc["map_verdict"]
     if v is not None:
-        echo(f"the Kohonen map {v['grid'][0]}x{v['grid'][1]}: {_fraction(v['occupied'])} samples on "
-             f"occupied neurons; valid there {_fraction(v['valid_when_occupied'])}, on empty neurons "
-             f"{_fraction(v['valid_when_empty'])}; median distance to the neuron's weights "
-             f"{v['som_distance_median']:.3g}")
+        echo(f"the Kohonen map {v['grid'][0]}x{v['grid'][1]}: {at(v['occupied'], 'map_verdict.occupied')} samples "
+             f"on occupied neurons; valid there {at(v['valid_when_occupied'], 'map_verdict.valid_when_occupied')}, "
+             f"on empty neurons {at(v['valid_when_empty'], 'map_verdict.valid_when_empty')}; median distance to "
+             f"the neuron's weights {v['som_distance_median']:.3g}"
+             f"{_interval(figures.get('map_verdict.som_distance_median'), 3, 'g')}")
+
+
+def _interval(figure: dict | None, digits: int = 3, kind: str = "f") -> str:
+    """`` [low, high]``: a figure's interval over resamples, or nothing without one."""
+    if figure is None or figure["interval"] is None:
+        return ""
+    low, high = figure["interval"]
+    return f" [{low:.{digits}{kind}}, {high:.{digits}{kind}}]"
+
+
+def _write_membership(m: dict, boot: dict | None, echo) -> None:
+    """The k-NN metrics of a samples audit, with intervals beside those resampled."""
+    figures = {} if boot is None else boot["figures"]
+    of = "" if m["n_real"] == m["n_training"] else f" (a seeded subsample of {m['n_training']})"
+    echo(f"k-NN membership (k = {m['k']}, N = {m['n_real']} training items{of}, M = {m['n_fake']} samples):")
+    for space, label in (("pixels", "pixels"), ("latent", "latent codes"), ("features", "given features")):
+        if space in m:
+            shown = ", ".join(f"{name} {m[space][name]['value']:.3f}"
+                              f"{_interval(figures.get(f'membership.{space}.{name}'))}"
+                              for name in ("precision", "recall", "density", "coverage", "authenticity"))
+            echo(f"  {label} ({m[space]['metric']}): {shown}")
+    skipped = {} if boot is None else boot["not_resampled"]
+    if any(key.endswith(".recall") for key in skipped):
+        echo("  (recall without an interval: a resample changes the samples' own k-NN balls)")
+    if any(key.endswith(".coverage") for key in skipped):
+        echo("  (coverage without an interval: its sample-item pairs pass their share of the memory budget)")
+    if "note" in m:
+        echo(f"  {m['note']}")
 
 
 def write_holdout(doc: dict, echo) -> None:
