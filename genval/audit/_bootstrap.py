@@ -155,6 +155,24 @@ def percentile_intervals(values: dict[str, list[np.ndarray]], observed: dict[str
     return doc
 
 
+def group_intervals(groups, n_resamples: int, rng: np.random.Generator, budget: int | None) -> dict:
+    """:func:`percentile_intervals` of every figure of ``groups``, pairs ``(weights, figures)`` resampled in order.
+
+    ``figures(C)`` maps rows of counts ``C`` (one resample a row) to each figure's value per row; the observed
+    value is ``figures`` of the weights themselves. The groups draw from ``rng`` one after the other.
+    """
+    values: dict[str, list[np.ndarray]] = {}
+    observed: dict[str, float | None] = {}
+    for weights, figures in groups:
+        for name, v in figures(np.asarray(weights, dtype=np.float64)[None, :]).items():
+            observed[name] = None if np.isnan(v[0]) else float(v[0])
+            values[name] = []
+        for C in resampled_counts(weights, n_resamples, rng, budget):
+            for name, v in figures(C).items():
+                values[name].append(v)
+    return percentile_intervals(values, observed)
+
+
 def bootstrap_audit(report, n_resamples: int, seed: int, budget: int | None = None) -> dict:
     """The bootstrap over samples of an :class:`genval.audit.AuditReport`'s figures, as JSON.
 
@@ -186,18 +204,9 @@ def bootstrap_audit(report, n_resamples: int, seed: int, budget: int | None = No
         skipped["pixels_precision"] = "no k-NN metrics in this audit, or no realism score that gives them"
     else:
         groups.append((np.bincount(inside, minlength=2), lambda C: {"pixels_precision": _divide(C[:, 1], C.sum(axis=1))}))
-    values: dict[str, list[np.ndarray]] = {}
-    observed: dict[str, float | None] = {}
-    for weights, figures in groups:
-        for name, v in figures(np.asarray(weights, dtype=np.float64)[None, :]).items():
-            observed[name] = None if np.isnan(v[0]) else float(v[0])
-            values[name] = []
-        for C in resampled_counts(weights, n_resamples, rng, budget):
-            for name, v in figures(C).items():
-                values[name].append(v)
     return {"n_resamples": n_resamples, "confidence": 0.95, "seed": seed, "samples": n,
             "scored": len(report.scored), "definition": DEFINITION,
-            "figures": percentile_intervals(values, observed), "not_resampled": skipped}
+            "figures": group_intervals(groups, n_resamples, rng, budget), "not_resampled": skipped}
 
 
 def _inside(report) -> np.ndarray | None:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from genval._utils.budget import CHUNK_SHARE, chunk_rows, memory_budget
-from genval.audit._bootstrap import _divide, percentile_intervals, resampled_counts
+from genval.audit._bootstrap import _divide, group_intervals
 from genval.checks._blocks import (_block, _check_k, _entries, _exact, _setup, _sparse_nonzero, _spans,
                                    _to_block_units, _tolerance)
 from genval.checks._cross import _Balls, _Nearest
@@ -261,16 +261,7 @@ def bootstrap_samples(report, per_sample: dict[str, dict], n_resamples: int, see
         groups.append(_map_group(report))
     k = report.membership["k"]
     groups += [_membership_group(space, per_sample[space], k, budget) for space in SPACES if space in per_sample]
-    values: dict[str, list[np.ndarray]] = {}
-    observed: dict[str, float | None] = {}
-    for weights, figures in groups:
-        for name, v in figures(np.asarray(weights, dtype=np.float64)[None, :]).items():
-            observed[name] = None if np.isnan(v[0]) else float(v[0])
-            values[name] = []
-        for C in resampled_counts(weights, n_resamples, rng, budget):
-            for name, v in figures(C).items():
-                values[name].append(v)
-    skipped = _not_resampled(per_sample)
+    figures = group_intervals(groups, n_resamples, rng, budget)
     return {"n_resamples": int(n_resamples), "confidence": 0.95, "seed": int(seed), "samples": len(report),
             "scored": int(len(report.scored)), "definition": DEFINITION,
-            "figures": percentile_intervals(values, observed), "not_resampled": skipped}
+            "figures": figures, "not_resampled": _not_resampled(per_sample)}
