@@ -33,7 +33,8 @@ def samples_options(command):
         click.option(
             "--features", "features", type=click.Path(dir_okay=False), default=None, metavar="FILE.npy|MOD:FUNC",
             help="With --samples: features of your own for the k-NN metrics and a realism score in that space too: "
-                 "a .npy of (n_training + n_samples, d) features (the training items' rows first, then the "
+                 "a .npy of (n_training + n_samples, d) features (the training items' rows first, with "
+                 "--holdout-fraction every --dataset item's row, then the "
                  "samples'), or an import path package.module:function (the current folder importable) of a "
                  "function from an (n, height*width) float32 array of pixels in [0, 1] to (n, d) features, called "
                  "on chunks sized by the memory budget. Examples: --features inception.npy, "
@@ -46,7 +47,8 @@ def samples_options(command):
                  "--holdout-quantile), authenticity (Alaa et al. 2022: a sample is inauthentic when it is no "
                  "farther from its nearest training item than that item is from its own nearest other one), "
                  "and the samples' distances to the nearest training item against the nearest held-out item on "
-                 "sets of equal size (the larger subsampled, seeded: DCR as SDMetrics and FLD report it; share "
+                 "sets of equal size (the larger cut to the smaller's size, the exact average over every such subset: "
+                 "DCR as SDMetrics and FLD report it; share "
                  "closer to training 0.5 = no sign of memorisation), each beside the held-out items' own value, "
                  "with bootstrap intervals (--resamples). Example: --samples gen.npy --dataset train.npy "
                  "--holdout test.npy"),

@@ -166,6 +166,35 @@ def test_audit_samples_with_a_fraction_judges_against_the_rest(thirds):
         audit_samples(digits.X[:5], digits, holdout=0.2, holdout_quantile=1.0)
 
 
+def test_with_a_model_and_a_fraction_the_latent_figures_rest_on_the_kept_items_only():
+    """The map and codes cover the whole set; a held-out item must not count as a training item in latent space."""
+    from genval import Autoencoder, LatentSOM, LatentSpace
+
+    digits = load_dataset("digits").subset(range(300))
+    space = LatentSpace.build(digits, Autoencoder(epochs=30, random_state=0).fit(digits.X),
+                              LatentSOM(grid=(4, 4), random_state=0))
+    report = audit_samples(load_dataset("digits").X[1700:], digits, space=space, holdout=0.2, n_resamples=0)
+    kept, _ = holdout_split(digits, 0.2, random_state=0)
+    rows = [digits.names.index(name) for name in kept.names]
+    codes = space.codes[rows]
+    assert report.to_dict()["membership"]["latent"]["n_real"] == len(kept)
+    assert report.located["hits"].tolist() == np.bincount(space.som.winners(codes), minlength=16).tolist()
+    Zs = report.located["Z"][report.scored]
+    nearest = np.sqrt(((Zs[:, None, :] - codes[None, :, :]) ** 2).sum(axis=2)).min(axis=1)
+    assert np.allclose(-report.scores["nearest_code"], nearest)
+
+
+def test_features_of_the_whole_set_follow_a_fractional_split():
+    digits, gen = load_dataset("digits").subset(range(300)), load_dataset("digits").X[1700:]
+    F = np.random.default_rng(0).normal(size=(300 + len(gen), 4))
+    kept, held = holdout_split(digits, 0.2, random_state=0)
+    rows = [digits.names.index(name) for name in kept.names]
+    split = audit_samples(gen, digits, features=F, holdout=0.2, n_resamples=0).to_dict()["membership"]["features"]
+    given = audit_samples(gen, kept, features=np.concatenate([F[rows], F[300:]]), holdout=held,
+                          n_resamples=0).to_dict()["membership"]["features"]
+    assert split == given and split["n_real"] == len(kept)
+
+
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("holdout")

@@ -193,7 +193,7 @@ def _measured(samples: BitmapSet, training: BitmapSet, verdicts, space, features
     scored samples; with a space, where every sample falls on the map."""
     found = _pixel_membership(training, reference, verdicts.bitmaps[verdicts.inverse[scored]]
                               if training.is_binary else samples.X[scored], k)
-    located = None if space is None else _locate(space, samples, scored, reference, k, *found)
+    located = None if space is None else _locate(space, training, samples, scored, reference, k, *found)
     if features is not None:
         _feature_membership(features, training, samples, scored, reference, k, *found)
     return (*found, located)
@@ -206,9 +206,14 @@ def _prepared(samples, training: BitmapSet, checks: CheckSet | None, space, near
     if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)) or n_resamples < 0:
         raise ParameterError(f"n_resamples must be a whole number of at least 0, got {n_resamples!r}")
     samples = _as_samples(samples, training)
-    training, held, split = _held_out(holdout, training, random_state)
+    whole, (training, held, split) = training, _held_out(holdout, training, random_state)
     checks = checks if checks is not None else default_checks(training)
     _check_inputs(samples, training, checks, space, near_copy, k, max_scored)
+    if split is not None and features is not None and not callable(features) and \
+            len(features) == len(whole) + len(samples):  # the whole set's rows, then the samples': keep the split's
+        row = {name: i for i, name in enumerate(whole.names)}
+        kept = [row[name] for name in training.names] + list(range(len(whole), len(whole) + len(samples)))
+        features = np.asarray(features)[kept]
     return samples, training, held, split, checks, _checked_features(features, len(training), len(samples))
 
 
@@ -328,9 +333,13 @@ def _feature_membership(F, training: BitmapSet, samples: BitmapSet, scored: np.n
         scores["feature_realism"] = realism(real, fake, k=k, metric="euclidean")
 
 
-def _locate(space: LatentSpace, samples: BitmapSet, scored: np.ndarray, reference: np.ndarray, k: int,
-            membership: dict, scores: dict, per_sample: dict) -> dict:
-    """Encode the samples; their winning neurons and map distances; the latent k-NN metrics and scores."""
+def _locate(space: LatentSpace, training: BitmapSet, samples: BitmapSet, scored: np.ndarray, reference: np.ndarray,
+            k: int, membership: dict, scores: dict, per_sample: dict) -> dict:
+    """Encode the samples; their winning neurons and map distances; the latent k-NN metrics and scores.
+
+    ``training`` is the audit's training set: the space's whole set, or what a held-out split left of it, whose
+    codes alone are the reference (the map was fitted on every code; the occupied neurons are the training part's).
+    """
     first, inverse = dedupe_rows(samples.X)  # identical samples are encoded once
     chunk = chunk_rows(32 * samples.n_features)
     Zu = np.concatenate([np.asarray(space.model.transform(samples.X[first[s:s + chunk]]), dtype=np.float64)
@@ -342,11 +351,22 @@ def _locate(space: LatentSpace, samples: BitmapSet, scored: np.ndarray, referenc
     neuron = space.som.winners(Z)
     som_distance = np.sqrt(((Z - items.weights[neuron]) ** 2).sum(axis=1))
     Zs = Z[scored]
-    scores["nearest_code"] = 0.0 - nearest_distance(space.codes, Zs)[0]  # 0.0, not -0.0, at a code
-    codes = space.codes[reference]
+    trained = space.codes[_rows_in(space, training)]
+    hits = items.hits if len(trained) == len(space.codes) else \
+        np.bincount(space.som.winners(trained), minlength=space.som.n_neurons)
+    scores["nearest_code"] = 0.0 - nearest_distance(trained, Zs)[0]  # 0.0, not -0.0, at a code
+    codes = trained[reference]
     if len(codes) > k and len(scored) > k:
         metrics, per_sample["latent"] = membership_per_sample(codes, Zs, k, "euclidean")
         membership["latent"] = metrics.to_dict()
         scores["latent_realism"] = realism(codes, Zs, k=k, metric="euclidean")
-    return {"Z": Z, "neuron": neuron, "som_distance": som_distance, "hits": items.hits,
+    return {"Z": Z, "neuron": neuron, "som_distance": som_distance, "hits": hits,
             "grid": tuple(int(g) for g in space.som.grid_)}
+
+
+def _rows_in(space: LatentSpace, training: BitmapSet) -> np.ndarray:
+    """The rows of the space's set that ``training`` holds: all of them, or those a held-out split kept (by name)."""
+    if len(training) == len(space.codes):
+        return np.arange(len(space.codes))
+    row = {name: i for i, name in enumerate(space.bitmaps.names)}
+    return np.array([row[name] for name in training.names], dtype=np.intp)
