@@ -54,10 +54,7 @@ def nearest_other_distance(T: np.ndarray, rows: np.ndarray, budget: int | None =
         q_rows = chunk_rows(4 * (p + 2 * len(block)), budget)
         for q0 in range(0, len(need), q_rows):
             at = need[q0:q0 + q_rows]
-            dist = U[wanted[at]].astype(np.float32) @ block.T
-            dist *= -2.0
-            dist += ink[wanted[at], None]
-            dist += ink[None, r0:r0 + r_rows]
+            dist = _hamming(U[wanted[at]], ink[wanted[at]], block, ink[r0:r0 + r_rows])
             self_ = wanted[at] - r0
             inside = (self_ >= 0) & (self_ < len(block))
             dist[np.flatnonzero(inside), self_[inside]] = np.inf  # the row itself is not its own neighbour
@@ -93,10 +90,7 @@ def count_within(Q: np.ndarray, R: np.ndarray, radius: np.ndarray, budget: int |
         block = Ru[r0:r0 + r_rows].astype(np.float32)
         q_rows = chunk_rows(4 * (p + 3 * len(block)), budget)
         for q0 in range(0, len(Qu), q_rows):
-            dist = Qu[q0:q0 + q_rows].astype(np.float32) @ block.T
-            dist *= -2.0
-            dist += q_ink[q0:q0 + q_rows, None]
-            dist += r_ink[None, r0:r0 + r_rows]
+            dist = _hamming(Qu[q0:q0 + q_rows], q_ink[q0:q0 + q_rows], block, r_ink[r0:r0 + r_rows])
             lower, upper = dist < limit[q0:q0 + q_rows] - 0.5, dist < limit[q0:q0 + q_rows] + 0.5
             if single:  # every row of R once: count, rather than weigh, the rows within
                 inside, within = np.count_nonzero(lower, axis=1), np.count_nonzero(upper, axis=1)
@@ -105,3 +99,13 @@ def count_within(Q: np.ndarray, R: np.ndarray, radius: np.ndarray, budget: int |
             below[q0:q0 + q_rows] += inside
             at[q0:q0 + q_rows] += within - inside
     return below.astype(np.int64)[q_inverse], at.astype(np.int64)[q_inverse]
+
+
+def _hamming(Q: np.ndarray, q_ink: np.ndarray, block: np.ndarray, b_ink: np.ndarray) -> np.ndarray:
+    """Hamming distances from the bitmaps ``Q`` to the float32 rows ``block``, given both sides' ink counts:
+    ``|q| + |b| - 2 q.b``, exact in float32 below 2**24 pixels."""
+    dist = Q.astype(np.float32) @ block.T
+    dist *= -2.0
+    dist += q_ink[:, None]
+    dist += b_ink[None, :]
+    return dist

@@ -211,8 +211,7 @@ def _prepared(samples, training: BitmapSet, checks: CheckSet | None, space, near
     _check_inputs(samples, training, checks, space, near_copy, k, max_scored)
     if split is not None and features is not None and not callable(features) and \
             len(features) == len(whole) + len(samples):  # the whole set's rows, then the samples': keep the split's
-        row = {name: i for i, name in enumerate(whole.names)}
-        kept = [row[name] for name in training.names] + list(range(len(whole), len(whole) + len(samples)))
+        kept = np.concatenate([_rows_in(whole.names, training), np.arange(len(whole), len(whole) + len(samples))])
         features = np.asarray(features)[kept]
     return samples, training, held, split, checks, _checked_features(features, len(training), len(samples))
 
@@ -351,7 +350,7 @@ def _locate(space: LatentSpace, training: BitmapSet, samples: BitmapSet, scored:
     neuron = space.som.winners(Z)
     som_distance = np.sqrt(((Z - items.weights[neuron]) ** 2).sum(axis=1))
     Zs = Z[scored]
-    trained = space.codes[_rows_in(space, training)]
+    trained = space.codes[_rows_in(space.bitmaps.names, training)]
     hits = items.hits if len(trained) == len(space.codes) else \
         np.bincount(space.som.winners(trained), minlength=space.som.n_neurons)
     scores["nearest_code"] = 0.0 - nearest_distance(trained, Zs)[0]  # 0.0, not -0.0, at a code
@@ -364,9 +363,9 @@ def _locate(space: LatentSpace, training: BitmapSet, samples: BitmapSet, scored:
             "grid": tuple(int(g) for g in space.som.grid_)}
 
 
-def _rows_in(space: LatentSpace, training: BitmapSet) -> np.ndarray:
-    """The rows of the space's set that ``training`` holds: all of them, or those a held-out split kept (by name)."""
-    if len(training) == len(space.codes):
-        return np.arange(len(space.codes))
-    row = {name: i for i, name in enumerate(space.bitmaps.names)}
+def _rows_in(names, training: BitmapSet) -> np.ndarray:
+    """The rows of the set named ``names`` that ``training`` holds: all of them, or those a held-out split kept."""
+    if len(training) == len(names):
+        return np.arange(len(names))
+    row = {name: i for i, name in enumerate(names)}
     return np.array([row[name] for name in training.names], dtype=np.intp)
